@@ -1,0 +1,72 @@
+// Command flowgate is the Flowgate CLI: it validates, builds, runs, tests
+// and benchmarks a repository of Kinde-compatible workflows. The companion
+// GitHub Action runs it too, so pull requests get the same validation.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand; it returns the process exit code.
+type command struct {
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// Exit codes shared by every subcommand (DESIGN.md).
+const (
+	exitOK       = 0 // valid / succeeded
+	exitProblems = 1 // diagnostics with errors, or a failed run
+	exitUsage    = 2 // bad usage or could not run
+)
+
+func commands() map[string]command {
+	return map[string]command{
+		"validate": {"check a workflow repository against the sync rules", runValidate},
+		"build":    {"bundle every workflow and write a manifest", runBuild},
+		"run":      {"run one workflow against an event and print the Result", runRun},
+		"test":     {"run the workflow tests kept beside the workflows", runTest},
+		"bench":    {"measure the per-invocation cost of a workflow", runBench},
+	}
+}
+
+const usageText = `flowgate: validate, build, run, test and benchmark Kinde-compatible workflows.
+
+Usage:
+  flowgate <command> [flags] [DIR]
+
+Commands:
+  validate   check a workflow repository against the sync rules
+  build      bundle every workflow and write a manifest
+  run        run one workflow against an event and print the Result
+  test       run the workflow tests kept beside the workflows
+  bench      measure the per-invocation cost of a workflow
+
+Flags come before DIR, which defaults to ".".
+Run "flowgate <command> --help" for a command's flags.
+`
+
+func main() {
+	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// cli runs the CLI with args (without the program name) and returns the exit code.
+func cli(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "flowgate: unknown command %q\n\n%s", args[0], usageText)
+		return exitUsage
+	}
+	return cmd.run(args[1:], stdout, stderr)
+}
