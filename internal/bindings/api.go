@@ -5,10 +5,7 @@
 package bindings
 
 import (
-	"context"
 	"time"
-
-	"github.com/dop251/goja"
 
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -44,33 +41,6 @@ type NetPolicy struct {
 	MaxRequests      int           // per invocation; default 10
 }
 
-// TokenCache caches JWTs per environment for kinde.cache.jwtToken. Safe
-// for concurrent use.
-type TokenCache struct { /* implemented in cache.go */
-}
-
-// InstallGlobals defines the frozen, invocation-independent globals
-// (URL, URLSearchParams) on vm. Called once per runtime.
-func InstallGlobals(vm *goja.Runtime) error { panic("bindings: not implemented") }
-
-// Invocation is one run's bindings: the kinde and console objects and the
-// effects they record into the Result.
-type Invocation struct { /* implemented in bindings.go */
-}
-
-// New builds the kinde and console objects for one invocation on vm. Every
-// effect (claims, denials, logs…) is written into res. ctx bounds host calls
-// such as fetch.
-func New(ctx context.Context, vm *goja.Runtime, cfg *Config, res *workflow.Result) *Invocation {
-	panic("bindings: not implemented")
-}
-
-// Kinde is the `kinde` object: declared bindings only, plus kinde.cache
-// whenever kinde.fetch is declared.
-func (inv *Invocation) Kinde() *goja.Object { panic("bindings: not implemented") }
-
-// Console is the `console` object; lines are redacted and appended to res.Logs.
-func (inv *Invocation) Console() *goja.Object { panic("bindings: not implemented") }
-
-// Redact removes secret env values and Config.Redact values from s.
-func (inv *Invocation) Redact(s string) string { panic("bindings: not implemented") }
+// TokenCache (cache.go) caches JWTs per environment for kinde.cache.jwtToken.
+// InstallGlobals (globals.go) defines URL and URLSearchParams once per runtime.
+// Invocation and New (bindings.go) build one run's kinde and console objects.

@@ -1,0 +1,142 @@
+package bindings
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Invocation is one run's bindings: the kinde and console objects and the
+// effects they record into the Result. It is used from the goroutine that
+// runs vm only.
+type Invocation struct {
+	ctx context.Context
+	vm  *goja.Runtime
+	cfg *Config
+	res *workflow.Result
+
+	kinde   *goja.Object
+	console *goja.Object
+
+	requests int // fetches made so far (fetch + secureFetch)
+
+	redactor *strings.Replacer // built on first use
+	logLines int
+	logBytes int
+	logsCut  bool
+}
+
+// New builds the kinde and console objects for one invocation on vm. Every
+// effect (claims, denials, logs…) is written into res. ctx bounds host calls
+// such as fetch. The objects themselves are built on first use of Kinde
+// and Console.
+func New(ctx context.Context, vm *goja.Runtime, cfg *Config, res *workflow.Result) *Invocation {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if res == nil {
+		res = &workflow.Result{}
+	}
+	return &Invocation{ctx: ctx, vm: vm, cfg: cfg, res: res}
+}
+
+// Kinde is the `kinde` object: the declared bindings the trigger allows,
+// plus kinde.cache whenever kinde.fetch or kinde.secureFetch is there.
+// Undeclared bindings are absent so the library's own "binding not
+// available" errors show.
+func (inv *Invocation) Kinde() *goja.Object {
+	if inv.kinde != nil {
+		return inv.kinde
+	}
+	k := inv.vm.NewObject()
+	s := inv.cfg.Settings
+	has := func(name string) bool { return s.Declares(name) && workflow.Allowed(s.Trigger, name) }
+	for name, bs := range s.Bindings {
+		if !workflow.Allowed(s.Trigger, name) {
+			continue
+		}
+		key, ok := strings.CutPrefix(name, "kinde.")
+		if !ok {
+			continue // url and console are globals, not kinde members
+		}
+		if obj := inv.binding(name, bs); obj != nil {
+			k.Set(key, obj)
+		}
+	}
+	if has(workflow.BindFetch) || has(workflow.BindSecureFetch) {
+		k.Set("cache", inv.cacheObject())
+	}
+	inv.kinde = k
+	return k
+}
+
+// binding builds one kinde.* member, or nil for names Flowgate does not know.
+func (inv *Invocation) binding(name string, bs workflow.BindingSettings) goja.Value {
+	switch name {
+	case workflow.BindAccessToken:
+		inv.res.AccessToken = newToken(bs)
+		return inv.tokenObject(name, inv.res.AccessToken)
+	case workflow.BindIDToken:
+		inv.res.IDToken = newToken(bs)
+		return inv.tokenObject(name, inv.res.IDToken)
+	case workflow.BindM2MToken:
+		inv.res.M2MToken = newToken(bs)
+		return inv.tokenObject(name, inv.res.M2MToken)
+	case workflow.BindAuth:
+		return inv.authObject()
+	case workflow.BindEnv:
+		return inv.envObject()
+	case workflow.BindFetch:
+		return inv.vm.ToValue(inv.fetch)
+	case workflow.BindSecureFetch:
+		return inv.vm.ToValue(inv.secureFetch)
+	case workflow.BindMFA:
+		return inv.mfaObject()
+	case workflow.BindPlan:
+		return inv.planObject()
+	case workflow.BindWidget:
+		return inv.widgetObject()
+	case workflow.BindLocalization:
+		return inv.localizationObject()
+	case workflow.BindSSOSession:
+		return inv.ssoSessionObject()
+	case workflow.BindRisk:
+		return inv.riskObject()
+	}
+	return nil
+}
+
+// Console is the `console` object; lines are formatted like Node's,
+// redacted, capped and appended to res.Logs.
+func (inv *Invocation) Console() *goja.Object {
+	if inv.console != nil {
+		return inv.console
+	}
+	c := inv.vm.NewObject()
+	for _, m := range [...]struct{ name, level string }{
+		{"log", "info"}, {"info", "info"}, {"debug", "debug"}, {"warn", "warn"}, {"error", "error"}, {"trace", "debug"},
+	} {
+		level := m.level
+		c.Set(m.name, func(call goja.FunctionCall) goja.Value {
+			inv.log(level, inv.format(call.Arguments))
+			return goja.Undefined()
+		})
+	}
+	inv.console = c
+	return c
+}
+
+// methods builds a plain object of Go functions.
+func (inv *Invocation) methods(fns map[string]func(goja.FunctionCall) goja.Value) *goja.Object {
+	o := inv.vm.NewObject()
+	for name, fn := range fns {
+		o.Set(name, fn)
+	}
+	return o
+}

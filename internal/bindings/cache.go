@@ -1,0 +1,269 @@
+package bindings
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dop251/goja"
+)
+
+// Cache bounds.
+const (
+	maxCachedTokens = 1000
+	jwksTTL         = 10 * time.Minute
+	// expirySkew treats a token as expired a little early so it does not
+	// expire while the request that uses it is on its way.
+	expirySkew = 10 * time.Second
+)
+
+// TokenCache caches JWTs per environment for kinde.cache.jwtToken, keyed
+// by token name and validation key, and the JWK sets used to verify them.
+// The zero value is ready to use; it is safe for concurrent use by the
+// invocations of one environment.
+type TokenCache struct {
+	mu     sync.Mutex
+	tokens map[string]string    // name + key identity -> token
+	jwks   map[string]jwksEntry // JWKS URL -> keys
+	now    func() time.Time     // tests move the clock
+}
+
+type jwksEntry struct {
+	keys    []verifyKey
+	fetched time.Time
+}
+
+// NewTokenCache returns an empty cache.
+func NewTokenCache() *TokenCache { return &TokenCache{} }
+
+func (c *TokenCache) clock() time.Time {
+	if c != nil && c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *TokenCache) get(key string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tokens[key]
+}
+
+func (c *TokenCache) put(key, token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil {
+		c.tokens = map[string]string{}
+	}
+	if len(c.tokens) >= maxCachedTokens {
+		for k := range c.tokens { // bounded: drop an arbitrary entry
+			delete(c.tokens, k)
+			break
+		}
+	}
+	c.tokens[key] = token
+}
+
+func (c *TokenCache) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.tokens, key)
+}
+
+// validation is a jwtToken call's key: a JWKS URL or a static HS256 secret.
+type validation struct {
+	identity string // part of the cache key
+	jwksURL  string
+	static   []byte
+}
+
+// cacheObject is kinde.cache.
+func (inv *Invocation) cacheObject() *goja.Object {
+	return inv.methods(fnMap{"jwtToken": inv.jwtToken})
+}
+
+// jwtToken is kinde.cache.jwtToken(tokenName, {validation, onMissingOrExpired}):
+// a cached, verified, unexpired JWT, or the one onMissingOrExpired returns.
+func (inv *Invocation) jwtToken(call goja.FunctionCall) goja.Value {
+	const fn = "kinde.cache.jwtToken"
+	name := inv.stringArg(call, 0, fn, "tokenName")
+	opts, ok := call.Argument(1).(*goja.Object)
+	if !ok {
+		inv.throwType("%s: options must be an object with validation and onMissingOrExpired", fn)
+	}
+	refresh, ok := goja.AssertFunction(opts.Get("onMissingOrExpired"))
+	if !ok {
+		inv.throwType("%s: options.onMissingOrExpired must be a function", fn)
+	}
+	val := inv.readValidation(opts.Get("validation"))
+	key := name + "\x00" + val.identity
+	cache := inv.cfg.Cache
+
+	if cache != nil {
+		if tok := cache.get(key); tok != "" {
+			if err := inv.checkToken(tok, val); err == nil {
+				return inv.vm.ToValue(tok)
+			}
+			cache.drop(key)
+		}
+	}
+	res, err := refresh(goja.Undefined())
+	if err != nil {
+		panic(err) // the callback's own exception (or an interrupt) goes on up
+	}
+	tok := tokenString(res)
+	if tok == "" {
+		inv.throwType("%s: onMissingOrExpired must return the token as a non-empty string, got %s", fn, typeOf(res))
+	}
+	if cache != nil {
+		if err := inv.checkToken(tok, val); err != nil {
+			inv.log("warn", fmt.Sprintf("%s: the token for %q was not cached: %v", fn, name, err))
+		} else {
+			cache.put(key, tok)
+		}
+	}
+	return inv.vm.ToValue(tok)
+}
+
+// tokenString accepts the callback's string, stripping the quotes a
+// JSON-stringified token carries (the library strips them the same way).
+func tokenString(v goja.Value) string {
+	s, ok := v.Export().(string)
+	if !ok {
+		return ""
+	}
+	return strings.Trim(strings.TrimSpace(s), `"`)
+}
+
+// readValidation reads {key: {type: "jwks", jwks: {url}}} or
+// {key: {type: "static", static: {alg: "HS256", key}}}.
+func (inv *Invocation) readValidation(v goja.Value) validation {
+	const fn = "kinde.cache.jwtToken"
+	get := func(o goja.Value, prop string) goja.Value {
+		if obj, ok := o.(*goja.Object); ok {
+			if x := obj.Get(prop); x != nil {
+				return x
+			}
+		}
+		return goja.Undefined()
+	}
+	key := get(v, "key")
+	switch t, _ := get(key, "type").Export().(string); t {
+	case "jwks":
+		u, _ := get(get(key, "jwks"), "url").Export().(string)
+		if u == "" {
+			inv.throwType("%s: validation.key.jwks.url must be a URL string", fn)
+		}
+		return validation{identity: "jwks:" + u, jwksURL: u}
+	case "static":
+		st := get(key, "static")
+		alg, _ := get(st, "alg").Export().(string)
+		secret, _ := get(st, "key").Export().(string)
+		if alg != "HS256" {
+			inv.throwType(`%s: validation.key.static.alg must be "HS256"`, fn)
+		}
+		if secret == "" {
+			inv.throwType("%s: validation.key.static.key must be a non-empty string", fn)
+		}
+		sum := sha256.Sum256([]byte(secret))
+		return validation{identity: "static:HS256:" + hex.EncodeToString(sum[:]), static: []byte(secret)}
+	}
+	inv.throwType(`%s: validation.key.type must be "jwks" or "static"`, fn)
+	return validation{}
+}
+
+// checkToken reports why tok may not be served from the cache: malformed,
+// without exp, expired, or not signed by the validation key.
+func (inv *Invocation) checkToken(tok string, val validation) error {
+	t, err := parseJWT(tok)
+	if err != nil {
+		return err
+	}
+	if t.exp.IsZero() {
+		return fmt.Errorf("it has no exp claim")
+	}
+	if !t.exp.After(inv.cfg.Cache.clock().Add(expirySkew)) {
+		return fmt.Errorf("it has expired")
+	}
+	var keys []verifyKey
+	if val.static != nil {
+		keys = []verifyKey{{pub: val.static}}
+	} else if keys, err = inv.jwksKeys(val.jwksURL, false); err != nil {
+		return err
+	}
+	if err := t.verify(keys); err != nil && val.static == nil {
+		// The key set may have rotated: fetch it again once.
+		if keys, err = inv.jwksKeys(val.jwksURL, true); err != nil {
+			return err
+		}
+		return t.verify(keys)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// jwksKeys returns the keys at url, from the cache unless stale or forced.
+// JWKS fetches go through the workflow network policy but do not count
+// against the workflow's request limit.
+func (inv *Invocation) jwksKeys(url string, force bool) ([]verifyKey, error) {
+	c := inv.cfg.Cache
+	now := c.clock()
+	c.mu.Lock()
+	e, ok := c.jwks[url]
+	c.mu.Unlock()
+	if ok && !force && now.Sub(e.fetched) < jwksTTL {
+		return e.keys, nil
+	}
+	keys, err := inv.fetchJWKS(url)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.jwks == nil {
+		c.jwks = map[string]jwksEntry{}
+	}
+	if len(c.jwks) >= maxCachedTokens {
+		clear(c.jwks)
+	}
+	c.jwks[url] = jwksEntry{keys: keys, fetched: now}
+	c.mu.Unlock()
+	return keys, nil
+}
+
+func (inv *Invocation) fetchJWKS(rawURL string) ([]verifyKey, error) {
+	u, err := parseURL(rawURL, nil)
+	if err != nil || (u.scheme != "http" && u.scheme != "https") {
+		return nil, fmt.Errorf("JWKS URL %q is not an http(s) URL", rawURL)
+	}
+	pol := inv.cfg.Net
+	ctx, cancel := context.WithTimeout(inv.ctx, pol.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.href(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := clientFor(pol).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s", strings.TrimPrefix(inv.describeFetchError("", u.hostPort(), err), ": "))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("JWKS %s answered HTTP %d", u.hostPort(), resp.StatusCode)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, pol.maxResponseBytes()+1))
+	if err != nil {
+		return nil, fmt.Errorf("JWKS %s: %w", u.hostPort(), err)
+	}
+	if int64(len(data)) > pol.maxResponseBytes() {
+		return nil, fmt.Errorf("JWKS %s is larger than %d bytes", u.hostPort(), pol.maxResponseBytes())
+	}
+	return parseJWKS(data)
+}

@@ -1,0 +1,452 @@
+package bindings
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+)
+
+// urlRealm is one runtime's URL machinery. It is immutable after
+// InstallGlobals, so the frozen globals keep no per-invocation state.
+type urlRealm struct {
+	vm        *goja.Runtime
+	spProto   *goja.Object
+	urlProto  *goja.Object
+	iterProto *goja.Object
+}
+
+// spIter is a URLSearchParams iterator (keys, values or entries).
+type spIter struct {
+	sp   *searchParams
+	kind int // 0 keys, 1 values, 2 entries
+	i    int
+}
+
+// InstallGlobals defines the invocation-independent globals URL and
+// URLSearchParams (Node-compatible, WHATWG parsing) on vm. Called once
+// per runtime, before the runtime freezes its globals.
+func InstallGlobals(vm *goja.Runtime) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("install URL globals: %v", r)
+		}
+	}()
+	r := &urlRealm{vm: vm}
+	iterBase, err := vm.RunString(`Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()))`)
+	if err != nil {
+		return fmt.Errorf("install URL globals: %w", err)
+	}
+	r.iterProto = vm.NewObject()
+	r.iterProto.SetPrototype(iterBase.ToObject(vm))
+	r.iterProto.Set("next", r.iterNext)
+	r.iterProto.DefineDataPropertySymbol(goja.SymToStringTag, vm.ToValue("URLSearchParams Iterator"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	// Not reachable from the global object, so the runtime's deep freeze
+	// would miss it: freeze it here so no run can change it for the next.
+	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
+	if _, err := freeze(goja.Undefined(), r.iterProto); err != nil {
+		return fmt.Errorf("install URL globals: %w", err)
+	}
+
+	spCtor := r.searchParamsClass()
+	urlCtor := r.urlClass()
+	for name, v := range map[string]*goja.Object{"URLSearchParams": spCtor, "URL": urlCtor} {
+		if err := vm.GlobalObject().DefineDataProperty(name, v, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE); err != nil {
+			return fmt.Errorf("install %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// class makes a constructor whose prototype is proto.
+func (r *urlRealm) class(name string, ctor func(goja.ConstructorCall) *goja.Object, proto *goja.Object) *goja.Object {
+	f := r.vm.ToValue(ctor).(*goja.Object)
+	f.DefineDataProperty("name", r.vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	f.DefineDataProperty("prototype", proto, goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE)
+	proto.DefineDataProperty("constructor", f, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	proto.DefineDataPropertySymbol(goja.SymToStringTag, r.vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	return f
+}
+
+func (r *urlRealm) method(o *goja.Object, name string, fn func(goja.FunctionCall) goja.Value) {
+	o.DefineDataProperty(name, r.vm.ToValue(fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+}
+
+func (r *urlRealm) accessor(o *goja.Object, name string, get func(goja.FunctionCall) goja.Value, set func(goja.FunctionCall) goja.Value) {
+	var s goja.Value
+	if set != nil {
+		s = r.vm.ToValue(set)
+	}
+	o.DefineAccessorProperty(name, r.vm.ToValue(get), s, goja.FLAG_TRUE, goja.FLAG_TRUE)
+}
+
+func (r *urlRealm) throwType(code, msg string) {
+	e := r.vm.NewTypeError(msg)
+	e.Set("code", code)
+	panic(e)
+}
+
+// ---- URLSearchParams ----
+
+func (r *urlRealm) thisSP(call goja.FunctionCall) *searchParams {
+	if sp, ok := call.This.Export().(*searchParams); ok {
+		return sp
+	}
+	r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URLSearchParams`)
+	return nil
+}
+
+func (r *urlRealm) wrapSP(sp *searchParams, proto *goja.Object) *goja.Object {
+	o := r.vm.ToValue(sp).(*goja.Object)
+	o.SetPrototype(proto)
+	return o
+}
+
+// argsAtLeast throws Node's ERR_MISSING_ARGS when arguments are missing.
+func (r *urlRealm) argsAtLeast(call goja.FunctionCall, n int, names string) {
+	if len(call.Arguments) < n {
+		r.throwType("ERR_MISSING_ARGS", "The "+names+" must be specified")
+	}
+}
+
+func (r *urlRealm) searchParamsClass() *goja.Object {
+	vm := r.vm
+	p := vm.NewObject()
+	r.spProto = p
+	r.method(p, "append", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 2, `"name" and "value" arguments`)
+		sp.append(call.Argument(0).String(), call.Argument(1).String())
+		return goja.Undefined()
+	})
+	r.method(p, "delete", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 1, `"name" argument`)
+		sp.delete(call.Argument(0).String(), optString(call.Argument(1)))
+		return goja.Undefined()
+	})
+	r.method(p, "get", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 1, `"name" argument`)
+		if v, ok := sp.get(call.Argument(0).String()); ok {
+			return vm.ToValue(v)
+		}
+		return goja.Null()
+	})
+	r.method(p, "getAll", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 1, `"name" argument`)
+		vals := sp.getAll(call.Argument(0).String())
+		items := make([]any, len(vals))
+		for i, v := range vals {
+			items[i] = v
+		}
+		return vm.NewArray(items...)
+	})
+	r.method(p, "has", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 1, `"name" argument`)
+		return vm.ToValue(sp.has(call.Argument(0).String(), optString(call.Argument(1))))
+	})
+	r.method(p, "set", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		r.argsAtLeast(call, 2, `"name" and "value" arguments`)
+		sp.set(call.Argument(0).String(), call.Argument(1).String())
+		return goja.Undefined()
+	})
+	r.method(p, "sort", func(call goja.FunctionCall) goja.Value {
+		r.thisSP(call).sort()
+		return goja.Undefined()
+	})
+	r.method(p, "toString", func(call goja.FunctionCall) goja.Value {
+		return vm.ToValue(r.thisSP(call).encode())
+	})
+	r.method(p, "forEach", func(call goja.FunctionCall) goja.Value {
+		sp := r.thisSP(call)
+		fn, ok := goja.AssertFunction(call.Argument(0))
+		if !ok {
+			r.throwType("ERR_INVALID_ARG_TYPE", `The "callback" argument must be of type function`)
+		}
+		for i := 0; i < len(sp.list); i++ { // the list may change while we walk it, as in Node
+			pr := sp.list[i]
+			if _, err := fn(call.Argument(1), vm.ToValue(pr.value), vm.ToValue(pr.name), call.This); err != nil {
+				panic(err)
+			}
+		}
+		return goja.Undefined()
+	})
+	iter := func(kind int) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			it := vm.ToValue(&spIter{sp: r.thisSP(call), kind: kind}).(*goja.Object)
+			it.SetPrototype(r.iterProto)
+			return it
+		}
+	}
+	r.method(p, "keys", iter(0))
+	r.method(p, "values", iter(1))
+	entries := vm.ToValue(iter(2))
+	p.DefineDataProperty("entries", entries, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	p.DefineDataPropertySymbol(goja.SymIterator, entries, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
+	r.accessor(p, "size", func(call goja.FunctionCall) goja.Value {
+		return vm.ToValue(len(r.thisSP(call).list))
+	}, nil)
+
+	return r.class("URLSearchParams", func(call goja.ConstructorCall) *goja.Object {
+		sp := &searchParams{list: r.initPairs(call.Argument(0))}
+		return r.wrapSP(sp, call.This.Prototype())
+	}, p)
+}
+
+// initPairs reads the URLSearchParams constructor argument: a string
+// (leading "?" ignored), another URLSearchParams, an iterable of
+// [name, value] pairs, or a record of own enumerable properties.
+func (r *urlRealm) initPairs(v goja.Value) []pair {
+	if goja.IsUndefined(v) || goja.IsNull(v) {
+		if goja.IsNull(v) {
+			return parseForm("null")
+		}
+		return nil
+	}
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return parseForm(strings.TrimPrefix(v.String(), "?"))
+	}
+	if sp, ok := o.Export().(*searchParams); ok {
+		return append([]pair(nil), sp.list...)
+	}
+	if it := o.GetSymbol(goja.SymIterator); it != nil && !goja.IsUndefined(it) && !goja.IsNull(it) {
+		var out []pair
+		r.vm.ForOf(o, func(item goja.Value) bool {
+			io, ok := item.(*goja.Object)
+			if !ok {
+				r.throwType("ERR_INVALID_TUPLE", "Each query pair must be an iterable [name, value] tuple")
+			}
+			var vals []string
+			r.vm.ForOf(io, func(x goja.Value) bool {
+				vals = append(vals, x.String())
+				return len(vals) <= 2
+			})
+			if len(vals) != 2 {
+				r.throwType("ERR_INVALID_TUPLE", "Each query pair must be an iterable [name, value] tuple")
+			}
+			out = append(out, pair{vals[0], vals[1]})
+			return true
+		})
+		return out
+	}
+	var out []pair
+	for _, k := range o.Keys() {
+		out = append(out, pair{k, o.Get(k).String()})
+	}
+	return out
+}
+
+func (r *urlRealm) iterNext(call goja.FunctionCall) goja.Value {
+	it, ok := call.This.Export().(*spIter)
+	if !ok {
+		r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URLSearchParamsIterator`)
+	}
+	res := r.vm.NewObject()
+	if it.i >= len(it.sp.list) {
+		res.Set("value", goja.Undefined())
+		res.Set("done", true)
+		return res
+	}
+	pr := it.sp.list[it.i]
+	it.i++
+	switch it.kind {
+	case 0:
+		res.Set("value", pr.name)
+	case 1:
+		res.Set("value", pr.value)
+	default:
+		res.Set("value", r.vm.NewArray(pr.name, pr.value))
+	}
+	res.Set("done", false)
+	return res
+}
+
+func optString(v goja.Value) *string {
+	if goja.IsUndefined(v) {
+		return nil
+	}
+	s := v.String()
+	return &s
+}
+
+// ---- URL ----
+
+func (r *urlRealm) thisURL(call goja.FunctionCall) *urlObject {
+	if u, ok := call.This.Export().(*urlObject); ok {
+		return u
+	}
+	r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URL`)
+	return nil
+}
+
+func (r *urlRealm) invalidURL(input string) {
+	e := r.vm.NewTypeError("Invalid URL")
+	e.Set("code", "ERR_INVALID_URL")
+	e.Set("input", input)
+	panic(e)
+}
+
+// parseArgs parses URL(input, base) as the constructor and canParse do.
+func parseArgs(input, base goja.Value) (*urlObject, error) {
+	var b *urlObject
+	if !goja.IsUndefined(base) {
+		var err error
+		if b, err = parseURL(base.String(), nil); err != nil {
+			return nil, err
+		}
+	}
+	return parseURL(input.String(), b)
+}
+
+func (r *urlRealm) urlClass() *goja.Object {
+	vm := r.vm
+	p := vm.NewObject()
+	r.urlProto = p
+	str := func(get func(u *urlObject) string) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value { return vm.ToValue(get(r.thisURL(call))) }
+	}
+	set := func(apply func(u *urlObject, v string)) func(goja.FunctionCall) goja.Value {
+		return func(call goja.FunctionCall) goja.Value {
+			u := r.thisURL(call)
+			apply(u, call.Argument(0).String())
+			if u.sp != nil {
+				u.sp.list = parseForm(deref(u.query))
+			}
+			return goja.Undefined()
+		}
+	}
+	r.accessor(p, "href", str((*urlObject).href), set(func(u *urlObject, v string) {
+		n, err := parseURL(v, nil)
+		if err != nil {
+			r.invalidURL(v)
+		}
+		n.sp, n.spObj = u.sp, u.spObj
+		*u = *n
+	}))
+	r.accessor(p, "origin", str((*urlObject).origin), nil)
+	r.accessor(p, "protocol", str(func(u *urlObject) string { return u.scheme + ":" }), set(func(u *urlObject, v string) {
+		scheme, _, _ := strings.Cut(v, ":")
+		n, err := parseURL(scheme+":"+strings.TrimPrefix(u.href(), u.scheme+":"), nil)
+		if err == nil && isSpecial(n.scheme) == isSpecial(u.scheme) {
+			u.scheme = n.scheme
+			if u.port == defaultPorts[u.scheme] {
+				u.port = ""
+			}
+		}
+	}))
+	r.accessor(p, "username", str(func(u *urlObject) string { return u.username }), set(func(u *urlObject, v string) {
+		if u.host != nil && *u.host != "" && u.scheme != "file" {
+			u.username = percentEncode(v, userinfoSet)
+		}
+	}))
+	r.accessor(p, "password", str(func(u *urlObject) string { return u.password }), set(func(u *urlObject, v string) {
+		if u.host != nil && *u.host != "" && u.scheme != "file" {
+			u.password = percentEncode(v, userinfoSet)
+		}
+	}))
+	r.accessor(p, "host", str((*urlObject).hostPort), set(func(u *urlObject, v string) {
+		if n, err := parseURL(u.scheme+"://"+v, nil); err == nil && u.opaque == nil && n.host != nil && *n.host != "" {
+			u.host = n.host
+			if strings.Contains(strings.TrimPrefix(v, *n.host), ":") {
+				u.port = n.port
+			}
+		}
+	}))
+	r.accessor(p, "hostname", str(func(u *urlObject) string { return deref(u.host) }), set(func(u *urlObject, v string) {
+		if strings.Contains(strings.Trim(v, "[]"), ":") && !strings.HasPrefix(v, "[") {
+			return
+		}
+		if n, err := parseURL(u.scheme+"://"+v, nil); err == nil && u.opaque == nil && n.host != nil && *n.host != "" && n.port == "" {
+			u.host = n.host
+		}
+	}))
+	r.accessor(p, "port", str(func(u *urlObject) string { return u.port }), set(func(u *urlObject, v string) {
+		if u.host == nil || *u.host == "" || u.scheme == "file" {
+			return
+		}
+		digits := v[:len(v)-len(strings.TrimLeft(v, "0123456789"))]
+		if v == "" {
+			u.port = ""
+			return
+		}
+		n, err := strconv.Atoi(digits)
+		if err != nil || n > 65535 {
+			return
+		}
+		u.port = strconv.Itoa(n)
+		if u.port == defaultPorts[u.scheme] {
+			u.port = ""
+		}
+	}))
+	r.accessor(p, "pathname", str((*urlObject).pathname), set(func(u *urlObject, v string) {
+		if u.opaque != nil {
+			return
+		}
+		special := isSpecial(u.scheme)
+		if !strings.HasPrefix(v, "/") && !(special && strings.HasPrefix(v, `\`)) {
+			v = "/" + v
+		}
+		v = strings.NewReplacer("?", "%3F", "#", "%23").Replace(v)
+		u.path = resolveSegments(nil, v, special)
+	}))
+	r.accessor(p, "search", str((*urlObject).search), set(func(u *urlObject, v string) {
+		v = strings.TrimPrefix(v, "?")
+		if v == "" {
+			u.query = nil
+			return
+		}
+		set := querySet
+		if isSpecial(u.scheme) {
+			set = specialQS
+		}
+		q := percentEncode(v, set)
+		u.query = &q
+	}))
+	r.accessor(p, "hash", str((*urlObject).hash), set(func(u *urlObject, v string) {
+		v = strings.TrimPrefix(v, "#")
+		if v == "" {
+			u.fragment = nil
+			return
+		}
+		f := percentEncode(v, fragmentSet)
+		u.fragment = &f
+	}))
+	r.accessor(p, "searchParams", func(call goja.FunctionCall) goja.Value {
+		u := r.thisURL(call)
+		if u.spObj == nil {
+			u.sp = &searchParams{list: parseForm(deref(u.query)), url: u}
+			u.spObj = r.wrapSP(u.sp, r.spProto)
+		}
+		return u.spObj
+	}, nil)
+	r.method(p, "toString", str((*urlObject).href))
+	r.method(p, "toJSON", str((*urlObject).href))
+
+	ctor := r.class("URL", func(call goja.ConstructorCall) *goja.Object {
+		u, err := parseArgs(call.Argument(0), call.Argument(1))
+		if err != nil {
+			r.invalidURL(call.Argument(0).String())
+		}
+		o := vm.ToValue(u).(*goja.Object)
+		o.SetPrototype(call.This.Prototype())
+		return o
+	}, p)
+	ctor.Set("canParse", func(call goja.FunctionCall) goja.Value {
+		_, err := parseArgs(call.Argument(0), call.Argument(1))
+		return vm.ToValue(err == nil)
+	})
+	return ctor
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

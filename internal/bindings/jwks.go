@@ -1,0 +1,68 @@
+package bindings
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+)
+
+// parseJWKS reads the RSA and EC (P-256, P-384) signing keys of a JWK set;
+// other keys are skipped.
+func parseJWKS(data []byte) ([]verifyKey, error) {
+	var set struct {
+		Keys []struct {
+			Kty, Kid, Use, Crv, N, E, X, Y string
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &set); err != nil {
+		return nil, fmt.Errorf("JWKS is not JSON: %w", err)
+	}
+	var keys []verifyKey
+	for _, k := range set.Keys {
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		switch k.Kty {
+		case "RSA":
+			n, err1 := b64int(k.N)
+			e, err2 := b64int(k.E)
+			if err1 != nil || err2 != nil || !e.IsInt64() || e.Int64() < 3 || e.Int64() > 1<<31 || n.BitLen() < 1024 {
+				continue
+			}
+			keys = append(keys, verifyKey{kid: k.Kid, pub: &rsa.PublicKey{N: n, E: int(e.Int64())}})
+		case "EC":
+			var curve elliptic.Curve
+			switch k.Crv {
+			case "P-256":
+				curve = elliptic.P256()
+			case "P-384":
+				curve = elliptic.P384()
+			default:
+				continue
+			}
+			x, err1 := b64int(k.X)
+			y, err2 := b64int(k.Y)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			keys = append(keys, verifyKey{kid: k.Kid, pub: &ecdsa.PublicKey{Curve: curve, X: x, Y: y}})
+		}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("JWKS has no usable RSA or EC signing keys")
+	}
+	return keys, nil
+}
+
+func b64int(s string) (*big.Int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		return nil, errors.New("bad base64url integer")
+	}
+	return new(big.Int).SetBytes(b), nil
+}
