@@ -1,0 +1,191 @@
+// Package bundle turns one workflow file into one self-contained CommonJS
+// bundle that goja can run, with an external source map back to the
+// original sources. It uses esbuild, resolves imports only from inside the
+// repository, and reports problems as located diagnostics (rule build-error).
+package bundle
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/flowgate/flowgate/internal/diag"
+)
+
+// Rule ids this package reports.
+const (
+	RuleBuildError          = "build-error"
+	RuleMissingOutputBundle = "missing-output-bundle"
+)
+
+// Limits and the language level of every bundle, exported so the runtime
+// and the docs can state them.
+const (
+	// MaxBundleSize is the largest bundle Flowgate deploys: a workflow is
+	// compiled and run per invocation, and a bundle past this size almost
+	// always means a large library was pulled in by mistake.
+	MaxBundleSize = 5 << 20
+
+	// Target is the ECMAScript level bundles are lowered to. goja parses
+	// ES2020; newer syntax (logical assignment, class fields …) is lowered.
+	Target = api.ES2020
+)
+
+// Unsupported lists the syntax goja cannot parse although ES2020 has it;
+// esbuild lowers it (async generators and for await become generator-based
+// helpers that need no Symbol.asyncIterator).
+var Unsupported = []string{"async-generator", "for-await"}
+
+// Output is one workflow's bundle.
+type Output struct {
+	Code      []byte   // the CommonJS bundle; module.exports holds the workflow's exports
+	SourceMap []byte   // version 3 source map; sources are relative to the repository root
+	SHA256    string   // hex SHA-256 of Code: the bundle's identity
+	Inputs    []string // repository-relative, slash-separated files the bundle was built from, sorted
+}
+
+// Options returns the esbuild options for bundling entry (a slash-separated
+// path relative to root, an absolute directory). The plugin that keeps
+// resolution inside root is added by Build.
+func Options(root, entry string) api.BuildOptions {
+	supported := map[string]bool{}
+	for _, f := range Unsupported {
+		supported[f] = false
+	}
+	return api.BuildOptions{
+		AbsWorkingDir: root,
+		EntryPoints:   []string{filepath.Join(root, filepath.FromSlash(entry))},
+		// The bundle is "written" at the root so source map paths are
+		// relative to the root; Write is false, nothing touches the disk.
+		Outfile:        filepath.Join(root, "bundle.js"),
+		Write:          false,
+		Bundle:         true,
+		Format:         api.FormatCommonJS,
+		Platform:       api.PlatformNeutral,
+		MainFields:     []string{"module", "main"},
+		Target:         Target,
+		Supported:      supported,
+		Sourcemap:      api.SourceMapExternal,
+		SourcesContent: api.SourcesContentExclude,
+		// A repository's node_modules may be a link (pnpm, or the test
+		// fixtures); keeping link paths keeps output paths repo-relative.
+		PreserveSymlinks: true,
+		Metafile:         true,
+		LogLevel:         api.LogLevelSilent,
+		Charset:          api.CharsetASCII,
+		LegalComments:    api.LegalCommentsNone,
+	}
+}
+
+// Build bundles the workflow file entry (slash-separated, relative to the
+// absolute repository root). On failure it returns nil and at least one
+// error diagnostic located in the original source.
+func Build(root, entry string) (*Output, []diag.Diagnostic) {
+	opts := Options(root, entry)
+	opts.Plugins = []api.Plugin{confine(root)}
+	res := api.Build(opts)
+	var ds []diag.Diagnostic
+	for _, m := range res.Errors {
+		ds = append(ds, fromMessage(m, entry))
+	}
+	if len(ds) > 0 {
+		diag.Sort(ds)
+		return nil, ds
+	}
+	out := &Output{}
+	for _, f := range res.OutputFiles {
+		if strings.HasSuffix(f.Path, ".map") {
+			out.SourceMap = f.Contents
+		} else {
+			out.Code = f.Contents
+		}
+	}
+	if isEmpty(out.Code) {
+		return nil, []diag.Diagnostic{diag.Errorf(RuleMissingOutputBundle, entry, 1, 1,
+			"the bundle of this workflow is empty: the file exports nothing that runs. Export workflowSettings and a default async function that handles the event")}
+	}
+	if len(out.Code) > MaxBundleSize {
+		return nil, []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+			"bundle is %.1f MiB, over the %d MiB limit: import only the modules the workflow needs (see the largest inputs with esbuild --analyze)",
+			float64(len(out.Code))/(1<<20), MaxBundleSize>>20)}
+	}
+	sum := sha256.Sum256(out.Code)
+	out.SHA256 = hex.EncodeToString(sum[:])
+	out.Inputs = inputs(res.Metafile)
+	return out, nil
+}
+
+// isEmpty reports whether code has nothing but whitespace and comments,
+// which is what esbuild emits for a file that exports nothing.
+func isEmpty(code []byte) bool {
+	for _, line := range bytes.Split(code, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) > 0 && !bytes.HasPrefix(line, []byte("//")) && !bytes.Equal(line, []byte(`"use strict";`)) {
+			return false
+		}
+	}
+	return true
+}
+
+// inputs lists the metafile's input files.
+func inputs(metafile string) []string {
+	var m struct {
+		Inputs map[string]json.RawMessage `json:"inputs"`
+	}
+	if err := json.Unmarshal([]byte(metafile), &m); err != nil {
+		return nil
+	}
+	var out []string
+	for p := range m.Inputs {
+		out = append(out, filepath.ToSlash(p))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// fromMessage turns an esbuild error into a diagnostic located in the
+// original file, falling back to the workflow file itself.
+func fromMessage(m api.Message, entry string) diag.Diagnostic {
+	d := diag.Errorf(RuleBuildError, entry, 1, 1, "%s", m.Text)
+	if loc := m.Location; loc != nil && loc.File != "" {
+		d.File = filepath.ToSlash(loc.File)
+		d.Line = loc.Line
+		d.Column = column(loc.LineText, loc.Column)
+	}
+	if strings.Contains(m.Text, "Top-level await") {
+		d.Message = "top-level await is not supported: a workflow's top-level code runs once when it is loaded and cannot wait. Move the await into the default export function"
+	} else if hint := hint(m.Text); hint != "" {
+		d.Message += ". " + hint
+	}
+	return d
+}
+
+// column converts esbuild's 0-based byte column into a 1-based character column.
+func column(lineText string, byteCol int) int {
+	if byteCol > len(lineText) {
+		return byteCol + 1
+	}
+	return utf8.RuneCountInString(lineText[:byteCol]) + 1
+}
+
+// hint adds what to do for esbuild errors users commonly meet.
+func hint(text string) string {
+	switch {
+	case strings.HasPrefix(text, "No matching export"):
+		return "Check the name against the version of the package installed in the repository's node_modules"
+	case strings.HasPrefix(text, "Expected") || strings.HasPrefix(text, "Unexpected"):
+		return "Fix the syntax error"
+	}
+	return ""
+}
+
+// fmtPkg is shared by resolve errors.
+func fmtPkg(p string) string { return fmt.Sprintf("%q", p) }

@@ -1,0 +1,137 @@
+package project
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/diag"
+)
+
+// workflowExts are the extensions a workflow file may have (the docs list
+// .ts, .js, .tsx and .jsx).
+var workflowExts = []string{".ts", ".js", ".tsx", ".jsx"}
+
+// IsWorkflowFile reports whether a file name names a workflow: its base name
+// without the extension ends in "workflow" (any case) and the extension is
+// .ts, .js, .tsx or .jsx. Type declarations (x.d.ts) are never workflows.
+func IsWorkflowFile(name string) bool {
+	ext := path.Ext(name)
+	if !slices.Contains(workflowExts, ext) {
+		return false
+	}
+	base := strings.ToLower(strings.TrimSuffix(name, ext))
+	return strings.HasSuffix(base, "workflow") && !strings.HasSuffix(base, ".d")
+}
+
+// discover finds the workflow files under the configured workflows folder
+// of root (absolute), as sorted slash-separated repository-relative paths.
+// Links are followed only while they stay inside the repository; node_modules
+// and .git are skipped.
+func discover(root string, c *Config) ([]string, []diag.Diagnostic) {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		realRoot = root
+	}
+	w := walker{root: root, realRoot: realRoot, seen: map[string]bool{}}
+	dir := c.WorkflowsDir()
+	// Every folder on the way down may itself be a link.
+	for p := range pathPrefixes(dir) {
+		if !w.insideLink(p) {
+			return nil, w.ds
+		}
+	}
+	info, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir)))
+	if err != nil || !info.IsDir() {
+		line, col := c.KeyPos("rootDir")
+		return nil, []diag.Diagnostic{diag.Errorf(RuleNoWorkflows, KindeJSON, line, col,
+			"no workflows: the folder %s does not exist. Put workflow files (named like userTokensWorkflow.ts) in %s, or point \"rootDir\" in kinde.json at the folder that holds environment/workflows",
+			dir, dir)}
+	}
+	w.walk(dir)
+	slices.Sort(w.files)
+	return w.files, w.ds
+}
+
+// pathPrefixes yields "a", "a/b", "a/b/c" for "a/b/c".
+func pathPrefixes(p string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		parts := strings.Split(p, "/")
+		for i := range parts {
+			if parts[i] == "." {
+				continue
+			}
+			if !yield(strings.Join(parts[:i+1], "/")) {
+				return
+			}
+		}
+	}
+}
+
+type walker struct {
+	root, realRoot string
+	seen           map[string]bool // real folders walked, against link loops
+	files          []string
+	ds             []diag.Diagnostic
+}
+
+// insideLink reports whether rel (slash-separated) is not a link, or a link
+// whose target is inside the repository; otherwise it records a diagnostic.
+func (w *walker) insideLink(rel string) bool {
+	abs := filepath.Join(w.root, filepath.FromSlash(rel))
+	info, err := os.Lstat(abs)
+	if err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return true // a broken link is simply not there
+		}
+		real = ""
+	}
+	if r, err := filepath.Rel(w.realRoot, real); real != "" && err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+		return true
+	}
+	w.ds = append(w.ds, diag.Errorf(RuleLinkOutsideRepo, rel, 1, 1,
+		"%s is a symbolic link that leads outside the repository, and Flowgate reads only the repository's own files: replace the link with the file or folder itself",
+		rel))
+	return false
+}
+
+// walk visits the folder rel (slash-separated), whose links were checked.
+func (w *walker) walk(rel string) {
+	abs := filepath.Join(w.root, filepath.FromSlash(rel))
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil || w.seen[real] {
+		return
+	}
+	w.seen[real] = true
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		child := path.Join(rel, name)
+		if !w.insideLink(child) {
+			continue
+		}
+		info, err := os.Stat(filepath.Join(abs, name)) // follows an inside link
+		if err != nil {
+			continue
+		}
+		switch {
+		case info.IsDir():
+			if name != "node_modules" && name != ".git" {
+				w.walk(child)
+			}
+		case info.Mode().IsRegular() && IsWorkflowFile(name):
+			w.files = append(w.files, child)
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package project
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/flowgate/flowgate/internal/diag"
+)
+
+// KindeJSON is the configuration file at the repository root.
+const KindeJSON = "kinde.json"
+
+// DefaultRootDir is where workflows live when kinde.json names no rootDir.
+const DefaultRootDir = "kindeSrc"
+
+// Config is kinde.json.
+type Config struct {
+	// RootDir is the folder holding environment/workflows, slash-separated,
+	// relative to the repository and inside it ("." for the root itself).
+	RootDir string
+	// Version is the runtime version date (e.g. "2024-12-09"); required.
+	Version string
+	// NPM is integrations.npm.enabled: use the locked package versions.
+	NPM bool
+
+	// keys holds the offset of each top-level key, to locate diagnostics.
+	keys map[string]int
+	data []byte
+}
+
+// WorkflowsDir is the slash-separated folder discovery searches.
+func (c *Config) WorkflowsDir() string { return path.Join(c.RootDir, "environment", "workflows") }
+
+// KeyPos returns the 1-based line and column of a top-level key in
+// kinde.json, or 1, 1 when the key is absent.
+func (c *Config) KeyPos(key string) (line, col int) {
+	off, ok := c.keys[key]
+	if !ok {
+		return 1, 1
+	}
+	return position(c.data, off)
+}
+
+// ParseKindeJSON reads kinde.json. It returns nil when the file cannot be
+// used at all (not JSON, not an object, a bad rootDir); otherwise a Config,
+// possibly with diagnostics about the rest (a missing version).
+func ParseKindeJSON(data []byte) (*Config, []diag.Diagnostic) {
+	bad := func(off int, format string, args ...any) []diag.Diagnostic {
+		line, col := position(data, off)
+		return []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, line, col, format, args...)}
+	}
+	keys, values, err := topLevel(data)
+	if err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			off := max(int(syn.Offset)-1, 0)
+			msg := fmt.Sprintf("kinde.json is not valid JSON: %s", syn.Error())
+			if off < len(data) && data[off] == '/' {
+				msg += " (JSON does not allow comments: remove them)"
+			} else if int(syn.Offset) >= len(data) {
+				msg += " (the file ends too early: check for a missing } or \")"
+			}
+			return nil, bad(off, "%s", msg)
+		}
+		var trailing errTrailing
+		if errors.As(err, &trailing) {
+			return nil, bad(int(trailing), "kinde.json has text after its closing }: remove it")
+		}
+		var notObj errNotObject
+		if errors.As(err, &notObj) {
+			return nil, bad(int(notObj), `kinde.json must be a JSON object such as {"rootDir": "kindeSrc", "version": "2024-12-09"}`)
+		}
+		return nil, bad(0, "kinde.json is not valid JSON: %v", err)
+	}
+	c := &Config{RootDir: DefaultRootDir, keys: keys, data: data}
+	var ds []diag.Diagnostic
+
+	if raw, ok := values["rootDir"]; ok {
+		var s string
+		if json.Unmarshal(raw.data, &s) != nil {
+			return nil, bad(raw.off, `"rootDir" must be a string naming the folder that holds environment/workflows, such as "kindeSrc"`)
+		}
+		dir, problem := cleanRootDir(s)
+		if problem != "" {
+			return nil, bad(raw.off, `"rootDir" %q %s: use a relative folder inside the repository, such as "kindeSrc"`, s, problem)
+		}
+		c.RootDir = dir
+	}
+
+	if raw, ok := values["version"]; !ok {
+		ds = append(ds, bad(0, `kinde.json has no "version": add "version": "2024-12-09", the runtime version this repository is written for`)...)
+	} else if json.Unmarshal(raw.data, &c.Version) != nil || strings.TrimSpace(c.Version) == "" {
+		ds = append(ds, bad(raw.off, `"version" must be a non-empty string such as "2024-12-09", the runtime version this repository is written for`)...)
+	}
+
+	if raw, ok := values["integrations"]; ok {
+		var in struct {
+			NPM *struct {
+				Enabled *bool `json:"enabled"`
+			} `json:"npm"`
+		}
+		if err := json.Unmarshal(raw.data, &in); err != nil {
+			ds = append(ds, bad(raw.off, `"integrations" must look like {"npm": {"enabled": true}}`)...)
+		} else if in.NPM != nil && in.NPM.Enabled != nil {
+			c.NPM = *in.NPM.Enabled
+		}
+	}
+	return c, ds
+}
+
+// cleanRootDir checks a rootDir value and returns its clean form, or why
+// it is refused.
+func cleanRootDir(s string) (string, string) {
+	if s == "" {
+		return DefaultRootDir, ""
+	}
+	s = strings.ReplaceAll(s, `\`, "/")
+	if strings.HasPrefix(s, "/") || (len(s) > 1 && s[1] == ':') {
+		return "", "is an absolute path"
+	}
+	clean := path.Clean(s)
+	if clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", "leads outside the repository"
+	}
+	return clean, ""
+}
+
+// rawValue is a top-level value and the offset where it starts.
+type rawValue struct {
+	data json.RawMessage
+	off  int
+}
+
+// errNotObject is the offset of a top-level value that is not an object.
+type errNotObject int
+
+func (e errNotObject) Error() string { return "not a JSON object" }
+
+// errTrailing is the offset of text after the top-level object.
+type errTrailing int
+
+func (e errTrailing) Error() string { return "text after the end of the JSON object" }
+
+// topLevel decodes a JSON object one key at a time, keeping where each key
+// and value starts so diagnostics can point at them.
+func topLevel(data []byte) (keys map[string]int, values map[string]rawValue, err error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	start := skipSpace(data, 0)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, nil, errNotObject(start)
+	}
+	keys, values = map[string]int{}, map[string]rawValue{}
+	for dec.More() {
+		keyOff := skipSpace(data, int(dec.InputOffset()))
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, err
+		}
+		key, _ := tok.(string)
+		valOff := skipSpace(data, int(dec.InputOffset()))
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, err
+		}
+		keys[key] = keyOff
+		values[key] = rawValue{data: raw, off: valOff}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, err
+	}
+	// Anything after the object is an error too.
+	end := int(dec.InputOffset())
+	for end < len(data) && strings.IndexByte(" \t\r\n", data[end]) >= 0 {
+		end++
+	}
+	if end < len(data) {
+		return nil, nil, errTrailing(end)
+	}
+	return keys, values, nil
+}
+
+// skipSpace moves past whitespace and the separators ',' and ':'.
+func skipSpace(data []byte, off int) int {
+	for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+// position converts a byte offset into a 1-based line and character column.
+func position(data []byte, off int) (line, col int) {
+	off = min(max(off, 0), len(data))
+	before := data[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	return line, utf8.RuneCount(before[lineStart:]) + 1
+}

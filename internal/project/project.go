@@ -1,0 +1,250 @@
+// Package project reads a workflow repository the way a sync does: it
+// parses kinde.json, discovers the workflow files, bundles each one, reads
+// its workflowSettings in a binding-less sandbox, and applies the sync
+// rules. Every problem is a located diag.Diagnostic. The CLI, the GitHub
+// Action and the GitHub App all call Check, so they validate identically.
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/bundle"
+	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Project is a repository whose kinde.json was read and whose workflow
+// files were found.
+type Project struct {
+	Root   string   // absolute repository root
+	Config *Config  // nil when kinde.json is missing or unusable
+	Files  []string // workflow files, repository-relative, slash-separated, sorted
+}
+
+// Load reads kinde.json in dir and discovers the workflow files. Problems
+// in the repository's content are diagnostics; the error is for a dir that
+// cannot be read at all (missing, not a folder, no permission).
+func Load(dir string) (*Project, []diag.Diagnostic, error) {
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read repository: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, nil, fmt.Errorf("read repository: %s is not a directory", dir)
+	}
+	if _, err := os.ReadDir(root); err != nil {
+		return nil, nil, fmt.Errorf("read repository: %w", err)
+	}
+	p := &Project{Root: root}
+	data, err := os.ReadFile(filepath.Join(root, KindeJSON))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return p, []diag.Diagnostic{diag.Errorf(RuleMissingKindeJSON, KindeJSON, 1, 1,
+			`the repository has no kinde.json at its root: add one containing {"rootDir": "kindeSrc", "version": "2024-12-09"} so Flowgate knows where the workflows are`)}, nil
+	case err != nil:
+		return p, []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, 1, 1,
+			"kinde.json cannot be read (%v): make it a regular file", errors.Unwrap(err))}, nil
+	}
+	cfg, ds := ParseKindeJSON(data)
+	if cfg == nil {
+		return p, ds, nil
+	}
+	p.Config = cfg
+	files, more := discover(root, cfg)
+	ds = append(ds, more...)
+	p.Files = files
+	if len(files) == 0 && len(more) == 0 {
+		line, col := cfg.KeyPos("rootDir")
+		ds = append(ds, diag.Errorf(RuleNoWorkflows, KindeJSON, line, col,
+			"no workflows: %s has no workflow files. A workflow file's name ends in \"Workflow\" with the extension .ts, .js, .tsx or .jsx (for example userTokensWorkflow.ts); check its name and that \"rootDir\" in kinde.json points at the right folder",
+			cfg.WorkflowsDir()))
+	}
+	return p, ds, nil
+}
+
+// Options tune Check; the zero value is the default.
+type Options struct {
+	// SettingsTimeout bounds evaluating one workflow's top-level code
+	// (default SettingsTimeout).
+	SettingsTimeout time.Duration
+	// Parallelism is how many workflows are bundled and read at once
+	// (default GOMAXPROCS).
+	Parallelism int
+}
+
+// Workflow is one discovered workflow file and what checking it found.
+type Workflow struct {
+	File     string            // repository-relative, slash-separated
+	Settings workflow.Settings // as read; fields are empty where they were invalid
+	Bundle   *bundle.Output    // nil when bundling failed
+	// Diagnostics are those about this workflow (in its file or the files
+	// it imports, and cross-workflow ones that name it), sorted.
+	Diagnostics []diag.Diagnostic
+}
+
+// Valid reports whether the workflow has no error diagnostics, so it can be
+// deployed on its own.
+func (w *Workflow) Valid() bool { return w.Bundle != nil && !diag.HasErrors(w.Diagnostics) }
+
+// BindingNames lists the declared bindings, sorted; never nil.
+func (w *Workflow) BindingNames() []string {
+	names := make([]string, 0, len(w.Settings.Bindings))
+	for n := range w.Settings.Bindings {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Report is the outcome of checking a repository.
+type Report struct {
+	Root        string
+	Config      *Config           // nil when kinde.json is missing or unusable
+	Workflows   []*Workflow       // every discovered workflow, in file order
+	Diagnostics []diag.Diagnostic // all of them, sorted, without duplicates
+}
+
+// OK reports whether the repository has no error diagnostics (warnings allowed).
+func (r *Report) OK() bool { return !diag.HasErrors(r.Diagnostics) }
+
+// JSON returns the report in the shape `flowgate validate --format json` prints.
+func (r *Report) JSON() diag.Report {
+	out := diag.Report{Diagnostics: r.Diagnostics}
+	for _, w := range r.Workflows {
+		out.Workflows = append(out.Workflows, diag.Workflow{
+			ID: w.Settings.ID, Name: w.Settings.Name, Trigger: w.Settings.Trigger,
+			File: w.File, Bindings: w.BindingNames(),
+		})
+	}
+	return out
+}
+
+// Check loads the repository in dir and checks every workflow: it bundles
+// each one, reads its settings, and applies the sync rules. The error is for
+// a dir that cannot be read at all; every problem in its content is a
+// diagnostic in the Report.
+func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
+	p, ds, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SettingsTimeout <= 0 {
+		opts.SettingsTimeout = SettingsTimeout
+	}
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	r := &Report{Root: p.Root, Config: p.Config}
+	r.Workflows = make([]*Workflow, len(p.Files))
+	src := &sources{root: p.Root, files: map[string][]byte{}}
+	sem := make(chan struct{}, opts.Parallelism)
+	var wg sync.WaitGroup
+	for i, file := range p.Files {
+		r.Workflows[i] = &Workflow{File: file}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			checkOne(ctx, p.Root, r.Workflows[i], src, opts)
+		}()
+	}
+	wg.Wait()
+	crossCheck(r.Workflows, src)
+	for _, w := range r.Workflows {
+		diag.Sort(w.Diagnostics)
+		ds = append(ds, w.Diagnostics...)
+	}
+	diag.Sort(ds)
+	r.Diagnostics = slices.Compact(ds)
+	return r, nil
+}
+
+// checkOne bundles one workflow, reads its settings and looks for
+// undeclared bindings.
+func checkOne(ctx context.Context, root string, w *Workflow, src *sources, opts Options) {
+	out, ds := bundle.Build(root, w.File)
+	if out == nil {
+		w.Diagnostics = ds
+		return
+	}
+	w.Bundle = out
+	res := readSettings(ctx, w.File, out, src.get(w.File), opts.SettingsTimeout)
+	w.Settings = res.settings
+	w.Diagnostics = append(ds, res.ds...)
+	if !res.hasSettings {
+		return
+	}
+	own := map[string][]byte{}
+	for _, in := range out.Inputs {
+		if ownSource(in) {
+			own[in] = src.get(in)
+		}
+	}
+	w.Diagnostics = append(w.Diagnostics, undeclared(w, own)...)
+}
+
+// crossCheck applies the rules across workflows: ids and triggers must be
+// unique. Each workflow involved gets its own diagnostic naming the others.
+func crossCheck(ws []*Workflow, src *sources) {
+	dup := func(rule, what, field string, key func(*Workflow) string, advice string) {
+		groups := map[string][]*Workflow{}
+		for _, w := range ws {
+			if k := key(w); k != "" {
+				groups[k] = append(groups[k], w)
+			}
+		}
+		for k, group := range groups {
+			if len(group) < 2 {
+				continue
+			}
+			for _, w := range group {
+				var others []string
+				for _, o := range group {
+					if o != w {
+						others = append(others, o.File)
+					}
+				}
+				loc := newLocator(w.File, src.get(w.File))
+				w.Diagnostics = append(w.Diagnostics, loc.errorf(rule, loc.key(field),
+					"%s %q is also used by %s: %s", what, k, strings.Join(others, ", "), advice))
+			}
+		}
+	}
+	dup(RuleDuplicateID, "workflow id", "id", func(w *Workflow) string { return w.Settings.ID },
+		"workflow ids must be unique, so give each workflow its own id")
+	dup(RuleDuplicateTrigger, "trigger", "trigger", func(w *Workflow) string { return w.Settings.Trigger },
+		"each trigger runs exactly one workflow, so remove or merge one of them")
+}
+
+// sources reads repository files once, shared by the concurrent checks.
+type sources struct {
+	root  string
+	mu    sync.Mutex
+	files map[string][]byte
+}
+
+func (s *sources) get(rel string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if data, ok := s.files[rel]; ok {
+		return data
+	}
+	data, _ := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(rel)))
+	s.files[rel] = data
+	return data
+}

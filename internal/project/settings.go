@@ -1,0 +1,484 @@
+package project
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/bundle"
+	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/srcmap"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Limits on evaluating a workflow's top-level code to read its settings.
+const (
+	// SettingsTimeout bounds the wall time of one evaluation.
+	SettingsTimeout = 2 * time.Second
+	// SettingsMaxCallStack bounds the call depth during evaluation.
+	SettingsMaxCallStack = 1000
+)
+
+// bundleName is the name the bundle is compiled under (its source map's file).
+const bundleName = "bundle.js"
+
+// introspection is what evaluating a bundle once without bindings told.
+type introspection struct {
+	settings    workflow.Settings
+	hasSettings bool // workflowSettings was read (it may still have problems)
+	ds          []diag.Diagnostic
+}
+
+// readSettings evaluates the bundle of the workflow file in a fresh goja
+// sandbox with no bindings and reads its workflowSettings and default
+// export. source is the workflow file's original text, used to point
+// diagnostics at the line where a setting is written. It never panics and
+// never runs longer than timeout.
+func readSettings(ctx context.Context, file string, out *bundle.Output, source []byte, timeout time.Duration) (res introspection) {
+	loc := newLocator(file, source)
+	defer func() {
+		if r := recover(); r != nil {
+			res.ds = append(res.ds, diag.Errorf(RuleTopLevelError, file, 1, 1,
+				"reading the workflow's settings failed unexpectedly (%v): simplify the top-level code", r))
+		}
+	}()
+
+	vm := goja.New()
+	vm.SetMaxCallStackSize(SettingsMaxCallStack)
+	stop := time.AfterFunc(timeout, func() { vm.Interrupt(errTimeout) })
+	defer stop.Stop()
+	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
+	defer stopCtx()
+
+	module, err := sandbox(vm)
+	if err != nil {
+		res.ds = append(res.ds, diag.Errorf(RuleTopLevelError, file, 1, 1, "could not prepare the sandbox: %v", err))
+		return res
+	}
+	prog, err := goja.Compile(bundleName, string(out.Code), false)
+	if err != nil {
+		res.ds = append(res.ds, compileError(file, out, err))
+		return res
+	}
+	exports, err := func() (v goja.Value, err error) {
+		if _, err := vm.RunProgram(prog); err != nil {
+			return nil, err
+		}
+		return module.Get("exports"), nil
+	}()
+	if err != nil {
+		res.ds = append(res.ds, runError(file, out, err, timeout))
+		return res
+	}
+	// Reading exports may run getters, which the interrupt and recover cover.
+	var exp *goja.Object
+	if exports != nil && !goja.IsUndefined(exports) && !goja.IsNull(exports) {
+		exp = exports.ToObject(vm)
+	}
+	if err := catch(func() { res.read(vm, exp, loc) }); err != nil {
+		res.ds = append(res.ds, runError(file, out, err, timeout))
+	}
+	return res
+}
+
+var errTimeout = errors.New("timeout")
+
+// sandbox installs the globals a bundle may touch at load time: an empty
+// kinde (so kinde.x is undefined, not a ReferenceError), a console that
+// discards, and the CommonJS module, exports and require.
+func sandbox(vm *goja.Runtime) (*goja.Object, error) {
+	console := vm.NewObject()
+	noop := func(goja.FunctionCall) goja.Value { return goja.Undefined() }
+	for _, m := range []string{"log", "info", "debug", "warn", "error", "trace"} {
+		if err := console.Set(m, noop); err != nil {
+			return nil, err
+		}
+	}
+	module := vm.NewObject()
+	exports := vm.NewObject()
+	if err := module.Set("exports", exports); err != nil {
+		return nil, err
+	}
+	require := func(call goja.FunctionCall) goja.Value {
+		name := call.Argument(0).String()
+		panic(vm.NewTypeError("require(%q) is not available: workflows are bundled, so import the package instead and install it in the repository", name))
+	}
+	for name, v := range map[string]any{"kinde": vm.NewObject(), "console": console, "module": module, "exports": exports, "require": require} {
+		if err := vm.Set(name, v); err != nil {
+			return nil, err
+		}
+	}
+	return module, nil
+}
+
+// catch runs f, turning a goja panic (a throwing getter) into an error.
+func catch(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(error); ok {
+				err = e
+				return
+			}
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	f()
+	return nil
+}
+
+// read reads workflowSettings and the default export from the exports.
+func (res *introspection) read(vm *goja.Runtime, exp *goja.Object, loc *locator) {
+	var ws goja.Value
+	if exp != nil {
+		ws = exp.Get("workflowSettings")
+		res.checkDefault(exp.Get("default"), loc)
+	} else {
+		res.checkDefault(nil, loc)
+	}
+	if !present(ws) {
+		res.ds = append(res.ds, loc.errorf(RuleMissingSettings, loc.settings(),
+			"the workflow does not export workflowSettings: add `export const workflowSettings = { id: \"myWorkflow\", trigger: \"user:tokens_generation\" }`"))
+		return
+	}
+	obj, ok := ws.(*goja.Object)
+	if !ok {
+		res.ds = append(res.ds, loc.errorf(RuleMissingSettings, loc.settings(),
+			"workflowSettings is %s, not an object: export an object such as { id: \"myWorkflow\", trigger: \"user:tokens_generation\" }", describe(ws)))
+		return
+	}
+	res.hasSettings = true
+	s := &res.settings
+	res.readID(obj.Get("id"), loc)
+	res.readTrigger(obj, loc)
+	if v := obj.Get("name"); present(v) {
+		s.Name = v.String()
+	}
+	res.readPolicy(obj.Get("failurePolicy"), loc)
+	res.readBindings(obj.Get("bindings"), loc)
+}
+
+func (res *introspection) checkDefault(v goja.Value, loc *locator) {
+	if _, ok := goja.AssertFunction(v); ok {
+		return
+	}
+	if o, ok := v.(*goja.Object); ok {
+		if _, ok := goja.AssertFunction(o.Get("handle")); ok {
+			return
+		}
+		res.ds = append(res.ds, loc.errorf(RuleMissingDefaultExport, loc.defaultExport(),
+			"the default export is an object without a handle method: export an async function, `export default async function handler(event) {…}`"))
+		return
+	}
+	what := "the workflow has no default export"
+	if present(v) {
+		what = fmt.Sprintf("the default export is %s, not a function", describe(v))
+	}
+	res.ds = append(res.ds, loc.errorf(RuleMissingDefaultExport, loc.defaultExport(),
+		"%s: add `export default async function handler(event) {…}`, which runs when the trigger fires", what))
+}
+
+func (res *introspection) readID(v goja.Value, loc *locator) {
+	at := loc.key("id")
+	if !present(v) {
+		res.ds = append(res.ds, loc.errorf(RuleMissingID, at,
+			"workflowSettings has no id: add a unique id such as id: \"onUserTokensGenerated\""))
+		return
+	}
+	id, ok := v.Export().(string)
+	if !ok || id == "" {
+		res.ds = append(res.ds, loc.errorf(RuleMissingID, at,
+			"workflowSettings.id is %s: it must be a non-empty string such as \"onUserTokensGenerated\"", describe(v)))
+		return
+	}
+	if !validID(id) {
+		res.ds = append(res.ds, loc.errorf(RuleInvalidID, at,
+			"workflow id %q is not allowed: use 1 to 128 letters, digits, '_', '-' or '.', starting with a letter or digit", id))
+		return
+	}
+	res.settings.ID = id
+}
+
+// validID reports whether an id is safe as a name everywhere it is used
+// (file names in build output, URLs of the management API).
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for i, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '_' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (res *introspection) readTrigger(obj *goja.Object, loc *locator) {
+	at := loc.key("trigger")
+	v := obj.Get("trigger")
+	if v == nil { // no trigger key at all
+		res.ds = append(res.ds, loc.errorf(RuleMissingTrigger, at,
+			"workflowSettings has no trigger: add one such as trigger: WorkflowTrigger.UserTokenGeneration (\"user:tokens_generation\")"))
+		return
+	}
+	if goja.IsUndefined(v) || goja.IsNull(v) {
+		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at, "%s", undefinedTrigger(loc.triggerExpr(), describe(v))))
+		return
+	}
+	t, ok := v.Export().(string)
+	if !ok {
+		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at,
+			"workflowSettings.trigger is %s: it must be a trigger string such as \"user:tokens_generation\"", describe(v)))
+		return
+	}
+	if !workflow.IsTrigger(t) {
+		msg := fmt.Sprintf("unknown trigger %q", t)
+		if s := suggest(t, workflow.Triggers, 3); s != "" {
+			msg += fmt.Sprintf(": did you mean %q?", s)
+		} else {
+			msg += ": use one of " + quoteList(workflow.Triggers)
+		}
+		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at, "%s", msg))
+		return
+	}
+	res.settings.Trigger = t
+}
+
+// undefinedTrigger explains a trigger that evaluated to undefined, which
+// almost always is a misspelt WorkflowTrigger member.
+func undefinedTrigger(expr, what string) string {
+	member, isEnum := strings.CutPrefix(expr, "WorkflowTrigger.")
+	if !isEnum {
+		if expr == "" {
+			expr = "the value"
+		}
+		return fmt.Sprintf("trigger is %s (%s): set it to a trigger string such as \"user:tokens_generation\" or a WorkflowTrigger member", what, expr)
+	}
+	msg := fmt.Sprintf("trigger is %s — is WorkflowTrigger.%s misspelt?", what, member)
+	if s := suggest(member, triggerMembers, 2); s != "" {
+		return msg + fmt.Sprintf(" Did you mean WorkflowTrigger.%s (%q)?", s, triggerByMember[s])
+	}
+	return msg + " WorkflowTrigger has " + strings.Join(triggerMembers, ", ")
+}
+
+// triggerMembers are the WorkflowTrigger members of @kinde/infrastructure.
+var triggerMembers = []string{
+	"UserTokenGeneration", "UserPreMFA", "PostAuthentication", "M2MTokenGeneration", "ExistingPasswordProvided",
+	"NewPasswordProvided", "PlanSelection", "PlanCancellationRequest", "UserPreRegistration", "NewUsernameProvided",
+}
+
+var triggerByMember = map[string]string{
+	"UserTokenGeneration": workflow.UserTokenGeneration, "UserPreMFA": workflow.UserPreMFA,
+	"PostAuthentication": workflow.PostAuthentication, "M2MTokenGeneration": workflow.M2MTokenGeneration,
+	"ExistingPasswordProvided": workflow.ExistingPasswordProvided, "NewPasswordProvided": workflow.NewPasswordProvided,
+	"PlanSelection": workflow.PlanSelection, "PlanCancellationRequest": workflow.PlanCancellationRequest,
+	"UserPreRegistration": workflow.UserPreRegistration, "NewUsernameProvided": workflow.NewUsernameProvided,
+}
+
+func (res *introspection) readPolicy(v goja.Value, loc *locator) {
+	o, ok := v.(*goja.Object)
+	if !ok {
+		return
+	}
+	a := o.Get("action")
+	if !present(a) {
+		return
+	}
+	action, _ := a.Export().(string)
+	if action != "stop" && action != "continue" {
+		res.ds = append(res.ds, loc.warnf(RuleInvalidFailurePolicy, loc.key("failurePolicy"),
+			"failurePolicy.action %s is not supported and is treated as \"stop\": use \"stop\" (fail the auth flow when the workflow fails) or \"continue\"", describe(a)))
+		return
+	}
+	res.settings.FailurePolicy.Action = action
+}
+
+func (res *introspection) readBindings(v goja.Value, loc *locator) {
+	if !present(v) {
+		return
+	}
+	o, ok := v.(*goja.Object)
+	if !ok {
+		res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, loc.key("bindings"),
+			"workflowSettings.bindings is %s: it must be an object such as { \"kinde.env\": {} }", describe(v)))
+		return
+	}
+	trigger := res.settings.Trigger
+	for _, name := range o.Keys() {
+		at := loc.binding(name)
+		switch {
+		case name == "kinde.cache":
+			res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, at,
+				"\"kinde.cache\" is not a binding to declare: kinde.cache is always available. Remove it from bindings"))
+			continue
+		case !workflow.IsBinding(name):
+			msg := fmt.Sprintf("unknown binding %q", name)
+			if s := suggest(name, workflow.Bindings, 3); s != "" {
+				msg += fmt.Sprintf(": did you mean %q?", s)
+			} else {
+				msg += ": bindings are " + quoteList(workflow.Bindings)
+			}
+			res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, at, "%s", msg))
+			continue
+		case trigger != "" && !workflow.Allowed(trigger, name):
+			res.ds = append(res.ds, loc.errorf(RuleBindingNotAllowed, at,
+				"binding %q is not available to %s workflows: remove it (this trigger allows %s)",
+				name, trigger, quoteList(workflow.AllowedBindings(trigger))))
+			continue
+		}
+		if res.settings.Bindings == nil {
+			res.settings.Bindings = map[string]workflow.BindingSettings{}
+		}
+		var bs workflow.BindingSettings
+		if bo, ok := o.Get(name).(*goja.Object); ok {
+			if r := bo.Get("resetClaims"); present(r) && r.Export() == true {
+				bs.ResetClaims = true
+			}
+		}
+		res.settings.Bindings[name] = bs
+	}
+}
+
+// present reports whether a value exists and is not undefined or null.
+func present(v goja.Value) bool {
+	return v != nil && !goja.IsUndefined(v) && !goja.IsNull(v)
+}
+
+// describe names a value for a message: undefined, null, a number 5 …
+func describe(v goja.Value) string {
+	switch {
+	case v == nil || goja.IsUndefined(v):
+		return "undefined"
+	case goja.IsNull(v):
+		return "null"
+	}
+	switch x := v.Export().(type) {
+	case string:
+		return fmt.Sprintf("the string %q", x)
+	case bool:
+		return fmt.Sprintf("the boolean %v", x)
+	case int64, float64:
+		return fmt.Sprintf("the number %v", x)
+	}
+	if _, ok := goja.AssertFunction(v); ok {
+		return "a function"
+	}
+	return "an object"
+}
+
+// compileError locates a bundle that goja cannot parse.
+func compileError(file string, out *bundle.Output, err error) diag.Diagnostic {
+	d := diag.Errorf(RuleBuildError, file, 1, 1,
+		"the bundle does not parse in the workflow runtime: %v. Use syntax up to ES2020", err)
+	var ce *goja.CompilerSyntaxError
+	if errors.As(err, &ce) && ce.File != nil {
+		p := ce.File.Position(ce.Offset)
+		d.Message = fmt.Sprintf("the bundle does not parse in the workflow runtime: %s. Use syntax up to ES2020", ce.Message)
+		locate(&d, out, []goja.StackFrame{}, p.Line, p.Column)
+	}
+	return d
+}
+
+// runError locates an exception thrown by top-level code.
+func runError(file string, out *bundle.Output, err error, timeout time.Duration) diag.Diagnostic {
+	d := diag.Errorf(RuleTopLevelError, file, 1, 1, "%v", err)
+	var interrupted *goja.InterruptedError
+	var overflow *goja.StackOverflowError
+	var ex *goja.Exception
+	switch {
+	case errors.As(err, &interrupted):
+		if errors.Is(interrupted, errTimeout) {
+			d.Message = fmt.Sprintf("the workflow's top-level code did not finish within %v: it runs once when settings are read, so it must not loop or wait. Move work into the default export", timeout)
+		} else {
+			d.Message = fmt.Sprintf("reading the workflow's settings was cancelled: %v", interrupted.Unwrap())
+		}
+		locate(&d, out, interrupted.Stack(), 0, 0)
+	case errors.As(err, &overflow):
+		d.Message = "the workflow's top-level code exceeded the call stack limit (endless recursion?): fix the recursion"
+		locate(&d, out, overflow.Stack(), 0, 0)
+	case errors.As(err, &ex):
+		msg := strings.TrimSpace(firstLine(safeString(ex)))
+		d.Message = fmt.Sprintf("the workflow's top-level code threw %s. Top-level code runs once, without bindings, when settings are read: move calls to kinde.* and other work into the default export", msg)
+		locate(&d, out, ex.Stack(), 0, 0)
+	}
+	return d
+}
+
+// safeString renders an exception's value without running user code twice.
+func safeString(ex *goja.Exception) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "an exception"
+		}
+	}()
+	if v := ex.Value(); v != nil {
+		if o, ok := v.(*goja.Object); ok {
+			// An Error: name and message, without calling a user toString.
+			name, msg := o.Get("name"), o.Get("message")
+			if present(msg) {
+				n := "Error"
+				if present(name) {
+					n = name.String()
+				}
+				return n + ": " + msg.String()
+			}
+			return "an object"
+		}
+		return v.String()
+	}
+	return ex.Error()
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// locate moves d to the original position of the innermost stack frame in
+// the repository's own code (not node_modules), else of the innermost
+// frame that maps at all, using the bundle's source map. A bundle line and
+// column, when given, come before the stack. d keeps its position when
+// nothing maps.
+func locate(d *diag.Diagnostic, out *bundle.Output, stack []goja.StackFrame, line, col int) {
+	if len(out.SourceMap) == 0 {
+		return
+	}
+	m, err := srcmap.Parse(bundleName+".map", out.SourceMap)
+	if err != nil {
+		return
+	}
+	type lc struct{ line, col int }
+	var cands []lc
+	if line > 0 {
+		cands = append(cands, lc{line, col})
+	}
+	for _, f := range stack {
+		if f.SrcName() == bundleName {
+			p := f.Position()
+			cands = append(cands, lc{p.Line, p.Column})
+		}
+	}
+	var best *srcmap.Position
+	for _, c := range cands {
+		p, ok := m.Original(c.line, c.col)
+		if !ok {
+			continue
+		}
+		if best == nil {
+			best = &p
+		}
+		if !strings.Contains("/"+p.File, "/node_modules/") {
+			best = &p
+			break
+		}
+	}
+	if best != nil {
+		d.File, d.Line, d.Column = best.File, best.Line, best.Column
+	}
+}
