@@ -1,0 +1,170 @@
+package bindings
+
+import (
+	"crypto"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func mintRS256(t *testing.T, key *rsa.PrivateKey, kid string, exp time.Time) string {
+	t.Helper()
+	in := b64([]byte(`{"alg":"RS256","typ":"JWT","kid":"`+kid+`"}`)) + "." + b64([]byte(fmt.Sprintf(`{"sub":"m2m","exp":%d}`, exp.Unix())))
+	d := sha256.Sum256([]byte(in))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, d[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in + "." + b64(sig)
+}
+
+func mintHS256(secret string, exp time.Time) string {
+	in := b64([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + b64([]byte(fmt.Sprintf(`{"exp":%d}`, exp.Unix())))
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(in))
+	return in + "." + b64(m.Sum(nil))
+}
+
+func TestJWTTokenCache(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := rsa.GenerateKey(rand.Reader, 2048)
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+		"n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+	jwksHits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jwksHits++
+		w.Write(jwks)
+	}))
+	defer srv.Close()
+
+	now := time.Unix(1_800_000_000, 0)
+	valid := mintRS256(t, key, "k1", now.Add(time.Hour))
+	forged := mintRS256(t, other, "k1", now.Add(time.Hour))
+	expired := mintRS256(t, key, "k1", now.Add(-time.Minute))
+	static := mintHS256("shh-secret", now.Add(time.Hour))
+
+	jwksOpts := `{validation: {key: {type: "jwks", jwks: {url: "` + srv.URL + `/.well-known/jwks.json"}}}, onMissingOrExpired: next}`
+	staticOpts := `{validation: {key: {type: "static", static: {alg: "HS256", key: "shh-secret"}}}, onMissingOrExpired: next}`
+
+	type step struct {
+		returns   string        // what onMissingOrExpired returns this time
+		advance   time.Duration // clock moves before the call
+		opts      string
+		wantCalls int // callback calls so far
+		want      string
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"jwks: miss then hit", []step{
+			{returns: valid, opts: jwksOpts, wantCalls: 1, want: valid},
+			{returns: "unused", opts: jwksOpts, wantCalls: 1, want: valid},
+		}},
+		{"jwks: expired token is refetched", []step{
+			{returns: valid, opts: jwksOpts, wantCalls: 1, want: valid},
+			{returns: valid, opts: jwksOpts, advance: 2 * time.Hour, wantCalls: 2, want: valid},
+		}},
+		{"jwks: an already expired token is not cached", []step{
+			{returns: expired, opts: jwksOpts, wantCalls: 1, want: expired},
+			{returns: valid, opts: jwksOpts, wantCalls: 2, want: valid},
+		}},
+		{"jwks: invalid signature is not cached", []step{
+			{returns: forged, opts: jwksOpts, wantCalls: 1, want: forged},
+			{returns: valid, opts: jwksOpts, wantCalls: 2, want: valid},
+			{returns: "unused", opts: jwksOpts, wantCalls: 2, want: valid},
+		}},
+		{"quoted token is unquoted", []step{
+			{returns: `"` + valid + `"`, opts: jwksOpts, wantCalls: 1, want: valid},
+		}},
+		{"static HS256: miss then hit", []step{
+			{returns: static, opts: staticOpts, wantCalls: 1, want: static},
+			{returns: "unused", opts: staticOpts, wantCalls: 1, want: static},
+		}},
+		{"static key is part of the cache key", []step{
+			{returns: static, opts: staticOpts, wantCalls: 1, want: static},
+			{returns: valid, opts: jwksOpts, wantCalls: 2, want: valid},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cache := NewTokenCache()
+			clock := now
+			cache.now = func() time.Time { return clock }
+			calls := 0
+			for i, st := range tc.steps {
+				clock = clock.Add(st.advance)
+				// A fresh invocation per step: the cache is what they share.
+				s := newSandbox(t, &Config{Settings: declare(workflow.M2MTokenGeneration, workflow.BindFetch),
+					Cache: cache, Net: &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}}})
+				s.vm.Set("next", func() string { calls++; return st.returns })
+				got := s.mustRun(t, `kinde.cache.jwtToken("internal_m2m_access_token", `+st.opts+`)`)
+				if got != st.want || calls != st.wantCalls {
+					t.Fatalf("step %d: got %.20q… after %d calls, want %.20q… after %d", i, got, calls, st.want, st.wantCalls)
+				}
+			}
+		})
+	}
+	if jwksHits > len(tests)+2 {
+		t.Errorf("JWKS fetched %d times; it should be cached per cache", jwksHits)
+	}
+}
+
+func TestJWTTokenCallbackErrorsPropagate(t *testing.T) {
+	s := newSandbox(t, &Config{Settings: declare(workflow.M2MTokenGeneration, workflow.BindFetch), Cache: NewTokenCache()})
+	_, err := s.run(`kinde.cache.jwtToken("t", {validation: {key: {type: "static", static: {alg: "HS256", key: "k"}}},
+		onMissingOrExpired() { throw new Error("getM2MToken: No access token returned") }})`)
+	if err != "Error: getM2MToken: No access token returned" {
+		t.Errorf("error = %q", err)
+	}
+	_, err = s.run(`kinde.cache.jwtToken("t", {validation: {key: {type: "static", static: {alg: "HS256", key: "k"}}},
+		onMissingOrExpired() { return 42 }})`)
+	if !strings.HasPrefix(err, "TypeError: kinde.cache.jwtToken: onMissingOrExpired must return the token as a non-empty string, got number") {
+		t.Errorf("error = %q", err)
+	}
+}
+
+func TestJWTTokenWithoutCacheAlwaysCallsBack(t *testing.T) {
+	s := newSandbox(t, &Config{Settings: declare(workflow.M2MTokenGeneration, workflow.BindFetch)})
+	got := s.mustRun(t, `let n = 0; const o = {validation: {key: {type: "static", static: {alg: "HS256", key: "k"}}},
+		onMissingOrExpired() { n++; return "tok" }};
+		kinde.cache.jwtToken("t", o) + kinde.cache.jwtToken("t", o) + n`)
+	if got != "toktok2" {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestJWTAlgorithmConfusionRefused(t *testing.T) {
+	// An HS256 token "signed" with a JWKS key's bytes must not verify.
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tok, _ := parseJWT(mintHS256(string(key.N.Bytes()), time.Now().Add(time.Hour)))
+	if err := tok.verify([]verifyKey{{pub: &key.PublicKey}}); err == nil {
+		t.Fatal("HS256 token verified against an RSA key")
+	}
+	none, err := parseJWT(b64([]byte(`{"alg":"none"}`)) + "." + b64([]byte(`{"exp":1}`)) + ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if none.verify([]verifyKey{{pub: []byte("k")}}) == nil {
+		t.Fatal(`alg "none" verified`)
+	}
+}
