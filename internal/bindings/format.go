@@ -73,7 +73,7 @@ func (inv *Invocation) formatPlaceholders(b *strings.Builder, f string, args []g
 		switch verb {
 		case 's':
 			if _, ok := a.(*goja.Object); ok {
-				inv.inspect(b, a, 1, nil)
+				inv.inspect(b, a, inspectDepth, nil) // Node shows only one level for %s
 			} else {
 				b.WriteString(jsString(a))
 			}

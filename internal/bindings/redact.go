@@ -68,6 +68,13 @@ func secretForms(v string) []string {
 		j := strings.TrimSuffix(b.String(), "\n")
 		forms = append(forms, j[1:len(j)-1])
 	}
-	forms = append(forms, url.QueryEscape(v), formEscape(v), url.PathEscape(v))
+	forms = append(forms, url.QueryEscape(v), formEscape(v), url.PathEscape(v),
+		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
 	return forms
+}
+
+// jsEscape is v as quoteJS writes it between quote characters q.
+func jsEscape(v string, q byte) string {
+	r := strings.NewReplacer(`\`, `\\`, string(q), `\`+string(q), "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	return r.Replace(v)
 }
