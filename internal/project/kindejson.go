@@ -149,6 +149,14 @@ func (e errTrailing) Error() string { return "text after the end of the JSON obj
 // topLevel decodes a JSON object one key at a time, keeping where each key
 // and value starts so diagnostics can point at them.
 func topLevel(data []byte) (keys map[string]int, values map[string]rawValue, err error) {
+	// Unmarshal first: its syntax errors carry the exact offset, which the
+	// streaming decoder's do not.
+	if err := json.Unmarshal(data, new(any)); err != nil {
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) {
+			return nil, nil, err
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	start := skipSpace(data, 0)
 	tok, err := dec.Token()

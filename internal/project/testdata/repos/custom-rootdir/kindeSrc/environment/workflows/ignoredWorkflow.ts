@@ -1,0 +1,1 @@
+this file is outside rootDir and never read (

@@ -1,0 +1,3 @@
+export const workflowSettings = { id: "object", trigger: "user:pre_mfa" };
+
+export default { run() {} };

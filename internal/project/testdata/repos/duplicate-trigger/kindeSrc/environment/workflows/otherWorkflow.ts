@@ -1,0 +1,2 @@
+export const workflowSettings = { id: "other", trigger: "user:plan_selection" };
+export default async function () {}

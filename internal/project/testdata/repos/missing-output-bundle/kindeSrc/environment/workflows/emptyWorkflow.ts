@@ -1,0 +1,1 @@
+// Nothing here yet: the bundle of this file is empty.

@@ -1,0 +1,3 @@
+export const settings = { id: "x", trigger: "user:pre_mfa" };
+
+export default async function () {}

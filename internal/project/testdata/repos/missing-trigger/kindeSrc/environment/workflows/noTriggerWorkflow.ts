@@ -1,0 +1,4 @@
+export const workflowSettings = {
+  id: "noTrigger",
+};
+export default async function () {}

@@ -1,0 +1,9 @@
+export const workflowSettings = {
+  id: "env",
+  trigger: "user:pre_mfa",
+  bindings: {
+    "kinde.envv": {},
+    "kinde.cache": {},
+  },
+};
+export default async function () {}

@@ -1,0 +1,5 @@
+export const workflowSettings = {
+  id: "tokens",
+  trigger: "user:token_generation",
+};
+export default async function () {}
