@@ -1,0 +1,189 @@
+package runtime
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/srcmap"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Options configure an Engine. The zero value is ready to use.
+type Options struct {
+	Limits Limits
+	// Fresh makes every invocation build, set up and freeze a brand-new
+	// runtime (the design of Kinde's own runtime). Only benchmarks use it,
+	// as the baseline the pool is measured against.
+	Fresh bool
+	// NewBindings builds the per-invocation kinde and console objects and
+	// the redaction function. Nil means the real bindings package; tests
+	// may supply stand-ins.
+	NewBindings func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings
+	// InstallGlobals defines the invocation-independent globals before the
+	// runtime is frozen. Nil means bindings.InstallGlobals.
+	InstallGlobals func(vm *goja.Runtime) error
+}
+
+// Bindings is what one invocation needs from the bindings package.
+type Bindings interface {
+	Kinde() *goja.Object
+	Console() *goja.Object
+	Redact(string) string
+}
+
+// Engine compiles workflow bundles once and runs them in pooled, frozen
+// goja runtimes. It is safe for concurrent use.
+type Engine struct {
+	limits      Limits
+	fresh       bool
+	newBindings func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings
+	install     func(vm *goja.Runtime) error
+	gov         *governor
+
+	mu       sync.Mutex
+	programs map[[32]byte]*list.Element // of *Program
+	lru      *list.List
+}
+
+// New returns an Engine with opts.
+func New(opts Options) *Engine {
+	e := &Engine{
+		limits:      opts.Limits.withDefaults(),
+		fresh:       opts.Fresh,
+		newBindings: opts.NewBindings,
+		install:     opts.InstallGlobals,
+		programs:    map[[32]byte]*list.Element{},
+		lru:         list.New(),
+	}
+	if e.newBindings == nil {
+		e.newBindings = func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings {
+			return bindings.New(ctx, vm, cfg, res)
+		}
+	}
+	if e.install == nil {
+		e.install = bindings.InstallGlobals
+	}
+	e.gov = newGovernor(e.limits.MemoryBytes, e.limits.SampleInterval)
+	return e
+}
+
+// Limits returns the engine's effective limits (defaults filled in).
+func (e *Engine) Limits() Limits { return e.limits }
+
+// Program is a compiled bundle with its source map and its pool of warm
+// runtimes.
+type Program struct {
+	sum  [32]byte
+	prog *goja.Program
+	smap *srcmap.Map
+	pool chan *slot
+}
+
+// SHA256 is the digest the program is cached under (code and source map).
+func (p *Program) SHA256() [32]byte { return p.sum }
+
+// LoadError is a bundle that does not compile, located in the original
+// source when the source map knows the position.
+type LoadError struct {
+	File    string
+	Line    int
+	Column  int
+	Message string
+}
+
+func (e *LoadError) Error() string {
+	if e.File == "" {
+		return "load workflow bundle: " + e.Message
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
+}
+
+// bundleName is the file name goja reports for bundle positions.
+const bundleName = "bundle.js"
+
+// wrapPrefix turns the CommonJS bundle into a function expression, so each
+// invocation gets fresh module state by calling it again. It shares line 1
+// with the bundle's first line: only line-1 columns shift.
+const wrapPrefix = "(function (module, exports, require, kinde, console) {"
+
+// Load compiles code (a CommonJS bundle) with its source map (may be nil)
+// and caches the result by SHA-256; loading the same bytes again returns the
+// cached *Program.
+func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
+	h := sha256.New()
+	h.Write(code)
+	h.Write([]byte{0})
+	h.Write(sourceMap)
+	var sum [32]byte
+	h.Sum(sum[:0])
+
+	e.mu.Lock()
+	if el, ok := e.programs[sum]; ok {
+		e.lru.MoveToFront(el)
+		e.mu.Unlock()
+		return el.Value.(*Program), nil
+	}
+	e.mu.Unlock()
+
+	var smap *srcmap.Map
+	if len(sourceMap) > 0 {
+		m, err := srcmap.Parse(bundleName+".map", sourceMap)
+		if err != nil {
+			return nil, &LoadError{Message: err.Error()}
+		}
+		smap = m
+	}
+	src := wrapPrefix + string(code) + "\n})"
+	prog, err := goja.Compile(bundleName, src, false)
+	if err != nil {
+		return nil, loadError(err, smap)
+	}
+	p := &Program{sum: sum, prog: prog, smap: smap, pool: make(chan *slot, e.limits.PoolSize)}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if el, ok := e.programs[sum]; ok { // loaded concurrently
+		e.lru.MoveToFront(el)
+		return el.Value.(*Program), nil
+	}
+	e.programs[sum] = e.lru.PushFront(p)
+	for e.lru.Len() > e.limits.MaxPrograms {
+		old := e.lru.Back()
+		e.lru.Remove(old)
+		delete(e.programs, old.Value.(*Program).sum)
+	}
+	return p, nil
+}
+
+// loadError locates a compile error in the original source.
+func loadError(err error, smap *srcmap.Map) error {
+	var se *goja.CompilerSyntaxError
+	if errors.As(err, &se) && se.File != nil {
+		pos := se.File.Position(se.Offset)
+		line, col := bundlePos(pos.Line, pos.Column)
+		le := &LoadError{File: bundleName, Line: line, Column: col, Message: "SyntaxError: " + se.Message}
+		if o, ok := smap.Original(line, col); ok {
+			le.File, le.Line, le.Column = o.File, o.Line, o.Column
+		}
+		return le
+	}
+	return &LoadError{Message: err.Error()}
+}
+
+// bundlePos turns a position in the wrapped source into one in the bundle.
+func bundlePos(line, col int) (int, int) {
+	if line == 1 {
+		col -= len(wrapPrefix)
+		if col < 1 {
+			col = 1
+		}
+	}
+	return line, col
+}

@@ -1,0 +1,171 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// jsError turns what ended a run into the Result's error: a message and a
+// stack whose positions point into the original source.
+func (e *Engine) jsError(p *Program, vm *goja.Runtime, err error, redact func(string) string) *workflow.Error {
+	var (
+		msg   string
+		stack string
+	)
+	var ie *goja.InterruptedError
+	var so *goja.StackOverflowError
+	var ex *goja.Exception
+	var rj rejection
+	switch {
+	case errors.As(err, &ie):
+		if v, ok := ie.Value().(error); ok {
+			msg = v.Error()
+		} else {
+			msg = fmt.Sprint(ie.Value())
+		}
+		stack = formatFrames(p, msg, ie.Stack())
+	case errors.As(err, &so):
+		msg = fmt.Sprintf("RangeError: maximum call stack size exceeded (limit %d)", e.limits.MaxCallStackSize)
+		stack = formatFrames(p, msg, firstFrames(so.Stack(), 10))
+	case errors.As(err, &ex):
+		msg, stack = valueError(p, ex.Value())
+		if stack == "" {
+			stack = formatFrames(p, msg, ex.Stack())
+		}
+	case errors.As(err, &rj):
+		msg, stack = valueError(p, rj.v)
+	default:
+		msg = err.Error()
+	}
+	return &workflow.Error{Message: redact(msg), Stack: redact(stack)}
+}
+
+func firstFrames(f []goja.StackFrame, n int) []goja.StackFrame {
+	if len(f) > n {
+		return f[:n]
+	}
+	return f
+}
+
+// valueError describes a thrown or rejected value: an Error gives
+// "Name: message" and its mapped stack; anything else its string form.
+func valueError(p *Program, v goja.Value) (msg, stack string) {
+	if v == nil || goja.IsUndefined(v) {
+		return "uncaught undefined", ""
+	}
+	if goja.IsNull(v) {
+		return "uncaught null", ""
+	}
+	obj, ok := v.(*goja.Object)
+	if !ok {
+		return "uncaught " + describe(v), ""
+	}
+	st := obj.Get("stack")
+	if st != nil && !goja.IsUndefined(st) {
+		m := safeString(obj)
+		return m, mapStack(p, safeString(st))
+	}
+	if m := obj.Get("message"); m != nil && !goja.IsUndefined(m) {
+		return safeString(m), ""
+	}
+	return "uncaught " + describe(v), ""
+}
+
+// describe renders a thrown non-Error value: strings as themselves,
+// objects as JSON when possible.
+func describe(v goja.Value) string {
+	if s, ok := v.Export().(string); ok {
+		return s
+	}
+	if _, ok := v.(*goja.Object); ok {
+		if b, err := jsonOf(v); err == nil {
+			return b
+		}
+	}
+	return safeString(v)
+}
+
+func jsonOf(v goja.Value) (s string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	b, err := v.(*goja.Object).MarshalJSON()
+	if err != nil {
+		return "", err
+	}
+	if len(b) > 1024 {
+		b = append(b[:1024], "…"...)
+	}
+	return string(b), nil
+}
+
+// safeString is v.String() that survives a throwing toString.
+func safeString(v goja.Value) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = "[unprintable value]"
+		}
+	}()
+	s = v.String()
+	if len(s) > 4096 {
+		s = s[:4096] + "…"
+	}
+	return s
+}
+
+// bundlePosRE matches goja's positions in the bundle: "bundle.js:12:34(56)".
+var bundlePosRE = regexp.MustCompile(regexp.QuoteMeta(bundleName) + `:(\d+):(\d+)(?:\(\d+\))?`)
+
+// mapStack rewrites bundle positions in a stack text into original ones.
+func mapStack(p *Program, st string) string {
+	return bundlePosRE.ReplaceAllStringFunc(st, func(m string) string {
+		sub := bundlePosRE.FindStringSubmatch(m)
+		line, _ := strconv.Atoi(sub[1])
+		col, _ := strconv.Atoi(sub[2])
+		return position(p, line, col)
+	})
+}
+
+// position names a wrapped-source position by its original file, line and
+// column, or by the bundle's when the map does not cover it.
+func position(p *Program, line, col int) string {
+	line, col = bundlePos(line, col)
+	if o, ok := p.smap.Original(line, col); ok {
+		return fmt.Sprintf("%s:%d:%d", o.File, o.Line, o.Column)
+	}
+	return fmt.Sprintf("%s:%d:%d", bundleName, line, col)
+}
+
+// formatFrames renders goja frames as a JS-style stack under msg.
+func formatFrames(p *Program, msg string, frames []goja.StackFrame) string {
+	if len(frames) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(msg)
+	for i := range frames {
+		f := &frames[i]
+		b.WriteString("\n    at ")
+		name := f.FuncName()
+		if f.SrcName() != bundleName {
+			b.WriteString(name)
+			b.WriteString(" (native)")
+			continue
+		}
+		pos := f.Position()
+		if name == "" {
+			name = "<anonymous>"
+		}
+		fmt.Fprintf(&b, "%s (%s)", name, position(p, pos.Line, pos.Column))
+	}
+	return b.String()
+}

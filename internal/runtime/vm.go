@@ -1,0 +1,101 @@
+package runtime
+
+import (
+	_ "embed"
+	"fmt"
+	"sync"
+
+	"github.com/dop251/goja"
+)
+
+//go:embed setup.js
+var setupJS string
+
+var setupProgram = sync.OnceValues(func() (*goja.Program, error) {
+	return goja.Compile("flowgate-setup.js", setupJS, true)
+})
+
+// slot is one runtime set up and frozen for one program: wrapper is the
+// bundle's function expression, called once per invocation.
+type slot struct {
+	vm      *goja.Runtime
+	wrapper goja.Callable
+	require goja.Value
+	uses    int
+}
+
+// newSlot builds a runtime: bindings' globals, allocation guards, the
+// frozen intrinsics, then the program's wrapper function.
+func (e *Engine) newSlot(p *Program) (*slot, error) {
+	vm := goja.New()
+	vm.SetMaxCallStackSize(e.limits.MaxCallStackSize)
+	if err := e.install(vm); err != nil {
+		return nil, fmt.Errorf("install globals: %w", err)
+	}
+	setup, err := setupProgram()
+	if err != nil {
+		return nil, fmt.Errorf("compile setup: %w", err)
+	}
+	fn, err := vm.RunProgram(setup)
+	if err != nil {
+		return nil, fmt.Errorf("run setup: %w", err)
+	}
+	call, _ := goja.AssertFunction(fn)
+	limits := vm.NewObject()
+	_ = limits.Set("maxStringLength", e.limits.MaxStringLength)
+	_ = limits.Set("maxArrayLength", e.limits.MaxArrayLength)
+	_ = limits.Set("maxBufferBytes", e.limits.MaxBufferBytes)
+	if _, err := call(goja.Undefined(), limits); err != nil {
+		return nil, fmt.Errorf("freeze runtime: %w", err)
+	}
+	w, err := vm.RunProgram(p.prog)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate bundle: %w", err)
+	}
+	wrapper, ok := goja.AssertFunction(w)
+	if !ok {
+		return nil, fmt.Errorf("instantiate bundle: wrapper is not a function")
+	}
+	req := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+		panic(vm.NewGoError(fmt.Errorf("require(%q) is not available: Flowgate bundles every import; "+
+			"a package left external cannot be loaded at run time", call.Argument(0).String())))
+	})
+	// require is shared by the runtime's invocations: freeze it too.
+	freeze, err := vm.RunString("Object.freeze")
+	if err != nil {
+		return nil, fmt.Errorf("freeze require: %w", err)
+	}
+	freezeFn, _ := goja.AssertFunction(freeze)
+	if _, err := freezeFn(goja.Undefined(), req); err != nil {
+		return nil, fmt.Errorf("freeze require: %w", err)
+	}
+	return &slot{vm: vm, wrapper: wrapper, require: req}, nil
+}
+
+// get takes a warm runtime from the pool, or builds one while it warms.
+func (e *Engine) get(p *Program) (*slot, error) {
+	if !e.fresh {
+		select {
+		case s := <-p.pool:
+			return s, nil
+		default:
+		}
+	}
+	return e.newSlot(p)
+}
+
+// put returns a runtime that finished cleanly to the pool, unless the pool
+// is full or the runtime has served MaxUses invocations.
+func (e *Engine) put(p *Program, s *slot) {
+	if e.fresh {
+		return
+	}
+	s.uses++
+	if s.uses >= e.limits.MaxUses {
+		return
+	}
+	select {
+	case p.pool <- s:
+	default:
+	}
+}
