@@ -5,6 +5,7 @@
 package bindings
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -39,6 +40,10 @@ type NetPolicy struct {
 	Timeout          time.Duration // per request; default 10s
 	MaxResponseBytes int64         // default 1 MiB
 	MaxRequests      int           // per invocation; default 10
+	// Transport, when set, is used instead of the guarded network (tests
+	// and `flowgate test`, which answer requests from stubs). AllowHosts
+	// and the address checks do not apply to it.
+	Transport http.RoundTripper
 }
 
 // TokenCache (cache.go) caches JWTs per environment for kinde.cache.jwtToken.

@@ -56,6 +56,9 @@ var clients sync.Map // string -> *http.Client
 // clientFor returns the shared guarded client for policy p. Timeouts and
 // size limits are applied per request, so only the allow-list matters.
 func clientFor(p *NetPolicy) *http.Client {
+	if p != nil && p.Transport != nil {
+		return &http.Client{Transport: p.Transport, CheckRedirect: checkRedirect}
+	}
 	allow := slices.Clone(p.allowHosts())
 	slices.Sort(allow)
 	key := strings.Join(allow, "\x00")
