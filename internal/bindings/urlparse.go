@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 	"golang.org/x/net/idna"
@@ -293,9 +294,15 @@ func parseHost(s string, special bool) (string, error) {
 	}
 	domain := formDecodePercent(s)
 	if !isASCII(domain) || strings.Contains(strings.ToLower(domain), "xn--") {
+		if !utf8.ValidString(domain) {
+			return "", errInvalidURL
+		}
 		a, err := idna.Lookup.ToASCII(domain)
 		if err != nil {
 			return "", errInvalidURL
+		}
+		if again, err := idna.Lookup.ToASCII(a); err != nil || again != a {
+			return "", errInvalidURL // the result must itself be a valid host
 		}
 		domain = a
 	}

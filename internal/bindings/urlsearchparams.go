@@ -33,7 +33,7 @@ func parseForm(s string) []pair {
 // escapes stay as written and invalid UTF-8 becomes U+FFFD, as browsers do.
 func formDecode(s string) string {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s
+		return strings.ToValidUTF8(s, "\uFFFD")
 	}
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
