@@ -35,6 +35,7 @@ type governor struct {
 	mu      sync.Mutex
 	running bool
 	last    uint64 // heap at the last sample
+	gcHeap  uint64 // heap after the last forced GC
 	active  map[*watch]struct{}
 }
 
@@ -95,6 +96,9 @@ func (g *governor) loop() {
 			return
 		}
 		g.last = h
+		if h < g.gcHeap {
+			g.gcHeap = h
+		}
 		over = over[:0]
 		for w := range g.active {
 			if h < w.low {
@@ -105,14 +109,16 @@ func (g *governor) loop() {
 			}
 		}
 		g.mu.Unlock()
-		if len(over) == 0 {
+		// Force a GC only when the heap grew again since the last one, so a
+		// heap full of garbage does not cause a GC storm.
+		if len(over) == 0 || (g.gcHeap > 0 && h < g.gcHeap+g.limit/2) {
 			continue
 		}
 		// Garbage or live growth? Only a GC can tell.
 		goruntime.GC()
 		h = readHeap(sample)
 		g.mu.Lock()
-		g.last = h
+		g.last, g.gcHeap = h, h
 		for w := range g.active {
 			if h < w.low {
 				w.low = h

@@ -160,9 +160,10 @@
   defineProperty(JSON, "stringify", { value: jsonStringify, writable: true, enumerable: false, configurable: true });
 
   // ArrayBuffer and typed arrays: one `new ArrayBuffer(2**40)` is a fatal
-  // Go out-of-memory, so the constructors become checking proxies, and
+  // Go out-of-memory, so the constructors are replaced by checking wrappers, and
   // every path back to the original constructor (prototype.constructor)
-  // points at the proxy.
+  // points at the wrapper.
+  const AB = ArrayBuffer;
   function guardCtor(name, bytesPer) {
     const C = G[name];
     if (typeof C !== "function") return;
@@ -170,15 +171,23 @@
       const a = args[0];
       let n = 0;
       if (typeof a === "number") n = a * bytesPer;
-      else if (a !== null && typeof a === "object" && !(a instanceof ArrayBuffer)) n = lenOf(a) * bytesPer;
+      else if (a !== null && typeof a === "object" && !(a instanceof AB)) n = lenOf(a) * bytesPer;
       if (n > MAXB) over(name + " size", n, MAXB);
     };
-    const P = new Proxy(C, {
-      construct(t, args, nt) { check(args); return construct(t, args, nt === P ? t : nt); },
-      apply(t, self, args) { return apply(t, self, args); },
-    });
-    defineProperty(C.prototype, "constructor", { value: P, writable: true, enumerable: false, configurable: true });
-    defineProperty(G, name, { value: P, writable: true, enumerable: false, configurable: true });
+    // A plain function, not a Proxy: goja's instanceof rejects callable proxies.
+    const W = { [name]: function (...args) {
+      if (new.target === undefined) throw new TypeErr("Constructor " + name + " requires 'new'");
+      check(args);
+      return construct(C, args, new.target === W ? C : new.target);
+    } }[name];
+    for (const k of ownKeys(C)) {
+      if (k === "prototype" || k === "name") continue;
+      defineProperty(W, k, getOwn(C, k));
+    }
+    Object.setPrototypeOf(W, getProto(C));
+    defineProperty(W, "prototype", { value: C.prototype, writable: false, enumerable: false, configurable: false });
+    defineProperty(C.prototype, "constructor", { value: W, writable: true, enumerable: false, configurable: true });
+    defineProperty(G, name, { value: W, writable: true, enumerable: false, configurable: true });
   }
   const TA = getProto(Uint8Array);
   wrap(TA, "from", (self, args) => {

@@ -1,0 +1,120 @@
+package runtime
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+func TestRunShapes(t *testing.T) {
+	tests := []struct {
+		name  string
+		code  string
+		event string
+		want  any
+	}{
+		{"async default", handler(`kinde.accessToken.setCustomClaim("v", event.context.user.id)`), `{"context":{"user":{"id":"u1"}}}`, "u1"},
+		{"sync default", `module.exports.default = function (e) { kinde.accessToken.setCustomClaim("v", e.n + 1); return 3 }`, `{"n": 41}`, float64(42)},
+		{"handle object", `module.exports = { default: { async handle(e) { kinde.accessToken.setCustomClaim("v", this === module.exports.default) } } }`, `{}`, true},
+		{"module.exports function", `module.exports = async (e) => kinde.accessToken.setCustomClaim("v", Array.isArray(e.a))`, `{"a":[1,2]}`, true},
+		{"awaited chain", handler(`const x = await Promise.all([1, Promise.resolve(2)]); await null; kinde.accessToken.setCustomClaim("v", x.join("+"))`), ``, "1+2"},
+		{"event key order and proto key", handler(`kinde.accessToken.setCustomClaim("v", Object.keys(event).join() + "|" + (Object.getPrototypeOf(event) === Object.prototype))`), `{"b":1,"a":2,"__proto__":{"x":1}}`, "b,a,__proto__|true"},
+		{"event is plain JSON", handler(`kinde.accessToken.setCustomClaim("v", JSON.stringify(event))`), `{"a":[1,{"b":null}],"c":1.5,"d":true}`, `{"a":[1,{"b":null}],"c":1.5,"d":true}`},
+		{"error subclass sets name", handler(`class MyError extends Error { constructor(m) { super(m); this.name = "MyError" } }
+			const e = new MyError("x"); kinde.accessToken.setCustomClaim("v", String(e))`), `{}`, "MyError: x"},
+		{"override toString on instance", handler(`"use strict"; const o = {}; o.toString = () => "mine"; kinde.accessToken.setCustomClaim("v", String(o))`), `{}`, "mine"},
+		{"URLSearchParams global", handler(`kinde.accessToken.setCustomClaim("v", new URLSearchParams({a: "1 2"}).toString())`), `{}`, "a=1+2"},
+		{"typed arrays still work", handler(`const b = new Uint8Array([1,2,3]); kinde.accessToken.setCustomClaim("v", b.map(x => x * 2).join() + (b instanceof Uint8Array) + (b.constructor === Uint8Array))`), `{}`, "2,4,6truetrue"},
+	}
+	e := New(Options{Limits: testLimits()})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := load(t, e, tt.code)
+			r := run(t, e, p, tt.event)
+			wantSucceeded(t, r)
+			if got := claim(r, "v"); got != tt.want {
+				t.Fatalf("claim v = %#v (%T); want %#v", got, got, tt.want)
+			}
+			if r.WorkflowID != "wf" || r.Trigger != workflow.UserTokenGeneration || r.FailurePolicy != "stop" {
+				t.Fatalf("result header %+v", r)
+			}
+		})
+	}
+}
+
+func TestRunFailures(t *testing.T) {
+	tests := []struct {
+		name, code, event, want string
+	}{
+		{"throw Error", handler(`throw new TypeError("bad claim")`), `{}`, "TypeError: bad claim"},
+		{"throw string", handler(`throw "plain string"`), `{}`, "uncaught plain string"},
+		{"throw object", handler(`throw {code: 7}`), `{}`, `uncaught {"code":7}`},
+		{"throw undefined", handler(`throw undefined`), `{}`, "uncaught undefined"},
+		{"reject later", handler(`await null; return Promise.reject(new Error("later"))`), `{}`, "Error: later"},
+		{"sync throw", `module.exports.default = function () { null.x }`, `{}`, "TypeError"},
+		{"top-level throw", `throw new Error("at load")`, `{}`, "Error: at load"},
+		{"no default export", `module.exports.workflowSettings = {id: "x"}`, `{}`, "no default export"},
+		{"bad default export", `module.exports.default = 42`, `{}`, "not a function"},
+		{"require unavailable", `require("fs"); module.exports.default = () => 1`, `{}`, `require("fs") is not available`},
+		{"bad event JSON", handler(``), `{"a":`, "event JSON"},
+		{"event not one value", handler(``), `{} {}`, "unexpected data"},
+		{"undeclared binding", handler(`kinde.idToken.setCustomClaim("a", 1)`), `{}`, "TypeError"},
+	}
+	e := New(Options{Limits: testLimits()})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := load(t, e, tt.code)
+			r := run(t, e, p, tt.event)
+			wantFailed(t, r, tt.want)
+		})
+	}
+}
+
+func TestFailurePolicyCopied(t *testing.T) {
+	e := New(Options{})
+	p := load(t, e, handler(`throw new Error("x")`))
+	s := settings()
+	s.FailurePolicy.Action = "continue"
+	r := e.Run(context.Background(), Invocation{Program: p, Settings: s})
+	if r.Status != workflow.StatusFailed || r.FailurePolicy != "continue" {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestErrorMessageRedacted(t *testing.T) {
+	e := New(Options{})
+	p := load(t, e, handler(`throw new Error("password is " + event.context.auth.password)`))
+	r := e.Run(context.Background(), Invocation{Program: p, Settings: settings(),
+		Event: []byte(`{"context":{"auth":{"password":"hunter2-secret"}}}`),
+		Bindings: &bindings.Config{Redact: []string{"hunter2-secret"}}})
+	wantFailed(t, r, "password is")
+	if strings.Contains(r.Error.Message, "hunter2") || strings.Contains(r.Error.Stack, "hunter2") {
+		t.Fatalf("secret leaked: %+v", r.Error)
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	e := New(Options{})
+	p := load(t, e, handler(``))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := e.Run(ctx, Invocation{Program: p, Settings: settings()})
+	wantFailed(t, r, "cancelled")
+}
+
+func TestLoadCache(t *testing.T) {
+	e := New(Options{Limits: Limits{MaxPrograms: 2}})
+	a1 := load(t, e, handler(`1`))
+	a2 := load(t, e, handler(`1`))
+	if a1 != a2 {
+		t.Fatal("same bundle compiled twice")
+	}
+	load(t, e, handler(`2`))
+	load(t, e, handler(`3`))
+	if a3 := load(t, e, handler(`1`)); a3 == a1 {
+		t.Fatal("LRU kept more than MaxPrograms programs")
+	}
+}
