@@ -52,29 +52,33 @@ type Output struct {
 	Inputs    []string // repository-relative, slash-separated files the bundle was built from, sorted
 }
 
-// Options returns the esbuild options for bundling entry (a slash-separated
-// path relative to root, an absolute directory). The plugin that keeps
-// resolution inside root is added by Build.
-func Options(root, entry string) api.BuildOptions {
+// Options returns the esbuild options for bundling the entries (slash-
+// separated paths relative to root, an absolute directory) in one run.
+// Each entry i is written, in memory only, as <root>/flowgate-bundle-<i>.js
+// so source map paths are relative to the root. The plugin that keeps
+// resolution inside root is added by BuildAll.
+func Options(root string, entries []string) api.BuildOptions {
 	supported := map[string]bool{}
 	for _, f := range Unsupported {
 		supported[f] = false
 	}
+	eps := make([]api.EntryPoint, len(entries))
+	for i, e := range entries {
+		eps[i] = api.EntryPoint{InputPath: filepath.Join(root, filepath.FromSlash(e)), OutputPath: outputName(i)}
+	}
 	return api.BuildOptions{
-		AbsWorkingDir: root,
-		EntryPoints:   []string{filepath.Join(root, filepath.FromSlash(entry))},
-		// The bundle is "written" at the root so source map paths are
-		// relative to the root; Write is false, nothing touches the disk.
-		Outfile:        filepath.Join(root, "bundle.js"),
-		Write:          false,
-		Bundle:         true,
-		Format:         api.FormatCommonJS,
-		Platform:       api.PlatformNeutral,
-		MainFields:     []string{"module", "main"},
-		Target:         Target,
-		Supported:      supported,
-		Sourcemap:      api.SourceMapExternal,
-		SourcesContent: api.SourcesContentExclude,
+		AbsWorkingDir:       root,
+		EntryPointsAdvanced: eps,
+		Outdir:              root,
+		Write:               false,
+		Bundle:              true,
+		Format:              api.FormatCommonJS,
+		Platform:            api.PlatformNeutral,
+		MainFields:          []string{"module", "main"},
+		Target:              Target,
+		Supported:           supported,
+		Sourcemap:           api.SourceMapExternal,
+		SourcesContent:      api.SourcesContentExclude,
 		// A repository's node_modules may be a link (pnpm, or the test
 		// fixtures); keeping link paths keeps output paths repo-relative.
 		PreserveSymlinks: true,
@@ -85,42 +89,76 @@ func Options(root, entry string) api.BuildOptions {
 	}
 }
 
+func outputName(i int) string { return fmt.Sprintf("flowgate-bundle-%d", i) }
+
+// Result is one entry's outcome: an Output, or error diagnostics located in
+// the original sources.
+type Result struct {
+	Output      *Output
+	Diagnostics []diag.Diagnostic
+}
+
 // Build bundles the workflow file entry (slash-separated, relative to the
 // absolute repository root). On failure it returns nil and at least one
 // error diagnostic located in the original source.
 func Build(root, entry string) (*Output, []diag.Diagnostic) {
-	opts := Options(root, entry)
+	r := BuildAll(root, []string{entry})[0]
+	return r.Output, r.Diagnostics
+}
+
+// BuildAll bundles several workflows of one repository. It runs esbuild
+// once for all of them, so shared modules and packages are read and parsed
+// once; when that run has errors it builds each entry on its own, so every
+// entry gets its own result. Each bundle is the same as Build makes.
+func BuildAll(root string, entries []string) []Result {
+	results := make([]Result, len(entries))
+	if len(entries) == 0 {
+		return results
+	}
+	opts := Options(root, entries)
 	opts.Plugins = []api.Plugin{confine(root)}
 	res := api.Build(opts)
-	var ds []diag.Diagnostic
-	for _, m := range res.Errors {
-		ds = append(ds, fromMessage(m, entry))
-	}
-	if len(ds) > 0 {
-		diag.Sort(ds)
-		return nil, ds
-	}
-	out := &Output{}
-	for _, f := range res.OutputFiles {
-		if strings.HasSuffix(f.Path, ".map") {
-			out.SourceMap = f.Contents
-		} else {
-			out.Code = f.Contents
+	if len(res.Errors) > 0 {
+		if len(entries) > 1 {
+			for i, e := range entries {
+				results[i] = BuildAll(root, []string{e})[0]
+			}
+			return results
 		}
+		var ds []diag.Diagnostic
+		for _, m := range res.Errors {
+			ds = append(ds, fromMessage(m, entries[0]))
+		}
+		diag.Sort(ds)
+		results[0].Diagnostics = ds
+		return results
 	}
-	if isEmpty(out.Code) {
-		return nil, []diag.Diagnostic{diag.Errorf(RuleMissingOutputBundle, entry, 1, 1,
-			"the bundle of this workflow is empty: the file exports nothing that runs. Export workflowSettings and a default async function that handles the event")}
+	byPath := map[string][]byte{}
+	for _, f := range res.OutputFiles {
+		rel, _ := filepath.Rel(root, f.Path)
+		byPath[filepath.ToSlash(rel)] = f.Contents
 	}
-	if len(out.Code) > MaxBundleSize {
-		return nil, []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+	meta := outputs(res.Metafile)
+	for i, e := range entries {
+		name := outputName(i) + ".js"
+		results[i] = finish(e, byPath[name], byPath[name+".map"], meta[name])
+	}
+	return results
+}
+
+// finish applies the per-bundle checks and computes the bundle's identity.
+func finish(entry string, code, sourceMap []byte, inputs []string) Result {
+	if isEmpty(code) {
+		return Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleMissingOutputBundle, entry, 1, 1,
+			"the bundle of this workflow is empty: the file exports nothing that runs. Export workflowSettings and a default async function that handles the event")}}
+	}
+	if len(code) > MaxBundleSize {
+		return Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
 			"bundle is %.1f MiB, over the %d MiB limit: import only the modules the workflow needs (see the largest inputs with esbuild --analyze)",
-			float64(len(out.Code))/(1<<20), MaxBundleSize>>20)}
+			float64(len(code))/(1<<20), MaxBundleSize>>20)}}
 	}
-	sum := sha256.Sum256(out.Code)
-	out.SHA256 = hex.EncodeToString(sum[:])
-	out.Inputs = inputs(res.Metafile)
-	return out, nil
+	sum := sha256.Sum256(code)
+	return Result{Output: &Output{Code: code, SourceMap: sourceMap, SHA256: hex.EncodeToString(sum[:]), Inputs: inputs}}
 }
 
 // isEmpty reports whether code has nothing but whitespace and comments,
@@ -135,19 +173,25 @@ func isEmpty(code []byte) bool {
 	return true
 }
 
-// inputs lists the metafile's input files.
-func inputs(metafile string) []string {
+// outputs maps each output file of the metafile to its sorted input files.
+func outputs(metafile string) map[string][]string {
 	var m struct {
-		Inputs map[string]json.RawMessage `json:"inputs"`
+		Outputs map[string]struct {
+			Inputs map[string]json.RawMessage `json:"inputs"`
+		} `json:"outputs"`
 	}
+	out := map[string][]string{}
 	if err := json.Unmarshal([]byte(metafile), &m); err != nil {
-		return nil
+		return out
 	}
-	var out []string
-	for p := range m.Inputs {
-		out = append(out, filepath.ToSlash(p))
+	for name, o := range m.Outputs {
+		var ins []string
+		for p := range o.Inputs {
+			ins = append(ins, filepath.ToSlash(p))
+		}
+		slices.Sort(ins)
+		out[filepath.ToSlash(name)] = ins
 	}
-	slices.Sort(out)
 	return out
 }
 

@@ -206,3 +206,31 @@ func write(t *testing.T, name, data string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBuildAllMatchesBuild: one run for many entries gives each the same
+// bundle as building it alone, and one broken entry does not sink the rest.
+func TestBuildAllMatchesBuild(t *testing.T) {
+	root := testenv.CopyRepo(t, filepath.Join("testdata", "features"), true)
+	write(t, filepath.Join(root, "kindeSrc", "environment", "workflows", "otherWorkflow.ts"),
+		"import { Counter } from \"./counter\";\nexport default async () => new Counter().total;\n")
+	entries := []string{entry, "kindeSrc/environment/workflows/otherWorkflow.ts"}
+	all := BuildAll(root, entries)
+	for i, e := range entries {
+		alone, ds := Build(root, e)
+		if all[i].Output == nil || alone == nil {
+			t.Fatalf("%s: %v %v", e, all[i].Diagnostics, ds)
+		}
+		if all[i].Output.SHA256 != alone.SHA256 || !bytes.Equal(all[i].Output.SourceMap, alone.SourceMap) || !slices.Equal(all[i].Output.Inputs, alone.Inputs) {
+			t.Errorf("%s: batch and single builds differ", e)
+		}
+	}
+	write(t, filepath.Join(root, "kindeSrc", "environment", "workflows", "brokenWorkflow.ts"), "export default {;\n")
+	entries = append(entries, "kindeSrc/environment/workflows/brokenWorkflow.ts")
+	all = BuildAll(root, entries)
+	if all[0].Output == nil || all[1].Output == nil || all[2].Output != nil || len(all[2].Diagnostics) != 1 {
+		t.Fatalf("results: %+v", all)
+	}
+	if d := all[2].Diagnostics[0]; d.File != entries[2] || d.Line != 1 || d.Column != 17 {
+		t.Errorf("diagnostic %v", d)
+	}
+}

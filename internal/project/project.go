@@ -152,15 +152,22 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	r := &Report{Root: p.Root, Config: p.Config}
 	r.Workflows = make([]*Workflow, len(p.Files))
 	src := &sources{root: p.Root, files: map[string][]byte{}}
+	// One esbuild run bundles every workflow; then each bundle is read in
+	// its own sandbox, several at once.
+	built := bundle.BuildAll(p.Root, p.Files)
 	sem := make(chan struct{}, opts.Parallelism)
 	var wg sync.WaitGroup
 	for i, file := range p.Files {
-		r.Workflows[i] = &Workflow{File: file}
+		w := &Workflow{File: file, Bundle: built[i].Output, Diagnostics: built[i].Diagnostics}
+		r.Workflows[i] = w
+		if w.Bundle == nil {
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			checkOne(ctx, p.Root, r.Workflows[i], src, opts)
+			checkOne(ctx, w, src, opts)
 		}()
 	}
 	wg.Wait()
@@ -174,23 +181,17 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// checkOne bundles one workflow, reads its settings and looks for
+// checkOne reads the settings of one bundled workflow and looks for
 // undeclared bindings.
-func checkOne(ctx context.Context, root string, w *Workflow, src *sources, opts Options) {
-	out, ds := bundle.Build(root, w.File)
-	if out == nil {
-		w.Diagnostics = ds
-		return
-	}
-	w.Bundle = out
-	res := readSettings(ctx, w.File, out, src.get(w.File), opts.SettingsTimeout)
+func checkOne(ctx context.Context, w *Workflow, src *sources, opts Options) {
+	res := readSettings(ctx, w.File, w.Bundle, src.get(w.File), opts.SettingsTimeout)
 	w.Settings = res.settings
-	w.Diagnostics = append(ds, res.ds...)
+	w.Diagnostics = append(w.Diagnostics, res.ds...)
 	if !res.hasSettings {
 		return
 	}
 	own := map[string][]byte{}
-	for _, in := range out.Inputs {
+	for _, in := range w.Bundle.Inputs {
 		if ownSource(in) {
 			own[in] = src.get(in)
 		}
