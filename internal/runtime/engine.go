@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	"github.com/dop251/goja"
+	"github.com/dop251/goja/file"
+	"github.com/dop251/goja/parser"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/srcmap"
@@ -18,9 +20,10 @@ import (
 // Options configure an Engine. The zero value is ready to use.
 type Options struct {
 	Limits Limits
-	// Fresh makes every invocation build, set up and freeze a brand-new
-	// runtime (the design of Kinde's own runtime). Only benchmarks use it,
-	// as the baseline the pool is measured against.
+	// Fresh makes every invocation build a brand-new runtime with the
+	// bindings' globals and no guards or freeze (the design of Kinde's own
+	// runtime). Only benchmarks use it, as the baseline the pool is
+	// measured against; it has no allocation guards.
 	Fresh bool
 	// NewBindings builds the per-invocation kinde and console objects and
 	// the redaction function. Nil means the real bindings package; tests
@@ -143,6 +146,10 @@ func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
 	src := wrapPrefix + string(code) + "\n})"
 	prog, err := goja.Compile(bundleName, src, false)
 	if err != nil {
+		// goja.Compile drops the parser's position; parse again to get it.
+		if _, perr := parser.ParseFile(nil, bundleName, src, 0); perr != nil {
+			err = perr
+		}
 		return nil, loadError(err, smap)
 	}
 	p := &Program{sum: sum, prog: prog, smap: smap, pool: make(chan *slot, e.limits.PoolSize)}
@@ -164,17 +171,29 @@ func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
 
 // loadError locates a compile error in the original source.
 func loadError(err error, smap *srcmap.Map) error {
+	var (
+		pos file.Position
+		msg string
+	)
 	var se *goja.CompilerSyntaxError
-	if errors.As(err, &se) && se.File != nil {
-		pos := se.File.Position(se.Offset)
-		line, col := bundlePos(pos.Line, pos.Column)
-		le := &LoadError{File: bundleName, Line: line, Column: col, Message: "SyntaxError: " + se.Message}
-		if o, ok := smap.Original(line, col); ok {
-			le.File, le.Line, le.Column = o.File, o.Line, o.Column
-		}
-		return le
+	var pl parser.ErrorList
+	var pe *parser.Error
+	switch {
+	case errors.As(err, &se) && se.File != nil:
+		pos, msg = se.File.Position(se.Offset), se.Message
+	case errors.As(err, &pl) && len(pl) > 0:
+		pos, msg = pl[0].Position, pl[0].Message
+	case errors.As(err, &pe):
+		pos, msg = pe.Position, pe.Message
+	default:
+		return &LoadError{Message: err.Error()}
 	}
-	return &LoadError{Message: err.Error()}
+	line, col := bundlePos(pos.Line, pos.Column)
+	le := &LoadError{File: bundleName, Line: line, Column: col, Message: "SyntaxError: " + msg}
+	if o, ok := smap.Original(line, col); ok {
+		le.File, le.Line, le.Column = o.File, o.Line, o.Column
+	}
+	return le
 }
 
 // bundlePos turns a position in the wrapped source into one in the bundle.

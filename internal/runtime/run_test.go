@@ -88,7 +88,7 @@ func TestErrorMessageRedacted(t *testing.T) {
 	e := New(Options{})
 	p := load(t, e, handler(`throw new Error("password is " + event.context.auth.password)`))
 	r := e.Run(context.Background(), Invocation{Program: p, Settings: settings(),
-		Event: []byte(`{"context":{"auth":{"password":"hunter2-secret"}}}`),
+		Event:    []byte(`{"context":{"auth":{"password":"hunter2-secret"}}}`),
 		Bindings: &bindings.Config{Redact: []string{"hunter2-secret"}}})
 	wantFailed(t, r, "password is")
 	if strings.Contains(r.Error.Message, "hunter2") || strings.Contains(r.Error.Stack, "hunter2") {

@@ -62,7 +62,7 @@
     if (k === "constructor" || k === "join" || k === "toString") continue;
     wrap(AP, k, (self, args) => {
       thisLen(self);
-      if (k === "concat") for (const a of args) checkArrayLike(a, "array");
+      if (k === "concat") for (let i = 0; i < args.length; i++) checkArrayLike(args[i], "array");
     });
   }
   // join and toString: the result may alias one big string many times.
@@ -100,7 +100,7 @@
   wrap(SP, "padEnd", padCheck);
   wrap(SP, "concat", (self, args) => {
     let n = Str(self).length;
-    for (const a of args) if (typeof a === "string") n += a.length;
+    for (let i = 0; i < args.length; i++) if (typeof args[i] === "string") n += args[i].length;
     if (n > MAXS) over("string length", n, MAXS);
   });
   post(SP, "concat", "string length");
@@ -248,16 +248,21 @@
     getProto(""[iterSym]()), getProto(/a/[Symbol.matchAll]("a")),
     getOwn((function () { "use strict"; return arguments; })(), "callee").get,
   ];
-  while (stack.length > 0) {
-    const o = stack.pop();
+  // Indexed loops: the array methods are wrapped by now.
+  let top = stack.length;
+  while (top > 0) {
+    const o = stack[--top];
     if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) continue;
     seen.add(o);
     freeze(o);
-    stack.push(getProto(o));
-    for (const k of ownKeys(o)) {
-      const d = getOwn(o, k);
+    stack[top++] = getProto(o);
+    const keys = ownKeys(o);
+    for (let i = 0; i < keys.length; i++) {
+      const d = getOwn(o, keys[i]);
       if (d === undefined) continue;
-      stack.push(d.value, d.get, d.set);
+      stack[top++] = d.value;
+      stack[top++] = d.get;
+      stack[top++] = d.set;
     }
   }
 })

@@ -32,6 +32,11 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 	if err := e.install(vm); err != nil {
 		return nil, fmt.Errorf("install globals: %w", err)
 	}
+	if e.fresh {
+		// The baseline: a fresh runtime isolates by construction, as in
+		// Kinde's runtime, so it skips the guards and the freeze.
+		return e.instantiate(p, vm)
+	}
 	setup, err := setupProgram()
 	if err != nil {
 		return nil, fmt.Errorf("compile setup: %w", err)
@@ -48,6 +53,11 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 	if _, err := call(goja.Undefined(), limits); err != nil {
 		return nil, fmt.Errorf("freeze runtime: %w", err)
 	}
+	return e.instantiate(p, vm)
+}
+
+// instantiate evaluates the program's wrapper function on vm.
+func (e *Engine) instantiate(p *Program, vm *goja.Runtime) (*slot, error) {
 	w, err := vm.RunProgram(p.prog)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate bundle: %w", err)
