@@ -2,7 +2,29 @@ package project
 
 import "github.com/flowgate/flowgate/internal/bundle"
 
-// Rule ids: stable, documented, shared by every renderer (DESIGN.md).
+// Rule ids: stable, shared by every renderer (DESIGN.md). All are errors
+// (the sync fails) except the two marked as warnings.
+//
+//	no-workflows            no workflow file under <rootDir>/environment/workflows (at kinde.json's rootDir)
+//	unknown-trigger         trigger is not one of workflow.Triggers, or is undefined (a misspelt WorkflowTrigger member)
+//	duplicate-trigger       several workflows share a trigger; one diagnostic per file, naming the others
+//	duplicate-id            several workflows share an id; one diagnostic per file, naming the others
+//	missing-output-bundle   the bundle is empty (the file has no code)
+//	missing-kinde-json      no kinde.json at the repository root (reported at kinde.json:1:1)
+//	invalid-kinde-json      kinde.json is not JSON, not an object, has a bad rootDir/integrations, or lacks version
+//	missing-settings        no workflowSettings export, or it is not an object
+//	missing-id              workflowSettings.id is absent or not a non-empty string
+//	invalid-id              the id is not 1-128 letters, digits, '_', '-', '.' (it names build files and URLs)
+//	missing-trigger         workflowSettings has no trigger key
+//	missing-default-export  the default export is neither a function nor an object with a handle method
+//	build-error             esbuild failed (syntax, unresolved import, top-level await, size limit) or goja cannot parse the bundle
+//	unknown-binding         a bindings key that is not a Flowgate binding (kinde.cache included: it needs no declaration)
+//	binding-not-allowed     a binding the trigger does not allow (workflow.Allowed)
+//	top-level-error         the top-level code threw, ran over SettingsTimeout or overflowed the stack while settings were read
+//	link-outside-repo       a symbolic link under the workflows folder (or the folder itself) leads outside the repository
+//	invalid-failure-policy  warning: failurePolicy.action is not "stop" or "continue" (treated as "stop")
+//	undeclared-binding      warning: the workflow's own code uses kinde.X (or an @kinde/infrastructure helper
+//	                        that calls it) without declaring it; reported once per file and binding, at the first use
 const (
 	RuleNoWorkflows          = "no-workflows"
 	RuleUnknownTrigger       = "unknown-trigger"
