@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// A workflow test file (*.test.json) kept beside the workflows; the format
+// is documented in docs/testing-workflows.md.
+type testFile struct {
+	Path     string // as shown to the user
+	Workflow string `json:"workflow"`
+	Trigger  string `json:"trigger"`
+	Cases    []*testCase
+}
+
+// testCase is one invocation and what its Result must contain.
+type testCase struct {
+	Name          string
+	Event         []byte
+	Env           map[string]bindings.EnvVar
+	EncryptionKey []byte
+	Fetch         []stub
+	Expect        map[string]any
+}
+
+// stub is one canned HTTP response, matched by method and URL.
+type stub struct {
+	Method  string
+	URL     string
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// rawTestFile and friends are the JSON as written.
+type rawTestFile struct {
+	Workflow string     `json:"workflow"`
+	Trigger  string     `json:"trigger"`
+	Cases    []*rawCase `json:"cases"`
+}
+
+type rawCase struct {
+	Name          string          `json:"name"`
+	Event         json.RawMessage `json:"event"`
+	EventFile     string          `json:"eventFile"`
+	Env           json.RawMessage `json:"env"`
+	EncryptionKey string          `json:"encryptionKey"`
+	Fetch         []rawStub       `json:"fetch"`
+	Expect        json.RawMessage `json:"expect"`
+}
+
+type rawStub struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Status  int               `json:"status"`
+	JSON    json.RawMessage   `json:"json"`
+	Text    *string           `json:"text"`
+	Headers map[string]string `json:"headers"`
+}
+
+// fileError is a located problem in a test file.
+type fileError struct {
+	Path      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *fileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg) }
+
+// positions records where each value and key of a JSON document starts,
+// by path (cases[0].fetch[1].url), so errors can name a line and column.
+type positions struct {
+	data  []byte
+	value map[string]int64
+	key   map[string]int64
+}
+
+func locateJSON(data []byte) (*positions, error) {
+	p := &positions{data: data, value: map[string]int64{}, key: map[string]int64{}}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := p.walk(dec, ""); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &json.SyntaxError{Offset: dec.InputOffset() + 1}
+	}
+	return p, nil
+}
+
+// start skips the separators before the next token.
+func (p *positions) start(off int64) int64 {
+	for off < int64(len(p.data)) && strings.IndexByte(" \t\r\n:,", p.data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+func (p *positions) walk(dec *json.Decoder, path string) error {
+	at := p.start(dec.InputOffset())
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	p.value[path] = at
+	d, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	for i := 0; dec.More(); i++ {
+		child := fmt.Sprintf("%s[%d]", path, i)
+		if d == '{' {
+			kat := p.start(dec.InputOffset())
+			kt, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := kt.(string)
+			child = key
+			if path != "" {
+				child = path + "." + key
+			}
+			p.key[child] = kat
+		}
+		if err := p.walk(dec, child); err != nil {
+			return err
+		}
+	}
+	_, err = dec.Token()
+	return err
+}
+
+// at returns the line and column of the value at path, or of the nearest
+// enclosing value that exists.
+func (p *positions) at(path string) (int, int) {
+	for {
+		if off, ok := p.value[path]; ok {
+			return jsonPos(p.data, off)
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return jsonPos(p.data, p.value[""])
+		}
+		path = path[:i]
+	}
+}
+
+// before returns the path of the last value starting at or before off
+// (the innermost one when several start there).
+func (p *positions) before(off int64) string {
+	best, bestOff := "", int64(-1)
+	for path, o := range p.value {
+		if o <= off && (o > bestOff || o == bestOff && len(path) > len(best)) {
+			best, bestOff = path, o
+		}
+	}
+	return best
+}
+
+// keyNamed finds the first key called name, for "unknown field" errors.
+func (p *positions) keyNamed(name string) (string, bool) {
+	var paths []string
+	for k := range p.key {
+		if k == name || strings.HasSuffix(k, "."+name) {
+			paths = append(paths, k)
+		}
+	}
+	if len(paths) == 0 {
+		return "", false
+	}
+	sort.Slice(paths, func(i, j int) bool { return p.key[paths[i]] < p.key[paths[j]] })
+	return paths[0], true
+}
+
+var unknownFieldRe = regexp.MustCompile(`unknown field "([^"]*)"`)
+
+// parseTestFile reads a test file. shown is the path used in messages;
+// eventFile paths are relative to the file's folder (dir).
+func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
+	errAt := func(line, col int, format string, a ...any) error {
+		return &fileError{Path: shown, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
+	}
+	if err := json.Unmarshal(data, new(any)); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			// Offset is just past the offending byte.
+			l, c := jsonPos(data, max(se.Offset-1, 0))
+			return nil, errAt(l, c, "invalid JSON: %v", err)
+		}
+		l, c := jsonPos(data, int64(len(data)))
+		return nil, errAt(l, c, "invalid JSON: unexpected end of input")
+	}
+	pos, err := locateJSON(data)
+	if err != nil {
+		return nil, errAt(1, 1, "invalid JSON: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 || bytes.TrimSpace(data)[0] != '{' {
+		return nil, errAt(1, 1, `a test file is a JSON object: {"workflow": "<id>", "cases": [...]}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var raw rawTestFile
+	if err := dec.Decode(&raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			path := pos.before(te.Offset)
+			l, c := pos.at(path)
+			return nil, errAt(l, c, "%s must be %s, not a JSON %s", path, jsonKind(te.Type.Kind().String()), te.Value)
+		}
+		if m := unknownFieldRe.FindStringSubmatch(err.Error()); m != nil {
+			path, _ := pos.keyNamed(m[1])
+			l, c := jsonPos(data, pos.key[path])
+			return nil, errAt(l, c, "unknown field %q in %s; see docs/testing-workflows.md for the format", m[1], where(path))
+		}
+		return nil, errAt(1, 1, "%v", err)
+	}
+	at := func(path, format string, a ...any) error {
+		l, c := pos.at(path)
+		return errAt(l, c, "%s: %s", path, fmt.Sprintf(format, a...))
+	}
+	tf := &testFile{Path: shown, Workflow: raw.Workflow, Trigger: raw.Trigger}
+	switch {
+	case raw.Workflow == "" && raw.Trigger == "":
+		return nil, errAt(1, 1, `name the workflow under test: "workflow": "<id>" or "trigger": "<trigger>"`)
+	case raw.Workflow != "" && raw.Trigger != "":
+		return nil, at("trigger", `give "workflow" or "trigger", not both`)
+	case raw.Trigger != "" && !workflow.IsTrigger(raw.Trigger):
+		return nil, at("trigger", "unknown trigger %q", raw.Trigger)
+	case len(raw.Cases) == 0:
+		return nil, at("cases", `"cases" must list at least one case`)
+	}
+	names := map[string]bool{}
+	for i, rc := range raw.Cases {
+		p := fmt.Sprintf("cases[%d]", i)
+		if rc == nil {
+			return nil, at(p, "a case must be an object")
+		}
+		if strings.TrimSpace(rc.Name) == "" {
+			return nil, at(p, `every case needs a "name"`)
+		}
+		if names[rc.Name] {
+			return nil, at(p+".name", "another case is already named %q", rc.Name)
+		}
+		names[rc.Name] = true
+		tc := &testCase{Name: rc.Name}
+		hasEvent := len(rc.Event) > 0 && string(rc.Event) != "null"
+		switch {
+		case hasEvent && rc.EventFile != "":
+			return nil, at(p+".eventFile", `give "event" or "eventFile", not both`)
+		case hasEvent:
+			if rc.Event[0] != '{' {
+				return nil, at(p+".event", "the event must be a JSON object")
+			}
+			tc.Event = rc.Event
+		case rc.EventFile != "":
+			ev, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rc.EventFile)))
+			if err != nil {
+				return nil, at(p+".eventFile", "cannot read %s (paths are relative to the test file's folder)", rc.EventFile)
+			}
+			if err := checkObject(ev); err != nil {
+				return nil, at(p+".eventFile", "%s:%v", rc.EventFile, err)
+			}
+			tc.Event = ev
+		default:
+			return nil, at(p, `every case needs an "event" object or an "eventFile"`)
+		}
+		if len(rc.Env) > 0 && string(rc.Env) != "null" {
+			env, err := parseEnv(rc.Env)
+			if err != nil {
+				return nil, at(p+".env", "%s", strings.TrimPrefix(err.Error(), "1:1: "))
+			}
+			tc.Env = env
+		}
+		if rc.EncryptionKey != "" {
+			key, err := decodeKey(rc.EncryptionKey)
+			if err != nil {
+				return nil, at(p+".encryptionKey", "%v", err)
+			}
+			tc.EncryptionKey = key
+		}
+		for j, rs := range rc.Fetch {
+			sp := fmt.Sprintf("%s.fetch[%d]", p, j)
+			s, err := rs.stub()
+			if err != nil {
+				return nil, at(sp, "%v", err)
+			}
+			tc.Fetch = append(tc.Fetch, s)
+		}
+		if len(rc.Expect) > 0 && string(rc.Expect) != "null" {
+			if err := json.Unmarshal(rc.Expect, &tc.Expect); err != nil || tc.Expect == nil {
+				return nil, at(p+".expect", "expect must be an object: a part of the Result JSON")
+			}
+		}
+		tf.Cases = append(tf.Cases, tc)
+	}
+	return tf, nil
+}
+
+// where names a path for messages.
+func where(path string) string {
+	i := strings.LastIndexByte(path, '.')
+	if i < 0 {
+		return "the file"
+	}
+	return path[:i]
+}
+
+func (rs rawStub) stub() (stub, error) {
+	s := stub{Method: strings.ToUpper(rs.Method), Status: rs.Status, Headers: map[string]string{}}
+	if s.Method == "" {
+		s.Method = "GET"
+	}
+	if !validMethod(s.Method) {
+		return s, fmt.Errorf("method %q is not an HTTP method", rs.Method)
+	}
+	u, err := url.Parse(rs.URL)
+	if rs.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return s, fmt.Errorf(`"url" must be the absolute http(s) URL the workflow requests, got %q`, rs.URL)
+	}
+	s.URL = u.String()
+	if s.Status == 0 {
+		s.Status = 200
+	}
+	if s.Status < 100 || s.Status > 599 {
+		return s, fmt.Errorf("status %d is not an HTTP status", s.Status)
+	}
+	hasJSON := len(rs.JSON) > 0
+	switch {
+	case hasJSON && rs.Text != nil:
+		return s, errors.New(`give "json" or "text", not both`)
+	case hasJSON:
+		s.Body = rs.JSON
+		s.Headers["Content-Type"] = "application/json"
+	case rs.Text != nil:
+		s.Body = []byte(*rs.Text)
+		s.Headers["Content-Type"] = "text/plain; charset=utf-8"
+	}
+	for k, v := range rs.Headers {
+		s.Headers[k] = v
+	}
+	return s, nil
+}
+
+func validMethod(m string) bool {
+	if m == "" {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
