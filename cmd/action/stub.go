@@ -55,4 +55,3 @@ func (t *stubTransport) unmatchedLines() []string {
 	}
 	return out
 }
-
