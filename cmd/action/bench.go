@@ -1,12 +1,256 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
+	goruntime "runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// PLACEHOLDER: replaced by the real implementation of "flowgate bench".
+const benchUsage = `Usage: flowgate bench (--trigger T | --workflow ID) --event FILE [flags] [DIR]
+
+Measures what one invocation of a workflow costs on this machine: it checks
+the repository like "flowgate run", warms the runtime pool, then runs the
+workflow N times on the event from C goroutines and reports latency, CPU
+time and allocations per invocation.
+
+Flags:
+  --n N               measured invocations (default 2000)
+  --concurrency C     goroutines invoking at once (default 1)
+  --warmup W          unmeasured invocations first (default 200)
+  --baseline fresh    also measure a fresh runtime per invocation (the design
+                      of Kinde's own runtime) and print the CPU ratio
+  --format text|json  a table (default) or one JSON object
+  --trigger, --workflow, --event, --env, --encryption-key, --allow-host,
+  --timeout           as for "flowgate run"
+
+JSON: {"workflowId", "trigger", "mode", "n", "concurrency", "meanUs", "p50Us",
+"p99Us", "throughputPerSec", "cpuUsPerInvocation", "allocsPerInvocation",
+"bytesPerInvocation"} and, with --baseline, "baseline": {the same for the
+fresh runtime} and "cpuRatio" (baseline CPU / pooled CPU). CPU is user+system
+time of the whole process over the measured loop (getrusage); allocations
+are Go heap allocations (runtime.MemStats).
+
+Exit status: 0 measured, 1 the workflow failed or is invalid, 2 bad usage.
+`
+
+// benchStats is one measured loop.
+type benchStats struct {
+	Mode                string  `json:"mode"` // "pooled" or "fresh"
+	N                   int     `json:"n"`
+	Concurrency         int     `json:"concurrency"`
+	MeanUs              float64 `json:"meanUs"`
+	P50Us               float64 `json:"p50Us"`
+	P99Us               float64 `json:"p99Us"`
+	ThroughputPerSec    float64 `json:"throughputPerSec"`
+	CPUUsPerInvocation  float64 `json:"cpuUsPerInvocation"`
+	AllocsPerInvocation float64 `json:"allocsPerInvocation"`
+	BytesPerInvocation  float64 `json:"bytesPerInvocation"`
+}
+
+// benchReport is what bench prints.
+type benchReport struct {
+	WorkflowID string `json:"workflowId"`
+	Trigger    string `json:"trigger"`
+	benchStats
+	Baseline *benchStats `json:"baseline,omitempty"`
+	CPURatio float64     `json:"cpuRatio,omitempty"`
+}
+
 func runBench(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "flowgate bench: not implemented yet")
-	return exitUsage
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f invokeFlags
+	f.register(fs)
+	n := fs.Int("n", 2000, "")
+	conc := fs.Int("concurrency", 1, "")
+	warmup := fs.Int("warmup", 200, "")
+	baseline := fs.String("baseline", "", "")
+	format := fs.String("format", "text", "")
+	dir, code, ok := parseArgs(fs, "bench", benchUsage, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "flowgate bench: %s\nRun \"flowgate bench --help\" for usage.\n", fmt.Sprintf(format, a...))
+		return exitUsage
+	}
+	switch {
+	case *n < 1:
+		return usage("--n must be at least 1")
+	case *conc < 1:
+		return usage("--concurrency must be at least 1")
+	case *warmup < 0:
+		return usage("--warmup must not be negative")
+	case *baseline != "" && *baseline != "fresh":
+		return usage("unknown --baseline %q: the only baseline is fresh", *baseline)
+	case *format != "text" && *format != "json":
+		return usage("unknown --format %q: use text or json", *format)
+	}
+	in, ok := f.load("bench", stderr)
+	if !ok {
+		return exitUsage
+	}
+	w, code, ok := f.choose("bench", dir, stderr)
+	if !ok {
+		return code
+	}
+	if w == nil {
+		fmt.Fprintf(stderr, "flowgate bench: no workflow has trigger %q; nothing to measure\n", f.trigger)
+		return exitProblems
+	}
+	cfg := in.config(w)
+	rep := &benchReport{WorkflowID: w.Settings.ID, Trigger: w.Settings.Trigger}
+	stats, err := measure(false, w, in, cfg, *n, *conc, *warmup)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
+		return exitProblems
+	}
+	rep.benchStats = *stats
+	if *baseline == "fresh" {
+		// Fewer warm-up runs: a fresh runtime has nothing to warm but the
+		// compiled program and the Go heap.
+		b, err := measure(true, w, in, cfg, *n, *conc, min(*warmup, 20))
+		if err != nil {
+			fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
+			return exitProblems
+		}
+		rep.Baseline = b
+		if stats.CPUUsPerInvocation > 0 {
+			rep.CPURatio = round2(b.CPUUsPerInvocation / stats.CPUUsPerInvocation)
+		}
+	}
+	if *format == "json" {
+		writeJSON(stdout, rep)
+	} else {
+		writeBenchText(stdout, rep)
+	}
+	return exitOK
+}
+
+// measure runs the workflow warmup times, then n times from conc
+// goroutines, and reports the measured loop.
+func measure(fresh bool, w *project.Workflow, in *invokeInput, cfg *bindings.Config, n, conc, warmup int) (*benchStats, error) {
+	eng := runtime.New(runtime.Options{Limits: runtime.Limits{WallTime: in.timeout}, Fresh: fresh})
+	p, err := eng.Load(w.Bundle.Code, w.Bundle.SourceMap)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %v", w.File, err)
+	}
+	inv := runtime.Invocation{Program: p, Settings: w.Settings, Event: in.event, Bindings: cfg}
+	ctx := context.Background()
+	if res := eng.Run(ctx, inv); res.Status == workflow.StatusFailed {
+		return nil, fmt.Errorf("the workflow failed on this event, so there is nothing to measure: %s", res.Error.Message)
+	}
+	loop := func(count int, lat []time.Duration) int64 {
+		var next, failed atomic.Int64
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := next.Add(1) - 1
+					if i >= int64(count) {
+						return
+					}
+					t0 := time.Now()
+					res := eng.Run(ctx, inv)
+					if lat != nil {
+						lat[i] = time.Since(t0)
+					}
+					if res.Status == workflow.StatusFailed {
+						failed.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return failed.Load()
+	}
+	loop(warmup, nil)
+
+	lat := make([]time.Duration, n)
+	goruntime.GC()
+	var m0, m1 goruntime.MemStats
+	goruntime.ReadMemStats(&m0)
+	cpu0 := cpuTime()
+	start := time.Now()
+	failed := loop(n, lat)
+	wall := time.Since(start)
+	cpu1 := cpuTime()
+	goruntime.ReadMemStats(&m1)
+	if failed > 0 {
+		return nil, fmt.Errorf("%d of %d measured invocations failed", failed, n)
+	}
+
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	var sum time.Duration
+	for _, d := range lat {
+		sum += d
+	}
+	mode := "pooled"
+	if fresh {
+		mode = "fresh"
+	}
+	us := func(d time.Duration) float64 { return round2(float64(d.Nanoseconds()) / 1e3) }
+	fn := float64(n)
+	return &benchStats{
+		Mode: mode, N: n, Concurrency: conc,
+		MeanUs:              us(sum / time.Duration(n)),
+		P50Us:               us(lat[percentile(n, 0.50)]),
+		P99Us:               us(lat[percentile(n, 0.99)]),
+		ThroughputPerSec:    round2(fn / wall.Seconds()),
+		CPUUsPerInvocation:  round2(float64((cpu1 - cpu0).Nanoseconds()) / 1e3 / fn),
+		AllocsPerInvocation: round2(float64(m1.Mallocs-m0.Mallocs) / fn),
+		BytesPerInvocation:  round2(float64(m1.TotalAlloc-m0.TotalAlloc) / fn),
+	}, nil
+}
+
+// percentile is the index of the q-quantile in n sorted samples.
+func percentile(n int, q float64) int {
+	i := int(float64(n)*q+0.5) - 1
+	return min(max(i, 0), n-1)
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func round2(f float64) float64 {
+	return float64(int64(f*100+0.5)) / 100
+}
+
+func writeBenchText(w io.Writer, r *benchReport) {
+	fmt.Fprintf(w, "workflow %s (%s): %d invocations, concurrency %d\n\n", r.WorkflowID, r.Trigger, r.N, r.Concurrency)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "runtime\tmean µs\tp50 µs\tp99 µs\tinvocations/s\tCPU µs/inv\tallocs/inv\tKiB/inv\t")
+	row := func(s *benchStats) {
+		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n", s.Mode, s.MeanUs, s.P50Us, s.P99Us,
+			s.ThroughputPerSec, s.CPUUsPerInvocation, s.AllocsPerInvocation, s.BytesPerInvocation/1024)
+	}
+	row(&r.benchStats)
+	if r.Baseline != nil {
+		row(r.Baseline)
+	}
+	tw.Flush()
+	if r.Baseline != nil {
+		fmt.Fprintf(w, "\nfresh/pooled CPU per invocation: %.2fx\n", r.CPURatio)
+	}
 }
