@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Reproduces the "## Runtime" figures of BENCHMARKS.md: RUNS repetitions of
+# each measurement on the benchmark workflow (bench/claims), then the median
+# of every field. Needs Go, Node and `npm ci --prefix testdata/npm`.
+#   bash bench/runtime.sh [RUNS] [N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-5}
+N=${2:-2000}
+out=$(mktemp -d)
+go build -o "$out/flowgate" ./cmd/action
+"$out/flowgate" build --out "$out/dist" bench/claims >/dev/null
+ev=bench/claims/events/tokens.json
+for i in $(seq "$RUNS"); do
+  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --baseline fresh --format json bench/claims >"$out/c1-$i.json"
+  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --baseline fresh --format json bench/claims >"$out/c2-$i.json"
+  node bench/node-vm.mjs "$out/dist/benchClaims.js" "$ev" --n "$N" >"$out/node-$i.json"
+done
+node bench/median.mjs "$out"/c1-*.json --label "flowgate c=1"
+node bench/median.mjs "$out"/c2-*.json --label "flowgate c=2"
+node bench/median.mjs "$out"/node-*.json --label "node vm"
+rm -rf "$out"
