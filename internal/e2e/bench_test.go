@@ -87,3 +87,23 @@ func BenchmarkIdlePooledRuntime(b *testing.B) {
 		b.ReportMetric(compiledOnly/k/1024, "KiB/compiled-program")
 	}
 }
+
+// BenchmarkInvokeBenchWorkflow is the pooled invocation of the benchmark
+// workflow as a Go benchmark, for profiling (-cpuprofile, -memprofile);
+// `flowgate bench` reports the same path with latency percentiles.
+func BenchmarkInvokeBenchWorkflow(b *testing.B) {
+	w, event := benchRepo(b)
+	eng := runtime.New(runtime.Options{})
+	p, err := eng.Load(w.Bundle.Code, w.Bundle.SourceMap)
+	if err != nil {
+		b.Fatal(err)
+	}
+	inv := runtime.Invocation{Program: p, Settings: w.Settings, Event: event}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := eng.Run(ctx, inv); res.Status != "succeeded" {
+			b.Fatalf("run: %+v", res.Error)
+		}
+	}
+}
