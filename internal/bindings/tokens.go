@@ -46,26 +46,21 @@ func (inv *Invocation) tokenObject(binding string, tok *workflow.Token) *goja.Ob
 				inv.log("warn", fn+": claim \""+name+"\" is reserved by the platform and was not set")
 				return goja.Undefined()
 			}
-			var encoded string
-			if v := call.Argument(1); !goja.IsUndefined(v) {
-				if j := inv.stringify(v); !goja.IsUndefined(j) {
-					encoded = j.String()
-				}
+			// Measured in Go, not through the realm's guarded JSON.stringify:
+			// the walk stops at the token's remaining room.
+			room := MaxClaimBytes - (total - sizes[name]) - len(name)
+			w := jsonWalker{inv: inv, max: room}
+			value, ok := w.value("", call.Argument(1))
+			if w.over {
+				inv.throwError("%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
 			}
-			if encoded == "" { // undefined or a function: like JSON, the claim goes away
+			if !ok { // undefined or a function: like JSON, the claim goes away
 				total -= sizes[name]
 				delete(sizes, name)
 				delete(tok.CustomClaims, name)
 				return goja.Undefined()
 			}
-			size := len(name) + len(encoded)
-			if total-sizes[name]+size > MaxClaimBytes {
-				inv.throwError("%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
-			}
-			var value any
-			if err := json.Unmarshal([]byte(encoded), &value); err != nil {
-				inv.throwType("%s: claim %q is not JSON-serialisable", fn, name)
-			}
+			size := len(name) + w.size
 			total += size - sizes[name]
 			sizes[name] = size
 			tok.CustomClaims[name] = value
