@@ -24,8 +24,8 @@ type slot struct {
 	uses    int
 }
 
-// newSlot builds a runtime: bindings' globals, allocation guards, the
-// frozen intrinsics, then the program's wrapper function.
+// newSlot builds a runtime: bindings' globals, allocation guards (Go,
+// then setup.js for constructors), the frozen intrinsics, then the program's wrapper function.
 func (e *Engine) newSlot(p *Program) (*slot, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.limits.MaxCallStackSize)
@@ -36,6 +36,9 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 		// The baseline: a fresh runtime isolates by construction, as in
 		// Kinde's runtime, so it skips the guards and the freeze.
 		return e.instantiate(p, vm)
+	}
+	if err := installGuards(vm, e.limits); err != nil {
+		return nil, err
 	}
 	setup, err := setupProgram()
 	if err != nil {
