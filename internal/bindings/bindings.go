@@ -20,6 +20,8 @@ type Invocation struct {
 
 	kinde   *goja.Object
 	console *goja.Object
+	realm   *Realm                 // prebuilt methods; nil builds them per invocation
+	claims  map[string]*claimState // per token binding
 
 	requests int // fetches made so far (fetch + secureFetch)
 
@@ -119,9 +121,11 @@ func (inv *Invocation) Console() *goja.Object {
 		return inv.console
 	}
 	c := inv.vm.NewObject()
-	for _, m := range [...]struct{ name, level string }{
-		{"log", "info"}, {"info", "info"}, {"debug", "debug"}, {"warn", "warn"}, {"error", "error"}, {"trace", "debug"},
-	} {
+	for i, m := range consoleMethods {
+		if inv.realm != nil {
+			c.Set(m.name, inv.realm.console[i])
+			continue
+		}
 		level := m.level
 		c.Set(m.name, func(call goja.FunctionCall) goja.Value {
 			inv.log(level, inv.format(call.Arguments))

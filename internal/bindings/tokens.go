@@ -31,45 +31,79 @@ func newToken(bs workflow.BindingSettings) *workflow.Token {
 	return &workflow.Token{CustomClaims: map[string]any{}, ResetClaims: bs.ResetClaims}
 }
 
+// claimState is one token binding's claims in one invocation.
+type claimState struct {
+	tok   *workflow.Token
+	sizes map[string]int
+	total int
+}
+
 // tokenObject is kinde.accessToken / idToken / m2mToken.
 func (inv *Invocation) tokenObject(binding string, tok *workflow.Token) *goja.Object {
+	if inv.claims == nil {
+		inv.claims = map[string]*claimState{}
+	}
+	inv.claims[binding] = &claimState{tok: tok, sizes: map[string]int{}}
+	o := inv.vm.NewObject()
+	if fns, ok := inv.realm.tokenMethods(binding); ok {
+		o.Set("setCustomClaim", fns[0])
+		o.Set("getCustomClaims", fns[1])
+		return o
+	}
+	o.Set("setCustomClaim", func(call goja.FunctionCall) goja.Value { return inv.setCustomClaim(binding, call) })
+	o.Set("getCustomClaims", func(goja.FunctionCall) goja.Value { return inv.getCustomClaims(binding) })
+	return o
+}
+
+func (r *Realm) tokenMethods(binding string) ([2]goja.Value, bool) {
+	if r == nil {
+		return [2]goja.Value{}, false
+	}
+	fns, ok := r.tokens[binding]
+	return fns, ok
+}
+
+func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) goja.Value {
 	fn := binding + ".setCustomClaim"
-	sizes := map[string]int{}
-	total := 0
-	return inv.methods(map[string]func(goja.FunctionCall) goja.Value{
-		"setCustomClaim": func(call goja.FunctionCall) goja.Value {
-			name := inv.stringArg(call, 0, fn, "name")
-			if name == "" {
-				inv.throwType("%s: name must not be empty", fn)
-			}
-			if Prohibited(binding, name) {
-				inv.log("warn", fn+": claim \""+name+"\" is reserved by the platform and was not set")
-				return goja.Undefined()
-			}
-			// Measured in Go, not through the realm's guarded JSON.stringify:
-			// the walk stops at the token's remaining room.
-			room := MaxClaimBytes - (total - sizes[name]) - len(name)
-			w := jsonWalker{inv: inv, max: room}
-			value, ok := w.value("", call.Argument(1))
-			if w.over {
-				inv.throwError("%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
-			}
-			if !ok { // undefined or a function: like JSON, the claim goes away
-				total -= sizes[name]
-				delete(sizes, name)
-				delete(tok.CustomClaims, name)
-				return goja.Undefined()
-			}
-			size := len(name) + w.size
-			total += size - sizes[name]
-			sizes[name] = size
-			tok.CustomClaims[name] = value
-			return goja.Undefined()
-		},
-		"getCustomClaims": func(goja.FunctionCall) goja.Value {
-			b, _ := json.Marshal(tok.CustomClaims)
-			v, _ := inv.parseJSON(string(b))
-			return v
-		},
-	})
+	st := inv.claims[binding]
+	if st == nil { // the binding is not declared in this invocation
+		inv.throwType("%s: %s is not available", fn, binding)
+	}
+	name := inv.stringArg(call, 0, fn, "name")
+	if name == "" {
+		inv.throwType("%s: name must not be empty", fn)
+	}
+	if Prohibited(binding, name) {
+		inv.log("warn", fn+": claim \""+name+"\" is reserved by the platform and was not set")
+		return goja.Undefined()
+	}
+	// Measured in Go, not through the realm's guarded JSON.stringify:
+	// the walk stops at the token's remaining room.
+	room := MaxClaimBytes - (st.total - st.sizes[name]) - len(name)
+	w := jsonWalker{inv: inv, max: room}
+	value, ok := w.value("", call.Argument(1))
+	if w.over {
+		inv.throwError("%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
+	}
+	if !ok { // undefined or a function: like JSON, the claim goes away
+		st.total -= st.sizes[name]
+		delete(st.sizes, name)
+		delete(st.tok.CustomClaims, name)
+		return goja.Undefined()
+	}
+	size := len(name) + w.size
+	st.total += size - st.sizes[name]
+	st.sizes[name] = size
+	st.tok.CustomClaims[name] = value
+	return goja.Undefined()
+}
+
+func (inv *Invocation) getCustomClaims(binding string) goja.Value {
+	st := inv.claims[binding]
+	if st == nil {
+		inv.throwType("%s.getCustomClaims: %s is not available", binding, binding)
+	}
+	b, _ := json.Marshal(st.tok.CustomClaims)
+	v, _ := inv.parseJSON(string(b))
+	return v
 }

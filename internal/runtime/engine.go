@@ -48,6 +48,7 @@ type Engine struct {
 	fresh       bool
 	newBindings func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings
 	install     func(vm *goja.Runtime) error
+	realms      bool // the real bindings: one prebuilt bindings.Realm per runtime
 	gov         *governor
 
 	mu       sync.Mutex
@@ -66,6 +67,7 @@ func New(opts Options) *Engine {
 		lru:         list.New(),
 	}
 	if e.newBindings == nil {
+		e.realms = true
 		e.newBindings = func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings {
 			return bindings.New(ctx, vm, cfg, res)
 		}

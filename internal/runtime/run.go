@@ -114,7 +114,12 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		c.Settings = inv.Settings
 		cfg = &c
 	}
-	b := e.newBindings(ctx, vm, cfg, res)
+	var b Bindings
+	if s.realm != nil {
+		b = s.realm.New(ctx, cfg, res)
+	} else {
+		b = e.newBindings(ctx, vm, cfg, res)
+	}
 	redact = b.Redact
 	fail := func(err error) bool {
 		res.Error = e.jsError(p, vm, err, redact)

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/bindings"
 )
 
 //go:embed setup.js
@@ -21,6 +23,7 @@ type slot struct {
 	vm      *goja.Runtime
 	wrapper goja.Callable
 	require goja.Value
+	realm   *bindings.Realm // nil when Options.NewBindings is set
 	uses    int
 }
 
@@ -34,8 +37,17 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 	}
 	if e.fresh {
 		// The baseline: a fresh runtime isolates by construction, as in
-		// Kinde's runtime, so it skips the guards and the freeze.
-		return e.instantiate(p, vm)
+		// Kinde's runtime, so it skips the guards, the freeze and the
+		// prebuilt bindings.
+		return e.instantiate(p, vm, nil)
+	}
+	var realm *bindings.Realm
+	if e.realms {
+		r, err := bindings.NewRealm(vm)
+		if err != nil {
+			return nil, err
+		}
+		realm = r
 	}
 	if err := installGuards(vm, e.limits); err != nil {
 		return nil, err
@@ -56,11 +68,11 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 	if _, err := call(goja.Undefined(), limits); err != nil {
 		return nil, fmt.Errorf("freeze runtime: %w", err)
 	}
-	return e.instantiate(p, vm)
+	return e.instantiate(p, vm, realm)
 }
 
 // instantiate evaluates the program's wrapper function on vm.
-func (e *Engine) instantiate(p *Program, vm *goja.Runtime) (*slot, error) {
+func (e *Engine) instantiate(p *Program, vm *goja.Runtime, realm *bindings.Realm) (*slot, error) {
 	w, err := vm.RunProgram(p.prog)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate bundle: %w", err)
@@ -82,7 +94,7 @@ func (e *Engine) instantiate(p *Program, vm *goja.Runtime) (*slot, error) {
 	if _, err := freezeFn(goja.Undefined(), req); err != nil {
 		return nil, fmt.Errorf("freeze require: %w", err)
 	}
-	return &slot{vm: vm, wrapper: wrapper, require: req}, nil
+	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm}, nil
 }
 
 // get takes a warm runtime from the pool, or builds one while it warms.

@@ -1,0 +1,91 @@
+package bindings
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Realm is one runtime's prebuilt method set for the hot per-invocation
+// objects (console and the token bindings). Making a goja function costs
+// an object with its own properties, so building them for every
+// invocation dominated the bindings' setup; a Realm makes them once,
+// freezes them (they outlive invocations, so no run may change them for
+// the next), and they act on the invocation currently running on the
+// runtime. The console and kinde objects themselves stay per invocation.
+//
+// A Realm is used from the goroutine that runs vm only, one invocation at
+// a time; each New replaces the current invocation.
+type Realm struct {
+	vm      *goja.Runtime
+	cur     *Invocation
+	console [len(consoleMethods)]goja.Value
+	tokens  map[string][2]goja.Value // binding -> setCustomClaim, getCustomClaims
+}
+
+var consoleMethods = [...]struct{ name, level string }{
+	{"log", "info"}, {"info", "info"}, {"debug", "debug"}, {"warn", "warn"}, {"error", "error"}, {"trace", "debug"},
+}
+
+// NewRealm builds vm's method set. Call it once per runtime, before
+// running any workflow code on it.
+func NewRealm(vm *goja.Runtime) (*Realm, error) {
+	r := &Realm{vm: vm, tokens: map[string][2]goja.Value{}}
+	freezeFn, ok := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
+	if !ok {
+		return nil, fmt.Errorf("bindings realm: Object.freeze is not a function")
+	}
+	fn := func(name string, f func(inv *Invocation, call goja.FunctionCall) goja.Value) (goja.Value, error) {
+		v := vm.ToValue(func(call goja.FunctionCall) goja.Value {
+			if r.cur == nil {
+				panic(vm.NewTypeError("%s called outside a workflow run", name))
+			}
+			return f(r.cur, call)
+		}).(*goja.Object)
+		// The Go function's name would show host paths.
+		if err := v.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return nil, err
+		}
+		_, err := freezeFn(goja.Undefined(), v)
+		return v, err
+	}
+	var err error
+	for i, m := range consoleMethods {
+		level := m.level
+		if r.console[i], err = fn(m.name, func(inv *Invocation, call goja.FunctionCall) goja.Value {
+			inv.log(level, inv.format(call.Arguments))
+			return goja.Undefined()
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, b := range []string{workflow.BindAccessToken, workflow.BindIDToken, workflow.BindM2MToken} {
+		binding := b
+		set, err := fn("setCustomClaim", func(inv *Invocation, call goja.FunctionCall) goja.Value {
+			return inv.setCustomClaim(binding, call)
+		})
+		if err != nil {
+			return nil, err
+		}
+		get, err := fn("getCustomClaims", func(inv *Invocation, call goja.FunctionCall) goja.Value {
+			return inv.getCustomClaims(binding)
+		})
+		if err != nil {
+			return nil, err
+		}
+		r.tokens[binding] = [2]goja.Value{set, get}
+	}
+	return r, nil
+}
+
+// New is New for the realm's runtime, with the prebuilt methods; it makes
+// the new invocation the one the methods act on.
+func (r *Realm) New(ctx context.Context, cfg *Config, res *workflow.Result) *Invocation {
+	inv := New(ctx, r.vm, cfg, res)
+	inv.realm = r
+	r.cur = inv
+	return inv
+}
