@@ -9,7 +9,9 @@ import (
 // sampler: the budget here is far above what the calls would reach before
 // the sampler looked), and guarded builtins still behave as the originals.
 func TestGuards(t *testing.T) {
-	e := New(Options{Limits: Limits{WallTime: 5 * time.Second, MemoryBytes: 1 << 40, SampleInterval: time.Hour}})
+	// A generous wall time: under -race the bombs that are stopped after a
+	// few 1 MiB copies take seconds.
+	e := New(Options{Limits: Limits{WallTime: 60 * time.Second, MemoryBytes: 1 << 40, SampleInterval: time.Hour}})
 	bombs := []struct{ body, want string }{
 		{`"x".repeat(2 ** 30)`, "memory limit exceeded: string length of 1073741824"},
 		{`"x".padStart(2 ** 31)`, "memory limit exceeded: string length"},
