@@ -117,3 +117,13 @@ func FuzzEventValue(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkEventValue(b *testing.B) {
+	vm := goja.New()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := eventValue(vm, []byte(benchEvent)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

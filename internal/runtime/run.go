@@ -206,11 +206,11 @@ func checkResultSize(res *workflow.Result, max int) error {
 		if t == nil || len(t.CustomClaims) == 0 {
 			continue
 		}
-		b, err := json.Marshal(t.CustomClaims)
+		size, err := jsonSize(t.CustomClaims)
 		if err != nil {
 			return fmt.Errorf("custom claims are not JSON: %v", err)
 		}
-		n += len(b)
+		n += size
 	}
 	if n > max {
 		res.Logs = nil
@@ -218,4 +218,50 @@ func checkResultSize(res *workflow.Result, max int) error {
 		return fmt.Errorf("result too large: the workflow's claims and logs exceed %d bytes", max)
 	}
 	return nil
+}
+
+// jsonSize is an upper bound of len(json.Marshal(v)) for the values
+// claims hold (what encoding/json decodes to), without building the text;
+// other types are marshalled.
+func jsonSize(v any) (int, error) {
+	switch t := v.(type) {
+	case nil:
+		return 4, nil
+	case bool:
+		return 5, nil
+	case float64:
+		return 24, nil
+	case string:
+		n := 2
+		for i := 0; i < len(t); i++ {
+			if c := t[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				n += 6 // at most \u00XX
+			} else {
+				n++
+			}
+		}
+		return n, nil
+	case []any:
+		n := 2 + len(t)
+		for _, e := range t {
+			m, err := jsonSize(e)
+			if err != nil {
+				return 0, err
+			}
+			n += m
+		}
+		return n, nil
+	case map[string]any:
+		n := 2 + len(t)
+		for k, e := range t {
+			m, err := jsonSize(e)
+			if err != nil {
+				return 0, err
+			}
+			n += len(k) + 3 + m
+		}
+		return n, nil
+	}
+	b, err := json.Marshal(v)
+	return len(b), err
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -116,5 +117,24 @@ func TestLoadCache(t *testing.T) {
 	load(t, e, handler(`3`))
 	if a3 := load(t, e, handler(`1`)); a3 == a1 {
 		t.Fatal("LRU kept more than MaxPrograms programs")
+	}
+}
+
+func TestResultSizeBackstop(t *testing.T) {
+	e := New(Options{Limits: Limits{MaxResultBytes: 200}})
+	p := load(t, e, handler(`kinde.accessToken.setCustomClaim("a", "x".repeat(150)); kinde.accessToken.setCustomClaim("b", {c: ["<&>", 1.5, null, true]})`))
+	wantFailed(t, run(t, e, p, `{}`), "result too large")
+	small := load(t, e, handler(`kinde.accessToken.setCustomClaim("a", "x".repeat(50))`))
+	wantSucceeded(t, run(t, e, small, `{}`))
+}
+
+// jsonSize never underestimates encoding/json's output.
+func TestJSONSizeBound(t *testing.T) {
+	for _, v := range []any{nil, true, -1.2345678901234567e-308, "a\"b\\c\n<&>é", []any{1.0, "x", nil},
+		map[string]any{"k": map[string]any{"n": []any{}}, "é": "\x01"}} {
+		b, _ := json.Marshal(v)
+		if n, err := jsonSize(v); err != nil || n < len(b) {
+			t.Errorf("jsonSize(%#v) = %d, %v; encoding/json writes %d bytes", v, n, err, len(b))
+		}
 	}
 }

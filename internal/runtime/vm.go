@@ -119,6 +119,19 @@ func (e *Engine) put(p *Program, s *slot) {
 	if s.uses >= e.limits.MaxUses {
 		return
 	}
+	if s.uses == e.limits.MaxUses-e.limits.MaxUses/10 {
+		// Build this runtime's successor in the background, so that
+		// retiring it never makes a request wait for a new runtime (the
+		// setup and freeze take milliseconds).
+		go func() {
+			if ns, err := e.newSlot(p); err == nil {
+				select {
+				case p.pool <- ns:
+				default:
+				}
+			}
+		}()
+	}
 	select {
 	case p.pool <- s:
 	default:
