@@ -90,7 +90,10 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 	w := e.gov.start(vm)
 	redact := func(s string) string { return s }
 	defer func() {
-		stopTimer()
+		// A deadline or cancel that fired as the run ended may have left
+		// an interrupt pending on vm, which would end the next run on it:
+		// such a runtime is not reused.
+		fired := !stopTimer()
 		memHit := e.gov.stop(w)
 		if r := recover(); r != nil {
 			// A panic in host code: the runtime's state is unknown.
@@ -100,7 +103,7 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		if memHit && res.Error == nil {
 			res.Error = &workflow.Error{Message: errMemory{e.limits.MemoryBytes}.Error()}
 		}
-		if reuse && (res.Error != nil || memHit) {
+		if reuse && (res.Error != nil || memHit || fired) {
 			reuse = false
 		}
 	}()
