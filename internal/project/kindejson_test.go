@@ -98,7 +98,7 @@ func FuzzSettings(f *testing.F) {
 			return
 		}
 		out := &bundle.Output{Code: []byte(src)}
-		res := readSettings(context.Background(), "w.ts", out, []byte(src), 100*time.Millisecond)
+		res := readSettings(context.Background(), newInspector(100*time.Millisecond), "w.ts", out, []byte(src))
 		for _, d := range res.ds {
 			if d.Line < 1 || d.Column < 1 || d.File == "" || d.Message == "" || d.Rule == "" {
 				t.Fatalf("bad diagnostic %+v", d)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/diag"
+	wfruntime "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -155,6 +156,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	// One esbuild run bundles every workflow; then each bundle is read in
 	// its own sandbox, several at once.
 	built := bundle.BuildAll(p.Root, p.Files)
+	eng := newInspector(opts.SettingsTimeout)
 	sem := make(chan struct{}, opts.Parallelism)
 	var wg sync.WaitGroup
 	for i, file := range p.Files {
@@ -167,7 +169,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			checkOne(ctx, w, src, opts)
+			checkOne(ctx, eng, w, src)
 		}()
 	}
 	wg.Wait()
@@ -183,8 +185,8 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 
 // checkOne reads the settings of one bundled workflow and looks for
 // undeclared bindings.
-func checkOne(ctx context.Context, w *Workflow, src *sources, opts Options) {
-	res := readSettings(ctx, w.File, w.Bundle, src.get(w.File), opts.SettingsTimeout)
+func checkOne(ctx context.Context, eng *wfruntime.Engine, w *Workflow, src *sources) {
+	res := readSettings(ctx, eng, w.File, w.Bundle, src.get(w.File))
 	w.Settings = res.settings
 	w.Diagnostics = append(w.Diagnostics, res.ds...)
 	if !res.hasSettings {

@@ -86,7 +86,8 @@ func TestRules(t *testing.T) {
 		{repo: "build-error-tla", want: []string{"error build-error " + wfDir + "awaitWorkflow.ts:1:16"}, words: []string{"top-level await"}},
 		{repo: "node-builtin", want: []string{"error build-error " + wfDir + "fsWorkflow.ts:1:30"}, words: []string{"Node.js built-in"}},
 		{repo: "top-level-error", want: []string{"error top-level-error " + wfDir + "lib/greeting.ts:4:9"}, words: []string{"TypeError: Cannot read property 'get'"}},
-		{repo: "top-level-loop", want: []string{"error top-level-error " + wfDir + "loopWorkflow.js:1:14"}, words: []string{"did not finish within 500ms"}},
+		{repo: "top-level-loop", want: []string{"error top-level-error " + wfDir + "loopWorkflow.js:1:14"}, words: []string{"ran longer than 500ms"}},
+		{repo: "top-level-bomb", want: []string{"error top-level-error " + wfDir + "bombWorkflow.ts:2:47"}, words: []string{"memory limit exceeded"}},
 		{repo: "invalid-failure-policy", want: []string{"warning invalid-failure-policy " + wfDir + "policyWorkflow.ts:4:3"}},
 		{repo: "undeclared-binding", modules: true, want: []string{
 			"warning undeclared-binding " + wfDir + "audit.ts:2:3",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/diag"
+	wfruntime "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/srcmap"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -38,81 +39,30 @@ type introspection struct {
 // export. source is the workflow file's original text, used to point
 // diagnostics at the line where a setting is written. It never panics and
 // never runs longer than timeout.
-func readSettings(ctx context.Context, file string, out *bundle.Output, source []byte, timeout time.Duration) (res introspection) {
+func readSettings(ctx context.Context, eng *wfruntime.Engine, file string, out *bundle.Output, source []byte) (res introspection) {
 	loc := newLocator(file, source)
-	defer func() {
-		if r := recover(); r != nil {
-			res.ds = append(res.ds, diag.Errorf(RuleTopLevelError, file, 1, 1,
-				"reading the workflow's settings failed unexpectedly (%v): simplify the top-level code", r))
+	err := eng.Inspect(ctx, out.Code, func(vm *goja.Runtime, exports goja.Value) error {
+		var exp *goja.Object
+		if present(exports) {
+			exp = exports.ToObject(vm)
 		}
-	}()
-
-	vm := goja.New()
-	vm.SetMaxCallStackSize(SettingsMaxCallStack)
-	stop := time.AfterFunc(timeout, func() { vm.Interrupt(errTimeout) })
-	defer stop.Stop()
-	stopCtx := context.AfterFunc(ctx, func() { vm.Interrupt(ctx.Err()) })
-	defer stopCtx()
-
-	module, err := sandbox(vm)
-	if err != nil {
-		res.ds = append(res.ds, diag.Errorf(RuleTopLevelError, file, 1, 1, "could not prepare the sandbox: %v", err))
-		return res
-	}
-	prog, err := goja.Compile(bundleName, string(out.Code), false)
-	if err != nil {
+		return catch(func() { res.read(vm, exp, loc) })
+	})
+	var syntax *goja.CompilerSyntaxError
+	switch {
+	case err == nil:
+	case errors.As(err, &syntax):
 		res.ds = append(res.ds, compileError(file, out, err))
-		return res
-	}
-	exports, err := func() (v goja.Value, err error) {
-		if _, err := vm.RunProgram(prog); err != nil {
-			return nil, err
-		}
-		return module.Get("exports"), nil
-	}()
-	if err != nil {
-		res.ds = append(res.ds, runError(file, out, err, timeout))
-		return res
-	}
-	// Reading exports may run getters, which the interrupt and recover cover.
-	var exp *goja.Object
-	if exports != nil && !goja.IsUndefined(exports) && !goja.IsNull(exports) {
-		exp = exports.ToObject(vm)
-	}
-	if err := catch(func() { res.read(vm, exp, loc) }); err != nil {
-		res.ds = append(res.ds, runError(file, out, err, timeout))
+	default:
+		res.ds = append(res.ds, runError(file, out, err))
 	}
 	return res
 }
 
-var errTimeout = errors.New("timeout")
-
-// sandbox installs the globals a bundle may touch at load time: an empty
-// kinde (so kinde.x is undefined, not a ReferenceError), a console that
-// discards, and the CommonJS module, exports and require.
-func sandbox(vm *goja.Runtime) (*goja.Object, error) {
-	console := vm.NewObject()
-	noop := func(goja.FunctionCall) goja.Value { return goja.Undefined() }
-	for _, m := range []string{"log", "info", "debug", "warn", "error", "trace"} {
-		if err := console.Set(m, noop); err != nil {
-			return nil, err
-		}
-	}
-	module := vm.NewObject()
-	exports := vm.NewObject()
-	if err := module.Set("exports", exports); err != nil {
-		return nil, err
-	}
-	require := func(call goja.FunctionCall) goja.Value {
-		name := call.Argument(0).String()
-		panic(vm.NewTypeError("require(%q) is not available: workflows are bundled, so import the package instead and install it in the repository", name))
-	}
-	for name, v := range map[string]any{"kinde": vm.NewObject(), "console": console, "module": module, "exports": exports, "require": require} {
-		if err := vm.Set(name, v); err != nil {
-			return nil, err
-		}
-	}
-	return module, nil
+// newInspector returns the sandbox settings are read in: the runtime's
+// guards and memory budget, with the settings' own time and depth limits.
+func newInspector(timeout time.Duration) *wfruntime.Engine {
+	return wfruntime.New(wfruntime.Options{Limits: wfruntime.Limits{WallTime: timeout, MaxCallStackSize: SettingsMaxCallStack}})
 }
 
 // catch runs f, turning a goja panic (a throwing getter) into an error.
@@ -386,18 +336,14 @@ func compileError(file string, out *bundle.Output, err error) diag.Diagnostic {
 }
 
 // runError locates an exception thrown by top-level code.
-func runError(file string, out *bundle.Output, err error, timeout time.Duration) diag.Diagnostic {
-	d := diag.Errorf(RuleTopLevelError, file, 1, 1, "%v", err)
+func runError(file string, out *bundle.Output, err error) diag.Diagnostic {
+	d := diag.Errorf(RuleTopLevelError, file, 1, 1, "reading the workflow's settings failed: %v", err)
 	var interrupted *goja.InterruptedError
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception
 	switch {
 	case errors.As(err, &interrupted):
-		if errors.Is(interrupted, errTimeout) {
-			d.Message = fmt.Sprintf("the workflow's top-level code did not finish within %v: it runs once when settings are read, so it must not loop or wait. Move work into the default export", timeout)
-		} else {
-			d.Message = fmt.Sprintf("reading the workflow's settings was cancelled: %v", interrupted.Unwrap())
-		}
+		d.Message = fmt.Sprintf("the workflow's top-level code was stopped (%v): it runs once when settings are read, so it must not loop, wait or allocate without bound. Move work into the default export", interrupted.Unwrap())
 		locate(&d, out, interrupted.Stack(), 0, 0)
 	case errors.As(err, &overflow):
 		d.Message = "the workflow's top-level code exceeded the call stack limit (endless recursion?): fix the recursion"

@@ -6,7 +6,8 @@
 // override by assignment into accessors, so freezing does not break `this.name = "MyError"`;
 // (3) deep-freezes every intrinsic reachable from globalThis plus the
 // hidden ones (iterator and generator prototypes), and globalThis itself.
-// L is {maxStringLength, maxArrayLength, maxBufferBytes}.
+// L is {maxStringLength, maxArrayLength, maxBufferBytes, freeze}; freeze is
+// false for a runtime used once (Engine.Inspect), which needs the guards only.
 (function (L) {
   "use strict";
   const G = globalThis;
@@ -92,6 +93,7 @@
     for (const k of ["constructor", "toString"]) tame(C.prototype, k);
   }
 
+  if (!L.freeze) return;
   // Deep freeze, from globalThis and the intrinsics it does not name.
   const seen = new Set();
   const stack = [G,

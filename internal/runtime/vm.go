@@ -49,26 +49,37 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 		}
 		realm = r
 	}
-	if err := installGuards(vm, e.limits); err != nil {
+	if err := e.guard(vm, true); err != nil {
 		return nil, err
+	}
+	return e.instantiate(p, vm, realm)
+}
+
+// guard installs the allocation guards on vm (Go natives, then setup.js
+// for the constructors) and, when freeze is set, deep-freezes its
+// intrinsics and global object.
+func (e *Engine) guard(vm *goja.Runtime, freeze bool) error {
+	if err := installGuards(vm, e.limits); err != nil {
+		return err
 	}
 	setup, err := setupProgram()
 	if err != nil {
-		return nil, fmt.Errorf("compile setup: %w", err)
+		return fmt.Errorf("compile setup: %w", err)
 	}
 	fn, err := vm.RunProgram(setup)
 	if err != nil {
-		return nil, fmt.Errorf("run setup: %w", err)
+		return fmt.Errorf("run setup: %w", err)
 	}
 	call, _ := goja.AssertFunction(fn)
 	limits := vm.NewObject()
 	_ = limits.Set("maxStringLength", e.limits.MaxStringLength)
 	_ = limits.Set("maxArrayLength", e.limits.MaxArrayLength)
 	_ = limits.Set("maxBufferBytes", e.limits.MaxBufferBytes)
+	_ = limits.Set("freeze", freeze)
 	if _, err := call(goja.Undefined(), limits); err != nil {
-		return nil, fmt.Errorf("freeze runtime: %w", err)
+		return fmt.Errorf("freeze runtime: %w", err)
 	}
-	return e.instantiate(p, vm, realm)
+	return nil
 }
 
 // instantiate evaluates the program's wrapper function on vm.
