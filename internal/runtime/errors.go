@@ -125,14 +125,67 @@ func safeString(v goja.Value) (s string) {
 // bundlePosRE matches goja's positions in the bundle: "bundle.js:12:34(56)".
 var bundlePosRE = regexp.MustCompile(regexp.QuoteMeta(bundleName) + `:(\d+):(\d+)(?:\(\d+\))?`)
 
-// mapStack rewrites bundle positions in a stack text into original ones.
+// mapStack rewrites bundle positions in a stack text into original ones
+// and host functions' Go names into binding names (nativeName).
 func mapStack(p *Program, st string) string {
-	return bundlePosRE.ReplaceAllStringFunc(st, func(m string) string {
+	st = bundlePosRE.ReplaceAllStringFunc(st, func(m string) string {
 		sub := bundlePosRE.FindStringSubmatch(m)
 		line, _ := strconv.Atoi(sub[1])
 		col, _ := strconv.Atoi(sub[2])
 		return position(p, line, col)
 	})
+	if !strings.Contains(st, " (native)") {
+		return st
+	}
+	lines := strings.Split(st, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		rest, native := strings.CutSuffix(l, " (native)")
+		trimmed := strings.TrimLeft(rest, " \t")
+		if name, frame := strings.CutPrefix(trimmed, "at "); native && frame {
+			n, keep := nativeName(name)
+			if !keep {
+				continue
+			}
+			l = rest[:len(rest)-len(trimmed)] + "at " + n + " (native)"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// goMethods are the bindings' Go method values that are kinde functions.
+var goMethods = map[string]string{
+	"fetch":       "kinde.fetch",
+	"secureFetch": "kinde.secureFetch",
+	"jwtToken":    "kinde.cache.jwtToken",
+}
+
+// nativeName is the name a native stack frame shows. goja names a host
+// function by its Go name ("github.com/…/bindings.(*Invocation).fetch-fm")
+// unless the function has a name property; that would show users host
+// paths. A known method becomes its binding name, a closure built by
+// "<binding>Object" becomes kinde.<binding>, and any other Go frame is
+// dropped (keep reports false). JS names pass unchanged.
+func nativeName(name string) (string, bool) {
+	if !strings.Contains(name, "/") && !strings.HasSuffix(name, "-fm") && !strings.Contains(name, ".(*") {
+		return name, true
+	}
+	last := name[strings.LastIndex(name, "/")+1:]
+	if m, ok := strings.CutSuffix(last, "-fm"); ok {
+		if b, ok := goMethods[m[strings.LastIndex(m, ".")+1:]]; ok {
+			return b, true
+		}
+		return "", false
+	}
+	// Closures: "bindings.(*Invocation).envObject.func1".
+	parts := strings.Split(last, ".")
+	for i := len(parts) - 1; i > 0; i-- {
+		if b, ok := strings.CutSuffix(parts[i], "Object"); ok && b != "" && workflow.IsBinding("kinde."+b) {
+			return "kinde." + b, true
+		}
+	}
+	return "", false
 }
 
 // position names a wrapped-source position by its original file, line and
@@ -154,13 +207,16 @@ func formatFrames(p *Program, msg string, frames []goja.StackFrame) string {
 	b.WriteString(msg)
 	for i := range frames {
 		f := &frames[i]
-		b.WriteString("\n    at ")
 		name := f.FuncName()
 		if f.SrcName() != bundleName {
-			b.WriteString(name)
-			b.WriteString(" (native)")
+			if n, keep := nativeName(name); keep {
+				b.WriteString("\n    at ")
+				b.WriteString(n)
+				b.WriteString(" (native)")
+			}
 			continue
 		}
+		b.WriteString("\n    at ")
 		pos := f.Position()
 		if name == "" {
 			name = "<anonymous>"
