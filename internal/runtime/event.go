@@ -23,10 +23,40 @@ const maxEventDepth = 64
 // (invalid UTF-8 and lone surrogates become U+FFFD), a "__proto__" key is
 // data as in JSON.parse, and integers up to 2^53 are JS integers.
 func eventValue(vm *goja.Runtime, data []byte) (goja.Value, error) {
+	return newEventKeys(vm).value(vm, data)
+}
+
+// eventKeys is one runtime's state for building events: the names its
+// Object.prototype has (fixed once the runtime is frozen) and the object
+// keys seen in earlier events, so repeated keys cost no new string.
+type eventKeys struct {
+	proto  map[string]bool
+	intern map[string]string
+}
+
+// Bounds of the key cache: a few hundred short names cover every event
+// schema; keys that are data (long or many) are simply not cached.
+const (
+	maxInternKeys   = 512
+	maxInternKeyLen = 40
+)
+
+func newEventKeys(vm *goja.Runtime) *eventKeys {
+	k := &eventKeys{proto: map[string]bool{}, intern: map[string]string{}}
+	for o := vm.NewObject().Prototype(); o != nil; o = o.Prototype() {
+		for _, name := range o.GetOwnPropertyNames() {
+			k.proto[name] = true
+		}
+	}
+	k.proto["__proto__"] = true
+	return k
+}
+
+func (k *eventKeys) value(vm *goja.Runtime, data []byte) (goja.Value, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return vm.NewObject(), nil
 	}
-	p := eventParser{vm: vm, data: data}
+	p := eventParser{vm: vm, data: data, keys: k}
 	v, err := p.value(0)
 	if err == nil {
 		p.space()
@@ -45,6 +75,7 @@ type eventParser struct {
 	data []byte
 	pos  int
 	buf  []byte // scratch for strings with escapes
+	keys *eventKeys
 }
 
 var errEventEnd = errors.New("unexpected end of JSON input")
@@ -130,7 +161,7 @@ func (p *eventParser) object(depth int) (goja.Value, error) {
 		if p.data[p.pos] != '"' {
 			return nil, p.syntax("looking for beginning of object key string")
 		}
-		key, err := p.str()
+		key, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -146,8 +177,15 @@ func (p *eventParser) object(depth int) (goja.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Define, not Set: a "__proto__" key is data, as in JSON.parse.
-		if err := obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		// A key Object.prototype has (its accessors, "__proto__", frozen
+		// data) must be defined, as JSON.parse does; for any other key a
+		// plain Set on the fresh object does the same, more cheaply.
+		if p.keys.proto[key] {
+			err = obj.DefineDataProperty(key, v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+		} else {
+			err = obj.Set(key, v)
+		}
+		if err != nil {
 			return nil, err
 		}
 		p.space()
@@ -194,6 +232,29 @@ func (p *eventParser) array(depth int) (goja.Value, error) {
 			return nil, p.syntax("after array element")
 		}
 	}
+}
+
+// key reads an object key, reusing the runtime's copy of a known one.
+func (p *eventParser) key() (string, error) {
+	start := p.pos + 1
+	for i := start; i < len(p.data) && i-start <= maxInternKeyLen; i++ {
+		c := p.data[i]
+		if c == '"' {
+			if s, ok := p.keys.intern[string(p.data[start:i])]; ok {
+				p.pos = i + 1
+				return s, nil
+			}
+			break
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+	}
+	s, err := p.str()
+	if err == nil && len(s) <= maxInternKeyLen && len(p.keys.intern) < maxInternKeys {
+		p.keys.intern[s] = s
+	}
+	return s, err
 }
 
 // str reads a string literal at p.pos (the opening quote).

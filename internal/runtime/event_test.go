@@ -127,3 +127,48 @@ func BenchmarkEventValue(b *testing.B) {
 		}
 	}
 }
+
+// Keys Object.prototype has must become own data properties even when the
+// prototype is frozen and tamed (accessors), as JSON.parse makes them; the
+// same keys again (from the runtime's key cache) build the same way.
+func TestEventKeysOnFrozenPrototype(t *testing.T) {
+	e := New(Options{})
+	code, smap := build(t, `export default async function () {}`)
+	p, err := e.Load(code, smap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.newSlot(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := `{"toString":1,"constructor":"c","__defineGetter__":2,"hasOwnProperty":3,"__proto__":{"x":1},"valueOf":4,"plain":5}`
+	check, err := s.vm.RunString(`(function (ev) {
+		"use strict";
+		const want = ["toString", "constructor", "__defineGetter__", "hasOwnProperty", "__proto__", "valueOf", "plain"];
+		if (JSON.stringify(Object.keys(ev)) !== JSON.stringify(want)) return "keys " + JSON.stringify(Object.keys(ev));
+		for (const k of want) {
+			const d = Object.getOwnPropertyDescriptor(ev, k);
+			if (!d || !("value" in d) || !d.writable || !d.enumerable || !d.configurable) return "not own data: " + k;
+		}
+		if (Object.getPrototypeOf(ev) !== Object.prototype || ev.__proto__.x !== 1 || ev.toString !== 1) return "wrong values";
+		return "ok";
+	})`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := goja.AssertFunction(check)
+	for i := 0; i < 2; i++ {
+		ev, err := s.keys.value(s.vm, []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fn(goja.Undefined(), ev)
+		if err != nil || got.String() != "ok" {
+			t.Fatalf("build %d: %v %v", i+1, got, err)
+		}
+	}
+	if len(s.keys.intern) != 8 { // with "x"
+		t.Errorf("key cache has %d keys, want 8", len(s.keys.intern))
+	}
+}

@@ -78,26 +78,43 @@ func (e *Engine) run(ctx context.Context, inv Invocation, res *workflow.Result) 
 // invoke runs the program once on s and reports whether s may be reused.
 func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation, res *workflow.Result) (reuse bool) {
 	vm := s.vm
-	ctx, cancel := context.WithTimeout(ctx, e.limits.WallTime)
-	defer cancel()
-	stopTimer := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			vm.Interrupt(errDeadline{e.limits.WallTime})
-		} else {
-			vm.Interrupt(errCancelled)
-		}
-	})
+	rc := newRunCtx(ctx, e.limits.WallTime)
+	s.arm(rc, e.limits.WallTime)
+	var stopParent func() bool
+	if parent := ctx; parent.Done() != nil {
+		stopParent = context.AfterFunc(parent, func() {
+			err := parent.Err()
+			if rc.end(err) {
+				if errors.Is(err, context.DeadlineExceeded) {
+					vm.Interrupt(errDeadline{e.limits.WallTime})
+				} else {
+					vm.Interrupt(errCancelled)
+				}
+			}
+		})
+	}
+	ctx = rc
 	w := e.gov.start(vm)
 	redact := func(s string) string { return s }
 	defer func() {
 		// A deadline or cancel that fired as the run ended may have left
 		// an interrupt pending on vm, which would end the next run on it:
 		// such a runtime is not reused.
-		fired := !stopTimer()
+		fired := !s.disarm()
+		if stopParent != nil && !stopParent() {
+			fired = true
+		}
+		rc.end(context.Canceled) // the run is over: end what it started (fetch)
 		memHit := e.gov.stop(w)
 		if r := recover(); r != nil {
-			// A panic in host code: the runtime's state is unknown.
-			res.Error = &workflow.Error{Message: redact(fmt.Sprintf("internal error: %v", r))}
+			// A panic in host code: the runtime's state is unknown. An
+			// interrupt (wall time, cancel, memory) that landed while host
+			// code ran JS unwinds this way too, and is reported as itself.
+			if ie, ok := r.(*goja.InterruptedError); ok {
+				res.Error = e.jsError(p, vm, ie, redact)
+			} else {
+				res.Error = &workflow.Error{Message: redact(fmt.Sprintf("internal error: %v", r))}
+			}
 			reuse = false
 		}
 		if memHit && res.Error == nil {
@@ -129,7 +146,7 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		return false
 	}
 
-	event, err := eventValue(vm, inv.Event)
+	event, err := s.keys.value(vm, inv.Event)
 	if err != nil {
 		res.Error = &workflow.Error{Message: err.Error()}
 		return true // nothing ran

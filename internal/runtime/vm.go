@@ -1,9 +1,12 @@
 package runtime
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -24,7 +27,39 @@ type slot struct {
 	wrapper goja.Callable
 	require goja.Value
 	realm   *bindings.Realm // nil when Options.NewBindings is set
+	keys    *eventKeys
 	uses    int
+
+	// The wall-time limit: one timer per runtime, re-armed for each run
+	// (a context.WithTimeout per run cost ten allocations).
+	wall  time.Duration
+	timer *time.Timer
+	cur   atomic.Pointer[runCtx]
+}
+
+// arm starts the wall-time limit of the run rc on s.
+func (s *slot) arm(rc *runCtx, wall time.Duration) {
+	s.cur.Store(rc)
+	if s.timer == nil {
+		s.wall = wall
+		s.timer = time.AfterFunc(wall, s.expire)
+		return
+	}
+	s.timer.Reset(wall)
+}
+
+// disarm stops the limit; false means it fired (or is firing), so an
+// interrupt may be pending on the runtime.
+func (s *slot) disarm() bool {
+	stopped := s.timer.Stop()
+	s.cur.Store(nil)
+	return stopped
+}
+
+func (s *slot) expire() {
+	if rc := s.cur.Load(); rc != nil && rc.end(context.DeadlineExceeded) {
+		s.vm.Interrupt(errDeadline{s.wall})
+	}
 }
 
 // newSlot builds a runtime: bindings' globals, allocation guards (Go,
@@ -105,7 +140,7 @@ func (e *Engine) instantiate(p *Program, vm *goja.Runtime, realm *bindings.Realm
 	if _, err := freezeFn(goja.Undefined(), req); err != nil {
 		return nil, fmt.Errorf("freeze require: %w", err)
 	}
-	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm}, nil
+	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm, keys: newEventKeys(vm)}, nil
 }
 
 // get takes a warm runtime from the pool, or builds one while it warms.
