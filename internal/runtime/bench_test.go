@@ -114,3 +114,41 @@ func BenchmarkIdleRuntimeMemory(b *testing.B) {
 		goruntime.KeepAlive(slots)
 	}
 }
+
+// BenchmarkRuntimeGrowth measures what one pooled runtime keeps after
+// runs of the claims workflow: the whole process heap after GC after its
+// 20000th and 30000th invocation, and the difference per invocation. It
+// is what MaxUses would bound (LIMITS.md).
+func BenchmarkRuntimeGrowth(b *testing.B) {
+	code, smap := build(b, claimsTS)
+	heap := func() uint64 {
+		var m goruntime.MemStats
+		goruntime.GC()
+		goruntime.GC()
+		goruntime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for i := 0; i < b.N; i++ {
+		e := New(Options{Limits: Limits{PoolSize: 1, MaxUses: 1 << 30}})
+		p, err := e.Load(code, smap)
+		if err != nil {
+			b.Fatal(err)
+		}
+		inv := Invocation{Program: p, Settings: settings(), Event: []byte(benchEvent)}
+		const n = 10000
+		runs := func() uint64 {
+			for j := 0; j < n; j++ {
+				if r := e.Run(context.Background(), inv); r.Status != "succeeded" {
+					b.Fatal(r.Error)
+				}
+			}
+			return heap()
+		}
+		runs()
+		before := runs()
+		after := runs()
+		b.ReportMetric(float64(before)/1024, "heap-KiB@20k")
+		b.ReportMetric(float64(after)/1024, "heap-KiB@30k")
+		b.ReportMetric(float64(int64(after)-int64(before))/n, "retained-B/inv")
+	}
+}

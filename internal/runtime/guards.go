@@ -30,7 +30,19 @@ type guards struct {
 	// its state per nested stringify call (toJSON may stringify again).
 	replacer   goja.Value
 	jsonCounts []*jsonCount
+	// symbols are the distinct symbols Symbol.for returned on this
+	// runtime: its registry is the one thing a run can leave behind in a
+	// frozen runtime (about 100 bytes a key), so a runtime whose registry
+	// passes maxRegistrySymbols is retired after the run.
+	symbols map[*goja.Symbol]struct{}
 }
+
+// maxRegistrySymbols bounds a pooled runtime's Symbol.for registry (~1 MB).
+const maxRegistrySymbols = 10000
+
+// registryFull reports whether the runtime's Symbol.for registry is over
+// its bound.
+func (g *guards) registryFull() bool { return len(g.symbols) > maxRegistrySymbols }
 
 type jsonCount struct {
 	size int64
@@ -38,14 +50,14 @@ type jsonCount struct {
 	user goja.Callable
 }
 
-func installGuards(vm *goja.Runtime, l Limits) (err error) {
+func installGuards(vm *goja.Runtime, l Limits) (g *guards, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("install guards: %v", r)
+			g, err = nil, fmt.Errorf("install guards: %v", r)
 		}
 	}()
-	g := &guards{vm: vm, maxS: int64(l.MaxStringLength), maxA: int64(l.MaxArrayLength), maxB: int64(l.MaxBufferBytes),
-		rangeError: vm.Get("RangeError"), iterSym: goja.SymIterator}
+	g = &guards{vm: vm, maxS: int64(l.MaxStringLength), maxA: int64(l.MaxArrayLength), maxB: int64(l.MaxBufferBytes),
+		rangeError: vm.Get("RangeError"), iterSym: goja.SymIterator, symbols: map[*goja.Symbol]struct{}{}}
 	obj := func(v goja.Value) *goja.Object { return v.ToObject(vm) }
 
 	// Arrays: every Array.prototype method iterates `length` natively
@@ -91,7 +103,7 @@ func installGuards(vm *goja.Runtime, l Limits) (err error) {
 			w = g.wrap(o, "[Symbol.iterator]", g.thisLength)
 		}
 		if err := ap.DefineDataPropertySymbol(g.iterSym, w, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	g.replace(obj(vm.Get("Array")), "from", g.fromArrayLike(false))
@@ -179,7 +191,18 @@ func installGuards(vm *goja.Runtime, l Limits) (err error) {
 	}
 	g.replace(tap, "join", taJoin(0))
 	g.replace(tap, "toString", taJoin(-1))
-	return nil
+
+	// Symbol.for: count the registry (see guards.symbols).
+	g.replace(obj(vm.Get("Symbol")), "for", func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			r := orig(c)
+			if sym, ok := r.(*goja.Symbol); ok && len(g.symbols) <= maxRegistrySymbols {
+				g.symbols[sym] = struct{}{}
+			}
+			return r
+		}
+	})
+	return g, nil
 }
 
 // replace swaps o[key] (a native builtin) for guard(original), keeping

@@ -30,7 +30,7 @@ func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Ru
 	if err := e.install(vm); err != nil {
 		return fmt.Errorf("install globals: %w", err)
 	}
-	if err := e.guard(vm, false); err != nil {
+	if _, err := e.guard(vm, false); err != nil {
 		return err
 	}
 	module, err := commonJS(vm)

@@ -27,8 +27,9 @@ type Limits struct {
 	MaxResultBytes int
 	// PoolSize is how many idle runtimes are kept per program. Default GOMAXPROCS.
 	PoolSize int
-	// MaxUses recycles a pooled runtime after this many invocations, which
-	// bounds slow per-runtime growth such as the Symbol.for registry. Default 1000.
+	// MaxUses recycles a pooled runtime after this many invocations: a
+	// backstop for slow per-runtime growth (the one known source, the
+	// Symbol.for registry, is bounded directly). Default 10000.
 	MaxUses int
 	// MaxPrograms is how many compiled programs the engine caches (LRU). Default 256.
 	MaxPrograms int
@@ -59,7 +60,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.MaxBufferBytes, 16<<20)
 	set(&l.MaxResultBytes, 1<<20)
 	set(&l.PoolSize, goruntime.GOMAXPROCS(0))
-	set(&l.MaxUses, 1000)
+	set(&l.MaxUses, 10000)
 	set(&l.MaxPrograms, 256)
 	if l.SampleInterval <= 0 {
 		l.SampleInterval = 2 * time.Millisecond

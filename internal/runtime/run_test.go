@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -135,6 +136,29 @@ func TestJSONSizeBound(t *testing.T) {
 		b, _ := json.Marshal(v)
 		if n, err := jsonSize(v); err != nil || n < len(b) {
 			t.Errorf("jsonSize(%#v) = %d, %v; encoding/json writes %d bytes", v, n, err, len(b))
+		}
+	}
+}
+
+// The Symbol.for registry is what a run can leave in a frozen runtime: a
+// runtime whose registry passes maxRegistrySymbols is not pooled again;
+// repeated keys do not count.
+func TestSymbolRegistryRetiresRuntime(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		pooled int
+	}{
+		{"same key", `for (let i = 0; i < 20000; i++) Symbol.for("k")`, 1},
+		{"a few keys", `for (let i = 0; i < 100; i++) Symbol.for("k" + i)`, 1},
+		{"registry full", fmt.Sprintf(`for (let i = 0; i <= %d; i++) Symbol.for("k" + i)`, maxRegistrySymbols), 0},
+	}
+	for _, tc := range tests {
+		e := New(Options{Limits: Limits{PoolSize: 1}})
+		p := load(t, e, handler(tc.body))
+		wantSucceeded(t, run(t, e, p, `{}`))
+		if n := len(p.pool); n != tc.pooled {
+			t.Errorf("%s: %d runtimes pooled after the run, want %d", tc.name, n, tc.pooled)
 		}
 	}
 }

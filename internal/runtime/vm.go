@@ -28,6 +28,7 @@ type slot struct {
 	require goja.Value
 	realm   *bindings.Realm // nil when Options.NewBindings is set
 	keys    *eventKeys
+	guards  *guards // nil for the fresh baseline
 	uses    int
 
 	// The wall-time limit: one timer per runtime, re-armed for each run
@@ -84,26 +85,33 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 		}
 		realm = r
 	}
-	if err := e.guard(vm, true); err != nil {
+	g, err := e.guard(vm, true)
+	if err != nil {
 		return nil, err
 	}
-	return e.instantiate(p, vm, realm)
+	s, err := e.instantiate(p, vm, realm)
+	if err != nil {
+		return nil, err
+	}
+	s.guards = g
+	return s, nil
 }
 
 // guard installs the allocation guards on vm (Go natives, then setup.js
 // for the constructors) and, when freeze is set, deep-freezes its
 // intrinsics and global object.
-func (e *Engine) guard(vm *goja.Runtime, freeze bool) error {
-	if err := installGuards(vm, e.limits); err != nil {
-		return err
+func (e *Engine) guard(vm *goja.Runtime, freeze bool) (*guards, error) {
+	g, err := installGuards(vm, e.limits)
+	if err != nil {
+		return nil, err
 	}
 	setup, err := setupProgram()
 	if err != nil {
-		return fmt.Errorf("compile setup: %w", err)
+		return nil, fmt.Errorf("compile setup: %w", err)
 	}
 	fn, err := vm.RunProgram(setup)
 	if err != nil {
-		return fmt.Errorf("run setup: %w", err)
+		return nil, fmt.Errorf("run setup: %w", err)
 	}
 	call, _ := goja.AssertFunction(fn)
 	limits := vm.NewObject()
@@ -112,9 +120,9 @@ func (e *Engine) guard(vm *goja.Runtime, freeze bool) error {
 	_ = limits.Set("maxBufferBytes", e.limits.MaxBufferBytes)
 	_ = limits.Set("freeze", freeze)
 	if _, err := call(goja.Undefined(), limits); err != nil {
-		return fmt.Errorf("freeze runtime: %w", err)
+		return nil, fmt.Errorf("freeze runtime: %w", err)
 	}
-	return nil
+	return g, nil
 }
 
 // instantiate evaluates the program's wrapper function on vm.
@@ -162,7 +170,7 @@ func (e *Engine) put(p *Program, s *slot) {
 		return
 	}
 	s.uses++
-	if s.uses >= e.limits.MaxUses {
+	if s.uses >= e.limits.MaxUses || s.guards != nil && s.guards.registryFull() {
 		return
 	}
 	if s.uses == e.limits.MaxUses-e.limits.MaxUses/10 {
