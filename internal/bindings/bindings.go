@@ -72,7 +72,7 @@ func (inv *Invocation) Kinde() *goja.Object {
 		}
 	}
 	if has(workflow.BindFetch) || has(workflow.BindSecureFetch) {
-		k.Set("cache", inv.cacheObject())
+		k.Set("cache", inv.object(bindCache))
 	}
 	inv.kinde = k
 	return k
@@ -90,26 +90,11 @@ func (inv *Invocation) binding(name string, bs workflow.BindingSettings) goja.Va
 	case workflow.BindM2MToken:
 		inv.res.M2MToken = newToken(bs)
 		return inv.tokenObject(name, inv.res.M2MToken)
-	case workflow.BindAuth:
-		return inv.authObject()
-	case workflow.BindEnv:
-		return inv.envObject()
-	case workflow.BindFetch:
-		return inv.vm.ToValue(inv.fetch)
-	case workflow.BindSecureFetch:
-		return inv.vm.ToValue(inv.secureFetch)
-	case workflow.BindMFA:
-		return inv.mfaObject()
-	case workflow.BindPlan:
-		return inv.planObject()
-	case workflow.BindWidget:
-		return inv.widgetObject()
-	case workflow.BindLocalization:
-		return inv.localizationObject()
-	case workflow.BindSSOSession:
-		return inv.ssoSessionObject()
-	case workflow.BindRisk:
-		return inv.riskObject()
+	case workflow.BindFetch, workflow.BindSecureFetch:
+		return inv.function(name, functionBindings[name])
+	}
+	if _, ok := objectMethods[name]; ok && name != bindCache {
+		return inv.object(name)
 	}
 	return nil
 }
@@ -127,20 +112,15 @@ func (inv *Invocation) Console() *goja.Object {
 			continue
 		}
 		level := m.level
-		c.Set(m.name, func(call goja.FunctionCall) goja.Value {
+		f, err := hostFunc(inv.vm, m.name, func(call goja.FunctionCall) goja.Value {
 			inv.log(level, inv.format(call.Arguments))
 			return goja.Undefined()
 		})
+		if err != nil {
+			panic(err)
+		}
+		c.Set(m.name, f)
 	}
 	inv.console = c
 	return c
-}
-
-// methods builds a plain object of Go functions.
-func (inv *Invocation) methods(fns map[string]func(goja.FunctionCall) goja.Value) *goja.Object {
-	o := inv.vm.NewObject()
-	for name, fn := range fns {
-		o.Set(name, fn)
-	}
-	return o
 }

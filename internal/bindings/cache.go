@@ -83,11 +83,6 @@ type validation struct {
 	static   []byte
 }
 
-// cacheObject is kinde.cache.
-func (inv *Invocation) cacheObject() *goja.Object {
-	return inv.methods(fnMap{"jwtToken": inv.jwtToken})
-}
-
 // jwtToken is kinde.cache.jwtToken(tokenName, {validation, onMissingOrExpired}):
 // a cached, verified, unexpired JWT, or the one onMissingOrExpired returns.
 func (inv *Invocation) jwtToken(call goja.FunctionCall) goja.Value {

@@ -40,7 +40,7 @@ func InstallGlobals(vm *goja.Runtime) (err error) {
 	}
 	r.iterProto = vm.NewObject()
 	r.iterProto.SetPrototype(iterBase.ToObject(vm))
-	r.iterProto.Set("next", r.iterNext)
+	r.method(r.iterProto, "next", r.iterNext)
 	r.iterProto.DefineDataPropertySymbol(goja.SymToStringTag, vm.ToValue("URLSearchParams Iterator"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	// Not reachable from the global object, so the runtime's deep freeze
 	// would miss it: freeze it here so no run can change it for the next.
@@ -69,16 +69,27 @@ func (r *urlRealm) class(name string, ctor func(goja.ConstructorCall) *goja.Obje
 	return f
 }
 
-func (r *urlRealm) method(o *goja.Object, name string, fn func(goja.FunctionCall) goja.Value) {
-	o.DefineDataProperty(name, r.vm.ToValue(fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+// fn makes a native function with a JS name (not the Go one, which
+// would show host paths).
+func (r *urlRealm) fn(name string, fn func(goja.FunctionCall) goja.Value) *goja.Object {
+	f, err := hostFunc(r.vm, name, fn)
+	if err != nil {
+		panic(err)
+	}
+	return f
 }
 
+func (r *urlRealm) method(o *goja.Object, name string, fn func(goja.FunctionCall) goja.Value) {
+	o.DefineDataProperty(name, r.fn(name, fn), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+}
+
+// accessor defines a getter "get name" and, when set is not nil, a setter "set name".
 func (r *urlRealm) accessor(o *goja.Object, name string, get func(goja.FunctionCall) goja.Value, set func(goja.FunctionCall) goja.Value) {
 	var s goja.Value
 	if set != nil {
-		s = r.vm.ToValue(set)
+		s = r.fn("set "+name, set)
 	}
-	o.DefineAccessorProperty(name, r.vm.ToValue(get), s, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	o.DefineAccessorProperty(name, r.fn("get "+name, get), s, goja.FLAG_TRUE, goja.FLAG_TRUE)
 }
 
 func (r *urlRealm) throwType(code, msg string) {
@@ -185,7 +196,7 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 	}
 	r.method(p, "keys", iter(0))
 	r.method(p, "values", iter(1))
-	entries := vm.ToValue(iter(2))
+	entries := r.fn("entries", iter(2))
 	p.DefineDataProperty("entries", entries, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	p.DefineDataPropertySymbol(goja.SymIterator, entries, goja.FLAG_TRUE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	r.accessor(p, "size", func(call goja.FunctionCall) goja.Value {
@@ -437,7 +448,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 		o.SetPrototype(call.This.Prototype())
 		return o
 	}, p)
-	ctor.Set("canParse", func(call goja.FunctionCall) goja.Value {
+	r.method(ctor, "canParse", func(call goja.FunctionCall) goja.Value {
 		_, err := parseArgs(call.Argument(0), call.Argument(1))
 		return vm.ToValue(err == nil)
 	})

@@ -22,9 +22,15 @@ import (
 type Realm struct {
 	vm      *goja.Runtime
 	cur     *Invocation
+	freeze  goja.Callable
 	console [len(consoleMethods)]goja.Value
 	tokens  map[string][2]goja.Value // binding -> setCustomClaim, getCustomClaims
+	// methods are the other kinde.* host functions, made on first use
+	// (most workflows use none of them), by binding and name.
+	methods map[hostKey]goja.Value
 }
+
+type hostKey struct{ binding, name string }
 
 var consoleMethods = [...]struct{ name, level string }{
 	{"log", "info"}, {"info", "info"}, {"debug", "debug"}, {"warn", "warn"}, {"error", "error"}, {"trace", "debug"},
@@ -33,25 +39,13 @@ var consoleMethods = [...]struct{ name, level string }{
 // NewRealm builds vm's method set. Call it once per runtime, before
 // running any workflow code on it.
 func NewRealm(vm *goja.Runtime) (*Realm, error) {
-	r := &Realm{vm: vm, tokens: map[string][2]goja.Value{}}
+	r := &Realm{vm: vm, tokens: map[string][2]goja.Value{}, methods: map[hostKey]goja.Value{}}
 	freezeFn, ok := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
 	if !ok {
 		return nil, fmt.Errorf("bindings realm: Object.freeze is not a function")
 	}
-	fn := func(name string, f func(inv *Invocation, call goja.FunctionCall) goja.Value) (goja.Value, error) {
-		v := vm.ToValue(func(call goja.FunctionCall) goja.Value {
-			if r.cur == nil {
-				panic(vm.NewTypeError("%s called outside a workflow run", name))
-			}
-			return f(r.cur, call)
-		}).(*goja.Object)
-		// The Go function's name would show host paths.
-		if err := v.DefineDataProperty("name", vm.ToValue(name), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-			return nil, err
-		}
-		_, err := freezeFn(goja.Undefined(), v)
-		return v, err
-	}
+	r.freeze = freezeFn
+	fn := r.hostFunc
 	var err error
 	for i, m := range consoleMethods {
 		level := m.level
@@ -79,6 +73,37 @@ func NewRealm(vm *goja.Runtime) (*Realm, error) {
 		r.tokens[binding] = [2]goja.Value{set, get}
 	}
 	return r, nil
+}
+
+// hostFunc makes a frozen native function named name that runs f on the
+// invocation current when it is called.
+func (r *Realm) hostFunc(name string, f func(inv *Invocation, call goja.FunctionCall) goja.Value) (goja.Value, error) {
+	vm := r.vm
+	v, err := hostFunc(vm, name, func(call goja.FunctionCall) goja.Value {
+		if r.cur == nil {
+			panic(vm.NewTypeError("%s called outside a workflow run", name))
+		}
+		return f(r.cur, call)
+	})
+	if err != nil {
+		return nil, err
+	}
+	_, err = r.freeze(goja.Undefined(), v)
+	return v, err
+}
+
+// method is the realm's function for m of binding, made on first use.
+func (r *Realm) method(binding string, m hostMethod) goja.Value {
+	k := hostKey{binding, m.name}
+	if v, ok := r.methods[k]; ok {
+		return v
+	}
+	v, err := r.hostFunc(m.name, m.fn)
+	if err != nil {
+		panic(err)
+	}
+	r.methods[k] = v
+	return v
 }
 
 // New is New for the realm's runtime, with the prebuilt methods; it makes

@@ -50,8 +50,16 @@ func (inv *Invocation) tokenObject(binding string, tok *workflow.Token) *goja.Ob
 		o.Set("getCustomClaims", fns[1])
 		return o
 	}
-	o.Set("setCustomClaim", func(call goja.FunctionCall) goja.Value { return inv.setCustomClaim(binding, call) })
-	o.Set("getCustomClaims", func(goja.FunctionCall) goja.Value { return inv.getCustomClaims(binding) })
+	set, err := hostFunc(inv.vm, "setCustomClaim", func(call goja.FunctionCall) goja.Value { return inv.setCustomClaim(binding, call) })
+	if err != nil {
+		panic(err)
+	}
+	get, err := hostFunc(inv.vm, "getCustomClaims", func(goja.FunctionCall) goja.Value { return inv.getCustomClaims(binding) })
+	if err != nil {
+		panic(err)
+	}
+	o.Set("setCustomClaim", set)
+	o.Set("getCustomClaims", get)
 	return o
 }
 

@@ -154,7 +154,8 @@ func mapStack(p *Program, st string) string {
 	return strings.Join(out, "\n")
 }
 
-// goMethods are the bindings' Go method values that are kinde functions.
+// goMethods are the bindings' host functions whose (Go or JS) name is
+// unique to them, by the binding they are.
 var goMethods = map[string]string{
 	"fetch":       "kinde.fetch",
 	"secureFetch": "kinde.secureFetch",
@@ -164,11 +165,19 @@ var goMethods = map[string]string{
 // nativeName is the name a native stack frame shows. goja names a host
 // function by its Go name ("github.com/…/bindings.(*Invocation).fetch-fm")
 // unless the function has a name property; that would show users host
-// paths. A known method becomes its binding name, a closure built by
+// paths. The bindings name every host function, so their frames arrive
+// here as JS names ("fetch"); the Go names are the fallback for any that
+// does not. A known method becomes its binding name, a closure built by
 // "<binding>Object" becomes kinde.<binding>, and any other Go frame is
 // dropped (keep reports false). JS names pass unchanged.
 func nativeName(name string) (string, bool) {
 	if !strings.Contains(name, "/") && !strings.HasSuffix(name, "-fm") && !strings.Contains(name, ".(*") {
+		// A native frame is never a workflow's own function, and no
+		// builtin has these names: show the binding, as before the
+		// bindings named their functions.
+		if b, ok := goMethods[name]; ok {
+			return b, true
+		}
 		return name, true
 	}
 	last := name[strings.LastIndex(name, "/")+1:]

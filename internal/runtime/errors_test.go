@@ -19,8 +19,9 @@ export default async function handle(event: any) {
 }
 `
 
-// Errors thrown by the bindings name the binding, never a Go function, and
-// keep the workflow's own .ts position.
+// Errors thrown by the bindings show the binding (fetch, secureFetch,
+// jwtToken) or the host function's JS name (get), never a Go function,
+// and keep the workflow's own .ts position.
 func TestBindingErrorStackHasNoGoFrames(t *testing.T) {
 	cases := []struct {
 		name, call, msg, frame string
@@ -28,7 +29,7 @@ func TestBindingErrorStackHasNoGoFrames(t *testing.T) {
 		{"fetch refused", `kinde.fetch("http://127.0.0.1:9/x")`, "loopback address", "at kinde.fetch (native)"},
 		{"secureFetch refused", `kinde.secureFetch("http://127.0.0.1:9/x", { method: "POST" })`, "kinde.secureFetch", "at kinde.secureFetch (native)"},
 		{"cache argument", `kinde.cache.jwtToken(1 as any, {} as any)`, "kinde.cache.jwtToken", "at kinde.cache.jwtToken (native)"},
-		{"env closure", `kinde.env.get(42 as any)`, "kinde.env.get", "at kinde.env (native)"},
+		{"env method", `kinde.env.get(42 as any)`, "kinde.env.get", "at get (native)"},
 	}
 	st := workflow.Settings{ID: "nativeStack", Trigger: workflow.UserTokenGeneration, Bindings: map[string]workflow.BindingSettings{
 		workflow.BindFetch: {}, workflow.BindSecureFetch: {}, workflow.BindEnv: {},
@@ -64,6 +65,10 @@ func TestNativeName(t *testing.T) {
 	}{
 		{"map", "map", true},
 		{"setCustomClaim", "setCustomClaim", true},
+		{"fetch", "kinde.fetch", true}, // the bindings' JS names
+		{"secureFetch", "kinde.secureFetch", true},
+		{"jwtToken", "kinde.cache.jwtToken", true},
+		{"get", "get", true},
 		{"", "", true},
 		{"github.com/flowgate/flowgate/internal/bindings.(*Invocation).fetch-fm", "kinde.fetch", true},
 		{"github.com/flowgate/flowgate/internal/bindings.(*Invocation).secureFetch-fm", "kinde.secureFetch", true},
