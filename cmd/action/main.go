@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 )
 
 // command is one subcommand; it returns the process exit code.
@@ -48,7 +49,18 @@ Flags come before DIR, which defaults to ".".
 Run "flowgate <command> --help" for a command's flags.
 `
 
+// gcPercent is the garbage collector's target when the GOGC environment
+// variable is not set. Workflow runs allocate ~40 KiB each over a live
+// heap of a few MB, so at Go's default (100) a collection starts every
+// ~50 runs and takes ~20% of the CPU; at 400 the heap may grow to five
+// times the live heap between collections (BENCHMARKS.md, "## Runtime").
+// GOGC and GOMEMLIMIT still apply when set.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(cli(os.Args[1:], os.Stdout, os.Stderr))
 }
 
