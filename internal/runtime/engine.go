@@ -50,6 +50,8 @@ type Engine struct {
 	install     func(vm *goja.Runtime) error
 	realms      bool // the real bindings: one prebuilt bindings.Realm per runtime
 	gov         *governor
+	protoOnce   sync.Once
+	proto       map[string]bool // Object.prototype's names in the engine's runtimes
 
 	mu       sync.Mutex
 	programs map[[32]byte]*list.Element // of *Program

@@ -23,15 +23,17 @@ const maxEventDepth = 64
 // (invalid UTF-8 and lone surrogates become U+FFFD), a "__proto__" key is
 // data as in JSON.parse, and integers up to 2^53 are JS integers.
 func eventValue(vm *goja.Runtime, data []byte) (goja.Value, error) {
-	return newEventKeys(vm).value(vm, data)
+	k := eventKeys{proto: protoKeys(vm)}
+	return k.value(vm, data)
 }
 
-// eventKeys is one runtime's state for building events: the names its
-// Object.prototype has (fixed once the runtime is frozen) and the object
+// eventKeys is a runtime's state for building events: the names its
+// Object.prototype has (the same for every runtime an engine builds, and
+// fixed once the runtime is frozen) and, for a pooled runtime, the object
 // keys seen in earlier events, so repeated keys cost no new string.
 type eventKeys struct {
-	proto  map[string]bool
-	intern map[string]string
+	proto  map[string]bool   // read-only, shared
+	intern map[string]string // nil: no cache
 }
 
 // Bounds of the key cache: a few hundred short names cover every event
@@ -41,15 +43,16 @@ const (
 	maxInternKeyLen = 40
 )
 
-func newEventKeys(vm *goja.Runtime) *eventKeys {
-	k := &eventKeys{proto: map[string]bool{}, intern: map[string]string{}}
+// protoKeys are the property names on vm's Object.prototype chain, which
+// an event key must be defined over rather than set.
+func protoKeys(vm *goja.Runtime) map[string]bool {
+	proto := map[string]bool{"__proto__": true}
 	for o := vm.NewObject().Prototype(); o != nil; o = o.Prototype() {
 		for _, name := range o.GetOwnPropertyNames() {
-			k.proto[name] = true
+			proto[name] = true
 		}
 	}
-	k.proto["__proto__"] = true
-	return k
+	return proto
 }
 
 func (k *eventKeys) value(vm *goja.Runtime, data []byte) (goja.Value, error) {
@@ -236,6 +239,9 @@ func (p *eventParser) array(depth int) (goja.Value, error) {
 
 // key reads an object key, reusing the runtime's copy of a known one.
 func (p *eventParser) key() (string, error) {
+	if p.keys.intern == nil {
+		return p.str()
+	}
 	start := p.pos + 1
 	for i := start; i < len(p.data) && i-start <= maxInternKeyLen; i++ {
 		c := p.data[i]

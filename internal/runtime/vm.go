@@ -148,7 +148,19 @@ func (e *Engine) instantiate(p *Program, vm *goja.Runtime, realm *bindings.Realm
 	if _, err := freezeFn(goja.Undefined(), req); err != nil {
 		return nil, fmt.Errorf("freeze require: %w", err)
 	}
-	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm, keys: newEventKeys(vm)}, nil
+	keys := &eventKeys{proto: e.protoKeys(vm)}
+	if !e.fresh {
+		keys.intern = map[string]string{}
+	}
+	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm, keys: keys}, nil
+}
+
+// protoKeys is protoKeys of the engine's first runtime: every runtime an
+// engine builds is set up the same way before any workflow code runs, and
+// a pooled one is frozen, so their Object.prototype names are the same.
+func (e *Engine) protoKeys(vm *goja.Runtime) map[string]bool {
+	e.protoOnce.Do(func() { e.proto = protoKeys(vm) })
+	return e.proto
 }
 
 // get takes a warm runtime from the pool, or builds one while it warms.
