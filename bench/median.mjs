@@ -25,4 +25,7 @@ function collect(objs) {
   return out;
 }
 
-console.log(JSON.stringify({ label, runs: runs.length, median: collect(runs) }, null, 2));
+// Each run's headline figures too, to show the spread behind the median.
+const each = runs.map((r) => ({ cpuUs: r.cpuUsPerInvocation, p99Us: r.p99Us, perSec: r.throughputPerSec,
+  ...(r.cpuRatio !== undefined && { cpuRatio: r.cpuRatio }) }));
+console.log(JSON.stringify({ label, runs: runs.length, median: collect(runs), each }, null, 2));
