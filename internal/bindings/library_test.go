@@ -1,7 +1,6 @@
 package bindings
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
@@ -42,14 +41,8 @@ func bundleWithLibrary(t *testing.T, entry string) string {
 // runtime and returns the settled value or the rejection.
 func runBundle(t *testing.T, bundle string, cfg *Config, event string) (*workflow.Result, string, string) {
 	t.Helper()
-	vm := goja.New()
-	if err := InstallGlobals(vm); err != nil {
-		t.Fatal(err)
-	}
-	res := &workflow.Result{}
-	inv := New(context.Background(), vm, cfg, res)
-	vm.Set("kinde", inv.Kinde())
-	vm.Set("console", inv.Console())
+	sb := newSandbox(t, cfg)
+	vm, res := sb.vm, sb.res
 	module := vm.NewObject()
 	module.Set("exports", vm.NewObject())
 	wrapper, err := vm.RunString("(function (module, exports) {" + bundle + "\n})")
@@ -73,7 +66,7 @@ func runBundle(t *testing.T, bundle string, cfg *Config, event string) (*workflo
 		out, _ := json.Marshal(p.Result().Export())
 		return res, string(out), ""
 	case goja.PromiseStateRejected:
-		return res, "", inv.Redact(p.Result().String())
+		return res, "", sb.inv.Redact(p.Result().String())
 	}
 	t.Fatal("promise still pending: a host call was not synchronous")
 	return nil, "", ""
