@@ -45,18 +45,33 @@ func parseJWKS(data []byte) ([]verifyKey, error) {
 			default:
 				continue
 			}
-			x, err1 := b64int(k.X)
-			y, err2 := b64int(k.Y)
-			if err1 != nil || err2 != nil {
+			pub, err := ecKey(curve, k.X, k.Y)
+			if err != nil {
 				continue
 			}
-			keys = append(keys, verifyKey{kid: k.Kid, pub: &ecdsa.PublicKey{Curve: curve, X: x, Y: y}})
+			keys = append(keys, verifyKey{kid: k.Kid, pub: pub})
 		}
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("JWKS has no usable RSA or EC signing keys")
 	}
 	return keys, nil
+}
+
+// ecKey decodes a JWK's base64url coordinates into a public key; the
+// standard library checks that the point is on the curve.
+func ecKey(curve elliptic.Curve, x, y string) (*ecdsa.PublicKey, error) {
+	size := (curve.Params().BitSize + 7) / 8
+	xb, err1 := base64.RawURLEncoding.DecodeString(x)
+	yb, err2 := base64.RawURLEncoding.DecodeString(y)
+	if err1 != nil || err2 != nil || len(xb) == 0 || len(yb) == 0 || len(xb) > size || len(yb) > size {
+		return nil, errors.New("bad EC coordinates")
+	}
+	point := make([]byte, 1+2*size) // uncompressed: 0x04 ‖ X ‖ Y, each left-padded
+	point[0] = 4
+	copy(point[1+size-len(xb):1+size], xb)
+	copy(point[1+2*size-len(yb):], yb)
+	return ecdsa.ParseUncompressedPublicKey(curve, point)
 }
 
 func b64int(s string) (*big.Int, error) {

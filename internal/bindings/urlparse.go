@@ -28,6 +28,7 @@ type urlObject struct {
 	spObj *goja.Object  // its JS object, so url.searchParams is always the same object
 }
 
+//lint:ignore ST1005 the exact message Node gives, which workflow code may compare against
 var errInvalidURL = errors.New("Invalid URL")
 
 var defaultPorts = map[string]string{"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21", "file": ""}

@@ -77,7 +77,7 @@ func bindingUses(src []byte) []use {
 		}
 		helper, ok := helpers[t.text]
 		if !ok && namespaces[t.text] {
-			helper, ok = member(i + 1)
+			helper, _ = member(i + 1)
 		}
 		for _, b := range helperBindings[helper] {
 			uses = append(uses, use{binding: b, via: helper, off: t.off})

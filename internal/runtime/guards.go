@@ -213,9 +213,6 @@ func (g *guards) replace(o *goja.Object, key string, guard func(native) native) 
 		return nil
 	}
 	w := g.wrap(fo, key, guard)
-	if w == nil {
-		return nil
-	}
 	if err := o.DefineDataProperty(key, w, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
 		panic(err)
 	}
