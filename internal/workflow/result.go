@@ -30,9 +30,31 @@ const (
 
 // Error is an uncaught exception or rejection, or a limit that ended the run.
 type Error struct {
-	Message string `json:"message"`
-	Stack   string `json:"stack,omitempty"` // positions in the original source
+	// Kind says what ended the run (one of the ErrorKind constants), so the
+	// API, metrics and failure policy never match message text.
+	Kind    ErrorKind `json:"kind"`
+	Message string    `json:"message"`
+	Stack   string    `json:"stack,omitempty"` // positions in the original source
 }
+
+// ErrorKind classifies a failed run. The set is part of the Result contract:
+// add kinds, never rename one.
+type ErrorKind string
+
+// Error kinds.
+const (
+	KindThrown         ErrorKind = "thrown"           // an uncaught exception or a rejected promise
+	KindTimeout        ErrorKind = "timeout"          // the wall time ran out (or the run was cancelled)
+	KindMemory         ErrorKind = "memory"           // the memory budget or an allocation guard ended the run
+	KindCallDepth      ErrorKind = "call-depth"       // the call stack limit was reached
+	KindResultTooLarge ErrorKind = "result-too-large" // claims and logs exceed the result limit
+	KindBinding        ErrorKind = "binding"          // a kinde.* binding refused the call (undeclared, not allowed, bad arguments, network policy)
+	KindLoad           ErrorKind = "load"             // the bundle does not compile or has no usable default export
+	KindSandboxCrashed ErrorKind = "sandbox-crashed"  // the worker process running the workflow died
+	KindNeverSettled   ErrorKind = "never-settled"    // the default export's promise can never settle
+	KindQuarantined    ErrorKind = "quarantined"      // the workflow kept killing workers and is not run
+	KindInternal       ErrorKind = "internal"         // a Flowgate bug; the message says what
+)
 
 // Token holds the custom claims set on one token.
 type Token struct {
