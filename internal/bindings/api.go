@@ -31,6 +31,10 @@ type Config struct {
 	Localization map[string]string
 	// Redact are extra values (the event's passwords) never to appear in logs or errors.
 	Redact []string
+	// MapStack rewrites a stack trace's bundle positions into the original
+	// source's (set by the runtime, which holds the source map); nil leaves
+	// stacks as they are. console uses it for logged Error objects.
+	MapStack func(stack string) string
 }
 
 // NetPolicy bounds outbound HTTP from workflows. The zero value refuses
