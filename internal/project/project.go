@@ -21,7 +21,6 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/diag"
-	wfruntime "github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -86,6 +85,10 @@ type Options struct {
 	// Parallelism is how many workflows are bundled and read at once
 	// (default GOMAXPROCS).
 	Parallelism int
+	// Inspector evaluates workflows' top-level code to read their settings
+	// (a sandbox supervisor runs it in worker processes); nil reads them in
+	// this process.
+	Inspector Inspector
 }
 
 // Workflow is one discovered workflow file and what checking it found.
@@ -156,7 +159,10 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	// One esbuild run bundles every workflow; then each bundle is read in
 	// its own sandbox, several at once.
 	built := bundle.BuildAll(p.Root, p.Files)
-	eng := newInspector(opts.SettingsTimeout)
+	insp := opts.Inspector
+	if insp == nil {
+		insp = NewLocalInspector()
+	}
 	sem := make(chan struct{}, opts.Parallelism)
 	var wg sync.WaitGroup
 	for i, file := range p.Files {
@@ -169,7 +175,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			checkOne(ctx, eng, w, src)
+			checkOne(ctx, insp, opts.SettingsTimeout, w, src)
 		}()
 	}
 	wg.Wait()
@@ -185,11 +191,13 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 
 // checkOne reads the settings of one bundled workflow and looks for
 // undeclared bindings.
-func checkOne(ctx context.Context, eng *wfruntime.Engine, w *Workflow, src *sources) {
-	res := readSettings(ctx, eng, w.File, w.Bundle, src.get(w.File))
-	w.Settings = res.settings
-	w.Diagnostics = append(w.Diagnostics, res.ds...)
-	if !res.hasSettings {
+func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Workflow, src *sources) {
+	res := insp.ReadSettings(ctx, InspectInput{
+		File: w.File, Code: w.Bundle.Code, SourceMap: w.Bundle.SourceMap, Source: src.get(w.File), Timeout: timeout,
+	})
+	w.Settings = res.Settings
+	w.Diagnostics = append(w.Diagnostics, res.Diagnostics...)
+	if !res.HasSettings {
 		return
 	}
 	own := map[string][]byte{}

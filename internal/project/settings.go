@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -32,6 +33,63 @@ type introspection struct {
 	settings    workflow.Settings
 	hasSettings bool // workflowSettings was read (it may still have problems)
 	ds          []diag.Diagnostic
+}
+
+// InspectInput is what reading one workflow's settings needs. It is plain
+// data (JSON-serialisable) so the reading can happen in a worker process.
+type InspectInput struct {
+	File      string        `json:"file"`                // repository-relative workflow file
+	Code      []byte        `json:"code"`                // its bundle
+	SourceMap []byte        `json:"sourceMap,omitempty"` // the bundle's source map
+	Source    []byte        `json:"source,omitempty"`    // the file's original text, to locate settings
+	Timeout   time.Duration `json:"timeout,omitempty"`   // wall time of the evaluation; 0 = SettingsTimeout
+}
+
+// Introspection is what reading a workflow's settings found; plain data,
+// like InspectInput.
+type Introspection struct {
+	Settings    workflow.Settings `json:"settings"`              // fields are empty where invalid
+	HasSettings bool              `json:"hasSettings"`           // workflowSettings was read (it may still have problems)
+	Diagnostics []diag.Diagnostic `json:"diagnostics,omitempty"` // located problems
+}
+
+// Inspector reads a workflow's settings by evaluating its top-level code.
+// Check uses Options.Inspector, so a supervisor can run the untrusted code
+// in a worker process; nil means a LocalInspector.
+type Inspector interface {
+	ReadSettings(ctx context.Context, in InspectInput) Introspection
+}
+
+// LocalInspector reads settings in this process, in the runtime's guarded
+// sandbox. It is safe for concurrent use.
+type LocalInspector struct {
+	mu      sync.Mutex
+	engines map[time.Duration]*wfruntime.Engine // one per timeout in use
+}
+
+// NewLocalInspector returns an in-process Inspector.
+func NewLocalInspector() *LocalInspector {
+	return &LocalInspector{engines: map[time.Duration]*wfruntime.Engine{}}
+}
+
+// ReadSettings evaluates in.Code and reads its settings; see readSettings.
+func (l *LocalInspector) ReadSettings(ctx context.Context, in InspectInput) Introspection {
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = SettingsTimeout
+	}
+	l.mu.Lock()
+	eng := l.engines[timeout]
+	if eng == nil {
+		if len(l.engines) >= 8 { // a handful of timeouts at most; don't grow without bound
+			clear(l.engines)
+		}
+		eng = newInspector(timeout)
+		l.engines[timeout] = eng
+	}
+	l.mu.Unlock()
+	res := readSettings(ctx, eng, in.File, &bundle.Output{Code: in.Code, SourceMap: in.SourceMap}, in.Source)
+	return Introspection{Settings: res.settings, HasSettings: res.hasSettings, Diagnostics: res.ds}
 }
 
 // readSettings evaluates the bundle of the workflow file in a fresh goja

@@ -1,0 +1,122 @@
+package sandbox
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/httpstub"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// InProcess runs workflows in this process, on pooled runtimes of the
+// runtime package: the fast path, and what a worker process runs inside.
+// A Go-fatal error in workflow code (native stack overflow, out of memory)
+// ends the whole process; use a Supervisor where that matters.
+type InProcess struct {
+	limits  runtime.Limits
+	inspect *project.LocalInspector
+
+	mu      sync.Mutex
+	engines map[time.Duration]*runtime.Engine // one per wall time in use
+	caches  map[string]*bindings.TokenCache   // JWT caches by Request.CacheScope
+}
+
+// bounds on the per-runner maps (a handful of wall times and environments
+// are normal; a caller that varies them per request must not grow memory).
+const (
+	maxEngines = 8
+	maxScopes  = 256
+)
+
+// NewInProcess returns a Runner that runs workflows in this process.
+func NewInProcess(opts Options) Runner { return newInProcess(opts) }
+
+func newInProcess(opts Options) *InProcess {
+	return &InProcess{
+		limits:  opts.Limits,
+		inspect: project.NewLocalInspector(),
+		engines: map[time.Duration]*runtime.Engine{},
+		caches:  map[string]*bindings.TokenCache{},
+	}
+}
+
+// engine returns the engine for a wall time (0 = the limits' own).
+func (p *InProcess) engine(wall time.Duration) *runtime.Engine {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e := p.engines[wall]; e != nil {
+		return e
+	}
+	if len(p.engines) >= maxEngines {
+		clear(p.engines)
+	}
+	l := p.limits
+	if wall > 0 {
+		l.WallTime = wall
+	}
+	e := runtime.New(runtime.Options{Limits: l})
+	p.engines[wall] = e
+	return e
+}
+
+// cache returns the JWT cache of a scope.
+func (p *InProcess) cache(scope string) *bindings.TokenCache {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.caches[scope]; c != nil {
+		return c
+	}
+	if len(p.caches) >= maxScopes {
+		clear(p.caches)
+	}
+	c := bindings.NewTokenCache()
+	p.caches[scope] = c
+	return c
+}
+
+// Run loads the bundle (cached by digest) and invokes it once.
+func (p *InProcess) Run(ctx context.Context, req *Request) Response {
+	eng := p.engine(req.WallTime)
+	prog, err := eng.Load(req.Code, req.SourceMap)
+	if err != nil {
+		return Response{Result: failed(req, workflow.KindLoad, err.Error())}
+	}
+	net := &bindings.NetPolicy{AllowHosts: req.AllowHosts}
+	var stubs *httpstub.Transport
+	if req.Stubs != nil {
+		stubs = httpstub.NewTransport(req.Stubs)
+		net = &bindings.NetPolicy{Transport: stubs}
+	}
+	cfg := &bindings.Config{
+		Settings:      req.Settings,
+		Env:           req.Env,
+		EncryptionKey: req.EncryptionKey,
+		Net:           net,
+		Cache:         p.cache(req.CacheScope),
+		Redact:        req.Redact,
+	}
+	res := eng.Run(ctx, runtime.Invocation{Program: prog, Settings: req.Settings, Event: req.Event, Bindings: cfg})
+	out := Response{Result: res}
+	if stubs != nil {
+		out.Unmatched = stubs.Unmatched()
+	}
+	return out
+}
+
+// ReadSettings reads the settings in this process.
+func (p *InProcess) ReadSettings(ctx context.Context, in project.InspectInput) project.Introspection {
+	return p.inspect.ReadSettings(ctx, in)
+}
+
+// Close drops the cached programs.
+func (p *InProcess) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.engines)
+	clear(p.caches)
+	return nil
+}

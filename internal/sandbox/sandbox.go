@@ -1,0 +1,131 @@
+// Package sandbox runs workflow code — invocations and settings
+// inspection — behind one interface, Runner, in this process (NewInProcess)
+// or in supervised worker processes (NewSupervisor): the same binary
+// re-executed, one invocation at a time per worker, killed and replaced when
+// it crashes, overruns its deadline or its memory ceiling. See README.md.
+package sandbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/httpstub"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Request is one invocation: the bundle, the event and everything the
+// bindings need. It is plain data, sent as is to a worker process.
+type Request struct {
+	Settings      workflow.Settings          `json:"settings"`
+	Code          []byte                     `json:"code,omitempty"` // the bundle; runners cache compiled programs by Digest
+	SourceMap     []byte                     `json:"sourceMap,omitempty"`
+	Event         []byte                     `json:"event,omitempty"`
+	Env           map[string]bindings.EnvVar `json:"env,omitempty"`
+	EncryptionKey []byte                     `json:"encryptionKey,omitempty"`
+	AllowHosts    []string                   `json:"allowHosts,omitempty"`
+	Redact        []string                   `json:"redact,omitempty"` // password values that must never appear in any output
+	Stubs         []httpstub.Stub            `json:"stubs"`            // non-nil: fetch is answered only from these (flowgate test); no omitempty, [] ≠ null
+	WallTime      time.Duration              `json:"wallTime,omitempty"`
+	CacheScope    string                     `json:"cacheScope,omitempty"` // JWT cache namespace (the environment); one cache per scope
+}
+
+// Response is what a Runner returns for a Request.
+type Response struct {
+	Result    *workflow.Result `json:"result"`
+	Unmatched []string         `json:"unmatched,omitempty"` // requests no stub answered (httpstub.Transport.Unmatched)
+}
+
+// Runner runs workflow code. Implementations are safe for concurrent use.
+type Runner interface {
+	// Run invokes the request's workflow once. Every failure, including a
+	// crashed or killed worker, is a failed Result with error.kind set;
+	// Run never returns a Go error.
+	Run(ctx context.Context, req *Request) Response
+	// ReadSettings evaluates a workflow's top-level code and reads its
+	// settings; a crash is a located diagnostic. Runner satisfies
+	// project.Inspector.
+	ReadSettings(ctx context.Context, in project.InspectInput) project.Introspection
+	// Close releases the runner (stops worker processes).
+	Close() error
+}
+
+var (
+	_ Runner            = (*InProcess)(nil)
+	_ project.Inspector = (Runner)(nil)
+)
+
+// Options configure a Runner. The zero value is ready to use.
+type Options struct {
+	// Limits are the runtime's per-invocation limits; Request.WallTime,
+	// when set, replaces Limits.WallTime.
+	Limits runtime.Limits
+	// Workers is how many worker processes run at once (started lazily,
+	// kept warm). Default GOMAXPROCS.
+	Workers int
+	// MemoryCeiling is a worker's hard resident-memory ceiling: a worker
+	// above it is killed. Default 1 GiB.
+	MemoryCeiling uint64
+	// Grace is added to an invocation's wall time before its worker is
+	// killed (the runtime interrupts the code itself at the wall time).
+	// Default 1s.
+	Grace time.Duration
+	// MaxStack is a worker's Go max stack per goroutine, so a native
+	// recursion dies fast. Default 128 MiB.
+	MaxStack int
+	// QuarantineAfter kills by one bundle within QuarantineWindow
+	// quarantine it: its runs then fail at once. Defaults 3 and 10 minutes.
+	QuarantineAfter  int
+	QuarantineWindow time.Duration
+	// Logger receives the supervisor's events (a crashed worker's stderr at
+	// debug, truncated). Default slog.Default().
+	Logger *slog.Logger
+	// Command is the worker's argv; default the running executable with no
+	// arguments (its main must call MaybeWorker first).
+	Command []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.MemoryCeiling == 0 {
+		o.MemoryCeiling = 1 << 30
+	}
+	if o.Grace <= 0 {
+		o.Grace = time.Second
+	}
+	if o.MaxStack <= 0 {
+		o.MaxStack = 128 << 20
+	}
+	if o.QuarantineAfter <= 0 {
+		o.QuarantineAfter = 3
+	}
+	if o.QuarantineWindow <= 0 {
+		o.QuarantineWindow = 10 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Digest identifies a bundle: the hex SHA-256 of its code and source map.
+// Programs are cached and quarantines recorded under it.
+func Digest(code, sourceMap []byte) string {
+	h := sha256.New()
+	h.Write(code)
+	h.Write([]byte{0})
+	h.Write(sourceMap)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// failed is a failed Result for req with the given kind and message.
+func failed(req *Request, kind workflow.ErrorKind, msg string) *workflow.Result {
+	return &workflow.Result{
+		WorkflowID: req.Settings.ID, Trigger: req.Settings.Trigger, FailurePolicy: req.Settings.Policy(),
+		Status: workflow.StatusFailed, Error: &workflow.Error{Kind: kind, Message: msg},
+	}
+}
