@@ -89,6 +89,9 @@ type Options struct {
 	// (a sandbox supervisor runs it in worker processes); nil reads them in
 	// this process.
 	Inspector Inspector
+	// PackageDirs are package folders the tool installed itself outside
+	// the repository (see bundle.Config); none by default.
+	PackageDirs []string
 }
 
 // Workflow is one discovered workflow file and what checking it found.
@@ -158,7 +161,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	src := &sources{root: p.Root, files: map[string][]byte{}}
 	// One esbuild run bundles every workflow; then each bundle is read in
 	// its own sandbox, several at once.
-	built := bundle.BuildAll(p.Root, p.Files)
+	built := bundle.Config{PackageDirs: opts.PackageDirs}.BuildAll(p.Root, p.Files)
 	insp := opts.Inspector
 	if insp == nil {
 		insp = NewLocalInspector()
