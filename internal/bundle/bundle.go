@@ -24,6 +24,10 @@ import (
 const (
 	RuleBuildError          = "build-error"
 	RuleMissingOutputBundle = "missing-output-bundle"
+	// RuleLinkOutsideRepo (the project rule of the same id): an import
+	// resolves, through a symbolic link or a relative path, to a file
+	// outside the repository and the tool's own package folders.
+	RuleLinkOutsideRepo = "link-outside-repo"
 )
 
 // Limits and the language level of every bundle, exported so the runtime
@@ -98,11 +102,28 @@ type Result struct {
 	Diagnostics []diag.Diagnostic
 }
 
+// Config says where bundled files may come from besides the repository.
+// The zero value allows the repository only.
+type Config struct {
+	// PackageDirs are package folders (node_modules) the tool installed
+	// itself, outside the repository: a repository's node_modules may be a
+	// link into one of them. Files reached through any other link out of
+	// the repository are refused (a committed `node_modules/x -> /` would
+	// otherwise bundle host files).
+	PackageDirs []string
+}
+
 // Build bundles the workflow file entry (slash-separated, relative to the
 // absolute repository root). On failure it returns nil and at least one
 // error diagnostic located in the original source.
-func Build(root, entry string) (*Output, []diag.Diagnostic) {
-	r := BuildAll(root, []string{entry})[0]
+func Build(root, entry string) (*Output, []diag.Diagnostic) { return Config{}.Build(root, entry) }
+
+// BuildAll is Config{}.BuildAll: the repository's own files only.
+func BuildAll(root string, entries []string) []Result { return Config{}.BuildAll(root, entries) }
+
+// Build is Build with c's package folders.
+func (c Config) Build(root, entry string) (*Output, []diag.Diagnostic) {
+	r := c.BuildAll(root, []string{entry})[0]
 	return r.Output, r.Diagnostics
 }
 
@@ -110,24 +131,28 @@ func Build(root, entry string) (*Output, []diag.Diagnostic) {
 // once for all of them, so shared modules and packages are read and parsed
 // once; when that run has errors it builds each entry on its own, so every
 // entry gets its own result. Each bundle is the same as Build makes.
-func BuildAll(root string, entries []string) []Result {
+func (c Config) BuildAll(root string, entries []string) []Result {
+	return c.buildAll(root, entries, newFence(root, c.PackageDirs))
+}
+
+func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 	results := make([]Result, len(entries))
 	if len(entries) == 0 {
 		return results
 	}
 	opts := Options(root, entries)
-	opts.Plugins = []api.Plugin{confine(root)}
+	opts.Plugins = []api.Plugin{confine(root, fence)}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
 			for i, e := range entries {
-				results[i] = BuildAll(root, []string{e})[0]
+				results[i] = c.buildAll(root, []string{e}, fence)[0]
 			}
 			return results
 		}
 		var ds []diag.Diagnostic
 		for _, m := range res.Errors {
-			ds = append(ds, fromMessage(m, entries[0]))
+			ds = append(ds, fromMessage(m, root, entries[0], fence))
 		}
 		diag.Sort(ds)
 		results[0].Diagnostics = ds
@@ -196,20 +221,36 @@ func outputs(metafile string) map[string][]string {
 }
 
 // fromMessage turns an esbuild error into a diagnostic located in the
-// original file, falling back to the workflow file itself.
-func fromMessage(m api.Message, entry string) diag.Diagnostic {
-	d := diag.Errorf(RuleBuildError, entry, 1, 1, "%s", m.Text)
-	if loc := m.Location; loc != nil && loc.File != "" {
-		d.File = filepath.ToSlash(loc.File)
-		d.Line = loc.Line
-		d.Column = column(loc.LineText, loc.Column)
+// original file, falling back to the workflow file itself. An error
+// located in a file outside the fence (esbuild reads package.json and
+// tsconfig.json files while it resolves, and quotes their tokens) says
+// only that: no text or path of a host file reaches the diagnostic.
+func fromMessage(m api.Message, root, entry string, fence *fence) diag.Diagnostic {
+	if _, ok := m.Detail.(outsideRepo); ok {
+		d := diag.Errorf(RuleLinkOutsideRepo, entry, 1, 1, "%s", m.Text)
+		locate(&d, m.Location)
+		return d
 	}
+	if loc := m.Location; loc != nil && loc.File != "" && fence.outside(root, absIn(root, loc.File)) {
+		return diag.Errorf(RuleLinkOutsideRepo, entry, 1, 1, "%s", readOutside)
+	}
+	d := diag.Errorf(RuleBuildError, entry, 1, 1, "%s", m.Text)
+	locate(&d, m.Location)
 	if strings.Contains(m.Text, "Top-level await") {
 		d.Message = "top-level await is not supported: a workflow's top-level code runs once when it is loaded and cannot wait. Move the await into the default export function"
 	} else if hint := hint(m.Text); hint != "" {
 		d.Message += ". " + hint
 	}
 	return d
+}
+
+// locate points d at loc when esbuild knows where the problem is.
+func locate(d *diag.Diagnostic, loc *api.Location) {
+	if loc != nil && loc.File != "" {
+		d.File = filepath.ToSlash(loc.File)
+		d.Line = loc.Line
+		d.Column = column(loc.LineText, loc.Column)
+	}
 }
 
 // column converts esbuild's 0-based byte column into a 1-based character column.

@@ -149,8 +149,12 @@ func TestResolutionStaysInRepo(t *testing.T) {
 				t.Fatalf("want one diagnostic, got out=%v ds=%v", out != nil, ds)
 			}
 			d := ds[0]
-			if d.Rule != RuleBuildError || d.File != "w/xWorkflow.ts" || d.Line != c.line || d.Column != c.col {
-				t.Errorf("diagnostic %v, want build-error at w/xWorkflow.ts:%d:%d", d, c.line, c.col)
+			rule := RuleBuildError
+			if strings.Contains(c.name, "out") {
+				rule = RuleLinkOutsideRepo
+			}
+			if d.Rule != rule || d.File != "w/xWorkflow.ts" || d.Line != c.line || d.Column != c.col {
+				t.Errorf("diagnostic %v, want %s at w/xWorkflow.ts:%d:%d", d, rule, c.line, c.col)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(d.Message, w) {

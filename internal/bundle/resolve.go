@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,20 +13,20 @@ import (
 // inner marks a resolution that confine asked esbuild for itself.
 type inner struct{}
 
+// outsideRepo marks an esbuild error as a link-outside-repo diagnostic.
+type outsideRepo struct{}
+
 // confine is the esbuild plugin that keeps every import inside the
 // repository: esbuild would otherwise walk up past the repository root to
-// any node_modules above it, or follow a relative path or a link out of the
-// repository. A package found only outside is reported as not installed.
+// any node_modules above it, or follow a relative path or a symbolic link
+// (a committed `node_modules/x -> /` included) out of the repository.
 //
-// node_modules may itself be a link to elsewhere (pnpm, or the packages
-// Flowgate installs at sync time), so a path under the repository's
-// node_modules is checked by its name; any other file must also really be
-// inside the repository once links are followed.
-func confine(root string) api.Plugin {
-	realRoot, err := filepath.EvalSymlinks(root)
-	if err != nil {
-		realRoot = root
-	}
+// Every resolved file is checked by its real path, links followed in every
+// component, package folders included: it must lie inside the repository
+// or inside one of the package folders the tool installed itself
+// (Config.PackageDirs). A package found only above the root is reported as
+// not installed; anything else outside is a link-outside-repo error.
+func confine(root string, fence *fence) api.Plugin {
 	return api.Plugin{
 		Name: "flowgate-confine",
 		Setup: func(b api.PluginBuild) {
@@ -38,22 +39,98 @@ func confine(root string) api.Plugin {
 					Kind: args.Kind, PluginData: inner{}, With: args.With,
 				})
 				if len(res.Errors) > 0 {
-					return api.OnResolveResult{Errors: []api.Message{{Text: notFound(args.Path)}}}, nil
+					for _, m := range res.Errors {
+						if m.Location != nil && m.Location.File != "" && fence.outside(root, absIn(root, m.Location.File)) {
+							// e.g. a tsconfig.json that extends a host file: its text stays out of the message.
+							return api.OnResolveResult{Errors: []api.Message{{Text: readOutside, Detail: outsideRepo{}}}}, nil
+						}
+					}
+					shown := args.Path
+					if rel, err := filepath.Rel(root, shown); err == nil && filepath.IsAbs(shown) && local(rel) {
+						shown = filepath.ToSlash(rel) // an entry point: never show the host's path
+					}
+					return api.OnResolveResult{Errors: []api.Message{{Text: notFound(shown)}}}, nil
 				}
 				if res.External || res.Namespace != "file" {
 					return passOn(res), nil
 				}
-				if !inside(root, realRoot, res.Path) {
-					text := fmt.Sprintf("cannot import %s: it resolves to a file outside the repository, and workflows may only use files inside it", fmtPkg(args.Path))
-					if isBare(args.Path) {
-						text = notFound(args.Path)
-					}
-					return api.OnResolveResult{Errors: []api.Message{{Text: text}}}, nil
+				if fence.allows(res.Path) {
+					return passOn(res), nil
 				}
-				return passOn(res), nil
+				if isBare(args.Path) && !lexicallyInside(root, res.Path) {
+					// esbuild walked up past the root to a node_modules above it.
+					return api.OnResolveResult{Errors: []api.Message{{Text: notFound(args.Path)}}}, nil
+				}
+				text := fmt.Sprintf("cannot import %s: it resolves to a file outside the repository "+
+					"(through a symbolic link or a relative path), and workflows may only use files inside it. "+
+					"Replace the link with the files themselves, or install the package with npm", fmtPkg(args.Path))
+				return api.OnResolveResult{Errors: []api.Message{{Text: text, Detail: outsideRepo{}}}}, nil
 			})
 		},
 	}
+}
+
+// readOutside is the message for esbuild reading a file outside the fence
+// while it resolves (package.json, tsconfig.json): no text of it is shown.
+const readOutside = "the build read a file outside the repository (through a symbolic link or a relative path, " +
+	"for example in a package.json or tsconfig.json), and workflows may only use files inside it"
+
+// absIn is p made absolute against root.
+func absIn(root, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(root, p)
+}
+
+// fence is the set of folders resolved files may lie in, by real path.
+type fence struct {
+	dirs []string // real paths: the repository root, then package folders
+}
+
+func newFence(root string, packageDirs []string) *fence {
+	f := &fence{}
+	for _, d := range append([]string{root}, packageDirs...) {
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil {
+			continue // a folder that does not exist admits nothing
+		}
+		if abs, err := filepath.Abs(real); err == nil {
+			f.dirs = append(f.dirs, abs)
+		}
+	}
+	return f
+}
+
+// allows reports whether the file p, once every link in its path is
+// followed, lies inside one of the fence's folders. A path that cannot be
+// resolved (a dangling link, a loop) is refused.
+func (f *fence) allows(p string) bool {
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	for _, d := range f.dirs {
+		if rel, err := filepath.Rel(d, real); err == nil && local(rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// outside reports whether an existing file p lies outside the fence, or a
+// missing one outside the root by its path alone.
+func (f *fence) outside(root, p string) bool {
+	if _, err := os.Lstat(p); err != nil {
+		return !lexicallyInside(root, p)
+	}
+	return !f.allows(p)
+}
+
+// lexicallyInside reports whether p is under root before links are followed.
+func lexicallyInside(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && local(rel)
 }
 
 // passOn returns esbuild's own resolution unchanged.
@@ -64,23 +141,6 @@ func passOn(res api.ResolveResult) api.OnResolveResult {
 	}
 	return api.OnResolveResult{Path: res.Path, External: res.External, Namespace: res.Namespace,
 		SideEffects: side, Suffix: res.Suffix, PluginData: res.PluginData}
-}
-
-// inside reports whether the resolved file p is inside the repository.
-func inside(root, realRoot, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	if err != nil || !local(rel) {
-		return false
-	}
-	if slices.Contains(strings.Split(filepath.ToSlash(rel), "/"), "node_modules") {
-		return true
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return false
-	}
-	rel, err = filepath.Rel(realRoot, real)
-	return err == nil && local(rel)
 }
 
 // local reports whether a relative path stays below its base.

@@ -71,9 +71,41 @@ func CopyRepo(t testing.TB, src string, withModules bool) string {
 		t.Fatalf("copy fixture %s: %v", src, err)
 	}
 	if withModules {
-		if err := os.Symlink(NodeModules(t), filepath.Join(dst, "node_modules")); err != nil {
+		// Hard links, not a symbolic link: the bundler refuses files that
+		// lie outside the repository once links are followed.
+		if err := linkTree(NodeModules(t), filepath.Join(dst, "node_modules")); err != nil {
 			t.Fatalf("link node_modules: %v", err)
 		}
 	}
 	return dst
+}
+
+// linkTree recreates the folders of src under dst and hard-links its files
+// (copying them where a hard link is impossible, across file systems).
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
+		if os.Link(path, target) == nil {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
 }
