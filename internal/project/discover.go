@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -132,6 +133,47 @@ func (w *walker) walk(rel string) {
 			}
 		case info.Mode().IsRegular() && IsWorkflowFile(name):
 			w.files = append(w.files, child)
+		case info.Mode().IsRegular() && info.Size() <= maxSniff:
+			w.notAWorkflow(child)
 		}
 	}
+}
+
+// maxSniff is the largest file checked for a misnamed workflow: workflow
+// sources are small, and a big file under the folder is not read at all.
+const maxSniff = 1 << 20
+
+// exportsSettings finds an exported workflowSettings; group 1 is its name.
+var exportsSettings = regexp.MustCompile(`\bexport\s+(?:const|let|var)\s+(workflowSettings)\b|\bexport\s*\{[^}]*\b(workflowSettings)\b|\bexports\.(workflowSettings)\s*=`)
+
+// notAWorkflow warns when the JavaScript or TypeScript file rel exports
+// workflowSettings although its name keeps it from being discovered: Kinde
+// skips such a file silently, so its trigger never runs.
+func (w *walker) notAWorkflow(rel string) {
+	name := path.Base(rel)
+	ext := path.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if !slices.Contains(workflowExts, ext) || strings.HasSuffix(strings.ToLower(base), ".d") {
+		return
+	}
+	src, err := os.ReadFile(filepath.Join(w.root, filepath.FromSlash(rel)))
+	if err != nil {
+		return
+	}
+	m := exportsSettings.FindSubmatchIndex(src)
+	if m == nil {
+		return
+	}
+	off := m[0]
+	for g := 2; g+1 < len(m); g += 2 {
+		if m[g] >= 0 {
+			off = m[g]
+			break
+		}
+	}
+	line, col := position(src, off)
+	use := base + "Workflow" + ext
+	w.ds = append(w.ds, diag.Warnf(RuleNotAWorkflowFile, rel, line, col,
+		"%s exports workflowSettings but is not a workflow, because only files whose name ends in \"Workflow\" are discovered: rename it to %s so its trigger runs (or, if it is a shared module, stop exporting workflowSettings from it)",
+		name, use))
 }

@@ -68,7 +68,7 @@ func Load(dir string) (*Project, []diag.Diagnostic, error) {
 	files, more := discover(root, cfg)
 	ds = append(ds, more...)
 	p.Files = files
-	if len(files) == 0 && len(more) == 0 {
+	if len(files) == 0 && !diag.HasErrors(more) {
 		line, col := cfg.KeyPos("rootDir")
 		ds = append(ds, diag.Errorf(RuleNoWorkflows, KindeJSON, line, col,
 			"no workflows: %s has no workflow files. A workflow file's name ends in \"Workflow\" with the extension .ts, .js, .tsx or .jsx (for example userTokensWorkflow.ts); check its name and that \"rootDir\" in kinde.json points at the right folder",
@@ -210,6 +210,7 @@ func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Wor
 		}
 	}
 	w.Diagnostics = append(w.Diagnostics, undeclared(w, own)...)
+	w.Diagnostics = append(w.Diagnostics, undefinedNames(w, own)...)
 }
 
 // crossCheck applies the rules across workflows: ids and triggers must be

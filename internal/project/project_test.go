@@ -51,7 +51,10 @@ func TestRules(t *testing.T) {
 		{repo: "kinde-json-comment", want: []string{"error invalid-kinde-json kinde.json:2:25"}, words: []string{"does not allow comments"}},
 		{repo: "missing-version", want: []string{"error invalid-kinde-json kinde.json:1:1"}, words: []string{`no "version"`}},
 		{repo: "rootdir-outside", want: []string{"error invalid-kinde-json kinde.json:3:14"}, words: []string{"leads outside the repository"}},
-		{repo: "no-workflows", want: []string{"error no-workflows kinde.json:2:3"}, words: []string{`ends in "Workflow"`}},
+		{repo: "no-workflows", want: []string{
+			"error no-workflows kinde.json:2:3",
+			"warning not-a-workflow-file " + wfDir + "blockDisposableEmails.ts:1:14",
+		}, words: []string{`ends in "Workflow"`, "rename it to blockDisposableEmailsWorkflow.ts"}},
 		{repo: "no-workflows-dir", want: []string{"error no-workflows kinde.json:1:27"}, words: []string{"workflows/environment/workflows does not exist"}},
 		{repo: "unknown-trigger-enum", modules: true,
 			want:  []string{"error unknown-trigger " + wfDir + "denyPlanCancellationWorkflow.ts:5:3"},
@@ -95,6 +98,28 @@ func TestRules(t *testing.T) {
 			"warning undeclared-binding " + wfDir + "claimsWorkflow.ts:19:3",
 			"warning undeclared-binding " + wfDir + "claimsWorkflow.ts:20:3",
 		}, words: []string{"getEnvironmentVariable() uses the kinde.env binding", "kinde.mfa is not available to user:tokens_generation", "the workflow claimsWorkflow.ts does not declare it"}},
+		{repo: "not-a-workflow-file", want: []string{
+			"warning not-a-workflow-file " + wfDir + "denyPlanCancellation.js:1:9",
+			"warning not-a-workflow-file " + wfDir + "preUserRegistration/blockDisposableEmails.ts:6:14",
+		}, words: []string{"rename it to denyPlanCancellationWorkflow.js", "rename it to blockDisposableEmailsWorkflow.ts"}},
+		{repo: "only-misnamed", want: []string{
+			"error no-workflows kinde.json:2:3",
+			"warning not-a-workflow-file " + wfDir + "addBillingDetails.ts:3:10",
+		}, words: []string{"rename it to addBillingDetailsWorkflow.ts"}},
+		{repo: "undefined-name", modules: true, want: []string{
+			"warning undefined-name " + wfDir + "dripFeedWorkflow.ts:17:23",
+			"warning undefined-name " + wfDir + "gracePeriodWorkflow.ts:18:59",
+			"warning undefined-name " + wfDir + "ipCheckWorkflow.ts:10:21",
+			"warning undefined-name " + wfDir + "ipCheckWorkflow.ts:12:3",
+			"warning undefined-name " + wfDir + "lib/grace.ts:2:17",
+		}, words: []string{
+			`createKindeAPI is not imported (this line throws ReferenceError when it runs): add it to the import from "@kinde/infrastructure"`,
+			"fetch is not defined in the workflow sandbox (this line throws ReferenceError when it runs): call kinde.fetch",
+			"MFAPolicy is only a TypeScript type here",
+			": did you mean console?",
+			"hours is neither declared, imported nor a sandbox global",
+		}},
+		{repo: "examples-clean", modules: true, want: []string{}},
 	}
 	for _, c := range cases {
 		t.Run(c.repo, func(t *testing.T) {

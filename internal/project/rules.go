@@ -3,7 +3,7 @@ package project
 import "github.com/flowgate/flowgate/internal/bundle"
 
 // Rule ids: stable, shared by every renderer (DESIGN.md). All are errors
-// (the sync fails) except the two marked as warnings.
+// (the sync fails) except those marked as warnings.
 //
 //	no-workflows            no workflow file under <rootDir>/environment/workflows (at kinde.json's rootDir)
 //	unknown-trigger         trigger is not one of workflow.Triggers, or is undefined (a misspelt WorkflowTrigger member)
@@ -25,6 +25,11 @@ import "github.com/flowgate/flowgate/internal/bundle"
 //	invalid-failure-policy  warning: failurePolicy.action is not "stop" or "continue" (treated as "stop")
 //	undeclared-binding      warning: the workflow's own code uses kinde.X (or an @kinde/infrastructure helper
 //	                        that calls it) without declaring it; reported once per file and binding, at the first use
+//	not-a-workflow-file     warning: a file under the workflows folder exports workflowSettings but is not discovered,
+//	                        because its name does not end in "Workflow"; the message gives the name to use
+//	undefined-name          warning: the workflow's own code uses a name that is neither declared, imported nor a
+//	                        sandbox global (a missing import, fetch instead of kinde.fetch, a TypeScript type used
+//	                        as a value); it throws ReferenceError when that line runs. Once per file and name
 const (
 	RuleNoWorkflows          = "no-workflows"
 	RuleUnknownTrigger       = "unknown-trigger"
@@ -45,6 +50,8 @@ const (
 	RuleLinkOutsideRepo      = "link-outside-repo"
 	RuleInvalidFailurePolicy = "invalid-failure-policy" // warning
 	RuleUndeclaredBinding    = "undeclared-binding"     // warning
+	RuleNotAWorkflowFile     = "not-a-workflow-file"    // warning
+	RuleUndefinedName        = "undefined-name"         // warning
 )
 
 // Rules lists every rule id this package can report.
@@ -53,4 +60,5 @@ var Rules = []string{
 	RuleMissingKindeJSON, RuleInvalidKindeJSON, RuleMissingSettings, RuleMissingID, RuleInvalidID,
 	RuleMissingTrigger, RuleMissingDefaultExport, RuleBuildError, RuleUnknownBinding, RuleBindingNotAllowed,
 	RuleTopLevelError, RuleLinkOutsideRepo, RuleInvalidFailurePolicy, RuleUndeclaredBinding,
+	RuleNotAWorkflowFile, RuleUndefinedName,
 }

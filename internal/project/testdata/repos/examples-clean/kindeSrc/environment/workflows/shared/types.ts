@@ -1,0 +1,2 @@
+export type Value = { value?: string };
+export interface Attribute { name?: string; values?: Value[] }

@@ -1,0 +1,3 @@
+export function graceHours(): number {
+  return Number(hours ?? 0);
+}
