@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -38,8 +39,8 @@ func Passwords(event []byte) []string {
 	return out
 }
 
-// RedactStrings replaces every value of secrets (raw, and as escaped inside
-// a JSON string) in every string of the Result: error, logs, denial reasons,
+// RedactStrings replaces every value of secrets (raw, as escaped inside a
+// JSON string, and URL-encoded) in every string of the Result: error, logs, denial reasons,
 // form-field messages and claims. The bindings already redact logs and
 // errors while the workflow runs; this is the last pass over what leaves
 // the sandbox, for the fields a workflow writes verbatim.
@@ -89,8 +90,7 @@ func passwordReplacer(secrets []string) *strings.Replacer {
 		if len(v) < minPasswordLen {
 			continue
 		}
-		b, _ := json.Marshal(v)
-		for _, f := range []string{v, strings.Trim(string(b), `"`)} {
+		for _, f := range []string{v, jsonForm(v, false), jsonForm(v, true), url.QueryEscape(v), url.PathEscape(v)} {
 			if !slices.Contains(forms, f) {
 				forms = append(forms, f)
 			}
@@ -105,6 +105,17 @@ func passwordReplacer(secrets []string) *strings.Replacer {
 		pairs = append(pairs, f, PasswordRedactMark)
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// jsonForm is v as written inside a JSON string: as JSON.stringify writes
+// it (html false) or as Go's encoder does (html true: <, >, & escaped).
+func jsonForm(v string, html bool) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(html)
+	_ = enc.Encode(v) // a string always encodes
+	j := strings.TrimSuffix(b.String(), "\n")
+	return j[1 : len(j)-1]
 }
 
 // redactMap redacts the strings of a claims value, keys included.

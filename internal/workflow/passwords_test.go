@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -38,8 +39,9 @@ func TestRedactStrings(t *testing.T) {
 	pw := `s3cr"et\pw`
 	esc := `s3cr\"et\\pw`
 	res := &Result{
-		Error:       &Error{Kind: KindThrown, Message: "bad " + pw, Stack: "Error: bad " + pw + "\n    at x (a.ts:1:2)"},
-		Logs:        []Log{{Level: "info", Message: `{"p":"` + esc + `"}`}, {Level: "warn", Message: "fine"}},
+		Error: &Error{Kind: KindThrown, Message: "bad " + pw, Stack: "Error: bad " + pw + "\n    at x (a.ts:1:2)"},
+		Logs: []Log{{Level: "info", Message: `{"p":"` + esc + `"}`}, {Level: "warn", Message: "fine"},
+			{Level: "info", Message: "GET https://x.example/?p=" + url.QueryEscape(pw)}, {Level: "info", Message: "/u/" + url.PathEscape(pw)}},
 		AccessToken: &Token{CustomClaims: map[string]any{"k": pw, "n": 3.0, "list": []any{pw, map[string]any{pw: "v " + pw}}}},
 		Auth:        &Auth{Denied: true, Reason: "reason " + pw},
 		Plan:        &Plan{DenySelection: &DenySelection{Message: pw, Reasons: []string{pw}}, DenyCancellation: &DenyCancellation{Reason: pw}},
@@ -50,7 +52,7 @@ func TestRedactStrings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(out), "s3cr") {
+	if strings.Contains(string(out), "s3cr") || strings.Contains(string(out), "et%5C") {
 		t.Errorf("password left in %s", out)
 	}
 	for _, want := range []string{`"p_password":"*** is weak"`, `"reason ***"`, `"fine"`, `"n":3`, `"***":"v ***"`} {
