@@ -24,8 +24,12 @@ func CheckEvent(data []byte) error {
 	if err := dec.Decode(&v); err != nil {
 		return errors.New(JSONError(data, err))
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		l, c := JSONPos(data, dec.InputOffset())
+		for end < int64(len(data)) && strings.IndexByte(" \t\r\n", data[end]) >= 0 {
+			end++
+		}
+		l, c := JSONPos(data, end)
 		return fmt.Errorf("%d:%d: invalid JSON: text after the end of the value", l, c)
 	}
 	if _, ok := v.(map[string]any); !ok {

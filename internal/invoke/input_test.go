@@ -10,6 +10,7 @@ func TestCheckEvent(t *testing.T) {
 	cases := []struct{ data, want string }{
 		{`{"context": {}}`, ""},
 		{"{\n  \"a\": 1,\n}", "3:1: invalid JSON"},
+		{"{}\n\n  x", "3:3: invalid JSON: text after the end of the value"},
 		{`[1]`, "1:1: the event must be a JSON object"},
 		{`{} {}`, "1:4: invalid JSON: text after the end of the value"},
 		{`{"a": `, "1:7: invalid JSON: unexpected end of input"},
@@ -34,7 +35,7 @@ func TestParseEnv(t *testing.T) {
 		`{"A": {"value": 5}}`:                   `variable "A": expected`,
 		`{"A": {"value": "s3cret", "x": true}}`: `variable "A": expected`,
 		`{"A": {"isSecret": true}}`:             `variable "A": expected`,
-		`[]`:                                    "1:1: the value must be an object, not a JSON array",
+		`[]`:                                    "1:2: the value must be an object, not a JSON array",
 	} {
 		_, err := ParseEnv([]byte(data))
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "s3cret") {
