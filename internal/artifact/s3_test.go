@@ -75,9 +75,12 @@ func s3Backend(endpoint, bucket, key, secret string) backend {
 }
 
 func TestGofakes3Store(t *testing.T) {
-	var preconditionFailed atomic.Int32
+	var preconditionFailed, badChecksum atomic.Int32
 	countStatus := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPut && r.Header.Get("X-Amz-Checksum-Sha256") == "" {
+				badChecksum.Add(1)
+			}
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			if rec.status == http.StatusPreconditionFailed {
@@ -86,7 +89,12 @@ func TestGofakes3Store(t *testing.T) {
 		})
 	}
 	endpoint := fakeS3(t, "artifacts", countStatus)
-	runSuite(t, s3Backend(endpoint, "artifacts", fakeKey, fakeSecret))
+	b := s3Backend(endpoint, "artifacts", fakeKey, fakeSecret)
+	runSuite(t, b)
+	assertConditional(t, b)
+	if n := badChecksum.Load(); n != 0 {
+		t.Errorf("%d PUTs without x-amz-checksum-sha256", n)
+	}
 	// The suite's repeated Puts went through the conditional-create path.
 	if preconditionFailed.Load() == 0 {
 		t.Fatal("no Put was refused with 412: If-None-Match is not in effect")
@@ -110,7 +118,24 @@ func TestMinIOStore(t *testing.T) {
 	if _, err := st.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("create bucket %s on MinIO %s: %v", bucket, m.Endpoint, err)
 	}
-	runSuite(t, s3Backend(m.Endpoint, bucket, m.AccessKey, m.SecretKey))
+	b := s3Backend(m.Endpoint, bucket, m.AccessKey, m.SecretKey)
+	runSuite(t, b)
+	assertConditional(t, b)
+}
+
+// assertConditional checks that the server honoured If-None-Match (the
+// store did not fall back to HEAD-then-PUT).
+func assertConditional(t *testing.T, b backend) {
+	t.Helper()
+	st := b.open(t, Options{}).(*S3)
+	for range 2 {
+		if _, err := st.Put(context.Background(), []byte("twice")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st.unconditional.Load() {
+		t.Fatal("the server refused If-None-Match: the store fell back to HEAD-then-PUT")
+	}
 }
 
 // openRaw returns a plain S3 client for test setup.
@@ -141,6 +166,11 @@ func TestS3FallbackWithoutConditionalWrites(t *testing.T) {
 	}
 	endpoint := fakeS3(t, "artifacts", noConditions)
 	runSuite(t, s3Backend(endpoint, "artifacts", fakeKey, fakeSecret))
+	b := s3Backend(endpoint, "artifacts", fakeKey, fakeSecret)
+	st := b.open(t, Options{}).(*S3)
+	if _, err := st.Put(context.Background(), []byte("x")); err != nil || !st.unconditional.Load() {
+		t.Fatalf("Put = %v; fell back = %v, want nil, true", err, st.unconditional.Load())
+	}
 	if refused.Load() == 0 {
 		t.Fatal("the fault injector never saw a conditional PUT")
 	}
