@@ -1,0 +1,144 @@
+package githubapp
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// memQueue records deliveries by id, as the River-backed queue does.
+type memQueue struct {
+	mu   sync.Mutex
+	seen map[string]Delivery
+	fail error
+}
+
+func (q *memQueue) EnqueueDelivery(_ context.Context, d Delivery) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fail != nil {
+		return false, q.fail
+	}
+	if _, ok := q.seen[d.ID]; ok {
+		return true, nil
+	}
+	q.seen[d.ID] = d
+	return false, nil
+}
+
+func TestWebhookHandler(t *testing.T) {
+	secret := []byte("It's a Secret to Everybody")
+	push := example(t, "push", "")
+	cases := []struct {
+		name       string
+		method     string
+		event, id  string
+		body       string
+		signature  string // empty: signed correctly
+		queueErr   error
+		wantStatus int
+		wantQueued bool
+	}{
+		{name: "push queued", event: "push", id: "d-1", body: string(push), wantStatus: 202, wantQueued: true},
+		{name: "forged signature", event: "push", id: "d-2", body: string(push), signature: Sign([]byte("wrong"), push), wantStatus: 401},
+		{name: "no signature", event: "push", id: "d-3", body: string(push), signature: "-", wantStatus: 401},
+		{name: "sha1 only", event: "push", id: "d-4", body: string(push), signature: "sha1=abcdef", wantStatus: 401},
+		{name: "body changed after signing", event: "push", id: "d-5", body: string(push) + " ", signature: Sign(secret, push), wantStatus: 401},
+		{name: "unhandled event", event: "star", id: "d-6", body: `{"action":"created"}`, wantStatus: 202},
+		{name: "missing delivery id", event: "push", id: "", body: string(push), wantStatus: 400},
+		{name: "hostile delivery id", event: "push", id: "../../x", body: string(push), wantStatus: 400},
+		{name: "not json", event: "push", id: "d-7", body: "{", wantStatus: 400},
+		{name: "GET", method: "GET", event: "push", id: "d-8", body: "", wantStatus: 405},
+		{name: "queue down", event: "push", id: "d-9", body: string(push), queueErr: errors.New("database is locked"), wantStatus: 503},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := &memQueue{seen: map[string]Delivery{}, fail: c.queueErr}
+			h, err := NewWebhookHandler(secret, q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			method := c.method
+			if method == "" {
+				method = "POST"
+			}
+			req := httptest.NewRequest(method, "/webhooks/github", strings.NewReader(c.body))
+			req.Header.Set("X-GitHub-Event", c.event)
+			req.Header.Set("X-GitHub-Delivery", c.id)
+			switch c.signature {
+			case "":
+				req.Header.Set("X-Hub-Signature-256", Sign(secret, []byte(c.body)))
+			case "-":
+			default:
+				req.Header.Set("X-Hub-Signature-256", c.signature)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != c.wantStatus {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, c.wantStatus, rec.Body)
+			}
+			if got := len(q.seen) == 1; got != c.wantQueued {
+				t.Fatalf("queued = %v, want %v", got, c.wantQueued)
+			}
+			if strings.Contains(rec.Body.String(), string(secret)) {
+				t.Fatal("the response shows the secret")
+			}
+		})
+	}
+}
+
+func TestWebhookReplayRunsOnce(t *testing.T) {
+	secret := []byte("s3cret")
+	q := &memQueue{seen: map[string]Delivery{}}
+	h, _ := NewWebhookHandler(secret, q, nil)
+	body := example(t, "issue_comment", "created")
+	send := func() int {
+		req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(string(body)))
+		req.Header.Set("X-GitHub-Event", "issue_comment")
+		req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+		req.Header.Set("X-Hub-Signature-256", Sign(secret, body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := send(); got != http.StatusAccepted {
+		t.Fatalf("first delivery: %d", got)
+	}
+	if got := send(); got != http.StatusOK {
+		t.Fatalf("replayed delivery: %d, want 200 duplicate", got)
+	}
+	if len(q.seen) != 1 {
+		t.Fatalf("%d deliveries queued", len(q.seen))
+	}
+}
+
+func TestWebhookRefusesEmptySecret(t *testing.T) {
+	if _, err := NewWebhookHandler(nil, &memQueue{}, nil); err == nil {
+		t.Fatal("a handler without a secret was built")
+	}
+}
+
+func TestWebhookPayloadTooLarge(t *testing.T) {
+	h, _ := NewWebhookHandler([]byte("s"), &memQueue{seen: map[string]Delivery{}}, nil)
+	req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat(" ", MaxPayloadBytes+1)))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d", rec.Code)
+	}
+}
+
+func FuzzVerifySignature(f *testing.F) {
+	f.Add([]byte("body"), "sha256=00")
+	f.Add([]byte(""), Sign([]byte("k"), nil))
+	f.Fuzz(func(t *testing.T, body []byte, header string) {
+		err := VerifySignature([]byte("k"), body, header)
+		if err == nil && header != Sign([]byte("k"), body) && !strings.EqualFold(header, Sign([]byte("k"), body)) {
+			t.Fatalf("accepted a signature that is not the body's: %q", header)
+		}
+	})
+}
