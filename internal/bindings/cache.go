@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
 // Cache bounds.
@@ -233,32 +235,32 @@ func (inv *Invocation) jwksKeys(url string, force bool) ([]verifyKey, error) {
 }
 
 func (inv *Invocation) fetchJWKS(rawURL string) ([]verifyKey, error) {
-	u, err := parseURL(rawURL, nil)
-	if err != nil || (u.scheme != "http" && u.scheme != "https") {
+	u, err := whatwgurl.Parse(rawURL, nil)
+	if err != nil || (u.Scheme() != "http" && u.Scheme() != "https") {
 		return nil, fmt.Errorf("JWKS URL %q is not an http(s) URL", rawURL)
 	}
 	pol := inv.cfg.Net
 	ctx, cancel := context.WithTimeout(inv.ctx, pol.timeout())
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.href(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Href(), nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := clientFor(pol).Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("JWKS %s", strings.TrimPrefix(inv.describeFetchError("", u.hostPort(), err), ": "))
+		return nil, fmt.Errorf("JWKS %s", strings.TrimPrefix(inv.describeFetchError("", u.Host(), err), ": "))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("JWKS %s answered HTTP %d", u.hostPort(), resp.StatusCode)
+		return nil, fmt.Errorf("JWKS %s answered HTTP %d", u.Host(), resp.StatusCode)
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, pol.maxResponseBytes()+1))
 	if err != nil {
-		return nil, fmt.Errorf("JWKS %s: %w", u.hostPort(), err)
+		return nil, fmt.Errorf("JWKS %s: %w", u.Host(), err)
 	}
 	if int64(len(data)) > pol.maxResponseBytes() {
-		return nil, fmt.Errorf("JWKS %s is larger than %d bytes", u.hostPort(), pol.maxResponseBytes())
+		return nil, fmt.Errorf("JWKS %s is larger than %d bytes", u.Host(), pol.maxResponseBytes())
 	}
 	return parseJWKS(data)
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/dop251/goja"
 
 	"github.com/flowgate/flowgate/internal/netguard"
+	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
 // fetchRequest is a kinde.fetch call's arguments, read from JS.
 type fetchRequest struct {
 	fn      string // "kinde.fetch" or "kinde.secureFetch", for messages
-	url     *url.URL
+	url     *whatwgurl.URL
 	method  string
 	header  http.Header
 	body    []byte
@@ -53,21 +54,20 @@ func (inv *Invocation) secureFetch(call goja.FunctionCall) goja.Value {
 func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fetchRequest {
 	req := &fetchRequest{fn: fn, method: method, header: http.Header{}, format: "json"}
 	raw := call.Argument(0)
-	var rawURL string
+	var parsed *whatwgurl.URL
 	switch u := raw.Export().(type) {
 	case string:
-		rawURL = u
+		var err error
+		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
+			inv.throwType("%s: invalid URL %q", fn, u)
+		}
 	case *urlObject:
-		rawURL = u.href()
+		parsed = u.URL
 	default:
 		inv.throwType("%s: url must be a string or URL, got %s", fn, typeOf(raw))
 	}
-	parsed, err := url.Parse(rawURL)
-	if err != nil || parsed.Host == "" && (parsed.Scheme == "http" || parsed.Scheme == "https") {
-		inv.throwType("%s: invalid URL %q", fn, rawURL)
-	}
-	if parsed.Scheme != "http" && parsed.Scheme != "https" {
-		inv.throwType("%s: URL scheme %q is not allowed; only http and https URLs can be fetched", fn, parsed.Scheme+":")
+	if s := parsed.Scheme(); s != "http" && s != "https" {
+		inv.throwType("%s: URL scheme %q is not allowed; only http and https URLs can be fetched", fn, parsed.Protocol())
 	}
 	req.url = parsed
 
@@ -149,7 +149,7 @@ func (inv *Invocation) readBody(req *fetchRequest, b goja.Value) {
 // do sends req under the network policy and builds the result object.
 func (inv *Invocation) do(req *fetchRequest) goja.Value {
 	pol := inv.cfg.Net
-	host := req.url.Host
+	host := req.url.Host()
 	inv.requests++
 	if inv.requests > pol.maxRequests() {
 		inv.throwError("%s: too many requests: a workflow may make at most %d HTTP requests per run", req.fn, pol.maxRequests())
@@ -160,7 +160,7 @@ func (inv *Invocation) do(req *fetchRequest) goja.Value {
 	if req.hasBody {
 		body = bytes.NewReader(req.body)
 	}
-	hreq, err := http.NewRequestWithContext(ctx, req.method, req.url.String(), body)
+	hreq, err := http.NewRequestWithContext(ctx, req.method, req.url.Href(), body)
 	if err != nil {
 		inv.throwType("%s: %v", req.fn, err)
 	}

@@ -193,7 +193,12 @@ func TestFetchSSRFGuard(t *testing.T) {
 		{"redirect to cloud metadata refused", allowed, srv.URL + "/redirect?to=" + url.QueryEscape("http://169.254.169.254/latest/meta-data/"),
 			"Error: kinde.fetch: host 169.254.169.254:80 is blocked: it resolves to 169.254.169.254, a link-local address (cloud metadata lives here)"},
 		{"private address refused", nil, "http://10.0.0.1:9/", "Error: kinde.fetch: host 10.0.0.1:9 is blocked: it resolves to 10.0.0.1, a private address"},
-		{"IPv4-mapped IPv6 loopback refused", nil, "http://[::ffff:127.0.0.1]:" + port + "/", "Error: kinde.fetch: host [::ffff:127.0.0.1]:" + port + " is blocked: it resolves to 127.0.0.1, a loopback address"},
+		{"IPv4-mapped IPv6 loopback refused", nil, "http://[::ffff:127.0.0.1]:" + port + "/", "Error: kinde.fetch: host [::ffff:7f00:1]:" + port + " is blocked: it resolves to 127.0.0.1, a loopback address"},
+		{"IPv4-compatible IPv6 refused", nil, "http://[::127.0.0.1]:" + port + "/", "Error: kinde.fetch: host [::7f00:1]:" + port + " is blocked"},
+		{"IPv4 shorthand is the WHATWG host", nil, "http://0x7f.1:" + port + "/", "Error: kinde.fetch: host 127.0.0.1:" + port + " is blocked: it resolves to 127.0.0.1, a loopback address"},
+		{"percent-encoded host is decoded", nil, "http://%31%32%37.0.0.1:" + port + "/", "Error: kinde.fetch: host 127.0.0.1:" + port + " is blocked"},
+		{"documentation range refused", nil, "http://192.0.2.1:9/", "Error: kinde.fetch: host 192.0.2.1:9 is blocked: it resolves to 192.0.2.1, a documentation address"},
+		{"NAT64 of metadata refused", nil, "http://[64:ff9b::a9fe:a9fe]/", "Error: kinde.fetch: host [64:ff9b::a9fe:a9fe]:80 is blocked"},
 		{"file scheme refused", allowed, "file:///etc/passwd", `TypeError: kinde.fetch: URL scheme "file:" is not allowed; only http and https URLs can be fetched`},
 		{"ftp scheme refused", allowed, "ftp://example.com/x", `TypeError: kinde.fetch: URL scheme "ftp:" is not allowed`},
 		{"redirect to file scheme refused", allowed, srv.URL + "/redirect?to=" + url.QueryEscape("file:///etc/passwd"),
@@ -201,10 +206,13 @@ func TestFetchSSRFGuard(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSandbox(t, &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch), Net: tc.pol})
-			_, err := s.run(`kinde.fetch("` + tc.url + `").status`)
-			if tc.want == "" && err != "" || !strings.HasPrefix(err, tc.want) {
-				t.Errorf("error = %q\nwant prefix %q", err, tc.want)
+			// A string and a URL object go through the same WHATWG parser.
+			for _, arg := range []string{`"` + tc.url + `"`, `new URL("` + tc.url + `")`} {
+				s := newSandbox(t, &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch), Net: tc.pol})
+				_, err := s.run(`kinde.fetch(` + arg + `).status`)
+				if tc.want == "" && err != "" || !strings.HasPrefix(err, tc.want) {
+					t.Errorf("kinde.fetch(%s): error = %q\nwant prefix %q", arg, err, tc.want)
+				}
 			}
 		})
 	}

@@ -163,7 +163,7 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		return
 	}
 	if u, ok := o.Export().(*urlObject); ok {
-		b.WriteString("URL { " + quoteJS(u.href()) + " }")
+		b.WriteString("URL { " + quoteJS(u.Href()) + " }")
 		return
 	}
 	isArray := o.ClassName() == "Array"

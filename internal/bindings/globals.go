@@ -2,10 +2,11 @@ package bindings
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
 // urlRealm is one runtime's URL machinery. It is immutable after
@@ -181,7 +182,7 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 		}
 		for i := 0; i < len(sp.list); i++ { // the list may change while we walk it, as in Node
 			pr := sp.list[i]
-			if _, err := fn(call.Argument(1), vm.ToValue(pr.value), vm.ToValue(pr.name), call.This); err != nil {
+			if _, err := fn(call.Argument(1), vm.ToValue(pr.Value), vm.ToValue(pr.Name), call.This); err != nil {
 				panic(err)
 			}
 		}
@@ -212,22 +213,22 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 // initPairs reads the URLSearchParams constructor argument: a string
 // (leading "?" ignored), another URLSearchParams, an iterable of
 // [name, value] pairs, or a record of own enumerable properties.
-func (r *urlRealm) initPairs(v goja.Value) []pair {
+func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 	if goja.IsUndefined(v) || goja.IsNull(v) {
 		if goja.IsNull(v) {
-			return parseForm("null")
+			return whatwgurl.ParseForm("null")
 		}
 		return nil
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
-		return parseForm(strings.TrimPrefix(v.String(), "?"))
+		return whatwgurl.ParseForm(strings.TrimPrefix(v.String(), "?"))
 	}
 	if sp, ok := o.Export().(*searchParams); ok {
-		return append([]pair(nil), sp.list...)
+		return append([]whatwgurl.Pair(nil), sp.list...)
 	}
 	if it := o.GetSymbol(goja.SymIterator); it != nil && !goja.IsUndefined(it) && !goja.IsNull(it) {
-		var out []pair
+		var out []whatwgurl.Pair
 		r.vm.ForOf(o, func(item goja.Value) bool {
 			io, ok := item.(*goja.Object)
 			if !ok {
@@ -241,14 +242,14 @@ func (r *urlRealm) initPairs(v goja.Value) []pair {
 			if len(vals) != 2 {
 				r.throwType("ERR_INVALID_TUPLE", "Each query pair must be an iterable [name, value] tuple")
 			}
-			out = append(out, pair{vals[0], vals[1]})
+			out = append(out, whatwgurl.Pair{Name: vals[0], Value: vals[1]})
 			return true
 		})
 		return out
 	}
-	var out []pair
+	var out []whatwgurl.Pair
 	for _, k := range o.Keys() {
-		out = append(out, pair{k, o.Get(k).String()})
+		out = append(out, whatwgurl.Pair{Name: k, Value: o.Get(k).String()})
 	}
 	return out
 }
@@ -268,11 +269,11 @@ func (r *urlRealm) iterNext(call goja.FunctionCall) goja.Value {
 	it.i++
 	switch it.kind {
 	case 0:
-		res.Set("value", pr.name)
+		res.Set("value", pr.Name)
 	case 1:
-		res.Set("value", pr.value)
+		res.Set("value", pr.Value)
 	default:
-		res.Set("value", r.vm.NewArray(pr.name, pr.value))
+		res.Set("value", r.vm.NewArray(pr.Name, pr.Value))
 	}
 	res.Set("done", false)
 	return res
@@ -305,14 +306,18 @@ func (r *urlRealm) invalidURL(input string) {
 
 // parseArgs parses URL(input, base) as the constructor and canParse do.
 func parseArgs(input, base goja.Value) (*urlObject, error) {
-	var b *urlObject
+	var b *whatwgurl.URL
 	if !goja.IsUndefined(base) {
 		var err error
-		if b, err = parseURL(base.String(), nil); err != nil {
+		if b, err = whatwgurl.Parse(base.String(), nil); err != nil {
 			return nil, err
 		}
 	}
-	return parseURL(input.String(), b)
+	u, err := whatwgurl.Parse(input.String(), b)
+	if err != nil {
+		return nil, err
+	}
+	return &urlObject{URL: u}, nil
 }
 
 func (r *urlRealm) urlClass() *goja.Object {
@@ -327,117 +332,40 @@ func (r *urlRealm) urlClass() *goja.Object {
 			u := r.thisURL(call)
 			apply(u, call.Argument(0).String())
 			if u.sp != nil {
-				u.sp.list = parseForm(deref(u.query))
+				q, _ := u.Query()
+				u.sp.list = whatwgurl.ParseForm(q)
 			}
 			return goja.Undefined()
 		}
 	}
-	r.accessor(p, "href", str((*urlObject).href), set(func(u *urlObject, v string) {
-		n, err := parseURL(v, nil)
+	r.accessor(p, "href", str((*urlObject).Href), set(func(u *urlObject, v string) {
+		n, err := whatwgurl.Parse(v, nil)
 		if err != nil {
 			r.invalidURL(v)
 		}
-		n.sp, n.spObj = u.sp, u.spObj
-		*u = *n
+		u.URL = n
 	}))
-	r.accessor(p, "origin", str((*urlObject).origin), nil)
-	r.accessor(p, "protocol", str(func(u *urlObject) string { return u.scheme + ":" }), set(func(u *urlObject, v string) {
-		scheme, _, _ := strings.Cut(v, ":")
-		n, err := parseURL(scheme+":"+strings.TrimPrefix(u.href(), u.scheme+":"), nil)
-		if err == nil && isSpecial(n.scheme) == isSpecial(u.scheme) {
-			u.scheme = n.scheme
-			if u.port == defaultPorts[u.scheme] {
-				u.port = ""
-			}
-		}
-	}))
-	r.accessor(p, "username", str(func(u *urlObject) string { return u.username }), set(func(u *urlObject, v string) {
-		if u.host != nil && *u.host != "" && u.scheme != "file" {
-			u.username = percentEncode(v, userinfoSet)
-		}
-	}))
-	r.accessor(p, "password", str(func(u *urlObject) string { return u.password }), set(func(u *urlObject, v string) {
-		if u.host != nil && *u.host != "" && u.scheme != "file" {
-			u.password = percentEncode(v, userinfoSet)
-		}
-	}))
-	r.accessor(p, "host", str((*urlObject).hostPort), set(func(u *urlObject, v string) {
-		if n, err := parseURL(u.scheme+"://"+v, nil); err == nil && u.opaque == nil && n.host != nil && *n.host != "" {
-			u.host = n.host
-			if strings.Contains(strings.TrimPrefix(v, *n.host), ":") {
-				u.port = n.port
-			}
-		}
-	}))
-	r.accessor(p, "hostname", str(func(u *urlObject) string { return deref(u.host) }), set(func(u *urlObject, v string) {
-		if strings.Contains(strings.Trim(v, "[]"), ":") && !strings.HasPrefix(v, "[") {
-			return
-		}
-		if n, err := parseURL(u.scheme+"://"+v, nil); err == nil && u.opaque == nil && n.host != nil && *n.host != "" && n.port == "" {
-			u.host = n.host
-		}
-	}))
-	r.accessor(p, "port", str(func(u *urlObject) string { return u.port }), set(func(u *urlObject, v string) {
-		if u.host == nil || *u.host == "" || u.scheme == "file" {
-			return
-		}
-		digits := v[:len(v)-len(strings.TrimLeft(v, "0123456789"))]
-		if v == "" {
-			u.port = ""
-			return
-		}
-		n, err := strconv.Atoi(digits)
-		if err != nil || n > 65535 {
-			return
-		}
-		u.port = strconv.Itoa(n)
-		if u.port == defaultPorts[u.scheme] {
-			u.port = ""
-		}
-	}))
-	r.accessor(p, "pathname", str((*urlObject).pathname), set(func(u *urlObject, v string) {
-		if u.opaque != nil {
-			return
-		}
-		special := isSpecial(u.scheme)
-		if !strings.HasPrefix(v, "/") && !(special && strings.HasPrefix(v, `\`)) {
-			v = "/" + v
-		}
-		v = strings.NewReplacer("?", "%3F", "#", "%23").Replace(v)
-		u.path = resolveSegments(nil, v, special)
-	}))
-	r.accessor(p, "search", str((*urlObject).search), set(func(u *urlObject, v string) {
-		v = strings.TrimPrefix(v, "?")
-		if v == "" {
-			u.query = nil
-			return
-		}
-		set := querySet
-		if isSpecial(u.scheme) {
-			set = specialQS
-		}
-		q := percentEncode(v, set)
-		u.query = &q
-	}))
-	r.accessor(p, "hash", str((*urlObject).hash), set(func(u *urlObject, v string) {
-		v = strings.TrimPrefix(v, "#")
-		if v == "" {
-			u.fragment = nil
-			return
-		}
-		f := percentEncode(v, fragmentSet)
-		u.fragment = &f
-	}))
+	r.accessor(p, "origin", str((*urlObject).Origin), nil)
+	r.accessor(p, "protocol", str((*urlObject).Protocol), set((*urlObject).SetProtocol))
+	r.accessor(p, "username", str((*urlObject).Username), set((*urlObject).SetUsername))
+	r.accessor(p, "password", str((*urlObject).Password), set((*urlObject).SetPassword))
+	r.accessor(p, "host", str((*urlObject).Host), set((*urlObject).SetHost))
+	r.accessor(p, "hostname", str((*urlObject).Hostname), set((*urlObject).SetHostname))
+	r.accessor(p, "port", str((*urlObject).Port), set((*urlObject).SetPort))
+	r.accessor(p, "pathname", str((*urlObject).Pathname), set((*urlObject).SetPathname))
+	r.accessor(p, "search", str((*urlObject).Search), set((*urlObject).SetSearch))
+	r.accessor(p, "hash", str((*urlObject).Hash), set((*urlObject).SetHash))
 	r.accessor(p, "searchParams", func(call goja.FunctionCall) goja.Value {
 		u := r.thisURL(call)
 		if u.spObj == nil {
-			u.sp = &searchParams{list: parseForm(deref(u.query)), url: u}
+			q, _ := u.Query()
+			u.sp = &searchParams{list: whatwgurl.ParseForm(q), url: u}
 			u.spObj = r.wrapSP(u.sp, r.spProto)
 		}
 		return u.spObj
 	}, nil)
-	r.method(p, "toString", str((*urlObject).href))
-	r.method(p, "toJSON", str((*urlObject).href))
+	r.method(p, "toString", str((*urlObject).Href))
+	r.method(p, "toJSON", str((*urlObject).Href))
 
 	ctor := r.class("URL", func(call goja.ConstructorCall) *goja.Object {
 		u, err := parseArgs(call.Argument(0), call.Argument(1))
@@ -453,11 +381,4 @@ func (r *urlRealm) urlClass() *goja.Object {
 		return vm.ToValue(err == nil)
 	})
 	return ctor
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

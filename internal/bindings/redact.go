@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
 // MinRedactLen is the shortest secret that is redacted. Shorter values
@@ -68,7 +70,7 @@ func secretForms(v string) []string {
 		j := strings.TrimSuffix(b.String(), "\n")
 		forms = append(forms, j[1:len(j)-1])
 	}
-	forms = append(forms, url.QueryEscape(v), formEscape(v), url.PathEscape(v),
+	forms = append(forms, url.QueryEscape(v), whatwgurl.FormEscape(v), url.PathEscape(v),
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
 	return forms
 }
