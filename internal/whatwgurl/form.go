@@ -79,7 +79,6 @@ func unhex(c byte) byte {
 	return c - '0'
 }
 
-
 // SerializeForm is the application/x-www-form-urlencoded serialisation of
 // pairs (URLSearchParams.toString).
 func SerializeForm(pairs []Pair) string {
