@@ -69,14 +69,14 @@ type Options struct {
 	// kept warm). Default GOMAXPROCS.
 	Workers int
 	// MemoryCeiling is a worker's hard resident-memory ceiling: a worker
-	// above it is killed. Default 1 GiB.
+	// above it is killed. Default 512 MiB.
 	MemoryCeiling uint64
 	// Grace is added to an invocation's wall time before its worker is
 	// killed (the runtime interrupts the code itself at the wall time).
 	// Default 1s.
 	Grace time.Duration
 	// MaxStack is a worker's Go max stack per goroutine, so a native
-	// recursion dies fast. Default 128 MiB.
+	// recursion dies fast. Default 64 MiB.
 	MaxStack int
 	// QuarantineAfter kills by one bundle within QuarantineWindow
 	// quarantine it: its runs then fail at once. Defaults 3 and 10 minutes.
@@ -85,6 +85,11 @@ type Options struct {
 	// Logger receives the supervisor's events (a crashed worker's stderr at
 	// debug, truncated). Default slog.Default().
 	Logger *slog.Logger
+	// AddressSpace is a worker's RLIMIT_AS (Linux), a backstop to the
+	// ceiling: an allocation beyond it kills the worker at once. A Go
+	// process reserves ~1.6 GiB of address space at rest, so the default
+	// is MemoryCeiling + 4 GiB; set it to ^uint64(0) for none.
+	AddressSpace uint64
 	// Command is the worker's argv; default the running executable with no
 	// arguments (its main must call MaybeWorker first).
 	Command []string
@@ -92,13 +97,19 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.MemoryCeiling == 0 {
-		o.MemoryCeiling = 1 << 30
+		o.MemoryCeiling = 512 << 20
+	}
+	switch o.AddressSpace {
+	case 0:
+		o.AddressSpace = o.MemoryCeiling + 4<<30
+	case ^uint64(0):
+		o.AddressSpace = 0 // the worker sets none
 	}
 	if o.Grace <= 0 {
 		o.Grace = time.Second
 	}
 	if o.MaxStack <= 0 {
-		o.MaxStack = 128 << 20
+		o.MaxStack = 64 << 20
 	}
 	if o.QuarantineAfter <= 0 {
 		o.QuarantineAfter = 3

@@ -1,36 +1,618 @@
 package sandbox
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	goruntime "runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// Supervisor runs workflows in worker processes.
+// memInterval is how often a busy worker's resident memory is read.
+const memInterval = 5 * time.Millisecond
+
+// exitWait bounds waiting for a dead worker's exit status and stderr.
+const exitWait = 5 * time.Second
+
+// Supervisor runs workflow code in worker processes: the same binary
+// re-executed with a marker MaybeWorker detects, talking frames over its
+// stdin and stdout. Each worker runs one request at a time; up to
+// Options.Workers run at once, started on demand and kept warm. A worker
+// that crashes, runs past its deadline (wall time + grace) or grows past
+// its memory ceiling is killed and replaced: that request fails with
+// error.kind sandbox-crashed, timeout or memory, the others carry on. A
+// bundle that kills workers QuarantineAfter times within QuarantineWindow
+// is quarantined. It is safe for concurrent use.
 type Supervisor struct {
-	opts Options
+	opts   Options
+	argv   []string
+	config []byte        // the configuration frame every worker gets first
+	slots  chan struct{} // one token per running request
+
+	mu     sync.Mutex
+	idle   []*worker
+	live   map[*worker]struct{}
+	closed bool
+	kills  map[string][]time.Time // recent kills by bundle digest
+	quar   map[string]Quarantine
 }
+
+var _ Runner = (*Supervisor)(nil)
+
+// Quarantine records why a bundle is no longer run.
+type Quarantine struct {
+	Digest string    `json:"digest"`
+	Since  time.Time `json:"since"`
+	Kills  int       `json:"kills"`  // worker kills within the window
+	Reason string    `json:"reason"` // the last kill's cause, for operators
+}
+
+// maxKillRecords bounds the kill history (digests with recent kills).
+const maxKillRecords = 10000
 
 // NewSupervisor returns a Supervisor; workers start lazily on first use.
+// The error is for an executable that cannot be found.
 func NewSupervisor(opts Options) (*Supervisor, error) {
-	return &Supervisor{opts: opts.withDefaults()}, nil
+	opts = opts.withDefaults()
+	if opts.Workers <= 0 {
+		opts.Workers = goruntime.GOMAXPROCS(0)
+	}
+	argv := opts.Command
+	if len(argv) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("sandbox: find the executable to start workers from: %w", err)
+		}
+		argv = []string{exe}
+	}
+	cfg, err := json.Marshal(workerConfig{
+		Limits:        opts.Limits,
+		MaxStack:      opts.MaxStack,
+		SoftMemory:    int64(opts.MemoryCeiling / 4 * 3),
+		AddressSpace:  opts.AddressSpace,
+		BundleEntries: bundleEntries,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: encode worker configuration: %w", err)
+	}
+	return &Supervisor{
+		opts: opts, argv: argv, config: cfg,
+		slots: make(chan struct{}, opts.Workers),
+		live:  map[*worker]struct{}{},
+		kills: map[string][]time.Time{},
+		quar:  map[string]Quarantine{},
+	}, nil
 }
 
-// Run is not yet implemented (skeleton).
+// bundleEntries is how many bundles a worker caches (the supervisor
+// remembers which it sent, up to the same number).
+const bundleEntries = 64
+
+// Run invokes req in a worker process.
 func (s *Supervisor) Run(ctx context.Context, req *Request) Response {
-	return Response{Result: failed(req, workflow.KindInternal, "sandbox: supervisor not implemented yet")}
+	return s.run(ctx, msgRun, req)
 }
 
-// ReadSettings is not yet implemented (skeleton): it reads in process.
+// run sends req as a message of type typ (msgRun, or a test hook's).
+func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
+	digest := Digest(req.Code, req.SourceMap)
+	if q, ok := s.Quarantined(digest); ok {
+		return Response{Result: failed(req, workflow.KindQuarantined, quarantineMessage(q))}
+	}
+	w, err := s.acquire(ctx)
+	if err != nil {
+		return Response{Result: failed(req, acquireKind(err), "sandbox: "+err.Error())}
+	}
+	limit := wallTime(req.WallTime, s.opts.Limits) + s.opts.Grace
+	sent := w.has(digest)
+	for attempt := 0; ; attempt++ {
+		m := runMsg{Digest: digest, Request: req}
+		if sent {
+			lean := *req
+			lean.Code, lean.SourceMap = nil, nil
+			m.Request = &lean
+		}
+		body, err := json.Marshal(m)
+		if err != nil {
+			s.release(w, true)
+			return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
+		}
+		f, fail := s.call(ctx, w, typ, body, limit, secretsOf(req))
+		if fail != nil {
+			s.failed(w, digest, req.Settings.ID, fail)
+			return Response{Result: failed(req, fail.kind, fail.message)}
+		}
+		if f.typ == msgNeedBundle && sent && attempt == 0 {
+			sent = false // the worker evicted it: send it again
+			continue
+		}
+		var resp Response
+		if f.typ != msgResult || json.Unmarshal(f.body, &resp) != nil || resp.Result == nil {
+			fail := &failure{kind: workflow.KindSandboxCrashed, message: "the workflow's sandbox process answered garbage and was stopped"}
+			w.kill()
+			s.failed(w, digest, req.Settings.ID, fail)
+			return Response{Result: failed(req, fail.kind, fail.message)}
+		}
+		w.sent(digest)
+		s.release(w, true)
+		return resp
+	}
+}
+
+// ReadSettings reads a workflow's settings in a worker process. A worker
+// killed meanwhile is a located diagnostic (rule top-level-error).
 func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) project.Introspection {
-	return project.NewLocalInspector().ReadSettings(ctx, in)
+	digest := Digest(in.Code, in.SourceMap)
+	if q, ok := s.Quarantined(digest); ok {
+		return inspectFailed(in, quarantineMessage(q))
+	}
+	w, err := s.acquire(ctx)
+	if err != nil {
+		return inspectFailed(in, "reading the workflow's settings was not started: "+err.Error())
+	}
+	timeout := in.Timeout
+	if timeout <= 0 {
+		timeout = project.SettingsTimeout
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		s.release(w, true)
+		return inspectFailed(in, "encode the settings request: "+err.Error())
+	}
+	f, fail := s.call(ctx, w, msgInspect, body, timeout+s.opts.Grace, nil)
+	if fail != nil {
+		s.failed(w, digest, "", fail)
+		return inspectFailed(in, "reading the workflow's settings: "+fail.message+
+			". Top-level code runs once when settings are read: it must not recurse, loop or allocate without bound")
+	}
+	var out project.Introspection
+	if f.typ != msgIntrospect || json.Unmarshal(f.body, &out) != nil {
+		w.kill()
+		s.failed(w, digest, "", &failure{kind: workflow.KindSandboxCrashed, message: "garbage answer"})
+		return inspectFailed(in, "reading the workflow's settings: the sandbox process answered garbage")
+	}
+	s.release(w, true)
+	return out
 }
 
-// Close stops all workers.
-func (s *Supervisor) Close() error { return nil }
+// inspectFailed is an Introspection holding one located error.
+func inspectFailed(in project.InspectInput, msg string) project.Introspection {
+	return project.Introspection{Diagnostics: []diag.Diagnostic{
+		diag.Errorf(project.RuleTopLevelError, in.File, 1, 1, "%s", msg),
+	}}
+}
 
-// MaybeWorker serves requests and exits when this process was started as
-// a worker; otherwise it returns at once. Call it first in main and in
-// TestMain of packages whose tests start supervisors.
-func MaybeWorker() {}
+func quarantineMessage(q Quarantine) string {
+	return fmt.Sprintf("the workflow is quarantined: it stopped %d sandbox processes since %s (last: %s); deploy a changed version to run it again",
+		q.Kills, q.Since.UTC().Format(time.RFC3339), q.Reason)
+}
+
+var errClosed = errors.New("the sandbox is closed")
+
+func acquireKind(err error) workflow.ErrorKind {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return workflow.KindTimeout
+	}
+	return workflow.KindInternal
+}
+
+// acquire takes a request slot and an idle worker, starting one if none
+// is idle.
+func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a sandbox process: %w", ctx.Err())
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.slots
+		return nil, errClosed
+	}
+	if n := len(s.idle); n > 0 {
+		w := s.idle[n-1]
+		s.idle = s.idle[:n-1]
+		s.mu.Unlock()
+		return w, nil
+	}
+	s.mu.Unlock()
+	w, err := s.start()
+	if err != nil {
+		<-s.slots
+		return nil, err
+	}
+	return w, nil
+}
+
+// release returns a worker after a request. A healthy worker goes back to
+// the idle list unless it grew large (then it is retired); any other is
+// stopped.
+func (s *Supervisor) release(w *worker, healthy bool) {
+	defer func() { <-s.slots }()
+	if healthy {
+		if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling/2 {
+			healthy = false // a fresh one will start lean
+		}
+	}
+	s.mu.Lock()
+	if healthy && !s.closed {
+		s.idle = append(s.idle, w)
+		s.mu.Unlock()
+		return
+	}
+	delete(s.live, w)
+	s.mu.Unlock()
+	w.stop()
+}
+
+// failure is why a request got no answer.
+type failure struct {
+	kind    workflow.ErrorKind
+	message string // for users: no stderr, no request data
+	detail  string // for the debug log: exit status, stderr (redacted)
+}
+
+// failed records that w was lost running bundle digest: it is discarded,
+// the kill counted towards quarantine and logged at debug.
+func (s *Supervisor) failed(w *worker, digest, workflowID string, f *failure) {
+	w.kill()
+	s.release(w, false)
+	s.opts.Logger.Debug("sandbox worker stopped", "workflow_id", workflowID, "digest", digest,
+		"pid", w.pid, "kind", string(f.kind), "reason", f.message, "detail", f.detail)
+	if f.kind == workflow.KindTimeout && f.detail == "cancelled" {
+		return // the caller gave up; not the workflow's doing
+	}
+	s.recordKill(digest, f)
+}
+
+// recordKill counts a kill and quarantines the bundle past the threshold.
+func (s *Supervisor) recordKill(digest string, f *failure) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.kills) >= maxKillRecords {
+		for d, ts := range s.kills {
+			if now.Sub(ts[len(ts)-1]) > s.opts.QuarantineWindow {
+				delete(s.kills, d)
+			}
+		}
+		if len(s.kills) >= maxKillRecords {
+			clear(s.kills)
+		}
+	}
+	recent := s.kills[digest][:0:0]
+	for _, t := range s.kills[digest] {
+		if now.Sub(t) <= s.opts.QuarantineWindow {
+			recent = append(recent, t)
+		}
+	}
+	recent = append(recent, now)
+	s.kills[digest] = recent
+	if len(recent) >= s.opts.QuarantineAfter {
+		if _, ok := s.quar[digest]; !ok {
+			s.opts.Logger.Warn("sandbox: workflow quarantined", "digest", digest, "kills", len(recent), "reason", f.message)
+		}
+		s.quar[digest] = Quarantine{Digest: digest, Since: now, Kills: len(recent), Reason: string(f.kind) + ": " + f.message}
+	}
+}
+
+// Quarantined reports whether the bundle with this digest is quarantined,
+// and why.
+func (s *Supervisor) Quarantined(digest string) (Quarantine, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.quar[digest]
+	return q, ok
+}
+
+// Quarantines lists the quarantined bundles, oldest first.
+func (s *Supervisor) Quarantines() []Quarantine {
+	s.mu.Lock()
+	out := make([]Quarantine, 0, len(s.quar))
+	for _, q := range s.quar {
+		out = append(out, q)
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Since.Before(out[j].Since) })
+	return out
+}
+
+// Release lifts a quarantine and forgets the bundle's kills; it reports
+// whether the bundle was quarantined.
+func (s *Supervisor) Release(digest string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.quar[digest]
+	delete(s.quar, digest)
+	delete(s.kills, digest)
+	return ok
+}
+
+// Close stops every worker; requests running meanwhile fail. It waits
+// for the workers to exit.
+func (s *Supervisor) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	ws := make([]*worker, 0, len(s.live))
+	for w := range s.live {
+		ws = append(ws, w)
+	}
+	s.idle = nil
+	clear(s.live)
+	s.mu.Unlock()
+	for _, w := range ws {
+		w.kill()
+	}
+	for _, w := range ws {
+		select {
+		case <-w.exited:
+		case <-time.After(exitWait):
+		}
+	}
+	return nil
+}
+
+// call sends one request frame to w and waits for its answer, killing w
+// at the deadline, at the memory ceiling or when ctx ends and w does not
+// stop on its own within the grace period.
+func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, secrets []string) (frame, *failure) {
+	if err := writeFrame(w.in, typ, body); err != nil {
+		return frame{}, s.lost(w, secrets)
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	var tick <-chan time.Time
+	if _, ok := rss(w.pid); ok {
+		t := time.NewTicker(memInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	done := ctx.Done()
+	cancelled := false
+	for {
+		select {
+		case f, ok := <-w.frames:
+			if !ok {
+				return frame{}, s.lost(w, secrets)
+			}
+			return f, nil
+		case <-timer.C:
+			w.kill()
+			if cancelled {
+				return frame{}, &failure{kind: workflow.KindTimeout, detail: "cancelled",
+					message: "execution cancelled: the workflow did not stop within the grace period, so its sandbox process was stopped"}
+			}
+			return frame{}, &failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
+				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)}
+		case <-tick:
+			if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling {
+				w.kill()
+				return frame{}, &failure{kind: workflow.KindMemory, message: fmt.Sprintf(
+					"memory limit exceeded: the workflow's sandbox process grew past its %d MiB ceiling and was stopped", s.opts.MemoryCeiling>>20),
+					detail: fmt.Sprintf("rss %d bytes", n)}
+			}
+		case <-done:
+			// Ask the worker to interrupt the run; it answers with its
+			// own failed Result unless native code ignores the interrupt.
+			done, cancelled = nil, true
+			_ = writeFrame(w.in, msgCancel, nil)
+			if !timer.Stop() {
+				<-timer.C
+			}
+			timer.Reset(s.opts.Grace)
+		}
+	}
+}
+
+// lost describes a worker that died on its own (its stdout ended).
+func (s *Supervisor) lost(w *worker, secrets []string) *failure {
+	w.kill() // a broken pipe without an exit: make sure
+	select {
+	case <-w.exited:
+	case <-time.After(exitWait):
+	}
+	stderr := redact(w.stderr.String(), secrets)
+	status := "killed"
+	if w.waitErr != nil {
+		status = w.waitErr.Error()
+	}
+	f := &failure{kind: workflow.KindSandboxCrashed, detail: status + "; stderr: " + stderr}
+	switch {
+	case strings.Contains(stderr, "stack overflow") || strings.Contains(stderr, "stack exceeds"):
+		f.message = "the workflow crashed its sandbox process: a built-in recursed past the native stack limit (a cyclic or very deeply nested value passed to a built-in?)"
+	case strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory"):
+		f.kind = workflow.KindMemory
+		f.message = "memory limit exceeded: the workflow's sandbox process ran out of memory and was stopped"
+	default:
+		f.message = "the workflow crashed its sandbox process (" + status + ")"
+	}
+	return f
+}
+
+// redact removes secret values from worker stderr before it is logged.
+func redact(s string, secrets []string) string {
+	for _, v := range secrets {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "[REDACTED]")
+		}
+	}
+	return s
+}
+
+// secretsOf lists a request's values that must not reach a log.
+func secretsOf(req *Request) []string {
+	out := append([]string(nil), req.Redact...)
+	for _, v := range req.Env {
+		if v.IsSecret {
+			out = append(out, v.Value)
+		}
+	}
+	if len(req.EncryptionKey) > 0 {
+		out = append(out, string(req.EncryptionKey))
+	}
+	return out
+}
+
+// worker is one worker process.
+type worker struct {
+	cmd     *exec.Cmd
+	pid     int
+	stdin   io.WriteCloser
+	in      *bufio.Writer
+	frames  chan frame    // answers; closed when its stdout ends
+	dead    chan struct{} // closed by kill
+	exited  chan struct{} // closed once the process was reaped
+	waitErr error         // valid after exited
+	stderr  *headTail
+
+	mu       sync.Mutex
+	bundles  map[string]struct{} // digests sent to it
+	killOnce sync.Once
+}
+
+// start starts a worker with an empty environment but the marker.
+func (s *Supervisor) start() (*worker, error) {
+	cmd := exec.Command(s.argv[0], s.argv[1:]...)
+	cmd.Env = []string{workerEnv + "=" + workerVersion}
+	setProcAttr(cmd)
+	w := &worker{
+		cmd: cmd, frames: make(chan frame, 1), dead: make(chan struct{}), exited: make(chan struct{}),
+		stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{},
+	}
+	cmd.Stderr = w.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start a sandbox process: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start a sandbox process: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start a sandbox process: %w", err)
+	}
+	w.pid, w.stdin, w.in = cmd.Process.Pid, stdin, bufio.NewWriterSize(stdin, 64<<10)
+	go w.read(stdout)
+	if err := writeFrame(w.in, msgConfig, s.config); err != nil {
+		w.kill()
+		return nil, fmt.Errorf("configure a sandbox process: %w", err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		w.kill()
+		return nil, errClosed
+	}
+	s.live[w] = struct{}{}
+	s.mu.Unlock()
+	return w, nil
+}
+
+// read forwards answer frames until stdout ends, then reaps the process.
+func (w *worker) read(stdout io.Reader) {
+	br := bufio.NewReaderSize(stdout, 64<<10)
+	for {
+		f, err := readFrame(br, maxAnswerFrame)
+		if err != nil {
+			break
+		}
+		select {
+		case w.frames <- f:
+		case <-w.dead:
+		}
+	}
+	close(w.frames)
+	if err := w.cmd.Wait(); err != nil {
+		w.waitErr = err
+	}
+	close(w.exited)
+}
+
+// kill ends the process at once (SIGKILL).
+func (w *worker) kill() {
+	w.killOnce.Do(func() {
+		close(w.dead)
+		_ = w.cmd.Process.Kill()
+		_ = w.stdin.Close()
+	})
+}
+
+// stop ends an idle worker: it exits when its stdin closes; kill after a
+// bound in case it does not.
+func (w *worker) stop() {
+	_ = w.stdin.Close()
+	go func() {
+		select {
+		case <-w.exited:
+		case <-time.After(exitWait):
+			w.kill()
+		}
+	}()
+}
+
+func (w *worker) has(digest string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_, ok := w.bundles[digest]
+	return ok
+}
+
+func (w *worker) sent(digest string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.bundles) >= bundleEntries {
+		clear(w.bundles) // the worker evicts on its own; NeedBundle recovers
+	}
+	w.bundles[digest] = struct{}{}
+}
+
+// headTail keeps the first and last max bytes written to it: a Go crash
+// names its cause at the top, a panic's value may come last.
+type headTail struct {
+	mu   sync.Mutex
+	max  int
+	head []byte
+	tail []byte
+	cut  bool
+}
+
+func (h *headTail) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(p)
+	if room := h.max - len(h.head); room > 0 {
+		k := min(room, len(p))
+		h.head = append(h.head, p[:k]...)
+		p = p[k:]
+	}
+	if len(p) > 0 {
+		h.tail = append(h.tail, p...)
+		if len(h.tail) > h.max {
+			h.cut = true
+			h.tail = append(h.tail[:0], h.tail[len(h.tail)-h.max:]...)
+		}
+	}
+	return n, nil
+}
+
+func (h *headTail) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cut {
+		return string(h.head) + "\n…\n" + string(h.tail)
+	}
+	return string(h.head) + string(h.tail)
+}

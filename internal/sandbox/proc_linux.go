@@ -1,0 +1,66 @@
+package sandbox
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+)
+
+// setProcAttr puts a worker in its own process group (a terminal's Ctrl-C
+// reaches the supervisor, not its workers) and has the kernel kill it when
+// the supervisor dies.
+func setProcAttr(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// rss returns a process's resident memory in bytes from /proc/<pid>/statm.
+func rss(pid int) (uint64, bool) {
+	var buf [128]byte
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0, false
+	}
+	n, _ := f.Read(buf[:])
+	f.Close()
+	fields := bytes.Fields(buf[:n])
+	if len(fields) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseUint(string(fields[1]), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * uint64(os.Getpagesize()), true
+}
+
+// limitAddressSpace sets this process's RLIMIT_AS: an allocation past it
+// fails, and the Go runtime dies with "out of memory" at once.
+func limitAddressSpace(n uint64) {
+	_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: n, Max: n})
+}
+
+// cpuTime returns a process's user+system CPU time in clock ticks from
+// /proc/<pid>/stat (benchmarks only).
+func cpuTicks(pid int) (uint64, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name may hold spaces: fields count from after its ')'.
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := bytes.Fields(data[i+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	u, err1 := strconv.ParseUint(string(f[11]), 10, 64)
+	s, err2 := strconv.ParseUint(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return u + s, true
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package sandbox
+
+import "os/exec"
+
+// Off Linux there is no /proc nor prlimit: workers keep their own soft
+// memory limit and the supervisor's deadline, not the RSS ceiling.
+
+func setProcAttr(cmd *exec.Cmd) {}
+
+func rss(pid int) (uint64, bool) { return 0, false }
+
+func limitAddressSpace(n uint64) {}
+
+func cpuTicks(pid int) (uint64, bool) { return 0, false }
