@@ -111,10 +111,10 @@ type Server struct {
 
 	mu            sync.Mutex
 	nextID        int64
-	tokens        map[string]int64               // installation token -> installation id
-	installations map[int64]map[string]bool      // installation -> repos it may reach
-	tarballs      map[string][]byte              // "owner/repo@sha" -> .tar.gz
-	permissions   map[string]string              // "owner/repo:user" -> admin|maintain|write|triage|read|none
+	tokens        map[string]int64          // installation token -> installation id
+	installations map[int64]map[string]bool // installation -> repos it may reach
+	tarballs      map[string][]byte         // "owner/repo@sha" -> .tar.gz
+	permissions   map[string]string         // "owner/repo:user" -> admin|maintain|write|triage|read|none
 	checkRuns     map[int64]*CheckRun
 	comments      []Comment
 	reactions     []Reaction
