@@ -47,6 +47,10 @@ type Supervisor struct {
 	closed bool
 	kills  map[string][]time.Time // recent kills by bundle digest
 	quar   map[string]Quarantine
+
+	// onCall, when set (tests), is told each request's highest sampled
+	// worker RSS and its duration.
+	onCall func(peakRSS uint64, elapsed time.Duration)
 }
 
 var _ Runner = (*Supervisor)(nil)
@@ -374,6 +378,16 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
+	var peak uint64
+	if s.onCall != nil {
+		start := time.Now()
+		defer func() {
+			if n, ok := rss(w.pid); ok && n > peak {
+				peak = n
+			}
+			s.onCall(peak, time.Since(start))
+		}()
+	}
 	var tick <-chan time.Time
 	if _, ok := rss(w.pid); ok {
 		t := time.NewTicker(memInterval)
@@ -398,7 +412,9 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 			return frame{}, &failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
 				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)}
 		case <-tick:
-			if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling {
+			n, ok := rss(w.pid)
+			peak = max(peak, n)
+			if ok && n > s.opts.MemoryCeiling {
 				w.kill()
 				return frame{}, &failure{kind: workflow.KindMemory, message: fmt.Sprintf(
 					"memory limit exceeded: the workflow's sandbox process grew past its %d MiB ceiling and was stopped", s.opts.MemoryCeiling>>20),

@@ -1,0 +1,4 @@
+module.exports.default = async function (event) {
+  const t = {}, p = new Proxy(t, {}); Object.setPrototypeOf(t, p);
+  return t instanceof Date;
+};

@@ -1,0 +1,4 @@
+module.exports.default = async function (event) {
+  const e = {}; e.name = e; e.toString = Error.prototype.toString;
+  return String(e);
+};

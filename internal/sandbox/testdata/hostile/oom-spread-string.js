@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  return [..."x".repeat(16e6)].length;
+};
