@@ -86,7 +86,7 @@ func TestHostileCorpus(t *testing.T) {
 		mu.Unlock()
 	}
 	corpora := []struct{ name, dir string }{
-		{"own", "testdata/hostile"},             // this package's few cases
+		{"own", "testdata/hostile"},              // this package's few cases
 		{"repository", "../../testdata/hostile"}, // the repository's corpus (issue 6)
 	}
 	total := 0
