@@ -1,0 +1,336 @@
+package deploy
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/flowgate/flowgate/internal/store"
+)
+
+// Durable jobs run on River in the store's own database: riverpgxv5 on
+// PostgreSQL (rows claimed with FOR UPDATE SKIP LOCKED, so each job has one
+// worker across replicas) and riversqlite on SQLite. A job survives a
+// crash: a retryable job waits for its backoff, a job left "running" by a
+// dead process is rescued after RescueStuckJobsAfter.
+//
+// Adding a job kind (e.g. the GitHub DeliveryJob):
+//
+//  1. Define its args: a JSON struct with Kind() (a stable string, never
+//     renamed: stored rows name it) and, optionally, InsertOpts() for its
+//     queue, attempts and uniqueness (see SyncArgs).
+//  2. Write a worker embedding river.WorkerDefaults[YourArgs] with Work.
+//     Return an error to retry with backoff, river.JobCancel(err) to give up.
+//  3. Register it through JobsOptions.Register:
+//     Register: func(w *river.Workers) error { return river.AddWorkerSafely(w, &DeliveryWorker{…}) }
+//     and, if it uses its own queue, add the queue to JobsOptions.Queues.
+//  4. Enqueue with Jobs.Enqueue(ctx, YourArgs{…}, nil).
+
+// QueueSync is the queue sync jobs run on.
+const QueueSync = "sync"
+
+// JobSource says where a sync's code comes from.
+type JobSource struct {
+	Kind string `json:"kind"` // a key of JobsOptions.Fetchers, e.g. "dir", "github"
+	Ref  string `json:"ref"`  // kind-specific: a directory, "owner/repo"…
+}
+
+// SyncArgs is the sync job. Jobs with the same Env, CommitSHA and Resync
+// are one job: a push delivered twice syncs once, even after it finished.
+// Set Resync to a fresh value to sync a commit again on purpose.
+type SyncArgs struct {
+	Env         string    `json:"env" river:"unique"`
+	Source      JobSource `json:"source"`
+	CommitSHA   string    `json:"commitSha" river:"unique"`
+	Resync      string    `json:"resync,omitempty" river:"unique"`
+	RequestedAt time.Time `json:"requestedAt"`
+}
+
+// Kind names the job in River's table.
+func (SyncArgs) Kind() string { return "flowgate.sync" }
+
+// InsertOpts: the sync queue, unique by the fields tagged river:"unique",
+// and a bounded number of attempts.
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueSync, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// Fetcher makes a commit's tree available as a directory. release is called
+// when the sync is done with it.
+type Fetcher interface {
+	Fetch(ctx context.Context, src JobSource, commitSHA string) (dir string, release func(), err error)
+}
+
+// FetcherFunc adapts a function to Fetcher.
+type FetcherFunc func(ctx context.Context, src JobSource, commitSHA string) (string, func(), error)
+
+// Fetch calls f.
+func (f FetcherFunc) Fetch(ctx context.Context, src JobSource, sha string) (string, func(), error) {
+	return f(ctx, src, sha)
+}
+
+// DirFetcher serves kind "dir": Ref is a directory used as it is.
+var DirFetcher = FetcherFunc(func(_ context.Context, src JobSource, _ string) (string, func(), error) {
+	return src.Ref, func() {}, nil
+})
+
+// JobsOptions configure Jobs. Store and Service are required.
+type JobsOptions struct {
+	Store   *store.DB
+	Service *Service
+	// Fetchers by JobSource.Kind; "dir" defaults to DirFetcher.
+	Fetchers map[string]Fetcher
+	Logger   *slog.Logger
+	// SyncWorkers is how many syncs one replica runs at once (default 2).
+	SyncWorkers int
+	// Register adds workers of other job kinds.
+	Register func(w *river.Workers) error
+	// Queues adds queues for other job kinds.
+	Queues map[string]river.QueueConfig
+	// RetryPolicy decides backoff (default River's: attempt⁴ seconds).
+	RetryPolicy river.ClientRetryPolicy
+	// JobTimeout cancels a job's context (default 10 minutes).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter retries a job still "running" this long after
+	// it started: its process died (default JobTimeout + 5 minutes).
+	RescueStuckJobsAfter time.Duration
+	// PollInterval is how often idle workers look for jobs (default 1s).
+	PollInterval time.Duration
+	// ID names this client (default: River's random id).
+	ID string
+	// InsertOnly makes a client that enqueues but never works jobs.
+	InsertOnly bool
+}
+
+// EnqueueResult says what an Enqueue did.
+type EnqueueResult struct {
+	JobID     int64
+	Duplicate bool // an equal unique job existed; nothing new was queued
+}
+
+// riverClient is what *river.Client[pgx.Tx] and *river.Client[*sql.Tx] share.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+}
+
+// Jobs is the durable job queue of one replica.
+type Jobs struct {
+	client riverClient
+	log    *slog.Logger
+}
+
+// NewJobs migrates River's tables (once, whichever replica comes first)
+// and returns a client ready to Start.
+func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
+	if opts.Store == nil || opts.Service == nil {
+		return nil, errors.New("deploy: JobsOptions.Store and Service are required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	fetchers := map[string]Fetcher{"dir": DirFetcher}
+	for k, f := range opts.Fetchers {
+		fetchers[k] = f
+	}
+	if opts.SyncWorkers <= 0 {
+		opts.SyncWorkers = 2
+	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = 10 * time.Minute
+	}
+	if opts.RescueStuckJobsAfter <= 0 {
+		opts.RescueStuckJobsAfter = opts.JobTimeout + 5*time.Minute
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
+	}
+	cfg := &river.Config{
+		ID:                   opts.ID,
+		Logger:               log.With("component", "river"),
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
+		RetryPolicy:          opts.RetryPolicy,
+		FetchPollInterval:    opts.PollInterval,
+		FetchCooldown:        min(opts.PollInterval, river.FetchCooldownDefault),
+	}
+	if !opts.InsertOnly {
+		workers := river.NewWorkers()
+		if err := river.AddWorkerSafely(workers, &syncWorker{svc: opts.Service, fetchers: fetchers, log: log}); err != nil {
+			return nil, fmt.Errorf("deploy: register sync worker: %w", err)
+		}
+		if opts.Register != nil {
+			if err := opts.Register(workers); err != nil {
+				return nil, fmt.Errorf("deploy: register workers: %w", err)
+			}
+		}
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{QueueSync: {MaxWorkers: opts.SyncWorkers}}
+		for name, q := range opts.Queues {
+			cfg.Queues[name] = q
+		}
+	}
+
+	db := opts.Store
+	var client riverClient
+	switch db.Dialect() {
+	case store.Postgres:
+		driver := riverpgxv5.New(db.Pool())
+		if err := migrateRiverPostgres(ctx, db, driver); err != nil {
+			return nil, err
+		}
+		c, err := river.NewClient[pgx.Tx](driver, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("deploy: river client: %w", err)
+		}
+		client = c
+	case store.SQLite:
+		driver := riversqlite.New(db.SQL())
+		if err := migrateRiver(ctx, driver); err != nil {
+			return nil, err
+		}
+		cfg.PollOnly = true // SQLite has no LISTEN/NOTIFY
+		c, err := river.NewClient[*sql.Tx](driver, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("deploy: river client: %w", err)
+		}
+		client = c
+	default:
+		return nil, fmt.Errorf("deploy: no job driver for %s", db.Dialect())
+	}
+	return &Jobs{client: client, log: log}, nil
+}
+
+// migrateRiver applies River's own migrations.
+func migrateRiver[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("deploy: river migrator: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("deploy: river migrations: %w", err)
+	}
+	return nil
+}
+
+// riverMigrationLock serialises replicas running River's migrations.
+const riverMigrationLock = 0x72697672 // "rivr"
+
+// migrateRiverPostgres runs River's migrations under a session advisory
+// lock, so replicas starting together migrate once.
+func migrateRiverPostgres(ctx context.Context, db *store.DB, driver *riverpgxv5.Driver) error {
+	conn, err := db.Pool().Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("deploy: river migrations: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(riverMigrationLock)); err != nil {
+		return fmt.Errorf("deploy: river migration lock: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", int64(riverMigrationLock))
+	}()
+	return migrateRiver(ctx, driver)
+}
+
+// Start begins working jobs; it returns at once.
+func (j *Jobs) Start(ctx context.Context) error {
+	if err := j.client.Start(ctx); err != nil {
+		return fmt.Errorf("deploy: start jobs: %w", err)
+	}
+	return nil
+}
+
+// Stop stops fetching jobs and waits for running ones until ctx ends;
+// then their contexts are cancelled and they are retried later.
+func (j *Jobs) Stop(ctx context.Context) error {
+	err := j.client.Stop(ctx)
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		err = j.client.StopAndCancel(cctx)
+	}
+	if err != nil {
+		return fmt.Errorf("deploy: stop jobs: %w", err)
+	}
+	return nil
+}
+
+// Enqueue queues a job of any registered kind.
+func (j *Jobs) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (EnqueueResult, error) {
+	res, err := j.client.Insert(ctx, args, opts)
+	if err != nil {
+		return EnqueueResult{}, fmt.Errorf("deploy: enqueue %s: %w", args.Kind(), err)
+	}
+	return EnqueueResult{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// EnqueueSync queues a sync (RequestedAt defaults to now).
+func (j *Jobs) EnqueueSync(ctx context.Context, args SyncArgs) (EnqueueResult, error) {
+	if err := validName("environment", args.Env); err != nil {
+		return EnqueueResult{}, err
+	}
+	if args.CommitSHA == "" {
+		return EnqueueResult{}, fmt.Errorf("sync needs a commit sha: %w", ErrInvalid)
+	}
+	if args.RequestedAt.IsZero() {
+		args.RequestedAt = time.Now().UTC()
+	}
+	return j.Enqueue(ctx, args, nil)
+}
+
+// JobState reports a job's state ("available", "running", "completed",
+// "retryable", "discarded", …) and attempt count.
+func (j *Jobs) JobState(ctx context.Context, id int64) (state string, attempt int, err error) {
+	row, err := j.client.JobGet(ctx, id)
+	if err != nil {
+		return "", 0, fmt.Errorf("deploy: job %d: %w", id, err)
+	}
+	return string(row.State), row.Attempt, nil
+}
+
+// syncWorker runs SyncArgs jobs.
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	svc      *Service
+	fetchers map[string]Fetcher
+	log      *slog.Logger
+}
+
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	a := job.Args
+	f, ok := w.fetchers[a.Source.Kind]
+	if !ok {
+		return river.JobCancel(fmt.Errorf("sync job %d: no fetcher for source kind %q", job.ID, a.Source.Kind))
+	}
+	dir, release, err := f.Fetch(ctx, a.Source, a.CommitSHA)
+	if err != nil {
+		return fmt.Errorf("sync job %d: fetch %s@%s: %w", job.ID, a.Source.Ref, short(a.CommitSHA), err)
+	}
+	defer release()
+	res, err := w.svc.Sync(ctx, SyncRequest{Env: a.Env, Dir: dir, CommitSHA: a.CommitSHA,
+		Source: a.Source.Kind + ":" + a.Source.Ref, RequestedAt: a.RequestedAt})
+	if err != nil {
+		return err // River retries with backoff
+	}
+	w.log.Info("sync finished", "env", a.Env, "commit", short(a.CommitSHA), "sync_id", res.Sync.ID,
+		"status", res.Sync.Status, "deployments", len(res.Deployments), "attempt", job.Attempt)
+	return nil
+}
