@@ -64,18 +64,23 @@ func (db *DB) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
+	err = db.InTx(ctx, func(q Q) error {
+		if err := q.migrationLock(ctx); err != nil {
+			return err
+		}
+		_, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: migrate %s: %w", db, err)
 	}
 	for _, m := range ms {
 		err := db.InTx(ctx, func(q Q) error {
-			if db.dialect == Postgres {
-				if _, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLockID)); err != nil {
-					return err
-				}
+			if err := q.migrationLock(ctx); err != nil {
+				return err
 			}
 			var n int
 			if err := q.queryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
@@ -105,6 +110,16 @@ func (db *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: %s has schema version %d but this Flowgate knows only %d: upgrade Flowgate (never run an older binary on a newer database)", db, newest, len(ms))
 	}
 	return nil
+}
+
+// migrationLock serialises migrating replicas until the transaction ends
+// (on SQLite the immediate write lock taken at BEGIN already does).
+func (q Q) migrationLock(ctx context.Context) error {
+	if q.dialect != Postgres {
+		return nil
+	}
+	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(migrationLockID))
+	return err
 }
 
 // SchemaVersion is the newest migration applied.
