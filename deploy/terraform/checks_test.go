@@ -558,7 +558,8 @@ func checkTaskStatement(doc *block, st policyStatement) []string {
 
 func hasPrefixCondition(st policyStatement) bool {
 	for _, c := range st.conditions {
-		if c.attrString("test") != "StringLike" || c.attrString("variable") != "s3:prefix" {
+		test := c.attrString("test")
+		if (test != "StringLike" && test != "StringLikeIfExists") || c.attrString("variable") != "s3:prefix" {
 			continue
 		}
 		a := c.attr("values")

@@ -71,6 +71,9 @@ resource "aws_iam_role" "task" {
 }
 
 data "aws_iam_policy_document" "task" {
+  # s3:ListBucket also authorises HeadBucket, which the app calls at start to
+  # fail early; HeadBucket carries no s3:prefix, hence IfExists. Listings must
+  # stay under the prefix.
   statement {
     sid       = "ListTheArtifactPrefix"
     effect    = "Allow"
@@ -78,7 +81,7 @@ data "aws_iam_policy_document" "task" {
     resources = [aws_s3_bucket.artifacts.arn]
 
     condition {
-      test     = "StringLike"
+      test     = "StringLikeIfExists"
       variable = "s3:prefix"
       values   = ["${var.artifact_prefix}/", "${var.artifact_prefix}/*"]
     }

@@ -56,6 +56,7 @@ resource "aws_db_instance" "main" {
   final_snapshot_identifier = "${var.name}-final"
 
   auto_minor_version_upgrade      = true
+  allow_major_version_upgrade     = var.db_allow_major_version_upgrade
   enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
   performance_insights_enabled    = true
   performance_insights_kms_key_id = aws_kms_key.main.arn

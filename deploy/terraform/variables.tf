@@ -225,6 +225,12 @@ variable "db_engine_version" {
   }
 }
 
+variable "db_allow_major_version_upgrade" {
+  description = "Allow RDS to upgrade PostgreSQL to the major version in db_engine_version. Set it for the apply that raises the major version, then unset it."
+  type        = bool
+  default     = false
+}
+
 variable "db_allocated_storage" {
   description = "Initial database storage in GiB."
   type        = number
