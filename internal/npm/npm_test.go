@@ -335,11 +335,15 @@ func TestRefused(t *testing.T) {
 				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/a", body: "1"}, {name: "package/b", typ: tar.TypeLink, link: "../../x"}}))
 			}, err: "is a link"},
 		{name: "device", imp: []string{infra},
-			setup: func(r *fakeRegistry) { r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/dev", typ: tar.TypeChar}})) },
-			err:   "only files and folders"},
+			setup: func(r *fakeRegistry) {
+				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/dev", typ: tar.TypeChar}}))
+			},
+			err: "only files and folders"},
 		{name: "huge unpacked", imp: []string{infra},
-			setup: func(r *fakeRegistry) { r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/big.js", size: 5 << 20}})) },
-			err:   "more than the allowed size"},
+			setup: func(r *fakeRegistry) {
+				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/big.js", size: 5 << 20}}))
+			},
+			err: "more than the allowed size"},
 		{name: "too many files", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
 				var es []entry
