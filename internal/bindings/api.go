@@ -5,9 +5,7 @@
 package bindings
 
 import (
-	"net/http"
-	"time"
-
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -25,6 +23,10 @@ type Config struct {
 	EncryptionKey []byte
 	// Net decides which hosts kinde.fetch/secureFetch may reach and with what limits.
 	Net *NetPolicy
+	// Clients is the process's owner of guarded HTTP clients (bounded,
+	// closed by whoever made it); nil makes a client per request with no
+	// connection reuse.
+	Clients *outbound.Clients
 	// Cache is the environment's JWT cache for kinde.cache.jwtToken; nil disables caching.
 	Cache *TokenCache
 	// Localization answers kinde.localization.get.
@@ -37,18 +39,11 @@ type Config struct {
 	MapStack func(stack string) string
 }
 
-// NetPolicy bounds outbound HTTP from workflows. The zero value refuses
-// private, loopback, link-local and metadata addresses.
-type NetPolicy struct {
-	AllowHosts       []string      // host or host:port reachable even when private (dev/tests)
-	Timeout          time.Duration // per request; default 10s
-	MaxResponseBytes int64         // default 1 MiB
-	MaxRequests      int           // per invocation; default 10
-	// Transport, when set, is used instead of the guarded network (tests
-	// and `flowgate test`, which answer requests from stubs). AllowHosts
-	// and the address checks do not apply to it.
-	Transport http.RoundTripper
-}
+// NetPolicy bounds outbound HTTP from workflows (outbound.Policy): the
+// zero value refuses every special-purpose address and the host's own,
+// with a 10 s timeout, 1 MiB responses and 10 requests per run — JWKS
+// fetches included.
+type NetPolicy = outbound.Policy
 
 // TokenCache (cache.go) caches JWTs per environment for kinde.cache.jwtToken.
 // InstallGlobals (globals.go) defines URL and URLSearchParams once per runtime.

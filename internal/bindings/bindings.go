@@ -6,6 +6,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -23,7 +24,9 @@ type Invocation struct {
 	realm   *Realm                 // prebuilt methods; nil builds them per invocation
 	claims  map[string]*claimState // per token binding
 
-	requests int // fetches made so far (fetch + secureFetch)
+	out        *outbound.Session // the run's HTTP: every request counted, made on first use
+	refusals   []refusal         // the last values bindings threw, for BindingError
+	undeclared []string          // known binding names read from kinde but not declared
 
 	redactor *strings.Replacer // built on first use
 	logLines int

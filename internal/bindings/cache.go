@@ -5,40 +5,37 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/dop251/goja"
+	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/flowgate/flowgate/internal/jwks"
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
 // Cache bounds.
 const (
 	maxCachedTokens = 1000
-	jwksTTL         = 10 * time.Minute
 	// expirySkew treats a token as expired a little early so it does not
 	// expire while the request that uses it is on its way.
 	expirySkew = 10 * time.Second
 )
 
 // TokenCache caches JWTs per environment for kinde.cache.jwtToken, keyed
-// by token name and validation key, and the JWK sets used to verify them.
-// The zero value is ready to use; it is safe for concurrent use by the
-// invocations of one environment.
+// by token name and validation key, and the JWK sets used to verify them
+// (package jwks: go-jose verification, one refresh at a time). The zero
+// value is ready to use; it is safe for concurrent use by the invocations
+// of one environment.
 type TokenCache struct {
 	mu     sync.Mutex
-	tokens map[string]string    // name + key identity -> token
-	jwks   map[string]jwksEntry // JWKS URL -> keys
-	now    func() time.Time     // tests move the clock
-}
-
-type jwksEntry struct {
-	keys    []verifyKey
-	fetched time.Time
+	tokens map[string]string // name + key identity -> token
+	sets   jwks.Cache        // JWKS URL -> keys
+	now    func() time.Time  // tests move the clock
 }
 
 // NewTokenCache returns an empty cache.
@@ -178,89 +175,53 @@ func (inv *Invocation) readValidation(v goja.Value) validation {
 // checkToken reports why tok may not be served from the cache: malformed,
 // without exp, expired, or not signed by the validation key.
 func (inv *Invocation) checkToken(tok string, val validation) error {
-	t, err := parseJWT(tok)
+	algs := []jose.SignatureAlgorithm(nil) // JWKS: asymmetric algorithms only
+	if val.static != nil {
+		algs = []jose.SignatureAlgorithm{jose.HS256}
+	}
+	t, err := jwks.Parse(tok, algs)
 	if err != nil {
 		return err
 	}
-	if t.exp.IsZero() {
+	if t.Exp.IsZero() {
 		return fmt.Errorf("it has no exp claim")
 	}
-	if !t.exp.After(inv.cfg.Cache.clock().Add(expirySkew)) {
+	if !t.Exp.After(inv.cfg.Cache.clock().Add(expirySkew)) {
 		return fmt.Errorf("it has expired")
 	}
-	var keys []verifyKey
 	if val.static != nil {
-		keys = []verifyKey{{pub: val.static}}
-	} else if keys, err = inv.jwksKeys(val.jwksURL, false); err != nil {
+		return t.VerifyHS256(val.static)
+	}
+	c := inv.cfg.Cache
+	set, err := c.sets.Keys(inv.ctx, val.jwksURL, nil, inv.fetchJWKS)
+	if err != nil {
 		return err
 	}
-	if err := t.verify(keys); err != nil && val.static == nil {
-		// The key set may have rotated: fetch it again once.
-		if keys, err = inv.jwksKeys(val.jwksURL, true); err != nil {
+	if err := t.Verify(set); err != nil {
+		// The key set may have rotated: fetch it again (at most once per
+		// jwks.MinRefresh, however many runs see the same token fail).
+		if set, err = c.sets.Keys(inv.ctx, val.jwksURL, set, inv.fetchJWKS); err != nil {
 			return err
 		}
-		return t.verify(keys)
-	} else if err != nil {
-		return err
+		return t.Verify(set)
 	}
 	return nil
 }
 
-// jwksKeys returns the keys at url, from the cache unless stale or forced.
-// JWKS fetches go through the workflow network policy but do not count
-// against the workflow's request limit.
-func (inv *Invocation) jwksKeys(url string, force bool) ([]verifyKey, error) {
-	c := inv.cfg.Cache
-	now := c.clock()
-	c.mu.Lock()
-	e, ok := c.jwks[url]
-	c.mu.Unlock()
-	if ok && !force && now.Sub(e.fetched) < jwksTTL {
-		return e.keys, nil
-	}
-	keys, err := inv.fetchJWKS(url)
-	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	if c.jwks == nil {
-		c.jwks = map[string]jwksEntry{}
-	}
-	if len(c.jwks) >= maxCachedTokens {
-		clear(c.jwks)
-	}
-	c.jwks[url] = jwksEntry{keys: keys, fetched: now}
-	c.mu.Unlock()
-	return keys, nil
-}
-
-func (inv *Invocation) fetchJWKS(rawURL string) ([]verifyKey, error) {
+// fetchJWKS fetches a key set document through the run's HTTP session,
+// so it counts against the run's request cap like any fetch.
+func (inv *Invocation) fetchJWKS(_ context.Context, rawURL string) ([]byte, error) {
 	u, err := whatwgurl.Parse(rawURL, nil)
 	if err != nil || (u.Scheme() != "http" && u.Scheme() != "https") {
 		return nil, fmt.Errorf("JWKS URL %q is not an http(s) URL", rawURL)
 	}
-	pol := inv.cfg.Net
-	ctx, cancel := context.WithTimeout(inv.ctx, pol.timeout())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.Href(), nil)
+	s := inv.session()
+	resp, err := s.Do(outbound.Request{Method: http.MethodGet, URL: u.Href(), Header: http.Header{"Accept": {"application/json"}}})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("JWKS %s", s.Describe(u.Host(), err))
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := clientFor(pol).Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("JWKS %s", strings.TrimPrefix(inv.describeFetchError("", u.Host(), err), ": "))
+	if resp.Status != http.StatusOK {
+		return nil, fmt.Errorf("JWKS %s answered HTTP %d", u.Host(), resp.Status)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("JWKS %s answered HTTP %d", u.Host(), resp.StatusCode)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, pol.maxResponseBytes()+1))
-	if err != nil {
-		return nil, fmt.Errorf("JWKS %s: %w", u.Host(), err)
-	}
-	if int64(len(data)) > pol.maxResponseBytes() {
-		return nil, fmt.Errorf("JWKS %s is larger than %d bytes", u.Host(), pol.maxResponseBytes())
-	}
-	return parseJWKS(data)
+	return resp.Body, nil
 }

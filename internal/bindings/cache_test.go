@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -60,10 +62,10 @@ func TestJWTTokenCache(t *testing.T) {
 	valid := mintRS256(t, key, "k1", now.Add(time.Hour))
 	forged := mintRS256(t, other, "k1", now.Add(time.Hour))
 	expired := mintRS256(t, key, "k1", now.Add(-time.Minute))
-	static := mintHS256("shh-secret", now.Add(time.Hour))
+	static := mintHS256("shh-secret-of-at-least-32-bytes!", now.Add(time.Hour))
 
 	jwksOpts := `{validation: {key: {type: "jwks", jwks: {url: "` + srv.URL + `/.well-known/jwks.json"}}}, onMissingOrExpired: next}`
-	staticOpts := `{validation: {key: {type: "static", static: {alg: "HS256", key: "shh-secret"}}}, onMissingOrExpired: next}`
+	staticOpts := `{validation: {key: {type: "static", static: {alg: "HS256", key: "shh-secret-of-at-least-32-bytes!"}}}, onMissingOrExpired: next}`
 
 	type step struct {
 		returns   string        // what onMissingOrExpired returns this time
@@ -110,6 +112,7 @@ func TestJWTTokenCache(t *testing.T) {
 			cache := NewTokenCache()
 			clock := now
 			cache.now = func() time.Time { return clock }
+			cache.sets.Now = cache.now
 			calls := 0
 			for i, st := range tc.steps {
 				clock = clock.Add(st.advance)
@@ -153,18 +156,48 @@ func TestJWTTokenWithoutCacheAlwaysCallsBack(t *testing.T) {
 	}
 }
 
-func TestJWTAlgorithmConfusionRefused(t *testing.T) {
-	// An HS256 token "signed" with a JWKS key's bytes must not verify.
+// TestJWKSFetchesCount: 200 jwtToken calls with 200 different JWKS URLs
+// make at most the run's 10 requests (issue 6.9); the tokens are still
+// returned, just not cached, and a fetch after them is refused as well.
+func TestJWKSFetchesCount(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{"keys":[]}`))
+	}))
+	defer srv.Close()
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
-	tok, _ := parseJWT(mintHS256(string(key.N.Bytes()), time.Now().Add(time.Hour)))
-	if err := tok.verify([]verifyKey{{pub: &key.PublicKey}}); err == nil {
-		t.Fatal("HS256 token verified against an RSA key")
+	tok := mintRS256(t, key, "k1", time.Now().Add(time.Hour))
+	s := newSandbox(t, &Config{Settings: declare(workflow.M2MTokenGeneration, workflow.BindFetch),
+		Cache: NewTokenCache(), Net: &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}}})
+	s.vm.Set("tok", tok)
+	got := s.mustRun(t, `let n = 0;
+		for (let i = 0; i < 200; i++) {
+			if (kinde.cache.jwtToken("t" + i, {validation: {key: {type: "jwks", jwks: {url: "`+srv.URL+`/jwks/" + i}}},
+				onMissingOrExpired: () => tok}) === tok) n++;
+		}
+		let err = "";
+		try { kinde.fetch("`+srv.URL+`/after") } catch (e) { err = e.message }
+		n + " " + err`)
+	if h := hits.Load(); h > outbound.DefaultMaxRequests {
+		t.Errorf("the server saw %d requests, the cap is %d", h, outbound.DefaultMaxRequests)
 	}
-	none, err := parseJWT(b64([]byte(`{"alg":"none"}`)) + "." + b64([]byte(`{"exp":1}`)) + ".")
-	if err != nil {
-		t.Fatal(err)
+	if want := "200 kinde.fetch: too many requests"; !strings.HasPrefix(got.(string), want) {
+		t.Errorf("got %q, want prefix %q", got, want)
 	}
-	if none.verify([]verifyKey{{pub: []byte("k")}}) == nil {
-		t.Fatal(`alg "none" verified`)
+}
+
+// TestShortStaticKeyNotCached: an HS256 secret under 32 bytes never
+// verifies (go-jose, RFC 7518), so the token is returned but not cached,
+// with a warning that says why.
+func TestShortStaticKeyNotCached(t *testing.T) {
+	cache := NewTokenCache()
+	for i := range 2 {
+		s := newSandbox(t, &Config{Settings: declare(workflow.M2MTokenGeneration, workflow.BindFetch), Cache: cache})
+		s.vm.Set("tok", mintHS256("short", time.Now().Add(time.Hour)))
+		s.mustRun(t, `kinde.cache.jwtToken("t", {validation: {key: {type: "static", static: {alg: "HS256", key: "short"}}}, onMissingOrExpired: () => tok})`)
+		if !strings.Contains(logText(s.res), "at least 32 bytes") {
+			t.Errorf("run %d: logs %q lack the reason", i, logText(s.res))
+		}
 	}
 }

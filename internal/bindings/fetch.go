@@ -1,18 +1,13 @@
 package bindings
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
+	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/dop251/goja"
 
-	"github.com/flowgate/flowgate/internal/netguard"
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
 
@@ -38,13 +33,13 @@ func (inv *Invocation) fetch(call goja.FunctionCall) goja.Value {
 // body sealed under the workflow's encryption key (secure.go).
 func (inv *Invocation) secureFetch(call goja.FunctionCall) goja.Value {
 	if len(inv.cfg.EncryptionKey) == 0 {
-		inv.throwError("kinde.secureFetch: this workflow has no active encryption key; create one for the workflow " +
+		inv.throwError(ErrUnavailable, "kinde.secureFetch: this workflow has no active encryption key; create one for the workflow "+
 			"(or pass --encryption-key to `flowgate run`) and make it active")
 	}
 	req := inv.readFetch(call, "kinde.secureFetch", http.MethodPost)
 	sealed, err := SealBody(inv.cfg.EncryptionKey, req.body)
 	if err != nil {
-		inv.throwError("kinde.secureFetch: %v", err)
+		inv.throwError(ErrUnavailable, "kinde.secureFetch: %v", err)
 	}
 	req.body, req.hasBody = []byte(sealed), true
 	return inv.do(req)
@@ -102,7 +97,7 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 			if !validToken(k) {
 				inv.throwType("%s: invalid header name %q", fn, k)
 			}
-			v := ho.Get(k).String()
+			v := get(ho, k).String()
 			if strings.ContainsAny(v, "\r\n\x00") {
 				inv.throwType("%s: header %q has an invalid value", fn, k)
 			}
@@ -146,88 +141,130 @@ func (inv *Invocation) readBody(req *fetchRequest, b goja.Value) {
 	}
 }
 
-// do sends req under the network policy and builds the result object.
-func (inv *Invocation) do(req *fetchRequest) goja.Value {
-	pol := inv.cfg.Net
-	host := req.url.Host()
-	inv.requests++
-	if inv.requests > pol.maxRequests() {
-		inv.throwError("%s: too many requests: a workflow may make at most %d HTTP requests per run", req.fn, pol.maxRequests())
+// session is the run's outbound HTTP session, made on first use.
+func (inv *Invocation) session() *outbound.Session {
+	if inv.out == nil {
+		inv.out = outbound.NewSession(inv.ctx, inv.cfg.Net, inv.cfg.Clients)
 	}
-	ctx, cancel := context.WithTimeout(inv.ctx, pol.timeout())
-	defer cancel()
-	var body io.Reader
-	if req.hasBody {
-		body = bytes.NewReader(req.body)
-	}
-	hreq, err := http.NewRequestWithContext(ctx, req.method, req.url.Href(), body)
-	if err != nil {
-		inv.throwType("%s: %v", req.fn, err)
-	}
-	hreq.Header = req.header
-	if hreq.Header.Get("User-Agent") == "" {
-		hreq.Header.Set("User-Agent", "flowgate-workflows")
-	}
-	resp, err := clientFor(pol).Do(hreq)
-	if err != nil {
-		inv.throwError("%s", inv.describeFetchError(req.fn, host, err))
-	}
-	defer resp.Body.Close()
-	limit := pol.maxResponseBytes()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		inv.throwError("%s", inv.describeFetchError(req.fn, host, err))
-	}
-	if int64(len(data)) > limit {
-		inv.throwError("%s: the response from %s is larger than the %d-byte limit", req.fn, host, limit)
-	}
-	return inv.fetchResult(resp, data, req.format)
+	return inv.out
 }
 
-// describeFetchError turns a transport error into a message naming the
-// host and the cause, without the full URL (its query may hold secrets).
-func (inv *Invocation) describeFetchError(fn, host string, err error) string {
-	var blocked *netguard.BlockedError
-	switch {
-	case errors.As(err, &blocked):
-		return fn + ": " + blocked.Error()
-	case errors.Is(err, errTooManyRedirects):
-		return fn + ": request to " + host + " failed: too many redirects (at most 5 are followed)"
-	case errors.Is(err, context.DeadlineExceeded) && inv.ctx.Err() == nil:
-		return fn + ": request to " + host + " timed out after " + inv.cfg.Net.timeout().String()
-	case inv.ctx.Err() != nil:
-		return fn + ": request to " + host + " cancelled: the run has ended"
+// do sends req under the network policy and builds the result object.
+func (inv *Invocation) do(req *fetchRequest) goja.Value {
+	var body []byte
+	if req.hasBody {
+		body = req.body
+		if body == nil {
+			body = []byte{}
+		}
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+	s := inv.session()
+	resp, err := s.Do(outbound.Request{Method: req.method, URL: req.url.Href(), Header: req.header, Body: body})
+	if err != nil {
+		kind := ErrRequestFailed
+		if outbound.IsPolicy(err) {
+			kind = ErrNetworkPolicy
+		}
+		inv.throwError(kind, "%s: %s", req.fn, s.Describe(req.url.Host(), err))
 	}
-	return fn + ": request to " + host + " failed: " + err.Error()
+	return inv.fetchResult(resp, req.format)
 }
+
+// Response JSON bounds: parsing is lazy (on the first read of .json) and
+// refused past these, so a hostile body cannot make the parser recurse or
+// allocate far beyond the body's own size.
+const (
+	MaxJSONDepth      = 512
+	MaxJSONContainers = 100_000
+)
 
 // fetchResult is the plain object kinde.fetch returns: no `then`, so
 // both `await kinde.fetch()` and the library's synchronous use work.
-// text is always the body; json is the parsed body unless responseFormat
-// is "text" or the body is not JSON (then json is undefined).
-func (inv *Invocation) fetchResult(resp *http.Response, data []byte, format string) goja.Value {
+// text is always the body; json is the body parsed on first read (an
+// accessor, so a body nobody reads as JSON costs nothing), or undefined
+// when responseFormat is "text" or the body is not JSON.
+func (inv *Invocation) fetchResult(resp *outbound.Response, format string) goja.Value {
 	o := inv.vm.NewObject()
-	o.Set("status", resp.StatusCode)
-	o.Set("statusText", strings.TrimSpace(strings.TrimPrefix(resp.Status, strconv.Itoa(resp.StatusCode))))
-	o.Set("ok", resp.StatusCode >= 200 && resp.StatusCode < 300)
-	o.Set("url", resp.Request.URL.String())
+	o.Set("status", resp.Status)
+	o.Set("statusText", resp.StatusText)
+	o.Set("ok", resp.Status >= 200 && resp.Status < 300)
+	o.Set("url", resp.URL)
 	h := inv.vm.NewObject()
 	for k, vs := range resp.Header {
 		h.Set(strings.ToLower(k), strings.Join(vs, ", "))
 	}
 	o.Set("headers", h)
-	text := string(data)
+	text := string(resp.Body)
 	o.Set("text", text)
-	if format == "json" {
-		if v, ok := inv.parseJSON(text); ok {
-			o.Set("json", v)
+	if format != "json" {
+		return o
+	}
+	// On first read the accessor replaces itself with a plain, writable
+	// property holding the parsed value, as the eager object had.
+	settle := func(v goja.Value) {
+		if err := o.DefineDataProperty("json", v, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+			panic(err)
 		}
 	}
+	getter, err := hostFunc(inv.vm, "get json", func(goja.FunctionCall) goja.Value {
+		var v goja.Value = goja.Undefined()
+		if err := checkJSONShape(resp.Body); err != nil {
+			inv.log("warn", "kinde.fetch: the response body was not parsed as JSON: "+err.Error())
+		} else if p, ok := inv.parseJSON(text); ok {
+			v = p
+		}
+		settle(v)
+		return v
+	})
+	if err != nil {
+		panic(err)
+	}
+	setter, err := hostFunc(inv.vm, "set json", func(call goja.FunctionCall) goja.Value {
+		settle(call.Argument(0))
+		return goja.Undefined()
+	})
+	if err != nil {
+		panic(err)
+	}
+	if err := o.DefineAccessorProperty("json", getter, setter, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+		panic(err)
+	}
 	return o
+}
+
+// checkJSONShape scans a JSON text (strings skipped) and refuses one that
+// nests deeper than MaxJSONDepth or has more than MaxJSONContainers
+// objects and arrays. It does not validate the text; JSON.parse does.
+func checkJSONShape(b []byte) error {
+	depth, containers, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			containers++
+			if depth > MaxJSONDepth {
+				return fmt.Errorf("it nests deeper than %d levels", MaxJSONDepth)
+			}
+			if containers > MaxJSONContainers {
+				return fmt.Errorf("it has more than %d objects and arrays", MaxJSONContainers)
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return nil
 }
 
 // validToken reports whether s is an HTTP token (method or header name).

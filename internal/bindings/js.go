@@ -6,19 +6,94 @@ import (
 	"github.com/dop251/goja"
 )
 
-// throwError throws a JS Error with a redacted message.
-func (inv *Invocation) throwError(format string, args ...any) {
-	msg := inv.Redact(fmt.Sprintf(format, args...))
-	obj, err := inv.vm.New(inv.vm.Get("Error"), inv.vm.ToValue(msg))
-	if err != nil {
-		panic(inv.vm.NewGoError(fmt.Errorf("%s", msg)))
+// Error is a binding's refusal of a call: undeclared or unavailable,
+// not allowed, bad arguments, or the network policy. The JS exception the
+// workflow sees is an ordinary Error or TypeError with the same message;
+// the runtime asks Invocation.BindingError for the *Error behind a thrown
+// value to classify the failed run as workflow.KindBinding by type, never
+// by message text.
+type Error struct {
+	Kind    ErrorKind
+	Message string // as thrown, redacted
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// ErrorKind says what a binding refused.
+type ErrorKind string
+
+// The kinds of refusal.
+const (
+	ErrUnavailable   ErrorKind = "unavailable"    // the binding is not declared for this run, or lacks what it needs (an encryption key)
+	ErrBadArgument   ErrorKind = "bad-argument"   // an argument of the wrong type or value, or over a size limit
+	ErrNetworkPolicy ErrorKind = "network-policy" // a refused address or redirect, the request cap, the response size limit
+	ErrRequestFailed ErrorKind = "request-failed" // the request was allowed but failed: DNS, connection, timeout
+)
+
+// maxRefusals bounds the thrown values remembered for BindingError: a
+// workflow that catches refusals in a loop must not grow the list.
+const maxRefusals = 8
+
+type refusal struct {
+	obj *goja.Object
+	err *Error
+}
+
+// BindingError returns the refusal behind thrown, a value a binding threw
+// during this invocation (and that may have been caught and rethrown), or
+// nil when thrown is anything else.
+func (inv *Invocation) BindingError(thrown goja.Value) *Error {
+	o, ok := thrown.(*goja.Object)
+	if !ok {
+		return nil
 	}
+	for _, r := range inv.refusals {
+		if r.obj == o {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// fail throws a JS error made by the constructor ctor ("Error" or
+// "TypeError") with a redacted message, formatted once (a "%" in user
+// text stays as it is), and remembers it as a refusal of kind.
+func (inv *Invocation) fail(kind ErrorKind, ctor string, format string, args ...any) {
+	msg := inv.Redact(fmt.Sprintf(format, args...))
+	obj := newError(inv.vm, ctor, msg)
+	if len(inv.refusals) == maxRefusals {
+		inv.refusals = append(inv.refusals[:0], inv.refusals[1:]...)
+	}
+	inv.refusals = append(inv.refusals, refusal{obj, &Error{Kind: kind, Message: msg}})
 	panic(obj)
 }
 
-// throwType throws a JS TypeError with a redacted message.
+// newError is `new ctor(msg)` in vm's realm.
+func newError(vm *goja.Runtime, ctor, msg string) *goja.Object {
+	obj, err := vm.New(vm.Get(ctor), vm.ToValue(msg))
+	if err != nil {
+		panic(vm.NewGoError(fmt.Errorf("%s", msg)))
+	}
+	return obj
+}
+
+// throwType throws a TypeError for a bad argument.
 func (inv *Invocation) throwType(format string, args ...any) {
-	panic(inv.vm.NewTypeError(inv.Redact(fmt.Sprintf(format, args...))))
+	inv.fail(ErrBadArgument, "TypeError", format, args...)
+}
+
+// throwError throws an Error refusing the call for reason kind.
+func (inv *Invocation) throwError(kind ErrorKind, format string, args ...any) {
+	inv.fail(kind, "Error", format, args...)
+}
+
+// get is o[k], undefined where goja has no value (a Proxy whose ownKeys
+// lists a key its get cannot produce).
+func get(o *goja.Object, k string) goja.Value {
+	if v := o.Get(k); v != nil {
+		return v
+	}
+	return goja.Undefined()
 }
 
 // stringArg returns argument i, which must be a string.
@@ -40,13 +115,20 @@ func (inv *Invocation) optStringArg(call goja.FunctionCall, i int, fn, param str
 	return inv.stringArg(call, i, fn, param)
 }
 
-// typeOf names a value's JS type for error messages.
+// typeOf names a value's JS type for error messages, as typeof would
+// (arrays and null named as such); never a Go type.
 func typeOf(v goja.Value) string {
 	switch {
 	case v == nil || goja.IsUndefined(v):
 		return "undefined"
 	case goja.IsNull(v):
 		return "null"
+	case goja.IsBigInt(v):
+		return "bigint"
+	case goja.IsString(v):
+		return "string"
+	case goja.IsNumber(v):
+		return "number"
 	}
 	if o, ok := v.(*goja.Object); ok {
 		if _, fn := goja.AssertFunction(o); fn {
@@ -57,15 +139,13 @@ func typeOf(v goja.Value) string {
 		}
 		return "object"
 	}
-	switch v.Export().(type) {
-	case string:
-		return "string"
-	case bool:
-		return "boolean"
-	case int64, float64:
-		return "number"
+	if _, ok := v.(*goja.Symbol); ok {
+		return "symbol"
 	}
-	return v.ExportType().String()
+	if _, ok := v.Export().(bool); ok {
+		return "boolean"
+	}
+	return "value"
 }
 
 // stringify is the realm's JSON.stringify(v); it may throw (cycles, BigInt).

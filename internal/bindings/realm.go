@@ -114,3 +114,8 @@ func (r *Realm) New(ctx context.Context, cfg *Config, res *workflow.Result) *Inv
 	r.cur = inv
 	return inv
 }
+
+// End forgets the current invocation (its env, key, event and result), so
+// an idle pooled runtime holds none of them; the realm's methods refuse to
+// run until the next New.
+func (r *Realm) End() { r.cur = nil }

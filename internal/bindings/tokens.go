@@ -91,7 +91,7 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	w := jsonWalker{inv: inv, max: room}
 	value, ok := w.value("", call.Argument(1))
 	if w.over {
-		inv.throwError("%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
+		inv.throwError(ErrBadArgument, "%s: claim %q would make this token's custom claims larger than %d bytes", fn, name, MaxClaimBytes)
 	}
 	if !ok { // undefined or a function: like JSON, the claim goes away
 		st.total -= st.sizes[name]
