@@ -58,9 +58,9 @@ func (inv *Invocation) denySelection(call goja.FunctionCall) goja.Value {
 			inv.throwType("%s: reasons must be an array of strings, got %s", fn, typeOf(v))
 		}
 		for _, k := range o.Keys() {
-			s, ok := o.Get(k).Export().(string)
+			s, ok := get(o, k).Export().(string)
 			if !ok {
-				inv.throwType("%s: reasons[%s] must be a string, got %s", fn, k, typeOf(o.Get(k)))
+				inv.throwType("%s: reasons[%s] must be a string, got %s", fn, k, typeOf(get(o, k)))
 			}
 			reasons = append(reasons, s)
 		}

@@ -201,7 +201,7 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 			b.WriteString(propName(k))
 			b.WriteString(": ")
 		}
-		inv.inspect(b, o.Get(k), depth+1, seen)
+		inv.inspect(b, get(o, k), depth+1, seen)
 	}
 	b.WriteString(" " + close)
 }

@@ -94,7 +94,7 @@ func (r *urlRealm) accessor(o *goja.Object, name string, get func(goja.FunctionC
 }
 
 func (r *urlRealm) throwType(code, msg string) {
-	e := r.vm.NewTypeError(msg)
+	e := newError(r.vm, "TypeError", msg)
 	e.Set("code", code)
 	panic(e)
 }
@@ -249,7 +249,7 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 	}
 	var out []whatwgurl.Pair
 	for _, k := range o.Keys() {
-		out = append(out, whatwgurl.Pair{Name: k, Value: o.Get(k).String()})
+		out = append(out, whatwgurl.Pair{Name: k, Value: get(o, k).String()})
 	}
 	return out
 }

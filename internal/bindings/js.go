@@ -100,7 +100,7 @@ func get(o *goja.Object, k string) goja.Value {
 func (inv *Invocation) stringArg(call goja.FunctionCall, i int, fn, param string) string {
 	v := call.Argument(i)
 	s, ok := v.Export().(string)
-	if !ok {
+	if _, isSym := v.(*goja.Symbol); !ok || isSym {
 		inv.throwType("%s: %s must be a string, got %s", fn, param, typeOf(v))
 	}
 	return s

@@ -100,7 +100,7 @@ func (w *jsonWalker) value(key string, v goja.Value) (out any, ok bool) {
 		return nil, false
 	}
 	if o.ClassName() == "RawJSON" { // JSON.rawJSON
-		text := o.Get("rawJSON").String()
+		text := get(o, "rawJSON").String()
 		w.add(len(text))
 		var raw any
 		if err := json.Unmarshal([]byte(text), &raw); err != nil {
@@ -122,7 +122,7 @@ func (w *jsonWalker) value(key string, v goja.Value) (out any, ok bool) {
 }
 
 func (w *jsonWalker) array(o *goja.Object) []any {
-	n := o.Get("length").ToInteger()
+	n := get(o, "length").ToInteger()
 	w.add(2)
 	out := make([]any, 0, min(n, 64))
 	for i := int64(0); i < n && !w.over; i++ {
@@ -130,7 +130,7 @@ func (w *jsonWalker) array(o *goja.Object) []any {
 			w.add(1)
 		}
 		key := strconv.FormatInt(i, 10)
-		v, ok := w.value(key, o.Get(key))
+		v, ok := w.value(key, get(o, key))
 		if !ok {
 			w.add(4) // null
 		}
@@ -147,7 +147,7 @@ func (w *jsonWalker) object(o *goja.Object) map[string]any {
 		if w.over {
 			break
 		}
-		v, ok := w.value(k, o.Get(k))
+		v, ok := w.value(k, get(o, k))
 		if !ok {
 			continue
 		}

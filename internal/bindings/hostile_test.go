@@ -1,0 +1,171 @@
+package bindings
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// TestRefusalsAreTyped: every kind of refusal throws an ordinary JS error
+// whose *Error (by BindingError) says the kind; a user error is none.
+func TestRefusalsAreTyped(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  *Config
+		js   string
+		kind ErrorKind
+	}{
+		{"bad argument", &Config{Settings: declare(workflow.UserPreMFA, workflow.BindMFA)},
+			`kinde.mfa.setEnforcementPolicy("maybe")`, ErrBadArgument},
+		{"claim too large", &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)},
+			`kinde.accessToken.setCustomClaim("a", "x".repeat(70000))`, ErrBadArgument},
+		{"no encryption key", &Config{Settings: declare(workflow.NewPasswordProvided, workflow.BindSecureFetch)},
+			`kinde.secureFetch("https://example.com", {body: "x"})`, ErrUnavailable},
+		{"blocked address", &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch)},
+			`kinde.fetch("http://127.0.0.1:9/")`, ErrNetworkPolicy},
+		{"request cap", &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch), Net: &NetPolicy{MaxRequests: 1}},
+			`try { kinde.fetch("http://127.0.0.1:9/") } catch {}; kinde.fetch("http://127.0.0.1:9/")`, ErrNetworkPolicy},
+		{"connection refused", &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch), Net: &NetPolicy{AllowHosts: []string{"127.0.0.1:9"}}},
+			`kinde.fetch("http://127.0.0.1:9/")`, ErrRequestFailed},
+		{"caught and rethrown", &Config{Settings: declare(workflow.UserPreMFA, workflow.BindMFA)},
+			`let e; try { kinde.mfa.setEnforcementPolicy(1) } catch (x) { e = x }; throw e`, ErrBadArgument},
+		{"user error", &Config{Settings: declare(workflow.UserPreMFA, workflow.BindMFA)},
+			`throw new TypeError("kinde.mfa.setEnforcementPolicy: mine")`, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSandbox(t, c.cfg)
+			_, err := s.vm.RunString(c.js)
+			ex, ok := err.(*goja.Exception)
+			if !ok {
+				t.Fatalf("want a JS exception, got %v", err)
+			}
+			be := s.inv.BindingError(ex.Value())
+			if c.kind == "" {
+				if be != nil {
+					t.Fatalf("user error classified as %v", be.Kind)
+				}
+				return
+			}
+			if be == nil || be.Kind != c.kind {
+				t.Fatalf("BindingError = %+v, want kind %s (thrown %s)", be, c.kind, ex.Value())
+			}
+			if be.Message != ex.Value().ToObject(s.vm).Get("message").String() {
+				t.Errorf("message %q differs from the thrown one", be.Message)
+			}
+		})
+	}
+}
+
+// TestMessagesFormattedOnce: user text with % survives, and types are
+// named as JS names them, never as Go types.
+func TestMessagesFormattedOnce(t *testing.T) {
+	pre := newSandbox(t, &Config{Settings: declare(workflow.UserPreMFA, workflow.BindMFA, workflow.BindAuth)})
+	tok := newSandbox(t, &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)})
+	cases := []struct{ js, want string }{
+		{`kinde.mfa.setEnforcementPolicy("100%z %s %d")`, `TypeError: kinde.mfa.setEnforcementPolicy: policy must be "required" or "skip", got "100%z %s %d"`},
+		{`kinde.auth.denyAccess(10n)`, `TypeError: kinde.auth.denyAccess: reason must be a string, got bigint`},
+		{`kinde.auth.denyAccess(Symbol("s"))`, `TypeError: kinde.auth.denyAccess: reason must be a string, got symbol`},
+		{`kinde.auth.denyAccess(true)`, `TypeError: kinde.auth.denyAccess: reason must be a string, got boolean`},
+		{`kinde.accessToken.setCustomClaim(1n, 1)`, `TypeError: kinde.accessToken.setCustomClaim: name must be a string, got bigint`},
+		{`new URL("%zz")`, `TypeError: Invalid URL`},
+	}
+	for _, c := range cases {
+		s := pre
+		if strings.Contains(c.js, "accessToken") {
+			s = tok
+		}
+		_, err := s.run(c.js)
+		if err != c.want {
+			t.Errorf("%s\n got %q\nwant %q", c.js, err, c.want)
+		}
+		for _, bad := range []string{"%!", "*big", "goja", "MISSING"} {
+			if strings.Contains(err, bad) {
+				t.Errorf("%s: message %q shows %q", c.js, err, bad)
+			}
+		}
+	}
+}
+
+// TestProxyKeysWithoutValues: a Proxy whose ownKeys lists a key its get
+// cannot produce reads as undefined everywhere bindings walk objects.
+func TestProxyKeysWithoutValues(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"h":"` + r.Header.Get("Get") + `"}`))
+	}))
+	defer srv.Close()
+	s := newSandbox(t, &Config{
+		Settings: declare(workflow.PlanSelection, workflow.BindFetch, workflow.BindPlan, workflow.BindURL),
+		Net:      &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}},
+	})
+	s.mustRun(t, `var P = () => new Proxy({}, {ownKeys: () => ["get"], getOwnPropertyDescriptor: () => ({value: 1, enumerable: true, configurable: true})})`)
+	cases := []struct{ js, want string }{
+		{`(console.log(P()), "ok")`, "ok"},
+		{`kinde.fetch("` + srv.URL + `", {headers: P()}).json.h`, "undefined"},
+		{`new URLSearchParams(P()).toString()`, "get=undefined"},
+		{`(() => { try { kinde.plan.denySelection("m", P()) } catch (e) { return e.name } })()`, "TypeError"},
+	}
+	for _, c := range cases {
+		got, err := s.run(`String(` + c.js + `)`)
+		if err != "" || got != c.want {
+			t.Errorf("%s: got %v, threw %q; want %q", c.js, got, err, c.want)
+		}
+	}
+	if strings.Contains(logText(s.res), "internal error") {
+		t.Errorf("logs: %s", logText(s.res))
+	}
+	if !strings.Contains(logText(s.res), "{ get: undefined }") {
+		t.Errorf("console showed %q", logText(s.res))
+	}
+}
+
+// TestResponseJSONBounded: a 1 MiB body of "[" is not parsed (it would
+// recurse a million levels); .json is undefined with a warning, .text is
+// whole, and reading .json allocates little. A body nobody reads as JSON
+// is never parsed; .json can be assigned like a plain property.
+func TestResponseJSONBounded(t *testing.T) {
+	big := strings.Repeat("[", 1<<20)
+	wide := "[" + strings.Repeat("[],", MaxJSONContainers) + "[]]"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/deep":
+			w.Write([]byte(big))
+		case "/wide":
+			w.Write([]byte(wide))
+		default:
+			w.Write([]byte(`{"a":[1,{"b":"]]]"}]}`))
+		}
+	}))
+	defer srv.Close()
+	s := newSandbox(t, &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch),
+		Net: &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}}})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got := s.mustRun(t, `const r = kinde.fetch("`+srv.URL+`/deep");
+		[typeof r.json, r.text.length, typeof kinde.fetch("`+srv.URL+`/wide").json].join(" ")`)
+	runtime.ReadMemStats(&after)
+	if got != "undefined 1048576 undefined" {
+		t.Errorf("got %v", got)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("reading .json of hostile bodies allocated %d MiB", grew>>20)
+	}
+	logs := logText(s.res)
+	if !strings.Contains(logs, "nests deeper than 512 levels") || !strings.Contains(logs, "more than 100000 objects and arrays") {
+		t.Errorf("logs: %s", logs)
+	}
+	got = s.mustRun(t, `const o = kinde.fetch("`+srv.URL+`/ok");
+		const first = o.json; const same = o.json === first;
+		o.json = 5;
+		[first.a[1].b, same, o.json, Object.getOwnPropertyDescriptor(o, "json").writable].join(" ")`)
+	if got != "]]] true 5 true" {
+		t.Errorf("got %v", got)
+	}
+}
