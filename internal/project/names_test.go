@@ -1,0 +1,54 @@
+package project
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestUnresolved checks the scope analysis on plain JavaScript: every
+// binding form hides its name, property names and labels are not
+// references, and only names nothing declares are left.
+func TestUnresolved(t *testing.T) {
+	cases := []struct {
+		src  string
+		want []string
+	}{
+		{"a; b.c; d?.e; f[g]", []string{"a", "b", "d", "f", "g"}},
+		{"var a = 1; a; let {b, c: [d = e, ...f], ...g} = a; b, d, f, g", []string{"e"}},
+		{"function h(x, {y} = z, ...r) { return x + y + r + h + w } h()", []string{"z", "w"}},
+		{"hoisted(); function hoisted() {}", nil},
+		{"later(); const later = () => 1", nil},
+		{"const o = {key: 1, [computed]: 2, short, method() { return this }, get g() { return 1 }}", []string{"computed", "short"}},
+		{"class K extends Base { #p = 1; static s = K; field = init; m() { return this.#p } [dyn]() {} } new K()", []string{"Base", "init", "dyn"}},
+		{"try { x() } catch ({message}) { message } finally { y }", []string{"x", "y"}},
+		{"for (const [k, v] of m) k + v; for (var i in o) i; for (j of q) ;", []string{"m", "o", "j", "q"}},
+		{"outer: for (;;) { break outer; continue outer }", nil},
+		{"typeof window; typeof (paren); typeof a.b; void gone", []string{"a", "gone"}},
+		{"(function named() { named })(); (() => arguments)(); new.target", []string{"arguments"}},
+		{"`${tpl}` + tag`x${y}`", []string{"tpl", "tag", "y"}},
+		{"function f() { var inner = 1 } inner", []string{"inner"}},
+	}
+	for _, c := range cases {
+		refs, _, err := unresolved([]byte(c.src))
+		if err != nil {
+			t.Fatalf("%s: %v", c.src, err)
+		}
+		var got []string
+		for _, r := range refs {
+			got = append(got, r.name)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s:\n got %v\nwant %v", c.src, got, c.want)
+		}
+	}
+}
+
+// FuzzUnresolved: any JavaScript goja parses is walked without a panic.
+func FuzzUnresolved(f *testing.F) {
+	for _, s := range []string{"a.b(c)", "class A { #x; static { y } }", "({a, b: [c]} = d)", "label: { break label }", "async function* g() { yield* h }"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		_, _, _ = unresolved([]byte(src))
+	})
+}
