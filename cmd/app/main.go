@@ -1,0 +1,61 @@
+// Command app is the Flowgate service: the runtime API auth servers call,
+// the management API, the GitHub App (webhooks, check runs, slash
+// commands) and the sync worker, on embedded defaults (SQLite and a local
+// artifact directory under ./flowgate-data) unless configured otherwise
+// with FLOWGATE_* variables or flags (docs/configuration.md).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/sandbox"
+)
+
+func main() {
+	sandbox.MaybeWorker() // a sandbox worker process serves its supervisor and exits here
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, err := app.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flowgate:", err)
+		return 2
+	}
+	fs := flag.NewFlagSet("flowgate-app", flag.ContinueOnError)
+	cfg.Flags(fs)
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "flowgate: unexpected argument %q (configuration is by flags and FLOWGATE_* variables)\n", fs.Arg(0))
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(os.Stderr, "flowgate: --log-level:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a, err := app.New(ctx, cfg, log, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "flowgate:", err)
+		return 1
+	}
+	if err := a.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "flowgate:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,249 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/artifact"
+	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/secrets"
+	"github.com/flowgate/flowgate/internal/server"
+	"github.com/flowgate/flowgate/internal/store"
+)
+
+// App is a running Flowgate service.
+type App struct {
+	cfg     Config
+	log     *slog.Logger
+	out     io.Writer
+	db      *store.DB
+	runner  sandbox.Runner
+	deploy  *deploy.Service
+	jobs    *deploy.Jobs
+	server  *server.Server
+	http    *http.Server
+	ln      net.Listener
+	github  *githubParts // nil without the GitHub integration
+	started chan struct{}
+
+	adminToken, runtimeToken string // runtimeToken is known only when this start generated or was given it
+}
+
+// New opens everything cfg names (creating the data directory, database
+// schema, master key and tokens on first start) and listens on cfg.Addr.
+// out receives what a person starting the app needs to read (where the
+// tokens are, the demo's Result).
+func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App, error) {
+	if err := cfg.Defaults(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{cfg: cfg, log: log, out: out, started: make(chan struct{})}
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeAll(context.Background())
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	var err error
+	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	cipher, err := secrets.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	artSpec := cfg.Artifacts
+	if artSpec == "" {
+		artSpec = filepath.Join(cfg.DataDir, "artifacts")
+	}
+	arts, err := artifact.Open(ctx, artSpec, artifact.Options{S3Endpoint: cfg.S3Endpoint})
+	if err != nil {
+		return nil, fmt.Errorf("artifacts: %w", err)
+	}
+	sopts := sandbox.Options{Workers: cfg.Workers, Logger: log.With("component", "sandbox")}
+	if cfg.Isolation == "inprocess" {
+		a.runner = sandbox.NewInProcess(sopts)
+	} else if a.runner, err = sandbox.NewSupervisor(sopts); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	runner := a.runner
+	a.deploy, err = deploy.New(deploy.Options{
+		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
+		Check: func(ctx context.Context, dir string) (*project.Report, error) {
+			return project.Check(ctx, dir, project.Options{Inspector: runner})
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.tokens(ctx); err != nil {
+		return nil, err
+	}
+	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log}
+	if cfg.GitHub() {
+		if a.github, err = newGitHubParts(ctx, a); err != nil {
+			return nil, err
+		}
+		a.github.register(&jopts)
+	}
+	if a.jobs, err = deploy.NewJobs(ctx, jopts); err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts}
+	if a.github != nil {
+		sv.Webhook = a.github.webhook
+	}
+	if a.server, err = server.New(sv); err != nil {
+		return nil, err
+	}
+	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	a.http = &http.Server{
+		Handler:           a.server,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ok = true
+	return a, nil
+}
+
+// URL is the base URL the app serves on.
+func (a *App) URL() string { return "http://" + a.ln.Addr().String() }
+
+// AdminToken is the management API's token.
+func (a *App) AdminToken() string { return a.adminToken }
+
+// Deploy is the deployment lifecycle (tests, tools).
+func (a *App) Deploy() *deploy.Service { return a.deploy }
+
+// Jobs is the job queue.
+func (a *App) Jobs() *deploy.Jobs { return a.jobs }
+
+// Run serves until ctx ends, then shuts down gracefully: no new requests,
+// running ones and jobs finish (bounded), logs are flushed, workers stop.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.jobs.Start(ctx); err != nil {
+		return fmt.Errorf("jobs: %w", err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	a.log.Info("flowgate serving", "url", a.URL(), "isolation", a.cfg.Isolation, "database", a.db.String(), "github", a.cfg.GitHub())
+	close(a.started)
+	if a.cfg.DevRepo != "" {
+		go a.watchDevRepo(ctx)
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := a.http.Shutdown(shut); serr != nil && err == nil {
+		err = serr
+	}
+	a.closeAll(shut)
+	return err
+}
+
+func (a *App) closeAll(ctx context.Context) {
+	if a.jobs != nil {
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.log.Warn("stop jobs", "err", err)
+		}
+	}
+	if a.server != nil {
+		a.server.Close(ctx)
+	}
+	if a.ln != nil && a.http == nil {
+		a.ln.Close()
+	}
+	if a.runner != nil {
+		a.runner.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// tokens sets up the admin token and the production runtime token: given
+// ones are used as they are; missing ones are generated on first start and
+// written to files under the data directory (0600) whose paths are printed.
+func (a *App) tokens(ctx context.Context) error {
+	var err error
+	a.adminToken = a.cfg.AdminToken
+	if a.adminToken == "" {
+		if a.adminToken, err = a.tokenFile("admin-token"); err != nil {
+			return err
+		}
+	}
+	env := a.cfg.Environment
+	if err := a.deploy.EnsureEnvironment(ctx, env); err != nil {
+		return err
+	}
+	if a.cfg.RuntimeToken != "" {
+		a.runtimeToken = a.cfg.RuntimeToken
+		return a.deploy.SetRuntimeToken(ctx, env, a.cfg.RuntimeToken)
+	}
+	e, err := a.deploy.Environment(ctx, env)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(a.cfg.DataDir, "runtime-token")
+	if e.RuntimeTokenHash != "" {
+		// Set before: the file (if this data dir made it) still holds it.
+		if b, err := os.ReadFile(path); err == nil {
+			a.runtimeToken = strings.TrimSpace(string(b))
+		}
+		return nil
+	}
+	if a.runtimeToken, err = a.tokenFile("runtime-token"); err != nil {
+		return err
+	}
+	return a.deploy.SetRuntimeToken(ctx, env, a.runtimeToken)
+}
+
+// tokenFile reads a token kept in the data directory, or generates it.
+func (a *App) tokenFile(name string) (string, error) {
+	path := filepath.Join(a.cfg.DataDir, name)
+	if b, err := os.ReadFile(path); err == nil {
+		if tok := strings.TrimSpace(string(b)); tok != "" {
+			return tok, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	tok, err := secrets.GenerateToken()
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	fmt.Fprintf(a.out, "flowgate: generated the %s, saved in %s (readable by you only)\n", strings.ReplaceAll(name, "-", " "), path)
+	return tok, nil
+}

@@ -1,0 +1,51 @@
+package server
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// metrics are the service's Prometheus series, on the server's own
+// registry (no global state).
+type metrics struct {
+	invocations *prometheus.CounterVec   // by trigger, status
+	failures    *prometheus.CounterVec   // by trigger, error kind
+	latency     *prometheus.HistogramVec // by trigger
+	syncs       *prometheus.CounterVec   // by outcome
+	logsDropped prometheus.Counter
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowgate_invocations_total", Help: "Trigger calls by trigger and Result status (succeeded, failed, skipped).",
+		}, []string{"trigger", "status"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowgate_invocation_failures_total", Help: "Failed invocations by trigger and error kind.",
+		}, []string{"trigger", "kind"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "flowgate_invocation_duration_seconds", Help: "Trigger call latency inside the server, by trigger.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"trigger"}),
+		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flowgate_syncs_total", Help: "Finished syncs by outcome (succeeded, failed, error).",
+		}, []string{"outcome"}),
+		logsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flowgate_runtime_logs_dropped_total", Help: "Runtime log rows dropped because the log store fell behind.",
+		}),
+	}
+	reg.MustRegister(m.invocations, m.failures, m.latency, m.syncs, m.logsDropped,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) observe(trigger string, res *workflow.Result, d time.Duration) {
+	m.invocations.WithLabelValues(trigger, res.Status).Inc()
+	if res.Error != nil {
+		m.failures.WithLabelValues(trigger, string(res.Error.Kind)).Inc()
+	}
+	m.latency.WithLabelValues(trigger).Observe(d.Seconds())
+}
