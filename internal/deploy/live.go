@@ -359,7 +359,7 @@ func (s *Service) LiveFor(ctx context.Context, env, trigger string) (*LiveDeploy
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now()
+	now := s.now()
 	if !c.loaded || now.Sub(c.checkedAt) >= s.liveInterval {
 		v, err := s.db.LiveVersion(ctx, env)
 		if err != nil {

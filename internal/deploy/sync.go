@@ -101,12 +101,27 @@ func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) 
 	if err != nil {
 		return res, fmt.Errorf("read source: %w", err)
 	}
-	log := syncLog(report)
-	res.Sync.Log = log
 	env, err := s.db.Environment(ctx, req.Env)
 	if err != nil {
 		return res, err
 	}
+	// A workflow whose settings could not be read is still known by its
+	// file: name it in the log and record its Failed deployment.
+	known, err := s.db.Workflows(ctx, req.Env, false)
+	if err != nil {
+		return res, err
+	}
+	byFile := map[string]string{}
+	for _, w := range known {
+		byFile[w.File] = w.ID
+	}
+	for _, w := range report.Workflows {
+		if w.Settings.ID == "" && byFile[w.File] != "" {
+			w.Settings.ID = byFile[w.File]
+		}
+	}
+	log := syncLog(report)
+	res.Sync.Log = log
 
 	// Triggers live for workflows this commit does not contain (kept, as
 	// the docs say, until deleted) block a new workflow on the same trigger.
