@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	goruntime "runtime"
@@ -22,6 +21,10 @@ import (
 
 // memInterval is how often a busy worker's resident memory is read.
 const memInterval = 5 * time.Millisecond
+
+// retireCheckEvery is how often (in requests) an idle worker's memory is
+// checked; one that kept more than half its ceiling is replaced.
+const retireCheckEvery = 16
 
 // exitWait bounds waiting for a dead worker's exit status and stderr.
 const exitWait = 5 * time.Second
@@ -119,15 +122,18 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 	if err != nil {
 		return Response{Result: failed(req, acquireKind(err), "sandbox: "+err.Error())}
 	}
-	limit := wallTime(req.WallTime, s.opts.Limits) + s.opts.Grace
+	wall := cutToDeadline(ctx, wallTime(req.WallTime, s.opts.Limits))
+	limit := wall + s.opts.Grace
 	sent := w.has(digest)
 	for attempt := 0; ; attempt++ {
-		m := runMsg{Digest: digest, Request: req}
+		// The wire copy: the wall time cut to ctx's deadline (the worker
+		// cannot see ctx), the bundle only when the worker lacks it.
+		wire := *req
+		wire.WallTime = wall
 		if sent {
-			lean := *req
-			lean.Code, lean.SourceMap = nil, nil
-			m.Request = &lean
+			wire.Code, wire.SourceMap = nil, nil
 		}
+		m := runMsg{Digest: digest, Request: &wire}
 		body, err := json.Marshal(m)
 		if err != nil {
 			s.release(w, true)
@@ -170,12 +176,13 @@ func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) 
 	if timeout <= 0 {
 		timeout = project.SettingsTimeout
 	}
+	in.Timeout = cutToDeadline(ctx, timeout)
 	body, err := json.Marshal(in)
 	if err != nil {
 		s.release(w, true)
 		return inspectFailed(in, "encode the settings request: "+err.Error())
 	}
-	f, fail := s.call(ctx, w, msgInspect, body, timeout+s.opts.Grace, nil)
+	f, fail := s.call(ctx, w, msgInspect, body, in.Timeout+s.opts.Grace, nil)
 	if fail != nil {
 		s.failed(w, digest, "", fail)
 		return inspectFailed(in, "reading the workflow's settings: "+fail.message+
@@ -189,6 +196,15 @@ func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) 
 	}
 	s.release(w, true)
 	return out
+}
+
+// cutToDeadline shortens a wall time to what is left before ctx's
+// deadline (at least a millisecond, so the worker still answers).
+func cutToDeadline(ctx context.Context, wall time.Duration) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		wall = min(wall, max(time.Until(dl), time.Millisecond))
+	}
+	return wall
 }
 
 // inspectFailed is an Introspection holding one located error.
@@ -247,8 +263,11 @@ func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
 func (s *Supervisor) release(w *worker, healthy bool) {
 	defer func() { <-s.slots }()
 	if healthy {
-		if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling/2 {
-			healthy = false // a fresh one will start lean
+		w.uses++
+		if w.uses%retireCheckEvery == 0 {
+			if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling/2 {
+				healthy = false // a fresh one will start lean
+			}
 		}
 	}
 	s.mu.Lock()
@@ -354,6 +373,7 @@ func (s *Supervisor) Close() error {
 	for w := range s.live {
 		ws = append(ws, w)
 	}
+	idle := s.idle
 	s.idle = nil
 	clear(s.live)
 	s.mu.Unlock()
@@ -366,74 +386,106 @@ func (s *Supervisor) Close() error {
 		case <-time.After(exitWait):
 		}
 	}
+	for _, w := range idle {
+		w.closePipes()
+	}
 	return nil
 }
 
-// call sends one request frame to w and waits for its answer, killing w
-// at the deadline, at the memory ceiling or when ctx ends and w does not
-// stop on its own within the grace period.
+// call sends one request frame to w and reads its answer on this
+// goroutine. Timers kill w meanwhile at the deadline, at the memory
+// ceiling (sampled every memInterval), and a grace period after ctx ends;
+// the read then fails and the recorded reason becomes the failure.
 func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, secrets []string) (frame, *failure) {
-	if err := writeFrame(w.in, typ, body); err != nil {
-		return frame{}, s.lost(w, secrets)
-	}
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
+	c := &callState{w: w}
+	start := time.Now()
+	deadline := start.Add(limit)
 	var peak uint64
-	if s.onCall != nil {
-		start := time.Now()
-		defer func() {
-			if n, ok := rss(w.pid); ok && n > peak {
-				peak = n
-			}
-			s.onCall(peak, time.Since(start))
-		}()
-	}
-	var tick <-chan time.Time
-	if _, ok := rss(w.pid); ok {
-		t := time.NewTicker(memInterval)
-		defer t.Stop()
-		tick = t.C
-	}
-	done := ctx.Done()
-	cancelled := false
-	for {
-		select {
-		case f, ok := <-w.frames:
-			if !ok {
-				return frame{}, s.lost(w, secrets)
-			}
-			return f, nil
-		case <-timer.C:
-			w.kill()
-			if cancelled {
-				return frame{}, &failure{kind: workflow.KindTimeout, detail: "cancelled",
-					message: "execution cancelled: the workflow did not stop within the grace period, so its sandbox process was stopped"}
-			}
-			return frame{}, &failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
-				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)}
-		case <-tick:
-			n, ok := rss(w.pid)
-			peak = max(peak, n)
-			if ok && n > s.opts.MemoryCeiling {
-				w.kill()
-				return frame{}, &failure{kind: workflow.KindMemory, message: fmt.Sprintf(
-					"memory limit exceeded: the workflow's sandbox process grew past its %d MiB ceiling and was stopped", s.opts.MemoryCeiling>>20),
-					detail: fmt.Sprintf("rss %d bytes", n)}
-			}
-		case <-done:
-			// Ask the worker to interrupt the run; it answers with its
-			// own failed Result unless native code ignores the interrupt.
-			done, cancelled = nil, true
-			_ = writeFrame(w.in, msgCancel, nil)
-			if !timer.Stop() {
-				<-timer.C
-			}
-			timer.Reset(s.opts.Grace)
+	var check func()
+	check = func() {
+		now := time.Now()
+		if !now.Before(deadline) {
+			c.stop(&failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
+				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)})
+			return
 		}
+		if n, ok := rss(w.pid); ok {
+			c.mu.Lock()
+			peak = max(peak, n)
+			c.mu.Unlock()
+			if n > s.opts.MemoryCeiling {
+				c.stop(&failure{kind: workflow.KindMemory, message: fmt.Sprintf(
+					"memory limit exceeded: the workflow's sandbox process grew past its %d MiB ceiling and was stopped", s.opts.MemoryCeiling>>20),
+					detail: fmt.Sprintf("rss %d bytes", n)})
+				return
+			}
+		}
+		c.mu.Lock()
+		if !c.done {
+			c.timer.Reset(min(deadline.Sub(now), memInterval))
+		}
+		c.mu.Unlock()
 	}
+	c.mu.Lock()
+	c.timer = time.AfterFunc(min(limit, memInterval), check)
+	c.mu.Unlock()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() {
+			// The worker gets the grace period to answer on its own (its
+			// wall time was cut to the context's deadline).
+			time.AfterFunc(s.opts.Grace, func() {
+				c.stop(&failure{kind: workflow.KindTimeout, detail: "cancelled",
+					message: "execution cancelled: the workflow did not stop within the grace period, so its sandbox process was stopped"})
+			})
+		})
+		defer stop()
+	}
+	var f frame
+	err := writeFrame(w.in, typ, body)
+	if err == nil {
+		f, err = readFrame(w.out, maxAnswerFrame)
+	}
+	c.mu.Lock()
+	c.done = true
+	c.timer.Stop()
+	why := c.why
+	c.mu.Unlock()
+	if s.onCall != nil {
+		if n, ok := rss(w.pid); ok {
+			peak = max(peak, n)
+		}
+		s.onCall(peak, time.Since(start))
+	}
+	switch {
+	case err == nil && why == nil:
+		return f, nil
+	case why != nil:
+		return frame{}, why
+	}
+	return frame{}, s.lost(w, secrets)
 }
 
-// lost describes a worker that died on its own (its stdout ended).
+// callState is one request's race between its answer and its timers.
+type callState struct {
+	w     *worker
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool     // the answer was read (or the read failed)
+	why   *failure // set by the timer that killed the worker
+}
+
+// stop kills the worker for f unless the call already ended.
+func (c *callState) stop(f *failure) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done || c.why != nil {
+		return
+	}
+	c.why = f
+	c.w.kill()
+}
+
+// lost describes a worker that died on its own (its pipe broke).
 func (s *Supervisor) lost(w *worker, secrets []string) *failure {
 	w.kill() // a broken pipe without an exit: make sure
 	select {
@@ -482,17 +534,20 @@ func secretsOf(req *Request) []string {
 	return out
 }
 
-// worker is one worker process.
+// worker is one worker process. Its pipes are used by the goroutine
+// holding it (acquire/release), one request at a time.
 type worker struct {
 	cmd     *exec.Cmd
 	pid     int
-	stdin   io.WriteCloser
+	stdin   *os.File
 	in      *bufio.Writer
-	frames  chan frame    // answers; closed when its stdout ends
-	dead    chan struct{} // closed by kill
+	stdout  *os.File
+	out     *bufio.Reader
 	exited  chan struct{} // closed once the process was reaped
 	waitErr error         // valid after exited
 	stderr  *headTail
+
+	uses int // requests answered; owned by whoever holds the worker
 
 	mu       sync.Mutex
 	bundles  map[string]struct{} // digests sent to it
@@ -504,32 +559,46 @@ func (s *Supervisor) start() (*worker, error) {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Env = []string{workerEnv + "=" + workerVersion}
 	setProcAttr(cmd)
-	w := &worker{
-		cmd: cmd, frames: make(chan frame, 1), dead: make(chan struct{}), exited: make(chan struct{}),
-		stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{},
-	}
+	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{}}
 	cmd.Stderr = w.stderr
-	stdin, err := cmd.StdinPipe()
+	// Our own pipes, not StdinPipe/StdoutPipe: Wait must not close them
+	// under a read in progress.
+	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	outR, outW, err := os.Pipe()
 	if err != nil {
+		inR.Close()
+		inW.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdin, cmd.Stdout = inR, outW
+	err = cmd.Start()
+	inR.Close()
+	outW.Close() // the worker holds the write end: its exit ends our reads
+	if err != nil {
+		inW.Close()
+		outR.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	w.pid, w.stdin, w.in = cmd.Process.Pid, stdin, bufio.NewWriterSize(stdin, 64<<10)
-	go w.read(stdout)
+	w.pid = cmd.Process.Pid
+	w.stdin, w.in = inW, bufio.NewWriterSize(inW, 64<<10)
+	w.stdout, w.out = outR, bufio.NewReaderSize(outR, 64<<10)
+	go func() {
+		w.waitErr = cmd.Wait()
+		close(w.exited)
+	}()
 	if err := writeFrame(w.in, msgConfig, s.config); err != nil {
 		w.kill()
+		w.closePipes()
 		return nil, fmt.Errorf("configure a sandbox process: %w", err)
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		w.kill()
+		w.closePipes()
 		return nil, errClosed
 	}
 	s.live[w] = struct{}{}
@@ -537,37 +606,19 @@ func (s *Supervisor) start() (*worker, error) {
 	return w, nil
 }
 
-// read forwards answer frames until stdout ends, then reaps the process.
-func (w *worker) read(stdout io.Reader) {
-	br := bufio.NewReaderSize(stdout, 64<<10)
-	for {
-		f, err := readFrame(br, maxAnswerFrame)
-		if err != nil {
-			break
-		}
-		select {
-		case w.frames <- f:
-		case <-w.dead:
-		}
-	}
-	close(w.frames)
-	if err := w.cmd.Wait(); err != nil {
-		w.waitErr = err
-	}
-	close(w.exited)
-}
-
-// kill ends the process at once (SIGKILL).
+// kill ends the process at once (SIGKILL). Safe from any goroutine.
 func (w *worker) kill() {
-	w.killOnce.Do(func() {
-		close(w.dead)
-		_ = w.cmd.Process.Kill()
-		_ = w.stdin.Close()
-	})
+	w.killOnce.Do(func() { _ = w.cmd.Process.Kill() })
 }
 
-// stop ends an idle worker: it exits when its stdin closes; kill after a
-// bound in case it does not.
+// closePipes releases our pipe ends once nobody uses them.
+func (w *worker) closePipes() {
+	_ = w.stdin.Close()
+	_ = w.stdout.Close()
+}
+
+// stop ends a worker nobody uses: it exits when its stdin closes; it is
+// killed after a bound in case it does not.
 func (w *worker) stop() {
 	_ = w.stdin.Close()
 	go func() {
@@ -576,6 +627,7 @@ func (w *worker) stop() {
 		case <-time.After(exitWait):
 			w.kill()
 		}
+		_ = w.stdout.Close()
 	}()
 }
 

@@ -27,9 +27,17 @@ const (
 	hookGrow     = 'M' // allocate and hold memory until killed
 	hookHuge     = 'A' // one allocation far past the address-space limit
 	hookPanic    = 'C' // panic with the request's secrets in the message
+	hookPing     = 'P' // decode the request, answer a fixed Result (protocol cost)
 )
 
 var sink [][]byte
+
+// pingResponse is the size of a small workflow's answer.
+var pingResponse = Response{Result: &workflow.Result{
+	WorkflowID: "claims", Trigger: workflow.UserTokenGeneration, Status: workflow.StatusSucceeded, FailurePolicy: "stop",
+	AccessToken: &workflow.Token{CustomClaims: map[string]any{"uid": "kp_1", "region": "eu"}},
+	Logs:        []workflow.Log{{Level: "info", Message: "claims set for kp_1"}}, DurationMs: 0.05,
+}}
 
 func testHooks() map[byte]hook {
 	return map[byte]hook{
@@ -61,6 +69,11 @@ func testHooks() map[byte]hook {
 			b := make([]byte, 64<<30)
 			b[len(b)-1] = 1
 			return Response{Result: &workflow.Result{Status: workflow.StatusSucceeded, DurationMs: float64(b[0])}}
+		},
+		hookPing: func(body []byte) any {
+			m := runMsg{Request: &Request{}}
+			_ = json.Unmarshal(body, &m)
+			return pingResponse
 		},
 		hookPanic: func(body []byte) any {
 			m := runMsg{Request: &Request{}}

@@ -41,9 +41,10 @@ func maybeWorker(hooks map[byte]hook) {
 	os.Exit(0)
 }
 
-// serve reads frames from r and answers them on w until r ends. Requests
-// run one at a time (the supervisor sends one, then waits); a cancel frame
-// may arrive while one runs.
+// serve reads frames from r and answers them on w until r ends, one
+// request at a time on this goroutine (whose grown stack every run
+// reuses). There is no cancel message: a request carries its own wall
+// time, and the supervisor kills a worker that overruns it.
 func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -61,6 +62,7 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 		bundles: newBundleCache(cfg.BundleEntries),
 		out:     bw,
 	}
+	ctx := context.Background()
 	for {
 		f, err := readFrame(br, maxRequestFrame)
 		if errors.Is(err, io.EOF) {
@@ -69,17 +71,10 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 		if err != nil {
 			return fmt.Errorf("read request: %w", err)
 		}
-		if f.typ == msgCancel {
-			wk.cancelCurrent()
-			continue
+		typ, v := wk.handle(ctx, f, hooks)
+		if err := wk.answer(typ, v); err != nil {
+			return fmt.Errorf("answer: %w", err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		wk.setCancel(cancel)
-		go func() {
-			defer cancel()
-			typ, v := wk.handle(ctx, f, hooks)
-			wk.answer(typ, v)
-		}()
 	}
 }
 
@@ -102,24 +97,7 @@ func configure(cfg workerConfig) {
 type workerState struct {
 	runner  *InProcess
 	bundles *bundleCache
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	out    *bufio.Writer
-}
-
-func (wk *workerState) setCancel(c context.CancelFunc) {
-	wk.mu.Lock()
-	wk.cancel = c
-	wk.mu.Unlock()
-}
-
-func (wk *workerState) cancelCurrent() {
-	wk.mu.Lock()
-	if wk.cancel != nil {
-		wk.cancel()
-	}
-	wk.mu.Unlock()
+	out     *bufio.Writer
 }
 
 // handle runs one request and returns the answer's type and body.
@@ -155,7 +133,7 @@ func (wk *workerState) handle(ctx context.Context, f frame, hooks map[byte]hook)
 // answer writes one answer. A Result that cannot be encoded or is too
 // large for a frame becomes a failed Result, so the supervisor always
 // gets an answer.
-func (wk *workerState) answer(typ byte, v any) {
+func (wk *workerState) answer(typ byte, v any) error {
 	body, err := json.Marshal(v)
 	if err == nil && len(body)+1 > maxAnswerFrame {
 		err = fmt.Errorf("the answer is %d bytes, more than %d", len(body), maxAnswerFrame)
@@ -172,12 +150,7 @@ func (wk *workerState) answer(typ byte, v any) {
 		}
 		body, _ = json.Marshal(fallback)
 	}
-	wk.mu.Lock()
-	defer wk.mu.Unlock()
-	if err := writeFrame(wk.out, typ, body); err != nil {
-		// The supervisor is gone or the pipe broke: nobody to answer.
-		os.Exit(3)
-	}
+	return writeFrame(wk.out, typ, body)
 }
 
 // bundle is a cached bundle.
