@@ -145,7 +145,9 @@ func openRaw(t *testing.T, endpoint, key, secret string) *s3.Client {
 		BaseEndpoint: aws.String(endpoint),
 		UsePathStyle: true,
 		Region:       "us-east-1",
-		Credentials:  aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil }),
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: key, SecretAccessKey: secret}, nil
+		}),
 	})
 }
 
