@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -19,6 +20,7 @@ import (
 type InProcess struct {
 	limits  runtime.Limits
 	inspect *project.LocalInspector
+	clients *outbound.Clients // guarded HTTP clients, shared by every run
 
 	mu      sync.Mutex
 	engines map[time.Duration]*runtime.Engine // one per wall time in use
@@ -30,6 +32,7 @@ type InProcess struct {
 const (
 	maxEngines = 8
 	maxScopes  = 256
+	maxClients = 64 // HTTP clients, one per allow-list
 )
 
 // NewInProcess returns a Runner that runs workflows in this process.
@@ -39,6 +42,7 @@ func newInProcess(opts Options) *InProcess {
 	return &InProcess{
 		limits:  opts.Limits,
 		inspect: project.NewLocalInspector(),
+		clients: outbound.NewClients(maxClients),
 		engines: map[time.Duration]*runtime.Engine{},
 		caches:  map[string]*bindings.TokenCache{},
 	}
@@ -96,6 +100,7 @@ func (p *InProcess) Run(ctx context.Context, req *Request) Response {
 		Env:           req.Env,
 		EncryptionKey: req.EncryptionKey,
 		Net:           net,
+		Clients:       p.clients,
 		Cache:         p.cache(req.CacheScope),
 		Redact:        req.Redact,
 	}
@@ -112,11 +117,12 @@ func (p *InProcess) ReadSettings(ctx context.Context, in project.InspectInput) p
 	return p.inspect.ReadSettings(ctx, in)
 }
 
-// Close drops the cached programs.
+// Close drops the cached programs and closes idle HTTP connections.
 func (p *InProcess) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.engines)
 	clear(p.caches)
+	p.clients.Close()
 	return nil
 }
