@@ -2,6 +2,8 @@ package bindings
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,5 +113,58 @@ func TestConsoleKeepsNoStateBetweenInvocations(t *testing.T) {
 	s2.log("info", "fresh")
 	if len(s2.res.Logs) != 1 || s2.res.Logs[0].Message != "fresh" {
 		t.Errorf("second invocation logs = %+v", s2.res.Logs)
+	}
+}
+
+// TestConsoleMatchesNode runs testdata/console.js (Map, Set, BigInt, boxed
+// primitives, depth limits…) and compares the logged lines with what Node
+// printed for the same script (testdata/console.node.txt).
+func TestConsoleMatchesNode(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("testdata", "console.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "console.node.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSandbox(t, &Config{})
+	s.mustRun(t, string(script))
+	var got []string
+	for _, l := range s.res.Logs {
+		got = append(got, l.Message)
+	}
+	wantLines := strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")
+	for i := range max(len(got), len(wantLines)) {
+		var g, w string
+		if i < len(got) {
+			g = got[i]
+		}
+		if i < len(wantLines) {
+			w = wantLines[i]
+		}
+		if g != w {
+			t.Errorf("line %d:\n got %q\nwant %q (Node)", i+1, g, w)
+		}
+	}
+	s.mustRun(t, `console.log(new Map(Array.from({length: 101}, (_, i) => [i, i])))`)
+	if last := s.res.Logs[len(s.res.Logs)-1].Message; !strings.HasSuffix(last, "99 => 99, ... 1 more item }") || !strings.HasPrefix(last, "Map(101) { 0 => 0, ") {
+		t.Errorf("101 entries: %q", last)
+	}
+}
+
+// TestConsoleErrorStackMapped: a caught error logged with console.error
+// shows its stack through Config.MapStack (the runtime's source map).
+func TestConsoleErrorStackMapped(t *testing.T) {
+	var seen string
+	s := newSandbox(t, &Config{MapStack: func(stack string) string {
+		seen = stack
+		return strings.ReplaceAll(stack, "bundle.js", "src/userWorkflow.ts")
+	}})
+	s.vm.RunScript("bundle.js", `function f() { throw new Error("boom") }`)
+	s.mustRun(t, `try { f() } catch (err) { console.error("error", err); console.log({e: err}) }`)
+	logs := logText(s.res)
+	if seen == "" || !strings.Contains(logs, "error: error Error: boom\n\tat f (src/userWorkflow.ts:1:") || strings.Contains(logs, "bundle.js") {
+		t.Errorf("logs:\n%s", logs)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // kinde.auth: denyAccess records the denial; code continues.
 func (inv *Invocation) denyAccess(call goja.FunctionCall) goja.Value {
 	reason := inv.optStringArg(call, 0, "kinde.auth.denyAccess", "reason")
-	inv.res.Auth = &workflow.Auth{Denied: true, Reason: reason}
+	inv.res.Auth = &workflow.Auth{Denied: true, Reason: inv.redactOutput("kinde.auth.denyAccess reason", reason)}
 	return goja.Undefined()
 }
 
@@ -62,17 +62,17 @@ func (inv *Invocation) denySelection(call goja.FunctionCall) goja.Value {
 			if !ok {
 				inv.throwType("%s: reasons[%s] must be a string, got %s", fn, k, typeOf(get(o, k)))
 			}
-			reasons = append(reasons, s)
+			reasons = append(reasons, inv.redactOutput(fn+" reason", s))
 		}
 	}
-	inv.plan().DenySelection = &workflow.DenySelection{Message: msg, Reasons: reasons}
+	inv.plan().DenySelection = &workflow.DenySelection{Message: inv.redactOutput(fn+" message", msg), Reasons: reasons}
 	return goja.Undefined()
 }
 
 // kinde.plan.denyCancellation.
 func (inv *Invocation) denyCancellation(call goja.FunctionCall) goja.Value {
 	reason := inv.stringArg(call, 0, "kinde.plan.denyCancellation", "reason")
-	inv.plan().DenyCancellation = &workflow.DenyCancellation{Reason: reason}
+	inv.plan().DenyCancellation = &workflow.DenyCancellation{Reason: inv.redactOutput("kinde.plan.denyCancellation reason", reason)}
 	return goja.Undefined()
 }
 
@@ -87,7 +87,7 @@ func (inv *Invocation) invalidateFormField(call goja.FunctionCall) goja.Value {
 	if inv.res.Widget == nil {
 		inv.res.Widget = &workflow.Widget{InvalidFormFields: map[string]string{}}
 	}
-	inv.res.Widget.InvalidFormFields[field] = msg
+	inv.res.Widget.InvalidFormFields[field] = inv.redactOutput(fn+" message", msg)
 	return goja.Undefined()
 }
 

@@ -2,6 +2,8 @@ package bindings
 
 import (
 	"math"
+	"math/big"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -26,8 +28,8 @@ func (inv *Invocation) format(args []goja.Value) string {
 	var b strings.Builder
 	rest := args
 	if len(args) > 0 {
-		if s, ok := args[0].Export().(string); ok && strings.IndexByte(s, '%') >= 0 && len(args) > 1 {
-			rest = inv.formatPlaceholders(&b, s, args[1:])
+		if s := args[0]; goja.IsString(s) && strings.IndexByte(s.String(), '%') >= 0 && len(args) > 1 {
+			rest = inv.formatPlaceholders(&b, s.String(), args[1:])
 		} else {
 			rest = args
 		}
@@ -39,13 +41,24 @@ func (inv *Invocation) format(args []goja.Value) string {
 		if i > 0 || b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		if s, ok := a.Export().(string); ok {
-			b.WriteString(s)
+		if goja.IsString(a) {
+			b.WriteString(inv.capped(&b, a.String()))
 			continue
 		}
 		inv.inspect(&b, a, 0, nil)
 	}
-	return cutUTF8(b.String(), maxLine)
+	return b.String() // log redacts, then cuts to maxLine
+}
+
+// capped is s shortened so that b stays within maxLine plus the longest
+// secret: enough for redaction to see a secret that crosses maxLine
+// whole, without copying a huge string into the line.
+func (inv *Invocation) capped(b *strings.Builder, s string) string {
+	room := maxLine + inv.secretSlack() - b.Len()
+	if room < 0 {
+		room = 0
+	}
+	return cutUTF8(s, room)
 }
 
 // formatPlaceholders writes f with its placeholders filled and returns
@@ -75,9 +88,13 @@ func (inv *Invocation) formatPlaceholders(b *strings.Builder, f string, args []g
 			if _, ok := a.(*goja.Object); ok {
 				inv.inspect(b, a, inspectDepth, nil) // Node shows only one level for %s
 			} else {
-				b.WriteString(jsString(a))
+				b.WriteString(inv.capped(b, jsString(a)))
 			}
 		case 'd', 'i', 'f':
+			if goja.IsBigInt(a) && verb != 'f' {
+				b.WriteString(jsString(a))
+				break
+			}
 			n := math.NaN()
 			if _, ok := a.(*goja.Object); !ok {
 				n = a.ToFloat()
@@ -119,8 +136,8 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
-		if s, isStr := v.Export().(string); isStr && depth > 0 {
-			b.WriteString(quoteJS(s))
+		if goja.IsString(v) && depth > 0 {
+			b.WriteString(quoteJS(inv.capped(b, v.String())))
 			return
 		}
 		b.WriteString(jsString(v))
@@ -141,10 +158,14 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		}
 		return
 	}
-	switch o.ClassName() {
+	switch class := classOf(o); class {
 	case "Error":
 		if st := o.Get("stack"); st != nil && !goja.IsUndefined(st) {
-			b.WriteString(st.String())
+			stack := st.String()
+			if inv.cfg.MapStack != nil {
+				stack = inv.cfg.MapStack(stack) // positions in the user's source, not bundle.js
+			}
+			b.WriteString(stack)
 		} else {
 			b.WriteString(o.String())
 		}
@@ -152,8 +173,35 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 	case "Date":
 		b.WriteString(inv.jsonString(o))
 		return
-	case "RegExp", "String", "Number", "Boolean":
+	case "RegExp":
 		b.WriteString(o.String())
+		return
+	case "String", "Number", "Boolean", "BigInt": // boxed primitives
+		var prim goja.Value
+		switch class {
+		case "String":
+			prim = inv.vm.ToValue(o.String())
+		case "Number":
+			prim = o.ToNumber()
+		case "Boolean":
+			v, _ := o.Export().(bool)
+			prim = inv.vm.ToValue(v)
+		default:
+			prim = inv.vm.ToValue(o.Export())
+		}
+		b.WriteString("[" + class + ": ")
+		inv.inspect(b, prim, 1, nil)
+		b.WriteString("]")
+		return
+	case "Map", "Set":
+		if depth > inspectDepth {
+			b.WriteString("[" + class + "]")
+			return
+		}
+		inv.inspectCollection(b, o, class, depth, append(seen, o))
+		return
+	case "WeakMap", "WeakSet":
+		b.WriteString(class + " { <items unknown> }")
 		return
 	}
 	if sp, ok := o.Export().(*searchParams); ok {
@@ -191,7 +239,7 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 			b.WriteString(", ")
 		}
 		if i == inspectItems {
-			b.WriteString("... " + strconv.Itoa(len(keys)-i) + " more items")
+			b.WriteString(moreItems(len(keys) - i))
 			break
 		}
 		if b.Len() > maxLine {
@@ -206,10 +254,124 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 	b.WriteString(" " + close)
 }
 
-// jsString is String(v) for primitives, with -0 and symbols as Node shows them.
+var (
+	mapExport    = reflect.TypeOf([][2]any(nil))
+	setExport    = reflect.TypeOf([]any(nil))
+	bigIntExport = reflect.TypeOf((*big.Int)(nil))
+)
+
+// classOf names the built-in kind of o for inspect: goja's class name,
+// refined where goja calls it "Object" (Map, Set and boxed BigInt by their
+// export type, which costs no export; WeakMap and WeakSet by their
+// intrinsic toStringTag).
+func classOf(o *goja.Object) string {
+	class := o.ClassName()
+	if class != "Object" {
+		return class
+	}
+	switch o.ExportType() {
+	case mapExport:
+		return "Map"
+	case setExport:
+		return "Set"
+	case bigIntExport:
+		return "BigInt"
+	}
+	if tag := o.GetSymbol(goja.SymToStringTag); tag != nil && goja.IsString(tag) {
+		if t := tag.String(); t == "WeakMap" || t == "WeakSet" {
+			return t
+		}
+	}
+	return class
+}
+
+// moreItems is Node's note for the items past inspectItems.
+func moreItems(n int) string {
+	if n == 1 {
+		return "... 1 more item"
+	}
+	return "... " + strconv.Itoa(n) + " more items"
+}
+
+// inspectCollection writes a Map or Set as Node does on one line:
+// Map(2) { 'a' => 1, { x: 1 } => 'b' }, Set(1) { 1 }; a subclass shows
+// its own name first: M(1) [Map] { 1 => 2 }. Entries come from the
+// realm's own iterator (not one the object may define), at most
+// inspectItems of them.
+func (inv *Invocation) inspectCollection(b *strings.Builder, o *goja.Object, class string, depth int, seen []*goja.Object) {
+	vm := inv.vm
+	proto := get(vm.Get(class).ToObject(vm), "prototype").ToObject(vm)
+	entries, ok := goja.AssertFunction(get(proto, "entries"))
+	if !ok {
+		b.WriteString(class + " {}")
+		return
+	}
+	size := get(o, "size").ToInteger()
+	name := class
+	if c, isObj := get(o, "constructor").(*goja.Object); isObj {
+		if n := get(c, "name"); goja.IsString(n) && n.String() != "" {
+			name = n.String()
+		}
+	}
+	b.WriteString(name + "(" + strconv.FormatInt(size, 10) + ")")
+	if name != class {
+		b.WriteString(" [" + class + "]")
+	}
+	if size == 0 {
+		b.WriteString(" {}")
+		return
+	}
+	it, err := entries(o)
+	if err != nil {
+		panic(err)
+	}
+	itObj := it.ToObject(vm)
+	next, ok := goja.AssertFunction(itObj.Get("next"))
+	if !ok {
+		b.WriteString(" {}")
+		return
+	}
+	b.WriteString(" { ")
+	for i := int64(0); ; i++ {
+		r, err := next(itObj)
+		if err != nil {
+			panic(err)
+		}
+		ro := r.ToObject(vm)
+		if get(ro, "done").ToBoolean() {
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if i == inspectItems {
+			b.WriteString(moreItems(int(size - i)))
+			break
+		}
+		if b.Len() > maxLine {
+			return
+		}
+		pair := get(ro, "value").ToObject(vm) // [key, value]; a Set's key is its value
+		if class == "Map" {
+			inv.inspect(b, get(pair, "0"), depth+1, seen)
+			b.WriteString(" => ")
+		}
+		inv.inspect(b, get(pair, "1"), depth+1, seen)
+	}
+	b.WriteString(" }")
+}
+
+// jsString is String(v) for primitives, with -0, BigInt and symbols as
+// Node shows them.
 func jsString(v goja.Value) string {
 	if v == nil {
 		return "undefined"
+	}
+	if goja.IsBigInt(v) {
+		return v.String() + "n"
+	}
+	if _, ok := v.(*goja.Symbol); ok {
+		return "Symbol(" + v.String() + ")"
 	}
 	if f, ok := v.Export().(float64); ok && f == 0 && math.Signbit(f) {
 		return "-0"

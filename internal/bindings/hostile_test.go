@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -167,5 +168,82 @@ func TestResponseJSONBounded(t *testing.T) {
 		[first.a[1].b, same, o.json, Object.getOwnPropertyDescriptor(o, "json").writable].join(" ")`)
 	if got != "]]] true 5 true" {
 		t.Errorf("got %v", got)
+	}
+}
+
+// TestRedactBeforeCut: a secret crossing the 16 KiB line cut, or the log
+// byte cap, or split across two console calls, leaves no part of itself.
+func TestRedactBeforeCut(t *testing.T) {
+	const secret = "sk_live_SECRET123456"
+	cfg := func() *Config {
+		return &Config{Env: map[string]EnvVar{"K": {Value: secret, IsSecret: true}}}
+	}
+	cases := []struct{ name, js string }{
+		{"across the line cut", `console.log("x".repeat(16384 - 12) + kinde_secret)`},
+		{"across the line cut, quoted in an object", `console.log({v: "x".repeat(16384 - 12) + kinde_secret})`},
+		{"across the line cut, %s", `console.log("%s", "x".repeat(16384 - 12) + kinde_secret)`},
+		{"across the log byte cap", `for (let i = 0; i < 5; i++) console.log("y".repeat(10000)); console.log("z".repeat(15530) + kinde_secret)`},
+		{"split across two calls", `console.log("a " + kinde_secret.slice(0, 12)); console.log(kinde_secret.slice(12) + " b")`},
+		{"split across two calls, JSON", `console.log(JSON.stringify({a: kinde_secret.slice(0, 9)}).slice(0, -2)); console.log(kinde_secret.slice(9))`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSandbox(t, cfg())
+			s.vm.Set("kinde_secret", secret)
+			s.mustRun(t, c.js)
+			logs := logText(s.res)
+			for n := 6; n <= len(secret); n++ {
+				if strings.Contains(logs, secret[:n]) || strings.Contains(logs, secret[len(secret)-n:]) {
+					t.Fatalf("logs hold %d characters of the secret: …%s…", n, logs[max(0, strings.Index(logs, secret[:6])-10):][:40])
+				}
+			}
+		})
+	}
+}
+
+// TestSecretsNotReturned: secrets and passwords are redacted from claims,
+// denial reasons, plan messages and form messages, with a warning that
+// names the place; a claim name holding one is refused.
+func TestSecretsNotReturned(t *testing.T) {
+	const secret, password = "env-secret-value", "hunter2-password"
+	cfg := func(trigger string, names ...string) *Config {
+		return &Config{Settings: declare(trigger, names...), Env: map[string]EnvVar{"K": {Value: secret, IsSecret: true},
+			"P": {Value: "public-value"}}, Redact: []string{password}}
+	}
+	cases := []struct {
+		name string
+		cfg  *Config
+		js   string
+	}{
+		{"claim", cfg(workflow.UserTokenGeneration, workflow.BindAccessToken, workflow.BindEnv),
+			`kinde.accessToken.setCustomClaim("k", {nested: ["x " + kinde.env.get("K").value], [kinde.env.get("K").value]: 1, pub: kinde.env.get("P").value})`},
+		{"deny reason", cfg(workflow.PostAuthentication, workflow.BindAuth), `kinde.auth.denyAccess("no: " + pw)`},
+		{"plan messages", cfg(workflow.PlanSelection, workflow.BindPlan, workflow.BindEnv),
+			`kinde.plan.denySelection("m " + kinde.env.get("K").value, ["r " + pw])`},
+		{"form message", cfg(workflow.NewPasswordProvided, workflow.BindWidget), `kinde.widget.invalidateFormField("p_password", "weak: " + pw)`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSandbox(t, c.cfg)
+			s.vm.Set("pw", password)
+			s.mustRun(t, c.js)
+			out, err := json.Marshal(s.res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(out), secret) || strings.Contains(string(out), password) {
+				t.Fatalf("result holds a secret: %s", out)
+			}
+			if !strings.Contains(string(out), RedactMark) || !strings.Contains(logText(s.res), "was redacted") {
+				t.Errorf("no redaction mark or warning: %s", out)
+			}
+			if c.name == "claim" && !strings.Contains(string(out), "public-value") {
+				t.Errorf("a public value was redacted: %s", out)
+			}
+		})
+	}
+	s := newSandbox(t, cfg(workflow.UserTokenGeneration, workflow.BindAccessToken))
+	if _, err := s.run(`kinde.accessToken.setCustomClaim("` + secret + `", 1)`); !strings.Contains(err, "may not hold a secret") || strings.Contains(err, secret) {
+		t.Errorf("secret claim name: %q", err)
 	}
 }

@@ -20,7 +20,15 @@ func (inv *Invocation) log(level, msg string) {
 	if inv.logsCut {
 		return
 	}
-	msg = inv.Redact(msg)
+	// Redact first, then cut: a cut through a secret must not leave its
+	// beginning behind.
+	msg = cutUTF8(inv.Redact(msg), maxLine)
+	if n := len(inv.res.Logs); n > 0 && inv.logLines > 0 {
+		last := &inv.res.Logs[n-1]
+		before := last.Message
+		last.Message, msg = inv.redactSplit(last.Message, msg)
+		inv.logBytes += len(last.Message) - len(before)
+	}
 	room := MaxLogBytes - inv.logBytes
 	if inv.logLines >= MaxLogLines || len(msg) > room {
 		if len(msg) > room && room > 0 && inv.logLines < MaxLogLines {

@@ -22,15 +22,47 @@ const RedactMark = "***"
 // Redact removes secret env values and Config.Redact values from s, also
 // in the forms they take inside JSON strings and form-encoded bodies.
 func (inv *Invocation) Redact(s string) string {
-	if inv.redactor == nil {
-		inv.redactor = newRedactor(inv.cfg)
-	}
+	inv.initRedactor()
 	return inv.redactor.Replace(s)
 }
 
+func (inv *Invocation) initRedactor() {
+	if inv.redactor == nil {
+		inv.redactor, inv.secretForms = newRedactor(inv.cfg)
+	}
+}
+
+// secretSlack is the longest spelling of a secret: text cut this far past
+// a limit still holds whole any secret that crosses the limit, so
+// redacting before the final cut leaves no part of it.
+func (inv *Invocation) secretSlack() int {
+	inv.initRedactor()
+	if len(inv.secretForms) == 0 {
+		return 0
+	}
+	return len(inv.secretForms[0])
+}
+
+// redactSplit redacts a secret split across two consecutive log lines:
+// prev ends with its first part and next starts with the rest.
+func (inv *Invocation) redactSplit(prev, next string) (string, string) {
+	inv.initRedactor()
+	for _, f := range inv.secretForms {
+		for k := 1; k < len(f); k++ {
+			if strings.HasSuffix(prev, f[:k]) && strings.HasPrefix(next, f[k:]) {
+				prev = prev[:len(prev)-k] + RedactMark
+				next = RedactMark + next[len(f)-k:]
+				break
+			}
+		}
+	}
+	return prev, next
+}
+
 // newRedactor builds a replacer for every secret form, longest first so
-// that a secret containing another secret is replaced whole.
-func newRedactor(cfg *Config) *strings.Replacer {
+// that a secret containing another secret is replaced whole, and returns
+// the forms in that order.
+func newRedactor(cfg *Config) (*strings.Replacer, []string) {
 	var values []string
 	add := func(v string) {
 		if len(v) < MinRedactLen {
@@ -55,7 +87,7 @@ func newRedactor(cfg *Config) *strings.Replacer {
 	for _, v := range values {
 		pairs = append(pairs, v, RedactMark)
 	}
-	return strings.NewReplacer(pairs...)
+	return strings.NewReplacer(pairs...), values
 }
 
 // secretForms are the spellings of v that may reach a log line: raw, as
@@ -79,4 +111,51 @@ func secretForms(v string) []string {
 func jsEscape(v string, q byte) string {
 	r := strings.NewReplacer(`\`, `\\`, string(q), `\`+string(q), "\n", `\n`, "\t", `\t`, "\r", `\r`)
 	return r.Replace(v)
+}
+
+// Secrets in what a workflow hands back. A secret environment value or a
+// password of the event (Config.Redact) must not leave Flowgate in a token
+// claim, a denial reason, a plan message or a form-field message either:
+// those reach end users' browsers and the stored runtime log. Flowgate
+// redacts them (every spelling, as in logs) rather than refusing the call,
+// so a mistaken claim cannot turn into a failed sign-in, and it logs a
+// warning that names where the secret was found, never the secret.
+
+// redactOutput is s with secrets replaced, warning when there were any.
+func (inv *Invocation) redactOutput(where, s string) string {
+	inv.initRedactor()
+	if len(inv.secretForms) == 0 {
+		return s
+	}
+	r := inv.redactor.Replace(s)
+	if r != s {
+		inv.log("warn", where+": a secret value or password was redacted: workflows may not put secrets in what they return")
+	}
+	return r
+}
+
+// redactValue is redactOutput over every string and key of a claim value
+// (the Go form jsonWalker makes: maps, slices and scalars).
+func (inv *Invocation) redactValue(where string, v any) any {
+	inv.initRedactor()
+	if len(inv.secretForms) == 0 {
+		return v
+	}
+	switch x := v.(type) {
+	case string:
+		return inv.redactOutput(where, x)
+	case []any:
+		for i := range x {
+			x[i] = inv.redactValue(where, x[i])
+		}
+	case map[string]any:
+		for k, e := range x {
+			if rk := inv.redactOutput(where, k); rk != k {
+				delete(x, k)
+				k = rk
+			}
+			x[k] = inv.redactValue(where, e)
+		}
+	}
+	return v
 }

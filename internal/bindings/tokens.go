@@ -81,6 +81,9 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	if name == "" {
 		inv.throwType("%s: name must not be empty", fn)
 	}
+	if r := inv.redactOutput(fn+" claim name", name); r != name {
+		inv.throwType("%s: a claim name may not hold a secret value or password", fn)
+	}
 	if Prohibited(binding, name) {
 		inv.log("warn", fn+": claim \""+name+"\" is reserved by the platform and was not set")
 		return goja.Undefined()
@@ -102,7 +105,7 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	size := len(name) + w.size
 	st.total += size - st.sizes[name]
 	st.sizes[name] = size
-	st.tok.CustomClaims[name] = value
+	st.tok.CustomClaims[name] = inv.redactValue(fn+" claim \""+name+"\"", value)
 	return goja.Undefined()
 }
 
