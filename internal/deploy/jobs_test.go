@@ -1,0 +1,202 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/store/storetest"
+)
+
+// soonRetry retries failed jobs after a moment, so tests need not wait
+// for River's default backoff.
+type soonRetry struct{}
+
+func (soonRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(50 * time.Millisecond) }
+
+// quietLogger keeps River's info lines out of test output.
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func newJobs(t *testing.T, s *Service, f Fetcher) *Jobs {
+	t.Helper()
+	j, err := NewJobs(context.Background(), JobsOptions{Store: s.db, Service: s,
+		Fetchers: map[string]Fetcher{"test": f}, PollInterval: 50 * time.Millisecond, RetryPolicy: soonRetry{},
+		Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func startJobs(t *testing.T, j *Jobs) {
+	t.Helper()
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = j.Stop(ctx)
+	})
+}
+
+// waitState polls a job until it reaches state, for at most a minute (a
+// bound against hangs, not a timing assertion).
+func waitState(t *testing.T, j *Jobs, id int64, want string) int {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, attempt, err := j.JobState(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st == want {
+			return attempt
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("job %d is %s after a minute, want %s", id, st, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		s1, _ := e.service(t)
+		s2, _ := e.service(t)
+		dir := twoWorkflows(t, "v1")
+		var mu sync.Mutex
+		fetched := map[string]int{}
+		f := FetcherFunc(func(_ context.Context, src JobSource, sha string) (string, func(), error) {
+			mu.Lock()
+			fetched[sha]++
+			mu.Unlock()
+			return src.Ref, func() {}, nil
+		})
+		j1, j2 := newJobs(t, s1, f), newJobs(t, s2, f)
+
+		// One push delivered twice, to two replicas: one job.
+		args := SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: "sha1"}
+		r1, err := j1.EnqueueSync(ctx, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := j2.EnqueueSync(ctx, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r1.Duplicate || !r2.Duplicate || r1.JobID != r2.JobID {
+			t.Fatalf("enqueue results %+v, %+v: want the second to be a duplicate of the first", r1, r2)
+		}
+		// More distinct jobs, so both replicas compete for work.
+		ids := []int64{r1.JobID}
+		for i := 0; i < 5; i++ {
+			r, err := j1.EnqueueSync(ctx, SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: fmt.Sprintf("sha-x%d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.JobID)
+		}
+		startJobs(t, j1)
+		startJobs(t, j2)
+		for _, id := range ids {
+			if attempt := waitState(t, j1, id, "completed"); attempt != 1 {
+				t.Errorf("job %d completed on attempt %d, want 1 (claimed once)", id, attempt)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if fetched["sha1"] != 1 || len(fetched) != 6 {
+			t.Fatalf("fetches per commit = %v, want each commit once", fetched)
+		}
+		for sha, n := range fetched {
+			if n != 1 {
+				t.Errorf("commit %s worked %d times", sha, n)
+			}
+		}
+		syncs, _ := s1.Syncs(ctx, "prod", 100)
+		if len(syncs) != 6 {
+			t.Fatalf("%d syncs recorded, want 6", len(syncs))
+		}
+		// A completed commit enqueued again is still a duplicate…
+		if r, _ := j1.EnqueueSync(ctx, args); !r.Duplicate {
+			t.Fatal("a finished sync of the same commit was queued again")
+		}
+		// …unless a re-sync is asked for.
+		args.Resync = "manual-1"
+		if r, _ := j1.EnqueueSync(ctx, args); r.Duplicate {
+			t.Fatal("an explicit re-sync was treated as a duplicate")
+		}
+		checkInvariants(t, s1)
+	})
+}
+
+func TestSyncJobSurvivesRestart(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		s1, _ := e.service(t)
+		dir := twoWorkflows(t, "v1")
+		started := make(chan struct{})
+		var calls atomic.Int32
+		f := FetcherFunc(func(ctx context.Context, src JobSource, sha string) (string, func(), error) {
+			if calls.Add(1) == 1 {
+				close(started)
+				<-ctx.Done() // the process is going down mid-job
+				return "", nil, ctx.Err()
+			}
+			return src.Ref, func() {}, nil
+		})
+		j1 := newJobs(t, s1, f)
+		if err := j1.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := j1.EnqueueSync(ctx, SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: "sha1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-started:
+		case <-time.After(time.Minute):
+			t.Fatal("job never started")
+		}
+		stopCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		err = j1.Stop(stopCtx) // graceful stop runs out, then cancels the job
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, _, _ := j1.JobState(ctx, r.JobID); st == "completed" {
+			t.Fatal("job completed although its worker was cancelled")
+		}
+		// The "restarted" process: a new store handle, Service and client.
+		s2, _ := e.service(t)
+		j2 := newJobs(t, s2, f)
+		startJobs(t, j2)
+		waitState(t, j2, r.JobID, "completed")
+		// River does not count an attempt its own shutdown cancelled; what
+		// matters is that the work ran again and finished.
+		if n := calls.Load(); n != 2 {
+			t.Fatalf("worker ran %d times, want 2 (interrupted, then resumed)", n)
+		}
+		if ids := liveIDs(t, s2); ids["a"] == "" || ids["b"] == "" {
+			t.Fatalf("after the resumed sync, live = %v", ids)
+		}
+		syncs, _ := s2.Syncs(ctx, "prod", 10)
+		if len(syncs) != 1 || syncs[0].Status != store.SyncSucceeded {
+			t.Fatalf("syncs = %+v", syncs)
+		}
+	})
+}
