@@ -27,7 +27,7 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch Logs encrypts this stack's log group, and nothing else.
+  # CloudWatch Logs encrypts this stack's log groups, and nothing else.
   statement {
     sid    = "CloudWatchLogsForThisLogGroup"
     effect = "Allow"
@@ -48,7 +48,10 @@ data "aws_iam_policy_document" "kms" {
     condition {
       test     = "ArnEquals"
       variable = "kms:EncryptionContext:aws:logs:arn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"]
+      values = concat(
+        ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"],
+        [for e in local.db_log_exports : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/rds/instance/${var.name}/${e}"],
+      )
     }
   }
 }

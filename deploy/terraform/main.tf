@@ -19,6 +19,7 @@ locals {
 
   artifact_bucket = var.artifact_bucket_name != "" ? var.artifact_bucket_name : "${var.name}-artifacts-${local.account_id}"
   log_group_name  = "/ecs/${var.name}"
+  db_log_exports  = ["postgresql", "upgrade"]
 
   public_host = var.domain_name != "" ? var.domain_name : aws_lb.app.dns_name
 }

@@ -22,6 +22,15 @@ resource "aws_db_parameter_group" "main" {
   }
 }
 
+# RDS would create these on first export, unencrypted and kept forever.
+resource "aws_cloudwatch_log_group" "db" {
+  for_each = toset(local.db_log_exports)
+
+  name              = "/aws/rds/instance/${var.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
 resource "aws_db_instance" "main" {
   identifier     = var.name
   engine         = "postgres"
@@ -57,7 +66,9 @@ resource "aws_db_instance" "main" {
 
   auto_minor_version_upgrade      = true
   allow_major_version_upgrade     = var.db_allow_major_version_upgrade
-  enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports = local.db_log_exports
   performance_insights_enabled    = true
   performance_insights_kms_key_id = aws_kms_key.main.arn
+
+  depends_on = [aws_cloudwatch_log_group.db]
 }
