@@ -76,7 +76,9 @@ func (o Options) maxBytes() int64 {
 // value (without a URL scheme) for a local directory, created if absent.
 func Open(ctx context.Context, spec string, opts Options) (Store, error) {
 	switch {
-	case strings.HasPrefix(spec, "s3://"):
+	case strings.HasPrefix(strings.ToLower(spec), "s3:"):
+		// Also "S3://…" and typos such as "s3:/bucket", which must not
+		// become a local directory named "s3:".
 		return openS3(ctx, spec, opts)
 	case spec == "":
 		return nil, errors.New("artifact store: empty location: want a directory or s3://bucket/prefix")

@@ -121,6 +121,8 @@ func TestOpenSpec(t *testing.T) {
 		"unsupported":       {"ftp://host/dir", "unsupported scheme"},
 		"file url":          {"file:///tmp/x", "unsupported scheme"},
 		"s3 without bucket": {"s3:///prefix", "want s3://bucket/prefix"},
+		"s3 one slash":      {"s3:/bucket/prefix", "want s3://bucket/prefix"},
+		"s3 no slash":       {"s3:bucket", "want s3://bucket/prefix"},
 		"s3 with user":      {"s3://user@bucket/p", "no user"},
 		"s3 with dotdot":    {"s3://bucket/a/../b", "may not contain"},
 		"directory":         {filepath.Join(t.TempDir(), "new", "dir"), ""},
