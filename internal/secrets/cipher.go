@@ -110,6 +110,9 @@ func keyID(raw []byte) [keyIDSize]byte {
 
 // Seal implements Cipher with a fresh random nonce per value.
 func (k *Keyring) Seal(plaintext, aad []byte) ([]byte, error) {
+	if len(k.keys) == 0 {
+		return nil, errors.New("seal secret: keyring has no key (use NewKeyring or LoadMasterKey)")
+	}
 	if len(plaintext) > maxSealSize {
 		return nil, fmt.Errorf("seal secret: %d bytes, limit %d", len(plaintext), maxSealSize)
 	}
@@ -151,7 +154,7 @@ func (k *Keyring) Open(ciphertext, aad []byte) ([]byte, error) {
 // NeedsRotation reports whether ciphertext was sealed under a key other than
 // the primary one (re-seal it to finish a rotation).
 func (k *Keyring) NeedsRotation(ciphertext []byte) bool {
-	if len(ciphertext) < headerSize || ciphertext[0] != formatV1 {
+	if len(k.keys) == 0 || len(ciphertext) < headerSize || ciphertext[0] != formatV1 {
 		return true
 	}
 	return string(ciphertext[1:headerSize]) != string(k.keys[0].id[:])

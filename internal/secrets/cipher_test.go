@@ -161,3 +161,13 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestZeroKeyringRefuses(t *testing.T) {
+	var k Keyring
+	if _, err := k.Seal([]byte("v"), nil); err == nil {
+		t.Fatal("a keyring without a key sealed a value")
+	}
+	if _, err := k.Open([]byte{formatV1, 0, 0, 0, 0}, nil); err == nil {
+		t.Fatal("a keyring without a key opened a value")
+	}
+}
