@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/dop251/goja"
@@ -30,9 +31,9 @@ type Invocation struct {
 
 	redactor    *strings.Replacer // built on first use
 	secretForms []string          // every spelling of every secret, longest first
-	logLines int
-	logBytes int
-	logsCut  bool
+	logLines    int
+	logBytes    int
+	logsCut     bool
 }
 
 // New builds the kinde and console objects for one invocation on vm. Every
@@ -78,9 +79,83 @@ func (inv *Invocation) Kinde() *goja.Object {
 	if has(workflow.BindFetch) || has(workflow.BindSecureFetch) {
 		k.Set("cache", inv.object(bindCache))
 	}
+	for _, name := range kindeMembers {
+		key := strings.TrimPrefix(name, "kinde.")
+		if o := k.Get(key); o == nil {
+			inv.watchUndeclared(k, name, key)
+		}
+	}
 	inv.kinde = k
 	return k
 }
+
+// kindeMembers are the kinde.* names a workflow may read: every kinde.*
+// binding, and kinde.cache (there when kinde.fetch or secureFetch is).
+var kindeMembers = func() []string {
+	var out []string
+	for _, b := range workflow.Bindings {
+		if strings.HasPrefix(b, "kinde.") {
+			out = append(out, b)
+		}
+	}
+	return append(out, bindCache)
+}()
+
+// watchUndeclared makes kinde[key] (the binding name, not declared or not
+// allowed for this trigger) a non-enumerable accessor that reads as
+// undefined, as an absent property does, and records the read for
+// Undeclared; assigning to it makes it a plain property.
+func (inv *Invocation) watchUndeclared(k *goja.Object, name, key string) {
+	var getter, setter goja.Value
+	if inv.realm != nil {
+		getter, setter = inv.realm.watchers(name, key)
+	} else {
+		getter, setter = watchers(inv.vm, name, key, func() *Invocation { return inv })
+	}
+	if err := k.DefineAccessorProperty(key, getter, setter, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+		panic(err)
+	}
+}
+
+// watchers are the getter and setter watchUndeclared defines; cur is the
+// invocation they act on when called.
+func watchers(vm *goja.Runtime, name, key string, cur func() *Invocation) (goja.Value, goja.Value) {
+	get, err := hostFunc(vm, "get "+key, func(goja.FunctionCall) goja.Value {
+		if inv := cur(); inv != nil {
+			inv.noteUndeclared(name)
+		}
+		return goja.Undefined()
+	})
+	if err != nil {
+		panic(err)
+	}
+	set, err := hostFunc(vm, "set "+key, func(call goja.FunctionCall) goja.Value {
+		if inv := cur(); inv != nil && inv.kinde != nil {
+			if err := inv.kinde.DefineDataProperty(key, call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
+				panic(newError(vm, "TypeError", "Cannot assign to kinde."+key))
+			}
+		}
+		return goja.Undefined()
+	})
+	if err != nil {
+		panic(err)
+	}
+	return get, set
+}
+
+func (inv *Invocation) noteUndeclared(name string) {
+	if !slices.Contains(inv.undeclared, name) {
+		inv.undeclared = append(inv.undeclared, name)
+	}
+}
+
+// Undeclared lists the kinde.* bindings this invocation's code read
+// although the workflow did not declare them (or its trigger does not
+// allow them), in the order first read: kinde.cache stands for "declare
+// kinde.fetch". They read as undefined, so the library's own "binding not
+// available" errors show; the runtime uses this list to say in a failed
+// Result which binding to declare and how.
+func (inv *Invocation) Undeclared() []string { return slices.Clone(inv.undeclared) }
 
 // binding builds one kinde.* member, or nil for names Flowgate does not know.
 func (inv *Invocation) binding(name string, bs workflow.BindingSettings) goja.Value {

@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -245,5 +246,44 @@ func TestSecretsNotReturned(t *testing.T) {
 	s := newSandbox(t, cfg(workflow.UserTokenGeneration, workflow.BindAccessToken))
 	if _, err := s.run(`kinde.accessToken.setCustomClaim("` + secret + `", 1)`); !strings.Contains(err, "may not hold a secret") || strings.Contains(err, secret) {
 		t.Errorf("secret claim name: %q", err)
+	}
+}
+
+// TestUndeclaredReadsRecorded: reading a kinde.* binding the workflow did
+// not declare (or its trigger does not allow) yields undefined, as before,
+// and is listed by Undeclared in first-read order, with or without a realm.
+func TestUndeclaredReadsRecorded(t *testing.T) {
+	for _, withRealm := range []bool{false, true} {
+		vm := goja.New()
+		if err := InstallGlobals(vm); err != nil {
+			t.Fatal(err)
+		}
+		cfg := &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken, workflow.BindMFA)}
+		var inv *Invocation
+		if withRealm {
+			realm, err := NewRealm(vm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			realm.New(context.Background(), cfg, &workflow.Result{}) // an earlier run on the runtime
+			inv = realm.New(context.Background(), cfg, &workflow.Result{})
+		} else {
+			inv = New(context.Background(), vm, cfg, &workflow.Result{})
+		}
+		vm.Set("kinde", inv.Kinde())
+		v, err := vm.RunString(`"use strict";
+			const seen = [typeof kinde.fetch, typeof kinde.cache, typeof kinde.mfa, typeof kinde.accessToken, typeof kinde.fetch];
+			const keys = Object.keys(kinde).join(",");
+			kinde.env = {get: () => 1};
+			seen.join(",") + " " + keys + " " + kinde.env.get()`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := v.String(); got != "undefined,undefined,undefined,object,undefined accessToken 1" {
+			t.Errorf("realm %v: got %q", withRealm, got)
+		}
+		if got := inv.Undeclared(); strings.Join(got, ",") != "kinde.fetch,kinde.cache,kinde.mfa" {
+			t.Errorf("realm %v: Undeclared = %v", withRealm, got)
+		}
 	}
 }
