@@ -350,3 +350,44 @@ func TestControlPlane(t *testing.T) {
 		}
 	})
 }
+
+// TestReplicas runs two apps on one PostgreSQL database and one artifact
+// directory: a flip made through either is served by both within a
+// second or so, and the dev repo's sync job runs once. The second replica
+// runs workflows in worker processes.
+func TestReplicas(t *testing.T) {
+	dbURL := storetest.PostgresURL(t)
+	arts := filepath.Join(t.TempDir(), "artifacts")
+	key := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // both replicas must share the master key
+	cfgA := Config{DataDir: t.TempDir(), DatabaseURL: dbURL, Artifacts: arts, MasterKey: key, DevRepo: devRepo(t),
+		Isolation: "inprocess", AdminToken: "admin-a", RuntimeToken: "runtime-shared"}
+	cfgB := Config{DataDir: t.TempDir(), DatabaseURL: dbURL, Artifacts: arts, MasterKey: key,
+		Isolation: "process", Workers: 1, AdminToken: "admin-b", RuntimeToken: "runtime-shared"}
+	a := start(t, cfgA)
+	b := start(t, cfgB)
+	ca := &client{t: t, base: a.URL(), bearer: "admin-a", runtimeBearer: "runtime-shared", env: "production"}
+	cb := &client{t: t, base: b.URL(), bearer: "admin-b", runtimeBearer: "runtime-shared", env: "production"}
+
+	eventually(t, "live on A", 30*time.Second, livePlan(ca, "free"))
+	eventually(t, "live on B", 5*time.Second, livePlan(cb, "free"))
+	edit(t, cfgA.DevRepo, `?? "free"`, `?? "gold"`)
+	eventually(t, "new commit live on B", 30*time.Second, livePlan(cb, "gold"))
+
+	// A flip through B is served by A.
+	if code, res := cb.admin("POST", "/workflows/addClaims/rollback", nil); code != 200 {
+		t.Fatalf("rollback on B: %d %v", code, res)
+	}
+	eventually(t, "rollback on B served by A", 3*time.Second, livePlan(ca, "free"))
+
+	// Each sync ran exactly once, though both replicas work jobs.
+	_, res := ca.admin("GET", "/syncs", nil)
+	seen := map[string]int{}
+	for _, s := range res["syncs"].([]any) {
+		seen[s.(map[string]any)["commitSha"].(string)]++
+	}
+	for sha, n := range seen {
+		if n != 1 {
+			t.Errorf("commit %s synced %d times", sha, n)
+		}
+	}
+}
