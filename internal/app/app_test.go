@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -86,25 +87,17 @@ func start(t *testing.T, cfg Config) *running {
 func devRepo(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "repo")
-	src := filepath.Join(testenv.Root(), "examples", "starter")
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyTree(t, filepath.Join(testenv.Root(), "examples", "starter"), dst)
 	return dst
+}
+
+// contextWithCancel and quietLogger keep benchmark output to the figures.
+func contextWithCancel() (context.Context, context.CancelFunc) {
+	return context.WithCancel(context.Background())
+}
+
+func quietLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 const workflowFile = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
