@@ -61,7 +61,7 @@ func makeTgz(t testing.TB, entries []entry) []byte {
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
 		}
-		if h.Typeflag == tar.TypeReg {
+		if h.Typeflag == tar.TypeReg || e.size > 0 {
 			if e.size > 0 {
 				// a huge, highly compressible body
 				chunk := bytes.Repeat([]byte{'a'}, 1<<20)
@@ -322,28 +322,20 @@ func TestRefused(t *testing.T) {
 		{name: "dot-dot path", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
 				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/index.js", body: "1"}, {name: "package/../../escape.js", body: "x"}}))
-			}, err: "leaves the package folder"},
+			}, err: "leaves the archive's directory"},
 		{name: "absolute path", imp: []string{infra},
 			setup: func(r *fakeRegistry) { r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "/etc/evil", body: "x"}})) },
-			err:   "unsafe path"},
-		{name: "symlink", imp: []string{infra},
+			err:   "absolute path"},
+		{name: "gzip bomb in a left-out entry", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
-				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/index.js", typ: tar.TypeSymlink, link: "/etc/passwd"}}))
-			}, err: "is a link"},
-		{name: "hard link", imp: []string{infra},
-			setup: func(r *fakeRegistry) {
-				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/a", body: "1"}, {name: "package/b", typ: tar.TypeLink, link: "../../x"}}))
-			}, err: "is a link"},
-		{name: "device", imp: []string{infra},
-			setup: func(r *fakeRegistry) {
-				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/dev", typ: tar.TypeChar}}))
+				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/odd", typ: 'Z', size: 3 << 20}}))
 			},
-			err: "only files and folders"},
+			err: "decompresses to more than"},
 		{name: "huge unpacked", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
 				r.add(infra, "1.0.0", makeTgz(t, []entry{{name: "package/big.js", size: 5 << 20}}))
 			},
-			err: "more than the allowed size"},
+			err: "archive over its limits"},
 		{name: "too many files", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
 				var es []entry
@@ -351,9 +343,9 @@ func TestRefused(t *testing.T) {
 					es = append(es, entry{name: fmt.Sprintf("package/f%d.js", i), body: "1"})
 				}
 				r.add(infra, "1.0.0", makeTgz(t, es))
-			}, err: "more than 50 entries"},
+			}, err: "more than 50 files"},
 		{name: "not gzip", imp: []string{infra},
-			setup: func(r *fakeRegistry) { r.add(infra, "1.0.0", []byte("plain text")) }, err: "not a gzip file"},
+			setup: func(r *fakeRegistry) { r.add(infra, "1.0.0", []byte("plain text")) }, err: "read archive"},
 		{name: "dependency not allowed", imp: []string{infra},
 			setup: func(r *fakeRegistry) {
 				r.add(infra, "1.0.0", good)
@@ -402,6 +394,33 @@ func TestRefused(t *testing.T) {
 				t.Errorf("message %q lacks %q", ds[0].Message, c.words)
 			}
 		})
+	}
+}
+
+// TestLinksLeftOut: links and devices in a package tarball are never
+// written, so nothing in the package folder can point outside it.
+func TestLinksLeftOut(t *testing.T) {
+	reg := newRegistry(t)
+	reg.add(infra, "1.0.0", makeTgz(t, []entry{
+		{name: "package/index.js", body: "exports.x = 1;"},
+		{name: "package/passwd.js", typ: tar.TypeSymlink, link: "/etc/passwd"},
+		{name: "package/hard.js", typ: tar.TypeLink, link: "../../x"},
+		{name: "package/dev", typ: tar.TypeChar},
+	}))
+	dir, entries := repo(t, false, nil, infra)
+	dest := filepath.Join(t.TempDir(), "nm")
+	if _, ds, err := Install(context.Background(), dir, dest, opts(t, reg, entries)); err != nil || len(ds) != 0 {
+		t.Fatalf("%v %v", err, ds)
+	}
+	var names []string
+	filepath.WalkDir(filepath.Join(dest, infra), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, d.Name()+":"+d.Type().String())
+		}
+		return nil
+	})
+	if !slices.Equal(names, []string{"index.js:----------"}) {
+		t.Fatalf("package folder holds %v", names)
 	}
 }
 
