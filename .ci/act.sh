@@ -4,9 +4,11 @@
 # testdata/action/:
 #   broken  the job must fail, with an ::error annotation on
 #           kindeSrc/environment/workflows/tokensWorkflow.ts line 8;
-#   good    the job must pass, with 2 workflows, 0 errors, tests passed.
+#   good    the job must pass, with 2 workflows, 0 errors, tests passed;
+#   warnings  with fail-on-warnings, the job must fail on a ::warning
+#           annotation (tokensWorkflow.ts line 11) and no error.
 #
-# Usage: .ci/act.sh [good|broken ...]   (default: both)
+# Usage: .ci/act.sh [broken|good|warnings ...]   (default: all three)
 # Env:   FLOWGATE_TOOLS        where act is kept (default $HOME/.cache/flowgate-tools)
 #        FLOWGATE_ACT_TIMEOUT  seconds per act run (default 600)
 #        FLOWGATE_ACT_KEEP=1   keep the temporary repositories and logs
@@ -71,9 +73,10 @@ setup_go_ref=$(grep -Eo 'actions/setup-go@[A-Za-z0-9._-]+' "$repo_root/action.ym
 [ -n "$setup_go_ref" ] || fail "action.yml does not name actions/setup-go@<ref>"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-act.XXXXXX")
+passed=0
 cleanup() {
-	if [ "${FLOWGATE_ACT_KEEP:-}" = "1" ]; then
-		say "kept $work"
+	if [ "${FLOWGATE_ACT_KEEP:-}" = "1" ] || [ "$passed" != "1" ]; then
+		say "kept $work (temporary repositories and act logs)"
 	else
 		rm -rf "$work"
 	fi
@@ -152,6 +155,11 @@ run_act() {
 	fi
 }
 
+# act logs each workflow command a step prints as "❗  ::error …" (errors) or
+# "🚧  ::warning …"; the step's own script text, which act logs too, never
+# carries that prefix.
+emitted_error='❗  ::error'
+
 # expect LOG PATTERN WHAT: the log must contain the fixed string PATTERN.
 expect() {
 	if ! grep -qF -- "$2" "$1"; then
@@ -173,7 +181,7 @@ check_broken() {
 	local log=$act_log
 	expect "$log" "flowgate: CLI ready at" "broken: the action did not build the flowgate CLI"
 	refuse "$log" "setup-go stub" "broken: the action ran setup-go although go is on PATH"
-	expect "$log" "::error file=kindeSrc/environment/workflows/tokensWorkflow.ts,line=8,col=5,title=flowgate binding-not-allowed::" \
+	expect "$log" "$emitted_error file=kindeSrc/environment/workflows/tokensWorkflow.ts,line=8,col=5,title=flowgate binding-not-allowed::" \
 		"broken: no annotation on tokensWorkflow.ts line 8"
 	expect "$log" "flowgate outputs workflow-count=2 error-count=1 warning-count=0" "broken: wrong action outputs"
 	expect "$log" '| `addPlanClaim`<br>kindeSrc/environment/workflows/tokensWorkflow.ts | `user:tokens_generation` | `kinde.accessToken` | ❌ 1 error(s) |' \
@@ -187,7 +195,7 @@ check_good() {
 	run_act good
 	local log=$act_log
 	expect "$log" "flowgate: CLI ready at" "good: the action did not build the flowgate CLI"
-	refuse "$log" "::error" "good: unexpected error annotation"
+	refuse "$log" "$emitted_error" "good: unexpected error annotation"
 	expect "$log" "1 passed, 0 failed" "good: flowgate test did not pass"
 	expect "$log" "Tests: passed." "good: the summary does not report the tests"
 	expect "$log" '| `addPlanClaim`<br>kindeSrc/environment/workflows/tokensWorkflow.ts | `user:tokens_generation` | `kinde.accessToken` | ✅ ok |' \
@@ -198,13 +206,28 @@ check_good() {
 	say "ok: good fixture passes"
 }
 
+check_warnings() {
+	run_act warnings
+	local log=$act_log
+	expect "$log" "🚧  ::warning file=kindeSrc/environment/workflows/tokensWorkflow.ts,line=11,col=16,title=flowgate undeclared-binding::" \
+		"warnings: no warning annotation on tokensWorkflow.ts line 11"
+	refuse "$log" "$emitted_error" "warnings: unexpected error annotation"
+	expect "$log" "flowgate outputs workflow-count=2 error-count=0 warning-count=1" "warnings: wrong action outputs"
+	expect "$log" "fail-on-warnings is set" "warnings: the action did not fail because of fail-on-warnings"
+	expect "$log" "Job failed" "warnings: act did not report the job as failed"
+	[ "$act_rc" -ne 0 ] || fail "warnings: act exited 0, but fail-on-warnings must fail the job"
+	say "ok: warnings fixture fails the job because fail-on-warnings is set"
+}
+
 fixtures=("$@")
-[ "${#fixtures[@]}" -gt 0 ] || fixtures=(broken good)
+[ "${#fixtures[@]}" -gt 0 ] || fixtures=(broken good warnings)
 for f in "${fixtures[@]}"; do
 	case "$f" in
 	broken) check_broken ;;
 	good) check_good ;;
-	*) fail "unknown fixture '$f': use good or broken" ;;
+	warnings) check_warnings ;;
+	*) fail "unknown fixture '$f': use broken, good or warnings" ;;
 	esac
 done
+passed=1
 say "all act checks passed"
