@@ -79,68 +79,49 @@ func (inv *Invocation) Kinde() *goja.Object {
 	if has(workflow.BindFetch) || has(workflow.BindSecureFetch) {
 		k.Set("cache", inv.object(bindCache))
 	}
-	for _, name := range kindeMembers {
-		key := strings.TrimPrefix(name, "kinde.")
-		if o := k.Get(key); o == nil {
-			inv.watchUndeclared(k, name, key)
-		}
+	if inv.realm != nil {
+		k.SetPrototype(inv.realm.undeclaredProto())
+	} else {
+		k.SetPrototype(undeclaredProto(inv.vm, func() *Invocation { return inv }))
 	}
 	inv.kinde = k
 	return k
 }
 
-// kindeMembers are the kinde.* names a workflow may read: every kinde.*
-// binding, and kinde.cache (there when kinde.fetch or secureFetch is).
-var kindeMembers = func() []string {
-	var out []string
+// kindeMembers are the kinde.* names a workflow may read, by property:
+// every kinde.* binding, and kinde.cache (there when kinde.fetch or
+// secureFetch is).
+var kindeMembers = func() map[string]string {
+	out := map[string]string{"cache": bindCache}
 	for _, b := range workflow.Bindings {
-		if strings.HasPrefix(b, "kinde.") {
-			out = append(out, b)
+		if key, ok := strings.CutPrefix(b, "kinde."); ok {
+			out[key] = b
 		}
 	}
-	return append(out, bindCache)
+	return out
 }()
 
-// watchUndeclared makes kinde[key] (the binding name, not declared or not
-// allowed for this trigger) a non-enumerable accessor that reads as
-// undefined, as an absent property does, and records the read for
-// Undeclared; assigning to it makes it a plain property.
-func (inv *Invocation) watchUndeclared(k *goja.Object, name, key string) {
-	var getter, setter goja.Value
-	if inv.realm != nil {
-		getter, setter = inv.realm.watchers(name, key)
-	} else {
-		getter, setter = watchers(inv.vm, name, key, func() *Invocation { return inv })
-	}
-	if err := k.DefineAccessorProperty(key, getter, setter, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
-		panic(err)
-	}
-}
-
-// watchers are the getter and setter watchUndeclared defines; cur is the
-// invocation they act on when called.
-func watchers(vm *goja.Runtime, name, key string, cur func() *Invocation) (goja.Value, goja.Value) {
-	get, err := hostFunc(vm, "get "+key, func(goja.FunctionCall) goja.Value {
-		if inv := cur(); inv != nil {
-			inv.noteUndeclared(name)
-		}
-		return goja.Undefined()
-	})
-	if err != nil {
-		panic(err)
-	}
-	set, err := hostFunc(vm, "set "+key, func(call goja.FunctionCall) goja.Value {
-		if inv := cur(); inv != nil && inv.kinde != nil {
-			if err := inv.kinde.DefineDataProperty(key, call.Argument(0), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE); err != nil {
-				panic(newError(vm, "TypeError", "Cannot assign to kinde."+key))
+// undeclaredProto is the prototype of the kinde object: a frozen Proxy
+// whose get trap sees every read of a property kinde lacks. A known
+// binding name (not declared, or not allowed for the trigger) reads as
+// undefined, exactly as an absent property, and is recorded for
+// Undeclared; `in` and Object.keys still show only the declared ones, and
+// assigning to a name makes an own property of kinde as usual. cur is the
+// invocation the reads belong to.
+func undeclaredProto(vm *goja.Runtime, cur func() *Invocation) *goja.Object {
+	target := vm.NewObject()
+	p := vm.NewProxy(target, &goja.ProxyTrapConfig{
+		Get: func(target *goja.Object, property string, receiver goja.Value) goja.Value {
+			if name, known := kindeMembers[property]; known {
+				if inv := cur(); inv != nil {
+					inv.noteUndeclared(name)
+				}
+				return goja.Undefined()
 			}
-		}
-		return goja.Undefined()
+			return get(target, property)
+		},
 	})
-	if err != nil {
-		panic(err)
-	}
-	return get, set
+	return vm.ToValue(p).(*goja.Object)
 }
 
 func (inv *Invocation) noteUndeclared(name string) {

@@ -287,3 +287,34 @@ func TestUndeclaredReadsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestKindePrototypeHoldsNoState: the realm's kinde prototype outlives
+// invocations, so nothing a run does to it may reach the next run.
+func TestKindePrototypeHoldsNoState(t *testing.T) {
+	vm := goja.New()
+	if err := InstallGlobals(vm); err != nil {
+		t.Fatal(err)
+	}
+	realm, err := NewRealm(vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)}
+	vm.Set("kinde", realm.New(context.Background(), cfg, &workflow.Result{}).Kinde())
+	v, err := vm.RunString(`"use strict";
+		const p = Object.getPrototypeOf(kinde);
+		const tries = [() => { p.stash = "alice" }, () => Object.defineProperty(p, "fetch", {value: 1}),
+			() => Object.setPrototypeOf(p, {stash: "alice"})];
+		tries.map(f => { try { f(); return "changed" } catch (e) { return e.name } }).join(",")`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.String() != "TypeError,TypeError,TypeError" {
+		t.Errorf("changing the prototype: %s", v)
+	}
+	vm.Set("kinde", realm.New(context.Background(), cfg, &workflow.Result{}).Kinde())
+	v, _ = vm.RunString(`String(kinde.stash) + " " + typeof kinde.fetch`)
+	if v.String() != "undefined undefined" {
+		t.Errorf("next run sees %s", v)
+	}
+}

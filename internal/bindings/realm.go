@@ -28,9 +28,9 @@ type Realm struct {
 	// methods are the other kinde.* host functions, made on first use
 	// (most workflows use none of them), by binding and name.
 	methods map[hostKey]goja.Value
-	// watch are the getter and setter of each undeclared kinde.* name
-	// (bindings.go, watchUndeclared), made on first use.
-	watch map[string][2]goja.Value
+	// proto is the kinde objects' prototype that records reads of
+	// undeclared bindings (bindings.go, undeclaredProto), made on first use.
+	proto *goja.Object
 }
 
 type hostKey struct{ binding, name string }
@@ -123,21 +123,16 @@ func (r *Realm) New(ctx context.Context, cfg *Config, res *workflow.Result) *Inv
 // run until the next New.
 func (r *Realm) End() { r.cur = nil }
 
-// watchers are the realm's frozen getter and setter for an undeclared
-// kinde.* name, made on first use.
-func (r *Realm) watchers(name, key string) (goja.Value, goja.Value) {
-	if w, ok := r.watch[name]; ok {
-		return w[0], w[1]
-	}
-	get, set := watchers(r.vm, name, key, func() *Invocation { return r.cur })
-	for _, f := range []goja.Value{get, set} {
-		if _, err := r.freeze(goja.Undefined(), f); err != nil {
+// undeclaredProto is the realm's frozen prototype for kinde objects; it
+// outlives invocations, so it is frozen (with its target) and holds no
+// state of its own.
+func (r *Realm) undeclaredProto() *goja.Object {
+	if r.proto == nil {
+		p := undeclaredProto(r.vm, func() *Invocation { return r.cur })
+		if _, err := r.freeze(goja.Undefined(), p); err != nil {
 			panic(err)
 		}
+		r.proto = p
 	}
-	if r.watch == nil {
-		r.watch = map[string][2]goja.Value{}
-	}
-	r.watch[name] = [2]goja.Value{get, set}
-	return get, set
+	return r.proto
 }
