@@ -9,6 +9,8 @@
 #           annotation (tokensWorkflow.ts line 11) and no error.
 #
 # Usage: .ci/act.sh [broken|good|warnings ...]   (default: all three)
+# Needs: go (and its module cache: nothing is downloaded), git, jq (the
+#        summary table), and act, installed here when missing.
 # Env:   FLOWGATE_TOOLS        where act is kept (default $HOME/.cache/flowgate-tools)
 #        FLOWGATE_ACT_TIMEOUT  seconds per act run (default 600)
 #        FLOWGATE_ACT_KEEP=1   keep the temporary repositories and logs
@@ -62,7 +64,12 @@ say "using $("$act" --version 2>&1 | head -n 1) at $act"
 export_action() {
 	local dest=$1
 	mkdir -p "$dest"
-	git -C "$repo_root" archive --format=tar HEAD go.mod go.sum cmd internal | tar -x -C "$dest"
+	if git -C "$repo_root" rev-parse --verify -q HEAD >/dev/null 2>&1; then
+		git -C "$repo_root" archive --format=tar HEAD go.mod go.sum cmd internal | tar -x -C "$dest"
+	else
+		# Not a git checkout (a source tarball): take the files as they are.
+		cp -R "$repo_root/go.mod" "$repo_root/go.sum" "$repo_root/cmd" "$repo_root/internal" "$dest/"
+	fi
 	cp "$repo_root/action.yml" "$dest/action.yml"
 }
 
