@@ -54,6 +54,35 @@ install_act() {
 		fail "could not install github.com/nektos/act@$act_version (go install failed or timed out)"
 }
 
+# --- static checks of action.yml ----------------------------------------------
+
+# Expressions must reach scripts through env:, never be pasted into them: an
+# input such as working-directory: '$(curl …)' would otherwise run as code.
+lint_action() {
+	local hits
+	hits=$(awk '
+		/^[[:space:]]*(- )?run:[[:space:]]*[|>]/ { match($0, /^[[:space:]]*/); indent = RLENGTH; inrun = 1; next }
+		inrun {
+			match($0, /^[[:space:]]*/)
+			if ($0 !~ /^[[:space:]]*$/ && RLENGTH <= indent) { inrun = 0 }
+		}
+		inrun && /\$\{\{/ { printf "action.yml:%d: %s\n", NR, $0 }
+	' "$repo_root/action.yml")
+	if [ -n "$hits" ]; then
+		printf '%s\n' "$hits" >&2
+		fail "action.yml pastes \${{ }} expressions into a run script; pass them through env:"
+	fi
+	local input
+	for input in working-directory fail-on-warnings run-tests version; do
+		grep -q "^  $input:" "$repo_root/action.yml" || fail "action.yml lacks the input $input"
+	done
+	for output in workflow-count error-count; do
+		grep -q "^  $output:" "$repo_root/action.yml" || fail "action.yml lacks the output $output"
+	done
+	say "ok: action.yml keeps expressions out of its scripts and declares its inputs and outputs"
+}
+
+lint_action
 install_act
 say "using $("$act" --version 2>&1 | head -n 1) at $act"
 
