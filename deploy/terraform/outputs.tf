@@ -67,3 +67,8 @@ output "task_role_arn" {
   description = "ARN of the app's task role (bundles under the artifact prefix only)."
   value       = aws_iam_role.task.arn
 }
+
+output "tasks_security_group_id" {
+  description = "Security group of the app tasks, for extra egress rules (e.g. workflows that fetch over plain HTTP)."
+  value       = aws_security_group.tasks.id
+}
