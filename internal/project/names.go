@@ -286,10 +286,11 @@ func (f *freeNames) target(t ast.Node, s *scope) {
 	}
 }
 
-// typeDecl matches a TypeScript declaration of name that produces no value.
+// typeDecl matches a TypeScript declaration of name that produces no value:
+// a type, an interface, a type-only import, or an ambient `declare`.
 func typeDecl(name string) *regexp.Regexp {
 	q := regexp.QuoteMeta(name)
-	return regexp.MustCompile(`\b(?:type|interface)\s+` + q + `\b|\bimport\s+type\s[^;]*\b` + q + `\b|\btype\s+` + q + `\s*[,}]`)
+	return regexp.MustCompile(`\b(?:type|interface)\s+` + q + `\b|\bimport\s+type\s[^;]*\b` + q + `\b|\btype\s+` + q + `\s*[,}]|\bdeclare\s+(?:const|let|var|function|class|enum|namespace|module)\s+` + q + `\b`)
 }
 
 // undefinedNames reports, once per file and name, the first use of a name
@@ -333,7 +334,7 @@ func undefinedMessage(name string, src []byte) string {
 	case name == "fetch":
 		return `fetch is not defined in the workflow sandbox` + throws + `: call kinde.fetch and declare "kinde.fetch": {} in workflowSettings.bindings, or import { fetch } from "@kinde/infrastructure"`
 	case typeDecl(name).Match(src):
-		return name + " is only a TypeScript type here, and types are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
+		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}
 	if _, ok := helperBindings[name]; ok || infrastructureValues[name] {
 		return fmt.Sprintf("%s is not imported%s: add it to the import from %q, as in import { %s } from %q", name, throws, infrastructure, name, infrastructure)

@@ -2,6 +2,7 @@ package project
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,24 @@ func FuzzUnresolved(f *testing.F) {
 	f.Fuzz(func(t *testing.T, src string) {
 		_, _, _ = unresolved([]byte(src))
 	})
+}
+
+func TestUndefinedMessage(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"fetch", "", "call kinde.fetch"},
+		{"MFAPolicy", "type MFAPolicy = 1", "only a TypeScript type"},
+		{"Shape", "export interface Shape { a: 1 }", "only a TypeScript type"},
+		{"Opts", "import type { Opts } from './x'", "only a TypeScript type"},
+		{"Other", "import { type Other, b } from './x'", "only a TypeScript type"},
+		{"HOST", "declare const HOST: string;", "only a TypeScript type or declaration"},
+		{"createKindeAPI", "", `add it to the import from "@kinde/infrastructure"`},
+		{"WorkflowTrigger", "", `import { WorkflowTrigger } from "@kinde/infrastructure"`},
+		{"consle", "", "did you mean console?"},
+		{"mystery", "const mysteryBox = 1", "declare it or import it"},
+	}
+	for _, c := range cases {
+		if got := undefinedMessage(c.name, []byte(c.src)); !strings.Contains(got, c.want) || !strings.Contains(got, "ReferenceError") {
+			t.Errorf("%s in %q: %q lacks %q", c.name, c.src, got, c.want)
+		}
+	}
 }

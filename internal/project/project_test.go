@@ -115,7 +115,7 @@ func TestRules(t *testing.T) {
 		}, words: []string{
 			`createKindeAPI is not imported (this line throws ReferenceError when it runs): add it to the import from "@kinde/infrastructure"`,
 			"fetch is not defined in the workflow sandbox (this line throws ReferenceError when it runs): call kinde.fetch",
-			"MFAPolicy is only a TypeScript type here",
+			"MFAPolicy is only a TypeScript type or declaration here",
 			": did you mean console?",
 			"hours is neither declared, imported nor a sandbox global",
 		}},
