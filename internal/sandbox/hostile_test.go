@@ -173,12 +173,15 @@ func FuzzHostile(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
+	// A short wall time: most composed programs run until stopped, and
+	// the fuzzer's minimisation re-runs them many times.
+	const wall, grace = 300 * time.Millisecond, 200 * time.Millisecond
 	s, _ := newSupervisor(f, func(o *Options) {
 		o.Workers = 2
-		o.Grace = corpusGrace
+		o.Grace = grace
 		o.MemoryCeiling = corpusCeiling
 		o.QuarantineAfter = 1 << 30
-		o.Limits = runtime.Limits{WallTime: corpusWall}
+		o.Limits = runtime.Limits{WallTime: wall}
 	})
 	f.Fuzz(func(t *testing.T, choices []byte) {
 		src := composeHostile(choices)
@@ -194,7 +197,7 @@ func FuzzHostile(f *testing.F) {
 		if res.Status == workflow.StatusFailed && res.Error == nil {
 			t.Fatalf("failed without an error for\n%s", src)
 		}
-		if d := time.Since(start); d > corpusWall+corpusGrace+startSlack {
+		if d := time.Since(start); d > wall+grace+startSlack {
 			t.Fatalf("answered after %v for\n%s", d, src)
 		}
 	})
