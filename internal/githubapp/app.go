@@ -1,0 +1,246 @@
+package githubapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/safetar"
+	"github.com/flowgate/flowgate/internal/store"
+)
+
+// DefaultEnvironment is where a repository's default branch syncs.
+const DefaultEnvironment = "production"
+
+// EnvRule maps pushes to Repo's Branch into environment Env.
+type EnvRule struct {
+	Repo, Branch, Env string
+}
+
+// ParseEnvRules reads FLOWGATE_GITHUB_ENVIRONMENTS:
+// "owner/repo@branch=env,owner/other@main=staging".
+func ParseEnvRules(s string) ([]EnvRule, error) {
+	var out []EnvRule
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		left, env, ok := strings.Cut(part, "=")
+		repo, branch, ok2 := strings.Cut(left, "@")
+		if !ok || !ok2 || !validRepo(repo) || branch == "" || env == "" || strings.ContainsAny(branch+env, " \t") {
+			return nil, fmt.Errorf("environment rule %q: write owner/repo@branch=environment", part)
+		}
+		out = append(out, EnvRule{Repo: repo, Branch: branch, Env: env})
+	}
+	return out, nil
+}
+
+// Options configure the App.
+type Options struct {
+	Clients *Clients
+	Deploy  *deploy.Service
+	// Inspector runs workflows' top-level code when a pull request is
+	// checked (the service's sandbox runner: worker processes).
+	Inspector project.Inspector
+	// Environments map repositories' branches to environments; with no
+	// rule for a repository, its default branch syncs into production.
+	Environments []EnvRule
+	// MinPermission a commenter needs for slash commands that change
+	// something: write (default), maintain or admin.
+	MinPermission string
+	// NPM: the registry, the allow-list and the tarball cache.
+	NPMRegistry string
+	NPMAllow    []string
+	NPMCacheDir string
+	// PublicURL is where people reach Flowgate (links to full logs).
+	PublicURL string
+	// WorkDir holds the commits being synced (default os.TempDir()).
+	WorkDir string
+	// Download fetches archives from the host GitHub redirects to; it
+	// never carries a token (default: a bounded client).
+	Download *http.Client
+	// Limits bound an extracted commit.
+	Limits safetar.Limits
+	// MaxArchiveBytes bounds a downloaded (compressed) archive (default 64 MiB).
+	MaxArchiveBytes int64
+	Log             *slog.Logger
+}
+
+// App handles webhook deliveries: it syncs pushes, checks pull requests,
+// answers slash commands and records GitHub Deployments.
+type App struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New checks opts and returns an App.
+func New(opts Options) (*App, error) {
+	if opts.Clients == nil || opts.Deploy == nil {
+		return nil, errors.New("githubapp: Clients and Deploy are required")
+	}
+	switch opts.MinPermission {
+	case "":
+		opts.MinPermission = "write"
+	case "write", "maintain", "admin":
+	default:
+		return nil, fmt.Errorf("githubapp: minimum permission %q: use write, maintain or admin", opts.MinPermission)
+	}
+	if opts.WorkDir == "" {
+		opts.WorkDir = os.TempDir()
+	}
+	if opts.Download == nil {
+		opts.Download = &http.Client{Timeout: 2 * time.Minute}
+	}
+	if opts.MaxArchiveBytes <= 0 {
+		opts.MaxArchiveBytes = 64 << 20
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	return &App{opts: opts, log: opts.Log}, nil
+}
+
+// Handle acts on one delivery. Errors are retried by the job; a
+// *badPayloadError is not.
+func (a *App) Handle(ctx context.Context, d DeliveryArgs) error {
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = time.Now().UTC()
+	}
+	ev, err := github.ParseWebHook(d.Event, d.Payload)
+	if err != nil {
+		return badPayload("%s: %v", d.Event, err)
+	}
+	switch e := ev.(type) {
+	case *github.PushEvent:
+		return a.onPush(ctx, d, e)
+	case *github.PullRequestEvent:
+		return a.onPullRequest(ctx, d, e)
+	case *github.IssueCommentEvent:
+		return a.onIssueComment(ctx, d, e)
+	case *github.CheckRunEvent:
+		return a.onCheckRun(ctx, d, e)
+	case *github.CheckSuiteEvent:
+		return a.onCheckSuite(ctx, d, e)
+	case *github.InstallationEvent:
+		return a.onInstallation(ctx, e)
+	case *github.InstallationRepositoriesEvent:
+		return a.onInstallationRepositories(ctx, e)
+	}
+	return nil
+}
+
+// repoRef is a repository as the handlers need it.
+type repoRef struct {
+	Owner, Name, DefaultBranch string
+	Installation               int64
+}
+
+func (r repoRef) Full() string { return r.Owner + "/" + r.Name }
+
+func validRepo(s string) bool {
+	owner, name, ok := strings.Cut(s, "/")
+	return ok && validToken(owner, 100) && validToken(name, 100) && name != "." && name != ".."
+}
+
+// envFor says which environment a push to branch syncs into ("" when
+// none), following the rules, else the default branch → production.
+func (a *App) envFor(r repoRef, branch string) string {
+	ruled := false
+	for _, rule := range a.opts.Environments {
+		if strings.EqualFold(rule.Repo, r.Full()) {
+			ruled = true
+			if rule.Branch == branch {
+				return rule.Env
+			}
+		}
+	}
+	if !ruled && branch != "" && branch == r.DefaultBranch {
+		return DefaultEnvironment
+	}
+	return ""
+}
+
+// commandEnv is the environment slash commands and buttons act on: the
+// one the default branch syncs into (or the repository's first rule).
+func (a *App) commandEnv(r repoRef) string {
+	if env := a.envFor(r, r.DefaultBranch); env != "" {
+		return env
+	}
+	for _, rule := range a.opts.Environments {
+		if strings.EqualFold(rule.Repo, r.Full()) {
+			return rule.Env
+		}
+	}
+	return ""
+}
+
+// claimEnv connects env to the repository, unless another repository
+// already owns it (then the error says so, for the check run).
+func (a *App) claimEnv(ctx context.Context, env string, r repoRef, branch string) error {
+	db := a.opts.Deploy.Store()
+	src, err := db.SourceFor(ctx, env)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	case src.Kind == "github" && !strings.EqualFold(src.Ref, r.Full()):
+		return &envTakenError{env: env, owner: src.Ref}
+	}
+	if err := a.opts.Deploy.EnsureEnvironment(ctx, env); err != nil {
+		return err
+	}
+	return db.PutSource(ctx, store.Source{Env: env, Kind: "github", Ref: r.Full(), Branch: branch, InstallationID: r.Installation})
+}
+
+type envTakenError struct{ env, owner string }
+
+func (e *envTakenError) Error() string {
+	return fmt.Sprintf("environment %q is connected to repository %s; map this repository to another environment (FLOWGATE_GITHUB_ENVIRONMENTS)", e.env, e.owner)
+}
+
+// connected reports whether the App may act on the repository: it is
+// recorded as installed, or — when its installation event was never seen
+// — a delivery for it proves the installation (then it is recorded).
+func (a *App) connected(ctx context.Context, r repoRef) (bool, error) {
+	db := a.opts.Deploy.Store()
+	rec, err := db.GitHubRepoByName(ctx, r.Full())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if r.Installation == 0 {
+			return false, nil
+		}
+		return true, db.PutGitHubRepo(ctx, r.Full(), r.Installation)
+	case err != nil:
+		return false, err
+	}
+	return rec.RemovedAt.IsZero(), nil
+}
+
+func (a *App) client(r repoRef) *github.Client { return a.opts.Clients.Installation(r.Installation) }
+
+func repoFrom(repo *github.Repository, inst *github.Installation) (repoRef, error) {
+	if repo == nil || repo.GetOwner() == nil || inst == nil || inst.GetID() == 0 {
+		return repoRef{}, badPayload("no repository or installation")
+	}
+	r := repoRef{Owner: repo.GetOwner().GetLogin(), Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Installation: inst.GetID()}
+	if !validRepo(r.Full()) {
+		return repoRef{}, badPayload("repository %q", truncate(r.Full(), 200))
+	}
+	return r, nil
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,79 @@
+package githubapp
+
+import (
+	"context"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/flowgate/flowgate/internal/store"
+)
+
+// onInstallation keeps installations and their repositories: created,
+// unsuspended or new permissions connect them; deleted or suspended
+// disconnect every repository of the installation.
+func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) error {
+	inst := e.GetInstallation()
+	if inst.GetID() == 0 {
+		return badPayload("installation event without an installation")
+	}
+	db := a.opts.Deploy.Store()
+	log := a.log.With("installation_id", inst.GetID(), "action", e.GetAction())
+	switch e.GetAction() {
+	case "created", "unsuspend", "new_permissions_accepted":
+		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+			return err
+		}
+		for _, r := range e.Repositories {
+			if !validRepo(r.GetFullName()) {
+				continue
+			}
+			if err := db.PutGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
+				return err
+			}
+		}
+		log.Info("installation connected", "repos", len(e.Repositories))
+	case "deleted", "suspend":
+		if err := db.RemoveGitHubRepo(ctx, inst.GetID(), ""); err != nil {
+			return err
+		}
+		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+			return err
+		}
+		if err := db.DeleteInstallation(ctx, inst.GetID()); err != nil {
+			return err
+		}
+		a.opts.Clients.Forget(inst.GetID())
+		log.Info("installation disconnected")
+	}
+	return nil
+}
+
+// onInstallationRepositories connects added and disconnects removed
+// repositories.
+func (a *App) onInstallationRepositories(ctx context.Context, e *github.InstallationRepositoriesEvent) error {
+	inst := e.GetInstallation()
+	if inst.GetID() == 0 {
+		return badPayload("installation_repositories event without an installation")
+	}
+	db := a.opts.Deploy.Store()
+	if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+		return err
+	}
+	for _, r := range e.RepositoriesAdded {
+		if validRepo(r.GetFullName()) {
+			if err := db.PutGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range e.RepositoriesRemoved {
+		if validRepo(r.GetFullName()) {
+			if err := db.RemoveGitHubRepo(ctx, inst.GetID(), r.GetFullName()); err != nil {
+				return err
+			}
+		}
+	}
+	a.log.Info("installation repositories changed", "installation_id", inst.GetID(),
+		"added", len(e.RepositoriesAdded), "removed", len(e.RepositoriesRemoved))
+	return nil
+}

@@ -1,0 +1,174 @@
+package githubapp
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/go-github/v62/github"
+)
+
+// checkIDs are the check runs of one commit's sync, by name.
+type checkIDs map[string]int64
+
+// startChecks creates the named check runs (queued) on sha and moves them
+// to in_progress. externalID ties them to the delivery.
+func (a *App) startChecks(ctx context.Context, r repoRef, sha, externalID string, names ...string) (checkIDs, error) {
+	cl := a.client(r)
+	ids := checkIDs{}
+	for _, name := range names {
+		cr, _, err := cl.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
+			Name: name, HeadSHA: sha, Status: github.String("queued"), ExternalID: github.String(externalID),
+			DetailsURL: a.detailsURL(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("create check run %q on %s@%s: %w", name, r.Full(), short(sha), err)
+		}
+		ids[name] = cr.GetID()
+	}
+	for _, name := range names {
+		if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, ids[name], github.UpdateCheckRunOptions{
+			Name: name, Status: github.String("in_progress"),
+		}); err != nil {
+			return nil, fmt.Errorf("start check run %q on %s: %w", name, r.Full(), err)
+		}
+	}
+	return ids, nil
+}
+
+func (a *App) detailsURL() *string {
+	if a.opts.PublicURL == "" {
+		return nil
+	}
+	return github.String(strings.TrimSuffix(a.opts.PublicURL, "/") + "/")
+}
+
+// finishCheck completes a check run with out: the conclusion, summary and
+// first batch of annotations in one update, then one update per further
+// batch of 50. Every text passes through red first.
+func (a *App) finishCheck(ctx context.Context, r repoRef, id int64, out CheckOutput, red redactor) error {
+	out = red.output(out)
+	cl := a.client(r)
+	first := []*github.CheckRunAnnotation(nil)
+	if len(out.Annotations) > 0 {
+		first = ghAnnotations(out.Annotations[0])
+	}
+	opts := github.UpdateCheckRunOptions{
+		Name: out.Name, Status: github.String("completed"), Conclusion: github.String(out.Conclusion),
+		Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: first},
+	}
+	if out.MakeLive {
+		opts.Actions = []*github.CheckRunAction{{Label: "Make live", Description: "Make these deployments live", Identifier: ActionMakeLive}}
+	}
+	if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opts); err != nil {
+		return fmt.Errorf("complete check run %q on %s: %w", out.Name, r.Full(), err)
+	}
+	for _, batch := range out.Annotations[min(1, len(out.Annotations)):] {
+		if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, github.UpdateCheckRunOptions{
+			Name:   out.Name,
+			Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: ghAnnotations(batch)},
+		}); err != nil {
+			return fmt.Errorf("annotate check run %q on %s: %w", out.Name, r.Full(), err)
+		}
+	}
+	return nil
+}
+
+// ActionMakeLive identifies the "Make live" button of a build check run.
+const ActionMakeLive = "make-live"
+
+// failChecks completes every check run with one failure message (an
+// archive that cannot be synced, an environment owned by another repo).
+func (a *App) failChecks(ctx context.Context, r repoRef, ids checkIDs, title, summary string, red redactor) error {
+	names := make([]string, 0, len(ids))
+	for n := range ids {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := a.finishCheck(ctx, r, ids[n], CheckOutput{Name: n, Conclusion: "failure", Title: title, Summary: summary}, red); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interruptChecks marks check runs whose job failed and will be retried
+// (best effort: GitHub may be what failed). The retry creates new ones.
+func (a *App) interruptChecks(ctx context.Context, r repoRef, ids checkIDs, cause error) {
+	for n, id := range ids {
+		_, _, err := a.client(r).Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, github.UpdateCheckRunOptions{
+			Name: n, Status: github.String("completed"), Conclusion: github.String("neutral"),
+			Output: &github.CheckRunOutput{Title: github.String("Interrupted: retrying"),
+				Summary: github.String("Flowgate could not finish this run and will try again; a new check run follows. Nothing live changed unless a later run says so.")},
+		})
+		if err != nil {
+			a.log.Warn("mark check run interrupted", "repo", r.Full(), "check_run", id, "err", err)
+		}
+	}
+	a.log.Warn("sync interrupted; the job will be retried", "repo", r.Full(), "err", cause)
+}
+
+func ghAnnotations(as []Annotation) []*github.CheckRunAnnotation {
+	out := make([]*github.CheckRunAnnotation, 0, len(as))
+	for _, an := range as {
+		line := max(an.StartLine, 1)
+		end := max(an.EndLine, line)
+		out = append(out, &github.CheckRunAnnotation{
+			Path: github.String(an.Path), StartLine: github.Int(line), EndLine: github.Int(end),
+			AnnotationLevel: github.String(an.Level), Message: github.String(an.Message), Title: github.String(an.Title),
+		})
+	}
+	return out
+}
+
+// redactor replaces the environment's secret values in everything the App
+// writes to GitHub (check runs, comments, deployment descriptions).
+type redactor []string
+
+const redacted = "[redacted]"
+
+func (a *App) redactorFor(ctx context.Context, env string) (redactor, error) {
+	if env == "" {
+		return nil, nil
+	}
+	vars, err := a.opts.Deploy.EnvForInvocation(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("read secrets of %s to redact them: %w", env, err)
+	}
+	var red redactor
+	for _, v := range vars {
+		if v.IsSecret && len(v.Value) >= 4 {
+			red = append(red, v.Value)
+		}
+	}
+	// Longest first, so a secret containing another is replaced whole.
+	sort.Slice(red, func(i, j int) bool { return len(red[i]) > len(red[j]) })
+	return red, nil
+}
+
+func (red redactor) text(s string) string {
+	for _, v := range red {
+		s = strings.ReplaceAll(s, v, redacted)
+	}
+	return s
+}
+
+func (red redactor) output(o CheckOutput) CheckOutput {
+	if len(red) == 0 {
+		return o
+	}
+	o.Title = cutUTF8(red.text(o.Title), maxTitle)
+	o.Summary = cutUTF8(red.text(o.Summary), maxSummary)
+	batches := make([][]Annotation, len(o.Annotations))
+	for i, b := range o.Annotations {
+		for _, an := range b {
+			an.Message = red.text(an.Message)
+			an.Title = red.text(an.Title)
+			batches[i] = append(batches[i], an)
+		}
+	}
+	o.Annotations = batches
+	return o
+}

@@ -1,0 +1,75 @@
+package githubapp
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/go-github/v62/github"
+
+	"github.com/flowgate/flowgate/internal/project"
+)
+
+// onPullRequest checks a pull request's head commit: the same validation
+// and build as a sync, as check runs with annotations — never deployed,
+// never touching a live pointer. Top-level code runs in the sandbox
+// runner's workers with no bindings and no environment values, so a pull
+// request from a fork is checked the same way without seeing a secret.
+func (a *App) onPullRequest(ctx context.Context, d DeliveryArgs, e *github.PullRequestEvent) error {
+	switch e.GetAction() {
+	case "opened", "synchronize", "reopened":
+	default:
+		return nil
+	}
+	r, err := repoFrom(e.GetRepo(), e.GetInstallation())
+	if err != nil {
+		return err
+	}
+	if ok, err := a.connected(ctx, r); err != nil || !ok {
+		return err
+	}
+	sha := e.GetPullRequest().GetHead().GetSHA()
+	fork := e.GetPullRequest().GetHead().GetRepo().GetFullName() != r.Full()
+	a.log.Info("checking pull request", "repo", r.Full(), "pr", e.GetNumber(), "commit", short(sha), "fork", fork, "delivery_id", d.ID)
+	return a.checkCommit(ctx, r, sha, d.ID)
+}
+
+// checkCommit validates and builds a commit without deploying it.
+func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string) error {
+	if !validSHA(sha) {
+		return badPayload("commit %q", truncate(sha, 80))
+	}
+	// Redact the default environment's secrets too: a pull request cannot
+	// read them, but its code may quote one it learnt elsewhere.
+	red, err := a.redactorFor(ctx, a.commandEnv(r))
+	if err != nil {
+		return err
+	}
+	ids, err := a.startChecks(ctx, r, sha, externalID, CheckSync, CheckBuild)
+	if err != nil {
+		return err
+	}
+	snap, err := a.fetch(ctx, r, sha)
+	if err != nil {
+		var bad *contentError
+		if errors.As(err, &bad) {
+			return a.failChecks(ctx, r, ids, "The commit cannot be checked", bad.Error(), red)
+		}
+		a.interruptChecks(ctx, r, ids, err)
+		return err
+	}
+	defer snap.release()
+	rep, err := project.Check(ctx, snap.Dir, project.Options{Inspector: a.opts.Inspector})
+	if err != nil {
+		a.interruptChecks(ctx, r, ids, err)
+		return err
+	}
+	out := SyncReport{Repo: r.Full(), SHA: sha, PullRequest: true}
+	for _, w := range rep.Workflows {
+		out.Workflows = append(out.Workflows, WorkflowLine{ID: w.Settings.ID, Name: w.Settings.Name, Trigger: w.Settings.Trigger, File: w.File})
+	}
+	out.Diagnostics = mergeDiagnostics(rep.Diagnostics, snap.NPM)
+	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(out), red); err != nil {
+		return err
+	}
+	return a.finishCheck(ctx, r, ids[CheckBuild], BuildCheck(out), red)
+}
