@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/file"
@@ -32,6 +33,11 @@ type Options struct {
 	// InstallGlobals defines the invocation-independent globals before the
 	// runtime is frozen. Nil means bindings.InstallGlobals.
 	InstallGlobals func(vm *goja.Runtime) error
+	// Governor enforces Limits.MemoryBytes by sampling the process heap.
+	// The heap is per process, so every Engine of a process should share
+	// one (its owner closes it). Nil makes one for this Engine, closed by
+	// Engine.Close.
+	Governor *Governor
 }
 
 // Bindings is what one invocation needs from the bindings package.
@@ -49,9 +55,13 @@ type Engine struct {
 	newBindings func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings
 	install     func(vm *goja.Runtime) error
 	realms      bool // the real bindings: one prebuilt bindings.Realm per runtime
-	gov         *governor
+	gov         *Governor
+	ownGov      bool // gov was made by New, so Close closes it
 	protoOnce   sync.Once
 	proto       map[string]bool // Object.prototype's names in the engine's runtimes
+
+	idle   atomic.Int64 // idle runtimes over all programs
+	closed atomic.Bool
 
 	mu       sync.Mutex
 	programs map[[32]byte]*list.Element // of *Program
@@ -77,8 +87,36 @@ func New(opts Options) *Engine {
 	if e.install == nil {
 		e.install = bindings.InstallGlobals
 	}
-	e.gov = newGovernor(e.limits.MemoryBytes, e.limits.SampleInterval)
+	e.gov = opts.Governor
+	if e.gov == nil {
+		e.gov, e.ownGov = NewGovernor(e.limits.SampleInterval), true
+	}
+	setRegexpTimeout()
 	return e
+}
+
+// Close drops the engine's programs and idle runtimes and, when the
+// engine made its own Governor, closes it. Runs already started finish;
+// later ones fail with kind internal. Close is idempotent.
+func (e *Engine) Close() {
+	if e.closed.Swap(true) {
+		return
+	}
+	e.mu.Lock()
+	progs := make([]*Program, 0, e.lru.Len())
+	for el := e.lru.Front(); el != nil; el = el.Next() {
+		progs = append(progs, el.Value.(*Program))
+	}
+	e.programs = map[[32]byte]*list.Element{}
+	e.lru.Init()
+	e.mu.Unlock()
+	for _, p := range progs {
+		p.evicted.Store(true)
+		e.drain(p)
+	}
+	if e.ownGov {
+		e.gov.Close()
+	}
 }
 
 // Limits returns the engine's effective limits (defaults filled in).
@@ -91,6 +129,12 @@ type Program struct {
 	prog *goja.Program
 	smap *srcmap.Map
 	pool chan *slot
+	// mapStack maps a stack text's bundle positions to the original
+	// source (bindings.Config.MapStack, for logged errors).
+	mapStack func(string) string
+	// evicted is set when the program leaves the engine's cache (or the
+	// engine closes): its runtimes are no longer pooled.
+	evicted atomic.Bool
 }
 
 // SHA256 is the digest the program is cached under (code and source map).
@@ -147,8 +191,13 @@ func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
 		}
 		smap = m
 	}
+	if e.closed.Load() {
+		return nil, &Error{Kind: workflow.KindInternal, Err: errClosed}
+	}
 	src := wrapPrefix + string(code) + "\n})"
-	prog, err := goja.Compile(bundleName, src, false)
+	// Strict, as the ES modules the bundle was built from are: no
+	// arguments.callee (the wrapper), no sloppy this, no with.
+	prog, err := goja.Compile(bundleName, src, true)
 	if err != nil {
 		// goja.Compile drops the parser's position; parse again to get it.
 		if _, perr := parser.ParseFile(nil, bundleName, src, 0); perr != nil {
@@ -157,6 +206,7 @@ func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
 		return nil, loadError(err, smap)
 	}
 	p := &Program{sum: sum, prog: prog, smap: smap, pool: make(chan *slot, e.limits.PoolSize)}
+	p.mapStack = func(st string) string { return mapStack(p, st) }
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -168,7 +218,10 @@ func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
 	for e.lru.Len() > e.limits.MaxPrograms {
 		old := e.lru.Back()
 		e.lru.Remove(old)
-		delete(e.programs, old.Value.(*Program).sum)
+		op := old.Value.(*Program)
+		delete(e.programs, op.sum)
+		op.evicted.Store(true)
+		e.drain(op)
 	}
 	return p, nil
 }

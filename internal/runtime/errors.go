@@ -6,15 +6,30 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dop251/goja"
 
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// jsError turns what ended a run into the Result's error: a message and a
-// stack whose positions point into the original source.
-func (e *Engine) jsError(p *Program, vm *goja.Runtime, err error, redact func(string) string) *workflow.Error {
+// Sizes of the texts a failed Result carries. Each is cut after
+// redaction, so no part of a secret survives the cut.
+const (
+	maxMessage     = 4096
+	maxThrownValue = 1024
+	maxStack       = 16 << 10
+	// maxDescribe bounds the JSON built to describe a thrown object
+	// (before redaction and the cut): a deep or huge value ends the
+	// description, not the process.
+	maxDescribe = 64 << 10
+)
+
+// jsError turns what ended a run into the Result's error: a kind, a
+// message and a stack whose positions point into the original source.
+// It runs while the run's limits still hold (Engine.bounded), since
+// describing a thrown value may call its getters and toString.
+func (e *Engine) jsError(p *Program, s *slot, err *Error, redact func(string) string) *workflow.Error {
 	var (
 		msg   string
 		stack string
@@ -30,21 +45,33 @@ func (e *Engine) jsError(p *Program, vm *goja.Runtime, err error, redact func(st
 		} else {
 			msg = fmt.Sprint(ie.Value())
 		}
-		stack = formatFrames(p, msg, ie.Stack())
+		stack = formatFrames(p, msg, firstFrames(ie.Stack(), 10))
 	case errors.As(err, &so):
 		msg = fmt.Sprintf("RangeError: maximum call stack size exceeded (limit %d)", e.limits.MaxCallStackSize)
 		stack = formatFrames(p, msg, firstFrames(so.Stack(), 10))
 	case errors.As(err, &ex):
-		msg, stack = valueError(p, ex.Value())
+		msg, stack = e.valueError(p, s, ex.Value(), redact)
 		if stack == "" {
-			stack = formatFrames(p, msg, ex.Stack())
+			stack = formatFrames(p, msg, firstFrames(ex.Stack(), 10))
 		}
 	case errors.As(err, &rj):
-		msg, stack = valueError(p, rj.v)
+		msg, stack = e.valueError(p, s, rj.v, redact)
 	default:
-		msg = err.Error()
+		msg = errText(err)
 	}
-	return &workflow.Error{Message: redact(msg), Stack: redact(stack)}
+	return &workflow.Error{Kind: err.Kind, Message: cut(redact(msg), maxMessage), Stack: cut(redact(stack), maxStack)}
+}
+
+// cut shortens s to at most n bytes (on a character boundary), marking
+// the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func firstFrames(f []goja.StackFrame, n int) []goja.StackFrame {
@@ -56,7 +83,7 @@ func firstFrames(f []goja.StackFrame, n int) []goja.StackFrame {
 
 // valueError describes a thrown or rejected value: an Error gives
 // "Name: message" and its mapped stack; anything else its string form.
-func valueError(p *Program, v goja.Value) (msg, stack string) {
+func (e *Engine) valueError(p *Program, s *slot, v goja.Value, redact func(string) string) (msg, stack string) {
 	if v == nil || goja.IsUndefined(v) {
 		return "uncaught undefined", ""
 	}
@@ -65,47 +92,53 @@ func valueError(p *Program, v goja.Value) (msg, stack string) {
 	}
 	obj, ok := v.(*goja.Object)
 	if !ok {
-		return "uncaught " + describe(v), ""
+		return "uncaught " + cut(redact(safeString(v)), maxThrownValue), ""
 	}
-	st := obj.Get("stack")
+	st := safeGet(obj, "stack")
 	if st != nil && !goja.IsUndefined(st) {
-		m := safeString(obj)
-		return m, mapStack(p, safeString(st))
+		return safeString(obj), mapStack(p, safeString(st))
 	}
-	if m := obj.Get("message"); m != nil && !goja.IsUndefined(m) {
+	if m := safeGet(obj, "message"); m != nil && !goja.IsUndefined(m) {
 		return safeString(m), ""
 	}
-	return "uncaught " + describe(v), ""
+	return "uncaught " + cut(redact(describeObject(s, obj)), maxThrownValue), ""
 }
 
-// describe renders a thrown non-Error value: strings as themselves,
-// objects as JSON when possible.
-func describe(v goja.Value) string {
-	if s, ok := v.Export().(string); ok {
-		return s
-	}
-	if _, ok := v.(*goja.Object); ok {
-		if b, err := jsonOf(v); err == nil {
-			return b
-		}
-	}
-	return safeString(v)
-}
-
-func jsonOf(v goja.Value) (s string, err error) {
+// safeGet is o.Get(k) that survives a throwing getter.
+func safeGet(o *goja.Object, k string) (v goja.Value) {
 	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+		if recover() != nil {
+			v = nil
 		}
 	}()
-	b, err := v.(*goja.Object).MarshalJSON()
-	if err != nil {
-		return "", err
+	return o.Get(k)
+}
+
+// describeObject renders a thrown non-Error object as JSON through the
+// runtime's guarded JSON.stringify (depth and size bounded), or its
+// string form.
+func describeObject(sl *slot, o *goja.Object) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "[object]"
+		}
+	}()
+	vm := sl.vm
+	stringify, ok := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("stringify"))
+	if !ok {
+		return safeString(o)
 	}
-	if len(b) > 1024 {
-		b = append(b[:1024], "…"...)
+	g := sl.guards
+	if g != nil {
+		saved := g.maxS
+		g.maxS = maxDescribe
+		defer func() { g.maxS = saved }()
 	}
-	return string(b), nil
+	r, err := stringify(goja.Undefined(), o)
+	if err != nil || r == nil || goja.IsUndefined(r) {
+		return safeString(o)
+	}
+	return r.String()
 }
 
 // safeString is v.String() that survives a throwing toString.
@@ -115,11 +148,7 @@ func safeString(v goja.Value) (s string) {
 			s = "[unprintable value]"
 		}
 	}()
-	s = v.String()
-	if len(s) > 4096 {
-		s = s[:4096] + "…"
-	}
-	return s
+	return v.String()
 }
 
 // bundlePosRE matches goja's positions in the bundle: "bundle.js:12:34(56)".

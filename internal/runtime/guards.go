@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Allocation guards. goja's builtins run natively: one call such as
@@ -22,10 +24,21 @@ import (
 type native = func(goja.FunctionCall) goja.Value
 
 type guards struct {
-	vm               *goja.Runtime
-	maxS, maxA, maxB int64
-	rangeError       goja.Value
-	iterSym          *goja.Symbol
+	vm                    *goja.Runtime
+	slot                  *slot
+	maxS, maxA, maxB      int64
+	rangeError, typeError goja.Value
+	iterSym               *goja.Symbol
+	ready                 bool // setup.js ran: the runtime is guarded
+
+	// Per run (begin, end): builtins nested on the Go stack, the guard
+	// errors thrown and their kinds, bound functions' nesting.
+	depth, maxDepth int
+	thrown          map[*goja.Object]workflow.ErrorKind
+	bound           map[*goja.Object]int
+	chain           map[*goja.Object]int // prototype chain lengths of objects Object.create made
+	// wrapped maps each builtin and its wrapper to the wrapper.
+	wrapped map[*goja.Object]goja.Value
 	// replacer is the counting JSON.stringify replacer; jsonCounts is
 	// its state per nested stringify call (toJSON may stringify again).
 	replacer   goja.Value
@@ -48,16 +61,26 @@ type jsonCount struct {
 	size int64
 	gap  int64
 	user goja.Callable
+	// holders are the objects being serialised, outermost first: their
+	// number is the nesting depth (goja recurses per level and checks
+	// cycles against all of them, so deep values cost quadratic time).
+	holders []*goja.Object
+	// keys is an array replacer's property list, applied here so that
+	// the counting replacer still sees every value.
+	keys []string
 }
 
-func installGuards(vm *goja.Runtime, l Limits) (g *guards, err error) {
+func installGuards(s *slot, l Limits) (g *guards, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			g, err = nil, fmt.Errorf("install guards: %v", r)
 		}
 	}()
-	g = &guards{vm: vm, maxS: int64(l.MaxStringLength), maxA: int64(l.MaxArrayLength), maxB: int64(l.MaxBufferBytes),
-		rangeError: vm.Get("RangeError"), iterSym: goja.SymIterator, symbols: map[*goja.Symbol]struct{}{}}
+	vm := s.vm
+	g = &guards{vm: vm, slot: s, maxS: int64(l.MaxStringLength), maxA: int64(l.MaxArrayLength), maxB: int64(l.MaxBufferBytes),
+		rangeError: vm.Get("RangeError"), typeError: vm.Get("TypeError"), iterSym: goja.SymIterator,
+		symbols: map[*goja.Symbol]struct{}{}, maxDepth: l.MaxCallStackSize,
+		thrown: map[*goja.Object]workflow.ErrorKind{}, bound: map[*goja.Object]int{}, chain: map[*goja.Object]int{}, wrapped: map[*goja.Object]goja.Value{}}
 	obj := func(v goja.Value) *goja.Object { return v.ToObject(vm) }
 
 	// Arrays: every Array.prototype method iterates `length` natively
@@ -82,15 +105,9 @@ func installGuards(vm *goja.Runtime, l Limits) (g *guards, err error) {
 				}
 			})
 		case "concat":
-			g.replace(ap, k, func(orig native) native {
-				return func(c goja.FunctionCall) goja.Value {
-					g.arrayLike(c.This.ToObject(vm), "array")
-					for _, a := range c.Arguments {
-						g.arrayLike(a, "array")
-					}
-					return orig(c)
-				}
-			})
+			g.replace(ap, k, g.concat)
+		case "flat":
+			g.replace(ap, k, g.flat)
 		default:
 			if o, ok := ap.Get(k).(*goja.Object); ok {
 				wrapped[o] = g.replace(ap, k, g.thisLength)
@@ -157,6 +174,38 @@ func installGuards(vm *goja.Runtime, l Limits) (g *guards, err error) {
 	})
 	g.replace(sp, "replace", g.replaceCheck(false))
 	g.replace(sp, "replaceAll", g.replaceCheck(true))
+	g.replace(sp, "split", g.split)
+	if o, ok := sp.GetSymbol(g.iterSym).(*goja.Object); ok {
+		w := g.wrap(o, "[Symbol.iterator]", g.stringIterator)
+		if err := sp.DefineDataPropertySymbol(g.iterSym, w, goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_FALSE); err != nil {
+			return nil, err
+		}
+	}
+	global := vm.GlobalObject()
+	for _, name := range []string{"encodeURI", "encodeURIComponent", "escape"} {
+		g.replace(global, name, g.encodeURI)
+	}
+
+	// Structure: bound functions, prototypes, proxies (native.go).
+	g.replace(obj(obj(vm.Get("Function")).Get("prototype")), "bind", g.bind)
+	objectCtor := obj(vm.Get("Object"))
+	setProto := func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			g.protoOK(c.Argument(0), c.Argument(1))
+			return orig(c)
+		}
+	}
+	g.replace(objectCtor, "setPrototypeOf", setProto)
+	g.replace(reflect, "setPrototypeOf", setProto)
+	g.replace(objectCtor, "create", g.create)
+	g.replace(obj(vm.Get("Proxy")), "revocable", func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			g.checkProxy(c)
+			return orig(c)
+		}
+	})
+	g.replace(obj(vm.Get("JSON")), "parse", g.jsonParse)
+	g.replace(global, "eval", g.eval)
 
 	// JSON.stringify counts the output size as the values go by (aliases of
 	// one big string count every time), through a composed replacer.
@@ -237,12 +286,8 @@ func (g *guards) named(fn native, name string, length int64) goja.Value {
 }
 
 func (g *guards) over(what string, n float64, max int64) {
-	e, err := g.vm.New(g.rangeError, g.vm.ToValue(fmt.Sprintf("memory limit exceeded: %s of %s exceeds the limit of %d",
-		what, g.vm.ToValue(n).String(), max)))
-	if err != nil {
-		panic(err)
-	}
-	panic(e)
+	g.throw(workflow.KindMemory, g.rangeError, fmt.Sprintf("memory limit exceeded: %s of %s exceeds the limit of %d",
+		what, g.vm.ToValue(n).String(), max))
 }
 
 // length is ToLength(ToObject(v).length) without the clamp; 0 for
@@ -383,25 +428,63 @@ func (g *guards) replaceSize(this, pat, rep goja.Value, all bool) {
 func (g *guards) stringify(orig native) native {
 	return func(c goja.FunctionCall) goja.Value {
 		value, replacer, space := c.Argument(0), c.Argument(1), c.Argument(2)
-		if ro, ok := replacer.(*goja.Object); ok && ro.ClassName() == "Array" {
-			return g.postString(orig(c), "JSON string length")
-		}
 		jc := &jsonCount{}
+		// The indent, converted once (a Number or String object's
+		// conversion could answer differently the second time).
+		if so, ok := space.(*goja.Object); ok {
+			switch so.ClassName() {
+			case "Number":
+				space = so.ToNumber()
+			case "String":
+				space = so.ToString()
+			}
+		}
 		switch {
 		case goja.IsNumber(space):
 			jc.gap = int64(math.Max(0, math.Min(10, space.ToFloat())))
 		case goja.IsString(space):
 			jc.gap = min(10, strLen(space))
 		}
-		jc.user, _ = goja.AssertFunction(replacer)
+		if ro, ok := replacer.(*goja.Object); ok && g.isArray(ro) {
+			jc.keys = g.propertyList(ro)
+		} else {
+			jc.user, _ = goja.AssertFunction(replacer)
+		}
 		g.jsonCounts = append(g.jsonCounts, jc)
 		defer func() { g.jsonCounts = g.jsonCounts[:len(g.jsonCounts)-1] }()
 		return g.postString(orig(goja.FunctionCall{This: c.This, Arguments: []goja.Value{value, g.replacer, space}}), "JSON string length")
 	}
 }
 
+// propertyList is an array replacer's list of keys (strings, numbers and
+// their wrapper objects, first occurrence kept).
+func (g *guards) propertyList(ro *goja.Object) []string {
+	n := g.length(ro)
+	if n > float64(g.maxA) {
+		g.over("array length", n, g.maxA)
+	}
+	seen := map[string]bool{}
+	keys := []string{}
+	for i := int64(0); i < int64(n); i++ {
+		v := ro.Get(itoa(i))
+		if o, ok := v.(*goja.Object); ok && (o.ClassName() == "String" || o.ClassName() == "Number") {
+			v = o.ToString()
+		}
+		if !goja.IsString(v) && !goja.IsNumber(v) {
+			continue
+		}
+		k := v.String()
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // countValue is the replacer every guarded JSON.stringify passes: it runs
-// the caller's replacer, then adds the value's size.
+// the caller's replacer (or applies its property list), then adds the
+// value's size and follows the nesting depth.
 func (g *guards) countValue(c goja.FunctionCall) goja.Value {
 	jc := g.jsonCounts[len(g.jsonCounts)-1]
 	key, v := c.Argument(0), c.Argument(1)
@@ -412,7 +495,13 @@ func (g *guards) countValue(c goja.FunctionCall) goja.Value {
 		}
 		v = r
 	}
-	jc.size += strLen(key) + 4 + jc.gap*2
+	// The holder is the object being serialised: pop what is finished.
+	holder, _ := c.This.(*goja.Object)
+	for len(jc.holders) > 0 && jc.holders[len(jc.holders)-1] != holder {
+		jc.holders = jc.holders[:len(jc.holders)-1]
+	}
+	depth := int64(len(jc.holders))
+	jc.size += strLen(key) + 4 + jc.gap*(depth+1)
 	switch {
 	case goja.IsString(v):
 		jc.size += strLen(v)
@@ -422,7 +511,31 @@ func (g *guards) countValue(c goja.FunctionCall) goja.Value {
 	if jc.size > g.maxS {
 		g.over("JSON string length", float64(jc.size), g.maxS)
 	}
+	if o, ok := v.(*goja.Object); ok {
+		if _, fn := goja.AssertFunction(o); !fn {
+			if len(jc.holders) >= maxNesting {
+				g.depthError("JSON.stringify's value", maxNesting)
+			}
+			if jc.keys != nil && !g.isArray(o) {
+				o = g.pick(o, jc.keys)
+				v = o
+			}
+			jc.holders = append(jc.holders, o)
+		}
+	}
 	return v
+}
+
+// pick is o with only keys, in that order (an array replacer's effect);
+// each is read once, as JSON.stringify would.
+func (g *guards) pick(o *goja.Object, keys []string) *goja.Object {
+	r := g.vm.NewObject()
+	for _, k := range keys {
+		if v := o.Get(k); v != nil {
+			_ = r.Set(k, v)
+		}
+	}
+	return r
 }
 
 // strLen is the UTF-16 length of ToString(v).

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/dop251/goja"
@@ -12,57 +11,45 @@ import (
 // kinde is an empty object and console discards — and calls read with
 // module.exports while the run is still bounded. The sync engine reads
 // workflowSettings this way, so hostile top-level code meets the same
-// allocation guards, memory budget, call depth and wall time as an
-// invocation. The runtime is used once, so it is neither frozen nor pooled.
+// bounded run (bounded: wall time, memory budget, guards, call depth) as
+// an invocation. The runtime is used once, so it is neither frozen nor
+// pooled.
 //
-// code runs unwrapped under the name "bundle.js", so goja's positions are
-// the bundle's own. Errors are goja's (*goja.CompilerSyntaxError,
+// code runs strict and unwrapped under the name "bundle.js", so goja's
+// positions are the bundle's own. A failure is an *Error (KindOf gives
+// its kind) wrapping goja's error (*goja.CompilerSyntaxError,
 // *goja.Exception, *goja.StackOverflowError, *goja.InterruptedError whose
-// value says which limit ended the run) or a setup error; a panic in read
-// or in goja is recovered into an error.
-func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Runtime, exports goja.Value) error) (err error) {
-	prog, err := goja.Compile(bundleName, string(code), false)
+// value says which limit ended the run), a setup error, or read's error;
+// a panic in read or in goja is recovered into an error.
+func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Runtime, exports goja.Value) error) error {
+	prog, err := goja.Compile(bundleName, string(code), true)
 	if err != nil {
 		return err
 	}
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.limits.MaxCallStackSize)
+	s := &slot{vm: vm}
 	if err := e.install(vm); err != nil {
 		return fmt.Errorf("install globals: %w", err)
 	}
-	if _, err := e.guard(vm, false); err != nil {
+	if err := e.guard(s, false); err != nil {
 		return err
 	}
 	module, err := commonJS(vm)
 	if err != nil {
 		return fmt.Errorf("prepare sandbox: %w", err)
 	}
-
-	ctx, cancel := context.WithTimeout(ctx, e.limits.WallTime)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			vm.Interrupt(errDeadline{e.limits.WallTime})
-		} else {
-			vm.Interrupt(errCancelled)
+	rerr, _ := e.bounded(ctx, s, func(context.Context) error {
+		if _, err := vm.RunProgram(prog); err != nil {
+			return err
 		}
-	})
-	defer stop()
-	w := e.gov.start(vm)
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("internal error: %v", r)
-		}
-		var interrupted *goja.InterruptedError
-		if e.gov.stop(w) && !errors.As(err, &interrupted) {
-			err = errMemory{e.limits.MemoryBytes}
-		}
-	}()
-	if _, err := vm.RunProgram(prog); err != nil {
-		return err
+		// Reading the exports may run user getters: still bounded.
+		return read(vm, module.Get("exports"))
+	}, nil)
+	if rerr != nil {
+		return rerr
 	}
-	// Reading the exports may run user getters: still bounded.
-	return read(vm, module.Get("exports"))
+	return nil
 }
 
 // commonJS defines what a bundle may touch at load time: an empty kinde
@@ -82,7 +69,7 @@ func commonJS(vm *goja.Runtime) (*goja.Object, error) {
 		return nil, err
 	}
 	require := func(call goja.FunctionCall) goja.Value {
-		panic(vm.NewTypeError("require(%q) is not available: workflows are bundled, so import the package instead and install it in the repository", call.Argument(0).String()))
+		panic(vm.NewTypeError(requireMessage(call.Argument(0))))
 	}
 	for name, v := range map[string]any{"kinde": vm.NewObject(), "console": console, "module": module, "exports": exports, "require": require} {
 		if err := vm.Set(name, v); err != nil {

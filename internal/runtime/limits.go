@@ -31,6 +31,9 @@ type Limits struct {
 	// backstop for slow per-runtime growth (the one known source, the
 	// Symbol.for registry, is bounded directly). Default 10000.
 	MaxUses int
+	// MaxIdleRuntimes caps the idle runtimes an Engine keeps over all its
+	// programs (each is about 600 KiB). Default 64.
+	MaxIdleRuntimes int
 	// MaxPrograms is how many compiled programs the engine caches (LRU). Default 256.
 	MaxPrograms int
 	// SampleInterval is how often the memory sampler reads the heap. Default 2ms.
@@ -62,6 +65,7 @@ func (l Limits) withDefaults() Limits {
 	set(&l.PoolSize, goruntime.GOMAXPROCS(0))
 	set(&l.MaxUses, 10000)
 	set(&l.MaxPrograms, 256)
+	set(&l.MaxIdleRuntimes, 64)
 	if l.SampleInterval <= 0 {
 		l.SampleInterval = 2 * time.Millisecond
 	}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"github.com/dop251/goja"
 )
 
 // The memory limit. goja allocates from the Go heap with no accounting,
@@ -28,25 +26,44 @@ func (e errMemory) Error() string {
 	return "memory limit exceeded: the workflow grew the heap by more than " + formatBytes(e.limit)
 }
 
-type governor struct {
-	limit    uint64
+// Governor samples the process heap for every run of every Engine that
+// shares it. The heap is per process, so a process should have one
+// Governor (Options.Governor); an Engine without one makes its own. Its
+// sampling goroutine runs only while some run is active. Close it when no
+// Engine uses it any more.
+type Governor struct {
 	interval time.Duration
 
 	mu      sync.Mutex
 	running bool
+	closed  bool
 	last    uint64 // heap at the last sample
 	gcHeap  uint64 // heap after the last forced GC
 	active  map[*watch]struct{}
 }
 
 type watch struct {
-	vm  *goja.Runtime
-	low uint64
-	hit bool // interrupted for memory; guarded by governor.mu
+	s     *slot
+	limit uint64
+	low   uint64
+	hit   bool // interrupted for memory; guarded by Governor.mu
 }
 
-func newGovernor(limit uint64, interval time.Duration) *governor {
-	return &governor{limit: limit, interval: interval, active: map[*watch]struct{}{}}
+// NewGovernor returns a Governor reading the heap every interval (0 means
+// the default SampleInterval, 2ms) while runs are active.
+func NewGovernor(interval time.Duration) *Governor {
+	if interval <= 0 {
+		interval = Defaults().SampleInterval
+	}
+	return &Governor{interval: interval, active: map[*watch]struct{}{}}
+}
+
+// Close stops sampling: runs that start afterwards are not watched. Runs
+// already active are still watched until they stop.
+func (g *Governor) Close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 func readHeap(s []metrics.Sample) uint64 {
@@ -57,10 +74,15 @@ func readHeap(s []metrics.Sample) uint64 {
 	return s[0].Value.Uint64()
 }
 
-// start watches vm until the returned watch is passed to stop.
-func (g *governor) start(vm *goja.Runtime) *watch {
-	w := &watch{vm: vm}
+// start watches the run on s, whose budget is limit, until the returned
+// watch is passed to stop; nil when the governor is closed.
+func (g *Governor) start(s *slot, limit uint64) *watch {
+	w := &watch{s: s, limit: limit}
 	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
 	if !g.running {
 		g.running = true
 		g.last = readHeap([]metrics.Sample{{Name: heapMetric}})
@@ -68,12 +90,14 @@ func (g *governor) start(vm *goja.Runtime) *watch {
 	}
 	w.low = g.last
 	g.active[w] = struct{}{}
-	g.mu.Unlock()
 	return w
 }
 
 // stop ends the watch and reports whether it was interrupted for memory.
-func (g *governor) stop(w *watch) (hit bool) {
+func (g *Governor) stop(w *watch) (hit bool) {
+	if w == nil {
+		return false
+	}
 	g.mu.Lock()
 	delete(g.active, w)
 	hit = w.hit
@@ -81,8 +105,18 @@ func (g *governor) stop(w *watch) (hit bool) {
 	return hit
 }
 
-// loop samples the heap while any invocation runs; it exits when none does.
-func (g *governor) loop() {
+// hit reports whether w's run was interrupted for memory so far.
+func (g *Governor) hit(w *watch) bool {
+	if w == nil {
+		return false
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return w.hit
+}
+
+// loop samples the heap while any run is active; it exits when none is.
+func (g *Governor) loop() {
 	sample := []metrics.Sample{{Name: heapMetric}}
 	t := time.NewTicker(g.interval)
 	defer t.Stop()
@@ -100,18 +134,22 @@ func (g *governor) loop() {
 			g.gcHeap = h
 		}
 		over = over[:0]
+		minOver := uint64(0)
 		for w := range g.active {
 			if h < w.low {
 				w.low = h
 			}
-			if h-w.low > g.limit && !w.hit {
+			if h-w.low > w.limit && !w.hit {
 				over = append(over, w)
+				if minOver == 0 || w.limit < minOver {
+					minOver = w.limit
+				}
 			}
 		}
 		g.mu.Unlock()
 		// Force a GC only when the heap grew again since the last one, so a
 		// heap full of garbage does not cause a GC storm.
-		if len(over) == 0 || (g.gcHeap > 0 && h < g.gcHeap+g.limit/2) {
+		if len(over) == 0 || (g.gcHeap > 0 && h < g.gcHeap+minOver/2) {
 			continue
 		}
 		// Garbage or live growth? Only a GC can tell.
@@ -125,9 +163,9 @@ func (g *governor) loop() {
 			}
 		}
 		for _, w := range over {
-			if _, ok := g.active[w]; ok && h > w.low && h-w.low > g.limit {
+			if _, ok := g.active[w]; ok && h > w.low && h-w.low > w.limit {
 				w.hit = true
-				w.vm.Interrupt(errMemory{g.limit})
+				w.s.interrupt(errMemory{w.limit})
 			}
 		}
 		g.mu.Unlock()

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sync"
 	"time"
 
 	"github.com/dlclark/regexp2/v2"
@@ -8,12 +9,20 @@ import (
 
 // RegexpTimeout bounds one backtracking regexp match. goja runs regexps
 // that RE2 cannot (lookaround, backreferences) on regexp2, whose matcher
-// never sees vm.Interrupt; a timed-out match returns "no match" and the
-// wall-time interrupt then stops the workflow at its next instruction. The
-// setting is process-wide (regexp2 reads it when a pattern is compiled), so
-// it is set once here.
-const RegexpTimeout = time.Second
+// never sees vm.Interrupt; a timed-out match returns "no match". regexp2
+// reads the timeout from a package variable when a pattern is compiled
+// (goja offers no per-pattern setting), so the first Engine sets it once;
+// a run's own bound is its wall time, which the guards enforce between
+// matches (a native loop such as filter(RegExp.prototype.test, re) stops
+// at the next match once the run is over). See LIMITS.md.
+const RegexpTimeout = 250 * time.Millisecond
 
-func init() {
-	regexp2.DefaultMatchTimeout = RegexpTimeout
+var regexpOnce sync.Once
+
+func setRegexpTimeout() {
+	regexpOnce.Do(func() {
+		if regexp2.DefaultMatchTimeout > RegexpTimeout {
+			regexp2.DefaultMatchTimeout = RegexpTimeout
+		}
+	})
 }

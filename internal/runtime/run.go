@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/dop251/goja"
@@ -36,8 +37,11 @@ func (e errDeadline) Error() string {
 
 var errCancelled = errors.New("execution cancelled")
 
+var errClosed = errors.New("the engine is closed")
+
 // Run executes inv and always returns a Result: failures (exceptions,
-// rejections, limits, host panics) are a failed Result, never a Go error.
+// rejections, limits, host panics) are a failed Result with a kind, never
+// a Go error.
 func (e *Engine) Run(ctx context.Context, inv Invocation) *workflow.Result {
 	start := time.Now()
 	res := &workflow.Result{
@@ -57,17 +61,21 @@ func (e *Engine) Run(ctx context.Context, inv Invocation) *workflow.Result {
 
 func (e *Engine) run(ctx context.Context, inv Invocation, res *workflow.Result) {
 	p := inv.Program
-	if p == nil {
-		res.Error = &workflow.Error{Message: "no program loaded"}
+	switch {
+	case p == nil:
+		res.Error = &workflow.Error{Kind: workflow.KindLoad, Message: "no program loaded"}
+		return
+	case e.closed.Load():
+		res.Error = &workflow.Error{Kind: workflow.KindInternal, Message: errClosed.Error()}
 		return
 	}
 	if err := ctx.Err(); err != nil {
-		res.Error = &workflow.Error{Message: errCancelled.Error()}
+		res.Error = &workflow.Error{Kind: workflow.KindTimeout, Message: errCancelled.Error()}
 		return
 	}
 	s, err := e.get(p)
 	if err != nil {
-		res.Error = &workflow.Error{Message: "start runtime: " + err.Error()}
+		res.Error = &workflow.Error{Kind: workflow.KindInternal, Message: "start runtime: " + err.Error()}
 		return
 	}
 	if e.invoke(ctx, p, s, inv, res) {
@@ -75,9 +83,16 @@ func (e *Engine) run(ctx context.Context, inv Invocation, res *workflow.Result) 
 	}
 }
 
-// invoke runs the program once on s and reports whether s may be reused.
-func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation, res *workflow.Result) (reuse bool) {
-	vm := s.vm
+// bounded runs fn as one run on s: under the wall time (and ctx), the
+// memory budget and the guards' per-run state, with host panics
+// recovered. Both invocations and settings reading (Inspect) run through
+// it. fn's error, and whatever else ended the run, comes back as an
+// *Error whose kind says what happened; describe (may be nil) turns it
+// into what the caller reports while the run's limits still hold, since
+// describing a thrown value may run its getters and toString. clean
+// reports whether the runtime may run again.
+func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Context) error, describe func(*Error)) (rerr *Error, clean bool) {
+	s.why.Store(nil)
 	rc := newRunCtx(ctx, e.limits.WallTime)
 	s.arm(rc, e.limits.WallTime)
 	var stopParent func() bool
@@ -86,101 +101,212 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 			err := parent.Err()
 			if rc.end(err) {
 				if errors.Is(err, context.DeadlineExceeded) {
-					vm.Interrupt(errDeadline{e.limits.WallTime})
+					s.interrupt(errDeadline{e.limits.WallTime})
 				} else {
-					vm.Interrupt(errCancelled)
+					s.interrupt(errCancelled)
 				}
 			}
 		})
 	}
-	ctx = rc
-	w := e.gov.start(vm)
-	redact := func(s string) string { return s }
-	defer func() {
-		// A deadline or cancel that fired as the run ended may have left
-		// an interrupt pending on vm, which would end the next run on it:
-		// such a runtime is not reused.
-		fired := !s.disarm()
-		if stopParent != nil && !stopParent() {
-			fired = true
-		}
-		rc.end(context.Canceled) // the run is over: end what it started (fetch)
-		memHit := e.gov.stop(w)
-		if r := recover(); r != nil {
-			// A panic in host code: the runtime's state is unknown. An
-			// interrupt (wall time, cancel, memory) that landed while host
-			// code ran JS unwinds this way too, and is reported as itself.
-			if ie, ok := r.(*goja.InterruptedError); ok {
-				res.Error = e.jsError(p, vm, ie, redact)
-			} else {
-				res.Error = &workflow.Error{Message: redact(fmt.Sprintf("internal error: %v", r))}
+	w := e.gov.start(s, e.limits.MemoryBytes)
+	if s.guards != nil {
+		s.guards.begin()
+	}
+	panicked := false
+	err := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				panicked = true
+				if ie, ok := r.(*goja.InterruptedError); ok {
+					err = ie
+				} else {
+					err = &Error{Kind: workflow.KindInternal, Err: fmt.Errorf("internal error: %v", r)}
+				}
 			}
-			reuse = false
+		}()
+		return fn(rc)
+	}()
+	// What interrupted the run (a limit) names its kind, whatever error
+	// surfaced (a guard may have thrown first to end a native loop).
+	why := s.stopped()
+	if err == nil && why != nil && e.gov.hit(w) {
+		err = why // over the memory budget, though the run finished first
+	}
+	if err != nil {
+		rerr = e.classify(s, err, why)
+		if describe != nil {
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						rerr.Err = fmt.Errorf("%s (the error could not be described)", errText(rerr.Err))
+					}
+				}()
+				describe(rerr)
+			}()
 		}
-		if memHit && res.Error == nil {
-			res.Error = &workflow.Error{Message: errMemory{e.limits.MemoryBytes}.Error()}
+	}
+	// A deadline or cancel that fired as the run ended may have left an
+	// interrupt pending on the runtime, which would end the next run on
+	// it: such a runtime is not reused.
+	fired := !s.disarm()
+	if stopParent != nil && !stopParent() {
+		fired = true
+	}
+	rc.end(context.Canceled) // the run is over: end what it started (fetch)
+	memHit := e.gov.stop(w)
+	if s.guards != nil {
+		s.guards.end()
+	}
+	if memHit && rerr == nil {
+		rerr = &Error{Kind: workflow.KindMemory, Err: errMemory{e.limits.MemoryBytes}}
+	}
+	clean = rerr == nil && !fired && !memHit && !panicked && s.stopped() == nil
+	return rerr, clean
+}
+
+// classify gives err its kind: a limit that interrupted the run wins,
+// then the kind a guard recorded for the value it threw, then the error's
+// own type.
+func (e *Engine) classify(s *slot, err, why error) *Error {
+	var re *Error
+	if errors.As(err, &re) {
+		return re
+	}
+	if why != nil {
+		var ie *goja.InterruptedError
+		if !errors.As(err, &ie) {
+			err = why // a guard ended a native loop: report the limit itself
 		}
-		if reuse && (res.Error != nil || memHit || fired) {
-			reuse = false
+		return &Error{Kind: KindOf(why), Err: err}
+	}
+	if s.guards != nil {
+		var ex *goja.Exception
+		var rj rejection
+		var v goja.Value
+		switch {
+		case errors.As(err, &ex):
+			v = ex.Value()
+		case errors.As(err, &rj):
+			v = rj.v
+		}
+		if k, ok := s.guards.kindOf(v); ok {
+			return &Error{Kind: k, Err: err}
+		}
+	}
+	return &Error{Kind: KindOf(err), Err: err}
+}
+
+func errText(err error) (s string) {
+	defer func() {
+		if recover() != nil {
+			s = "[unprintable error]"
 		}
 	}()
+	return err.Error()
+}
 
-	cfg := inv.Bindings
-	if cfg == nil {
-		cfg = &bindings.Config{}
-	}
-	if cfg.Settings.Trigger == "" && cfg.Settings.ID == "" && cfg.Settings.Bindings == nil {
-		c := *cfg
-		c.Settings = inv.Settings
-		cfg = &c
-	}
+// invoke runs the program once on s and reports whether s may be reused.
+func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation, res *workflow.Result) (reuse bool) {
+	vm := s.vm
 	var b Bindings
-	if s.realm != nil {
-		b = s.realm.New(ctx, cfg, res)
-	} else {
-		b = e.newBindings(ctx, vm, cfg, res)
-	}
-	redact = b.Redact
-	fail := func(err error) bool {
-		res.Error = e.jsError(p, vm, err, redact)
-		return false
-	}
+	redact := func(s string) string { return s }
+	var werr *workflow.Error
+	rerr, clean := e.bounded(ctx, s, func(ctx context.Context) error {
+		cfg := inv.Bindings
+		if cfg == nil {
+			cfg = &bindings.Config{}
+		}
+		c := *cfg
+		if c.Settings.Trigger == "" && c.Settings.ID == "" && c.Settings.Bindings == nil {
+			c.Settings = inv.Settings
+		}
+		if c.MapStack == nil {
+			c.MapStack = p.mapStack
+		}
+		if s.realm != nil {
+			b = s.realm.New(ctx, &c, res)
+		} else {
+			b = e.newBindings(ctx, vm, &c, res)
+		}
+		redact = b.Redact
 
-	event, err := s.keys.value(vm, inv.Event)
-	if err != nil {
-		res.Error = &workflow.Error{Message: err.Error()}
-		return true // nothing ran
-	}
-	module := vm.NewObject()
-	exports := vm.NewObject()
-	_ = module.Set("exports", exports)
-	if _, err := s.wrapper(exports, module, exports, s.require, b.Kinde(), b.Console()); err != nil {
-		return fail(err)
-	}
-	fn, this, err := entryPoint(vm, module)
-	if err != nil {
-		return fail(err)
-	}
-	ret, err := fn(this, event)
-	if err != nil {
-		return fail(err)
-	}
-	if obj, ok := ret.(*goja.Object); ok {
-		if obj.ExportType() == promiseType {
+		event, err := s.keys.value(vm, inv.Event)
+		if err != nil {
+			return &Error{Kind: workflow.KindInternal, Err: err}
+		}
+		module := vm.NewObject()
+		exports := vm.NewObject()
+		_ = module.Set("exports", exports)
+		if _, err := s.wrapper(exports, module, exports, s.require, b.Kinde(), b.Console()); err != nil {
+			return err
+		}
+		fn, this, err := entryPoint(vm, module)
+		if err != nil {
+			return err
+		}
+		ret, err := fn(this, event)
+		if err != nil {
+			return err
+		}
+		if obj, ok := ret.(*goja.Object); ok && obj.ExportType() == promiseType {
 			pr := obj.Export().(*goja.Promise)
 			switch pr.State() {
 			case goja.PromiseStatePending:
-				return fail(errNeverSettled)
+				return errNeverSettled
 			case goja.PromiseStateRejected:
-				return fail(rejection{pr.Result()})
+				return rejection{pr.Result()}
 			}
 		}
+		return nil
+	}, func(re *Error) {
+		werr = e.jsError(p, s, re, redact)
+	})
+	endInvocation(s, b)
+	if rerr != nil {
+		res.Error = werr
+		if res.Error == nil {
+			res.Error = &workflow.Error{Kind: rerr.Kind, Message: redact(errText(rerr.Err))}
+		}
+		res.Error.Kind = rerr.Kind
+		e.explainUndeclared(b, res.Error)
+		return false
 	}
 	if err := checkResultSize(res, e.limits.MaxResultBytes); err != nil {
-		res.Error = &workflow.Error{Message: err.Error()}
-		return true
+		res.Error = &workflow.Error{Kind: workflow.KindResultTooLarge, Message: err.Error()}
 	}
-	return true
+	return clean
+}
+
+// endInvocation drops what the runtime holds of the invocation that just
+// ended — its bindings (env secrets, key, event, result) — so an idle
+// pooled runtime keeps none of it.
+func endInvocation(s *slot, b Bindings) {
+	if s.realm != nil {
+		s.realm.End()
+	}
+	if e, ok := b.(interface{ End() }); ok {
+		e.End()
+	}
+}
+
+// explainUndeclared appends to a failed run's message the kinde.*
+// bindings the code read without declaring them, and how to declare them
+// (bindings that can report them implement Undeclared).
+func (e *Engine) explainUndeclared(b Bindings, werr *workflow.Error) {
+	u, ok := b.(interface{ Undeclared() []string })
+	if !ok {
+		return
+	}
+	names := u.Undeclared()
+	if len(names) == 0 {
+		return
+	}
+	var decl []string
+	for _, n := range names {
+		decl = append(decl, fmt.Sprintf("%q: {}", n))
+	}
+	werr.Message += fmt.Sprintf(" (the workflow read %s without declaring it: add %s to workflowSettings.bindings)",
+		strings.Join(names, ", "), strings.Join(decl, ", "))
 }
 
 var promiseType = reflect.TypeOf((*goja.Promise)(nil))
@@ -202,7 +328,7 @@ func entryPoint(vm *goja.Runtime, module *goja.Object) (goja.Callable, goja.Valu
 		if fn, ok := goja.AssertFunction(exp); ok {
 			return fn, goja.Undefined(), nil
 		}
-		return nil, nil, errors.New("the workflow has no default export: export default an async function")
+		return nil, nil, errNoEntry{"the workflow has no default export: export default an async function"}
 	}
 	if fn, ok := goja.AssertFunction(def); ok {
 		return fn, goja.Undefined(), nil
@@ -212,7 +338,7 @@ func entryPoint(vm *goja.Runtime, module *goja.Object) (goja.Callable, goja.Valu
 			return fn, o, nil
 		}
 	}
-	return nil, nil, errors.New("the default export is not a function nor an object with a handle method")
+	return nil, nil, errNoEntry{"the default export is not a function nor an object with a handle method"}
 }
 
 // checkResultSize is a backstop over the bindings' own caps on claims and
@@ -235,7 +361,7 @@ func checkResultSize(res *workflow.Result, max int) error {
 	if n > max {
 		res.Logs = nil
 		res.AccessToken, res.IDToken, res.M2MToken = nil, nil, nil
-		return fmt.Errorf("result too large: the workflow's claims and logs exceed %d bytes", max)
+		return errResultTooLarge{fmt.Sprintf("result too large: the workflow's claims and logs exceed %d bytes", max)}
 	}
 	return nil
 }

@@ -6,8 +6,10 @@
 // override by assignment into accessors, so freezing does not break `this.name = "MyError"`;
 // (3) deep-freezes every intrinsic reachable from globalThis plus the
 // hidden ones (iterator and generator prototypes), and globalThis itself.
-// L is {maxStringLength, maxArrayLength, maxBufferBytes, freeze}; freeze is
-// false for a runtime used once (Engine.Inspect), which needs the guards only.
+// L holds the limits (maxStringLength, maxArrayLength, maxBufferBytes),
+// freeze (false for a runtime used once, Engine.Inspect, which needs the
+// guards only) and the Go checks (native.go): wrap, checkSource,
+// checkProxy, toIndex, guardProtoSetter.
 (function (L) {
   "use strict";
   const G = globalThis;
@@ -19,48 +21,96 @@
   const MAXB = L.maxBufferBytes;
   const iterSym = Symbol.iterator;
 
-  function over(what, n, max) {
-    throw new RangeErr("memory limit exceeded: " + what + " of " + n + " exceeds the limit of " + max);
-  }
+  const over = L.over; // throws a RangeError of kind memory
+
   function lenOf(o) {
     if (o === null || o === undefined) return 0;
     const n = +o.length;
     return n > 0 ? n : 0;
   }
+  const toIndex = L.toIndex, checkSource = L.checkSource, checkProxy = L.checkProxy;
+  // replaceCtor puts W in place of the constructor C at holder[key]: W
+  // gets C's own properties (prototype included, so instanceof holds) and
+  // every path back to C (prototype.constructor) points at W.
+  function replaceCtor(holder, key, C, W) {
+    for (const k of ownKeys(C)) {
+      if (k === "name") continue;
+      const d = getOwn(C, k);
+      if (k === "prototype") {
+        defineProperty(W, "prototype", { value: d.value, writable: false, enumerable: false, configurable: false });
+        defineProperty(d.value, "constructor", { value: W, writable: true, enumerable: false, configurable: true });
+        continue;
+      }
+      defineProperty(W, k, d);
+    }
+    defineProperty(W, "name", { value: C.name, writable: false, enumerable: false, configurable: true });
+    Object.setPrototypeOf(W, getProto(C));
+    if (holder !== null) defineProperty(holder, key, { value: W, writable: true, enumerable: false, configurable: true });
+  }
+
   // ArrayBuffer and typed arrays: one `new ArrayBuffer(2**40)` is a fatal
-  // Go out-of-memory, so the constructors are replaced by checking wrappers, and
-  // every path back to the original constructor (prototype.constructor)
-  // points at the wrapper.
+  // Go out-of-memory. A length is converted once (a string or valueOf
+  // could otherwise pass the check and then ask for more) and checked.
   const AB = ArrayBuffer;
   function guardCtor(name, bytesPer) {
     const C = G[name];
     if (typeof C !== "function") return;
-    const check = (args) => {
-      const a = args[0];
-      let n = 0;
-      if (typeof a === "number") n = a * bytesPer;
-      else if (a !== null && typeof a === "object" && !(a instanceof AB)) n = lenOf(a) * bytesPer;
-      if (n > MAXB) over(name + " size", n, MAXB);
-    };
     // A plain function, not a Proxy: goja's instanceof rejects callable proxies.
     const W = { [name]: function (...args) {
       if (new.target === undefined) throw new TypeErr("Constructor " + name + " requires 'new'");
-      check(args);
+      const a = args[0];
+      let n = 0;
+      if (name === "ArrayBuffer" || a === null || (typeof a !== "object" && typeof a !== "function")) {
+        args[0] = toIndex(a);
+        n = args[0] * bytesPer;
+      } else if (!(a instanceof AB)) n = lenOf(a) * bytesPer;
+      if (n > MAXB) over(name + " size", n, MAXB);
       return construct(C, args, new.target === W ? C : new.target);
     } }[name];
-    for (const k of ownKeys(C)) {
-      if (k === "prototype" || k === "name") continue;
-      defineProperty(W, k, getOwn(C, k));
-    }
-    Object.setPrototypeOf(W, getProto(C));
-    defineProperty(W, "prototype", { value: C.prototype, writable: false, enumerable: false, configurable: false });
-    defineProperty(C.prototype, "constructor", { value: W, writable: true, enumerable: false, configurable: true });
-    defineProperty(G, name, { value: W, writable: true, enumerable: false, configurable: true });
+    replaceCtor(G, name, C, W);
   }
   guardCtor("ArrayBuffer", 1);
   for (const [name, size] of [["Int8Array", 1], ["Uint8Array", 1], ["Uint8ClampedArray", 1], ["Int16Array", 2],
     ["Uint16Array", 2], ["Int32Array", 4], ["Uint32Array", 4], ["Float32Array", 4], ["Float64Array", 8],
     ["BigInt64Array", 8], ["BigUint64Array", 8]]) guardCtor(name, size);
+
+  // Proxy: nesting is bounded (each level is a Go recursion). A bound
+  // function, so that like Proxy it has no prototype property.
+  const P = Proxy;
+  const PW = function Proxy(target, handler) {
+    if (new.target === undefined) throw new TypeErr("Constructor Proxy requires 'new'");
+    checkProxy(target, handler);
+    return construct(P, [target, handler]);
+  }.bind(undefined);
+  defineProperty(PW, "name", { value: "Proxy", writable: false, enumerable: false, configurable: true });
+  defineProperty(PW, "revocable", getOwn(P, "revocable"));
+  defineProperty(G, "Proxy", { value: PW, writable: true, enumerable: false, configurable: true });
+
+  // The Function constructors parse their text: nesting is bounded, the
+  // text converted once.
+  function guardCode(holder, key, C) {
+    const name = C.name;
+    const W = { [name]: function (...args) {
+      let text = "";
+      for (let i = 0; i < args.length; i++) {
+        args[i] = `${args[i]}`;
+        text += args[i] + "\n";
+      }
+      checkSource(text);
+      return construct(C, args, new.target === undefined || new.target === W ? C : new.target);
+    } }[name];
+    replaceCtor(holder, key, C, W);
+  }
+  guardCode(G, "Function", Function);
+  guardCode(null, "", getProto(function* () {}).constructor);
+  guardCode(null, "", getProto(async function () {}).constructor);
+
+  // __proto__ = v must not close a prototype cycle through a proxy.
+  const dp = getOwn(Object.prototype, "__proto__");
+  if (dp && dp.set) {
+    defineProperty(Object.prototype, "__proto__", { get: dp.get, set: L.guardProtoSetter(dp.set),
+      enumerable: dp.enumerable, configurable: dp.configurable });
+  }
 
   // The override mistake: once Error.prototype.name is frozen, a strict
   // `this.name = "X"` on an instance throws. Accessors that define an own
@@ -68,7 +118,8 @@
   function tame(obj, key) {
     const d = getOwn(obj, key);
     if (!d || !("value" in d) || !d.configurable) return;
-    const value = d.value;
+    // The builtin behind the accessor is the guarded one (native.go).
+    const value = L.wrap(d.value);
     defineProperty(obj, key, {
       get() { return value; },
       set(v) {
@@ -93,14 +144,21 @@
     for (const k of ["constructor", "toString"]) tame(C.prototype, k);
   }
 
-  if (!L.freeze) return;
-  // Deep freeze, from globalThis and the intrinsics it does not name.
+  // Wrap every builtin (native.go: nested builtins are counted, and none
+  // starts once the run is over), then deep-freeze, from globalThis and
+  // the intrinsics it does not name.
+  const wrap = L.wrap, doFreeze = L.freeze;
+  const regexpProto = RegExp.prototype;
+  // goja optimises regexps while these RegExp.prototype properties are
+  // its own; they are left as they are.
+  const regexpKept = new Set(["exec", "global", "multiline", "ignoreCase", "unicode", "sticky"]);
   const seen = new Set();
   const stack = [G,
     getProto(function* () {}), getProto((function* () {})()), getProto(async function () {}),
     getProto([][iterSym]()), getProto(new Map()[iterSym]()), getProto(new Set()[iterSym]()),
     getProto(""[iterSym]()), getProto(/a/[Symbol.matchAll]("a")),
     getOwn((function () { "use strict"; return arguments; })(), "callee").get,
+    (function () { return arguments; })()[iterSym],
   ];
   // Indexed loops: cheaper than the guarded array methods.
   let top = stack.length;
@@ -108,15 +166,33 @@
     const o = stack[--top];
     if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) continue;
     seen.add(o);
-    freeze(o);
     stack[top++] = getProto(o);
     const keys = ownKeys(o);
     for (let i = 0; i < keys.length; i++) {
-      const d = getOwn(o, keys[i]);
+      const k = keys[i];
+      const d = getOwn(o, k);
       if (d === undefined) continue;
-      stack[top++] = d.value;
-      stack[top++] = d.get;
-      stack[top++] = d.set;
+      if (o === regexpProto && regexpKept.has(k)) {
+        stack[top++] = d.value;
+        stack[top++] = d.get;
+        continue;
+      }
+      let changed = false;
+      for (const f of ["value", "get", "set"]) {
+        const v = d[f];
+        if (typeof v !== "function") {
+          stack[top++] = v;
+          continue;
+        }
+        const w = wrap(v);
+        if (w !== v) {
+          d[f] = w;
+          changed = true;
+        }
+        stack[top++] = w;
+      }
+      if (changed) defineProperty(o, k, d);
     }
+    if (doFreeze) freeze(o);
   }
 })

@@ -36,6 +36,26 @@ type slot struct {
 	wall  time.Duration
 	timer *time.Timer
 	cur   atomic.Pointer[runCtx]
+	// why is what interrupted the current run (wall time, cancel,
+	// memory); nil while it runs normally. Guards read it to end native
+	// loops that vm.Interrupt cannot reach.
+	why atomic.Pointer[stopReason]
+}
+
+type stopReason struct{ err error }
+
+// interrupt ends the run on s with err: the first reason is kept.
+func (s *slot) interrupt(err error) {
+	s.why.CompareAndSwap(nil, &stopReason{err})
+	s.vm.Interrupt(err)
+}
+
+// stopped is the reason the current run was interrupted, or nil.
+func (s *slot) stopped() error {
+	if r := s.why.Load(); r != nil {
+		return r.err
+	}
+	return nil
 }
 
 // arm starts the wall-time limit of the run rc on s.
@@ -59,15 +79,17 @@ func (s *slot) disarm() bool {
 
 func (s *slot) expire() {
 	if rc := s.cur.Load(); rc != nil && rc.end(context.DeadlineExceeded) {
-		s.vm.Interrupt(errDeadline{s.wall})
+		s.interrupt(errDeadline{s.wall})
 	}
 }
 
 // newSlot builds a runtime: bindings' globals, allocation guards (Go,
-// then setup.js for constructors), the frozen intrinsics, then the program's wrapper function.
+// then setup.js for constructors), the frozen intrinsics, then the
+// program's wrapper function.
 func (e *Engine) newSlot(p *Program) (*slot, error) {
 	vm := goja.New()
 	vm.SetMaxCallStackSize(e.limits.MaxCallStackSize)
+	s := &slot{vm: vm}
 	if err := e.install(vm); err != nil {
 		return nil, fmt.Errorf("install globals: %w", err)
 	}
@@ -75,43 +97,40 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 		// The baseline: a fresh runtime isolates by construction, as in
 		// Kinde's runtime, so it skips the guards, the freeze and the
 		// prebuilt bindings.
-		return e.instantiate(p, vm, nil)
+		return s, e.instantiate(p, s)
 	}
-	var realm *bindings.Realm
 	if e.realms {
 		r, err := bindings.NewRealm(vm)
 		if err != nil {
 			return nil, err
 		}
-		realm = r
+		s.realm = r
 	}
-	g, err := e.guard(vm, true)
-	if err != nil {
+	if err := e.guard(s, true); err != nil {
 		return nil, err
 	}
-	s, err := e.instantiate(p, vm, realm)
-	if err != nil {
+	if err := e.instantiate(p, s); err != nil {
 		return nil, err
 	}
-	s.guards = g
 	return s, nil
 }
 
-// guard installs the allocation guards on vm (Go natives, then setup.js
-// for the constructors) and, when freeze is set, deep-freezes its
-// intrinsics and global object.
-func (e *Engine) guard(vm *goja.Runtime, freeze bool) (*guards, error) {
-	g, err := installGuards(vm, e.limits)
+// guard installs the guards on s's runtime (Go natives, then setup.js
+// for the constructors and dynamic code) and, when freeze is set,
+// deep-freezes its intrinsics and global object.
+func (e *Engine) guard(s *slot, freeze bool) error {
+	vm := s.vm
+	g, err := installGuards(s, e.limits)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	setup, err := setupProgram()
 	if err != nil {
-		return nil, fmt.Errorf("compile setup: %w", err)
+		return fmt.Errorf("compile setup: %w", err)
 	}
 	fn, err := vm.RunProgram(setup)
 	if err != nil {
-		return nil, fmt.Errorf("run setup: %w", err)
+		return fmt.Errorf("run setup: %w", err)
 	}
 	call, _ := goja.AssertFunction(fn)
 	limits := vm.NewObject()
@@ -119,40 +138,76 @@ func (e *Engine) guard(vm *goja.Runtime, freeze bool) (*guards, error) {
 	_ = limits.Set("maxArrayLength", e.limits.MaxArrayLength)
 	_ = limits.Set("maxBufferBytes", e.limits.MaxBufferBytes)
 	_ = limits.Set("freeze", freeze)
+	_ = limits.Set("wrap", g.wrapNative)
+	_ = limits.Set("over", func(c goja.FunctionCall) goja.Value {
+		g.over(c.Argument(0).String(), c.Argument(1).ToFloat(), c.Argument(2).ToInteger())
+		return nil
+	})
+	_ = limits.Set("checkSource", g.checkSource)
+	_ = limits.Set("checkProxy", g.checkProxy)
+	_ = limits.Set("checkProto", g.checkProto)
+	_ = limits.Set("toIndex", g.toIndex)
+	_ = limits.Set("guardProtoSetter", g.guardProtoSetter)
 	if _, err := call(goja.Undefined(), limits); err != nil {
-		return nil, fmt.Errorf("freeze runtime: %w", err)
+		return fmt.Errorf("freeze runtime: %w", err)
 	}
-	return g, nil
+	g.ready = true
+	g.end() // setup's own bound functions are not the first run's
+	s.guards = g
+	return nil
 }
 
-// instantiate evaluates the program's wrapper function on vm.
-func (e *Engine) instantiate(p *Program, vm *goja.Runtime, realm *bindings.Realm) (*slot, error) {
+// instantiate evaluates the program's wrapper function on s's runtime.
+// The wrapper outlives invocations, so it is frozen with its prototype
+// object (strict code cannot reach it through arguments.callee, but a
+// sloppy function from new Function could try other paths).
+func (e *Engine) instantiate(p *Program, s *slot) error {
+	vm := s.vm
 	w, err := vm.RunProgram(p.prog)
 	if err != nil {
-		return nil, fmt.Errorf("instantiate bundle: %w", err)
+		return fmt.Errorf("instantiate bundle: %w", err)
 	}
 	wrapper, ok := goja.AssertFunction(w)
 	if !ok {
-		return nil, fmt.Errorf("instantiate bundle: wrapper is not a function")
+		return fmt.Errorf("instantiate bundle: wrapper is not a function")
 	}
 	req := vm.ToValue(func(call goja.FunctionCall) goja.Value {
-		panic(vm.NewGoError(fmt.Errorf("require(%q) is not available: Flowgate bundles every import; "+
-			"a package left external cannot be loaded at run time", call.Argument(0).String())))
+		panic(vm.NewTypeError(requireMessage(call.Argument(0))))
 	})
 	// require is shared by the runtime's invocations: freeze it too.
 	freeze, err := vm.RunString("Object.freeze")
 	if err != nil {
-		return nil, fmt.Errorf("freeze require: %w", err)
+		return fmt.Errorf("freeze require: %w", err)
 	}
 	freezeFn, _ := goja.AssertFunction(freeze)
-	if _, err := freezeFn(goja.Undefined(), req); err != nil {
-		return nil, fmt.Errorf("freeze require: %w", err)
+	for _, v := range []goja.Value{req, w, w.(*goja.Object).Get("prototype")} {
+		if v == nil || goja.IsUndefined(v) {
+			continue
+		}
+		if _, err := freezeFn(goja.Undefined(), v); err != nil {
+			return fmt.Errorf("freeze shared functions: %w", err)
+		}
 	}
 	keys := &eventKeys{proto: e.protoKeys(vm)}
 	if !e.fresh {
 		keys.intern = map[string]string{}
 	}
-	return &slot{vm: vm, wrapper: wrapper, require: req, realm: realm, keys: keys}, nil
+	s.wrapper, s.require, s.keys = wrapper, req, keys
+	return nil
+}
+
+// requireMessage is require's refusal: a plain TypeError, the same in
+// invocations and settings reading.
+func requireMessage(name goja.Value) string {
+	n := "?"
+	if s, ok := name.(goja.String); ok {
+		n = s.String()
+		if len(n) > 200 {
+			n = n[:200] + "…"
+		}
+	}
+	return fmt.Sprintf("require(%q) is not available: Flowgate bundles every import, "+
+		"so import the package instead and install it in the repository", n)
 }
 
 // protoKeys is protoKeys of the engine's first runtime: every runtime an
@@ -168,6 +223,7 @@ func (e *Engine) get(p *Program) (*slot, error) {
 	if !e.fresh {
 		select {
 		case s := <-p.pool:
+			e.idle.Add(-1)
 			return s, nil
 		default:
 		}
@@ -176,7 +232,9 @@ func (e *Engine) get(p *Program) (*slot, error) {
 }
 
 // put returns a runtime that finished cleanly to the pool, unless the pool
-// is full or the runtime has served MaxUses invocations.
+// is full, the engine holds MaxIdleRuntimes idle runtimes over all its
+// programs, the engine is closed, or the runtime has served MaxUses
+// invocations.
 func (e *Engine) put(p *Program, s *slot) {
 	if e.fresh {
 		return
@@ -191,15 +249,37 @@ func (e *Engine) put(p *Program, s *slot) {
 		// setup and freeze take milliseconds).
 		go func() {
 			if ns, err := e.newSlot(p); err == nil {
-				select {
-				case p.pool <- ns:
-				default:
-				}
+				e.pool(p, ns)
 			}
 		}()
+	}
+	e.pool(p, s)
+}
+
+// pool keeps s idle in p's pool when the caps allow.
+func (e *Engine) pool(p *Program, s *slot) {
+	if e.closed.Load() || p.evicted.Load() {
+		return
+	}
+	if e.idle.Add(1) > int64(e.limits.MaxIdleRuntimes) {
+		e.idle.Add(-1)
+		return
 	}
 	select {
 	case p.pool <- s:
 	default:
+		e.idle.Add(-1)
+	}
+}
+
+// drain drops p's idle runtimes.
+func (e *Engine) drain(p *Program) {
+	for {
+		select {
+		case <-p.pool:
+			e.idle.Add(-1)
+		default:
+			return
+		}
 	}
 }

@@ -1,0 +1,144 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// The hostile corpus (testdata/hostile, see its README) is run here
+// in-process, each case in a child process (this test binary re-executed):
+// a fatal Go stack overflow or out-of-memory cannot be recovered, so a case
+// that still crashes fails its subtest instead of the whole run.
+
+const hostileDir = "../../testdata/hostile"
+
+// hostileCase is one entry of corpus.json.
+type hostileCase struct {
+	File     string             `json:"file"`
+	Kind     workflow.ErrorKind `json:"kind"`
+	TopLevel bool               `json:"topLevel"`
+	Issue    string             `json:"issue"`
+	Attack   string             `json:"attack"`
+}
+
+func readCorpus(t *testing.T) []hostileCase {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(hostileDir, "corpus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct{ Cases []hostileCase }
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatalf("corpus.json: %v", err)
+	}
+	return c.Cases
+}
+
+// childReport is what a child prints: the Run result's kind and message,
+// and Inspect's kind for top-level cases.
+type childReport struct {
+	Status      string             `json:"status"`
+	Kind        workflow.ErrorKind `json:"kind"`
+	Message     string             `json:"message"`
+	InspectKind workflow.ErrorKind `json:"inspectKind"`
+	InspectErr  string             `json:"inspectErr"`
+}
+
+const childMarker = "HOSTILE-REPORT "
+
+// hostileLimits are the child's: a worker-like small Go stack, so an
+// overflow dies fast instead of growing to 1 GB.
+func hostileLimits() Limits {
+	return Limits{WallTime: 5 * time.Second, MemoryBytes: 64 << 20}
+}
+
+const childMaxStack = 64 << 20
+
+func TestHostileCorpus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the hostile corpus re-executes the test binary per case")
+	}
+	for _, c := range readCorpus(t) {
+		t.Run(strings.TrimSuffix(c.File, ".js"), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostileChild$", "-test.v")
+			cmd.Env = append(os.Environ(), "FLOWGATE_HOSTILE_CASE="+c.File)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			start := time.Now()
+			err := cmd.Run()
+			took := time.Since(start)
+			var rep *childReport
+			for _, l := range strings.Split(out.String(), "\n") {
+				if s, ok := strings.CutPrefix(l, childMarker); ok {
+					rep = &childReport{}
+					if jerr := json.Unmarshal([]byte(s), rep); jerr != nil {
+						t.Fatalf("child report: %v", jerr)
+					}
+				}
+			}
+			if err != nil || rep == nil {
+				tail := errb.String() + out.String()
+				if len(tail) > 1500 {
+					tail = tail[:1500]
+				}
+				t.Fatalf("%s (%s): child died after %s: %v\n%s", c.File, c.Attack, took.Round(time.Millisecond), err, tail)
+			}
+			if rep.Status != workflow.StatusFailed || rep.Kind != c.Kind {
+				t.Errorf("%s: status %q kind %q (%s); want failed, kind %q", c.File, rep.Status, rep.Kind, rep.Message, c.Kind)
+			}
+			if c.TopLevel && rep.InspectKind != c.Kind {
+				t.Errorf("%s: Inspect kind %q (%s); want %q", c.File, rep.InspectKind, rep.InspectErr, c.Kind)
+			}
+			if took > 20*time.Second {
+				t.Errorf("%s: took %s", c.File, took)
+			}
+		})
+	}
+}
+
+// TestHostileChild runs one corpus case when re-executed by
+// TestHostileCorpus.
+func TestHostileChild(t *testing.T) {
+	file := os.Getenv("FLOWGATE_HOSTILE_CASE")
+	if file == "" {
+		t.Skip("run by TestHostileCorpus")
+	}
+	debug.SetMaxStack(childMaxStack)
+	code, err := os.ReadFile(filepath.Join(hostileDir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{Limits: hostileLimits()})
+	defer e.Close()
+	var rep childReport
+	p, err := e.Load(code, nil)
+	if err != nil {
+		rep.Status, rep.Kind, rep.Message = workflow.StatusFailed, KindOf(err), err.Error()
+	} else {
+		r := e.Run(context.Background(), Invocation{Program: p, Settings: settings(), Event: []byte(`{}`)})
+		rep.Status = r.Status
+		if r.Error != nil {
+			rep.Kind, rep.Message = r.Error.Kind, r.Error.Message
+		}
+	}
+	ierr := e.Inspect(context.Background(), code, func(*goja.Runtime, goja.Value) error { return nil })
+	if ierr != nil {
+		rep.InspectKind, rep.InspectErr = KindOf(ierr), ierr.Error()
+	}
+	b, _ := json.Marshal(rep)
+	os.Stdout.WriteString("\n" + childMarker + string(b) + "\n")
+}

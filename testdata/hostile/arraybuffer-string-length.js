@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  new ArrayBuffer("1099511627776");
+};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  new ArrayBuffer({ valueOf() { return 2 ** 40 } });
+};

@@ -1,0 +1,2 @@
+arguments.callee.stash = "x";
+module.exports.default = async function () {};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  new DataView(new ArrayBuffer(2 ** 40));
+};

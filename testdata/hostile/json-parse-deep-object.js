@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  JSON.parse("{\"a\":".repeat(2e6));
+};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  let a = []; for (let i = 0; i < 150000; i++) a = [a]; JSON.stringify(a);
+};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  const t = {}, p = new Proxy(t, {}); Object.setPrototypeOf(t, p); p.x = 1;
+};

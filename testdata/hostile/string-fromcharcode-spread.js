@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  String.fromCharCode(...Array(1 << 22).fill(65));
+};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  const o = {}; o[Symbol.toPrimitive] = Object.prototype.toLocaleString; o.toString = Object.prototype.toLocaleString; "" + o;
+};

@@ -1,0 +1,3 @@
+module.exports.default = async function (event) {
+  throw { get message() { for (;;) {} } };
+};
