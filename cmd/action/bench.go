@@ -9,11 +9,11 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -30,25 +30,33 @@ Flags:
   --n N               measured invocations (default 2000)
   --concurrency C     goroutines invoking at once (default 1)
   --warmup W          unmeasured invocations first (default 200)
-  --baseline fresh    also measure a fresh runtime per invocation (the design
-                      of Kinde's own runtime) and print the CPU ratio
+  --isolation MODE    process (default): invocations go through the supervised
+                      worker processes, as on the server; inprocess: the
+                      pooled runtime in this process
+  --baseline fresh    also measure a fresh runtime per invocation, in this
+                      process (the design of Kinde's own runtime), and print
+                      the CPU ratio
   --format text|json  a table (default) or one JSON object
   --trigger, --workflow, --event, --env, --encryption-key, --allow-host,
   --timeout           as for "flowgate run"
 
-JSON: {"workflowId", "trigger", "mode", "n", "concurrency", "meanUs", "p50Us",
+JSON: {"workflowId", "trigger", "mode", "isolation", "n", "concurrency", "meanUs", "p50Us",
 "p99Us", "throughputPerSec", "cpuUsPerInvocation", "allocsPerInvocation",
 "bytesPerInvocation"} and, with --baseline, "baseline": {the same for the
 fresh runtime} and "cpuRatio" (baseline CPU / pooled CPU). CPU is user+system
-time of the whole process over the measured loop (getrusage); allocations
-are Go heap allocations (runtime.MemStats).
+time of this process over the measured loop (getrusage; 0 where the system
+cannot tell); allocations are Go heap allocations of this process
+(runtime.MemStats). With --isolation process the workflow runs in worker
+processes, so CPU and allocations are the supervisor side only: compare
+latency and throughput between the two modes.
 
 Exit status: 0 measured, 1 the workflow failed or is invalid, 2 bad usage.
 `
 
 // benchStats is one measured loop.
 type benchStats struct {
-	Mode                string  `json:"mode"` // "pooled" or "fresh"
+	Mode                string  `json:"mode"`      // "pooled" or "fresh"
+	Isolation           string  `json:"isolation"` // "process" or "inprocess"
 	N                   int     `json:"n"`
 	Concurrency         int     `json:"concurrency"`
 	MeanUs              float64 `json:"meanUs"`
@@ -103,7 +111,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	w, code, ok := f.choose("bench", dir, stderr)
+	runner, err := newRunner(*f.isolation, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
+		return exitUsage
+	}
+	defer runner.Close()
+	w, code, ok := f.choose("bench", dir, runner, stderr)
 	if !ok {
 		return code
 	}
@@ -111,9 +125,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgate bench: no workflow has trigger %q; nothing to measure\n", f.trigger)
 		return exitProblems
 	}
-	cfg := in.config(w)
 	rep := &benchReport{WorkflowID: w.Settings.ID, Trigger: w.Settings.Trigger}
-	stats, err := measure(false, w, in, cfg, *n, *conc, *warmup)
+	req := in.request(&f, w)
+	pooled := func(ctx context.Context) *workflow.Result { return invoke.Run(ctx, runner, req).Result }
+	stats, err := measure("pooled", *f.isolation, pooled, *n, *conc, *warmup)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
 		return exitProblems
@@ -122,7 +137,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	if *baseline == "fresh" {
 		// Fewer warm-up runs: a fresh runtime has nothing to warm but the
 		// compiled program and the Go heap.
-		b, err := measure(true, w, in, cfg, *n, *conc, min(*warmup, 20))
+		fresh, err := freshRun(w, in)
+		if err != nil {
+			fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
+			return exitProblems
+		}
+		b, err := measure("fresh", isolationInProcess, fresh, *n, *conc, min(*warmup, 20))
 		if err != nil {
 			fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
 			return exitProblems
@@ -140,18 +160,33 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// measure runs the workflow warmup times, then n times from conc
-// goroutines, and reports the measured loop.
-func measure(fresh bool, w *project.Workflow, in *invokeInput, cfg *bindings.Config, n, conc, warmup int) (*benchStats, error) {
-	eng := runtime.New(runtime.Options{Limits: runtime.Limits{WallTime: in.timeout}, Fresh: fresh})
+// freshRun invokes w on a runtime made fresh for every invocation, in
+// this process: the baseline bench compares the pooled runtime with.
+func freshRun(w *project.Workflow, in *invokeInput) (func(context.Context) *workflow.Result, error) {
+	eng := runtime.New(runtime.Options{Limits: runtime.Limits{WallTime: in.timeout}, Fresh: true})
 	p, err := eng.Load(w.Bundle.Code, w.Bundle.SourceMap)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %v", w.File, err)
 	}
+	cfg := &bindings.Config{
+		Settings: w.Settings, Env: in.env, EncryptionKey: in.key,
+		Net:   &bindings.NetPolicy{AllowHosts: in.allow},
+		Cache: bindings.NewTokenCache(), Redact: workflow.Passwords(in.event),
+	}
 	inv := runtime.Invocation{Program: p, Settings: w.Settings, Event: in.event, Bindings: cfg}
+	return func(ctx context.Context) *workflow.Result { return eng.Run(ctx, inv) }, nil
+}
+
+// measure runs the workflow warmup times, then n times from conc
+// goroutines, and reports the measured loop.
+func measure(mode, isolation string, run func(context.Context) *workflow.Result, n, conc, warmup int) (*benchStats, error) {
 	ctx := context.Background()
-	if res := eng.Run(ctx, inv); res.Status == workflow.StatusFailed {
-		return nil, fmt.Errorf("the workflow failed on this event, so there is nothing to measure: %s", res.Error.Message)
+	if res := run(ctx); res.Status == workflow.StatusFailed {
+		msg := "no error"
+		if res.Error != nil {
+			msg = res.Error.Message
+		}
+		return nil, fmt.Errorf("the workflow failed on this event, so there is nothing to measure: %s", msg)
 	}
 	loop := func(count int, lat []time.Duration) int64 {
 		var next, failed atomic.Int64
@@ -166,7 +201,7 @@ func measure(fresh bool, w *project.Workflow, in *invokeInput, cfg *bindings.Con
 						return
 					}
 					t0 := time.Now()
-					res := eng.Run(ctx, inv)
+					res := run(ctx)
 					if lat != nil {
 						lat[i] = time.Since(t0)
 					}
@@ -200,14 +235,10 @@ func measure(fresh bool, w *project.Workflow, in *invokeInput, cfg *bindings.Con
 	for _, d := range lat {
 		sum += d
 	}
-	mode := "pooled"
-	if fresh {
-		mode = "fresh"
-	}
 	us := func(d time.Duration) float64 { return round2(float64(d.Nanoseconds()) / 1e3) }
 	fn := float64(n)
 	return &benchStats{
-		Mode: mode, N: n, Concurrency: conc,
+		Mode: mode, Isolation: isolation, N: n, Concurrency: conc,
 		MeanUs:              us(sum / time.Duration(n)),
 		P50Us:               us(lat[percentile(n, 0.50)]),
 		P99Us:               us(lat[percentile(n, 0.99)]),
@@ -224,15 +255,6 @@ func percentile(n int, q float64) int {
 	return min(max(i, 0), n-1)
 }
 
-// cpuTime is the process's user+system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 func round2(f float64) float64 {
 	return float64(int64(f*100+0.5)) / 100
 }
@@ -240,9 +262,9 @@ func round2(f float64) float64 {
 func writeBenchText(w io.Writer, r *benchReport) {
 	fmt.Fprintf(w, "workflow %s (%s): %d invocations, concurrency %d\n\n", r.WorkflowID, r.Trigger, r.N, r.Concurrency)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "runtime\tmean µs\tp50 µs\tp99 µs\tinvocations/s\tCPU µs/inv\tallocs/inv\tKiB/inv\t")
+	fmt.Fprintln(tw, "runtime\tisolation\tmean µs\tp50 µs\tp99 µs\tinvocations/s\tCPU µs/inv\tallocs/inv\tKiB/inv\t")
 	row := func(s *benchStats) {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n", s.Mode, s.MeanUs, s.P50Us, s.P99Us,
+		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.1f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t\n", s.Mode, s.Isolation, s.MeanUs, s.P50Us, s.P99Us,
 			s.ThroughputPerSec, s.CPUUsPerInvocation, s.AllocsPerInvocation, s.BytesPerInvocation/1024)
 	}
 	row(&r.benchStats)

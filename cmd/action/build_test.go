@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/testenv"
 )
 
@@ -26,7 +27,7 @@ func TestBuildWritesBundlesAndManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m manifest
+	var m bundle.Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func TestBuildUsage(t *testing.T) {
 		stdout string
 		stderr string
 	}{
-		{[]string{"build", "--help"}, exitOK, "Usage: flowgate build [--out DIR] [DIR]", ""},
+		{[]string{"build", "--help"}, exitOK, "Usage: flowgate build [--out DIR] [--isolation process|inprocess] [DIR]", ""},
 		{[]string{"build", "-h"}, exitOK, "manifest.json", ""},
 		{[]string{"build", "--output", "x"}, exitUsage, "", "flag provided but not defined: -output"},
 		{[]string{"build", "--out"}, exitUsage, "", "flag needs an argument: -out"},

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/flowgate/flowgate/internal/sandbox"
 )
 
 // command is one subcommand; it returns the process exit code.
@@ -58,6 +60,9 @@ Run "flowgate <command> --help" for a command's flags.
 const gcPercent = 400
 
 func main() {
+	// A worker process of the sandbox is this executable re-run: it serves
+	// the supervisor and exits here, before any CLI work.
+	sandbox.MaybeWorker()
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

@@ -12,8 +12,9 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
-	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -32,11 +33,17 @@ Flags:
   --allow-host HOST[:PORT]  a private or loopback host kinde.fetch may reach (repeatable);
                          public hosts are always reachable
   --timeout D            wall-time limit of the run, e.g. 2s or 500ms (default 5s)
+  --isolation MODE       process (default): run workflow code in a supervised worker
+                         process, as the server does, so a crash fails the run and
+                         nothing else; inprocess: in this process
 
 The password fields of the event (context.auth.password, firstPassword, …)
 and secret variables are redacted from logs and errors. When no workflow
 has trigger T, the Result is {"status": "skipped"}, as the server answers.
 Problems in the chosen workflow are printed on stderr and nothing runs.
+
+A failed Result says what ended the run in error.kind (thrown, timeout,
+memory, load, sandbox-crashed, …; see docs/error-kinds.md).
 
 Exit status: 0 succeeded or skipped (a denial is a success), 1 the workflow
 failed or is invalid, 2 could not run (bad usage, unreadable files).
@@ -46,6 +53,7 @@ failed or is invalid, 2 could not run (bad usage, unreadable files).
 type invokeFlags struct {
 	trigger, id, event, env, key, timeout string
 	allow                                 listFlag
+	isolation                             *string
 }
 
 func (f *invokeFlags) register(fs *flag.FlagSet) {
@@ -56,6 +64,7 @@ func (f *invokeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.key, "encryption-key", "", "")
 	fs.StringVar(&f.timeout, "timeout", "", "")
 	fs.Var(&f.allow, "allow-host", "")
+	f.isolation = isolationFlag(fs)
 }
 
 // invokeInput is what the flags name, read and checked.
@@ -65,6 +74,14 @@ type invokeInput struct {
 	key     []byte
 	allow   []string
 	timeout time.Duration
+}
+
+// request is the invoke request for the chosen workflow (nil: none).
+func (in *invokeInput) request(f *invokeFlags, w *project.Workflow) invoke.Request {
+	return invoke.Request{
+		Workflows: asInvokeWorkflows(w), Trigger: f.trigger, WorkflowID: f.id,
+		Event: in.event, Env: in.env, EncryptionKey: in.key, AllowHosts: in.allow, WallTime: in.timeout,
+	}
 }
 
 // load checks the flags and reads the files they name. On failure it
@@ -83,6 +100,8 @@ func (f *invokeFlags) load(name string, stderr io.Writer) (*invokeInput, bool) {
 		return fail("unknown trigger %q: use one of %s", f.trigger, strings.Join(workflow.Triggers, ", "))
 	case f.event == "":
 		return fail("--event FILE is required: the event JSON the trigger receives")
+	case *f.isolation != isolationProcess && *f.isolation != isolationInProcess:
+		return fail("unknown --isolation %q: use process or inprocess", *f.isolation)
 	}
 	in := &invokeInput{}
 	for _, h := range f.allow {
@@ -99,7 +118,7 @@ func (f *invokeFlags) load(name string, stderr io.Writer) (*invokeInput, bool) {
 		in.timeout = d
 	}
 	if f.key != "" {
-		key, err := decodeKey(f.key)
+		key, err := invoke.DecodeKey(f.key)
 		if err != nil {
 			return fail("--encryption-key: %v", err)
 		}
@@ -136,28 +155,16 @@ func checkHost(h string) error {
 	return nil
 }
 
-// config builds the invocation's bindings configuration.
-func (in *invokeInput) config(w *project.Workflow) *bindings.Config {
-	return &bindings.Config{
-		Settings:      w.Settings,
-		Env:           in.env,
-		EncryptionKey: in.key,
-		Net:           &bindings.NetPolicy{AllowHosts: in.allow},
-		Cache:         bindings.NewTokenCache(),
-		Redact:        passwords(in.event),
-	}
-}
-
 // choose checks the repository and picks the workflow the flags name.
 // w is nil with ok true when no workflow has the trigger (skipped).
 // With ok false the caller exits with code.
-func (f *invokeFlags) choose(name, dir string, stderr io.Writer) (w *project.Workflow, code int, ok bool) {
-	r, err := project.Check(context.Background(), dir, project.Options{})
+func (f *invokeFlags) choose(name, dir string, runner sandbox.Runner, stderr io.Writer) (w *project.Workflow, code int, ok bool) {
+	r, err := checkRepo(dir, runner)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate %s: %v\n", name, err)
 		return nil, exitUsage, false
 	}
-	w = pick(r, f.trigger, f.id)
+	w = r.Pick(f.trigger, f.id)
 	if w == nil {
 		if !r.OK() {
 			// A workflow whose settings could not be read may be the one asked for.
@@ -166,7 +173,7 @@ func (f *invokeFlags) choose(name, dir string, stderr io.Writer) (w *project.Wor
 			return nil, exitProblems, false
 		}
 		if f.id != "" {
-			fmt.Fprintf(stderr, "flowgate %s: no workflow has id %q (the workflows are: %s)\n", name, f.id, workflowIDs(r))
+			fmt.Fprintf(stderr, "flowgate %s: no workflow has id %q (the workflows are: %s)\n", name, f.id, r.IDList())
 			return nil, exitUsage, false
 		}
 		return nil, exitOK, true
@@ -192,16 +199,17 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	w, code, ok := f.choose("run", dir, stderr)
+	runner, err := newRunner(*f.isolation, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate run: %v\n", err)
+		return exitUsage
+	}
+	defer runner.Close()
+	w, code, ok := f.choose("run", dir, runner, stderr)
 	if !ok {
 		return code
 	}
-	var res *workflow.Result
-	if w == nil {
-		res = &workflow.Result{Trigger: f.trigger, Status: workflow.StatusSkipped}
-	} else {
-		res = invokeOnce(w, in)
-	}
+	res := invoke.Run(context.Background(), runner, in.request(&f, w)).Result
 	if err := writeJSON(stdout, res); err != nil {
 		fmt.Fprintf(stderr, "flowgate run: %v\n", err)
 		return exitUsage
@@ -210,25 +218,4 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		return exitProblems
 	}
 	return exitOK
-}
-
-// invokeOnce loads w's bundle and runs it once.
-func invokeOnce(w *project.Workflow, in *invokeInput) *workflow.Result {
-	eng := runtime.New(runtime.Options{Limits: runtime.Limits{WallTime: in.timeout}})
-	p, err := eng.Load(w.Bundle.Code, w.Bundle.SourceMap)
-	if err != nil {
-		return loadFailed(w, err)
-	}
-	return eng.Run(context.Background(), runtime.Invocation{
-		Program: p, Settings: w.Settings, Event: in.event, Bindings: in.config(w),
-	})
-}
-
-// loadFailed is the Result for a bundle the runtime cannot compile (the
-// checks passed, so this is rare: a construct only the runtime rejects).
-func loadFailed(w *project.Workflow, err error) *workflow.Result {
-	return &workflow.Result{
-		WorkflowID: w.Settings.ID, Trigger: w.Settings.Trigger, FailurePolicy: w.Settings.Policy(),
-		Status: workflow.StatusFailed, Error: &workflow.Error{Message: err.Error()},
-	}
 }

@@ -2,25 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
-	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/diag"
-	"github.com/flowgate/flowgate/internal/project"
-	"github.com/flowgate/flowgate/internal/runtime"
-	"github.com/flowgate/flowgate/internal/workflow"
+	"github.com/flowgate/flowgate/internal/wftest"
 )
 
-const testUsage = `Usage: flowgate test [--run REGEXP] [DIR]
+const testUsage = `Usage: flowgate test [--run REGEXP] [--isolation process|inprocess] [DIR]
 
 Runs the workflow tests of the repository in DIR (default "."): every
 *.test.json file under the workflows' root folder (kinde.json "rootDir",
@@ -33,19 +27,20 @@ network (a request no stub answers fails the case). One line per case, ok
 or FAIL with the differences, then "N passed, N failed".
 
 Flags:
-  --run REGEXP   run only the cases whose "file: name" matches REGEXP
+  --run REGEXP       run only the cases whose "file: name" matches REGEXP
+  --isolation MODE   process (default): cases run in supervised worker
+                     processes, so a case that crashes its worker fails alone;
+                     inprocess: in this process
 
 Exit status: 0 all passed, 1 a case failed (or the repository cannot be
 read), 2 bad usage or a malformed test file (with its line and column).
 `
 
-// testSuffix names workflow test files.
-const testSuffix = ".test.json"
-
 func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	runPattern := fs.String("run", "", "")
+	isolation := isolationFlag(fs)
 	dir, code, ok := parseArgs(fs, "test", testUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -55,7 +50,13 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgate test: --run: %v\n", err)
 		return exitUsage
 	}
-	r, err := project.Check(context.Background(), dir, project.Options{})
+	runner, err := newRunner(*isolation, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
+		return exitUsage
+	}
+	defer runner.Close()
+	r, err := checkRepo(dir, runner)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
 		return exitUsage
@@ -65,12 +66,12 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "flowgate test: kinde.json must be fixed before the tests can be found")
 		return exitProblems
 	}
-	names, err := findTestFiles(r.Root, r.Config.RootDir)
+	names, err := wftest.Find(r.Root, r.Config.RootDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
 		return exitUsage
 	}
-	var files []*testFile
+	var files []*wftest.File
 	bad := false
 	for _, rel := range names {
 		shown := filepath.Join(dir, rel)
@@ -80,7 +81,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			bad = true
 			continue
 		}
-		tf, err := parseTestFile(data, shown, filepath.Dir(filepath.Join(r.Root, rel)))
+		tf, err := wftest.Parse(data, shown, filepath.Dir(filepath.Join(r.Root, rel)))
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			bad = true
@@ -93,14 +94,14 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if len(files) == 0 {
-		fmt.Fprintf(stderr, "flowgate test: no test files (*%s) under %s\n", testSuffix, filepath.Join(dir, r.Config.RootDir))
+		fmt.Fprintf(stderr, "flowgate test: no test files (*%s) under %s\n", wftest.Suffix, filepath.Join(dir, r.Config.RootDir))
 	}
 	diag.WriteText(stderr, fromCwd(dir, r.Diagnostics))
 
-	eng := runtime.New(runtime.Options{})
+	ctx := context.Background()
 	passed, failed := 0, 0
 	for _, tf := range files {
-		w, program, problem := testTarget(eng, r, tf)
+		w, problem := wftest.Target(r, tf)
 		for _, tc := range tf.Cases {
 			label := tf.Path + ": " + tc.Name
 			if !filter.MatchString(label) {
@@ -110,7 +111,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			if problem != "" {
 				lines = []string{problem}
 			} else {
-				lines = runCase(eng, w, program, tc)
+				lines = wftest.RunCase(ctx, runner, w, tc)
 			}
 			if len(lines) == 0 {
 				passed++
@@ -129,94 +130,4 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return exitProblems
 	}
 	return exitOK
-}
-
-// findTestFiles lists the *.test.json files under rootDir, relative to
-// root, sorted; node_modules and hidden folders are skipped.
-func findTestFiles(root, rootDir string) ([]string, error) {
-	var out []string
-	base := filepath.Join(root, filepath.FromSlash(rootDir))
-	err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			if p == base && os.IsNotExist(err) {
-				return filepath.SkipDir
-			}
-			return err
-		}
-		if d.IsDir() {
-			if p != base && (d.Name() == "node_modules" || strings.HasPrefix(d.Name(), ".")) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if strings.HasSuffix(d.Name(), testSuffix) && d.Type().IsRegular() {
-			rel, _ := filepath.Rel(root, p)
-			out = append(out, rel)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	return out, err
-}
-
-// testTarget finds and loads the workflow a test file names; problem says
-// why its cases cannot run.
-func testTarget(eng *runtime.Engine, r *project.Report, tf *testFile) (*project.Workflow, *runtime.Program, string) {
-	w := pick(r, tf.Trigger, tf.Workflow)
-	switch {
-	case w == nil && tf.Workflow != "":
-		return nil, nil, fmt.Sprintf("no workflow has id %q (the workflows are: %s)", tf.Workflow, workflowIDs(r))
-	case w == nil:
-		return nil, nil, fmt.Sprintf("no workflow has trigger %q", tf.Trigger)
-	case !w.Valid():
-		return nil, nil, fmt.Sprintf("workflow %s has errors (listed above); fix them first", w.File)
-	}
-	p, err := eng.Load(w.Bundle.Code, w.Bundle.SourceMap)
-	if err != nil {
-		return nil, nil, fmt.Sprintf("workflow %s cannot be loaded: %v", w.File, err)
-	}
-	return w, p, ""
-}
-
-// runCase runs one case and returns its failures (none when it passed).
-func runCase(eng *runtime.Engine, w *project.Workflow, p *runtime.Program, tc *testCase) []string {
-	tr := &stubTransport{stubs: tc.Fetch}
-	cfg := &bindings.Config{
-		Settings:      w.Settings,
-		Env:           tc.Env,
-		EncryptionKey: tc.EncryptionKey,
-		Net:           &bindings.NetPolicy{Transport: tr},
-		Cache:         bindings.NewTokenCache(),
-		Redact:        passwords(tc.Event),
-	}
-	res := eng.Run(context.Background(), runtime.Invocation{Program: p, Settings: w.Settings, Event: tc.Event, Bindings: cfg})
-	lines := tr.unmatchedLines()
-	actual, err := asJSON(res)
-	if err != nil {
-		return append(lines, err.Error())
-	}
-	expect := tc.Expect
-	if expect == nil {
-		expect = map[string]any{}
-	}
-	lines = append(lines, match(expect, actual)...)
-	if len(lines) > 0 && res.Error != nil {
-		msg := res.Error.Stack
-		if msg == "" {
-			msg = res.Error.Message
-		}
-		lines = append(lines, "the run failed: "+strings.TrimRight(msg, "\n"))
-	}
-	return lines
-}
-
-// asJSON is the Result as the JSON a user writes expectations against.
-func asJSON(res *workflow.Result) (map[string]any, error) {
-	data, err := json.Marshal(res)
-	if err != nil {
-		return nil, fmt.Errorf("result is not JSON: %v", err)
-	}
-	var m map[string]any
-	err = json.Unmarshal(data, &m)
-	return m, err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,7 +12,7 @@ import (
 	"github.com/flowgate/flowgate/internal/project"
 )
 
-const validateUsage = `Usage: flowgate validate [--format text|json|github] [DIR]
+const validateUsage = `Usage: flowgate validate [--format text|json|github] [--isolation process|inprocess] [DIR]
 
 Checks the workflow repository in DIR (default ".") against the sync rules:
 kinde.json, workflow discovery, bundling, workflowSettings, triggers and
@@ -23,6 +22,9 @@ Flags:
   --format text     one line per problem, path:line:col: error: message [rule] (default)
   --format github   GitHub Actions workflow commands (annotations on the lines)
   --format json     {"workflows": [...], "diagnostics": [...]}
+  --isolation MODE  where the workflows' top-level code is evaluated to read
+                    their settings: process (default, supervised worker
+                    processes; a crash is a located diagnostic) or inprocess
 
 In the text and github formats, paths are given from the current directory
 (DIR/...); in json they are relative to DIR. The text and github formats
@@ -35,6 +37,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	format := fs.String("format", "text", "")
+	isolation := isolationFlag(fs)
 	dir, code, ok := parseArgs(fs, "validate", validateUsage, args, stdout, stderr)
 	if !ok {
 		return code
@@ -43,7 +46,13 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgate validate: unknown --format %q: use text, json or github\n", *format)
 		return exitUsage
 	}
-	r, err := project.Check(context.Background(), dir, project.Options{})
+	runner, err := newRunner(*isolation, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate validate: %v\n", err)
+		return exitUsage
+	}
+	defer runner.Close()
+	r, err := checkRepo(dir, runner)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate validate: %v\n", err)
 		return exitUsage

@@ -1,4 +1,7 @@
-package main
+// Package wftest reads workflow test files (*.test.json, kept beside the
+// workflows; the format is in docs/testing-workflows.md) and runs their
+// cases through invoke, so a case runs exactly as a trigger call does.
+package wftest
 
 import (
 	"bytes"
@@ -14,35 +17,31 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/httpstub"
+	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// A workflow test file (*.test.json) kept beside the workflows; the format
-// is documented in docs/testing-workflows.md.
-type testFile struct {
+// Suffix names workflow test files.
+const Suffix = ".test.json"
+
+// File is a workflow test file: the workflow under test (by id or by
+// trigger) and its cases.
+type File struct {
 	Path     string // as shown to the user
-	Workflow string `json:"workflow"`
-	Trigger  string `json:"trigger"`
-	Cases    []*testCase
+	Workflow string // the workflow's id, or
+	Trigger  string // its trigger
+	Cases    []*Case
 }
 
-// testCase is one invocation and what its Result must contain.
-type testCase struct {
+// Case is one invocation and what its Result must contain.
+type Case struct {
 	Name          string
 	Event         []byte
 	Env           map[string]bindings.EnvVar
 	EncryptionKey []byte
-	Fetch         []stub
-	Expect        map[string]any
-}
-
-// stub is one canned HTTP response, matched by method and URL.
-type stub struct {
-	Method  string
-	URL     string
-	Status  int
-	Headers map[string]string
-	Body    []byte
+	Fetch         []httpstub.Stub // never nil: a case never reaches the network
+	Expect        map[string]any  // part of the Result JSON; nil expects success
 }
 
 // rawTestFile and friends are the JSON as written.
@@ -71,14 +70,14 @@ type rawStub struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// fileError is a located problem in a test file.
-type fileError struct {
+// FileError is a located problem in a test file.
+type FileError struct {
 	Path      string
 	Line, Col int
 	Msg       string
 }
 
-func (e *fileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg) }
+func (e *FileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg) }
 
 // positions records where each value and key of a JSON document starts,
 // by path (cases[0].fetch[1].url), so errors can name a line and column.
@@ -147,11 +146,11 @@ func (p *positions) walk(dec *json.Decoder, path string) error {
 func (p *positions) at(path string) (int, int) {
 	for {
 		if off, ok := p.value[path]; ok {
-			return jsonPos(p.data, off)
+			return invoke.JSONPos(p.data, off)
 		}
 		i := strings.LastIndexAny(path, ".[")
 		if i < 0 {
-			return jsonPos(p.data, p.value[""])
+			return invoke.JSONPos(p.data, p.value[""])
 		}
 		path = path[:i]
 	}
@@ -186,20 +185,21 @@ func (p *positions) keyNamed(name string) (string, bool) {
 
 var unknownFieldRe = regexp.MustCompile(`unknown field "([^"]*)"`)
 
-// parseTestFile reads a test file. shown is the path used in messages;
-// eventFile paths are relative to the file's folder (dir).
-func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
+// Parse reads a test file. shown is the path used in messages; eventFile
+// paths are relative to the file's folder (dir). Every error is a
+// *FileError with the line and column of the problem.
+func Parse(data []byte, shown, dir string) (*File, error) {
 	errAt := func(line, col int, format string, a ...any) error {
-		return &fileError{Path: shown, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
+		return &FileError{Path: shown, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
 	}
 	if err := json.Unmarshal(data, new(any)); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			// Offset is just past the offending byte.
-			l, c := jsonPos(data, max(se.Offset-1, 0))
+			l, c := invoke.JSONPos(data, max(se.Offset-1, 0))
 			return nil, errAt(l, c, "invalid JSON: %v", err)
 		}
-		l, c := jsonPos(data, int64(len(data)))
+		l, c := invoke.JSONPos(data, int64(len(data)))
 		return nil, errAt(l, c, "invalid JSON: unexpected end of input")
 	}
 	pos, err := locateJSON(data)
@@ -217,11 +217,11 @@ func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
 		if errors.As(err, &te) {
 			path := pos.before(te.Offset)
 			l, c := pos.at(path)
-			return nil, errAt(l, c, "%s must be %s, not a JSON %s", path, jsonKind(te.Type.Kind().String()), te.Value)
+			return nil, errAt(l, c, "%s must be %s, not a JSON %s", path, invoke.JSONKind(te.Type.Kind().String()), te.Value)
 		}
 		if m := unknownFieldRe.FindStringSubmatch(err.Error()); m != nil {
 			path, _ := pos.keyNamed(m[1])
-			l, c := jsonPos(data, pos.key[path])
+			l, c := invoke.JSONPos(data, pos.key[path])
 			return nil, errAt(l, c, "unknown field %q in %s; see docs/testing-workflows.md for the format", m[1], where(path))
 		}
 		return nil, errAt(1, 1, "%v", err)
@@ -230,7 +230,7 @@ func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
 		l, c := pos.at(path)
 		return errAt(l, c, "%s: %s", path, fmt.Sprintf(format, a...))
 	}
-	tf := &testFile{Path: shown, Workflow: raw.Workflow, Trigger: raw.Trigger}
+	tf := &File{Path: shown, Workflow: raw.Workflow, Trigger: raw.Trigger}
 	switch {
 	case raw.Workflow == "" && raw.Trigger == "":
 		return nil, errAt(1, 1, `name the workflow under test: "workflow": "<id>" or "trigger": "<trigger>"`)
@@ -254,7 +254,7 @@ func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
 			return nil, at(p+".name", "another case is already named %q", rc.Name)
 		}
 		names[rc.Name] = true
-		tc := &testCase{Name: rc.Name}
+		tc := &Case{Name: rc.Name, Fetch: []httpstub.Stub{}}
 		hasEvent := len(rc.Event) > 0 && string(rc.Event) != "null"
 		switch {
 		case hasEvent && rc.EventFile != "":
@@ -269,7 +269,7 @@ func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
 			if err != nil {
 				return nil, at(p+".eventFile", "cannot read %s (paths are relative to the test file's folder)", rc.EventFile)
 			}
-			if err := checkObject(ev); err != nil {
+			if err := invoke.CheckEvent(ev); err != nil {
 				return nil, at(p+".eventFile", "%s:%v", rc.EventFile, err)
 			}
 			tc.Event = ev
@@ -277,14 +277,14 @@ func parseTestFile(data []byte, shown, dir string) (*testFile, error) {
 			return nil, at(p, `every case needs an "event" object or an "eventFile"`)
 		}
 		if len(rc.Env) > 0 && string(rc.Env) != "null" {
-			env, err := parseEnv(rc.Env)
+			env, err := invoke.ParseEnv(rc.Env)
 			if err != nil {
 				return nil, at(p+".env", "%s", strings.TrimPrefix(err.Error(), "1:1: "))
 			}
 			tc.Env = env
 		}
 		if rc.EncryptionKey != "" {
-			key, err := decodeKey(rc.EncryptionKey)
+			key, err := invoke.DecodeKey(rc.EncryptionKey)
 			if err != nil {
 				return nil, at(p+".encryptionKey", "%v", err)
 			}
@@ -317,8 +317,8 @@ func where(path string) string {
 	return path[:i]
 }
 
-func (rs rawStub) stub() (stub, error) {
-	s := stub{Method: strings.ToUpper(rs.Method), Status: rs.Status, Headers: map[string]string{}}
+func (rs rawStub) stub() (httpstub.Stub, error) {
+	s := httpstub.Stub{Method: strings.ToUpper(rs.Method), Status: rs.Status, Headers: map[string]string{}}
 	if s.Method == "" {
 		s.Method = "GET"
 	}
@@ -341,10 +341,10 @@ func (rs rawStub) stub() (stub, error) {
 	case hasJSON && rs.Text != nil:
 		return s, errors.New(`give "json" or "text", not both`)
 	case hasJSON:
-		s.Body = rs.JSON
+		s.Body = string(rs.JSON)
 		s.Headers["Content-Type"] = "application/json"
 	case rs.Text != nil:
-		s.Body = []byte(*rs.Text)
+		s.Body = *rs.Text
 		s.Headers["Content-Type"] = "text/plain; charset=utf-8"
 	}
 	for k, v := range rs.Headers {

@@ -1,4 +1,4 @@
-package main
+package wftest
 
 import (
 	"encoding/json"
@@ -7,12 +7,12 @@ import (
 	"strings"
 )
 
-// match compares a case's expect with the actual Result (both decoded from
+// Match compares a case's expect with the actual Result (both decoded from
 // JSON) and returns one readable line per difference. Objects match when
 // every expected key matches (extra keys are fine; an expected null also
 // matches an absent key); arrays need the same length and matching items;
 // the top-level "logs" only need to contain the expected entries, in order.
-func match(expect, actual map[string]any) []string {
+func Match(expect, actual map[string]any) []string {
 	var diffs []string
 	if _, ok := expect["status"]; !ok && actual["status"] != "succeeded" {
 		// A case that does not name a status expects the run to succeed.
