@@ -6,7 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -143,8 +142,31 @@ func (w *walker) walk(rel string) {
 // sources are small, and a big file under the folder is not read at all.
 const maxSniff = 1 << 20
 
-// exportsSettings finds an exported workflowSettings; group 1 is its name.
-var exportsSettings = regexp.MustCompile(`\bexport\s+(?:const|let|var)\s+(workflowSettings)\b|\bexport\s*\{[^}]*\b(workflowSettings)\b|\bexports\.(workflowSettings)\s*=`)
+// exportedSettings returns the offset of an exported workflowSettings in
+// src — `export const|let|var workflowSettings`, `export { workflowSettings }`
+// or `exports.workflowSettings =` — ignoring comments and strings.
+func exportedSettings(src []byte) (int, bool) {
+	toks := lex(src)
+	is := func(i int, text string) bool {
+		return i < len(toks) && toks[i].kind != tokString && toks[i].text == text
+	}
+	for i, t := range toks {
+		switch {
+		case t.kind != tokIdent:
+		case t.text == "export" && (is(i+1, "const") || is(i+1, "let") || is(i+1, "var")) && is(i+2, "workflowSettings"):
+			return toks[i+2].off, true
+		case t.text == "export" && is(i+1, "{"):
+			for j := i + 2; j < len(toks) && j < i+200 && !is(j, "}"); j++ {
+				if is(j, "workflowSettings") && (is(j-1, "as") || !is(j+1, "as")) { // the exported name
+					return toks[j].off, true
+				}
+			}
+		case t.text == "exports" && is(i+1, ".") && is(i+2, "workflowSettings") && is(i+3, "=") && !is(i+4, "="):
+			return toks[i+2].off, true
+		}
+	}
+	return 0, false
+}
 
 // notAWorkflow warns when the JavaScript or TypeScript file rel exports
 // workflowSettings although its name keeps it from being discovered: Kinde
@@ -160,16 +182,9 @@ func (w *walker) notAWorkflow(rel string) {
 	if err != nil {
 		return
 	}
-	m := exportsSettings.FindSubmatchIndex(src)
-	if m == nil {
+	off, ok := exportedSettings(src)
+	if !ok {
 		return
-	}
-	off := m[0]
-	for g := 2; g+1 < len(m); g += 2 {
-		if m[g] >= 0 {
-			off = m[g]
-			break
-		}
 	}
 	line, col := position(src, off)
 	use := base + "Workflow" + ext

@@ -73,3 +73,24 @@ func TestUndefinedMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestExportedSettings(t *testing.T) {
+	for src, want := range map[string]bool{
+		"export const workflowSettings = {}":                       true,
+		"export let workflowSettings = {}":                         true,
+		"const s = {}; export { s as workflowSettings }":           true,
+		"const workflowSettings = {}; export { workflowSettings }": true,
+		"exports.workflowSettings = {}":                            true,
+		"export { workflowSettings as other }":                     false,
+		"// export const workflowSettings = {}":                    false,
+		"/* export const workflowSettings */":                      false,
+		`const s = "export const workflowSettings = 1"`:            false,
+		"export const workflowSettingsX = {}":                      false,
+		"if (exports.workflowSettings == null) {}":                 false,
+		"import { workflowSettings } from './x'":                   false,
+	} {
+		if _, got := exportedSettings([]byte(src)); got != want {
+			t.Errorf("exportedSettings(%q) = %v, want %v", src, got, want)
+		}
+	}
+}
