@@ -70,6 +70,13 @@ func TestLinksOutOfRepoRefused(t *testing.T) {
 		{"tsconfig extends a host file", func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "tsconfig.json"), `{"extends": "`+filepath.ToSlash(filepath.Join(host, "tsconfig.base.json"))+`"}`)
 		}, "export default async () => 1;", nil, RuleLinkOutsideRepo, 1, 1},
+		{"the workflow file itself a link out", func(t *testing.T, root string) {
+			write(t, filepath.Join(host, "evil.ts"), "export default async () => \""+secret+"\";")
+			if err := os.Remove(filepath.Join(root, "w", "xWorkflow.ts")); err != nil {
+				t.Fatal(err)
+			}
+			link(t, filepath.Join(host, "evil.ts"), filepath.Join(root, "w", "xWorkflow.ts"))
+		}, "export default 1;", nil, RuleLinkOutsideRepo, 1, 1},
 		{"dangling link", func(t *testing.T, root string) {
 			link(t, filepath.Join(host, "nope.js"), filepath.Join(root, "lib", "gone.js"))
 		}, "import x from \"../lib/gone.js\";\nexport default async () => x;", nil, RuleBuildError, 1, 15},
