@@ -47,12 +47,14 @@ type workerConfig struct {
 	SoftMemory    int64          `json:"softMemory"`    // debug.SetMemoryLimit
 	AddressSpace  uint64         `json:"addressSpace"`  // RLIMIT_AS, 0 = none (Linux only)
 	BundleEntries int            `json:"bundleEntries"` // bundles a worker caches
+	GCPercent     int            `json:"gcPercent"`     // debug.SetGCPercent; 0 = Go's default
 }
 
 // runMsg is a Request on the wire: Code and SourceMap are sent only when
 // the supervisor believes the worker does not have Digest yet.
 type runMsg struct {
-	Digest string `json:"digest"`
+	Digest  string `json:"digest"`
+	HasCode bool   `json:"hasCode,omitempty"` // Code and SourceMap are sent (possibly empty)
 	*Request
 }
 

@@ -90,6 +90,7 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 		SoftMemory:    int64(opts.MemoryCeiling / 4 * 3),
 		AddressSpace:  opts.AddressSpace,
 		BundleEntries: bundleEntries,
+		GCPercent:     workerGCPercent,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: encode worker configuration: %w", err)
@@ -102,6 +103,10 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 		quar:  map[string]Quarantine{},
 	}, nil
 }
+
+// workerGCPercent lets a worker's heap grow 4× between collections: its
+// memory is bounded by the soft limit and the ceiling, not by GOGC.
+const workerGCPercent = 400
 
 // bundleEntries is how many bundles a worker caches (the supervisor
 // remembers which it sent, up to the same number).
@@ -133,8 +138,12 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 		if sent {
 			wire.Code, wire.SourceMap = nil, nil
 		}
-		m := runMsg{Digest: digest, Request: &wire}
+		m := runMsg{Digest: digest, HasCode: !sent, Request: &wire}
 		body, err := json.Marshal(m)
+		if err == nil && len(body)+1 > maxRequestFrame {
+			s.release(w, true)
+			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", len(body)>>20))}
+		}
 		if err != nil {
 			s.release(w, true)
 			return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
@@ -144,16 +153,22 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 			s.failed(w, digest, req.Settings.ID, fail)
 			return Response{Result: failed(req, fail.kind, fail.message)}
 		}
-		if f.typ == msgNeedBundle && sent && attempt == 0 {
-			sent = false // the worker evicted it: send it again
-			continue
+		if f.typ == msgNeedBundle {
+			if sent && attempt == 0 {
+				sent = false // the worker evicted it: send it again
+				continue
+			}
+			s.release(w, true)
+			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker lost the bundle it was just sent")}
 		}
 		var resp Response
 		if f.typ != msgResult || json.Unmarshal(f.body, &resp) != nil || resp.Result == nil {
-			fail := &failure{kind: workflow.KindSandboxCrashed, message: "the workflow's sandbox process answered garbage and was stopped"}
+			// Not the workflow's doing (it cannot write to the pipe): a
+			// Flowgate bug. The worker is replaced; no quarantine count.
 			w.kill()
-			s.failed(w, digest, req.Settings.ID, fail)
-			return Response{Result: failed(req, fail.kind, fail.message)}
+			s.release(w, false)
+			s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "workflow_id", req.Settings.ID, "type", string(rune(f.typ)))
+			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker's answer could not be read")}
 		}
 		w.sent(digest)
 		s.release(w, true)
@@ -191,8 +206,9 @@ func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) 
 	var out project.Introspection
 	if f.typ != msgIntrospect || json.Unmarshal(f.body, &out) != nil {
 		w.kill()
-		s.failed(w, digest, "", &failure{kind: workflow.KindSandboxCrashed, message: "garbage answer"})
-		return inspectFailed(in, "reading the workflow's settings: the sandbox process answered garbage")
+		s.release(w, false)
+		s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "file", in.File, "type", string(rune(f.typ)))
+		return inspectFailed(in, "reading the workflow's settings failed inside Flowgate (an unreadable answer from its sandbox process); please report it")
 	}
 	s.release(w, true)
 	return out
@@ -295,8 +311,8 @@ func (s *Supervisor) failed(w *worker, digest, workflowID string, f *failure) {
 	s.release(w, false)
 	s.opts.Logger.Debug("sandbox worker stopped", "workflow_id", workflowID, "digest", digest,
 		"pid", w.pid, "kind", string(f.kind), "reason", f.message, "detail", f.detail)
-	if f.kind == workflow.KindTimeout && f.detail == "cancelled" {
-		return // the caller gave up; not the workflow's doing
+	if f.detail == "cancelled" || f.detail == "closed" {
+		return // the caller gave up or shut down: not the workflow's doing
 	}
 	s.recordKill(digest, f)
 }
@@ -330,6 +346,12 @@ func (s *Supervisor) recordKill(digest string, f *failure) {
 		}
 		s.quar[digest] = Quarantine{Digest: digest, Since: now, Kills: len(recent), Reason: string(f.kind) + ": " + f.message}
 	}
+}
+
+func (s *Supervisor) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // Quarantined reports whether the bundle with this digest is quarantined,
@@ -461,6 +483,9 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 		return f, nil
 	case why != nil:
 		return frame{}, why
+	case s.isClosed():
+		return frame{}, &failure{kind: workflow.KindInternal, detail: "closed",
+			message: "the sandbox was closed while the workflow ran"}
 	}
 	return frame{}, s.lost(w, secrets)
 }

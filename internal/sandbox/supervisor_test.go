@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -420,4 +421,48 @@ func TestCloseStopsWorkers(t *testing.T) {
 		t.Fatal("the worker still runs after Close")
 	}
 	wantKind(t, s.Run(context.Background(), busyRequest(1)).Result, workflow.KindInternal)
+}
+
+func TestBundleResentWhenTheWorkerLacksIt(t *testing.T) {
+	s, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
+	other := busyRequest(1)
+	s.mu.Lock()
+	for w := range s.live {
+		w.sent(Digest(other.Code, nil)) // the supervisor wrongly believes the worker has it
+	}
+	s.mu.Unlock()
+	wantOK(t, s.Run(context.Background(), other).Result)
+	if len(s.Quarantines()) != 0 {
+		t.Error("a resend counted as a kill")
+	}
+}
+
+func TestEmptyBundleIsALoadFailureNotACrash(t *testing.T) {
+	s, _ := newSupervisor(t, nil)
+	for range 4 { // more than QuarantineAfter: none of these may count as a kill
+		res := s.Run(context.Background(), &Request{Settings: tokenSettings}).Result
+		if res.Status != workflow.StatusFailed || res.Error == nil || slices.Contains(contained, res.Error.Kind) || res.Error.Kind == workflow.KindQuarantined {
+			b, _ := json.Marshal(res)
+			t.Fatalf("empty bundle: %s", b)
+		}
+	}
+}
+
+func TestCloseDuringARunIsNotTheWorkflowsFault(t *testing.T) {
+	s, _ := newSupervisor(t, nil)
+	req := busyRequest(3000)
+	done := make(chan *workflow.Result)
+	go func() { done <- s.Run(context.Background(), req).Result }()
+	for deadline := time.Now().Add(10 * time.Second); len(s.busyPIDs()) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the run never started")
+		}
+	}
+	s.Close()
+	res := <-done
+	wantKind(t, res, workflow.KindInternal)
+	if _, q := s.Quarantined(Digest(req.Code, nil)); q || len(s.kills) != 0 {
+		t.Errorf("a shutdown counted as a kill: %v", s.kills)
+	}
 }

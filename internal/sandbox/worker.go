@@ -80,14 +80,18 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 
 // configure applies the worker's own limits: a small max stack, so a
 // native recursion dies fast instead of growing to 1 GB; a soft memory
-// limit, so the GC works hard before the supervisor's ceiling; an address
-// space limit as a backstop where the platform has one.
+// limit, so the GC works hard before the supervisor's ceiling (and a lazy
+// GC below it, as the CLI's own GOGC=400); an address space limit as a
+// backstop where the platform has one.
 func configure(cfg workerConfig) {
 	if cfg.MaxStack > 0 {
 		debug.SetMaxStack(cfg.MaxStack)
 	}
 	if cfg.SoftMemory > 0 {
 		debug.SetMemoryLimit(cfg.SoftMemory)
+	}
+	if cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
 	}
 	if cfg.AddressSpace > 0 {
 		limitAddressSpace(cfg.AddressSpace)
@@ -109,7 +113,7 @@ func (wk *workerState) handle(ctx context.Context, f frame, hooks map[byte]hook)
 			return msgResult, Response{Result: failed(m.Request, workflow.KindInternal, "sandbox: bad request: "+err.Error())}
 		}
 		req := m.Request
-		if len(req.Code) > 0 {
+		if m.HasCode {
 			wk.bundles.put(m.Digest, req.Code, req.SourceMap)
 		} else if b, ok := wk.bundles.get(m.Digest); ok {
 			req.Code, req.SourceMap = b.code, b.sourceMap
