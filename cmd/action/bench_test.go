@@ -12,7 +12,7 @@ import (
 // against any timing: only that they were measured.
 func TestBenchJSON(t *testing.T) {
 	ev := filepath.Join(runRepo, "events", "tokens.json")
-	stdout, stderr, code := cliRun(t, "bench", "--trigger", "user:tokens_generation", "--event", ev,
+	stdout, stderr, code := cliRun(t, "bench", "--trigger", "user:tokens_generation", "--event", ev, "--isolation", "inprocess",
 		"--n", "30", "--warmup", "5", "--concurrency", "2", "--baseline", "fresh", "--format", "json", runRepo)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
@@ -23,7 +23,7 @@ func TestBenchJSON(t *testing.T) {
 	}
 	fields := []string{"meanUs", "p50Us", "p99Us", "throughputPerSec", "cpuUsPerInvocation", "allocsPerInvocation", "bytesPerInvocation"}
 	check := func(name string, m map[string]any, mode string) {
-		if m["mode"] != mode || m["n"] != float64(30) || m["concurrency"] != float64(2) {
+		if m["mode"] != mode || m["isolation"] != "inprocess" || m["n"] != float64(30) || m["concurrency"] != float64(2) {
 			t.Errorf("%s: mode/n/concurrency = %v/%v/%v", name, m["mode"], m["n"], m["concurrency"])
 		}
 		for _, f := range fields {
@@ -40,6 +40,34 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if r, ok := rep["cpuRatio"].(float64); !ok || r <= 0 {
 		t.Errorf("cpuRatio = %v", rep["cpuRatio"])
+	}
+}
+
+// TestBenchProcess: with the default isolation every measured invocation
+// goes through a worker process; latency and throughput are measured, and
+// CPU and allocations (this process's only) are not negative.
+func TestBenchProcess(t *testing.T) {
+	ev := filepath.Join(runRepo, "events", "tokens.json")
+	stdout, stderr, code := cliRun(t, "bench", "--workflow", "tokens", "--event", ev, "--n", "20", "--warmup", "2", "--format", "json", runRepo)
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if rep["isolation"] != "process" || rep["mode"] != "pooled" {
+		t.Errorf("isolation %v, mode %v", rep["isolation"], rep["mode"])
+	}
+	for _, f := range []string{"meanUs", "p50Us", "p99Us", "throughputPerSec"} {
+		if v, ok := rep[f].(float64); !ok || v <= 0 {
+			t.Errorf("%s = %v, want a measured number", f, rep[f])
+		}
+	}
+	for _, f := range []string{"cpuUsPerInvocation", "allocsPerInvocation", "bytesPerInvocation"} {
+		if v, ok := rep[f].(float64); !ok || v < 0 {
+			t.Errorf("%s = %v", f, rep[f])
+		}
 	}
 }
 
