@@ -544,3 +544,38 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// TestConcurrentInstalls: syncs running at once share the tarball cache
+// (written atomically) and each gets a complete package folder.
+func TestConcurrentInstalls(t *testing.T) {
+	reg := newRegistry(t)
+	reg.add(infra, "0.9.0", realTarball(t))
+	dir, entries := repo(t, false, nil, infra)
+	o := opts(t, reg, entries)
+	errs := make(chan error, 4)
+	dests := make([]string, 4)
+	for i := range dests {
+		dests[i] = filepath.Join(t.TempDir(), "nm")
+		go func() {
+			_, ds, err := Install(context.Background(), dir, dests[i], o)
+			if err == nil && len(ds) > 0 {
+				err = fmt.Errorf("diagnostics %v", ds)
+			}
+			errs <- err
+		}()
+	}
+	for range dests {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range dests {
+		if _, err := os.Stat(filepath.Join(d, infra, "package.json")); err != nil {
+			t.Error(err)
+		}
+	}
+	cached, _ := os.ReadDir(o.CacheDir)
+	if len(cached) != 1 || !strings.HasSuffix(cached[0].Name(), ".tgz") {
+		t.Errorf("cache holds %v", cached)
+	}
+}
