@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +59,8 @@ func Parse(token string, algs []jose.SignatureAlgorithm) (*Token, error) {
 	}
 	jws, err := jose.ParseSignedCompact(token, algs)
 	if err != nil {
-		return nil, fmt.Errorf("not a usable JWT: %w", err)
+		// go-jose's text names the library; say what is wrong instead.
+		return nil, fmt.Errorf("not a usable JWT: want header.payload.signature signed with one of %s", algNames(algs))
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, errors.New("not a usable JWT: want exactly one signature")
@@ -69,7 +71,7 @@ func Parse(token string, algs []jose.SignatureAlgorithm) (*Token, error) {
 		Exp *json.Number `json:"exp"`
 	}
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
-		return nil, fmt.Errorf("JWT payload: %w", err)
+		return nil, errors.New("JWT payload: not a JSON object with a numeric exp")
 	}
 	if claims.Exp != nil {
 		f, err := claims.Exp.Float64()
@@ -79,6 +81,14 @@ func Parse(token string, algs []jose.SignatureAlgorithm) (*Token, error) {
 		t.Exp = time.Unix(int64(f), 0)
 	}
 	return t, nil
+}
+
+func algNames(algs []jose.SignatureAlgorithm) string {
+	names := make([]string, len(algs))
+	for i, a := range algs {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
 }
 
 // VerifyHS256 checks t against a static HMAC secret. go-jose refuses
@@ -133,7 +143,7 @@ func ParseSet(data []byte) (*Set, error) {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("JWKS is not a JSON key set: %w", err)
+		return nil, errors.New(`JWKS is not a JSON key set ({"keys": [...]})`)
 	}
 	s := &Set{}
 	for i, r := range raw.Keys {
