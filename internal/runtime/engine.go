@@ -45,6 +45,13 @@ type Bindings interface {
 	Kinde() *goja.Object
 	Console() *goja.Object
 	Redact(string) string
+	// BindingError is the refusal behind a value a binding threw during
+	// the invocation, nil for any other value: such a failure has kind
+	// binding.
+	BindingError(thrown goja.Value) *bindings.Error
+	// Undeclared lists the kinde.* bindings the code read without
+	// declaring them; a failed run says how to declare them.
+	Undeclared() []string
 }
 
 // Engine compiles workflow bundles once and runs them in pooled, frozen

@@ -180,16 +180,7 @@ func (e *Engine) classify(s *slot, err, why error) *Error {
 		return &Error{Kind: KindOf(why), Err: err}
 	}
 	if s.guards != nil {
-		var ex *goja.Exception
-		var rj rejection
-		var v goja.Value
-		switch {
-		case errors.As(err, &ex):
-			v = ex.Value()
-		case errors.As(err, &rj):
-			v = rj.v
-		}
-		if k, ok := s.guards.kindOf(v); ok {
+		if k, ok := s.guards.kindOf(thrownValue(err)); ok {
 			return &Error{Kind: k, Err: err}
 		}
 	}
@@ -259,6 +250,11 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		}
 		return nil
 	}, func(re *Error) {
+		if re.Kind == workflow.KindThrown && b != nil {
+			if v := thrownValue(re); v != nil && b.BindingError(v) != nil {
+				re.Kind = workflow.KindBinding
+			}
+		}
 		werr = e.jsError(p, s, re, redact)
 	})
 	endInvocation(s, b)
@@ -290,14 +286,12 @@ func endInvocation(s *slot, b Bindings) {
 }
 
 // explainUndeclared appends to a failed run's message the kinde.*
-// bindings the code read without declaring them, and how to declare them
-// (bindings that can report them implement Undeclared).
+// bindings the code read without declaring them, and how to declare them.
 func (e *Engine) explainUndeclared(b Bindings, werr *workflow.Error) {
-	u, ok := b.(interface{ Undeclared() []string })
-	if !ok {
+	if b == nil {
 		return
 	}
-	names := u.Undeclared()
+	names := b.Undeclared()
 	if len(names) == 0 {
 		return
 	}
@@ -307,6 +301,19 @@ func (e *Engine) explainUndeclared(b Bindings, werr *workflow.Error) {
 	}
 	werr.Message += fmt.Sprintf(" (the workflow read %s without declaring it: add %s to workflowSettings.bindings)",
 		strings.Join(names, ", "), strings.Join(decl, ", "))
+}
+
+// thrownValue is the JS value an exception or rejection carries.
+func thrownValue(err error) goja.Value {
+	var ex *goja.Exception
+	var rj rejection
+	switch {
+	case errors.As(err, &ex):
+		return ex.Value()
+	case errors.As(err, &rj):
+		return rj.v
+	}
+	return nil
 }
 
 var promiseType = reflect.TypeOf((*goja.Promise)(nil))

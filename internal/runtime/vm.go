@@ -44,10 +44,12 @@ type slot struct {
 
 type stopReason struct{ err error }
 
-// interrupt ends the run on s with err: the first reason is kept.
+// interrupt ends the run on s with err. The first reason wins, in the
+// Result's kind and in goja's interrupt value alike.
 func (s *slot) interrupt(err error) {
-	s.why.CompareAndSwap(nil, &stopReason{err})
-	s.vm.Interrupt(err)
+	if s.why.CompareAndSwap(nil, &stopReason{err}) {
+		s.vm.Interrupt(err)
+	}
 }
 
 // stopped is the reason the current run was interrupted, or nil.

@@ -1,0 +1,306 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
+	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Issue 6.1: Alice's run leaves nothing Bob's run can read, even through
+// what module scope reaches (arguments.callee was the shared wrapper).
+func TestAliceThenBob(t *testing.T) {
+	attacks := []struct{ name, grab string }{
+		{"arguments.callee", `arguments.callee`},
+		{"sloppy caller", `new Function("return (function f() { return f.caller })()")()`},
+		{"wrapper prototype", `arguments.callee.prototype`},
+		{"arguments iterator", `(function () { return arguments })()[Symbol.iterator]`},
+		{"require", `require`},
+		{"Proxy", `Proxy`},
+		{"Function constructor", `Function`},
+	}
+	for _, a := range attacks {
+		t.Run(a.name, func(t *testing.T) {
+			e := New(Options{Limits: Limits{PoolSize: 1}})
+			defer e.Close()
+			code := `let W; try { W = ` + a.grab + ` } catch (e) {}
+module.exports.default = async function (event) {
+  if (W && (typeof W === "object" || typeof W === "function")) {
+    try { if (W.stash) kinde.accessToken.setCustomClaim("leak", W.stash); } catch (e) {}
+    try { W.stash = event.user; } catch (e) {}
+  }
+  kinde.accessToken.setCustomClaim("user", event.user);
+};`
+			p := load(t, e, code)
+			wantSucceeded(t, run(t, e, p, `{"user": "alice"}`))
+			r := run(t, e, p, `{"user": "bob"}`)
+			wantSucceeded(t, r)
+			if l := claim(r, "leak"); l != nil {
+				t.Fatalf("Bob's run read %v from Alice's", l)
+			}
+			if len(p.pool) != 1 {
+				t.Fatalf("the runtime was not reused (pool %d): the test proves nothing", len(p.pool))
+			}
+		})
+	}
+}
+
+func TestBundleIsStrict(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	p := load(t, e, handler(`kinde.accessToken.setCustomClaim("strict", (function () { return this === undefined })());
+let callee = "none"; try { arguments.callee } catch (e) { callee = e.name }
+kinde.accessToken.setCustomClaim("callee", callee);`))
+	r := run(t, e, p, `{}`)
+	wantSucceeded(t, r)
+	if claim(r, "strict") != true || claim(r, "callee") != "TypeError" {
+		t.Fatalf("claims %+v; want strict code", r.AccessToken)
+	}
+	// A sloppy-only construct does not compile.
+	if _, err := e.Load([]byte(`with ({}) {}`), nil); err == nil || KindOf(err) != workflow.KindLoad {
+		t.Fatalf("with statement: %v (kind %q); want a load error", err, KindOf(err))
+	}
+}
+
+// Issue 6.12: an idle pooled runtime holds nothing of its last run.
+func TestIdleRuntimeForgetsInvocation(t *testing.T) {
+	e := New(Options{Limits: Limits{PoolSize: 1}})
+	defer e.Close()
+	p := load(t, e, `module.exports.default = async function (event) {
+  kinde.accessToken.setCustomClaim("k", kinde.env.get("SECRET").value);
+};`)
+	s := settings()
+	s.Bindings["kinde.env"] = workflow.BindingSettings{}
+	r := e.Run(context.Background(), Invocation{Program: p, Settings: s, Event: []byte(`{"user": "alice"}`),
+		Bindings: &bindings.Config{Env: map[string]bindings.EnvVar{"SECRET": {Value: "sk_live_123456", IsSecret: true}},
+			EncryptionKey: make([]byte, 32)}})
+	wantSucceeded(t, r)
+	sl := <-p.pool
+	defer func() { p.pool <- sl }()
+	if cur := reflect.ValueOf(sl.realm).Elem().FieldByName("cur"); !cur.IsNil() {
+		t.Fatal("the idle runtime's realm still holds the last invocation (env, key, event)")
+	}
+	if sl.cur.Load() != nil || sl.stopped() != nil {
+		t.Fatal("the idle runtime still holds the last run's context")
+	}
+}
+
+// Issue 7.2: every failed Result has a kind, from types, on both paths.
+func TestErrorKinds(t *testing.T) {
+	e := New(Options{Limits: Limits{WallTime: 500 * time.Millisecond, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
+	defer e.Close()
+	tests := []struct {
+		name, body string
+		kind       workflow.ErrorKind
+	}{
+		{"throw", `throw new Error("boom")`, workflow.KindThrown},
+		{"throw a string", `throw "boom"`, workflow.KindThrown},
+		{"rejection", `await Promise.reject(new TypeError("no"))`, workflow.KindThrown},
+		{"loop", `for (;;) {}`, workflow.KindTimeout},
+		{"native loop", `const a = Array(1 << 16).fill(0); for (;;) a.forEach(Math.abs)`, workflow.KindTimeout},
+		{"memory", `const k = []; for (;;) k.push(new Uint8Array(1 << 20))`, workflow.KindMemory},
+		{"guard caught and rethrown", `try { "x".repeat(2 ** 30) } catch (e) { throw e }`, workflow.KindMemory},
+		{"guard message is not the kind", `throw new RangeError("memory limit exceeded: fake")`, workflow.KindThrown},
+		{"recursion", `function f() { return f() + 1 } f()`, workflow.KindCallDepth},
+		{"native recursion", `const e = {}; e.name = e; e.toString = Error.prototype.toString; String(e)`, workflow.KindCallDepth},
+		{"never settles", `await new Promise(() => {})`, workflow.KindNeverSettled},
+		{"result too large", `kinde.accessToken.setCustomClaim("big", "x".repeat(8000))`, workflow.KindResultTooLarge},
+		{"binding refusal", `kinde.accessToken.setCustomClaim()`, workflow.KindBinding},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := run(t, e, load(t, e, handler(tt.body)), `{}`)
+			if r.Status != workflow.StatusFailed || r.Error == nil || r.Error.Kind != tt.kind {
+				t.Fatalf("status %q error %+v; want kind %q", r.Status, r.Error, tt.kind)
+			}
+		})
+	}
+	t.Run("no default export", func(t *testing.T) {
+		r := run(t, e, load(t, e, `module.exports = {}`), `{}`)
+		if r.Error == nil || r.Error.Kind != workflow.KindLoad {
+			t.Fatalf("error %+v; want kind load", r.Error)
+		}
+	})
+	t.Run("syntax error", func(t *testing.T) {
+		_, err := e.Load([]byte(`let = = 1`), nil)
+		if KindOf(err) != workflow.KindLoad {
+			t.Fatalf("Load: %v, kind %q; want load", err, KindOf(err))
+		}
+	})
+	t.Run("closed engine", func(t *testing.T) {
+		e2 := New(Options{})
+		p := load(t, e2, handler(``))
+		e2.Close()
+		r := run(t, e2, p, `{}`)
+		if r.Error == nil || r.Error.Kind != workflow.KindInternal {
+			t.Fatalf("error %+v; want kind internal", r.Error)
+		}
+	})
+	inspect := []struct {
+		name, code string
+		kind       workflow.ErrorKind
+	}{
+		{"throw", `throw new Error("x")`, workflow.KindThrown},
+		{"loop", `for (;;) {}`, workflow.KindTimeout},
+		{"memory guard", `new ArrayBuffer(2 ** 40)`, workflow.KindMemory},
+		{"recursion", `function f() { return f() } f()`, workflow.KindCallDepth},
+		{"proxy cycle", `const t = {}, p = new Proxy(t, {}); Object.setPrototypeOf(t, p); p.foo`, workflow.KindThrown},
+		{"syntax", `let = = 1`, workflow.KindLoad},
+	}
+	for _, tt := range inspect {
+		t.Run("Inspect "+tt.name, func(t *testing.T) {
+			err := e.Inspect(context.Background(), []byte(tt.code), func(*goja.Runtime, goja.Value) error { return nil })
+			if KindOf(err) != tt.kind {
+				t.Fatalf("Inspect: %v, kind %q; want %q", err, KindOf(err), tt.kind)
+			}
+			var re *Error
+			if tt.kind != workflow.KindLoad && !errors.As(err, &re) {
+				t.Fatalf("Inspect: %T; want a *runtime.Error", err)
+			}
+		})
+	}
+}
+
+// Issue 6.10: redaction happens before the cut, so no part of a secret
+// survives at the edge of a truncated message or thrown value.
+func TestRedactBeforeCut(t *testing.T) {
+	const secret = "sk_live_SECRETVALUE_0123456789"
+	e := New(Options{})
+	defer e.Close()
+	s := settings()
+	s.Bindings["kinde.env"] = workflow.BindingSettings{}
+	cfg := &bindings.Config{Env: map[string]bindings.EnvVar{"S": {Value: secret, IsSecret: true}}}
+	for _, pad := range []int{4080, 4085, 4090, 1000, 1005, 1010} {
+		for _, body := range []string{
+			`throw new Error("x".repeat(PAD) + kinde.env.get("S").value)`,
+			`throw {a: "x".repeat(PAD) + kinde.env.get("S").value}`,
+			`throw "x".repeat(PAD) + kinde.env.get("S").value`,
+		} {
+			body = strings.ReplaceAll(body, "PAD", itoa(int64(pad)))
+			p := load(t, e, handler(body))
+			r := e.Run(context.Background(), Invocation{Program: p, Settings: s, Event: []byte(`{}`), Bindings: cfg})
+			if r.Error == nil {
+				t.Fatalf("%s: no error", body)
+			}
+			for _, text := range []string{r.Error.Message, r.Error.Stack} {
+				if strings.Contains(text, secret[:8]) {
+					t.Fatalf("%s: part of the secret survives: …%s", body, text[max(0, len(text)-60):])
+				}
+			}
+			if len(r.Error.Message) > maxMessage+8 {
+				t.Fatalf("%s: message of %d bytes", body, len(r.Error.Message))
+			}
+		}
+	}
+}
+
+// Issue 6.11: require throws a plain TypeError with no Go value behind it.
+func TestRequireTypeError(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	p := load(t, e, handler(`let r = "none";
+try { require("fs") } catch (e) { r = [e instanceof TypeError, e.value === undefined, e.constructor === TypeError].join() }
+kinde.accessToken.setCustomClaim("r", r);`))
+	r := run(t, e, p, `{}`)
+	wantSucceeded(t, r)
+	if claim(r, "r") != "true,true,true" {
+		t.Fatalf("require threw %v; want a plain TypeError", claim(r, "r"))
+	}
+}
+
+// Issue 6.12: idle runtimes are capped over all programs; Close drops them.
+func TestIdleRuntimeCap(t *testing.T) {
+	e := New(Options{Limits: Limits{PoolSize: 2, MaxIdleRuntimes: 3}})
+	for i := 0; i < 4; i++ {
+		p := load(t, e, handler(`kinde.accessToken.setCustomClaim("i", `+itoa(int64(i))+`)`))
+		for j := 0; j < 2; j++ {
+			wantSucceeded(t, run(t, e, p, `{}`))
+		}
+	}
+	if n := e.idle.Load(); n > 3 || n < 1 {
+		t.Fatalf("%d idle runtimes; want at most 3", n)
+	}
+	e.Close()
+	if n := e.idle.Load(); n != 0 {
+		t.Fatalf("%d idle runtimes after Close", n)
+	}
+}
+
+// Issue 6.12: one Governor serves every engine of the process.
+func TestSharedGovernor(t *testing.T) {
+	gov := NewGovernor(0)
+	defer gov.Close()
+	a := New(Options{Governor: gov, Limits: Limits{WallTime: 10 * time.Second, MemoryBytes: 16 << 20}})
+	b := New(Options{Governor: gov})
+	defer a.Close()
+	defer b.Close()
+	if a.gov != b.gov || a.ownGov || b.ownGov {
+		t.Fatal("engines do not share the governor passed in")
+	}
+	r := run(t, a, load(t, a, handler(`const k = []; for (;;) k.push(new Uint8Array(1 << 20))`)), `{}`)
+	if r.Error == nil || r.Error.Kind != workflow.KindMemory {
+		t.Fatalf("error %+v; want kind memory", r.Error)
+	}
+	wantSucceeded(t, run(t, b, load(t, b, handler(``)), `{}`))
+}
+
+// Issue 6.12: importing the package changes nothing process-wide; the
+// regexp timeout is set when the first engine is made.
+func TestNoInitSideEffects(t *testing.T) {
+	if os.Getenv("FLOWGATE_INIT_CHILD") == "1" {
+		if regexp2.DefaultMatchTimeout != time.Duration(math.MaxInt64) {
+			t.Fatalf("regexp2.DefaultMatchTimeout = %v before any Engine", regexp2.DefaultMatchTimeout)
+		}
+		New(Options{}).Close()
+		if regexp2.DefaultMatchTimeout != RegexpTimeout {
+			t.Fatalf("regexp2.DefaultMatchTimeout = %v after New", regexp2.DefaultMatchTimeout)
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNoInitSideEffects$")
+	cmd.Env = append(os.Environ(), "FLOWGATE_INIT_CHILD=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// Issue 7.5: logged errors are source-mapped; a failure after reading an
+// undeclared binding says how to declare it.
+func TestErrorsPointAtUserCode(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	code, smap := build(t, `export default async function handle(event: any) {
+  try {
+    throw new Error("caught");
+  } catch (err) {
+    console.error("error", err);
+  }
+}
+`)
+	p, err := e.Load(code, smap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, e, p, `{}`)
+	wantSucceeded(t, r)
+	if len(r.Logs) != 1 || !strings.Contains(r.Logs[0].Message, "claimsWorkflow.ts:3:") || strings.Contains(r.Logs[0].Message, bundleName) {
+		t.Fatalf("logs %+v; want the stack in claimsWorkflow.ts", r.Logs)
+	}
+
+	p = load(t, e, handler(`await kinde.fetch("https://example.com")`))
+	r = run(t, e, p, `{}`)
+	if r.Error == nil || !strings.Contains(r.Error.Message, `"kinde.fetch": {}`) {
+		t.Fatalf("error %+v; want it to say how to declare kinde.fetch", r.Error)
+	}
+}
