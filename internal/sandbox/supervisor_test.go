@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -270,7 +269,11 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 		}()
 	}
 	time.Sleep(100 * time.Millisecond)
-	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {
+	victimProc, err := os.FindProcess(pids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := victimProc.Kill(); err != nil { // SIGKILL on Unix
 		t.Fatal(err)
 	}
 	<-done
