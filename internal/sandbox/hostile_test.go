@@ -106,6 +106,9 @@ func TestHostileCorpus(t *testing.T) {
 	if total == 0 {
 		t.Fatal("no hostile corpus found")
 	}
+	if peak > corpusCeiling+rssSlack {
+		t.Errorf("a worker reached %d MiB, past the %d MiB ceiling (+%d MiB sampling slack)", peak>>20, corpusCeiling>>20, rssSlack>>20)
+	}
 	t.Logf("%d cases; highest sampled worker RSS %d MiB (ceiling %d MiB); slowest request %v (bound %v)",
 		total, peak>>20, corpusCeiling>>20, slowest.Round(time.Millisecond), corpusWall+corpusGrace+startSlack)
 }
