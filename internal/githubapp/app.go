@@ -100,7 +100,8 @@ func New(opts Options) (*App, error) {
 		opts.WorkDir = os.TempDir()
 	}
 	if opts.Download == nil {
-		opts.Download = &http.Client{Timeout: 2 * time.Minute}
+		opts.Download = &http.Client{Timeout: 2 * time.Minute,
+			Transport: &retryTransport{base: http.DefaultTransport, policy: RetryPolicy{}.withDefaults()}}
 	}
 	if opts.MaxArchiveBytes <= 0 {
 		opts.MaxArchiveBytes = 64 << 20

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -266,4 +267,9 @@ func (h *harness) noBodyErrors() {
 	if errs := h.gh.BodyErrors(); len(errs) > 0 {
 		h.t.Fatalf("requests GitHub would refuse: %v", errs)
 	}
+}
+
+// retryingDownload is the default download client with fast retries.
+func retryingDownload() *http.Client {
+	return &http.Client{Transport: &retryTransport{base: http.DefaultTransport, policy: RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond}.withDefaults()}}
 }

@@ -93,13 +93,15 @@ type Deployment struct {
 }
 
 // Fault is a scheduled failure: the next Count requests whose method and
-// path match answer Status (with Retry-After when set).
+// path match answer Status (with Retry-After when set), after letting the
+// first After matching requests through.
 type Fault struct {
 	Method     string
 	PathPrefix string
 	Status     int
 	RetryAfter string
 	Count      int
+	After      int
 }
 
 // Server is the fake GitHub. Create it with New; it is safe for
@@ -274,6 +276,10 @@ func (s *Server) faulty(next http.Handler) http.Handler {
 		var hit *Fault
 		for _, f := range s.faults {
 			if f.Count > 0 && (f.Method == "" || f.Method == r.Method) && strings.HasPrefix(r.URL.Path, f.PathPrefix) {
+				if f.After > 0 {
+					f.After--
+					continue
+				}
 				f.Count--
 				hit = f
 				break
