@@ -318,3 +318,26 @@ func TestKindePrototypeHoldsNoState(t *testing.T) {
 		t.Errorf("next run sees %s", v)
 	}
 }
+
+// TestTokenMethodOfAnotherRun: a realm's prebuilt claim method called in a
+// run that did not declare its token is refused as unavailable.
+func TestTokenMethodOfAnotherRun(t *testing.T) {
+	vm := goja.New()
+	realm, err := NewRealm(vm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := realm.New(context.Background(), &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)}, &workflow.Result{})
+	set := first.Kinde().Get("accessToken").ToObject(vm).Get("setCustomClaim")
+	second := realm.New(context.Background(), &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindIDToken)}, &workflow.Result{})
+	second.Kinde()
+	fn, _ := goja.AssertFunction(set)
+	_, err = fn(goja.Undefined(), vm.ToValue("a"), vm.ToValue(1))
+	ex, ok := err.(*goja.Exception)
+	if !ok {
+		t.Fatalf("want a JS exception, got %v", err)
+	}
+	if be := second.BindingError(ex.Value()); be == nil || be.Kind != ErrUnavailable {
+		t.Errorf("BindingError = %+v (thrown %s)", be, ex.Value())
+	}
+}

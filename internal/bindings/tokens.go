@@ -75,7 +75,7 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	fn := binding + ".setCustomClaim"
 	st := inv.claims[binding]
 	if st == nil { // the binding is not declared in this invocation
-		inv.throwType("%s: %s is not available", fn, binding)
+		inv.fail(ErrUnavailable, "TypeError", "%s: %s is not available", fn, binding)
 	}
 	name := inv.stringArg(call, 0, fn, "name")
 	if name == "" {
@@ -112,7 +112,7 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 func (inv *Invocation) getCustomClaims(binding string) goja.Value {
 	st := inv.claims[binding]
 	if st == nil {
-		inv.throwType("%s.getCustomClaims: %s is not available", binding, binding)
+		inv.fail(ErrUnavailable, "TypeError", "%s.getCustomClaims: %s is not available", binding, binding)
 	}
 	b, _ := json.Marshal(st.tok.CustomClaims)
 	v, _ := inv.parseJSON(string(b))
