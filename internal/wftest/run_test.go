@@ -18,6 +18,7 @@ exports.default = async function (event) {
   const r = kinde.fetch("https://crm.example.com/users/" + event.context.user.id, {method: "GET", responseFormat: "json"});
   kinde.accessToken.setCustomClaim("plan", r.json.plan);
   console.log("pw " + (event.context.auth && event.context.auth.password));
+  if (event.context.seal) kinde.secureFetch("https://crm.example.com/seal", {method: "POST", body: {a: 1}});
 };`
 
 func TestRunCase(t *testing.T) {
@@ -25,7 +26,7 @@ func TestRunCase(t *testing.T) {
 	defer runner.Close()
 	w := &invoke.Workflow{
 		Settings: workflow.Settings{ID: "profile", Trigger: workflow.UserTokenGeneration,
-			Bindings: map[string]workflow.BindingSettings{workflow.BindFetch: {}, workflow.BindAccessToken: {}}},
+			Bindings: map[string]workflow.BindingSettings{workflow.BindFetch: {}, workflow.BindSecureFetch: {}, workflow.BindAccessToken: {}}},
 		Code: []byte(profileCode),
 	}
 	file := `{"workflow": "profile", "cases": [
@@ -38,7 +39,13 @@ func TestRunCase(t *testing.T) {
 	  {"name": "no stub: never the network", "event": {"context": {"user": {"id": "kp_2"}}}},
 	  {"name": "password redacted", "event": {"context": {"user": {"id": "kp_1"}, "auth": {"password": "hunter2000"}}},
 	   "fetch": [{"url": "https://crm.example.com/users/kp_1", "json": {"plan": "pro"}}],
-	   "expect": {"logs": [{"message": "pw ***"}]}}
+	   "expect": {"logs": [{"message": "pw ***"}]}},
+	  {"name": "a failure matched by kind", "event": {"context": {"user": {"id": "kp_1"}, "seal": true}},
+	   "fetch": [{"url": "https://crm.example.com/users/kp_1", "json": {"plan": "pro"}}],
+	   "expect": {"status": "failed", "error": {"kind": "binding"}}},
+	  {"name": "the wrong kind fails", "event": {"context": {"user": {"id": "kp_1"}, "seal": true}},
+	   "fetch": [{"url": "https://crm.example.com/users/kp_1", "json": {"plan": "pro"}}],
+	   "expect": {"status": "failed", "error": {"kind": "timeout"}}}
 	]}`
 	f, err := Parse([]byte(file), "p.test.json", t.TempDir())
 	if err != nil {
@@ -49,6 +56,8 @@ func TestRunCase(t *testing.T) {
 		"wrong claim":                `accessToken.customClaims.plan: want "pro", got "free"`,
 		"no stub: never the network": "no stubbed response for GET https://crm.example.com/users/kp_2",
 		"password redacted":          "",
+		"a failure matched by kind":  "",
+		"the wrong kind fails":       `error.kind: want "timeout", got "binding"`,
 	}
 	for _, c := range f.Cases {
 		t.Run(c.Name, func(t *testing.T) {
