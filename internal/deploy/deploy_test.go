@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,14 @@ func TestAutoLive(t *testing.T) {
 		}
 		if l, _ := s.LiveFor(ctx, "prod", "user:pre_mfa"); l != nil {
 			t.Fatalf("trigger without workflow: %+v", l)
+		}
+		for i := 0; i < 100; i++ {
+			if l, err := s.LiveFor(ctx, fmt.Sprintf("made-up-%d", i), tokens); l != nil || err != nil {
+				t.Fatalf("unknown environment: %+v, %v", l, err)
+			}
+		}
+		if n := len(s.cache); n != 1 {
+			t.Fatalf("cache holds %d environments after lookups of unknown ones, want 1", n)
 		}
 
 		r2 := mustSync(t, s, twoWorkflows(t, "v2"), "sha2")

@@ -365,6 +365,14 @@ func (s *Service) LiveFor(ctx context.Context, env, trigger string) (*LiveDeploy
 		if err != nil {
 			return nil, fmt.Errorf("deploy: live version of %s: %w", env, err)
 		}
+		if v == 0 {
+			// No pointer ever moved here (or no such environment): nothing
+			// is live, and nothing is cached, so made-up names cost no memory.
+			s.cacheMu.Lock()
+			delete(s.cache, env)
+			s.cacheMu.Unlock()
+			return nil, nil
+		}
 		if !c.loaded || v != c.version {
 			lds, err := s.db.LiveDeployments(ctx, env)
 			if err != nil {
