@@ -1,6 +1,7 @@
 package githubapp
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,7 +119,11 @@ func (a *App) Handle(ctx context.Context, d DeliveryArgs) error {
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = time.Now().UTC()
 	}
-	ev, err := github.ParseWebHook(d.Event, d.Payload)
+	payload, err := withoutTimes(d.Payload)
+	if err != nil {
+		return badPayload("%s: %v", d.Event, err)
+	}
+	ev, err := github.ParseWebHook(d.Event, payload)
 	if err != nil {
 		return badPayload("%s: %v", d.Event, err)
 	}
@@ -244,4 +249,36 @@ func repoFrom(repo *github.Repository, inst *github.Installation) (repoRef, erro
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// withoutTimes drops every timestamp field ("…_at", "timestamp") from a
+// payload before go-github reads it: none is used, and go-github refuses
+// a whole payload over one timestamp it cannot parse (GitHub's own
+// examples carry "2018-04-25 20:42:10").
+func withoutTimes(payload []byte) ([]byte, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.UseNumber() // ids stay exact
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				if strings.HasSuffix(k, "_at") || k == "timestamp" {
+					delete(t, k)
+					continue
+				}
+				walk(x)
+			}
+		case []any:
+			for _, x := range t {
+				walk(x)
+			}
+		}
+	}
+	walk(v)
+	return json.Marshal(v)
 }
