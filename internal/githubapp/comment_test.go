@@ -3,7 +3,6 @@ package githubapp
 import (
 	"strings"
 	"testing"
-
 )
 
 // comment is a real issue_comment payload re-aimed at the test repository.
@@ -170,4 +169,3 @@ func TestCommandsOnlyReachTheRepositorysOwnEnvironment(t *testing.T) {
 		t.Fatalf("reply %v", cs)
 	}
 }
-

@@ -124,7 +124,7 @@ export default async function f() { console.log(secret); }`,
 			extra: func(p string) []entry { return []entry{{name: p + "host", typ: tar.TypeSymlink, linkname: "/"}} }},
 		{name: "committed node_modules is replaced", wantConcl: "failure",
 			fs: files{
-				"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
+				"kinde.json":                     `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
 				"node_modules/evil/index.js":     `module.exports = require("fs").readFileSync("/etc/passwd", "utf8");`,
 				"node_modules/evil/package.json": `{"name": "evil", "main": "index.js"}`,
 				wfPath: `import evil from "evil";
