@@ -90,12 +90,11 @@ func TestReadSettingsCrash(t *testing.T) {
 		t.Fatalf("ReadSettings = %+v", got)
 	}
 	// A spinning worker: the deadline (timeout + grace) stops it.
-	in.Timeout = 50 * time.Millisecond
 	w, err := s.acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, fail := s.call(context.Background(), w, hookSpin, []byte(`{}`), in.Timeout, nil)
+	f, fail := s.call(context.Background(), w, hookSpin, []byte(`{}`), 50*time.Millisecond, nil)
 	if fail == nil || fail.kind != workflow.KindTimeout {
 		t.Fatalf("call = %+v, %+v", f, fail)
 	}

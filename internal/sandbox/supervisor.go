@@ -526,7 +526,8 @@ func (s *Supervisor) lost(w *worker, secrets []string) *failure {
 	switch {
 	case strings.Contains(stderr, "stack overflow") || strings.Contains(stderr, "stack exceeds"):
 		f.message = "the workflow crashed its sandbox process: a built-in recursed past the native stack limit (a cyclic or very deeply nested value passed to a built-in?)"
-	case strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory"):
+	case strings.Contains(stderr, "out of memory") || strings.Contains(stderr, "cannot allocate memory") ||
+		strings.Contains(stderr, "address space collisions"): // the last: race-detector builds
 		f.kind = workflow.KindMemory
 		f.message = "memory limit exceeded: the workflow's sandbox process ran out of memory and was stopped"
 	default:
