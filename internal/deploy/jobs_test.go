@@ -27,11 +27,15 @@ func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func newJobs(t *testing.T, s *Service, f Fetcher) *Jobs {
+func newJobs(t *testing.T, s *Service, f Fetcher, rescueAfter ...time.Duration) *Jobs {
 	t.Helper()
-	j, err := NewJobs(context.Background(), JobsOptions{Store: s.db, Service: s,
+	opts := JobsOptions{Store: s.db, Service: s,
 		Fetchers: map[string]Fetcher{"test": f}, PollInterval: 50 * time.Millisecond, RetryPolicy: soonRetry{},
-		Logger: quietLogger()})
+		Logger: quietLogger()}
+	if len(rescueAfter) > 0 {
+		opts.RescueStuckJobsAfter, opts.JobTimeout = rescueAfter[0], rescueAfter[0]/2
+	}
+	j, err := NewJobs(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,6 +201,44 @@ func TestSyncJobSurvivesRestart(t *testing.T) {
 		syncs, _ := s2.Syncs(ctx, "prod", 10)
 		if len(syncs) != 1 || syncs[0].Status != store.SyncSucceeded {
 			t.Fatalf("syncs = %+v", syncs)
+		}
+	})
+}
+
+func TestSyncJobRescuedAfterItsProcessDied(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		s, _ := e.service(t)
+		dir := twoWorkflows(t, "v1")
+		var calls atomic.Int32
+		f := FetcherFunc(func(_ context.Context, src JobSource, _ string) (string, func(), error) {
+			calls.Add(1)
+			return src.Ref, func() {}, nil
+		})
+		j := newJobs(t, s, f, time.Minute)
+		r, err := j.EnqueueSync(ctx, SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: "sha1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A replica claimed the job an hour ago and was killed (no clean
+		// stop ran): the row says "running" and nobody works it.
+		q := `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = datetime('now', '-1 hour', 'subsec') WHERE id = ?`
+		if b.Name == "postgres" {
+			q = `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '1 hour' WHERE id = $1`
+		}
+		if _, err := s.db.SQL().ExecContext(ctx, q, r.JobID); err != nil {
+			t.Fatal(err)
+		}
+		startJobs(t, j)
+		if attempt := waitState(t, j, r.JobID, "completed"); attempt != 2 {
+			t.Fatalf("rescued job completed on attempt %d, want 2", attempt)
+		}
+		if n := calls.Load(); n != 1 {
+			t.Fatalf("worked %d times, want 1", n)
+		}
+		if ids := liveIDs(t, s); ids["a"] == "" {
+			t.Fatal("rescued sync did not deploy")
 		}
 	})
 }
