@@ -531,7 +531,7 @@ func (s *Supervisor) lost(w *worker, secrets []string) *failure {
 		f.kind = workflow.KindMemory
 		f.message = "memory limit exceeded: the workflow's sandbox process ran out of memory and was stopped"
 	default:
-		f.message = "the workflow crashed its sandbox process (" + status + ")"
+		f.message = "the workflow's sandbox process died (" + status + ")"
 	}
 	return f
 }

@@ -298,7 +298,7 @@ func TestWorkerFailures(t *testing.T) {
 		{name: "memory past the ceiling", hook: hookGrow, kind: workflow.KindMemory, msg: "ceiling"},
 		{name: "one allocation past the address space", hook: hookHuge, kind: workflow.KindMemory, msg: "out of memory",
 			mod: func(o *Options) { o.AddressSpace = 4 << 30 }},
-		{name: "go panic", hook: hookPanic, kind: workflow.KindSandboxCrashed, msg: "crashed its sandbox process"},
+		{name: "go panic", hook: hookPanic, kind: workflow.KindSandboxCrashed, msg: "sandbox process died (exit status 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
