@@ -128,7 +128,7 @@ func (inv *Invocation) jwtToken(call goja.FunctionCall) goja.Value {
 // tokenString accepts the callback's string, stripping the quotes a
 // JSON-stringified token carries (the library strips them the same way).
 func tokenString(v goja.Value) string {
-	s, ok := v.Export().(string)
+	s, ok := str(v)
 	if !ok {
 		return ""
 	}
@@ -148,17 +148,17 @@ func (inv *Invocation) readValidation(v goja.Value) validation {
 		return goja.Undefined()
 	}
 	key := get(v, "key")
-	switch t, _ := get(key, "type").Export().(string); t {
+	switch t, _ := str(get(key, "type")); t {
 	case "jwks":
-		u, _ := get(get(key, "jwks"), "url").Export().(string)
+		u, _ := str(get(get(key, "jwks"), "url"))
 		if u == "" {
 			inv.throwType("%s: validation.key.jwks.url must be a URL string", fn)
 		}
 		return validation{identity: "jwks:" + u, jwksURL: u}
 	case "static":
 		st := get(key, "static")
-		alg, _ := get(st, "alg").Export().(string)
-		secret, _ := get(st, "key").Export().(string)
+		alg, _ := str(get(st, "alg"))
+		secret, _ := str(get(st, "key"))
 		if alg != "HS256" {
 			inv.throwType(`%s: validation.key.static.alg must be "HS256"`, fn)
 		}

@@ -58,7 +58,7 @@ func (inv *Invocation) denySelection(call goja.FunctionCall) goja.Value {
 			inv.throwType("%s: reasons must be an array of strings, got %s", fn, typeOf(v))
 		}
 		for _, k := range o.Keys() {
-			s, ok := get(o, k).Export().(string)
+			s, ok := str(get(o, k))
 			if !ok {
 				inv.throwType("%s: reasons[%s] must be a string, got %s", fn, k, typeOf(get(o, k)))
 			}
@@ -100,9 +100,9 @@ func (inv *Invocation) localizationGet(call goja.FunctionCall) goja.Value {
 // kinde.risk (legacy): a finite score the host reads back.
 func (inv *Invocation) setScore(call goja.FunctionCall) goja.Value {
 	v := call.Argument(0)
-	n, ok := v.Export().(float64)
-	if i, isInt := v.Export().(int64); isInt {
-		n, ok = float64(i), true
+	n, ok := 0.0, goja.IsNumber(v)
+	if ok {
+		n = v.ToFloat()
 	}
 	if !ok || math.IsNaN(n) || math.IsInf(n, 0) {
 		inv.throwType("kinde.risk.setScore: score must be a finite number, got %s", typeOf(v))

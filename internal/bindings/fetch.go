@@ -50,15 +50,14 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 	req := &fetchRequest{fn: fn, method: method, header: http.Header{}, format: "json"}
 	raw := call.Argument(0)
 	var parsed *whatwgurl.URL
-	switch u := raw.Export().(type) {
-	case string:
+	if u, ok := str(raw); ok {
 		var err error
 		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
 			inv.throwType("%s: invalid URL %q", fn, u)
 		}
-	case *urlObject:
+	} else if u, ok := host[*urlObject](raw); ok {
 		parsed = u.URL
-	default:
+	} else {
 		inv.throwType("%s: url must be a string or URL, got %s", fn, typeOf(raw))
 	}
 	if s := parsed.Scheme(); s != "http" && s != "https" {
@@ -75,14 +74,14 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 		inv.throwType("%s: options must be an object, got %s", fn, typeOf(opts))
 	}
 	if m := o.Get("method"); m != nil && !goja.IsUndefined(m) {
-		s, ok := m.Export().(string)
+		s, ok := str(m)
 		if !ok || !validToken(s) {
 			inv.throwType("%s: method must be an HTTP method name such as \"GET\" or \"POST\"", fn)
 		}
 		req.method = strings.ToUpper(s)
 	}
 	if f := o.Get("responseFormat"); f != nil && !goja.IsUndefined(f) {
-		s, _ := f.Export().(string)
+		s, _ := str(f)
 		if s != "json" && s != "text" {
 			inv.throwType(`%s: responseFormat must be "json" or "text"`, fn)
 		}
@@ -116,19 +115,16 @@ func (inv *Invocation) readBody(req *fetchRequest, b goja.Value) {
 	}
 	req.hasBody = true
 	contentType := ""
-	switch v := b.Export().(type) {
-	case string:
+	if v, ok := str(b); ok {
 		req.body = []byte(v)
 		contentType = "text/plain;charset=UTF-8"
-	case *searchParams:
-		req.body = []byte(v.encode())
+	} else if sp, ok := host[*searchParams](b); ok {
+		req.body = []byte(sp.encode())
 		contentType = "application/x-www-form-urlencoded;charset=UTF-8"
-	default:
-		if _, isObj := b.(*goja.Object); !isObj {
-			req.body = []byte(b.String()) // numbers and booleans, as fetch does
-			contentType = "text/plain;charset=UTF-8"
-			break
-		}
+	} else if _, isObj := b.(*goja.Object); !isObj {
+		req.body = []byte(b.String()) // numbers and booleans, as fetch does
+		contentType = "text/plain;charset=UTF-8"
+	} else {
 		j := inv.stringify(b)
 		if goja.IsUndefined(j) {
 			inv.throwType("%s: body cannot be serialised to JSON", req.fn)

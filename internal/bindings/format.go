@@ -204,13 +204,13 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		b.WriteString(class + " { <items unknown> }")
 		return
 	}
-	if sp, ok := o.Export().(*searchParams); ok {
+	if sp, ok := host[*searchParams](o); ok {
 		b.WriteString("URLSearchParams { ")
 		b.WriteString(quoteJS(sp.encode()))
 		b.WriteString(" }")
 		return
 	}
-	if u, ok := o.Export().(*urlObject); ok {
+	if u, ok := host[*urlObject](o); ok {
 		b.WriteString("URL { " + quoteJS(u.Href()) + " }")
 		return
 	}
@@ -224,6 +224,12 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		return
 	}
 	seen = append(seen, o)
+	if isArray {
+		if n := get(o, "length").ToInteger(); n > denseArray {
+			inv.inspectLongArray(b, o, n, depth, seen)
+			return
+		}
+	}
 	keys := o.Keys()
 	open, close := "{", "}"
 	if isArray {
@@ -252,6 +258,25 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		inv.inspect(b, get(o, k), depth+1, seen)
 	}
 	b.WriteString(" " + close)
+}
+
+// denseArray is the length past which an array is shown by index, not by
+// its key list: listing ten million keys to print a hundred items would
+// cost more memory than the array itself.
+const denseArray = 4096
+
+// inspectLongArray writes the first inspectItems elements of a long array
+// and how many more there are.
+func (inv *Invocation) inspectLongArray(b *strings.Builder, o *goja.Object, n int64, depth int, seen []*goja.Object) {
+	b.WriteString("[ ")
+	for i := int64(0); i < inspectItems; i++ {
+		if b.Len() > maxLine {
+			return
+		}
+		inv.inspect(b, get(o, strconv.FormatInt(i, 10)), depth+1, seen)
+		b.WriteString(", ")
+	}
+	b.WriteString(moreItems(int(n-inspectItems)) + " ]")
 }
 
 var (
@@ -373,7 +398,7 @@ func jsString(v goja.Value) string {
 	if _, ok := v.(*goja.Symbol); ok {
 		return "Symbol(" + v.String() + ")"
 	}
-	if f, ok := v.Export().(float64); ok && f == 0 && math.Signbit(f) {
+	if goja.IsNumber(v) && v.ToFloat() == 0 && math.Signbit(v.ToFloat()) {
 		return "-0"
 	}
 	return v.String()

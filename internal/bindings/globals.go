@@ -102,7 +102,7 @@ func (r *urlRealm) throwType(code, msg string) {
 // ---- URLSearchParams ----
 
 func (r *urlRealm) thisSP(call goja.FunctionCall) *searchParams {
-	if sp, ok := call.This.Export().(*searchParams); ok {
+	if sp, ok := host[*searchParams](call.This); ok {
 		return sp
 	}
 	r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URLSearchParams`)
@@ -224,7 +224,7 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 	if !ok {
 		return whatwgurl.ParseForm(strings.TrimPrefix(v.String(), "?"))
 	}
-	if sp, ok := o.Export().(*searchParams); ok {
+	if sp, ok := host[*searchParams](o); ok {
 		return append([]whatwgurl.Pair(nil), sp.list...)
 	}
 	if it := o.GetSymbol(goja.SymIterator); it != nil && !goja.IsUndefined(it) && !goja.IsNull(it) {
@@ -255,7 +255,7 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 }
 
 func (r *urlRealm) iterNext(call goja.FunctionCall) goja.Value {
-	it, ok := call.This.Export().(*spIter)
+	it, ok := host[*spIter](call.This)
 	if !ok {
 		r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URLSearchParamsIterator`)
 	}
@@ -290,7 +290,7 @@ func optString(v goja.Value) *string {
 // ---- URL ----
 
 func (r *urlRealm) thisURL(call goja.FunctionCall) *urlObject {
-	if u, ok := call.This.Export().(*urlObject); ok {
+	if u, ok := host[*urlObject](call.This); ok {
 		return u
 	}
 	r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URL`)

@@ -341,3 +341,48 @@ func TestTokenMethodOfAnotherRun(t *testing.T) {
 		t.Errorf("BindingError = %+v (thrown %s)", be, ex.Value())
 	}
 }
+
+// TestConsoleLongArray: logging a two-million-element array prints the
+// first hundred items like Node and does not list every key.
+func TestConsoleLongArray(t *testing.T) {
+	s := newSandbox(t, &Config{})
+	s.mustRun(t, `var big = new Array(2e6).fill(7)`)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s.mustRun(t, `console.log(big)`)
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+		t.Errorf("logging the array allocated %d MiB", grew>>20)
+	}
+	if got := s.res.Logs[0].Message; got != "[ "+strings.Repeat("7, ", 100)+"... 1999900 more items ]" {
+		t.Errorf("got %.80q…", got)
+	}
+}
+
+// TestHugeArgumentsNotExported: a huge array where a string, URL, number
+// or URLSearchParams is expected is refused without copying it (goja's
+// Export of an object copies it whole).
+func TestHugeArgumentsNotExported(t *testing.T) {
+	s := newSandbox(t, &Config{Settings: declare(workflow.PostAuthentication, workflow.BindAuth, workflow.BindFetch, workflow.BindRisk)})
+	s.mustRun(t, `var big = new Array(2e6).fill(7)`)
+	for _, js := range []string{
+		`kinde.auth.denyAccess(big)`,
+		`kinde.fetch(big)`,
+		`kinde.risk.setScore(big)`,
+		`URLSearchParams.prototype.get.call(big, "a")`,
+		`Object.getOwnPropertyDescriptor(URL.prototype, "href").get.call(big)`,
+	} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		_, err := s.run(js)
+		runtime.ReadMemStats(&after)
+		if !strings.HasPrefix(err, "TypeError") {
+			t.Errorf("%s: %q, want a TypeError", js, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%s allocated %d MiB", js, grew>>20)
+		}
+	}
+}

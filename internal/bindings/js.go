@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/dop251/goja"
 )
@@ -87,6 +88,28 @@ func (inv *Invocation) throwError(kind ErrorKind, format string, args ...any) {
 	inv.fail(kind, "Error", format, args...)
 }
 
+// str is v when it is a string primitive. Like host, it never exports an
+// object: goja's Export of an object copies it whole (a ten-million-element
+// array passed where a string is expected would cost gigabytes).
+func str(v goja.Value) (string, bool) {
+	if v != nil && goja.IsString(v) {
+		return v.String(), true
+	}
+	return "", false
+}
+
+// host is the Go value behind v when v is a host object of type T (a URL,
+// a URLSearchParams…), found by its export type without exporting others.
+func host[T any](v goja.Value) (T, bool) {
+	var zero T
+	o, ok := v.(*goja.Object)
+	if !ok || o.ExportType() != reflect.TypeFor[T]() {
+		return zero, false
+	}
+	t, ok := o.Export().(T)
+	return t, ok
+}
+
 // get is o[k], undefined where goja has no value (a Proxy whose ownKeys
 // lists a key its get cannot produce).
 func get(o *goja.Object, k string) goja.Value {
@@ -99,8 +122,8 @@ func get(o *goja.Object, k string) goja.Value {
 // stringArg returns argument i, which must be a string.
 func (inv *Invocation) stringArg(call goja.FunctionCall, i int, fn, param string) string {
 	v := call.Argument(i)
-	s, ok := v.Export().(string)
-	if _, isSym := v.(*goja.Symbol); !ok || isSym {
+	s, ok := str(v)
+	if !ok {
 		inv.throwType("%s: %s must be a string, got %s", fn, param, typeOf(v))
 	}
 	return s
