@@ -30,7 +30,9 @@ func TestLibraryBindingNotAvailable(t *testing.T) {
 				t.Errorf("no %s warning for %s", project.RuleUndeclaredBinding, c.file)
 			}
 			res := r.run(t, c.id, c.event, &bindings.Config{Env: map[string]bindings.EnvVar{"TIER": {Value: "gold"}}})
-			if res.Status != "failed" || res.Error == nil || res.Error.Message != c.want {
+			// The library's message, then how to declare the binding (issue 7.5).
+			if res.Status != "failed" || res.Error == nil || !strings.HasPrefix(res.Error.Message, c.want) ||
+				!strings.Contains(res.Error.Message, "to workflowSettings.bindings") {
 				t.Fatalf("result %s, want the error %q", asJSON(t, res), c.want)
 			}
 			if !strings.Contains(res.Error.Stack, c.file+":") {

@@ -63,7 +63,15 @@ func (g *guards) counted(orig native) native {
 		}
 		for i, a := range c.Arguments {
 			if a == nil {
-				c.Arguments[i] = goja.Undefined()
+				args := make([]goja.Value, len(c.Arguments))
+				copy(args, c.Arguments)
+				for j := i; j < len(args); j++ {
+					if args[j] == nil {
+						args[j] = goja.Undefined()
+					}
+				}
+				c.Arguments = args
+				break
 			}
 		}
 		g.enter()
