@@ -190,6 +190,13 @@ func (s *Server) Fail(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
+// ClearFaults drops every scheduled fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // CheckRuns returns copies of repo's check runs in creation order.
 func (s *Server) CheckRuns(repo string) []CheckRun {
 	s.mu.Lock()

@@ -1,0 +1,391 @@
+package app
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/githubapp"
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
+	"github.com/flowgate/flowgate/internal/testenv"
+)
+
+const (
+	ghRepo    = "acme/flows"
+	ghInst    = 7
+	ghSecret  = "webhook secret for tests"
+	ghWfPath  = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
+	ghTimeout = 60 * time.Second
+)
+
+// ghWorld is the local GitHub plus what the app needs to talk to it.
+type ghWorld struct {
+	t   *testing.T
+	gh  *githubtest.Server
+	cfg Config
+	seq atomic.Int64
+}
+
+func newGHWorld(t *testing.T) *ghWorld {
+	t.Helper()
+	key, err := githubtest.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := githubtest.New(42, key)
+	t.Cleanup(gh.Close)
+	gh.Install(ghInst, ghRepo)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	cfg := Config{DataDir: t.TempDir(), Isolation: "process", Workers: 1,
+		GitHubAppID: 42, GitHubPrivateKey: string(pemKey), GitHubWebhookSecret: ghSecret, GitHubAPIURL: gh.URL,
+		NPMRegistry: "http://127.0.0.1:1/"}
+	return &ghWorld{t: t, gh: gh, cfg: cfg}
+}
+
+// ghExample is a real webhook payload (npm @octokit/webhooks-examples).
+func ghExample(t *testing.T, event, action string) map[string]any {
+	t.Helper()
+	path := filepath.Join(testenv.NodeModules(t), "@octokit", "webhooks-examples", "api.github.com", "index.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		testenv.Missing(t, "npm package @octokit/webhooks-examples", "run `npm ci --prefix testdata/npm`")
+	}
+	var idx []struct {
+		Name     string           `json:"name"`
+		Examples []map[string]any `json:"examples"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range idx {
+		for _, p := range e.Examples {
+			if e.Name == event && (action == "" || p["action"] == action) {
+				return p
+			}
+		}
+	}
+	t.Fatalf("no %s/%s example", event, action)
+	return nil
+}
+
+// payload re-aims a real payload at the test repository and sets fields.
+func (w *ghWorld) payload(event, action string, set map[string]any) []byte {
+	w.t.Helper()
+	p := ghExample(w.t, event, action)
+	repo := p["repository"].(map[string]any)
+	repo["name"], repo["full_name"], repo["default_branch"] = "flows", ghRepo, "main"
+	owner := repo["owner"].(map[string]any)
+	owner["login"], owner["name"] = "acme", "acme"
+	p["installation"] = map[string]any{"id": ghInst}
+	for k, v := range set {
+		m := p
+		parts := strings.Split(k, ".")
+		for _, part := range parts[:len(parts)-1] {
+			m = m[part].(map[string]any)
+		}
+		m[parts[len(parts)-1]] = v
+	}
+	b, _ := json.Marshal(p)
+	return b
+}
+
+func (w *ghWorld) pushPayload(after string) []byte {
+	h := sha1.Sum([]byte("before" + after))
+	return w.payload("push", "", map[string]any{
+		"ref": "refs/heads/main", "after": after, "before": hex.EncodeToString(h[:]), "forced": false, "deleted": false,
+		"commits": []any{map[string]any{"id": after, "added": []any{}, "removed": []any{}, "modified": []any{ghWfPath}}},
+	})
+}
+
+// commit serves a starter repository with plan as commit sha.
+func (w *ghWorld) commit(label, plan string, broken bool) string {
+	w.t.Helper()
+	h := sha1.Sum([]byte(label))
+	sha := hex.EncodeToString(h[:])
+	code := `export const workflowSettings = {
+  id: "addClaims",
+  trigger: "user:tokens_generation",
+  bindings: { "kinde.accessToken": {} },
+};
+
+export default async function addClaims(event: any) {
+  kinde.accessToken.setCustomClaim("plan", "` + plan + `");
+}
+declare const kinde: any;
+`
+	if broken {
+		code = strings.Replace(code, `"`+plan+`");`, `"`+plan+`";`, 1)
+	}
+	fs := map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code}
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	names := []string{}
+	for n := range fs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		tw.WriteHeader(&tar.Header{Name: "acme-flows-" + sha[:7] + "/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(fs[n]))})
+		tw.Write([]byte(fs[n]))
+	}
+	tw.Close()
+	gz.Close()
+	w.gh.SetTarball(ghRepo, sha, buf.Bytes())
+	return sha
+}
+
+// post sends a signed delivery (sig overrides the signature) and returns
+// the status and how long the answer took.
+func (w *ghWorld) post(base, id, event string, body []byte, sig string) int {
+	w.t.Helper()
+	if id == "" {
+		id = fmt.Sprintf("delivery-%d", w.seq.Add(1))
+	}
+	if sig == "" {
+		sig = githubapp.Sign([]byte(ghSecret), body)
+	}
+	req, _ := http.NewRequest("POST", base+"/webhooks/github", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", id)
+	req.Header.Set("X-Hub-Signature-256", sig)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (w *ghWorld) checks(sha string) map[string]githubtest.CheckRun {
+	out := map[string]githubtest.CheckRun{}
+	for _, c := range w.gh.CheckRuns(ghRepo) {
+		if c.HeadSHA == sha {
+			out[c.Name] = c
+		}
+	}
+	return out
+}
+
+func liveOf(a *App, wf string) string {
+	w, err := a.Deploy().Workflow(context.Background(), "production", wf)
+	if err != nil {
+		return ""
+	}
+	return w.LiveDeploymentID
+}
+
+func completed(w *ghWorld, sha string) func() (bool, string) {
+	return func() (bool, string) {
+		cs := w.checks(sha)
+		b, s := cs[githubapp.CheckBuild], cs[githubapp.CheckSync]
+		return b.Status == "completed" && s.Status == "completed", fmt.Sprintf("sync %s/%s build %s/%s", s.Status, s.Conclusion, b.Status, b.Conclusion)
+	}
+}
+
+// TestGitHubAppEndToEnd is the issue's "done when", against the local
+// GitHub: push → 202 → live → green checks; broken push → red with
+// annotations, nothing live changed; a PR checked, never deployed;
+// /rollback from a writer flips back and says so, from a reader refused;
+// forged and replayed deliveries do nothing; every flip a Deployment.
+func TestGitHubAppEndToEnd(t *testing.T) {
+	w := newGHWorld(t)
+	r := start(t, w.cfg)
+	base := r.URL()
+
+	// 1. A push: acknowledged at once, live, green.
+	one := w.commit("one", "gold", false)
+	if st := w.post(base, "", "push", w.pushPayload(one), ""); st != http.StatusAccepted {
+		t.Fatalf("push answered %d, want 202", st)
+	}
+	eventually(t, "first push completes", ghTimeout, completed(w, one))
+	first := liveOf(r.App, "addClaims")
+	if first == "" {
+		t.Fatal("the push did not go live")
+	}
+	for n, c := range w.checks(one) {
+		if c.Conclusion != "success" {
+			t.Errorf("%s: %s\n%s", n, c.Conclusion, c.Summary)
+		}
+	}
+
+	// 2. A second good push, so there is something to roll back to.
+	two := w.commit("two", "platinum", false)
+	w.post(base, "", "push", w.pushPayload(two), "")
+	eventually(t, "second push completes", ghTimeout, completed(w, two))
+	second := liveOf(r.App, "addClaims")
+	if second == "" || second == first {
+		t.Fatalf("second push: live %q (first %q)", second, first)
+	}
+
+	// 3. A broken push: red build, annotation on the line, live unchanged.
+	bad := w.commit("bad", "silver", true)
+	w.post(base, "", "push", w.pushPayload(bad), "")
+	eventually(t, "broken push completes", ghTimeout, completed(w, bad))
+	b := w.checks(bad)[githubapp.CheckBuild]
+	if b.Conclusion != "failure" || len(b.Annotations) == 0 || b.Annotations[0]["path"] != ghWfPath || fmt.Sprint(b.Annotations[0]["start_line"]) != "8" {
+		t.Fatalf("broken build check: %s, annotations %v", b.Conclusion, b.Annotations)
+	}
+	if got := liveOf(r.App, "addClaims"); got != second {
+		t.Fatalf("a broken push moved live to %s", got)
+	}
+
+	// 4. A pull request: checked on its head, never deployed.
+	prSHA := w.commit("pr", "diamond", false)
+	pr := w.payload("pull_request", "opened", map[string]any{"pull_request.head.sha": prSHA, "number": 3})
+	w.post(base, "", "pull_request", pr, "")
+	eventually(t, "pull request checked", ghTimeout, completed(w, prSHA))
+	if c := w.checks(prSHA)[githubapp.CheckBuild]; c.Conclusion != "success" || !strings.Contains(c.Summary, "never deployed") {
+		t.Fatalf("PR build check %s: %s", c.Conclusion, c.Summary)
+	}
+	if got := liveOf(r.App, "addClaims"); got != second {
+		t.Fatalf("a pull request moved live to %s", got)
+	}
+
+	// 5. Forged and replayed deliveries do nothing.
+	forged := w.pushPayload(w.commit("forged", "evil", false))
+	if st := w.post(base, "", "push", forged, githubapp.Sign([]byte("guess"), forged)); st != http.StatusUnauthorized {
+		t.Fatalf("forged delivery answered %d", st)
+	}
+	if st := w.post(base, "replay-1", "issue_comment", w.comment("/status", "wanda", 90), ""); st != http.StatusAccepted {
+		t.Fatalf("status comment answered %d", st)
+	}
+	if st := w.post(base, "replay-1", "issue_comment", w.comment("/status", "wanda", 90), ""); st != http.StatusOK {
+		t.Fatalf("replayed delivery answered %d, want 200 (duplicate)", st)
+	}
+
+	// 6. /rollback from a reader is refused, from a writer flips back.
+	w.gh.SetPermission(ghRepo, "rita", "read")
+	w.gh.SetPermission(ghRepo, "wanda", "write")
+	w.post(base, "", "issue_comment", w.comment("/rollback addClaims", "rita", 91), "")
+	eventually(t, "reader refused", ghTimeout, func() (bool, string) {
+		return len(w.gh.Comments(ghRepo)) >= 2, fmt.Sprint(w.gh.Comments(ghRepo))
+	})
+	if got := liveOf(r.App, "addClaims"); got != second {
+		t.Fatalf("a reader's /rollback moved live to %s", got)
+	}
+	w.post(base, "", "issue_comment", w.comment("/rollback addClaims", "wanda", 92), "")
+	eventually(t, "writer's rollback", ghTimeout, func() (bool, string) {
+		return liveOf(r.App, "addClaims") == first && len(w.gh.Comments(ghRepo)) >= 3, liveOf(r.App, "addClaims")
+	})
+	cs := w.gh.Comments(ghRepo)
+	if len(cs) != 3 {
+		t.Fatalf("%d replies, want 3 (status once despite the replay, refusal, rollback): %v", len(cs), cs)
+	}
+	if !strings.Contains(cs[1].Body, "needs write permission") || !strings.Contains(cs[2].Body, "rolled `addClaims` back") || !strings.Contains(cs[2].Body, first) {
+		t.Fatalf("replies:\n%s\n---\n%s", cs[1].Body, cs[2].Body)
+	}
+
+	// 7. Every flip is a GitHub Deployment: two auto-live pushes, one rollback.
+	deps := w.gh.Deployments(ghRepo)
+	if len(deps) != 3 {
+		t.Fatalf("%d GitHub deployments, want 3: %+v", len(deps), deps)
+	}
+	for i, want := range []string{one, two, one} {
+		if deps[i].Ref != want || deps[i].Environment != "production" || strings.Join(deps[i].Statuses, ",") != "success" {
+			t.Errorf("deployment %d: %+v, want ref %s with success", i, deps[i], want)
+		}
+	}
+	if errs := w.gh.BodyErrors(); len(errs) > 0 {
+		t.Fatalf("requests GitHub would refuse: %v", errs)
+	}
+}
+
+func (w *ghWorld) comment(body, user string, id int64) []byte {
+	return w.payload("issue_comment", "created", map[string]any{
+		"comment.body": body, "comment.id": id, "comment.user.login": user, "comment.user.type": "User", "issue.number": 5,
+	})
+}
+
+// TestGitHubDeliveriesSurviveARestart: a delivery queued while no worker
+// runs, and one whose sync failed mid-way (GitHub down), both complete
+// after the app restarts.
+func TestGitHubDeliveriesSurviveARestart(t *testing.T) {
+	w := newGHWorld(t)
+	w.cfg.Isolation = "inprocess"
+	ctx := context.Background()
+
+	// An app that never runs its workers: the delivery is stored, then
+	// the process "dies".
+	w.cfg.Addr = "127.0.0.1:0"
+	a, err := New(ctx, w.cfg, quietLogger(), &syncBuffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := w.commit("one", "gold", false)
+	body := w.pushPayload(one)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("POST", "/webhooks/github", bytes.NewReader(body))
+	req.Header.Set("X-GitHub-Event", "push")
+	req.Header.Set("X-GitHub-Delivery", "queued-before-restart")
+	req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte(ghSecret), body))
+	a.github.webhook.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
+	}
+	a.closeAll(ctx)
+	a.ln.Close()
+
+	// A running app whose GitHub is down: the job fails and is retryable.
+	w.gh.Fail(githubtest.Fault{PathPrefix: "/repos/acme/flows/tarball/", Status: 503, Count: 1 << 20})
+	r := start(t, w.cfg)
+	eventually(t, "the queued job runs and fails on the outage", ghTimeout, func() (bool, string) {
+		cs := w.checks(one)
+		return cs[githubapp.CheckBuild].Conclusion == "neutral", fmt.Sprint(cs)
+	})
+	if liveOf(r.App, "addClaims") != "" {
+		t.Fatal("live moved without the commit")
+	}
+	r.stop()
+
+	// GitHub is back; the restarted app retries and completes.
+	w.gh.ClearFaults()
+	r2 := start(t, w.cfg)
+	eventually(t, "the retried job completes after the restart", ghTimeout, func() (bool, string) {
+		cs := w.checks(one)
+		return cs[githubapp.CheckBuild].Conclusion == "success" && liveOf(r2.App, "addClaims") != "", fmt.Sprint(cs[githubapp.CheckBuild].Conclusion)
+	})
+	syncs, _ := r2.Deploy().Syncs(ctx, "production", 10)
+	if len(syncs) != 1 {
+		t.Fatalf("%d syncs, want 1", len(syncs))
+	}
+	// A redelivery of the same id, long after, runs nothing.
+	if st := w.post(r2.URL(), "queued-before-restart", "push", body, ""); st != http.StatusOK {
+		t.Fatalf("redelivery answered %d, want 200 duplicate", st)
+	}
+}
+
+func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
+	for _, cfg := range []Config{
+		{GitHubAppID: 42},
+		{GitHubAppID: 42, GitHubPrivateKey: "x"},
+		{GitHubWebhookSecret: "s"},
+	} {
+		if err := cfg.Defaults(); err == nil {
+			t.Errorf("%+v: started without every GitHub setting", cfg)
+		}
+	}
+	w := newGHWorld(t)
+	w.cfg.GitHubPrivateKey = "not a key"
+	w.cfg.Addr = "127.0.0.1:0"
+	if _, err := New(context.Background(), w.cfg, quietLogger(), &syncBuffer{}); err == nil || !strings.Contains(err.Error(), "private key") {
+		t.Fatalf("a bad private key: %v", err)
+	}
+}
