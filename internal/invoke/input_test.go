@@ -1,7 +1,10 @@
 package invoke
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -60,4 +63,41 @@ func TestDecodeKey(t *testing.T) {
 	if _, err := DecodeKey("not base64!"); err == nil || strings.Contains(err.Error(), "not base64!") {
 		t.Errorf("bad key: %v (must not echo the key)", err)
 	}
+}
+
+// FuzzCheckEvent: the runtime API checks every request body with
+// CheckEvent: any bytes are accepted exactly when they are one JSON object,
+// and a refusal is located, never a panic.
+func FuzzCheckEvent(f *testing.F) {
+	for _, s := range []string{`{"context": {"auth": {"password": "x"}}}`, `{} {}`, `[]`, `{"a": `, "\xff", `null`, ` {"a":1} `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := CheckEvent(data)
+		var v any
+		dec := json.NewDecoder(bytes.NewReader(data))
+		okObject := dec.Decode(&v) == nil && !dec.More()
+		if _, isMap := v.(map[string]any); err == nil && !(okObject && isMap) {
+			t.Fatalf("accepted %q", data)
+		}
+		if err != nil && !locatedRe.MatchString(err.Error()) {
+			t.Fatalf("error not located: %v", err)
+		}
+	})
+}
+
+var locatedRe = regexp.MustCompile(`^\d+:\d+: `)
+
+// FuzzParseEnv: any bytes give variables or an error that does not echo a
+// value; never a panic.
+func FuzzParseEnv(f *testing.F) {
+	for _, s := range []string{`{"A": {"value": "x", "isSecret": true}}`, `{"A": {"value": 1}}`, `null`, `[]`, `{"A": null}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		env, err := ParseEnv(data)
+		if err == nil && env == nil {
+			t.Fatalf("no error and no variables for %q", data)
+		}
+	})
 }
