@@ -92,11 +92,19 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 		if !ok {
 			inv.throwType("%s: headers must be an object, got %s", fn, typeOf(h))
 		}
-		for _, k := range ho.Keys() {
+		keys := ho.Keys()
+		if len(keys) > maxHeaders {
+			inv.throwType("%s: at most %d headers may be sent, got %d", fn, maxHeaders, len(keys))
+		}
+		size := 0
+		for _, k := range keys {
 			if !validToken(k) {
 				inv.throwType("%s: invalid header name %q", fn, k)
 			}
 			v := get(ho, k).String()
+			if size += len(k) + len(v); size > maxHeaderBytes {
+				inv.throwType("%s: the headers are larger than %d bytes", fn, maxHeaderBytes)
+			}
 			if strings.ContainsAny(v, "\r\n\x00") {
 				inv.throwType("%s: header %q has an invalid value", fn, k)
 			}
@@ -106,6 +114,13 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 	inv.readBody(req, o.Get("body"))
 	return req
 }
+
+// Request header bounds: a workflow's headers are its own few, and the
+// server would refuse more anyway.
+const (
+	maxHeaders     = 100
+	maxHeaderBytes = 32 << 10
+)
 
 // readBody encodes the body: URLSearchParams as a form, a string raw,
 // any other object as JSON; undefined and null mean no body.

@@ -386,3 +386,25 @@ func TestHugeArgumentsNotExported(t *testing.T) {
 		}
 	}
 }
+
+// TestFetchRequestBounded: too many or too large headers and a body over
+// the request limit are refused before anything is sent.
+func TestFetchRequestBounded(t *testing.T) {
+	sent := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
+	defer srv.Close()
+	s := newSandbox(t, &Config{Settings: declare(workflow.PostAuthentication, workflow.BindFetch),
+		Net: &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}, MaxRequests: 100}})
+	for js, want := range map[string]string{
+		`kinde.fetch("` + srv.URL + `", {headers: Object.fromEntries(Array.from({length: 101}, (_, i) => ["h" + i, "v"]))})`: "TypeError: kinde.fetch: at most 100 headers may be sent, got 101",
+		`kinde.fetch("` + srv.URL + `", {headers: {a: "x".repeat(40000)}})`:                                                 "TypeError: kinde.fetch: the headers are larger than 32768 bytes",
+		`kinde.fetch("` + srv.URL + `", {method: "POST", body: "x".repeat((1 << 20) + 1)})`:                                 "Error: kinde.fetch: the request body for " + srv.Listener.Addr().String() + " is larger than the 1048576-byte limit",
+	} {
+		if _, err := s.run(js); err != want {
+			t.Errorf("%.60s…: %q, want %q", js, err, want)
+		}
+	}
+	if sent != 0 {
+		t.Errorf("%d requests reached the server", sent)
+	}
+}

@@ -26,6 +26,7 @@ import (
 const (
 	DefaultTimeout          = 10 * time.Second
 	DefaultMaxResponseBytes = 1 << 20
+	DefaultMaxRequestBytes  = 1 << 20
 	DefaultMaxRequests      = 10
 	MaxRedirects            = 5
 	// DefaultMaxClients bounds the distinct allow-lists a Clients keeps a
@@ -39,6 +40,7 @@ type Policy struct {
 	AllowHosts       []string      // host or host:port reachable even when private (dev/tests)
 	Timeout          time.Duration // per request; default 10s
 	MaxResponseBytes int64         // default 1 MiB
+	MaxRequestBytes  int64         // request body; default 1 MiB
 	MaxRequests      int           // per run, every kind of request; default 10
 	// Transport, when set, is used instead of the guarded network (tests
 	// and `flowgate test`, which answer requests from stubs). AllowHosts
@@ -60,6 +62,14 @@ func (p *Policy) ResponseLimit() int64 {
 		return DefaultMaxResponseBytes
 	}
 	return p.MaxResponseBytes
+}
+
+// RequestBodyLimit is the largest request body in force, in bytes.
+func (p *Policy) RequestBodyLimit() int64 {
+	if p == nil || p.MaxRequestBytes <= 0 {
+		return DefaultMaxRequestBytes
+	}
+	return p.MaxRequestBytes
 }
 
 // RequestLimit is the number of requests a run may make.
@@ -208,13 +218,18 @@ func (e *TooManyRequestsError) Error() string {
 	return fmt.Sprintf("too many requests: a workflow may make at most %d HTTP requests per run (fetches and JWKS fetches together)", e.Limit)
 }
 
-// TooLargeError is a response over the size limit.
+// TooLargeError is a response (or, with Request set, a request body)
+// over its size limit.
 type TooLargeError struct {
-	Host  string
-	Limit int64
+	Host    string
+	Limit   int64
+	Request bool
 }
 
 func (e *TooLargeError) Error() string {
+	if e.Request {
+		return fmt.Sprintf("the request body for %s is larger than the %d-byte limit", e.Host, e.Limit)
+	}
 	return fmt.Sprintf("the response from %s is larger than the %d-byte limit", e.Host, e.Limit)
 }
 
@@ -267,6 +282,13 @@ func (s *Session) Do(r Request) (*Response, error) {
 	s.requests++
 	if limit := s.policy.RequestLimit(); s.requests > limit {
 		return nil, &TooManyRequestsError{Limit: limit}
+	}
+	if limit := s.policy.RequestBodyLimit(); int64(len(r.Body)) > limit {
+		host := r.URL
+		if u, err := url.Parse(r.URL); err == nil {
+			host = u.Host
+		}
+		return nil, &TooLargeError{Host: host, Limit: limit, Request: true}
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.policy.RequestTimeout())
 	defer cancel()

@@ -109,3 +109,20 @@ func TestSessionCountsAndBounds(t *testing.T) {
 		t.Errorf("ended run: %s", msg)
 	}
 }
+
+// TestRequestBodyBounded: a body over MaxRequestBytes is refused before
+// anything is sent, and counts as a request.
+func TestRequestBodyBounded(t *testing.T) {
+	sent := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sent++ }))
+	defer srv.Close()
+	s := NewSession(context.Background(), &Policy{AllowHosts: []string{srv.Listener.Addr().String()}, MaxRequestBytes: 10}, nil)
+	_, err := s.Do(Request{Method: "POST", URL: srv.URL + "/", Body: make([]byte, 11)})
+	var large *TooLargeError
+	if !errors.As(err, &large) || !large.Request || !IsPolicy(err) || sent != 0 || s.Requests() != 1 {
+		t.Errorf("err %v, sent %d, counted %d", err, sent, s.Requests())
+	}
+	if _, err := s.Do(Request{Method: "POST", URL: srv.URL + "/", Body: make([]byte, 10)}); err != nil || sent != 1 {
+		t.Errorf("body at the limit: %v, sent %d", err, sent)
+	}
+}
