@@ -397,8 +397,8 @@ func TestFetchRequestBounded(t *testing.T) {
 		Net: &NetPolicy{AllowHosts: []string{srv.Listener.Addr().String()}, MaxRequests: 100}})
 	for js, want := range map[string]string{
 		`kinde.fetch("` + srv.URL + `", {headers: Object.fromEntries(Array.from({length: 101}, (_, i) => ["h" + i, "v"]))})`: "TypeError: kinde.fetch: at most 100 headers may be sent, got 101",
-		`kinde.fetch("` + srv.URL + `", {headers: {a: "x".repeat(40000)}})`:                                                 "TypeError: kinde.fetch: the headers are larger than 32768 bytes",
-		`kinde.fetch("` + srv.URL + `", {method: "POST", body: "x".repeat((1 << 20) + 1)})`:                                 "Error: kinde.fetch: the request body for " + srv.Listener.Addr().String() + " is larger than the 1048576-byte limit",
+		`kinde.fetch("` + srv.URL + `", {headers: {a: "x".repeat(40000)}})`:                                                  "TypeError: kinde.fetch: the headers are larger than 32768 bytes",
+		`kinde.fetch("` + srv.URL + `", {method: "POST", body: "x".repeat((1 << 20) + 1)})`:                                  "Error: kinde.fetch: the request body for " + srv.Listener.Addr().String() + " is larger than the 1048576-byte limit",
 	} {
 		if _, err := s.run(js); err != want {
 			t.Errorf("%.60s…: %q, want %q", js, err, want)
