@@ -258,9 +258,18 @@ func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
 		<-s.slots
 		return nil, errClosed
 	}
-	if n := len(s.idle); n > 0 {
+	for n := len(s.idle); n > 0; n = len(s.idle) {
 		w := s.idle[n-1]
 		s.idle = s.idle[:n-1]
+		select {
+		case <-w.exited:
+			// It died idle (killed from outside, OOM killer): not this
+			// request's doing, so don't hand it over.
+			delete(s.live, w)
+			w.closePipes()
+			continue
+		default:
+		}
 		s.mu.Unlock()
 		return w, nil
 	}

@@ -469,3 +469,79 @@ func TestCloseDuringARunIsNotTheWorkflowsFault(t *testing.T) {
 		t.Errorf("a shutdown counted as a kill: %v", s.kills)
 	}
 }
+
+// TestChaos kills random busy workers while many invocations run: each
+// one either succeeds or fails as sandbox-crashed, no request slot leaks,
+// and the supervisor serves normally afterwards.
+func TestChaos(t *testing.T) {
+	s, _ := newSupervisor(t, func(o *Options) { o.Workers = 2; o.QuarantineAfter = 1 << 20 })
+	stop := make(chan struct{})
+	killed := make(chan int)
+	go func() {
+		n := 0
+		defer func() { killed <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(150 * time.Millisecond):
+			}
+			if pids := s.busyPIDs(); len(pids) > 0 {
+				if p, err := os.FindProcess(pids[n%len(pids)]); err == nil && p.Kill() == nil {
+					n++
+				}
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	for g := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				req := busyRequest(5 + (g+i)%20)
+				if i%2 == 0 {
+					req = claimsRequest()
+				}
+				res := s.Run(context.Background(), req).Result
+				key := res.Status
+				if res.Error != nil {
+					key += "/" + string(res.Error.Kind)
+				}
+				mu.Lock()
+				counts[key]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	n := <-killed
+	t.Logf("%d workers killed; results %v", n, counts)
+	crashed := counts[workflow.StatusFailed+"/"+string(workflow.KindSandboxCrashed)]
+	for k := range counts {
+		if k != workflow.StatusSucceeded && k != workflow.StatusFailed+"/"+string(workflow.KindSandboxCrashed) {
+			t.Errorf("unexpected result %q", k)
+		}
+	}
+	if crashed > n {
+		t.Errorf("%d invocations failed for %d killed workers: a kill must fail at most the one it interrupts", crashed, n)
+	}
+	if len(s.slots) != 0 {
+		t.Errorf("%d request slots leaked", len(s.slots))
+	}
+	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
+}
+
+func TestWorkerDeadWhileIdleIsReplaced(t *testing.T) {
+	s, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
+	s.mu.Lock()
+	w := s.idle[0]
+	s.mu.Unlock()
+	w.kill()
+	<-w.exited
+	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
+}
