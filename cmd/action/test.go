@@ -71,17 +71,18 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
 		return exitUsage
 	}
+	// Test files and the event files they name are read through os.Root:
+	// no path or link in a (pull request's) repository leads outside it.
+	repo, err := os.OpenRoot(r.Root)
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
+		return exitUsage
+	}
+	defer repo.Close()
 	var files []*wftest.File
 	bad := false
 	for _, rel := range names {
-		shown := filepath.Join(dir, rel)
-		data, err := os.ReadFile(filepath.Join(r.Root, rel))
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", shown, err)
-			bad = true
-			continue
-		}
-		tf, err := wftest.Parse(data, shown, filepath.Dir(filepath.Join(r.Root, rel)))
+		tf, err := wftest.Load(repo.FS(), filepath.ToSlash(rel), filepath.Join(dir, rel))
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			bad = true

@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
-	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -185,10 +185,57 @@ func (p *positions) keyNamed(name string) (string, bool) {
 
 var unknownFieldRe = regexp.MustCompile(`unknown field "([^"]*)"`)
 
-// Parse reads a test file. shown is the path used in messages; eventFile
-// paths are relative to the file's folder (dir). Every error is a
-// *FileError with the line and column of the problem.
-func Parse(data []byte, shown, dir string) (*File, error) {
+// Size limits on what a test file makes the runner read: test files and
+// event files come from the repository, which may be a pull request's.
+const (
+	MaxFileBytes  = 4 << 20 // a test file
+	MaxEventBytes = 1 << 20 // an eventFile (the runtime API's event limit)
+)
+
+// Load reads and parses the test file at rel (slash-separated) in repo,
+// the repository's files (os.Root.FS, so no path or link leads outside it).
+// shown is the path used in messages.
+func Load(repo fs.FS, rel, shown string) (*File, error) {
+	data, err := readRegular(repo, rel, MaxFileBytes)
+	if err != nil {
+		return nil, &FileError{Path: shown, Line: 1, Col: 1, Msg: err.Error()}
+	}
+	return Parse(data, shown, repo, path.Dir(rel))
+}
+
+// readRegular reads a regular file of at most limit bytes: a named pipe or
+// device in the repository must not hang or flood the runner.
+func readRegular(repo fs.FS, name string, limit int64) ([]byte, error) {
+	info, err := fs.Stat(repo, name)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, more than the limit of %d", name, info.Size(), limit)
+	}
+	f, err := repo.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is more than the limit of %d bytes", name, limit)
+	}
+	return data, nil
+}
+
+// Parse reads a test file. shown is the path used in messages. eventFile
+// paths are relative to the file's folder, dir (slash-separated, relative
+// to repo's root), and must stay inside repo. Every error is a *FileError
+// with the line and column of the problem.
+func Parse(data []byte, shown string, repo fs.FS, dir string) (*File, error) {
 	errAt := func(line, col int, format string, a ...any) error {
 		return &FileError{Path: shown, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
 	}
@@ -265,9 +312,16 @@ func Parse(data []byte, shown, dir string) (*File, error) {
 			}
 			tc.Event = rc.Event
 		case rc.EventFile != "":
-			ev, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rc.EventFile)))
-			if err != nil {
+			name := path.Join(dir, rc.EventFile)
+			if path.IsAbs(rc.EventFile) || strings.Contains(rc.EventFile, `\`) || !fs.ValidPath(name) || repo == nil {
+				return nil, at(p+".eventFile", "%q is not inside the repository: give a path relative to the test file's folder, with forward slashes", rc.EventFile)
+			}
+			ev, err := readRegular(repo, name, MaxEventBytes)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
 				return nil, at(p+".eventFile", "cannot read %s (paths are relative to the test file's folder)", rc.EventFile)
+			case err != nil:
+				return nil, at(p+".eventFile", "cannot read %s: %v", rc.EventFile, stripPathErr(err))
 			}
 			if err := invoke.CheckEvent(ev); err != nil {
 				return nil, at(p+".eventFile", "%s:%v", rc.EventFile, err)
@@ -306,6 +360,16 @@ func Parse(data []byte, shown, dir string) (*File, error) {
 		tf.Cases = append(tf.Cases, tc)
 	}
 	return tf, nil
+}
+
+// stripPathErr drops the path an *fs.PathError repeats (the message
+// already names the file).
+func stripPathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // where names a path for messages.

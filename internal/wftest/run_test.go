@@ -47,7 +47,7 @@ func TestRunCase(t *testing.T) {
 	   "fetch": [{"url": "https://crm.example.com/users/kp_1", "json": {"plan": "pro"}}],
 	   "expect": {"status": "failed", "error": {"kind": "timeout"}}}
 	]}`
-	f, err := Parse([]byte(file), "p.test.json", t.TempDir())
+	f, err := Parse([]byte(file), "p.test.json", nil, ".")
 	if err != nil {
 		t.Fatal(err)
 	}
