@@ -40,7 +40,9 @@ func TestAutoLive(t *testing.T) {
 				t.Fatalf("unknown environment: %+v, %v", l, err)
 			}
 		}
-		if n := len(s.cache); n != 1 {
+		n := 0
+		s.cache.Range(func(any, any) bool { n++; return true })
+		if n != 1 {
 			t.Fatalf("cache holds %d environments after lookups of unknown ones, want 1", n)
 		}
 

@@ -75,7 +75,7 @@ type env struct {
 	clock                *fakeClock
 }
 
-func newEnv(t *testing.T, url string) *env {
+func newEnv(t testing.TB, url string) *env {
 	t.Helper()
 	return &env{url: url, artifacts: t.TempDir(), keys: t.TempDir(),
 		clock: &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
@@ -86,7 +86,7 @@ type svcOpts struct {
 }
 
 // service opens a replica.
-func (e *env) service(t *testing.T, o ...svcOpts) (*Service, *faultyArtifacts) {
+func (e *env) service(t testing.TB, o ...svcOpts) (*Service, *faultyArtifacts) {
 	t.Helper()
 	db, err := store.Open(context.Background(), e.url, "")
 	if err != nil {
@@ -114,7 +114,7 @@ func (e *env) service(t *testing.T, o ...svcOpts) (*Service, *faultyArtifacts) {
 }
 
 // repo writes a workflow repository: files maps repository paths to content.
-func repo(t *testing.T, files map[string]string) string {
+func repo(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, ok := files["kinde.json"]; !ok {
@@ -141,14 +141,14 @@ export default async function handle(event: any) { return "` + tag + `"; }
 }
 
 // twoWorkflows is a repository with workflows "a" (tokens) and "b" (m2m).
-func twoWorkflows(t *testing.T, tag string) string {
+func twoWorkflows(t testing.TB, tag string) string {
 	t.Helper()
 	fa, ca := wf("a", tokens, tag)
 	fb, cb := wf("b", m2m, tag)
 	return repo(t, map[string]string{fa: ca, fb: cb})
 }
 
-func mustSync(t *testing.T, s *Service, dir, sha string) *SyncResult {
+func mustSync(t testing.TB, s *Service, dir, sha string) *SyncResult {
 	t.Helper()
 	res, err := s.Sync(context.Background(), SyncRequest{Env: "prod", Dir: dir, CommitSHA: sha})
 	if err != nil {

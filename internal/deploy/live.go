@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/store"
@@ -333,76 +334,101 @@ func (s *Service) Flips(ctx context.Context, env, workflowID string, limit int) 
 
 // ---- the runtime API's view ----
 
-// envCache is one environment's live deployments by trigger, with the
-// version they were read at.
+// envCache is one environment's live deployments by trigger.
 type envCache struct {
-	mu        sync.Mutex
+	snap    atomic.Pointer[liveSnapshot] // nil: must be (re)loaded before use
+	refresh sync.Mutex                   // one refresher at a time
+	gen     atomic.Int64                 // bumped by invalidate
+}
+
+// liveSnapshot is an immutable view of an environment's live pointers.
+type liveSnapshot struct {
 	version   int64
 	checkedAt time.Time
-	loaded    bool
 	byTrigger map[string]LiveDeployment
+}
+
+func (sn *liveSnapshot) lookup(trigger string) *LiveDeployment {
+	l, ok := sn.byTrigger[trigger]
+	if !ok {
+		return nil
+	}
+	return &l
 }
 
 // LiveFor returns the deployment live for a trigger, or nil when none is
 // (the runtime API answers "skipped"). It serves from memory and reads the
 // environment's version row at most every LiveCheckInterval, reloading
 // when any replica moved a pointer — so a flip anywhere is served
-// everywhere within that interval.
+// everywhere within that interval (plus one query). While one request
+// checks, the others keep being served from the snapshot, so the hot path
+// never waits on the database; a flip made through this replica is seen by
+// the next call.
 func (s *Service) LiveFor(ctx context.Context, env, trigger string) (*LiveDeployment, error) {
-	s.cacheMu.Lock()
-	c := s.cache[env]
-	if c == nil {
-		c = &envCache{}
-		s.cache[env] = c
+	var c *envCache
+	if v, ok := s.cache.Load(env); ok {
+		c = v.(*envCache)
+	} else {
+		v, _ := s.cache.LoadOrStore(env, &envCache{})
+		c = v.(*envCache)
 	}
-	s.cacheMu.Unlock()
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := s.now()
-	if !c.loaded || now.Sub(c.checkedAt) >= s.liveInterval {
-		v, err := s.db.LiveVersion(ctx, env)
-		if err != nil {
-			return nil, fmt.Errorf("deploy: live version of %s: %w", env, err)
-		}
-		if v == 0 {
-			// No pointer ever moved here (or no such environment): nothing
-			// is live, and nothing is cached, so made-up names cost no memory.
-			s.cacheMu.Lock()
-			delete(s.cache, env)
-			s.cacheMu.Unlock()
-			return nil, nil
-		}
-		if !c.loaded || v != c.version {
-			lds, err := s.db.LiveDeployments(ctx, env)
-			if err != nil {
-				return nil, fmt.Errorf("deploy: live deployments of %s: %w", env, err)
-			}
-			m := make(map[string]LiveDeployment, len(lds))
-			for _, l := range lds {
-				m[l.Trigger] = l
-			}
-			// The version read before the rows: a flip in between only
-			// makes the next check reload again.
-			c.byTrigger, c.version, c.loaded = m, v, true
-		}
-		c.checkedAt = now
+	sn := c.snap.Load()
+	if sn != nil && s.now().Sub(sn.checkedAt) < s.liveInterval {
+		return sn.lookup(trigger), nil
 	}
-	l, ok := c.byTrigger[trigger]
-	if !ok {
+	if sn != nil {
+		if !c.refresh.TryLock() {
+			return sn.lookup(trigger), nil // another request is checking
+		}
+	} else {
+		c.refresh.Lock()
+	}
+	defer c.refresh.Unlock()
+	if cur := c.snap.Load(); cur != nil && s.now().Sub(cur.checkedAt) < s.liveInterval {
+		return cur.lookup(trigger), nil // checked while we waited
+	}
+	now := s.now()
+	gen := c.gen.Load()
+	v, err := s.db.LiveVersion(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: live version of %s: %w", env, err)
+	}
+	if v == 0 {
+		// No pointer ever moved here (or no such environment): nothing
+		// is live, and nothing is cached, so made-up names cost no memory.
+		s.cache.CompareAndDelete(env, c)
 		return nil, nil
 	}
-	return &l, nil
+	if c.gen.Load() != gen {
+		// A local flip landed while we read: keep what we read, but
+		// check again on the next call.
+		now = time.Time{}
+	}
+	if old := c.snap.Load(); old != nil && old.version == v {
+		c.snap.Store(&liveSnapshot{version: v, checkedAt: now, byTrigger: old.byTrigger})
+		return old.lookup(trigger), nil
+	}
+	lds, err := s.db.LiveDeployments(ctx, env)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: live deployments of %s: %w", env, err)
+	}
+	m := make(map[string]LiveDeployment, len(lds))
+	for _, l := range lds {
+		m[l.Trigger] = l
+	}
+	// The version was read before the rows: a flip in between only makes
+	// the next check reload again.
+	next := &liveSnapshot{version: v, checkedAt: now, byTrigger: m}
+	c.snap.Store(next)
+	return next.lookup(trigger), nil
 }
 
 // invalidate makes the next LiveFor on this replica re-read at once.
 func (s *Service) invalidate(env string) {
-	s.cacheMu.Lock()
-	c := s.cache[env]
-	s.cacheMu.Unlock()
-	if c != nil {
-		c.mu.Lock()
-		c.loaded = false
-		c.mu.Unlock()
+	if v, ok := s.cache.Load(env); ok {
+		c := v.(*envCache)
+		c.gen.Add(1)
+		c.snap.Store(nil)
 	}
 }

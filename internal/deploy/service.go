@@ -114,8 +114,7 @@ type Service struct {
 	previewMax   int
 	previewWin   time.Duration
 
-	cacheMu sync.Mutex
-	cache   map[string]*envCache // by environment
+	cache sync.Map // environment name -> *envCache
 
 	// hook, when set (tests only), runs at named steps and may fail them.
 	hook func(step string) error
@@ -136,7 +135,6 @@ func New(opts Options) (*Service, error) {
 		liveInterval: opts.LiveCheckInterval,
 		previewMax:   opts.PreviewMaxFailures,
 		previewWin:   opts.PreviewWindow,
-		cache:        map[string]*envCache{},
 	}
 	if s.log == nil {
 		s.log = slog.Default()
