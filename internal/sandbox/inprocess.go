@@ -21,8 +21,10 @@ type InProcess struct {
 	limits  runtime.Limits
 	inspect *project.LocalInspector
 	clients *outbound.Clients // guarded HTTP clients, shared by every run
+	gov     *runtime.Governor // the heap is per process: one sampler for every engine
 
 	mu      sync.Mutex
+	closed  bool
 	engines map[time.Duration]*runtime.Engine // one per wall time in use
 	caches  map[string]*bindings.TokenCache   // JWT caches by Request.CacheScope
 }
@@ -43,28 +45,35 @@ func newInProcess(opts Options) *InProcess {
 		limits:  opts.Limits,
 		inspect: project.NewLocalInspector(),
 		clients: outbound.NewClients(maxClients),
+		gov:     runtime.NewGovernor(opts.Limits.SampleInterval),
 		engines: map[time.Duration]*runtime.Engine{},
 		caches:  map[string]*bindings.TokenCache{},
 	}
 }
 
-// engine returns the engine for a wall time (0 = the limits' own).
-func (p *InProcess) engine(wall time.Duration) *runtime.Engine {
+// engine returns the engine for a wall time (0 = the limits' own), and
+// whether it is a one-off the caller must close: past maxEngines distinct
+// wall times, engines are not cached (closing a cached one could fail a run
+// that just fetched it).
+func (p *InProcess) engine(wall time.Duration) (*runtime.Engine, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e := p.engines[wall]; e != nil {
-		return e
+	if p.closed {
+		return nil, false
 	}
-	if len(p.engines) >= maxEngines {
-		clear(p.engines)
+	if e := p.engines[wall]; e != nil {
+		return e, false
 	}
 	l := p.limits
 	if wall > 0 {
 		l.WallTime = wall
 	}
-	e := runtime.New(runtime.Options{Limits: l})
+	e := runtime.New(runtime.Options{Limits: l, Governor: p.gov})
+	if len(p.engines) >= maxEngines {
+		return e, true
+	}
 	p.engines[wall] = e
-	return e
+	return e, false
 }
 
 // cache returns the JWT cache of a scope.
@@ -84,7 +93,13 @@ func (p *InProcess) cache(scope string) *bindings.TokenCache {
 
 // Run loads the bundle (cached by digest) and invokes it once.
 func (p *InProcess) Run(ctx context.Context, req *Request) Response {
-	eng := p.engine(req.WallTime)
+	eng, oneOff := p.engine(req.WallTime)
+	if eng == nil {
+		return Response{Result: failed(req, workflow.KindInternal, "sandbox: the runner is closed")}
+	}
+	if oneOff {
+		defer eng.Close()
+	}
 	prog, err := eng.Load(req.Code, req.SourceMap)
 	if err != nil {
 		return Response{Result: failed(req, workflow.KindLoad, err.Error())}
@@ -117,12 +132,21 @@ func (p *InProcess) ReadSettings(ctx context.Context, in project.InspectInput) p
 	return p.inspect.ReadSettings(ctx, in)
 }
 
-// Close drops the cached programs and closes idle HTTP connections.
+// Close closes the engines (runs already started finish), the heap
+// sampler and idle HTTP connections.
 func (p *InProcess) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	for _, e := range p.engines {
+		e.Close()
+	}
 	clear(p.engines)
 	clear(p.caches)
 	p.clients.Close()
+	p.gov.Close()
 	return nil
 }
