@@ -53,7 +53,7 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 	if u, ok := str(raw); ok {
 		var err error
 		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
-			inv.throwType("%s: invalid URL %q", fn, cutUTF8(u, 200))
+			inv.throwType("%s: invalid URL %q", fn, cutUTF8(inv.Redact(u), 200)) // redact, then cut
 		}
 	} else if u, ok := host[*urlObject](raw); ok {
 		parsed = u.URL
