@@ -43,7 +43,8 @@ Flags:
 JSON: {"workflowId", "trigger", "mode", "isolation", "n", "concurrency", "meanUs", "p50Us",
 "p99Us", "throughputPerSec", "cpuUsPerInvocation", "allocsPerInvocation",
 "bytesPerInvocation"} and, with --baseline, "baseline": {the same for the
-fresh runtime} and "cpuRatio" (baseline CPU / pooled CPU). CPU is user+system
+fresh runtime} and, with --isolation inprocess, "cpuRatio" (baseline CPU /
+pooled CPU). CPU is user+system
 time of this process over the measured loop (getrusage; 0 where the system
 cannot tell); allocations are Go heap allocations of this process
 (runtime.MemStats). With --isolation process the workflow runs in worker
@@ -148,7 +149,9 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitProblems
 		}
 		rep.Baseline = b
-		if stats.CPUUsPerInvocation > 0 {
+		// The ratio compares like with like only when both ran here: in
+		// process mode this process's CPU leaves out the workers'.
+		if stats.CPUUsPerInvocation > 0 && *f.isolation == isolationInProcess {
 			rep.CPURatio = round2(b.CPUUsPerInvocation / stats.CPUUsPerInvocation)
 		}
 	}
@@ -272,7 +275,7 @@ func writeBenchText(w io.Writer, r *benchReport) {
 		row(r.Baseline)
 	}
 	tw.Flush()
-	if r.Baseline != nil {
+	if r.CPURatio > 0 {
 		fmt.Fprintf(w, "\nfresh/pooled CPU per invocation: %.2fx\n", r.CPURatio)
 	}
 }

@@ -48,7 +48,8 @@ func TestBenchJSON(t *testing.T) {
 // CPU and allocations (this process's only) are not negative.
 func TestBenchProcess(t *testing.T) {
 	ev := filepath.Join(runRepo, "events", "tokens.json")
-	stdout, stderr, code := cliRun(t, "bench", "--workflow", "tokens", "--event", ev, "--n", "20", "--warmup", "2", "--format", "json", runRepo)
+	stdout, stderr, code := cliRun(t, "bench", "--workflow", "tokens", "--event", ev, "--n", "20", "--warmup", "2",
+		"--baseline", "fresh", "--format", "json", runRepo)
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
@@ -68,6 +69,14 @@ func TestBenchProcess(t *testing.T) {
 		if v, ok := rep[f].(float64); !ok || v < 0 {
 			t.Errorf("%s = %v", f, rep[f])
 		}
+	}
+	// The fresh baseline runs here, the pooled runs in workers: their CPU
+	// figures are not comparable, so there is no ratio.
+	if base, _ := rep["baseline"].(map[string]any); base["isolation"] != "inprocess" || base["mode"] != "fresh" {
+		t.Errorf("baseline = %v", rep["baseline"])
+	}
+	if _, ok := rep["cpuRatio"]; ok {
+		t.Errorf("cpuRatio %v across isolation modes", rep["cpuRatio"])
 	}
 }
 
