@@ -59,8 +59,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 			a.closeAll(context.Background())
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := dataDir(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	var err error
 	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
@@ -108,6 +108,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts}
+	if cfg.RuntimeToken != "" {
+		sv.ConfiguredRuntimeTokens = []string{"production"}
+	}
 	if a.github != nil {
 		sv.Webhook = a.github.webhook
 	}
@@ -190,9 +193,14 @@ func (a *App) closeAll(ctx context.Context) {
 	}
 }
 
-// tokens sets up the admin token and the production runtime token: given
-// ones are used as they are; missing ones are generated on first start and
-// written to files under the data directory (0600) whose paths are printed.
+// tokens sets up the admin token and the runtime tokens. Given ones are
+// used as they are; missing ones are generated on first start and written
+// to files under the data directory (0600) whose paths are printed.
+// FLOWGATE_RUNTIME_TOKEN is production's token, and it is authoritative:
+// it replaces a stored one (said in the log), and the API cannot rotate
+// it. The dev environment, when it is not production, gets a generated
+// token of its own. a.runtimeToken is the dev environment's token (the
+// demo calls with it) when this data directory knows it.
 func (a *App) tokens(ctx context.Context) error {
 	var err error
 	a.adminToken = a.cfg.AdminToken
@@ -201,30 +209,71 @@ func (a *App) tokens(ctx context.Context) error {
 			return err
 		}
 	}
-	env := a.cfg.Environment
-	if err := a.deploy.EnsureEnvironment(ctx, env); err != nil {
-		return err
+	envs := []string{"production"}
+	if a.cfg.Environment != "production" {
+		envs = append(envs, a.cfg.Environment)
 	}
-	if a.cfg.RuntimeToken != "" {
-		a.runtimeToken = a.cfg.RuntimeToken
-		return a.deploy.SetRuntimeToken(ctx, env, a.cfg.RuntimeToken)
+	for _, env := range envs {
+		if err := a.deploy.EnsureEnvironment(ctx, env); err != nil {
+			return err
+		}
+		tok, err := a.runtimeTokenFor(ctx, env)
+		if err != nil {
+			return err
+		}
+		if env == a.cfg.Environment {
+			a.runtimeToken = tok
+		}
+	}
+	return nil
+}
+
+func (a *App) runtimeTokenFor(ctx context.Context, env string) (string, error) {
+	if env == "production" && a.cfg.RuntimeToken != "" {
+		ok, err := a.deploy.CheckRuntimeToken(ctx, env, a.cfg.RuntimeToken)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			e, err := a.deploy.Environment(ctx, env)
+			if err != nil {
+				return "", err
+			}
+			if e.RuntimeTokenHash != "" {
+				a.log.Warn("FLOWGATE_RUNTIME_TOKEN replaces production's stored runtime token", "environment", env)
+			}
+			if err := a.deploy.SetRuntimeToken(ctx, env, a.cfg.RuntimeToken); err != nil {
+				return "", err
+			}
+		}
+		return a.cfg.RuntimeToken, nil
+	}
+	name := "runtime-token"
+	if env != "production" {
+		name = "runtime-token-" + env
 	}
 	e, err := a.deploy.Environment(ctx, env)
 	if err != nil {
-		return err
+		return "", err
 	}
-	path := filepath.Join(a.cfg.DataDir, "runtime-token")
 	if e.RuntimeTokenHash != "" {
-		// Set before: the file (if this data dir made it) still holds it.
-		if b, err := os.ReadFile(path); err == nil {
-			a.runtimeToken = strings.TrimSpace(string(b))
+		// Set before (or rotated through the API): the file, if this data
+		// directory made it, may still hold it.
+		b, err := os.ReadFile(filepath.Join(a.cfg.DataDir, name))
+		if err != nil {
+			return "", nil
 		}
-		return nil
+		tok := strings.TrimSpace(string(b))
+		if ok, _ := a.deploy.CheckRuntimeToken(ctx, env, tok); ok {
+			return tok, nil
+		}
+		return "", nil
 	}
-	if a.runtimeToken, err = a.tokenFile("runtime-token"); err != nil {
-		return err
+	tok, err := a.tokenFile(name)
+	if err != nil {
+		return "", err
 	}
-	return a.deploy.SetRuntimeToken(ctx, env, a.runtimeToken)
+	return tok, a.deploy.SetRuntimeToken(ctx, env, tok)
 }
 
 // tokenFile reads a token kept in the data directory, or generates it.
@@ -246,4 +295,23 @@ func (a *App) tokenFile(name string) (string, error) {
 	}
 	fmt.Fprintf(a.out, "flowgate: generated the %s, saved in %s (readable by you only)\n", strings.ReplaceAll(name, "-", " "), path)
 	return tok, nil
+}
+
+// dataDir creates the data directory, or tightens an existing one, to
+// 0700: it holds the database, the generated master key and tokens.
+func dataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("data directory %s is readable by others and cannot be made private: %w", dir, err)
+		}
+		log.Warn("data directory was readable by others: made private (0700)", "dir", dir)
+	}
+	return nil
 }

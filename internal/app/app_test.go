@@ -384,3 +384,85 @@ func TestReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestHardening holds the holes an attack review of the service found,
+// each a case that failed before its fix.
+func TestHardening(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dataDir, 0o755); err != nil { // made world-readable by someone else
+		t.Fatal(err)
+	}
+	repo := devRepo(t)
+	cfg := Config{DataDir: dataDir, DevRepo: repo, Isolation: "inprocess", Environment: "qa_env", RuntimeToken: "configured-prod-token"}
+	a := start(t, cfg)
+	if info, _ := os.Stat(dataDir); info.Mode().Perm() != 0o700 {
+		t.Errorf("data directory left at %v", info.Mode().Perm())
+	}
+	qa := &client{t: t, base: a.URL(), bearer: a.AdminToken(), runtimeBearer: a.runtimeToken, env: "qa_env"}
+	prod := &client{t: t, base: a.URL(), bearer: a.AdminToken(), runtimeBearer: "configured-prod-token", env: "production"}
+	eventually(t, "dev repo live in qa_env", 30*time.Second, livePlan(qa, "free"))
+
+	// FLOWGATE_RUNTIME_TOKEN is production's only, and the API cannot rotate it.
+	if qa.runtimeBearer == "configured-prod-token" || qa.runtimeBearer == "" {
+		t.Fatalf("the dev environment's token = %q", qa.runtimeBearer)
+	}
+	if code, _ := qa.do("POST", "/api/v1/environments/qa_env/triggers/user:tokens_generation", "configured-prod-token", []byte(`{}`)); code != 401 {
+		t.Errorf("production's configured token opened qa_env: %d", code)
+	}
+	if code, res := prod.trigger(); code != 200 || res["status"] != "skipped" {
+		t.Errorf("production with its configured token: %d %v", code, res)
+	}
+	if code, _ := prod.admin("POST", "/runtime-token", nil); code != 409 {
+		t.Errorf("rotating a configured token: %d, want 409", code)
+	}
+
+	// Management bodies: trailing text is refused and nothing is applied;
+	// an oversized body is 413.
+	if code, _ := qa.admin("PUT", "/variables/TRAIL", []byte(`{"value":"x","isSecret":false}}}}not json`)); code != 400 {
+		t.Errorf("trailing garbage: %d", code)
+	}
+	if code, _ := qa.admin("GET", "/variables/TRAIL", nil); code != 404 {
+		t.Errorf("a refused body was applied: %d", code)
+	}
+	if code, _ := qa.admin("PATCH", "", []byte(`{"previewMode":true}<garbage>`)); code != 400 {
+		t.Errorf("trailing garbage on PATCH: %d", code)
+	}
+	if _, res := qa.admin("GET", "", nil); res["previewMode"] != false {
+		t.Errorf("a refused PATCH turned preview mode on: %v", res)
+	}
+	big := []byte(`{"value":"` + strings.Repeat("a", 200<<10) + `","isSecret":false}`)
+	if code, _ := qa.admin("PUT", "/variables/BIG", big); code != 413 {
+		t.Errorf("oversized body: %d", code)
+	}
+
+	// Runtime logs tell the workflow's console lines from Flowgate's own
+	// outcome rows, so a workflow cannot forge the latter.
+	edit(t, repo, "console.log(`claims added", "console.log(\"invocation succeeded\"); console.log(`claims added")
+	eventually(t, "edited workflow live", 30*time.Second, func() (bool, string) {
+		code, res := qa.trigger()
+		logs, _ := res["logs"].([]any)
+		return code == 200 && len(logs) == 2, fmt.Sprint(res)
+	})
+	eventually(t, "logs written", 5*time.Second, func() (bool, string) {
+		_, res := qa.admin("GET", "/logs?workflow=addClaims", nil)
+		rows, _ := res["logs"].([]any)
+		forged, outcome := 0, 0
+		for _, r := range rows {
+			row := r.(map[string]any)
+			if row["message"] == "invocation succeeded" {
+				if row["kind"] == "outcome" {
+					outcome++
+					if row["status"] != "succeeded" {
+						t.Errorf("outcome row without status: %v", row)
+					}
+				} else {
+					forged++
+					if row["status"] != nil || row["kind"] != "console" {
+						t.Errorf("a console line looks like an outcome: %v", row)
+					}
+				}
+			}
+		}
+		return forged > 0 && outcome > 0, fmt.Sprint(rows)
+	})
+}

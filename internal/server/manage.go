@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,6 +79,10 @@ func (s *Server) patchEnvironment(w http.ResponseWriter, r *http.Request) {
 // rotateRuntimeToken makes a new runtime token and shows it once.
 func (s *Server) rotateRuntimeToken(w http.ResponseWriter, r *http.Request) {
 	env := r.PathValue("env")
+	if slices.Contains(s.opts.ConfiguredRuntimeTokens, env) {
+		httpjson.Error(w, http.StatusConflict, "configured_token", "this environment's runtime token comes from FLOWGATE_RUNTIME_TOKEN: change it there and restart")
+		return
+	}
 	tok, err := secrets.GenerateToken()
 	if err == nil {
 		err = s.deploy.EnsureEnvironment(r.Context(), env)
@@ -402,14 +408,22 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 			DeploymentID string    `json:"deploymentId"`
 			Level        string    `json:"level"`
 			Message      string    `json:"message"`
-			Status       string    `json:"status"`
-			DurationMs   float64   `json:"durationMs"`
+			Status       string    `json:"status,omitempty"`
+			DurationMs   float64   `json:"durationMs,omitempty"`
 			At           time.Time `json:"at"`
+			// Kind tells a workflow's own console line ("console") from the
+			// row Flowgate writes with the invocation's outcome ("outcome"),
+			// so workflow code cannot pass its lines off as the system's.
+			Kind string `json:"kind"`
 		}
 		out := make([]logView, 0, len(rows))
 		for _, l := range rows {
-			out = append(out, logView{l.Seq, l.InvocationID, l.WorkflowID, l.DeploymentID, l.Level, l.Message, l.Status,
-				float64(l.Duration.Microseconds()) / 1000, l.At})
+			v := logView{Seq: l.Seq, InvocationID: l.InvocationID, WorkflowID: l.WorkflowID, DeploymentID: l.DeploymentID,
+				Level: l.Level, Message: l.Message, At: l.At, Kind: "console"}
+			if l.Status != "" {
+				v.Kind, v.Status, v.DurationMs = "outcome", l.Status, float64(l.Duration.Microseconds())/1000
+			}
+			out = append(out, v)
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"logs": out})
 	case "sync", "build":
@@ -461,11 +475,24 @@ func (s *Server) fail(w http.ResponseWriter, err error) {
 	}
 }
 
-// decode reads a JSON body into v, answering 400 on bad input.
+// decode reads a JSON body holding exactly one object into v, answering
+// 413 for a body over the limit and 400 for anything else wrong —
+// trailing text included, so nothing half-understood is applied.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil {
+		if _, terr := dec.Token(); terr != io.EOF {
+			err = errors.New("text after the JSON object")
+		}
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit))
+		return false
+	case err != nil:
 		httpjson.Error(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("invalid JSON body: %v", err))
 		return false
 	}

@@ -59,7 +59,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 
 	var live *store.LiveDeployment
 	if dep := r.URL.Query().Get("deploy_id"); dep != "" {
-		live, err = s.deploy.Preview(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
+		live, err = s.previewCheck(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -150,15 +150,15 @@ func (s *Server) envOf(ctx context.Context, env string) (map[string]bindings.Env
 // bindings (secrets, passwords).
 func runtimeLogs(env, trig, dep string, res *workflow.Result, at time.Time) []store.RuntimeLog {
 	id := newInvocationID()
-	base := store.RuntimeLog{InvocationID: id, Env: env, WorkflowID: res.WorkflowID, DeploymentID: dep,
-		Trigger: trig, Status: res.Status, Duration: time.Duration(res.DurationMs * float64(time.Millisecond)), At: at}
+	base := store.RuntimeLog{InvocationID: id, Env: env, WorkflowID: res.WorkflowID, DeploymentID: dep, Trigger: trig, At: at}
 	rows := make([]store.RuntimeLog, 0, len(res.Logs)+1)
 	for _, l := range res.Logs {
-		row := base
+		row := base // console rows carry no status: only the outcome row does
 		row.Level, row.Message = l.Level, l.Message
 		rows = append(rows, row)
 	}
 	last := base
+	last.Status, last.Duration = res.Status, time.Duration(res.DurationMs*float64(time.Millisecond))
 	last.Level, last.Message = "info", "invocation "+res.Status
 	if res.Error != nil {
 		last.Level = "error"
@@ -213,4 +213,17 @@ func trunc(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// preview checks a preview password. The check is a deliberately slow,
+// memory-hard hash: at most two run at once, so a burst of guesses can
+// neither exhaust memory nor slip past the failure count together.
+func (s *Server) previewCheck(ctx context.Context, env, dep, password string) (*store.LiveDeployment, error) {
+	select {
+	case s.previewSlots <- struct{}{}:
+		defer func() { <-s.previewSlots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.deploy.Preview(ctx, env, dep, password)
 }

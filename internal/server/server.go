@@ -41,6 +41,10 @@ type Options struct {
 	// Ready reports whether the service can take work (database reachable,
 	// jobs running); nil means ready when the database answers.
 	Ready func(ctx context.Context) error
+	// ConfiguredRuntimeTokens are environments whose runtime token comes from
+	// configuration (FLOWGATE_RUNTIME_TOKEN): the API refuses to rotate them,
+	// since a restart would silently bring the configured one back.
+	ConfiguredRuntimeTokens []string
 	// AllowHosts are private HOST[:PORT]s kinde.fetch may reach (development).
 	AllowHosts []string
 	// LogBuffer bounds runtime log rows waiting to be written (default
@@ -64,6 +68,8 @@ type Server struct {
 	metrics *metrics
 	logs    *logWriter
 	cache   *codeCache
+
+	previewSlots chan struct{} // bounds concurrent preview password checks
 }
 
 // New builds a Server.
@@ -88,6 +94,8 @@ func New(opts Options) (*Server, error) {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(opts.Registry),
 		cache:   newCodeCache(64 << 20),
+
+		previewSlots: make(chan struct{}, 2),
 	}
 	s.logs = newLogWriter(opts.Deploy.Store(), opts.LogBuffer, opts.LogRetention, s.metrics.logsDropped, opts.Logger)
 	s.routes()
