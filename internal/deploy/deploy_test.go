@@ -495,3 +495,21 @@ func TestConcurrentMakeLiveKeepsOneLive(t *testing.T) {
 		checkInvariants(t, s1)
 	})
 }
+
+func TestSyncThatCannotRunIsRecorded(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		s, _ := newEnv(t, b.NewURL(t)).service(t)
+		_, err := s.Sync(ctx, SyncRequest{Env: "prod", Dir: "/nonexistent/flowgate-test", CommitSHA: "sha1"})
+		if err == nil {
+			t.Fatal("sync of a missing directory succeeded")
+		}
+		syncs, _ := s.Syncs(ctx, "prod", 10)
+		if len(syncs) != 1 || syncs[0].Status != store.SyncFailed || syncs[0].Error == "" || syncs[0].FinishedAt.IsZero() {
+			t.Fatalf("syncs = %+v", syncs)
+		}
+		if _, err := s.Sync(ctx, SyncRequest{Env: "bad env/", Dir: t.TempDir(), CommitSHA: "x"}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("bad environment name: %v", err)
+		}
+	})
+}

@@ -41,74 +41,74 @@ const (
 
 // Environment is a deployment target such as "production".
 type Environment struct {
-	Name             string
-	PreviewMode      bool   // new deployments wait as Draft/Deployed instead of going live
-	RuntimeTokenHash string // hash of the runtime API bearer token; "" when none set
-	CreatedAt        time.Time
+	Name             string    `json:"name"`
+	PreviewMode      bool      `json:"previewMode"` // new deployments wait as Draft/Deployed instead of going live
+	RuntimeTokenHash string    `json:"-"`           // hash of the runtime API bearer token; "" when none set
+	CreatedAt        time.Time `json:"createdAt"`
 }
 
 // Source is where an environment's code comes from.
 type Source struct {
-	Env            string
-	Kind           string // "github" or "dev"
-	Ref            string // owner/repo, or a local path in dev mode
-	Branch         string
-	InstallationID int64
-	UpdatedAt      time.Time
+	Env            string    `json:"env"`
+	Kind           string    `json:"kind"` // "github" or "dev"
+	Ref            string    `json:"ref"`  // owner/repo, or a local path in dev mode
+	Branch         string    `json:"branch"`
+	InstallationID int64     `json:"installationId"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
 // Workflow is one workflow id in an environment. A workflow stays when its
 // file leaves the repository; only an explicit delete sets Deleted.
 type Workflow struct {
-	Env       string
-	ID        string
-	Trigger   string
-	Name      string
-	File      string
-	Deleted   bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Env       string    `json:"env"`
+	ID        string    `json:"id"`
+	Trigger   string    `json:"trigger"`
+	Name      string    `json:"name"`
+	File      string    `json:"file"`
+	Deleted   bool      `json:"deleted"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // Deployment is one build of one workflow at one commit. Its artifacts are
 // immutable and addressed by digest.
 type Deployment struct {
-	ID                 string
-	Env                string
-	WorkflowID         string
-	Status             Status
-	BundleDigest       string
-	SourceMapDigest    string
-	Settings           json.RawMessage // workflow.Settings as read at sync time
-	CommitSHA          string
-	SyncID             string
-	File               string
-	CreatedAt          time.Time
-	HasPreviewPassword bool
+	ID                 string          `json:"id"`
+	Env                string          `json:"env"`
+	WorkflowID         string          `json:"workflowId"`
+	Status             Status          `json:"status"`
+	BundleDigest       string          `json:"bundleDigest"`
+	SourceMapDigest    string          `json:"sourceMapDigest"`
+	Settings           json.RawMessage `json:"settings"` // workflow.Settings as read at sync time
+	CommitSHA          string          `json:"commitSha"`
+	SyncID             string          `json:"syncId"`
+	File               string          `json:"file"`
+	CreatedAt          time.Time       `json:"createdAt"`
+	HasPreviewPassword bool            `json:"hasPreviewPassword"`
 }
 
 // LiveDeployment is what the runtime API needs to run a trigger.
 type LiveDeployment struct {
-	Env             string
-	Trigger         string
-	WorkflowID      string
-	DeploymentID    string
-	BundleDigest    string
-	SourceMapDigest string
-	Settings        json.RawMessage
+	Env             string          `json:"env"`
+	Trigger         string          `json:"trigger"`
+	WorkflowID      string          `json:"workflowId"`
+	DeploymentID    string          `json:"deploymentId"`
+	BundleDigest    string          `json:"bundleDigest"`
+	SourceMapDigest string          `json:"sourceMapDigest"`
+	Settings        json.RawMessage `json:"settings"`
 }
 
 // Flip is one recorded move of a live pointer.
 type Flip struct {
-	Seq            int64
-	Env            string
-	WorkflowID     string
-	FromDeployment string // "" when nothing was live
-	ToDeployment   string // "" after a deactivate or delete
-	Action         string // one of the Action constants
-	Actor          string // who: "sync", "admin", a user name
-	Reason         string
-	At             time.Time
+	Seq            int64     `json:"seq"`
+	Env            string    `json:"env"`
+	WorkflowID     string    `json:"workflowId"`
+	FromDeployment string    `json:"fromDeployment"` // "" when nothing was live
+	ToDeployment   string    `json:"toDeployment"`   // "" after a deactivate or delete
+	Action         string    `json:"action"`         // one of the Action constants
+	Actor          string    `json:"actor"`          // who: "sync", "admin", a user name
+	Reason         string    `json:"reason"`
+	At             time.Time `json:"at"`
 }
 
 // SyncLogEntry is one line of a sync's log: one diagnostic or outcome of
@@ -126,54 +126,54 @@ type SyncLogEntry struct {
 
 // Sync is one attempt to deploy one commit to one environment.
 type Sync struct {
-	ID        string
-	Env       string
-	CommitSHA string
-	Source    string
-	Status    string // SyncRunning, SyncSucceeded, SyncFailed
+	ID        string `json:"id"`
+	Env       string `json:"env"`
+	CommitSHA string `json:"commitSha"`
+	Source    string `json:"source"`
+	Status    string `json:"status"` // SyncRunning, SyncSucceeded, SyncFailed
 	// RequestedAt orders syncs of one environment: when the push (or dev
 	// change) asked for it, not when a worker got to it.
-	RequestedAt time.Time
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	Log         []SyncLogEntry
-	Error       string
+	RequestedAt time.Time      `json:"requestedAt"`
+	StartedAt   time.Time      `json:"startedAt"`
+	FinishedAt  time.Time      `json:"finishedAt,omitzero"`
+	Log         []SyncLogEntry `json:"log"`
+	Error       string         `json:"error"`
 }
 
 // Variable is an environment variable. Value holds the stored bytes: the
 // plain value, or the sealed one when Secret (deploy seals and opens).
 type Variable struct {
-	Env       string
-	Name      string
-	Value     []byte
-	Secret    bool
-	UpdatedAt time.Time
+	Env       string    `json:"env"`
+	Name      string    `json:"name"`
+	Value     []byte    `json:"-"` // never serialised: use deploy.VariableView
+	Secret    bool      `json:"isSecret"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 // EncryptionKey is a workflow's key for kinde.secureFetch; Sealed is the
 // key encrypted under the master key.
 type EncryptionKey struct {
-	ID         string
-	Env        string
-	WorkflowID string
-	Sealed     []byte
-	Active     bool
-	CreatedAt  time.Time
+	ID         string    `json:"id"`
+	Env        string    `json:"env"`
+	WorkflowID string    `json:"workflowId"`
+	Sealed     []byte    `json:"-"`
+	Active     bool      `json:"active"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 // RuntimeLog is one line of one invocation's log (or its summary line).
 type RuntimeLog struct {
-	Seq          int64
-	InvocationID string
-	Env          string
-	WorkflowID   string
-	DeploymentID string
-	Trigger      string
-	Level        string
-	Message      string
-	Status       string
-	Duration     time.Duration
-	At           time.Time
+	Seq          int64         `json:"seq"`
+	InvocationID string        `json:"invocationId"`
+	Env          string        `json:"env"`
+	WorkflowID   string        `json:"workflowId"`
+	DeploymentID string        `json:"deploymentId"`
+	Trigger      string        `json:"trigger"`
+	Level        string        `json:"level"`
+	Message      string        `json:"message"`
+	Status       string        `json:"status"`
+	Duration     time.Duration `json:"-"` // the API shapes it (e.g. durationMs)
+	At           time.Time     `json:"at"`
 }
 
 // LogQuery filters runtime logs; zero fields do not filter.
@@ -188,8 +188,8 @@ type LogQuery struct {
 
 // Installation is a GitHub App installation.
 type Installation struct {
-	ID        int64
-	Account   string
-	CreatedAt time.Time
-	DeletedAt time.Time
+	ID        int64     `json:"id"`
+	Account   string    `json:"account"`
+	CreatedAt time.Time `json:"createdAt"`
+	DeletedAt time.Time `json:"deletedAt,omitzero"`
 }
