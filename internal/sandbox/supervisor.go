@@ -50,6 +50,7 @@ type Supervisor struct {
 	closed bool
 	kills  map[string][]time.Time // recent kills by bundle digest
 	quar   map[string]Quarantine
+	stats  Stats
 
 	// onCall, when set (tests), is told each request's highest sampled
 	// worker RSS and its duration.
@@ -64,6 +65,28 @@ type Quarantine struct {
 	Since  time.Time `json:"since"`
 	Kills  int       `json:"kills"`  // worker kills within the window
 	Reason string    `json:"reason"` // the last kill's cause, for operators
+}
+
+// Stats are the supervisor's counters since it started (for metrics).
+type Stats struct {
+	Workers  int                          `json:"workers"`  // running worker processes
+	Busy     int                          `json:"busy"`     // of which running a request
+	Started  int64                        `json:"started"`  // worker processes started
+	Stopped  map[workflow.ErrorKind]int64 `json:"stopped"`  // workers lost while running a request, by the kind it failed with
+	Requests int64                        `json:"requests"` // requests answered by a worker
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Supervisor) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Workers, st.Busy = len(s.live), len(s.live)-len(s.idle)
+	st.Stopped = make(map[workflow.ErrorKind]int64, len(s.stats.Stopped))
+	for k, v := range s.stats.Stopped {
+		st.Stopped[k] = v
+	}
+	return st
 }
 
 // maxKillRecords bounds the kill history (digests with recent kills).
@@ -296,6 +319,9 @@ func (s *Supervisor) release(w *worker, healthy bool) {
 		}
 	}
 	s.mu.Lock()
+	if healthy {
+		s.stats.Requests++
+	}
 	if healthy && !s.closed {
 		s.idle = append(s.idle, w)
 		s.mu.Unlock()
@@ -317,6 +343,12 @@ type failure struct {
 // the kill counted towards quarantine and logged at debug.
 func (s *Supervisor) failed(w *worker, digest, workflowID string, f *failure) {
 	w.kill()
+	s.mu.Lock()
+	if s.stats.Stopped == nil {
+		s.stats.Stopped = map[workflow.ErrorKind]int64{}
+	}
+	s.stats.Stopped[f.kind]++
+	s.mu.Unlock()
 	s.release(w, false)
 	s.opts.Logger.Debug("sandbox worker stopped", "workflow_id", workflowID, "digest", digest,
 		"pid", w.pid, "kind", string(f.kind), "reason", f.message, "detail", f.detail)
@@ -593,6 +625,7 @@ type worker struct {
 func (s *Supervisor) start() (*worker, error) {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Env = []string{workerEnv + "=" + workerVersion}
+	cmd.Dir = os.TempDir() // it reads no files; keep it out of the repository
 	setProcAttr(cmd)
 	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{}}
 	cmd.Stderr = w.stderr
@@ -637,6 +670,7 @@ func (s *Supervisor) start() (*worker, error) {
 		return nil, errClosed
 	}
 	s.live[w] = struct{}{}
+	s.stats.Started++
 	s.mu.Unlock()
 	return w, nil
 }

@@ -283,6 +283,10 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 		wantOK(t, r.Result)
 	}
 	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
+	st := s.Stats()
+	if st.Stopped[workflow.KindSandboxCrashed] != 1 || st.Requests < 3 || st.Started < 3 || st.Busy != 0 {
+		t.Errorf("Stats() = %+v", st)
+	}
 }
 
 func TestWorkerFailures(t *testing.T) {
