@@ -84,6 +84,9 @@ func (inv *Invocation) invalidateFormField(call goja.FunctionCall) goja.Value {
 	if field == "" {
 		inv.throwType("%s: fieldName must not be empty", fn)
 	}
+	if r := inv.redactOutput(fn+" fieldName", field); r != field {
+		inv.throwType("%s: a field name may not hold a secret value or password", fn)
+	}
 	if inv.res.Widget == nil {
 		inv.res.Widget = &workflow.Widget{InvalidFormFields: map[string]string{}}
 	}

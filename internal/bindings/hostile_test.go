@@ -247,6 +247,19 @@ func TestSecretsNotReturned(t *testing.T) {
 	if _, err := s.run(`kinde.accessToken.setCustomClaim("` + secret + `", 1)`); !strings.Contains(err, "may not hold a secret") || strings.Contains(err, secret) {
 		t.Errorf("secret claim name: %q", err)
 	}
+	// A form field's name reaches the end user's browser as a key of the
+	// Result (found by an attack review): a password or secret there is
+	// refused like a claim name.
+	for _, js := range []string{`kinde.widget.invalidateFormField(pw, "too weak")`, `kinde.widget.invalidateFormField(kinde.env.get("K").value, "x")`} {
+		s := newSandbox(t, cfg(workflow.NewPasswordProvided, workflow.BindWidget, workflow.BindEnv))
+		s.vm.Set("pw", password)
+		_, err := s.run(js)
+		out, _ := json.Marshal(s.res)
+		if !strings.Contains(err, "may not hold a secret") || strings.Contains(err, secret) || strings.Contains(err, password) ||
+			strings.Contains(string(out), secret) || strings.Contains(string(out), password) {
+			t.Errorf("%s: err %q, result %s", js, err, out)
+		}
+	}
 }
 
 // TestUndeclaredReadsRecorded: reading a kinde.* binding the workflow did
