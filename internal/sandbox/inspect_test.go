@@ -31,10 +31,9 @@ func writeRepo(t *testing.T, files map[string]string) string {
 }
 
 // TestCheckThroughWorkers validates a repository through the supervisor:
-// top-level code that kills its worker (a Go stack overflow the in-process
-// guards may miss: a prototype cycle through a Proxy) is a located
-// diagnostic, and the good workflow
-// beside it is read as usual.
+// top-level code with a prototype cycle through a Proxy (which crashed
+// validate before the runtime bounded it; now a located thrown error) is a
+// located diagnostic, and the good workflow beside it is read as usual.
 func TestCheckThroughWorkers(t *testing.T) {
 	s, _ := newSupervisor(t, nil)
 	dir := writeRepo(t, map[string]string{
@@ -77,6 +76,56 @@ export default async function handler(event: any) {}
 	}
 	if !found {
 		t.Errorf("bad workflow diagnostics %+v, want a located %s", bad.Diagnostics, project.RuleTopLevelError)
+	}
+}
+
+// crashingInspector reads one file's settings with a worker that
+// overflows the Go stack, as top-level code the runtime's guards miss would.
+type crashingInspector struct {
+	s    *Supervisor
+	file string
+}
+
+func (c crashingInspector) ReadSettings(ctx context.Context, in project.InspectInput) project.Introspection {
+	if strings.HasSuffix(in.File, c.file) {
+		return c.s.readSettings(ctx, hookOverflow, in)
+	}
+	return c.s.ReadSettings(ctx, in)
+}
+
+// TestCheckSurvivesACrashingWorker: validate, with one workflow whose
+// settings read kills its worker, reports a located diagnostic for it and
+// reads the others.
+func TestCheckSurvivesACrashingWorker(t *testing.T) {
+	s, _ := newSupervisor(t, nil)
+	dir := writeRepo(t, map[string]string{
+		"kindeSrc/environment/workflows/goodWorkflow.ts": `export const workflowSettings = { id: "good", trigger: "user:tokens_generation" };
+export default async function handler(event: any) {}
+`,
+		"kindeSrc/environment/workflows/crashWorkflow.ts": `export const workflowSettings = { id: "crash", trigger: "user:post_authentication" };
+export default async function handler(event: any) {}
+`,
+	})
+	r, err := project.Check(context.Background(), dir, project.Options{Inspector: crashingInspector{s, "crashWorkflow.ts"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	for _, d := range r.Diagnostics {
+		msgs = append(msgs, d.File+": "+d.Rule+": "+d.Message)
+	}
+	if len(r.Diagnostics) != 1 {
+		t.Fatalf("diagnostics %q, want one for the crashing workflow", msgs)
+	}
+	d := r.Diagnostics[0]
+	if d.Rule != project.RuleTopLevelError || !strings.HasSuffix(d.File, "crashWorkflow.ts") || d.Line != 1 ||
+		!strings.Contains(d.Message, "native stack limit") || strings.Contains(d.Message, "goroutine") {
+		t.Errorf("diagnostic %+v", d)
+	}
+	for _, w := range r.Workflows {
+		if strings.HasSuffix(w.File, "goodWorkflow.ts") && w.Settings.ID != "good" {
+			t.Errorf("the good workflow was not read: %+v", w.Settings)
+		}
 	}
 }
 

@@ -202,6 +202,12 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 // ReadSettings reads a workflow's settings in a worker process. A worker
 // killed meanwhile is a located diagnostic (rule top-level-error).
 func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) project.Introspection {
+	return s.readSettings(ctx, msgInspect, in)
+}
+
+// readSettings sends in as a message of type typ (msgInspect, or a test
+// hook's).
+func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.InspectInput) project.Introspection {
 	digest := Digest(in.Code, in.SourceMap)
 	if q, ok := s.Quarantined(digest); ok {
 		return inspectFailed(in, quarantineMessage(q))
@@ -220,7 +226,7 @@ func (s *Supervisor) ReadSettings(ctx context.Context, in project.InspectInput) 
 		s.release(w, true)
 		return inspectFailed(in, "encode the settings request: "+err.Error())
 	}
-	f, fail := s.call(ctx, w, msgInspect, body, in.Timeout+s.opts.Grace, nil)
+	f, fail := s.call(ctx, w, typ, body, in.Timeout+s.opts.Grace, nil)
 	if fail != nil {
 		s.failed(w, digest, "", fail)
 		return inspectFailed(in, "reading the workflow's settings: "+fail.message+
