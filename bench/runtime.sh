@@ -9,11 +9,18 @@ RUNS=${1:-5}
 N=${2:-2000}
 out=$(mktemp -d)
 go build -o "$out/flowgate" ./cmd/action
-"$out/flowgate" build --out "$out/dist" bench/claims >/dev/null
+# A copy of the benchmark repository with the real library installed inside
+# it: bench/claims links its node_modules to testdata/npm, and a link out
+# of a repository is refused (link-outside-repo).
+mkdir -p "$out/claims/node_modules/@kinde"
+cp -R bench/claims/kinde.json bench/claims/kindeSrc bench/claims/events "$out/claims/"
+cp -R testdata/npm/node_modules/@kinde/infrastructure "$out/claims/node_modules/@kinde/"
+repo="$out/claims"
+"$out/flowgate" build --out "$out/dist" "$repo" >/dev/null
 ev=bench/claims/events/tokens.json
 for i in $(seq "$RUNS"); do
-  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --baseline fresh --format json bench/claims >"$out/c1-$i.json"
-  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --baseline fresh --format json bench/claims >"$out/c2-$i.json"
+  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --baseline fresh --format json "$repo" >"$out/c1-$i.json"
+  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --baseline fresh --format json "$repo" >"$out/c2-$i.json"
   node bench/node-vm.mjs "$out/dist/benchClaims.js" "$ev" --n "$N" >"$out/node-$i.json"
 done
 node bench/median.mjs "$out"/c1-*.json --label "flowgate c=1"
