@@ -295,6 +295,11 @@ func (e *Engine) explainUndeclared(b Bindings, werr *workflow.Error) {
 	if len(names) == 0 {
 		return
 	}
+	if werr.Kind == workflow.KindThrown {
+		// The code read a binding it did not declare and then failed:
+		// almost always because of it (undefined is not a function).
+		werr.Kind = workflow.KindBinding
+	}
 	var decl []string
 	for _, n := range names {
 		decl = append(decl, fmt.Sprintf("%q: {}", n))

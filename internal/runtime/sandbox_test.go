@@ -98,7 +98,7 @@ func TestIdleRuntimeForgetsInvocation(t *testing.T) {
 
 // Issue 7.2: every failed Result has a kind, from types, on both paths.
 func TestErrorKinds(t *testing.T) {
-	e := New(Options{Limits: Limits{WallTime: 500 * time.Millisecond, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
+	e := New(Options{Limits: Limits{WallTime: 2 * time.Second, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
 	defer e.Close()
 	tests := []struct {
 		name, body string
@@ -300,7 +300,7 @@ func TestErrorsPointAtUserCode(t *testing.T) {
 
 	p = load(t, e, handler(`await kinde.fetch("https://example.com")`))
 	r = run(t, e, p, `{}`)
-	if r.Error == nil || !strings.Contains(r.Error.Message, `"kinde.fetch": {}`) {
+	if r.Error == nil || !strings.Contains(r.Error.Message, `"kinde.fetch": {}`) || r.Error.Kind != workflow.KindBinding {
 		t.Fatalf("error %+v; want it to say how to declare kinde.fetch", r.Error)
 	}
 }
