@@ -18,6 +18,7 @@ import (
 // nil interface values), and the measured cost is small (README.md).
 const (
 	msgConfig     = 'c' // supervisor → worker, first frame: workerConfig
+	msgReady      = 'K' // worker → supervisor: configured, serving
 	msgRun        = 'r' // supervisor → worker: runMsg
 	msgInspect    = 'i' // supervisor → worker: project.InspectInput
 	msgCancel     = 'x' // supervisor → worker: stop the current request

@@ -26,6 +26,9 @@ const memInterval = 5 * time.Millisecond
 // checked; one that kept more than half its ceiling is replaced.
 const retireCheckEvery = 16
 
+// startTimeout bounds a worker's start, up to its "ready".
+const startTimeout = 30 * time.Second
+
 // exitWait bounds waiting for a dead worker's exit status and stderr.
 const exitWait = 5 * time.Second
 
@@ -663,10 +666,28 @@ func (s *Supervisor) start() (*worker, error) {
 		w.waitErr = cmd.Wait()
 		close(w.exited)
 	}()
-	if err := writeFrame(w.in, msgConfig, s.config); err != nil {
+	// The worker answers its configuration with "ready": a binary whose
+	// main does not call MaybeWorker fails here, as an internal error, not
+	// as a crash blamed on the first workflow it would have run.
+	f, fail := s.call(context.Background(), w, msgConfig, s.config, startTimeout, nil)
+	if fail != nil || f.typ != msgReady {
 		w.kill()
+		select {
+		case <-w.exited:
+		case <-time.After(exitWait):
+		}
 		w.closePipes()
-		return nil, fmt.Errorf("configure a sandbox process: %w", err)
+		why := "it answered something else"
+		if fail != nil {
+			why = strings.TrimSpace(fail.detail)
+			if why == "" {
+				why = fail.message
+			}
+		}
+		if len(why) > 300 {
+			why = why[:300] + "…"
+		}
+		return nil, fmt.Errorf("a sandbox process did not start (%s): the executable's main must call sandbox.MaybeWorker first", why)
 	}
 	s.mu.Lock()
 	if s.closed {

@@ -549,3 +549,25 @@ func TestWorkerDeadWhileIdleIsReplaced(t *testing.T) {
 	<-w.exited
 	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
 }
+
+func TestWorkerThatDoesNotStart(t *testing.T) {
+	tests := []struct{ name, script string }{
+		{"prints usage", "echo 'usage: flowgate <command>'; sleep 1"},
+		{"exits", "echo oops >&2; exit 2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newSupervisor(t, func(o *Options) { o.Command = []string{"/bin/sh", "-c", tc.script} })
+			for range 4 { // past QuarantineAfter: a host problem must not quarantine the workflow
+				res := s.Run(context.Background(), claimsRequest()).Result
+				wantKind(t, res, workflow.KindInternal)
+				if !strings.Contains(res.Error.Message, "MaybeWorker") {
+					t.Errorf("message %q does not say what to fix", res.Error.Message)
+				}
+			}
+			if len(s.Quarantines()) != 0 {
+				t.Error("a worker that cannot start quarantined the workflow")
+			}
+		})
+	}
+}

@@ -57,6 +57,9 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 		return errors.New("the first frame is not a configuration")
 	}
 	configure(cfg)
+	if err := writeFrame(bw, msgReady, nil); err != nil {
+		return fmt.Errorf("answer the configuration: %w", err)
+	}
 	wk := &workerState{
 		runner:  newInProcess(Options{Limits: cfg.Limits}),
 		bundles: newBundleCache(cfg.BundleEntries),
