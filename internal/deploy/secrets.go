@@ -235,7 +235,7 @@ func (s *Service) NewPreviewPassword(ctx context.Context, env, deploymentID stri
 	if err != nil {
 		return "", err
 	}
-	if err := runnable(d); err != nil {
+	if err := s.previewable(ctx, d); err != nil {
 		return "", err
 	}
 	pw, err := secrets.GenerateToken()
@@ -262,26 +262,27 @@ func (s *Service) Preview(ctx context.Context, env, deploymentID, password strin
 	if err != nil {
 		return nil, err
 	}
+	if err := s.previewable(ctx, d); err != nil {
+		return nil, err
+	}
+	// The attempt is counted before the slow hash check, atomically, so
+	// guesses made at the same time see each other (an attack review sent
+	// 100 at once and every one was checked); a right password clears it.
+	attempts, err := s.db.ReservePreviewAttempt(ctx, deploymentID, s.now(), s.previewWin)
+	if err != nil {
+		return nil, err
+	}
+	if attempts > s.previewMax {
+		return nil, fmt.Errorf("deploy: preview of %s: %w", deploymentID, ErrRateLimited)
+	}
 	g, err := s.db.PreviewGuard(ctx, deploymentID)
 	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if g.Failures >= s.previewMax && now.Sub(g.WindowStart) < s.previewWin {
-		return nil, fmt.Errorf("deploy: preview of %s: %w", deploymentID, ErrRateLimited)
-	}
 	if g.Hash == "" || password == "" || !secrets.CheckPreviewPassword(g.Hash, password) {
-		if err := s.db.RecordPreviewFailure(ctx, deploymentID, now, s.previewWin); err != nil {
-			return nil, err
-		}
 		return nil, fmt.Errorf("deploy: preview of %s: %w", deploymentID, ErrBadPassword)
 	}
-	if g.Failures > 0 {
-		if err := s.db.ResetPreviewFailures(ctx, deploymentID); err != nil {
-			return nil, err
-		}
-	}
-	if err := runnable(d); err != nil {
+	if err := s.db.ResetPreviewFailures(ctx, deploymentID); err != nil {
 		return nil, err
 	}
 	trigger, err := triggerOf(d)
@@ -302,4 +303,20 @@ func (s *Service) Artifact(ctx context.Context, digest string) ([]byte, error) {
 		return nil, fmt.Errorf("deploy: artifact %s: %w", digest, err)
 	}
 	return b, nil
+}
+
+// previewable refuses a preview of a deployment that cannot run, or whose
+// workflow was deleted (a deleted workflow must not run by any path).
+func (s *Service) previewable(ctx context.Context, d Deployment) error {
+	if err := runnable(d); err != nil {
+		return err
+	}
+	w, err := s.db.Workflow(ctx, d.Env, d.WorkflowID)
+	if err != nil {
+		return err
+	}
+	if w.Deleted {
+		return fmt.Errorf("deploy: workflow %s was deleted: %w", d.WorkflowID, ErrNotFound)
+	}
+	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,6 +232,62 @@ func TestRuntimeToken(t *testing.T) {
 		e, _ := s.Environment(ctx, "prod")
 		if strings.Contains(e.RuntimeTokenHash, "fgt_abc") {
 			t.Fatal("runtime token stored in the clear")
+		}
+	})
+}
+
+// TestPreviewHardening holds what an attack review found: a burst of
+// concurrent wrong guesses all got checked (the count was read before any
+// was recorded), and a deleted workflow still ran through its preview.
+func TestPreviewHardening(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		s, _ := e.service(t)
+		a1 := depOf(t, mustSync(t, s, twoWorkflows(t, "v1"), "sha1"), "a")
+		if _, err := s.NewPreviewPassword(ctx, "prod", a1.ID); err != nil {
+			t.Fatal(err)
+		}
+		const burst = 30
+		errs := make(chan error, burst)
+		var wg sync.WaitGroup
+		for i := range burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Preview(ctx, "prod", a1.ID, fmt.Sprintf("guess-%d", i))
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		checked := 0
+		for err := range errs {
+			switch {
+			case errors.Is(err, ErrBadPassword):
+				checked++
+			case !errors.Is(err, ErrRateLimited):
+				t.Errorf("unexpected: %v", err)
+			}
+		}
+		if checked > 5 {
+			t.Fatalf("%d of %d concurrent guesses were checked; the limit is 5", checked, burst)
+		}
+
+		// A deleted workflow runs by no path: no preview, no new password.
+		e.clock.Advance(16 * time.Minute)
+		pw, err := s.NewPreviewPassword(ctx, "prod", a1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteWorkflow(ctx, "prod", "a", Actor{Name: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Preview(ctx, "prod", a1.ID, pw); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("preview of a deleted workflow: %v", err)
+		}
+		if _, err := s.NewPreviewPassword(ctx, "prod", a1.ID); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("new preview password of a deleted workflow: %v", err)
 		}
 	})
 }

@@ -433,15 +433,19 @@ func (q Q) PreviewGuard(ctx context.Context, id string) (PreviewGuard, error) {
 	return g, notFound(err, "store: deployment "+id)
 }
 
-// RecordPreviewFailure counts one failed preview-password check: within
-// the current window it adds one, after it starts a new window. It is one
-// UPDATE, so replicas failing at once all count.
-func (q Q) RecordPreviewFailure(ctx context.Context, id string, now time.Time, window time.Duration) error {
+// ReservePreviewAttempt counts one preview-password attempt before it is
+// checked and returns the attempts in the current window, this one
+// included (after the window it starts a new one). It is one UPDATE …
+// RETURNING, so attempts made at the same time, on any replica, each see
+// the others: none slips past the limit together.
+func (q Q) ReservePreviewAttempt(ctx context.Context, id string, now time.Time, window time.Duration) (int, error) {
 	cutoff := micros(now.Add(-window))
-	return q.updateOne(ctx, "deployment "+id, `UPDATE deployments SET
+	var n int
+	err := q.queryRow(ctx, `UPDATE deployments SET
 		preview_failures = CASE WHEN preview_window_start < ? THEN 1 ELSE preview_failures + 1 END,
 		preview_window_start = CASE WHEN preview_window_start < ? THEN ? ELSE preview_window_start END
-		WHERE id = ?`, cutoff, cutoff, micros(now), id)
+		WHERE id = ? RETURNING preview_failures`, cutoff, cutoff, micros(now), id).Scan(&n)
+	return n, notFound(err, "store: deployment "+id)
 }
 
 // ResetPreviewFailures clears the failure count after a correct password.

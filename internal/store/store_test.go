@@ -279,18 +279,22 @@ func TestPreviewFailureWindow(t *testing.T) {
 		db := open(t, b.NewURL(t))
 		deps := seed(t, db, 1)
 		now := time.Now()
-		for i := 0; i < 3; i++ {
-			must(t, db.RecordPreviewFailure(ctx, deps[0].ID, now, time.Minute))
+		for i := 1; i <= 3; i++ {
+			n, err := db.ReservePreviewAttempt(ctx, deps[0].ID, now, time.Minute)
+			if err != nil || n != i {
+				t.Fatalf("attempt %d counted as %d, %v", i, n, err)
+			}
 		}
 		g, _ := db.PreviewGuard(ctx, deps[0].ID)
 		if g.Failures != 3 {
 			t.Fatalf("failures = %d", g.Failures)
 		}
-		// After the window a failure starts a new count.
-		must(t, db.RecordPreviewFailure(ctx, deps[0].ID, now.Add(2*time.Minute), time.Minute))
-		g, _ = db.PreviewGuard(ctx, deps[0].ID)
-		if g.Failures != 1 {
-			t.Fatalf("failures after window = %d", g.Failures)
+		// After the window an attempt starts a new count.
+		if n, err := db.ReservePreviewAttempt(ctx, deps[0].ID, now.Add(2*time.Minute), time.Minute); err != nil || n != 1 {
+			t.Fatalf("attempt after window counted as %d, %v", n, err)
+		}
+		if _, err := db.ReservePreviewAttempt(ctx, "dep_missing", now, time.Minute); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("missing deployment: %v", err)
 		}
 	})
 }
