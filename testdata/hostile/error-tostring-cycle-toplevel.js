@@ -1,0 +1,2 @@
+const e = {}; e.name = e; e.toString = Error.prototype.toString; String(e);
+module.exports.default = async function () {};
