@@ -28,7 +28,9 @@ func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
 	cases := []struct {
 		name, action, headRepo string
 		broken, wantChecks     bool
+		noPush                 bool // no environment exists yet
 	}{
+		{name: "before any push", action: "opened", headRepo: testRepo, wantChecks: true, noPush: true},
 		{name: "opened", action: "opened", headRepo: testRepo, wantChecks: true},
 		{name: "synchronize", action: "synchronize", headRepo: testRepo, wantChecks: true},
 		{name: "reopened", action: "reopened", headRepo: testRepo, wantChecks: true},
@@ -40,9 +42,11 @@ func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			_, push := h.commit("main", starter("gold"))
-			if err := h.deliver("push", push); err != nil {
-				t.Fatal(err)
+			if !c.noPush {
+				_, push := h.commit("main", starter("gold"))
+				if err := h.deliver("push", push); err != nil {
+					t.Fatal(err)
+				}
 			}
 			live := h.live("addClaims")
 			fs := starter("platinum")
@@ -82,10 +86,10 @@ func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
 			}
 			syncs, _ := h.svc.Syncs(context.Background(), "production", 10)
 			deps, _ := h.svc.Deployments(context.Background(), "production", "addClaims", 10)
-			if len(syncs) != 1 || len(deps) != 1 {
+			if want := map[bool]int{true: 0, false: 1}[c.noPush]; len(syncs) != want || len(deps) != want {
 				t.Fatalf("a pull request deployed: %d syncs, %d deployments", len(syncs), len(deps))
 			}
-			if n := len(h.gh.Deployments(testRepo)); n != 1 {
+			if n := len(h.gh.Deployments(testRepo)); n != map[bool]int{true: 0, false: 1}[c.noPush] {
 				t.Errorf("%d GitHub deployments, want the push's only", n)
 			}
 		})
