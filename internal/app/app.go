@@ -90,6 +90,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return project.Check(ctx, dir, project.Options{Inspector: runner})
 		},
+		OnSync: func(outcome string) {
+			if a.server != nil {
+				a.server.SyncFinished(outcome)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -435,6 +435,14 @@ func TestHardening(t *testing.T) {
 		t.Errorf("oversized body: %d", code)
 	}
 
+	// Metrics count syncs and invocations.
+	_, m := qa.do("GET", "/metrics", "", nil)
+	for _, want := range []string{`flowgate_syncs_total{outcome="succeeded"}`, `flowgate_invocations_total{status="succeeded",trigger="user:tokens_generation"}`, "flowgate_invocation_duration_seconds_bucket"} {
+		if !strings.Contains(fmt.Sprint(m["_raw"]), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Runtime logs tell the workflow's console lines from Flowgate's own
 	// outcome rows, so a workflow cannot forge the latter.
 	edit(t, repo, "console.log(`claims added", "console.log(\"invocation succeeded\"); console.log(`claims added")

@@ -97,6 +97,11 @@ type Options struct {
 
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// OnSync, when set, is told each finished sync's outcome: "succeeded",
+	// "failed" (the repository has errors) or "error" (the sync could not
+	// run). The service counts them in its metrics.
+	OnSync func(outcome string)
 }
 
 // Service is the deployment lifecycle over one store and artifact store. It
@@ -113,6 +118,7 @@ type Service struct {
 	liveInterval time.Duration
 	previewMax   int
 	previewWin   time.Duration
+	onSync       func(outcome string)
 
 	cache sync.Map // environment name -> *envCache
 
@@ -135,6 +141,7 @@ func New(opts Options) (*Service, error) {
 		liveInterval: opts.LiveCheckInterval,
 		previewMax:   opts.PreviewMaxFailures,
 		previewWin:   opts.PreviewWindow,
+		onSync:       opts.OnSync,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

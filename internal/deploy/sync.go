@@ -83,10 +83,19 @@ func (s *Service) Sync(ctx context.Context, req SyncRequest) (*SyncResult, error
 		if ferr != nil {
 			s.log.Error("record failed sync", "sync_id", rec.ID, "env", req.Env, "err", ferr)
 		}
+		s.observe("error")
 		return nil, fmt.Errorf("deploy: sync %s of %s at %s: %w", rec.ID, req.Env, req.CommitSHA, err)
 	}
 	s.invalidate(req.Env)
+	s.observe(res.Sync.Status)
 	return res, nil
+}
+
+// observe reports a finished sync's outcome (metrics).
+func (s *Service) observe(outcome string) {
+	if s.onSync != nil {
+		s.onSync(outcome)
+	}
 }
 
 // planned is one valid workflow on its way to a deployment.

@@ -102,7 +102,7 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Metrics exposes the counters other parts of the app add to (sync outcomes).
+// SyncFinished counts a finished sync by outcome in the metrics.
 func (s *Server) SyncFinished(status string) { s.metrics.syncs.WithLabelValues(status).Inc() }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
