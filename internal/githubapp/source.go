@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -70,7 +71,12 @@ func (a *App) fetch(ctx context.Context, r repoRef, sha string) (*snapshot, erro
 	}
 	resp, err := a.opts.Download.Do(req) // no Authorization: the link is signed
 	if err != nil {
-		return nil, fmt.Errorf("download tarball of %s@%s: %w", r.Full(), short(sha), err)
+		// The link's query may hold a download token: name the host only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("download tarball of %s@%s from %s: %w", r.Full(), short(sha), u.Host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
