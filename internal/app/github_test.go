@@ -23,6 +23,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
+	"github.com/flowgate/flowgate/internal/store/storetest"
 	"github.com/flowgate/flowgate/internal/testenv"
 )
 
@@ -318,8 +319,15 @@ func (w *ghWorld) comment(body, user string, id int64) []byte {
 // runs, and one whose sync failed mid-way (GitHub down), both complete
 // after the app restarts.
 func TestGitHubDeliveriesSurviveARestart(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		deliveriesSurviveARestart(t, b.NewURL(t))
+	})
+}
+
+func deliveriesSurviveARestart(t *testing.T, dbURL string) {
 	w := newGHWorld(t)
 	w.cfg.Isolation = "inprocess"
+	w.cfg.DatabaseURL = dbURL
 	ctx := context.Background()
 
 	// An app that never runs its workers: the delivery is stored, then
