@@ -40,6 +40,12 @@ func TestGitHubOutageAfterTheSyncIsRetriedWithoutDeployingTwice(t *testing.T) {
 	if cs[CheckSync].Conclusion != "success" || cs[CheckBuild].Conclusion != "success" {
 		t.Fatalf("after the retry: %+v", cs)
 	}
+	if n := len(h.gh.CheckRuns(testRepo)); n != 2 {
+		t.Errorf("%d check runs, want the first attempt's 2 completed by the retry", n)
+	}
+	if d := h.gh.Deployments(testRepo); len(d) != 1 {
+		t.Errorf("%d GitHub deployments, want 1", len(d))
+	}
 	h.noBodyErrors()
 }
 

@@ -84,6 +84,25 @@ func (a *App) syncCommit(ctx context.Context, j syncJob) error {
 	if err != nil {
 		return err
 	}
+	// A retry of a delivery whose sync finished (GitHub failed afterwards)
+	// reports that sync on the same check runs, without syncing again.
+	prev, err := a.finishedSync(ctx, j)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		ids, err := a.opts.Deploy.Store().CheckRuns(ctx, prev.Sync.ID)
+		if err != nil {
+			return err
+		}
+		if ids[CheckSync] == 0 || ids[CheckBuild] == 0 {
+			if ids, err = a.startChecks(ctx, r, j.sha, j.delivery.ID, CheckSync, CheckBuild); err != nil {
+				return err
+			}
+		}
+		log.Info("retry: reporting the finished sync", "sync_id", prev.Sync.ID)
+		return a.publishSync(ctx, j, prev, &snapshot{}, ids, red)
+	}
 	ids, err := a.startChecks(ctx, r, j.sha, j.delivery.ID, CheckSync, CheckBuild)
 	if err != nil {
 		return err
@@ -118,11 +137,25 @@ func (a *App) syncCommit(ctx context.Context, j syncJob) error {
 		}
 		return nil
 	}
-	res, err := a.syncOnce(ctx, j, snap.Dir)
+	res, err := a.opts.Deploy.Sync(ctx, deploy.SyncRequest{Env: j.env, Dir: snap.Dir, CommitSHA: j.sha,
+		Source: "github:" + r.Full(), RequestedAt: j.requestedAt()})
 	if err != nil {
 		a.interruptChecks(ctx, r, ids, err)
 		return err
 	}
+	for name, id := range ids {
+		if err := a.opts.Deploy.Store().PutCheckRun(ctx, res.Sync.ID, name, id); err != nil {
+			log.Warn("remember check run", "err", err) // a retry then makes new ones
+		}
+	}
+	return a.publishSync(ctx, j, res, snap, ids, red)
+}
+
+// publishSync completes the check runs with a sync's outcome and records
+// what went live as a GitHub Deployment.
+func (a *App) publishSync(ctx context.Context, j syncJob, res *deploy.SyncResult, snap *snapshot, ids checkIDs, red redactor) error {
+	r := j.repo
+	log := a.log.With("repo", r.Full(), "env", j.env, "commit", short(j.sha), "delivery_id", j.delivery.ID)
 	environment, err := a.opts.Deploy.Environment(ctx, j.env)
 	if err != nil {
 		return err
@@ -156,12 +189,14 @@ func anyRelevant(paths []string, rootDir string) bool {
 	return false
 }
 
-// syncOnce syncs the commit, or — when an earlier attempt of this delivery
-// already finished the sync (the job failed later, talking to GitHub) —
-// returns that sync, so a retry never deploys twice.
-func (a *App) syncOnce(ctx context.Context, j syncJob, dir string) (*deploy.SyncResult, error) {
+func (j syncJob) requestedAt() time.Time { return j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond) }
+
+// finishedSync is the sync an earlier attempt of this delivery finished
+// (the job failed later, talking to GitHub), or nil: a retry never
+// deploys twice.
+func (a *App) finishedSync(ctx context.Context, j syncJob) (*deploy.SyncResult, error) {
 	source := "github:" + j.repo.Full()
-	at := j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond)
+	at := j.requestedAt()
 	prev, err := a.opts.Deploy.Syncs(ctx, j.env, 50)
 	if err != nil {
 		return nil, err
@@ -183,7 +218,7 @@ func (a *App) syncOnce(ctx context.Context, j syncJob, dir string) (*deploy.Sync
 			return res, nil
 		}
 	}
-	return a.opts.Deploy.Sync(ctx, deploy.SyncRequest{Env: j.env, Dir: dir, CommitSHA: j.sha, Source: source, RequestedAt: at})
+	return nil, nil
 }
 
 // interrupted: a sync that could not finish (its last log line says so).
