@@ -3,6 +3,8 @@ package githubapp
 import (
 	"archive/tar"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -182,4 +184,51 @@ export default async function f() {}`,
 			})
 		}
 	}
+}
+
+// Archives past the download limit, and compression bombs past the
+// extraction limits, fail the check runs without being retried.
+func TestOversizedArchives(t *testing.T) {
+	cases := []struct {
+		name  string
+		opts  func(*Options)
+		extra []entry
+	}{
+		{name: "download limit", opts: func(o *Options) { o.MaxArchiveBytes = 2 << 10 },
+			extra: []entry{{name: "x/kindeSrc/noise.txt", typ: tar.TypeReg, body: randomText(16 << 10)}}},
+		{name: "compression bomb", opts: func(o *Options) {},
+			extra: []entry{{name: "x/kindeSrc/bomb.bin", typ: tar.TypeReg, size: 300 << 20}}},
+		{name: "too many files", opts: func(o *Options) { o.Limits.MaxFiles = 20 },
+			extra: func() []entry {
+				var es []entry
+				for i := range 30 {
+					es = append(es, entry{name: fmt.Sprintf("x/f%d.txt", i), typ: tar.TypeReg, body: "x"})
+				}
+				return es
+			}()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, c.opts)
+			s := sha(c.name)
+			h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold"), c.extra...))
+			if err := h.deliver("push", h.push(s, []string{wfPath})); err != nil {
+				t.Fatalf("the job failed (it would be retried): %v", err)
+			}
+			b := h.checks(s)[CheckBuild]
+			if b.Conclusion != "failure" || !strings.Contains(b.Title, "cannot be synced") {
+				t.Fatalf("build check %q %q: %s", b.Conclusion, b.Title, b.Summary)
+			}
+			if h.live("addClaims") != "" {
+				t.Fatal("went live")
+			}
+		})
+	}
+}
+
+// randomText does not compress.
+func randomText(n int) string {
+	b := make([]byte, n/2)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
