@@ -37,6 +37,9 @@ func (g *guards) wrapNative(c goja.FunctionCall) goja.Value {
 	if !ok {
 		return c.Argument(0)
 	}
+	if g.wrapped == nil {
+		return fo // after setup: nothing more is wrapped
+	}
 	if w, ok := g.wrapped[fo]; ok {
 		return w
 	}

@@ -177,8 +177,10 @@
         stack[top++] = d.get;
         continue;
       }
+      // Indexed over the three fields: cheaper than for-of.
       let changed = false;
-      for (const f of ["value", "get", "set"]) {
+      for (let j = 0; j < 3; j++) {
+        const f = j === 0 ? "value" : j === 1 ? "get" : "set";
         const v = d[f];
         if (typeof v !== "function") {
           stack[top++] = v;

@@ -154,7 +154,8 @@ func (e *Engine) guard(s *slot, freeze bool) error {
 		return fmt.Errorf("freeze runtime: %w", err)
 	}
 	g.ready = true
-	g.end() // setup's own bound functions are not the first run's
+	g.wrapped = nil // only setup wraps
+	g.end()         // setup's own bound functions are not the first run's
 	s.guards = g
 	return nil
 }
