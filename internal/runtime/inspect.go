@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/dop251/goja"
+
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Inspect evaluates a bundle's top-level code once, with no bindings —
@@ -22,6 +24,9 @@ import (
 // value says which limit ended the run), a setup error, or read's error;
 // a panic in read or in goja is recovered into an error.
 func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Runtime, exports goja.Value) error) error {
+	if e.closed.Load() {
+		return &Error{Kind: workflow.KindInternal, Err: errClosed}
+	}
 	prog, err := goja.Compile(bundleName, string(code), true)
 	if err != nil {
 		return err

@@ -1,11 +1,15 @@
-// setup.js runs once per pooled runtime, after bindings.InstallGlobals and
-// the Go allocation guards (guards.go), before any workflow code. It (1)
-// replaces the ArrayBuffer and typed-array constructors, which can
-// allocate a lot in a single native call that vm.Interrupt cannot stop,
-// with size-checking wrappers; (2) turns the properties people commonly
-// override by assignment into accessors, so freezing does not break `this.name = "MyError"`;
-// (3) deep-freezes every intrinsic reachable from globalThis plus the
-// hidden ones (iterator and generator prototypes), and globalThis itself.
+// setup.js runs once per runtime, after bindings.InstallGlobals and the Go
+// guards (guards.go, native.go), before any workflow code. It (1) replaces
+// the ArrayBuffer and typed-array constructors, which can allocate a lot
+// in a single native call that vm.Interrupt cannot stop, with
+// size-checking wrappers; (2) replaces Proxy (nesting) and the Function
+// constructors (parsed text) with checking wrappers, and guards the
+// __proto__ setter (prototype cycles); (3) turns the properties people
+// commonly override by assignment into accessors, so freezing does not
+// break `this.name = "MyError"`; (4) wraps every builtin reachable from
+// globalThis and the hidden intrinsics (native.go: nested builtins are
+// counted, none starts once the run is over) and (5) deep-freezes them
+// and globalThis itself.
 // L holds the limits (maxStringLength, maxArrayLength, maxBufferBytes),
 // freeze (false for a runtime used once, Engine.Inspect, which needs the
 // guards only) and the Go checks (native.go): wrap, checkSource,

@@ -270,6 +270,9 @@ func (e *Engine) pool(p *Program, s *slot) {
 	}
 	select {
 	case p.pool <- s:
+		if e.closed.Load() || p.evicted.Load() {
+			e.drain(p) // evicted while s went in
+		}
 	default:
 		e.idle.Add(-1)
 	}
