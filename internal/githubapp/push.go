@@ -189,7 +189,9 @@ func anyRelevant(paths []string, rootDir string) bool {
 	return false
 }
 
-func (j syncJob) requestedAt() time.Time { return j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond) }
+func (j syncJob) requestedAt() time.Time {
+	return j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond)
+}
 
 // finishedSync is the sync an earlier attempt of this delivery finished
 // (the job failed later, talking to GitHub), or nil: a retry never
