@@ -303,10 +303,10 @@ func (g *guards) bind(orig native) native {
 			g.depthError("a bound function of a bound function", maxBindDepth)
 		}
 		r := orig(c)
-		if d > 0 || len(g.bound) < 1<<16 {
-			if o, ok := r.(*goja.Object); ok {
-				g.bound[o] = d + 1
-			}
+		// Every bound function is remembered (a cap would let a chain go
+		// unrecorded); the map lives for the run and is in the heap budget.
+		if o, ok := r.(*goja.Object); ok {
+			g.bound[o] = d + 1
 		}
 		return r
 	}
