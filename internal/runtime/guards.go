@@ -36,6 +36,8 @@ type guards struct {
 	depth, maxDepth int
 	thrown          map[*goja.Object]workflow.ErrorKind
 	bound           map[*goja.Object]int
+	proxies         map[*goja.Object]int // nesting depth of the proxies made this run
+	proxyCtor       goja.Value           // the original Proxy, behind setup.js's wrapper
 	chain           map[*goja.Object]int // prototype chain lengths of objects Object.create made
 	// wrapped maps each builtin and its wrapper to the wrapper.
 	wrapped map[*goja.Object]goja.Value
@@ -80,7 +82,7 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 	g = &guards{vm: vm, slot: s, maxS: int64(l.MaxStringLength), maxA: int64(l.MaxArrayLength), maxB: int64(l.MaxBufferBytes),
 		rangeError: vm.Get("RangeError"), typeError: vm.Get("TypeError"), iterSym: goja.SymIterator,
 		symbols: map[*goja.Symbol]struct{}{}, maxDepth: l.MaxCallStackSize,
-		thrown: map[*goja.Object]workflow.ErrorKind{}, bound: map[*goja.Object]int{}, chain: map[*goja.Object]int{}, wrapped: map[*goja.Object]goja.Value{}}
+		thrown: map[*goja.Object]workflow.ErrorKind{}, bound: map[*goja.Object]int{}, proxies: map[*goja.Object]int{}, chain: map[*goja.Object]int{}, wrapped: map[*goja.Object]goja.Value{}}
 	obj := func(v goja.Value) *goja.Object { return v.ToObject(vm) }
 
 	// Arrays: every Array.prototype method iterates `length` natively
@@ -198,10 +200,17 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 	g.replace(objectCtor, "setPrototypeOf", setProto)
 	g.replace(reflect, "setPrototypeOf", setProto)
 	g.replace(objectCtor, "create", g.create)
+	g.proxyCtor = vm.Get("Proxy")
 	g.replace(obj(vm.Get("Proxy")), "revocable", func(orig native) native {
 		return func(c goja.FunctionCall) goja.Value {
-			g.checkProxy(c)
-			return orig(c)
+			d := g.checkProxy(c)
+			r := orig(c)
+			if ro, ok := r.(*goja.Object); ok {
+				if p, ok := ro.Get("proxy").(*goja.Object); ok {
+					g.proxies[p] = d
+				}
+			}
+			return r
 		}
 	})
 	g.replace(obj(vm.Get("JSON")), "parse", g.jsonParse)

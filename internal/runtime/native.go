@@ -112,6 +112,7 @@ func (g *guards) begin() {
 func (g *guards) end() {
 	g.depth = 0
 	clear(g.thrown)
+	clear(g.proxies)
 	clear(g.bound)
 	clear(g.chain)
 }
@@ -127,9 +128,10 @@ func (g *guards) throw(kind workflow.ErrorKind, ctor goja.Value, msg string) {
 	if err != nil {
 		panic(err)
 	}
-	if len(g.thrown) < maxThrown {
-		g.thrown[e] = kind
+	if len(g.thrown) >= maxThrown {
+		clear(g.thrown) // the latest ones matter: they may end the run
 	}
+	g.thrown[e] = kind
 	panic(e)
 }
 
@@ -165,39 +167,47 @@ func proxyParts(o *goja.Object) (target, handler *goja.Object, ok bool) {
 	return p.Target(), p.Handler(), true
 }
 
-// proxyDepth is how many proxies deep o is (0 for an ordinary object),
-// through targets and handlers; it stops counting past max.
-func proxyDepth(o *goja.Object, limit int) int {
-	t, h, ok := proxyParts(o)
-	if !ok || limit <= 0 {
-		return 0
-	}
-	d := 0
-	if t != nil {
-		d = proxyDepth(t, limit-1)
-	}
-	if h != nil {
-		d = max(d, proxyDepth(h, limit-1))
-	}
-	return d + 1
-}
-
-// maxProxyDepth bounds proxy nesting. Real code nests a few.
+// maxProxyDepth bounds how far code follows a chain of proxies (their
+// targets) when it looks for a cycle or an array.
 const maxProxyDepth = 64
 
-// checkProxy is setup.js's L.checkProxy(target, handler), called before a
-// Proxy is made.
-func (g *guards) checkProxy(c goja.FunctionCall) goja.Value {
-	d := 0
-	for _, a := range []goja.Value{c.Argument(0), c.Argument(1)} {
-		if o, ok := a.(*goja.Object); ok {
-			d = max(d, proxyDepth(o, maxProxyDepth+1))
-		}
+// maxProxyWeight bounds a proxy's weight: 1 + its target's + its
+// handler's. goja forwards an operation to the target and looks traps up
+// on the handler, each by Go recursion, so a proxy whose target and
+// handler are both proxies of proxies costs work exponential in the
+// depth (`p = new Proxy(p, p)` sixty times never returned); the weight
+// counts that tree. Real code weighs a few.
+const maxProxyWeight = 256
+
+// proxyWeight is the weight remembered for a proxy made during the run (0
+// for anything else).
+func (g *guards) proxyWeight(v goja.Value) int {
+	if o, ok := v.(*goja.Object); ok {
+		return g.proxies[o]
 	}
-	if d >= maxProxyDepth {
-		g.depthError("a proxy of a proxy", maxProxyDepth)
+	return 0
+}
+
+// makeProxy is setup.js's L.makeProxy(target, handler): the original
+// Proxy constructor behind the weight check.
+func (g *guards) makeProxy(c goja.FunctionCall) goja.Value {
+	w := g.checkProxy(c)
+	p, err := g.vm.New(g.proxyCtor, c.Argument(0), c.Argument(1))
+	if err != nil {
+		panic(err)
 	}
-	return goja.Undefined()
+	g.proxies[p] = w
+	return p
+}
+
+// checkProxy refuses a proxy heavier than maxProxyWeight and returns its
+// weight.
+func (g *guards) checkProxy(c goja.FunctionCall) int {
+	w := 1 + g.proxyWeight(c.Argument(0)) + g.proxyWeight(c.Argument(1))
+	if w > maxProxyWeight {
+		g.depthError("a proxy of proxies (counting targets and handlers)", maxProxyWeight)
+	}
+	return w
 }
 
 // maxProtoChain bounds prototype chains made with Object.create,

@@ -13,7 +13,7 @@
 // L holds the limits (maxStringLength, maxArrayLength, maxBufferBytes),
 // freeze (false for a runtime used once, Engine.Inspect, which needs the
 // guards only) and the Go checks (native.go): wrap, checkSource,
-// checkProxy, toIndex, guardProtoSetter.
+// makeProxy, toIndex, guardProtoSetter, over.
 (function (L) {
   "use strict";
   const G = globalThis;
@@ -32,7 +32,7 @@
     const n = +o.length;
     return n > 0 ? n : 0;
   }
-  const toIndex = L.toIndex, checkSource = L.checkSource, checkProxy = L.checkProxy;
+  const toIndex = L.toIndex, checkSource = L.checkSource, makeProxy = L.makeProxy;
   // replaceCtor puts W in place of the constructor C at holder[key]: W
   // gets C's own properties (prototype included, so instanceof holds) and
   // every path back to C (prototype.constructor) points at W.
@@ -83,8 +83,7 @@
   const P = Proxy;
   const PW = function Proxy(target, handler) {
     if (new.target === undefined) throw new TypeErr("Constructor Proxy requires 'new'");
-    checkProxy(target, handler);
-    return construct(P, [target, handler]);
+    return makeProxy(target, handler);
   }.bind(undefined);
   defineProperty(PW, "name", { value: "Proxy", writable: false, enumerable: false, configurable: true });
   defineProperty(PW, "revocable", getOwn(P, "revocable"));

@@ -146,7 +146,7 @@ func (e *Engine) guard(s *slot, freeze bool) error {
 		return nil
 	})
 	_ = limits.Set("checkSource", g.checkSource)
-	_ = limits.Set("checkProxy", g.checkProxy)
+	_ = limits.Set("makeProxy", g.makeProxy)
 	_ = limits.Set("checkProto", g.checkProto)
 	_ = limits.Set("toIndex", g.toIndex)
 	_ = limits.Set("guardProtoSetter", g.guardProtoSetter)
