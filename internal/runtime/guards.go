@@ -495,6 +495,9 @@ func (g *guards) propertyList(ro *goja.Object) []string {
 // the caller's replacer (or applies its property list), then adds the
 // value's size and follows the nesting depth.
 func (g *guards) countValue(c goja.FunctionCall) goja.Value {
+	if g.slot.why.Load() != nil {
+		g.ended() // a DAG can make stringify run on natively
+	}
 	jc := g.jsonCounts[len(g.jsonCounts)-1]
 	key, v := c.Argument(0), c.Argument(1)
 	if jc.user != nil {
