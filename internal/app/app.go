@@ -49,6 +49,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err := cfg.Defaults(); err != nil {
 		return nil, err
 	}
+	if err := loadStoredGitHubApp(&cfg); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -118,6 +121,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	if a.github != nil {
 		sv.Webhook = a.github.webhook
+	}
+	if sv.Routes, err = a.githubSetupRoutes(); err != nil {
+		return nil, err
 	}
 	if a.server, err = server.New(sv); err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -272,6 +273,10 @@ func TestGitHubAppEndToEnd(t *testing.T) {
 		t.Fatalf("replayed delivery answered %d, want 200 (duplicate)", st)
 	}
 
+	eventually(t, "status answered", ghTimeout, func() (bool, string) {
+		return len(w.gh.Comments(ghRepo)) >= 1, fmt.Sprint(w.gh.Comments(ghRepo))
+	})
+
 	// 6. /rollback from a reader is refused, from a writer flips back.
 	w.gh.SetPermission(ghRepo, "rita", "read")
 	w.gh.SetPermission(ghRepo, "wanda", "write")
@@ -396,4 +401,64 @@ func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
 	if _, err := New(context.Background(), w.cfg, quietLogger(), &syncBuffer{}); err == nil || !strings.Contains(err.Error(), "private key") {
 		t.Fatalf("a bad private key: %v", err)
 	}
+}
+
+// TestGitHubAppSetup: the manifest flow stores the new App's credentials;
+// the next start serves webhooks with them.
+func TestGitHubAppSetup(t *testing.T) {
+	w := newGHWorld(t)
+	t.Setenv("FLOWGATE_GITHUB_SETUP", "1")
+	cfg := w.cfg
+	cfg.GitHubAppID, cfg.GitHubPrivateKey, cfg.GitHubWebhookSecret = 0, "", ""
+	cfg.Isolation = "inprocess"
+	r := start(t, cfg)
+	if st := w.post(r.URL(), "", "push", w.pushPayload(w.commit("x", "gold", false)), ""); st != http.StatusNotFound && st != http.StatusMethodNotAllowed {
+		t.Fatalf("webhooks served before the App exists: %d", st)
+	}
+	m := regexp.MustCompile(`state=([A-Za-z0-9_-]+)`).FindStringSubmatch(r.out.String())
+	if m == nil {
+		t.Fatalf("no setup link printed:\n%s", r.out)
+	}
+	get := func(path string) int {
+		resp, err := http.Get(r.URL() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := get(githubapp.SetupPath + "?state=" + m[1]); st != 200 {
+		t.Fatalf("setup page: %d", st)
+	}
+	w.gh.ManifestCode("one-time")
+	if st := get(githubapp.SetupCallbackPath + "?code=one-time&state=" + m[1]); st != 200 {
+		t.Fatalf("callback: %d", st)
+	}
+	if !strings.Contains(r.out.String(), "Restart Flowgate") || strings.Contains(r.out.String(), w.gh.WebhookSecret) {
+		t.Fatalf("console:\n%s", r.out)
+	}
+	r.stop()
+
+	r2 := start(t, cfg)
+	one := w.commit("one", "gold", false)
+	body := w.pushPayload(one)
+	if st := w.post(r2.URL(), "", "push", body, githubapp.Sign([]byte(w.gh.WebhookSecret), body)); st != http.StatusAccepted {
+		t.Fatalf("push after setup: %d", st)
+	}
+	eventually(t, "push after setup completes", ghTimeout, completed(w, one))
+	if liveOf(r2.App, "addClaims") == "" {
+		t.Fatal("not live")
+	}
+	if st := get2(t, r2.URL()+githubapp.SetupPath+"?state="+m[1]); st != http.StatusNotFound && st != http.StatusMethodNotAllowed {
+		t.Fatalf("setup still served once the App exists: %d", st)
+	}
+}
+
+func get2(t *testing.T, u string) int {
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -38,6 +38,9 @@ type Options struct {
 	AdminToken string
 	// Webhook serves POST /webhooks/github when the GitHub integration is on.
 	Webhook http.Handler
+	// Routes are more handlers by ServeMux pattern (the GitHub App setup
+	// pages); they guard themselves.
+	Routes map[string]http.Handler
 	// Ready reports whether the service can take work (database reachable,
 	// jobs running); nil means ready when the database answers.
 	Ready func(ctx context.Context) error
@@ -130,6 +133,9 @@ func (s *Server) routes() {
 	m.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
 	if s.opts.Webhook != nil {
 		m.Handle("POST /webhooks/github", s.opts.Webhook)
+	}
+	for pattern, h := range s.opts.Routes {
+		m.Handle(pattern, h)
 	}
 
 	const env = "/api/v1/environments/{env}"

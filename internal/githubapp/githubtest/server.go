@@ -11,8 +11,10 @@ package githubtest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,6 +47,7 @@ var Routes = []Route{
 	{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", nil, 200},
 	{"POST", "/repos/{owner}/{repo}/deployments", []string{"ref"}, 201},
 	{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", []string{"state"}, 201},
+	{"POST", "/app-manifests/{code}/conversions", nil, 201},
 }
 
 // AnnotationRequired are the fields GitHub requires on each annotation.
@@ -125,6 +128,8 @@ type Server struct {
 	requests      []string
 	bodyErrors    []string
 	tokensIssued  int
+	manifestCodes map[string]bool // one-time codes of the App manifest flow
+	WebhookSecret string          // what a manifest conversion hands out
 }
 
 // New starts a server for an App with appID; key signs its JWTs.
@@ -138,6 +143,8 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 		checkRuns:     map[int64]*CheckRun{},
 		deployments:   map[int64]*Deployment{},
 		nextID:        1000,
+		manifestCodes: map[string]bool{},
+		WebhookSecret: "whsec-from-manifest",
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /app/installations/{installation_id}/access_tokens", s.accessToken)
@@ -150,6 +157,7 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.repo(s.permission))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.repo(s.createDeployment))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", s.repo(s.createDeploymentStatus))
+	mux.HandleFunc("POST /app-manifests/{code}/conversions", s.manifestConversion)
 	s.Server = httptest.NewServer(s.faulty(mux))
 	return s
 }
@@ -188,6 +196,39 @@ func (s *Server) Fail(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &f)
+}
+
+// ManifestCode makes code a valid one-time code of the App manifest flow
+// (GitHub hands it to the redirect URL after the App is created); its
+// conversion returns this server's App id and key.
+func (s *Server) ManifestCode(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.manifestCodes[code] = true
+}
+
+// manifestConversion trades a one-time code for the new App's
+// credentials (no authentication: the code is the secret).
+func (s *Server) manifestConversion(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	s.mu.Lock()
+	ok := s.manifestCodes[code]
+	delete(s.manifestCodes, code)
+	s.mu.Unlock()
+	if !ok {
+		apiError(w, 404, "Not Found")
+		return
+	}
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.Key)})
+	now := time.Now().UTC().Format(time.RFC3339)
+	writeJSON(w, 201, map[string]any{
+		"id": s.AppID, "slug": "flowgate-test", "node_id": "A_1", "owner": bot(), "name": "Flowgate test",
+		"description": "", "external_url": s.URL, "html_url": s.URL + "/apps/flowgate-test",
+		"created_at": now, "updated_at": now,
+		"permissions": map[string]string{"checks": "write", "contents": "read", "deployments": "write", "issues": "write", "pull_requests": "read", "metadata": "read"},
+		"events":      []string{"push", "pull_request", "issue_comment", "check_run", "check_suite"},
+		"client_id":   "Iv1.test", "client_secret": "client-secret", "webhook_secret": s.WebhookSecret, "pem": string(pemKey),
+	})
 }
 
 // ClearFaults drops every scheduled fault.
