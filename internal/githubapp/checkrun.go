@@ -2,6 +2,7 @@ package githubapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/go-github/v62/github"
@@ -52,14 +53,40 @@ func (a *App) onCheckSuite(ctx context.Context, d DeliveryArgs, e *github.CheckS
 	return a.resync(ctx, d, r, cs.GetHeadSHA(), cs.GetHeadBranch())
 }
 
-// resync syncs a commit of a connected branch again (a fresh sync, not a
-// replay), or checks it when the branch deploys nowhere (a pull request).
+// resync syncs a commit again (a fresh sync, not a replay) — only a
+// commit this repository's pushes already synced into the environment:
+// a check suite's head branch is a name anyone can give a fork's branch,
+// so it never decides alone what gets deployed. Any other commit (a pull
+// request's) is checked again, never deployed.
 func (a *App) resync(ctx context.Context, d DeliveryArgs, r repoRef, sha, branch string) error {
 	env := a.envFor(r, branch)
-	if env == "" {
-		return a.checkCommit(ctx, r, sha, d.ID)
+	if env != "" {
+		synced, err := a.syncedBefore(ctx, env, r, sha)
+		if err != nil {
+			return err
+		}
+		if synced {
+			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true})
+		}
 	}
-	return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true})
+	return a.checkCommit(ctx, r, sha, d.ID)
+}
+
+// syncedBefore reports whether a push of the repository synced sha into env.
+func (a *App) syncedBefore(ctx context.Context, env string, r repoRef, sha string) (bool, error) {
+	syncs, err := a.opts.Deploy.Syncs(ctx, env, 1000)
+	if errors.Is(err, deploy.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, s := range syncs {
+		if s.CommitSHA == sha && s.Source == "github:"+r.Full() {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // makeLiveButton makes live every deployment the commit's sync left

@@ -162,3 +162,30 @@ func TestAnnotationBatches(t *testing.T) {
 		t.Errorf("%d updates, want 4", c.Updates)
 	}
 }
+
+// A check suite whose head branch is named like the connected branch (a
+// fork's "main") re-checks its commit but never deploys it.
+func TestRerunOfAnUnsyncedCommitNeverDeploys(t *testing.T) {
+	h := newHarness(t)
+	_, push := h.commit("good", starter("gold"))
+	if err := h.deliver("push", push); err != nil {
+		t.Fatal(err)
+	}
+	live := h.live("addClaims")
+	fork := sha("fork main")
+	h.gh.SetTarball(testRepo, fork, tarball(t, fork, starter("evil")))
+	p := reaim(t, example(t, "check_suite", "rerequested"), map[string]any{"check_suite.head_sha": fork, "check_suite.head_branch": "main"})
+	if err := h.deliver("check_suite", p); err != nil {
+		t.Fatal(err)
+	}
+	if h.live("addClaims") != live {
+		t.Fatal("a re-run deployed a commit no push brought")
+	}
+	syncs, _ := h.svc.Syncs(context.Background(), "production", 10)
+	if len(syncs) != 1 {
+		t.Fatalf("%d syncs, want 1", len(syncs))
+	}
+	if b := h.checks(fork)[CheckBuild]; b.Conclusion != "success" || !strings.Contains(b.Summary, "never deployed") {
+		t.Fatalf("re-check: %s %s", b.Conclusion, b.Summary)
+	}
+}
