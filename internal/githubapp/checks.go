@@ -98,7 +98,7 @@ func SyncCheck(r SyncReport) CheckOutput {
 	if len(r.Workflows) > 0 {
 		b.WriteString("| Workflow | Trigger | File |\n| --- | --- | --- |\n")
 		for _, w := range r.Workflows {
-			fmt.Fprintf(&b, "| %s | `%s` | `%s` |\n", cell(w.ID), cell(w.Trigger), cell(w.File))
+			fmt.Fprintf(&b, "| %s | %s | `%s` |\n", orDash(w.ID), code(w.Trigger), cell(w.File))
 		}
 		b.WriteString("\n")
 	}
@@ -155,7 +155,7 @@ func BuildCheck(r SyncReport) CheckOutput {
 			if status == "" {
 				status = "built"
 			}
-			fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", cell(w.ID), cell(w.Trigger), dep, cell(status))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", orDash(w.ID), code(w.Trigger), dep, cell(status))
 		}
 		b.WriteString("\n")
 	}
@@ -238,6 +238,23 @@ func short(sha string) string {
 // cell makes text safe inside a Markdown table cell or code span.
 func cell(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+// orDash is a table cell that shows "—" for an unknown value (a workflow
+// whose settings could not be read has no id).
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return cell(s)
+}
+
+// code is a code-span cell, or "—" when empty.
+func code(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return "`" + cell(s) + "`"
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
