@@ -213,6 +213,20 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			return r
 		}
 	})
+	// BigInt.asUintN(2**40, -1n) allocates 2**40 bits in one call (a
+	// fatal out-of-memory): the width is bounded like a buffer.
+	if bi, ok := vm.Get("BigInt").(*goja.Object); ok {
+		width := func(orig native) native {
+			return func(c goja.FunctionCall) goja.Value {
+				if n := c.Argument(0).ToFloat(); n > float64(g.maxB*8) {
+					g.over("BigInt width in bits", n, g.maxB*8)
+				}
+				return orig(c)
+			}
+		}
+		g.replace(bi, "asUintN", width)
+		g.replace(bi, "asIntN", width)
+	}
 	g.replace(obj(vm.Get("JSON")), "parse", g.jsonParse)
 	g.replace(global, "eval", g.eval)
 
