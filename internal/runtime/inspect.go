@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -50,12 +52,25 @@ func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Ru
 		}
 		// Reading the exports may run user getters: still bounded.
 		return read(vm, module.Get("exports"))
-	}, nil)
+	}, func(re *Error) {
+		re.text = cut(errText(re.Err), maxStack)
+	})
+	// The runtime is not used again, but the caller may still read the
+	// error's thrown value or the exports (a getter, a toString), and that
+	// code would run with no wall time: it gets one more wall time, then
+	// an interrupt stops it at its next instruction or builtin.
+	time.AfterFunc(e.limits.WallTime, func() {
+		s.why.Store(&stopReason{errRunOver})
+		vm.Interrupt(errRunOver)
+	})
 	if rerr != nil {
 		return rerr
 	}
 	return nil
 }
+
+// errRunOver interrupts code run after its bounded run ended.
+var errRunOver = errors.New("the run is over: no more workflow code runs")
 
 // commonJS defines what a bundle may touch at load time: an empty kinde
 // (so kinde.x is undefined, not a ReferenceError), a console that

@@ -16,9 +16,17 @@ import (
 type Error struct {
 	Kind workflow.ErrorKind
 	Err  error
+	// text is Err's text rendered while the run was still bounded
+	// (rendering a thrown value may run its toString); empty means Err's.
+	text string
 }
 
-func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Error() string {
+	if e.text != "" {
+		return e.text
+	}
+	return e.Err.Error()
+}
 func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf classifies err: the kind of the first *Error in its chain, else

@@ -304,3 +304,30 @@ func TestErrorsPointAtUserCode(t *testing.T) {
 		t.Fatalf("error %+v; want it to say how to declare kinde.fetch", r.Error)
 	}
 }
+
+// Reading a thrown value after Inspect returned (the sync engine formats
+// diagnostics) runs no more workflow code: a getter that never returns
+// is stopped at once.
+func TestInspectValueReadAfterRun(t *testing.T) {
+	e := New(Options{Limits: Limits{WallTime: 200 * time.Millisecond}})
+	defer e.Close()
+	err := e.Inspect(context.Background(), []byte(`throw { get message() { for (;;) {} }, toString() { for (;;) {} } }`),
+		func(*goja.Runtime, goja.Value) error { return nil })
+	var ex *goja.Exception
+	if !errors.As(err, &ex) {
+		t.Fatalf("Inspect: %v; want the exception", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = recover() }()
+		o := ex.Value().(*goja.Object)
+		_ = o.Get("message")
+		_ = o.String()
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("reading the thrown value after Inspect ran the workflow's endless getter")
+	}
+}
