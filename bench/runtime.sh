@@ -19,11 +19,15 @@ repo="$out/claims"
 "$out/flowgate" build --out "$out/dist" "$repo" >/dev/null
 ev=bench/claims/events/tokens.json
 for i in $(seq "$RUNS"); do
-  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --baseline fresh --format json "$repo" >"$out/c1-$i.json"
-  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --baseline fresh --format json "$repo" >"$out/c2-$i.json"
+  "$out/flowgate" bench --isolation inprocess --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --baseline fresh --format json "$repo" >"$out/c1-$i.json"
+  "$out/flowgate" bench --isolation inprocess --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --baseline fresh --format json "$repo" >"$out/c2-$i.json"
+  "$out/flowgate" bench --isolation process --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --format json "$repo" >"$out/p1-$i.json"
+  "$out/flowgate" bench --isolation process --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 2 --format json "$repo" >"$out/p2-$i.json"
   node bench/node-vm.mjs "$out/dist/benchClaims.js" "$ev" --n "$N" >"$out/node-$i.json"
 done
 node bench/median.mjs "$out"/c1-*.json --label "flowgate c=1"
 node bench/median.mjs "$out"/c2-*.json --label "flowgate c=2"
+node bench/median.mjs "$out"/p1-*.json --label "flowgate supervised c=1"
+node bench/median.mjs "$out"/p2-*.json --label "flowgate supervised c=2"
 node bench/median.mjs "$out"/node-*.json --label "node vm"
 rm -rf "$out"

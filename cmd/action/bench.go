@@ -16,6 +16,7 @@ import (
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -43,13 +44,13 @@ Flags:
 JSON: {"workflowId", "trigger", "mode", "isolation", "n", "concurrency", "meanUs", "p50Us",
 "p99Us", "throughputPerSec", "cpuUsPerInvocation", "allocsPerInvocation",
 "bytesPerInvocation"} and, with --baseline, "baseline": {the same for the
-fresh runtime} and, with --isolation inprocess, "cpuRatio" (baseline CPU /
+fresh runtime} and "cpuRatio" (baseline CPU /
 pooled CPU). CPU is user+system
 time of this process over the measured loop (getrusage; 0 where the system
 cannot tell); allocations are Go heap allocations of this process
 (runtime.MemStats). With --isolation process the workflow runs in worker
-processes, so CPU and allocations are the supervisor side only: compare
-latency and throughput between the two modes.
+processes: CPU counts the workers' too (on Linux, from /proc), while
+allocations are this process's only.
 
 Exit status: 0 measured, 1 the workflow failed or is invalid, 2 bad usage.
 `
@@ -129,7 +130,12 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	rep := &benchReport{WorkflowID: w.Settings.ID, Trigger: w.Settings.Trigger}
 	req := in.request(&f, w)
 	pooled := func(ctx context.Context) *workflow.Result { return invoke.Run(ctx, runner, req).Result }
-	stats, err := measure("pooled", *f.isolation, pooled, *n, *conc, *warmup)
+	// In process isolation the workers' CPU is counted with this process's.
+	cpu := cpuTime
+	if sup, ok := runner.(*sandbox.Supervisor); ok {
+		cpu = func() time.Duration { return cpuTime() + sup.WorkerCPU() }
+	}
+	stats, err := measure("pooled", *f.isolation, pooled, *n, *conc, *warmup, cpu)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
 		return exitProblems
@@ -143,15 +149,13 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
 			return exitProblems
 		}
-		b, err := measure("fresh", isolationInProcess, fresh, *n, *conc, min(*warmup, 20))
+		b, err := measure("fresh", isolationInProcess, fresh, *n, *conc, min(*warmup, 20), cpuTime)
 		if err != nil {
 			fmt.Fprintf(stderr, "flowgate bench: %v\n", err)
 			return exitProblems
 		}
 		rep.Baseline = b
-		// The ratio compares like with like only when both ran here: in
-		// process mode this process's CPU leaves out the workers'.
-		if stats.CPUUsPerInvocation > 0 && *f.isolation == isolationInProcess {
+		if stats.CPUUsPerInvocation > 0 {
 			rep.CPURatio = round2(b.CPUUsPerInvocation / stats.CPUUsPerInvocation)
 		}
 	}
@@ -182,7 +186,7 @@ func freshRun(w *project.Workflow, in *invokeInput) (func(context.Context) *work
 
 // measure runs the workflow warmup times, then n times from conc
 // goroutines, and reports the measured loop.
-func measure(mode, isolation string, run func(context.Context) *workflow.Result, n, conc, warmup int) (*benchStats, error) {
+func measure(mode, isolation string, run func(context.Context) *workflow.Result, n, conc, warmup int, cpuTime func() time.Duration) (*benchStats, error) {
 	ctx := context.Background()
 	if res := run(ctx); res.Status == workflow.StatusFailed {
 		msg := "no error"

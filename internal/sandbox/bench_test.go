@@ -29,7 +29,7 @@ func BenchmarkInProcessInvoke(b *testing.B) {
 
 func BenchmarkSupervisorInvoke(b *testing.B) {
 	s, _ := newSupervisor(b, func(o *Options) { o.Workers = 1 })
-	benchInvoke(b, s, func() time.Duration { return workerCPU(s) })
+	benchInvoke(b, s, s.WorkerCPU)
 }
 
 // BenchmarkSupervisorPing is the protocol's own cost: a request and a
@@ -42,7 +42,7 @@ func BenchmarkSupervisorPing(b *testing.B) {
 		s.run(ctx, hookPing, req)
 	}
 	self0 := selfCPU()
-	work0 := workerCPU(s)
+	work0 := s.WorkerCPU()
 	b.ResetTimer()
 	for range b.N {
 		if res := s.run(ctx, hookPing, req).Result; res.Status != workflow.StatusSucceeded {
@@ -51,20 +51,7 @@ func BenchmarkSupervisorPing(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((selfCPU()-self0).Microseconds())/float64(b.N), "self-cpu-µs/op")
-	b.ReportMetric(float64((workerCPU(s)-work0).Microseconds())/float64(b.N), "worker-cpu-µs/op")
-}
-
-// workerCPU is the CPU time the supervisor's live workers used so far.
-func workerCPU(s *Supervisor) time.Duration {
-	var total time.Duration
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for w := range s.live {
-		if t, ok := cpuTicks(w.pid); ok {
-			total += time.Duration(t) * 10 * time.Millisecond // USER_HZ is 100 on Linux
-		}
-	}
-	return total
+	b.ReportMetric(float64((s.WorkerCPU()-work0).Microseconds())/float64(b.N), "worker-cpu-µs/op")
 }
 
 func selfCPU() time.Duration {

@@ -780,3 +780,18 @@ func (h *headTail) String() string {
 	}
 	return string(h.head) + string(h.tail)
 }
+
+// WorkerCPU is the CPU time (user + system) the live worker processes have
+// used so far, where the system tells (Linux); benchmarks add it to their
+// own to compare the supervised path with the in-process one.
+func (s *Supervisor) WorkerCPU() time.Duration {
+	var total time.Duration
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.live {
+		if t, ok := cpuTicks(w.pid); ok {
+			total += time.Duration(t) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+		}
+	}
+	return total
+}
