@@ -621,3 +621,38 @@ func (g *guards) eval(orig native) native {
 		return orig(c)
 	}
 }
+
+// maxPatternNesting bounds group nesting in a pattern given to the RegExp
+// constructor: regexp2's parser took minutes, natively, on 200,000 nested
+// lookaheads.
+const maxPatternNesting = 100
+
+// checkPattern is setup.js's L.checkPattern(source): a RegExp
+// constructor's pattern, converted once by the caller.
+func (g *guards) checkPattern(c goja.FunctionCall) goja.Value {
+	s := c.Argument(0).String()
+	if len(s) > maxDynamicSource {
+		g.throw(workflow.KindMemory, g.rangeError, fmt.Sprintf(
+			"memory limit exceeded: a regular expression of %d bytes exceeds the limit of %d", len(s), maxDynamicSource))
+	}
+	depth := 0
+	class := false
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '\\':
+			i++
+		case class:
+			class = ch != ']'
+		case ch == '[':
+			class = true
+		case ch == '(':
+			depth++
+			if depth > maxPatternNesting {
+				g.depthError("a regular expression's groups", maxPatternNesting)
+			}
+		case ch == ')':
+			depth--
+		}
+	}
+	return goja.Undefined()
+}

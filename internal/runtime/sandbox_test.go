@@ -331,3 +331,35 @@ func TestInspectValueReadAfterRun(t *testing.T) {
 		t.Fatal("reading the thrown value after Inspect ran the workflow's endless getter")
 	}
 }
+
+// The guarded replacements (setup.js, native.go) behave like the builtins
+// they replace.
+func TestGuardedBuiltinsBehave(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	probes := []string{
+		`(() => { const re = /a/g; return RegExp(re) === re && re.constructor === RegExp && new RegExp(re, "i").flags === "i" })()`,
+		`RegExp("a+", "g") instanceof RegExp && RegExp.name === "RegExp" && "aab".replace(new RegExp("a", "g"), "x") === "xxb"`,
+		`new Function("a", "b", "return a + b")(1, 2) === 3 && Function("return 1")() === 1 && (() => {}).constructor === Function`,
+		`(function () {}) instanceof Function && Function.prototype.constructor === Function && Function.name === "Function"`,
+		`new Proxy({}, {get: () => 7}).x === 7 && typeof Proxy === "function" && Proxy.name === "Proxy" && Proxy.prototype === undefined`,
+		`(() => { try { Proxy({}, {}); return false } catch (e) { return e instanceof TypeError } })()`,
+		`Proxy.revocable({}, {}).proxy !== undefined`,
+		`new Uint8Array(4).length === 4 && new ArrayBuffer("8").byteLength === 8 && new Uint8Array([1, 2]).length === 2`,
+		`Array.prototype.map.name === "map" && Array.prototype.map.length === 1 && String(Array.prototype.map).includes("native code")`,
+		`Array.prototype.values === Array.prototype[Symbol.iterator] && [1, 2].map(x => x * 2).join() === "2,4"`,
+		`JSON.stringify({b: 1, a: [1, {c: 2}]}, ["a", "c"]) === '{"a":[1,{"c":2}]}' && JSON.stringify([1, [2]], null, 1) === "[\n 1,\n [\n  2\n ]\n]"`,
+		`JSON.parse('{"a":[1,2,{"b":null}]}').a[2].b === null && eval("1 + 1") === 2`,
+		`(() => { const o = {}; Object.setPrototypeOf(o, Array.prototype); return o instanceof Array && Object.create(o) instanceof Array })()`,
+		`(() => { const f = function () { return this.v }.bind({v: 3}); return f() === 3 && f.name === "bound " })()`,
+		`encodeURIComponent("é a") === "%C3%A9%20a" && "a,b".split(",").length === 2 && [..."héllo"].length === 5`,
+		`BigInt.asUintN(8, 257n) === 1n && [[1, [2]], 3].flat(Infinity).length === 3 && [1].concat([2], 3).length === 3`,
+	}
+	for i, probe := range probes {
+		p := load(t, e, handler(`kinde.accessToken.setCustomClaim("ok", !!(`+probe+`))`))
+		r := run(t, e, p, `{}`)
+		if r.Status != workflow.StatusSucceeded || claim(r, "ok") != true {
+			t.Errorf("probe %d: %s: %+v %+v", i, probe, r.Error, r.AccessToken)
+		}
+	}
+}

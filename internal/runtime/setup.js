@@ -13,7 +13,7 @@
 // L holds the limits (maxStringLength, maxArrayLength, maxBufferBytes),
 // freeze (false for a runtime used once, Engine.Inspect, which needs the
 // guards only) and the Go checks (native.go): wrap, checkSource,
-// makeProxy, toIndex, guardProtoSetter, over.
+// makeProxy, checkPattern, toIndex, guardProtoSetter, over.
 (function (L) {
   "use strict";
   const G = globalThis;
@@ -107,6 +107,23 @@
   guardCode(G, "Function", Function);
   guardCode(null, "", getProto(function* () {}).constructor);
   guardCode(null, "", getProto(async function () {}).constructor);
+
+  // RegExp parses its pattern natively: nesting and size are bounded, the
+  // pattern converted once.
+  const RE = RegExp, checkPattern = L.checkPattern, apply = Reflect.apply;
+  const REW = function RegExp(pattern, flags) {
+    let p = pattern;
+    const isRE = p !== null && typeof p === "object" && (p instanceof RE);
+    if (!isRE && p !== undefined) {
+      p = `${p}`;
+      checkPattern(p);
+    }
+    if (new.target === undefined && isRE && flags === undefined && p.constructor === REW) return p;
+    const args = arguments.length > 1 ? [p, flags] : [p];
+    if (new.target === undefined) return apply(RE, undefined, args);
+    return construct(RE, args, new.target === REW ? RE : new.target);
+  };
+  replaceCtor(G, "RegExp", RE, REW);
 
   // __proto__ = v must not close a prototype cycle through a proxy.
   const dp = getOwn(Object.prototype, "__proto__");

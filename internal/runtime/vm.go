@@ -147,6 +147,7 @@ func (e *Engine) guard(s *slot, freeze bool) error {
 	})
 	_ = limits.Set("checkSource", g.checkSource)
 	_ = limits.Set("makeProxy", g.makeProxy)
+	_ = limits.Set("checkPattern", g.checkPattern)
 	_ = limits.Set("checkProto", g.checkProto)
 	_ = limits.Set("toIndex", g.toIndex)
 	_ = limits.Set("guardProtoSetter", g.guardProtoSetter)
