@@ -29,7 +29,7 @@ func (a *App) onCheckRun(ctx context.Context, d DeliveryArgs, e *github.CheckRun
 	case "rerequested":
 		return a.resync(ctx, d, r, cr.GetHeadSHA(), cr.GetCheckSuite().GetHeadBranch())
 	case "requested_action":
-		if e.GetRequestedAction().Identifier != ActionMakeLive {
+		if ra := e.GetRequestedAction(); ra == nil || ra.Identifier != ActionMakeLive {
 			return nil
 		}
 		return a.makeLiveButton(ctx, r, cr, e.GetSender())

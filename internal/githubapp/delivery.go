@@ -2,6 +2,8 @@ package githubapp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,13 +66,28 @@ func (q *RiverQueue) EnqueueDelivery(ctx context.Context, d Delivery) (bool, err
 	if !fresh {
 		return true, nil
 	}
+	// GitHub signs the body only, not X-GitHub-Delivery or X-GitHub-Event:
+	// a captured delivery re-posted under a new id would run again (an
+	// attack review put an old push live that way). Its body is recorded
+	// too, so a body seen before is a duplicate whatever id it comes with.
+	sum := sha256.Sum256(d.Payload)
+	bodyKey := "body:" + hex.EncodeToString(sum[:])
+	fresh, err = q.Store.RecordDelivery(ctx, bodyKey, at)
+	if err != nil {
+		return false, err
+	}
+	if !fresh {
+		return true, nil
+	}
 	res, err := q.Jobs.Enqueue(ctx, DeliveryArgs{ID: d.ID, Event: d.Event, Payload: d.Payload, ReceivedAt: at}, nil)
 	if err != nil {
 		// Not queued: forget the id so GitHub's redelivery is accepted.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if ferr := q.Store.ForgetDelivery(fctx, d.ID); ferr != nil {
-			err = errors.Join(err, ferr)
+		for _, key := range []string{d.ID, bodyKey} {
+			if ferr := q.Store.ForgetDelivery(fctx, key); ferr != nil {
+				err = errors.Join(err, ferr)
+			}
 		}
 		return false, err
 	}

@@ -2,11 +2,15 @@ package githubapp
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
+
+	"github.com/flowgate/flowgate/internal/diag"
 )
 
 // checkIDs are the check runs of one commit's sync, by name.
@@ -137,15 +141,59 @@ func (a *App) redactorFor(ctx context.Context, env string) (redactor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read secrets of %s to redact them: %w", env, err)
 	}
+	seen := map[string]bool{}
 	var red redactor
 	for _, v := range vars {
-		if v.IsSecret && len(v.Value) >= 4 {
-			red = append(red, v.Value)
+		if !v.IsSecret {
+			continue
+		}
+		for _, f := range secretForms(v.Value) {
+			if len(f) >= 4 && !seen[f] {
+				seen[f] = true
+				red = append(red, f)
+			}
 		}
 	}
 	// Longest first, so a secret containing another is replaced whole.
 	sort.Slice(red, func(i, j int) bool { return len(red[i]) > len(red[j]) })
 	return red, nil
+}
+
+// secretForms are the spellings a secret value can take on its way into
+// a check run: as stored, trimmed (a value pasted with its newline, which
+// error messages cut at), quoted by Go or JSON, and escaped for a
+// Markdown table cell.
+func secretForms(v string) []string {
+	forms := []string{v, strings.TrimSpace(v)}
+	for _, f := range []string{v, strings.TrimSpace(v)} {
+		q := strconv.Quote(f)
+		forms = append(forms, q[1:len(q)-1], cell(f), oneLine(f))
+		if j, err := json.Marshal(f); err == nil {
+			forms = append(forms, string(j[1:len(j)-1]))
+		}
+	}
+	return forms
+}
+
+// report redacts what a check run is rendered from, before rendering cuts
+// it to GitHub's limits: a cut must never leave part of a secret behind.
+func (red redactor) report(r SyncReport) SyncReport {
+	if len(red) == 0 {
+		return r
+	}
+	ds := make([]diag.Diagnostic, len(r.Diagnostics))
+	for i, d := range r.Diagnostics {
+		d.Message, d.File = red.text(d.Message), red.text(d.File)
+		ds[i] = d
+	}
+	r.Diagnostics = ds
+	ws := make([]WorkflowLine, len(r.Workflows))
+	for i, w := range r.Workflows {
+		w.ID, w.Name, w.Trigger, w.File = red.text(w.ID), red.text(w.Name), red.text(w.Trigger), red.text(w.File)
+		ws[i] = w
+	}
+	r.Workflows = ws
+	return r
 }
 
 func (red redactor) text(s string) string {

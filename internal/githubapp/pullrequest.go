@@ -68,6 +68,7 @@ func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string
 		out.Workflows = append(out.Workflows, WorkflowLine{ID: w.Settings.ID, Name: w.Settings.Name, Trigger: w.Settings.Trigger, File: w.File})
 	}
 	out.Diagnostics = mergeDiagnostics(rep.Diagnostics, snap.NPM)
+	out = red.report(out)
 	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(out), red); err != nil {
 		return err
 	}

@@ -137,6 +137,18 @@ func (a *App) syncCommit(ctx context.Context, j syncJob) error {
 		}
 		return nil
 	}
+	if diag.HasErrors(snap.NPM) {
+		// Packages the workflows import could not be installed (off the
+		// allow-list, integrity mismatch): nothing may deploy.
+		log.Info("npm packages refused; not synced")
+		rep := SyncReport{Repo: r.Full(), SHA: j.sha, Environment: j.env, Diagnostics: snap.NPM}
+		for _, out := range []CheckOutput{SyncCheck(red.report(rep)), BuildCheck(red.report(rep))} {
+			if err := a.finishCheck(ctx, r, ids[out.Name], out, red); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	res, err := a.opts.Deploy.Sync(ctx, deploy.SyncRequest{Env: j.env, Dir: snap.Dir, CommitSHA: j.sha,
 		Source: "github:" + r.Full(), RequestedAt: j.requestedAt()})
 	if err != nil {
@@ -161,6 +173,7 @@ func (a *App) publishSync(ctx context.Context, j syncJob, res *deploy.SyncResult
 		return err
 	}
 	rep := a.report(j, res, snap, environment.PreviewMode)
+	rep = red.report(rep)
 	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(rep), red); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -94,12 +95,13 @@ func (a *App) fetch(ctx context.Context, r repoRef, sha string) (*snapshot, erro
 		return nil, fmt.Errorf("extract %s@%s: %w", r.Full(), short(sha), err)
 	}
 	snap.Skipped = st.Skipped
-	// A committed node_modules is never trusted: packages come from the
-	// registry, checked against their integrity hashes.
-	nm := filepath.Join(snap.Dir, "node_modules")
-	if err := os.RemoveAll(nm); err != nil {
+	// A committed node_modules is never trusted, at any depth (the bundler
+	// looks for packages in every parent folder's node_modules): packages
+	// come from the registry, checked against their integrity hashes.
+	if err := removeNodeModules(snap.Dir); err != nil {
 		return nil, err
 	}
+	nm := filepath.Join(snap.Dir, "node_modules")
 	proj, _, err := project.Load(snap.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("read %s@%s: %w", r.Full(), short(sha), err)
@@ -168,4 +170,28 @@ func relevant(p, rootDir string) bool {
 	}
 	root := path.Clean(rootDir)
 	return root == "." || p == root || strings.HasPrefix(p, root+"/")
+}
+
+// removeNodeModules deletes every node_modules folder under dir.
+func removeNodeModules(dir string) error {
+	var found []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "node_modules" {
+			found = append(found, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look for committed node_modules: %w", err)
+	}
+	for _, p := range found {
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,60 @@
+package app
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp"
+)
+
+func TestAttackPRSeesNothing(t *testing.T) {
+	t.Setenv("ZZ_HOST_SECRET", "hostsecret_4242")
+	w := newGHWorld(t)
+	r := start(t, w.cfg)
+	base := r.URL()
+	one := w.commit("one", "gold", false)
+	w.post(base, "", "push", w.pushPayload(one), "")
+	eventually(t, "one", ghTimeout, completed(w, one))
+	r.App.Deploy().PutVariable(context.Background(), "production", "API_KEY", "envsecret_7373", true)
+	code := `let out = [];
+try { out.push("proc:" + JSON.stringify(process.env)); } catch (e) { out.push("noproc"); }
+try { out.push("env:" + JSON.stringify(kinde.env.get("API_KEY"))); } catch (e) { out.push("noenv " + e); }
+try { out.push("g:" + Object.getOwnPropertyNames(globalThis).join(",")); } catch (e) {}
+try { out.push("req:" + typeof require); } catch (e) {}
+throw new Error("LEAK " + out.join(" | "));
+export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: {} };
+export default async function f() {}
+declare const kinde: any; declare const process: any; declare const require: any;
+`
+	h := sha1.Sum([]byte("prleak"))
+	s := hex.EncodeToString(h[:])
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for n, c := range map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code} {
+		tw.WriteHeader(&tar.Header{Name: "acme-flows-" + s[:7] + "/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(c))})
+		tw.Write([]byte(c))
+	}
+	tw.Close()
+	gz.Close()
+	w.gh.SetTarball(ghRepo, s, buf.Bytes())
+	pr := w.payload("pull_request", "opened", map[string]any{"pull_request.head.sha": s, "number": 3})
+	w.post(base, "", "pull_request", pr, "")
+	eventually(t, "pr", ghTimeout, completed(w, s))
+	c := w.checks(s)[githubapp.CheckSync]
+	all := c.Summary
+	for _, a := range c.Annotations {
+		all += a["message"].(string)
+	}
+	i := strings.Index(all, "LEAK")
+	t.Logf("%s", all[i:min(len(all), i+600)])
+	if strings.Contains(all, "hostsecret_4242") || strings.Contains(all, "envsecret_7373") {
+		t.Errorf("HOLE: PR saw a secret")
+	}
+}
