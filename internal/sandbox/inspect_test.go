@@ -139,7 +139,7 @@ func TestReadSettingsCrash(t *testing.T) {
 		t.Fatalf("ReadSettings = %+v", got)
 	}
 	// A spinning worker: the deadline (timeout + grace) stops it.
-	w, err := s.acquire(context.Background())
+	w, err := s.acquire(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

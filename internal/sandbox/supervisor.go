@@ -44,8 +44,8 @@ const exitWait = 5 * time.Second
 type Supervisor struct {
 	opts   Options
 	argv   []string
-	config []byte        // the configuration frame every worker gets first
-	slots  chan struct{} // one token per running request
+	config []byte     // the configuration frame every worker gets first
+	slots  *fairSlots // one per running request, shared fairly between scopes
 
 	mu     sync.Mutex
 	idle   []*worker
@@ -123,7 +123,7 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 	}
 	return &Supervisor{
 		opts: opts, argv: argv, config: cfg,
-		slots: make(chan struct{}, opts.Workers),
+		slots: newFairSlots(opts.Workers),
 		live:  map[*worker]struct{}{},
 		kills: map[string][]time.Time{},
 		quar:  map[string]Quarantine{},
@@ -149,7 +149,7 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 	if q, ok := s.Quarantined(digest); ok {
 		return Response{Result: failed(req, workflow.KindQuarantined, quarantineMessage(q))}
 	}
-	w, err := s.acquire(ctx)
+	w, err := s.acquire(ctx, req.CacheScope)
 	if err != nil {
 		return Response{Result: failed(req, acquireKind(err), "sandbox: "+err.Error())}
 	}
@@ -215,7 +215,7 @@ func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.Insp
 	if q, ok := s.Quarantined(digest); ok {
 		return inspectFailed(in, quarantineMessage(q))
 	}
-	w, err := s.acquire(ctx)
+	w, err := s.acquire(ctx, "")
 	if err != nil {
 		return inspectFailed(in, "reading the workflow's settings was not started: "+err.Error())
 	}
@@ -278,16 +278,14 @@ func acquireKind(err error) workflow.ErrorKind {
 
 // acquire takes a request slot and an idle worker, starting one if none
 // is idle.
-func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
-	select {
-	case s.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a sandbox process: %w", ctx.Err())
+func (s *Supervisor) acquire(ctx context.Context, scope string) (*worker, error) {
+	if err := s.slots.acquire(ctx, scope); err != nil {
+		return nil, fmt.Errorf("waiting for a sandbox process: %w", err)
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		<-s.slots
+		s.slots.release(scope)
 		return nil, errClosed
 	}
 	for n := len(s.idle); n > 0; n = len(s.idle) {
@@ -303,14 +301,16 @@ func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
 		default:
 		}
 		s.mu.Unlock()
+		w.scope = scope
 		return w, nil
 	}
 	s.mu.Unlock()
 	w, err := s.start()
 	if err != nil {
-		<-s.slots
+		s.slots.release(scope)
 		return nil, err
 	}
+	w.scope = scope
 	return w, nil
 }
 
@@ -318,7 +318,7 @@ func (s *Supervisor) acquire(ctx context.Context) (*worker, error) {
 // the idle list unless it grew large (then it is retired); any other is
 // stopped.
 func (s *Supervisor) release(w *worker, healthy bool) {
-	defer func() { <-s.slots }()
+	defer s.slots.release(w.scope)
 	if healthy {
 		w.uses++
 		if w.uses%retireCheckEvery == 0 {
@@ -623,7 +623,8 @@ type worker struct {
 	waitErr error         // valid after exited
 	stderr  *headTail
 
-	uses int // requests answered; owned by whoever holds the worker
+	uses  int    // requests answered; owned by whoever holds the worker
+	scope string // the scope of the request it runs, for its slot
 
 	mu       sync.Mutex
 	bundles  map[string]struct{} // digests sent to it

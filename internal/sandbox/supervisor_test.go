@@ -533,8 +533,8 @@ func TestChaos(t *testing.T) {
 	if crashed > n {
 		t.Errorf("%d invocations failed for %d killed workers: a kill must fail at most the one it interrupts", crashed, n)
 	}
-	if len(s.slots) != 0 {
-		t.Errorf("%d request slots leaked", len(s.slots))
+	if n := s.slots.inUse(); n != 0 {
+		t.Errorf("%d request slots leaked", n)
 	}
 	wantOK(t, s.Run(context.Background(), claimsRequest()).Result)
 }
