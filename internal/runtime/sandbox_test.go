@@ -29,6 +29,12 @@ func TestAliceThenBob(t *testing.T) {
 		{"require", `require`},
 		{"Proxy", `Proxy`},
 		{"Function constructor", `Function`},
+		// Found by an attack review: accessors setup.js installs, and
+		// builtins held by non-configurable properties, were never frozen.
+		{"tamed getter", `Object.getOwnPropertyDescriptor(Object.prototype, "valueOf").get`},
+		{"tamed setter", `Object.getOwnPropertyDescriptor(Object.prototype, "valueOf").set`},
+		{"tamed Error getter", `Object.getOwnPropertyDescriptor(Error.prototype, "message").get`},
+		{"Symbol.hasInstance", `Function.prototype[Symbol.hasInstance]`},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -53,6 +59,37 @@ module.exports.default = async function (event) {
 				t.Fatalf("the runtime was not reused (pool %d): the test proves nothing", len(p.pool))
 			}
 		})
+	}
+}
+
+// TestEverythingReachableIsFrozen walks every object reachable from the
+// global object — prototypes, property values, getters and setters — and
+// finds none that could carry data from one invocation to the next.
+func TestEverythingReachableIsFrozen(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	p := load(t, e, `module.exports.default = async function () {
+  const seen = new Set(), open = [];
+  const stack = [globalThis, Object.getPrototypeOf(function* () {}), Object.getPrototypeOf(async function () {})];
+  while (stack.length > 0 && seen.size < 100000) {
+    const o = stack.pop();
+    if (o === null || (typeof o !== "object" && typeof o !== "function") || seen.has(o)) continue;
+    seen.add(o);
+    if (!Object.isFrozen(o)) open.push(String(o && o.name || typeof o));
+    stack.push(Object.getPrototypeOf(o));
+    for (const k of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d) stack.push(d.value, d.get, d.set);
+    }
+  }
+  kinde.accessToken.setCustomClaim("open", open.length);
+  kinde.accessToken.setCustomClaim("sample", open.slice(0, 5).join(","));
+  kinde.accessToken.setCustomClaim("seen", seen.size);
+};`)
+	r := run(t, e, p, `{}`)
+	wantSucceeded(t, r)
+	if n := claim(r, "open"); n != float64(0) {
+		t.Fatalf("%v reachable objects are not frozen (e.g. %v) of %v", n, claim(r, "sample"), claim(r, "seen"))
 	}
 }
 

@@ -149,7 +149,9 @@
         }
       },
       enumerable: d.enumerable,
-      configurable: false,
+      // Configurable until the freeze below: the wrapping walk must be
+      // able to replace these accessors, and freezing then fixes them.
+      configurable: true,
     });
   }
   for (const k of ["constructor", "toString", "valueOf", "hasOwnProperty", "isPrototypeOf",
@@ -202,10 +204,8 @@
       for (let j = 0; j < 3; j++) {
         const f = j === 0 ? "value" : j === 1 ? "get" : "set";
         const v = d[f];
-        if (typeof v !== "function") {
-          stack[top++] = v;
-          continue;
-        }
+        stack[top++] = v; // frozen too: a property that cannot be redefined keeps it
+        if (typeof v !== "function") continue;
         const w = wrap(v);
         if (w !== v) {
           d[f] = w;
