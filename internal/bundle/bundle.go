@@ -141,7 +141,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		return results
 	}
 	opts := Options(root, entries)
-	opts.Plugins = []api.Plugin{confine(root, fence)}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources()}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
