@@ -131,9 +131,10 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	req := in.request(&f, w)
 	pooled := func(ctx context.Context) *workflow.Result { return invoke.Run(ctx, runner, req).Result }
 	// In process isolation the workers' CPU is counted with this process's.
-	cpu := cpuTime
+	cpu, comparable := cpuTime, true
 	if sup, ok := runner.(*sandbox.Supervisor); ok {
 		cpu = func() time.Duration { return cpuTime() + sup.WorkerCPU() }
+		comparable = goruntime.GOOS == "linux" // workers' CPU is read from /proc
 	}
 	stats, err := measure("pooled", *f.isolation, pooled, *n, *conc, *warmup, cpu)
 	if err != nil {
@@ -155,7 +156,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			return exitProblems
 		}
 		rep.Baseline = b
-		if stats.CPUUsPerInvocation > 0 {
+		if stats.CPUUsPerInvocation > 0 && comparable {
 			rep.CPURatio = round2(b.CPUUsPerInvocation / stats.CPUUsPerInvocation)
 		}
 	}
