@@ -70,6 +70,8 @@ func TestRedaction(t *testing.T) {
 			"TINY":    {Value: "x", IsSecret: true},
 			"QUOTE":   {Value: `pa"ss\word`, IsSecret: true},
 			"INNER":   {Value: "abc", IsSecret: true},
+			"SPACED":  {Value: "tok en{1}", IsSecret: true},
+			"QUOTED":  {Value: `quo"te`, IsSecret: true},
 		},
 		Redact: []string{"hunter2!", ""},
 	}
@@ -83,6 +85,11 @@ func TestRedaction(t *testing.T) {
 		{`console.log(new URLSearchParams({s: kinde.env.get("API_KEY").value}).toString())`, "info: s=***"},
 		{`console.log("x marks")`, "info: x marks"}, // one-character secrets are not redacted
 		{`console.log("sk_live_abc+/=abc")`, "info: ******"},
+		// Found by an attack review: a secret inside a URL (WHATWG
+		// percent-encoding) and a JSON string logged inside an object.
+		{`console.log(new URL("https://api.example.com/x?k=" + kinde.env.get("SPACED").value).href)`, "info: https://api.example.com/x?k=***"},
+		{`console.log(new URL("https://api.example.com/x#" + kinde.env.get("SPACED").value).href)`, "info: https://api.example.com/x#***"},
+		{`console.log({body: JSON.stringify({q: kinde.env.get("QUOTED").value})})`, `info: { body: '{"q":"***"}' }`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.js, func(t *testing.T) {

@@ -91,8 +91,11 @@ func newRedactor(cfg *Config) (*strings.Replacer, []string) {
 }
 
 // secretForms are the spellings of v that may reach a log line: raw, as
-// escaped inside a JSON string (JSON.stringify of an object holding it)
-// and form/URL-encoded (a URLSearchParams body or query string).
+// escaped inside a JSON string (JSON.stringify of an object holding it),
+// form/URL-encoded (a URLSearchParams body or query string), as each part
+// of a WHATWG URL percent-encodes it (new URL(…).href), and in console's
+// quoting, of v itself and of its JSON-escaped form (a JSON string logged
+// inside an object).
 func secretForms(v string) []string {
 	forms := []string{v}
 	var b bytes.Buffer
@@ -100,11 +103,12 @@ func secretForms(v string) []string {
 	enc.SetEscapeHTML(false)
 	if enc.Encode(v) == nil {
 		j := strings.TrimSuffix(b.String(), "\n")
-		forms = append(forms, j[1:len(j)-1])
+		j = j[1 : len(j)-1]
+		forms = append(forms, j, jsEscape(j, '\''), jsEscape(j, '"'))
 	}
 	forms = append(forms, url.QueryEscape(v), whatwgurl.FormEscape(v), url.PathEscape(v),
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
-	return forms
+	return append(forms, whatwgurl.EncodedForms(v)...)
 }
 
 // jsEscape is v as quoteJS writes it between quote characters q.

@@ -544,3 +544,16 @@ func (u *URL) Href() string {
 	}
 	return b.String()
 }
+
+// EncodedForms are the spellings s takes in the parts of a URL the
+// parser percent-encodes differently (query, special query, fragment,
+// path, userinfo): what redaction must look for when a secret travels
+// inside a URL.
+func EncodedForms(s string) []string {
+	sets := []string{fragmentSet, querySet, specialQS, pathSet, userinfoSet}
+	out := make([]string, 0, len(sets))
+	for _, set := range sets {
+		out = append(out, percentEncode(s, set))
+	}
+	return out
+}
