@@ -12,14 +12,23 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/flowgate/flowgate/internal/app"
 	"github.com/flowgate/flowgate/internal/sandbox"
 )
 
+// gcPercent is the GC target when GOGC is not set: as for the CLI, a
+// trigger call allocates a few tens of KiB over a small live heap, and at
+// Go's default (100) collection takes a large share of the CPU.
+const gcPercent = 400
+
 func main() {
 	sandbox.MaybeWorker() // a sandbox worker process serves its supervisor and exits here
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -62,7 +62,10 @@ func (w *logWriter) run() {
 			return
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if err := w.db.AppendRuntimeLogs(ctx, batch); err != nil {
+		// One transaction per batch: row by row, each insert would commit
+		// (and sync) on its own.
+		err := w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, batch) })
+		if err != nil {
 			w.dropped.Add(float64(len(batch)))
 			w.log.Warn("runtime logs lost", "rows", len(batch), "err", err)
 		}

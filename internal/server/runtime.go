@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,7 +38,10 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_trigger", fmt.Sprintf("%q is not a trigger Flowgate knows", trunc(trig, 80)))
 		return
 	}
-	ok, err := s.deploy.CheckRuntimeToken(r.Context(), env, bearer(r))
+	tok := sha256.Sum256([]byte(bearer(r))) // the cache never holds a token itself
+	ok, err := get(s.recent, cacheKey{env, "token", string(tok[:])}, func() (bool, error) {
+		return s.deploy.CheckRuntimeToken(r.Context(), env, bearer(r))
+	})
 	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
 		s.fail(w, err)
 		return
@@ -88,7 +92,10 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		if req.EncryptionKey, err = s.deploy.ActiveEncryptionKey(r.Context(), env, live.WorkflowID); err != nil {
+		req.EncryptionKey, err = get(s.recent, cacheKey{env, "key", live.WorkflowID}, func() ([]byte, error) {
+			return s.deploy.ActiveEncryptionKey(r.Context(), env, live.WorkflowID)
+		})
+		if err != nil {
 			s.fail(w, err)
 			return
 		}
@@ -134,15 +141,17 @@ func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
 }
 
 func (s *Server) envOf(ctx context.Context, env string) (map[string]bindings.EnvVar, error) {
-	vars, err := s.deploy.EnvForInvocation(ctx, env)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]bindings.EnvVar, len(vars))
-	for k, v := range vars {
-		out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret}
-	}
-	return out, nil
+	return get(s.recent, cacheKey{env, "vars", ""}, func() (map[string]bindings.EnvVar, error) {
+		vars, err := s.deploy.EnvForInvocation(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]bindings.EnvVar, len(vars))
+		for k, v := range vars {
+			out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret}
+		}
+		return out, nil
+	})
 }
 
 // runtimeLogs turns an invocation into log rows: one per console line and

@@ -73,6 +73,7 @@ type Server struct {
 	cache   *codeCache
 
 	previewSlots chan struct{} // bounds concurrent preview password checks
+	recent       *ttlCache     // token checks, variables, keys: read once a second, not per call
 }
 
 // New builds a Server.
@@ -99,6 +100,7 @@ func New(opts Options) (*Server, error) {
 		cache:   newCodeCache(64 << 20),
 
 		previewSlots: make(chan struct{}, 2),
+		recent:       newTTLCache(time.Second, 10000),
 	}
 	s.logs = newLogWriter(opts.Deploy.Store(), opts.LogBuffer, opts.LogRetention, s.metrics.logsDropped, opts.Logger)
 	s.routes()
@@ -207,6 +209,9 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
 		h(w, r)
+		if r.Method != http.MethodGet {
+			s.recent.forget(r.PathValue("env")) // this replica serves the change at once
+		}
 	})
 }
 
