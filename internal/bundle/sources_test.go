@@ -1,0 +1,82 @@
+package bundle
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestNesting(t *testing.T) {
+	deep := strings.Repeat("(", 2000) + "1" + strings.Repeat(")", 2000)
+	cases := []struct {
+		name string
+		src  string
+		want int
+	}{
+		{"flat", `const a = f(x[0], {b: 1});`, 2},
+		{"brackets in strings", `const s = "((((" + '[[[[' + "\"(((";`, 0},
+		{"brackets in comments", "// ((((\n/* [[[[ */ f()", 1},
+		{"regexp", `const r = /[(]{2}(a)/g; f(r)`, 1},
+		{"division is not a regexp", `const x = (a) / (b) / (c);`, 1},
+		{"template text", "const t = `((((${ f(g(1)) }))))`;", 3},
+		{"nested templates", "`${ `${ (1) }` }`", 3},
+		{"deep", "const x = " + deep, 2000},
+		// A quote in a regexp must not hide what follows from the scan.
+		{"quote in regexp", "if (x) y = /'/.test(s); f(" + deep + ")", 2001},
+		{"return regexp", "function f() { return /'/.test(s) } g(" + deep + ")", 2001},
+		{"deep in template code", "`${" + deep + "}`", 2001},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if _, got := nesting([]byte(c.src)); got != c.want {
+				t.Fatalf("nesting = %d, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+func TestDropMapComments(t *testing.T) {
+	src := "a();\n//# sourceMappingURL=../../../outside.map\nb();\n/*# sourceMappingURL=x.map */\n//# sourceMappingURL=data:application/json;base64,e30=\n"
+	got := dropMapComments(src)
+	if strings.Contains(got, "outside.map") || strings.Contains(got, "x.map") || !strings.Contains(got, "data:application/json") {
+		t.Fatalf("got %q", got)
+	}
+	if len(got) != len(src) {
+		t.Fatal("positions moved")
+	}
+}
+
+// Found by an attack review: a source nested 300,000 levels deep
+// overflowed the Go stack in esbuild's parser and killed the process; a
+// sourceMappingURL comment made the build read a file outside the
+// repository. Both are refused or ignored now.
+func TestBuildRefusesDeepSourcesAndOutsideMaps(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "repo")
+	outside := filepath.Join(dir, "outside.map")
+	os.WriteFile(outside, []byte(`{"version":3,"sources":["HOSTFILE-SOURCE.ts"],"names":[],"mappings":"AAAA"}`), 0o644)
+	write := func(name, text string) {
+		p := filepath.Join(repo, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("deep.ts", "export const x = "+strings.Repeat("(", 300000)+"1"+strings.Repeat(")", 300000)+";\n")
+	write("lib.js", "export function boom() { throw new Error('x') }\n//# sourceMappingURL=../outside.map\n")
+	write("deepWorkflow.ts", "import { x } from './deep';\nexport default async () => x;\n")
+	write("mapWorkflow.ts", "import { boom } from './lib';\nexport default async () => boom();\n")
+
+	res := BuildAll(repo, []string{"deepWorkflow.ts", "mapWorkflow.ts"})
+	if res[0].Output != nil || len(res[0].Diagnostics) == 0 || !strings.Contains(res[0].Diagnostics[0].Message, "nests brackets more than") {
+		t.Fatalf("deep source: %+v", res[0])
+	}
+	out := res[1].Output
+	if out == nil {
+		t.Fatalf("map workflow did not build: %+v", res[1].Diagnostics)
+	}
+	if strings.Contains(string(out.SourceMap), "HOSTFILE") {
+		t.Fatal("the build read a source map outside the repository")
+	}
+}
