@@ -202,7 +202,7 @@ func (res *introspection) readID(v goja.Value, loc *locator) {
 			"workflowSettings.id is %s: it must be a non-empty string such as \"onUserTokensGenerated\"", describe(v)))
 		return
 	}
-	if !validID(id) {
+	if !workflow.ValidID(id) {
 		res.ds = append(res.ds, loc.errorf(RuleInvalidID, at,
 			"workflow id %q is not allowed: use 1 to 128 letters, digits, '_', '-' or '.', starting with a letter or digit", id))
 		return
@@ -210,22 +210,6 @@ func (res *introspection) readID(v goja.Value, loc *locator) {
 	res.settings.ID = id
 }
 
-// validID reports whether an id is safe as a name everywhere it is used
-// (file names in build output, URLs of the management API).
-func validID(id string) bool {
-	if len(id) == 0 || len(id) > 128 {
-		return false
-	}
-	for i, r := range id {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-		case i > 0 && (r == '_' || r == '-' || r == '.'):
-		default:
-			return false
-		}
-	}
-	return true
-}
 
 func (res *introspection) readTrigger(obj *goja.Object, loc *locator) {
 	at := loc.key("trigger")
