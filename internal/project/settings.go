@@ -210,7 +210,6 @@ func (res *introspection) readID(v goja.Value, loc *locator) {
 	res.settings.ID = id
 }
 
-
 func (res *introspection) readTrigger(obj *goja.Object, loc *locator) {
 	at := loc.key("trigger")
 	v := obj.Get("trigger")
