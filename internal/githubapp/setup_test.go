@@ -1,7 +1,9 @@
 package githubapp
 
 import (
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"html"
 	"io"
 	"net/http"
@@ -11,6 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 func TestSetupManifestFlow(t *testing.T) {
@@ -103,7 +107,12 @@ func TestStoredAppFile(t *testing.T) {
 	if _, ok, err := LoadStoredApp(dir); ok || err != nil {
 		t.Fatalf("empty dir: %v %v", ok, err)
 	}
-	in := StoredApp{AppID: 5, Slug: "x", PrivateKey: "-----BEGIN RSA PRIVATE KEY-----", WebhookSecret: "w"}
+	key, err := githubtest.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	in := StoredApp{AppID: 5, Slug: "x", PrivateKey: pemKey, WebhookSecret: "w"}
 	if err := SaveStoredApp(dir, in); err != nil {
 		t.Fatal(err)
 	}
