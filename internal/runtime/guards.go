@@ -197,6 +197,22 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			return orig(c)
 		}
 	}
+	// One value per character, made natively (found by an attack review:
+	// Object.keys of a 16 M character string ran seconds past the wall
+	// time and gigabytes past the budget): a string source counts as an
+	// array of its length.
+	for _, name := range []string{"keys", "values", "entries", "getOwnPropertyNames", "getOwnPropertyDescriptors", "assign"} {
+		g.replace(objectCtor, name, g.stringSources(name == "assign"))
+	}
+	g.replace(reflect, "ownKeys", g.stringSources(false))
+	g.replace(obj(vm.Get("String")), "raw", func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			if o, ok := c.Argument(0).(*goja.Object); ok {
+				g.arrayLike(o.Get("raw"), "String.raw strings")
+			}
+			return orig(c)
+		}
+	})
 	g.replace(objectCtor, "setPrototypeOf", setProto)
 	g.replace(reflect, "setPrototypeOf", setProto)
 	g.replace(objectCtor, "create", g.create)
@@ -337,6 +353,35 @@ func (g *guards) arrayLike(v goja.Value, what string) {
 	}
 	if n := g.length(v); n > float64(g.maxA) {
 		g.over(what+" length", n, g.maxA)
+	}
+}
+
+// stringSources bounds builtins that make one value per character of a
+// string argument: the first argument, or (Object.assign) every source.
+func (g *guards) stringSources(fromSecond bool) func(native) native {
+	return func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			args := c.Arguments
+			if fromSecond && len(args) > 0 {
+				args = args[1:]
+			} else if len(args) > 1 {
+				args = args[:1]
+			}
+			for _, a := range args {
+				isString := false
+				if _, ok := a.(goja.String); ok {
+					isString = true
+				} else if o, ok := a.(*goja.Object); ok && o.ClassName() == "String" {
+					isString = true
+				}
+				if isString {
+					if n := strLen(a); n > int64(g.maxA) {
+						g.over("string as array", float64(n), g.maxA)
+					}
+				}
+			}
+			return orig(c)
+		}
 	}
 }
 

@@ -400,3 +400,41 @@ func TestGuardedBuiltinsBehave(t *testing.T) {
 		}
 	}
 }
+
+// Builtins that make one value per character of a string, natively: an
+// attack review ran each for seconds past the wall time and gigabytes
+// past the budget with a 16 M character string. They fail as memory now;
+// ordinary uses still work.
+func TestStringAsArrayBounded(t *testing.T) {
+	e := New(Options{})
+	defer e.Close()
+	const big = `"x".repeat(16 * 1024 * 1024 - 16)`
+	for _, js := range []string{
+		`Object.keys(` + big + `)`,
+		`Object.values(` + big + `)`,
+		`Object.entries(` + big + `)`,
+		`Object.getOwnPropertyNames(` + big + `)`,
+		`Object.getOwnPropertyDescriptors(` + big + `)`,
+		`Object.assign({}, ` + big + `)`,
+		`Reflect.ownKeys(new String(` + big + `))`,
+		`String.raw({raw: {length: 2 ** 31}}, "x")`,
+	} {
+		t.Run(js, func(t *testing.T) {
+			p := load(t, e, `module.exports.default = async function () { `+js+`; };`)
+			r := run(t, e, p, `{}`)
+			if r.Error == nil || r.Error.Kind != workflow.KindMemory {
+				t.Fatalf("got %+v", r.Error)
+			}
+		})
+	}
+	p := load(t, e, `module.exports.default = async function () {
+  const n = Object.keys({a: 1, b: 2}).length + Object.assign({}, {c: 3}, "ab")[1].length +
+    Reflect.ownKeys(new String("abc")).length + String.raw`+"`a${1}b`"+`.length;
+  kinde.accessToken.setCustomClaim("n", n);
+};`)
+	r := run(t, e, p, `{}`)
+	wantSucceeded(t, r)
+	if n := claim(r, "n"); n != float64(2+1+4+3) {
+		t.Fatalf("ordinary uses: n = %v", n)
+	}
+}
