@@ -86,9 +86,7 @@ func start(t *testing.T, cfg Config) *running {
 // devRepo copies the starter example into a temporary directory.
 func devRepo(t *testing.T) string {
 	t.Helper()
-	dst := filepath.Join(t.TempDir(), "repo")
-	copyTree(t, filepath.Join(testenv.Root(), "examples", "starter"), dst)
-	return dst
+	return testenv.CopyRepo(t, filepath.Join(testenv.Root(), "examples", "starter"), false)
 }
 
 // contextWithCancel and quietLogger keep benchmark output to the figures.

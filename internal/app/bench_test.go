@@ -32,8 +32,7 @@ func BenchmarkRuntimeAPI(b *testing.B) {
 }
 
 func benchAPI(b *testing.B, isolation string, conc int) {
-	repo := filepath.Join(b.TempDir(), "repo")
-	copyTree(b, filepath.Join(testenv.Root(), "examples", "starter"), repo)
+	repo := testenv.CopyRepo(b, filepath.Join(testenv.Root(), "examples", "starter"), false)
 	a := startB(b, Config{DataDir: b.TempDir(), DevRepo: repo, Isolation: isolation, Workers: 2,
 		AdminToken: "admin", RuntimeToken: "runtime"})
 	event, err := os.ReadFile(filepath.Join(repo, "events", "tokens.json"))
@@ -122,25 +121,4 @@ func startB(b *testing.B, cfg Config) *App {
 	<-a.started
 	b.Cleanup(func() { cancel(); <-done })
 	return a
-}
-
-func copyTree(tb testing.TB, src, dst string) {
-	tb.Helper()
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
 }

@@ -80,7 +80,9 @@ func devRef(ctx context.Context, dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
 		cmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD")
 		if out, err := cmd.Output(); err == nil {
-			return strings.TrimSpace(string(out))[:12] + "-" + fp[:12], nil
+			if head := strings.TrimSpace(string(out)); len(head) >= 12 {
+				return head[:12] + "-" + fp[:12], nil
+			}
 		}
 	}
 	return "dev-" + fp[:16], nil
