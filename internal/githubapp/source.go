@@ -26,7 +26,7 @@ type snapshot struct {
 	Dir     string            // the repository root
 	RootDir string            // kinde.json's rootDir ("" when unreadable)
 	NPM     []diag.Diagnostic // what installing the imported packages found
-	Skipped []string          // links and other entries left out
+	Skipped int               // links and other entries left out
 	release func()
 }
 

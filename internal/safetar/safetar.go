@@ -23,6 +23,16 @@ type Limits struct {
 	MaxFiles     int   // regular files written; default 10,000
 	MaxFileBytes int64 // one file's size; default 5 MiB
 	MaxBytes     int64 // all files together; default 100 MiB
+	// MaxEntries counts every entry the archive holds (directories, links,
+	// skipped and header entries included) plus every directory created
+	// for a file's parents; default 2 × MaxFiles.
+	MaxEntries int
+	// MaxStreamBytes bounds the uncompressed tar stream read, headers and
+	// the bodies of skipped entries included, so a small gzip cannot make
+	// the extractor decompress gigabytes; default MaxBytes + 4 KiB per entry.
+	MaxStreamBytes int64
+	MaxPathLen     int // bytes in one entry's name; default 1,024
+	MaxDepth       int // path elements in one entry's name; default 64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -34,6 +44,18 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = 100 << 20
+	}
+	if l.MaxEntries <= 0 {
+		l.MaxEntries = 2 * l.MaxFiles
+	}
+	if l.MaxStreamBytes <= 0 {
+		l.MaxStreamBytes = l.MaxBytes + int64(l.MaxEntries)*4096
+	}
+	if l.MaxPathLen <= 0 {
+		l.MaxPathLen = 1024
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = 64
 	}
 	return l
 }
@@ -53,19 +75,23 @@ var ErrUnsafe = errors.New("unsafe archive entry")
 // ErrTooLarge is wrapped by every refusal over a limit.
 var ErrTooLarge = errors.New("archive over its limits")
 
-// Stats says what an extraction wrote.
+// Stats says what an extraction wrote. Skipped entries are only counted:
+// keeping their names would let an archive of empty links fill memory.
 type Stats struct {
 	Files   int
+	Dirs    int
 	Bytes   int64
-	Skipped []string // links and other non-regular entries that were left out
+	Entries int // every entry read, and every directory created
+	Skipped int // links and entries of unknown types that were left out
 }
 
 // Extract reads a gzipped tar from r into dir, which must exist and should
-// be empty. Symbolic and hard links, devices and FIFOs are skipped and
-// listed in Stats.Skipped (a repository's committed links must never point
-// the bundler at host files); unsafe paths and exceeded limits abort with
-// an error wrapping ErrUnsafe or ErrTooLarge. On error, dir may hold part
-// of the archive: callers extract into a fresh temporary directory.
+// be empty. Symbolic and hard links are skipped and counted in
+// Stats.Skipped (a repository's committed links must never point the
+// bundler at host files); devices and FIFOs, unsafe paths and exceeded
+// limits abort with an error wrapping ErrUnsafe or ErrTooLarge. On error,
+// dir may hold part of the archive: callers extract into a fresh
+// temporary directory.
 func Extract(r io.Reader, dir string, opts Options) (Stats, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
@@ -84,62 +110,160 @@ func ExtractTar(r io.Reader, dir string, opts Options) (Stats, error) {
 	}
 	defer root.Close()
 
-	var st Stats
-	tr := tar.NewReader(r)
+	x := &extractor{lim: lim, root: root, dirs: map[string]bool{}}
+	stream := &streamCap{r: r, left: lim.MaxStreamBytes}
+	tr := tar.NewReader(stream)
 	for {
 		h, err := tr.Next()
+		if stream.over {
+			return x.st, x.tooLarge("the archive unpacks to more than %d bytes", lim.MaxStreamBytes)
+		}
 		if err == io.EOF {
-			return st, nil
+			return x.st, nil
 		}
 		if err != nil {
-			return st, fmt.Errorf("read archive: %w", err)
+			return x.st, fmt.Errorf("read archive: %w", err)
 		}
-		name, err := cleanName(h.Name, opts.StripComponents)
-		if err != nil {
-			return st, err
-		}
-		if name == "" {
-			continue
-		}
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if err := root.MkdirAll(name, 0o755); err != nil {
-				return st, fmt.Errorf("%w: %s: %v", ErrUnsafe, h.Name, err)
+		if err := x.entry(tr, h, opts.StripComponents); err != nil {
+			if stream.over {
+				return x.st, x.tooLarge("the archive unpacks to more than %d bytes", lim.MaxStreamBytes)
 			}
-		case tar.TypeReg:
-			if h.Size > lim.MaxFileBytes {
-				return st, fmt.Errorf("%w: %s is %d bytes (limit %d)", ErrTooLarge, h.Name, h.Size, lim.MaxFileBytes)
-			}
-			if st.Files+1 > lim.MaxFiles {
-				return st, fmt.Errorf("%w: more than %d files", ErrTooLarge, lim.MaxFiles)
-			}
-			if st.Bytes+h.Size > lim.MaxBytes {
-				return st, fmt.Errorf("%w: more than %d bytes in all", ErrTooLarge, lim.MaxBytes)
-			}
-			n, err := writeFile(root, name, tr, h, lim.MaxFileBytes)
-			if err != nil {
-				return st, err
-			}
-			st.Files++
-			st.Bytes += n
-		case tar.TypeXGlobalHeader:
-			// pax global header (git archive writes the commit id there)
-		default:
-			// Links, devices, FIFOs: never materialised.
-			st.Skipped = append(st.Skipped, name)
+			return x.st, err
 		}
 	}
 }
 
-// writeFile creates name under root (parents included) with h's content.
+type extractor struct {
+	lim  Limits
+	root *os.Root
+	st   Stats
+	// dirs holds the directories created so far (bounded by MaxEntries),
+	// so a file's parents are counted once and made without MkdirAll.
+	dirs map[string]bool
+}
+
+func (x *extractor) tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrTooLarge}, args...)...)
+}
+
+func (x *extractor) count() error {
+	if x.st.Entries >= x.lim.MaxEntries {
+		return x.tooLarge("more than %d entries (files, directories and links)", x.lim.MaxEntries)
+	}
+	x.st.Entries++
+	return nil
+}
+
+func (x *extractor) entry(tr *tar.Reader, h *tar.Header, strip int) error {
+	if err := x.count(); err != nil {
+		return err
+	}
+	if h.Typeflag == tar.TypeXGlobalHeader {
+		return nil // pax global header (git archive writes the commit id there)
+	}
+	if len(h.Name) > x.lim.MaxPathLen {
+		return x.tooLarge("an entry's name is %d bytes long (limit %d)", len(h.Name), x.lim.MaxPathLen)
+	}
+	name, err := cleanName(h.Name, strip)
+	if err != nil {
+		return err
+	}
+	if d := strings.Count(name, "/") + 1; d > x.lim.MaxDepth {
+		return x.tooLarge("%.100s… is %d directories deep (limit %d)", name, d, x.lim.MaxDepth)
+	}
+	switch h.Typeflag {
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		return fmt.Errorf("%w: %.200s is a device or FIFO", ErrUnsafe, name)
+	}
+	if name == "" {
+		return nil
+	}
+	switch h.Typeflag {
+	case tar.TypeDir:
+		if x.dirs[name] {
+			return nil
+		}
+		x.st.Entries-- // counted above; mkdirs counts the directory it makes
+		return x.mkdirs(name, h.Name)
+	case tar.TypeReg:
+		if h.Size > x.lim.MaxFileBytes {
+			return x.tooLarge("%s is %d bytes (limit %d)", name, h.Size, x.lim.MaxFileBytes)
+		}
+		if x.st.Files+1 > x.lim.MaxFiles {
+			return x.tooLarge("more than %d files", x.lim.MaxFiles)
+		}
+		if x.st.Bytes+h.Size > x.lim.MaxBytes {
+			return x.tooLarge("more than %d bytes in all", x.lim.MaxBytes)
+		}
+		if dir := path.Dir(name); dir != "." {
+			if err := x.mkdirs(dir, h.Name); err != nil {
+				return err
+			}
+		}
+		n, err := writeFile(x.root, name, tr, h, x.lim.MaxFileBytes)
+		if err != nil {
+			return err
+		}
+		x.st.Files++
+		x.st.Bytes += n
+	default:
+		// Links and types this extractor does not know: never materialised.
+		x.st.Skipped++
+	}
+	return nil
+}
+
+// mkdirs creates dir and its missing parents under the root, counting each
+// new one as an entry. os.Root refuses any path that resolves outside.
+func (x *extractor) mkdirs(dir, entry string) error {
+	if x.dirs[dir] {
+		return nil
+	}
+	if p := path.Dir(dir); p != "." {
+		if err := x.mkdirs(p, entry); err != nil {
+			return err
+		}
+	}
+	if err := x.count(); err != nil {
+		return err
+	}
+	if err := x.root.Mkdir(dir, 0o755); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %.200s: %.200s is a file and a directory", ErrUnsafe, entry, dir)
+		}
+		return fmt.Errorf("%w: %.200s: %v", ErrUnsafe, entry, err)
+	}
+	x.dirs[dir] = true
+	x.st.Dirs++
+	return nil
+}
+
+// streamCap reads at most left bytes, then fails and notes it.
+type streamCap struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+var errStreamCap = errors.New("tar stream over its limit")
+
+func (s *streamCap) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		s.over = true
+		return 0, errStreamCap
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	return n, err
+}
+
+// writeFile creates name under root (its parents exist) with h's content.
 // os.Root refuses any path that would resolve outside the directory, even
 // through a link created by an earlier entry.
 func writeFile(root *os.Root, name string, r io.Reader, h *tar.Header, max int64) (int64, error) {
-	if dir := path.Dir(name); dir != "." {
-		if err := root.MkdirAll(dir, 0o755); err != nil {
-			return 0, fmt.Errorf("%w: %s: %v", ErrUnsafe, h.Name, err)
-		}
-	}
 	mode := fs.FileMode(0o644)
 	if h.Mode&0o111 != 0 {
 		mode = 0o755
