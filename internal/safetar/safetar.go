@@ -173,7 +173,7 @@ func (x *extractor) entry(tr *tar.Reader, h *tar.Header, strip int) error {
 	}
 	switch h.Typeflag {
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return fmt.Errorf("%w: %.200s is a device or FIFO", ErrUnsafe, name)
+		return fmt.Errorf("%w: %.200s is a device or FIFO", ErrUnsafe, h.Name)
 	}
 	if name == "" {
 		return nil
