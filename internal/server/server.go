@@ -186,8 +186,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		_, err = s.deploy.Store().SchemaVersion(ctx)
 	}
 	if err != nil {
+		// The driver's text (host names, users, paths) is for the log only:
+		// this endpoint answers without authentication.
 		s.log.Warn("not ready", "err", err)
-		httpjson.Error(w, http.StatusServiceUnavailable, "not_ready", "not ready: "+err.Error())
+		httpjson.Error(w, http.StatusServiceUnavailable, "not_ready", "not ready: the database cannot be reached")
 		return
 	}
 	httpjson.Write(w, http.StatusOK, map[string]string{"status": "ready"})
