@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/go-github/v62/github"
+
 	"github.com/flowgate/flowgate/internal/httpjson"
 )
 
@@ -39,14 +41,22 @@ var handledEvents = map[string]bool{
 	"check_suite": true, "installation": true, "installation_repositories": true,
 }
 
-// WebhookHandler serves POST /webhooks/github: it checks the HMAC-SHA256
-// signature on the raw body before anything reads it, records the delivery
-// id so a delivery never runs twice, queues it and answers at once; the
-// work happens in the job worker.
+// DefaultBodyReads bounds how many webhook bodies are read at once: each
+// may be 25 MB, and only a verified signature makes one worth keeping.
+const DefaultBodyReads = 4
+
+// WebhookHandler serves POST /webhooks/github. Before it reads a byte of
+// the body it checks the headers a GitHub delivery always carries (a
+// well-formed X-Hub-Signature-256, the delivery id, the event) and the
+// declared length; it reads at most DefaultBodyReads bodies at once; then
+// it checks the HMAC-SHA256 signature on the raw body, records the
+// delivery id so a delivery never runs twice, queues it and answers at
+// once: the work happens in the job worker.
 type WebhookHandler struct {
 	Secret []byte
 	Queue  Queue
 	Log    *slog.Logger
+	slots  chan struct{}
 }
 
 // NewWebhookHandler refuses an empty secret: without one anybody could
@@ -58,7 +68,7 @@ func NewWebhookHandler(secret []byte, q Queue, log *slog.Logger) (*WebhookHandle
 	if log == nil {
 		log = slog.Default()
 	}
-	return &WebhookHandler{Secret: secret, Queue: q, Log: log}, nil
+	return &WebhookHandler{Secret: secret, Queue: q, Log: log, slots: make(chan struct{}, DefaultBodyReads)}, nil
 }
 
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -67,12 +77,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "webhooks are POSTed")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPayloadBytes))
-	if err != nil {
-		httpjson.Error(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the payload is larger than 25 MB or could not be read")
-		return
-	}
-	if err := VerifySignature(h.Secret, body, r.Header.Get("X-Hub-Signature-256")); err != nil {
+	sig := r.Header.Get("X-Hub-Signature-256")
+	if err := signatureShape(sig); err != nil {
 		h.Log.Warn("webhook refused", "reason", err.Error(), "delivery_id", safeHeader(r.Header.Get("X-GitHub-Delivery")))
 		httpjson.Error(w, http.StatusUnauthorized, "bad_signature", err.Error())
 		return
@@ -83,8 +89,36 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "bad_headers", "X-GitHub-Delivery and X-GitHub-Event are required")
 		return
 	}
+	if r.ContentLength > MaxPayloadBytes {
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the payload is larger than 25 MB")
+		return
+	}
 	if !handledEvents[event] {
+		// Nothing is done for it, so its body is never read.
 		httpjson.Write(w, http.StatusAccepted, map[string]string{"status": "ignored", "event": event})
+		return
+	}
+	if h.slots != nil {
+		select {
+		case h.slots <- struct{}{}:
+		default:
+			select {
+			case h.slots <- struct{}{}:
+			case <-r.Context().Done():
+				httpjson.Error(w, http.StatusServiceUnavailable, "busy", "too many deliveries at once; redeliver it later")
+				return
+			}
+		}
+		defer func() { <-h.slots }()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxPayloadBytes))
+	if err != nil {
+		httpjson.Error(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the payload is larger than 25 MB or could not be read")
+		return
+	}
+	if err := VerifySignature(h.Secret, body, sig); err != nil {
+		h.Log.Warn("webhook refused", "reason", err.Error(), "delivery_id", id)
+		httpjson.Error(w, http.StatusUnauthorized, "bad_signature", err.Error())
 		return
 	}
 	if !json.Valid(body) {
@@ -105,20 +139,26 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusAccepted, map[string]string{"status": "queued", "delivery": id})
 }
 
-// VerifySignature checks an X-Hub-Signature-256 header ("sha256=<hex>")
-// against body, in constant time.
-func VerifySignature(secret, body []byte, header string) error {
+// signatureShape checks that an X-Hub-Signature-256 header can be a
+// signature at all ("sha256=" and 64 hex digits), without the body.
+func signatureShape(header string) error {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if !ok {
 		return errors.New("missing or malformed X-Hub-Signature-256 header")
 	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
+	if got, err := hex.DecodeString(hexSig); err != nil || len(got) != sha256.Size {
 		return errors.New("malformed X-Hub-Signature-256 header")
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	return nil
+}
+
+// VerifySignature checks an X-Hub-Signature-256 header ("sha256=<hex>")
+// against body, in constant time (go-github's HMAC check).
+func VerifySignature(secret, body []byte, header string) error {
+	if err := signatureShape(header); err != nil {
+		return err
+	}
+	if err := github.ValidateSignature(header, body, secret); err != nil {
 		return errors.New("the signature does not match the payload")
 	}
 	return nil

@@ -3,10 +3,13 @@ package githubapp
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -123,12 +126,135 @@ func TestWebhookRefusesEmptySecret(t *testing.T) {
 }
 
 func TestWebhookPayloadTooLarge(t *testing.T) {
-	h, _ := NewWebhookHandler([]byte("s"), &memQueue{seen: map[string]Delivery{}}, nil)
-	req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(strings.Repeat(" ", MaxPayloadBytes+1)))
+	for _, declared := range []bool{true, false} {
+		h, _ := NewWebhookHandler([]byte("s"), &memQueue{seen: map[string]Delivery{}}, nil)
+		body := &countingReader{r: strings.NewReader(strings.Repeat(" ", MaxPayloadBytes+1))}
+		req := httptest.NewRequest("POST", "/webhooks/github", body)
+		req.ContentLength = -1
+		if declared {
+			req.ContentLength = MaxPayloadBytes + 1
+		}
+		signed(req, "push", "d-big", Sign([]byte("s"), nil))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Fatalf("declared=%v: status = %d", declared, rec.Code)
+		}
+		if declared && body.n.Load() != 0 {
+			t.Fatalf("read %d bytes of a body declared too large", body.n.Load())
+		}
+	}
+}
+
+// countingReader counts what the handler reads and can hold a read until
+// released (block non-nil), saying when it is first asked (started).
+type countingReader struct {
+	r       io.Reader
+	n       atomic.Int64
+	started chan struct{}
+	block   chan struct{}
+	once    sync.Once
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	if c.started != nil {
+		c.once.Do(func() { close(c.started) })
+	}
+	if c.block != nil {
+		<-c.block
+	}
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func signed(req *http.Request, event, id, sig string) {
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", id)
+	if sig != "" {
+		req.Header.Set("X-Hub-Signature-256", sig)
+	}
+}
+
+// A post without a well-formed signature header, or without the delivery
+// and event headers, or for an event Flowgate ignores, is answered before
+// a byte of its body is read: unsigned posts cannot make the service
+// buffer 25 MB each.
+func TestWebhookChecksHeadersBeforeReadingTheBody(t *testing.T) {
+	good := Sign([]byte("s"), []byte("{}"))
+	cases := []struct {
+		name, event, id, sig string
+		want                 int
+	}{
+		{"no signature", "push", "d-1", "", http.StatusUnauthorized},
+		{"sha1 signature", "push", "d-1", "sha1=" + strings.Repeat("ab", 20), http.StatusUnauthorized},
+		{"short signature", "push", "d-1", "sha256=abcd", http.StatusUnauthorized},
+		{"not hex", "push", "d-1", "sha256=" + strings.Repeat("zz", 32), http.StatusUnauthorized},
+		{"no event", "", "d-1", good, http.StatusBadRequest},
+		{"no delivery id", "push", "", good, http.StatusBadRequest},
+		{"ignored event", "star", "d-1", good, http.StatusAccepted},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := &memQueue{seen: map[string]Delivery{}}
+			h, _ := NewWebhookHandler([]byte("s"), q, nil)
+			body := &countingReader{r: strings.NewReader(strings.Repeat(" ", 1<<20))}
+			req := httptest.NewRequest("POST", "/webhooks/github", body)
+			signed(req, c.event, c.id, c.sig)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != c.want {
+				t.Fatalf("status = %d, want %d: %s", rec.Code, c.want, rec.Body)
+			}
+			if n := body.n.Load(); n != 0 {
+				t.Fatalf("read %d bytes of the body before refusing it", n)
+			}
+			if len(q.seen) != 0 {
+				t.Fatal("queued")
+			}
+		})
+	}
+}
+
+// Bodies are read DefaultBodyReads at a time: with every slot held by a
+// slow sender, another post waits without reading and gives up with 503
+// when its client goes away; once a slot frees, posts go through again.
+func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
+	secret := []byte("s")
+	payload := example(t, "push", "")
+	q := &memQueue{seen: map[string]Delivery{}}
+	h, _ := NewWebhookHandler(secret, q, nil)
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range DefaultBodyReads {
+		body := &countingReader{r: strings.NewReader(string(payload)), started: make(chan struct{}), block: release}
+		req := httptest.NewRequest("POST", "/webhooks/github", body)
+		signed(req, "push", fmt.Sprintf("slow-%d", i), Sign(secret, payload))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}()
+		<-body.started // this post holds a slot
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	waiting := &countingReader{r: strings.NewReader(string(payload))}
+	req := httptest.NewRequestWithContext(ctx, "POST", "/webhooks/github", waiting)
+	signed(req, "push", "waiting", Sign(secret, payload))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusRequestEntityTooLarge {
-		t.Fatalf("status = %d", rec.Code)
+	if rec.Code != http.StatusServiceUnavailable || waiting.n.Load() != 0 {
+		t.Fatalf("with every slot taken: status %d, %d bytes read", rec.Code, waiting.n.Load())
+	}
+	close(release)
+	wg.Wait()
+	req = httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(string(payload)))
+	signed(req, "push", "after", Sign(secret, payload))
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted || len(q.seen) != DefaultBodyReads+1 {
+		t.Fatalf("after the slow posts: status %d, %d queued", rec.Code, len(q.seen))
 	}
 }
 
