@@ -1,6 +1,7 @@
 package githubapp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,7 +39,8 @@ const maxLine = 512
 // ok is false when the comment is not addressed to Flowgate (its first line
 // does not start with "/"); err says what is wrong with a command that is
 // (an unknown verb, missing or extra arguments, a malformed id), and the
-// caller answers it with the error and HelpText.
+// caller answers it with the error and HelpText. Errors never quote the
+// comment: the reply is Markdown, where links and @-mentions would work.
 func ParseCommand(body string) (cmd Command, ok bool, err error) {
 	line, _, _ := strings.Cut(body, "\n")
 	line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
@@ -72,14 +74,14 @@ func ParseCommand(body string) (cmd Command, ok bool, err error) {
 		if len(args) == 2 {
 			cmd.Deployment = args[1]
 			if !validDeploymentID(cmd.Deployment) {
-				return Command{}, true, fmt.Errorf("%q is not a deployment id", truncate(cmd.Deployment, 80))
+				return Command{}, true, errors.New("the deployment id is not valid (letters, digits, '-' and '_')")
 			}
 		}
 	default:
-		return Command{Verb: verb}, true, fmt.Errorf("unknown command /%s", truncate(verb, 40))
+		return Command{Verb: verb}, true, errors.New("unknown command")
 	}
 	if cmd.Workflow != "" && !workflow.ValidID(cmd.Workflow) {
-		return Command{}, true, fmt.Errorf("%q is not a workflow id", truncate(cmd.Workflow, 80))
+		return Command{}, true, errors.New("the workflow id is not valid (letters, digits, '.', '-' and '_')")
 	}
 	return cmd, true, nil
 }

@@ -27,11 +27,14 @@ func TestParseCommand(t *testing.T) {
 		{"rollback missing id", "/rollback", Command{}, true, "usage: /rollback"},
 		{"rollback extra", "/rollback a b", Command{}, true, "usage: /rollback"},
 		{"make-live too many", "/make-live a b c", Command{}, true, "usage: /make-live"},
-		{"bad workflow id", "/rollback ../../etc", Command{}, true, "not a workflow id"},
-		{"bad deployment id", "/make-live w1 $(rm)", Command{}, true, "not a deployment id"},
-		{"unknown", "/deploy w1", Command{Verb: "deploy"}, true, "unknown command /deploy"},
+		{"bad workflow id", "/rollback ../../etc", Command{}, true, "workflow id is not valid"},
+		{"bad deployment id", "/make-live w1 $(rm)", Command{}, true, "deployment id is not valid"},
+		{"unknown", "/deploy w1", Command{Verb: "deploy"}, true, "unknown command"},
 		{"slash alone", "/", Command{}, true, "no command"},
 		{"too long", "/rollback " + strings.Repeat("a", 600), Command{}, true, "longer than"},
+		{"markdown workflow id", "/rollback [x](https://evil.example)", Command{}, true, "workflow id is not valid"},
+		{"markdown deployment id", "/make-live w1 @everyone", Command{}, true, "deployment id is not valid"},
+		{"mention as verb", "/@octocat![x](https://evil.example/a.png)", Command{Verb: "@octocat![x](https://evil.example/a.png)"}, true, "unknown command"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -44,6 +47,9 @@ func TestParseCommand(t *testing.T) {
 			}
 			if got != c.want {
 				t.Fatalf("cmd = %+v, want %+v", got, c.want)
+			}
+			if err != nil && strings.ContainsAny(err.Error(), "@[]") && !strings.Contains(err.Error(), "[<deployment-id>]") {
+				t.Fatalf("the error quotes Markdown from the comment: %q", err)
 			}
 		})
 	}
@@ -59,6 +65,11 @@ func FuzzParseCommand(f *testing.F) {
 			t.Fatalf("not a command but got %+v, %v", cmd, err)
 		}
 		if err != nil {
+			for _, f := range strings.Fields(body) {
+				if len(f) >= 12 && !strings.Contains(f, "<") && strings.Contains(err.Error(), f) {
+					t.Fatalf("error quotes the comment: %q", err)
+				}
+			}
 			if len(err.Error()) > 300 {
 				t.Fatalf("error echoes too much input: %d bytes", len(err.Error()))
 			}

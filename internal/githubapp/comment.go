@@ -60,19 +60,26 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 		}
 		return reply("confused", at+": Flowgate does not take commands from bots.")
 	}
-	if perr != nil {
-		return reply("confused", fmt.Sprintf("%s: %s.\n\n%s", at, perr, HelpText))
-	}
-	if cmd.Verb == CmdHelp {
+	if perr == nil && cmd.Verb == CmdHelp {
 		return reply("eyes", HelpText)
 	}
+	// Whatever the comment says, only a collaborator with the permission
+	// learns more than that: a stranger's text is never answered, quoted
+	// or parsed further.
 	allowed, have, err := a.mayChange(ctx, r, user)
 	if err != nil {
 		return err
 	}
 	if !allowed {
-		log.Info("slash command refused", "command", cmd.Verb, "permission", have)
-		return reply("confused", fmt.Sprintf("%s: `/%s` needs %s permission on %s or more (you have %s). Nothing changed.", at, cmd.Verb, a.opts.MinPermission, r.Full(), have))
+		log.Info("slash command refused", "command", knownVerb(cmd.Verb), "permission", have)
+		what := "Flowgate commands need"
+		if perr == nil {
+			what = "`/" + cmd.Verb + "` needs"
+		}
+		return reply("confused", fmt.Sprintf("%s: %s %s permission on %s or more (you have %s). Nothing changed.", at, what, a.opts.MinPermission, r.Full(), have))
+	}
+	if perr != nil {
+		return reply("confused", fmt.Sprintf("%s: %s.\n\n%s", at, perr, HelpText))
 	}
 	env, err = a.ownedEnv(ctx, r)
 	if err != nil {
@@ -90,6 +97,15 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 	}
 	log.Info("slash command", "command", cmd.Verb, "workflow_id", cmd.Workflow, "outcome", reaction)
 	return reply(reaction, at+": "+text)
+}
+
+// knownVerb is a verb fit for a log line: one of ours, or "unknown".
+func knownVerb(v string) string {
+	switch v {
+	case CmdMakeLive, CmdRollback, CmdDeactivate, CmdStatus, CmdHelp:
+		return v
+	}
+	return "unknown"
 }
 
 // runCommand carries out an allowed command; the text says what changed.

@@ -66,7 +66,7 @@ func TestSlashCommands(t *testing.T) {
 		{name: "not a command", body: "looks good! /rollback addClaims", user: "wanda", perm: "write",
 			wantLive: "second", wantNoReply: true},
 		{name: "unknown command gets help", body: "/deploy everything", user: "wanda", perm: "write",
-			wantLive: "second", wantReaction: "confused", wantReply: []string{"unknown command /deploy", "/make-live <workflow-id>"}},
+			wantLive: "second", wantReaction: "confused", wantReply: []string{"unknown command.", "/make-live <workflow-id>"}},
 		{name: "help", body: "/help", user: "rita", perm: "read",
 			wantLive: "second", wantReaction: "eyes", wantReply: []string{"/rollback <workflow-id>"}},
 		{name: "status", body: "/status", user: "wanda", perm: "write",

@@ -24,6 +24,8 @@ func TestRepliesGolden(t *testing.T) {
 		{"wanda", "/frobnicate"},
 		{"renovate[bot]", "/rollback addClaims"},
 		{"rita", "/help"},
+		{"rita", "/@everyone [click](https://evil.example)"},
+		{"rita", "/rollback [click](https://evil.example)"},
 	}
 	for i, s := range steps {
 		typ := "User"
@@ -44,5 +46,10 @@ func TestRepliesGolden(t *testing.T) {
 	}
 	out := strings.NewReplacer(first, "<first>", second, "<second>", sha("gold")[:7], "<commit-1>", sha("platinum")[:7], "<commit-2>").Replace(b.String())
 	out = regexp.MustCompile("dep_[A-Za-z0-9_-]+").ReplaceAllString(out, "<dep>")
+	for _, c := range cs {
+		if strings.Contains(c.Body, "evil.example") || strings.Contains(c.Body, "@everyone") {
+			t.Errorf("a reply quotes the comment's Markdown: %s", c.Body)
+		}
+	}
 	golden(t, "replies.golden.md", []byte(out))
 }
