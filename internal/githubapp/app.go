@@ -146,10 +146,12 @@ func (a *App) Handle(ctx context.Context, d DeliveryArgs) error {
 	return nil
 }
 
-// repoRef is a repository as the handlers need it.
+// repoRef is a repository as the handlers need it. ID is GitHub's
+// numeric repository id: names change and are reused, the id is not.
 type repoRef struct {
 	Owner, Name, DefaultBranch string
 	Installation               int64
+	ID                         int64
 }
 
 func (r repoRef) Full() string { return r.Owner + "/" + r.Name }
@@ -192,26 +194,45 @@ func (a *App) commandEnv(r repoRef) string {
 }
 
 // claimEnv connects env to the repository, unless another repository
-// already owns it (then the error says so, for the check run).
+// already owns it (then the error says so, for the check run). The
+// binding is to the repository's id: after a rename or a transfer the
+// same repository keeps its environment (under its new name), and a new
+// repository that takes a freed name does not get it.
 func (a *App) claimEnv(ctx context.Context, env string, r repoRef, branch string) error {
 	db := a.opts.Deploy.Store()
-	src, err := db.SourceFor(ctx, env)
+	src, err := db.GitHubSource(ctx, env)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return err
-	case src.Kind == "github" && !strings.EqualFold(src.Ref, r.Full()):
-		return &envTakenError{env: env, owner: src.Ref}
+	case src.Kind == "github" && !owns(src, r):
+		return &envTakenError{env: env, owner: src.Ref, sameName: strings.EqualFold(src.Ref, r.Full())}
 	}
 	if err := a.opts.Deploy.EnsureEnvironment(ctx, env); err != nil {
 		return err
 	}
-	return db.PutSource(ctx, store.Source{Env: env, Kind: "github", Ref: r.Full(), Branch: branch, InstallationID: r.Installation})
+	return db.PutGitHubSource(ctx, store.Source{Env: env, Ref: r.Full(), Branch: branch, InstallationID: r.Installation, RepoID: r.ID})
 }
 
-type envTakenError struct{ env, owner string }
+// owns says whether a GitHub source belongs to the repository: by id once
+// bound; by name only while unbound (created before ids were kept, or
+// re-bound by name through the API), and then the next claim binds it.
+func owns(src store.Source, r repoRef) bool {
+	if src.RepoID != 0 {
+		return r.ID != 0 && src.RepoID == r.ID
+	}
+	return strings.EqualFold(src.Ref, r.Full())
+}
+
+type envTakenError struct {
+	env, owner string
+	sameName   bool // a different repository under the bound one's old name
+}
 
 func (e *envTakenError) Error() string {
+	if e.sameName {
+		return fmt.Sprintf("environment %q belongs to the repository that was called %s, and this is another repository under that name (a new repository, or one that took the name after a rename or transfer); if it replaces the old one, re-bind the environment (PUT /api/v1/environments/%s/github-repository)", e.env, e.owner, e.env)
+	}
 	return fmt.Sprintf("environment %q is connected to repository %s; map this repository to another environment (FLOWGATE_GITHUB_ENVIRONMENTS)", e.env, e.owner)
 }
 
@@ -230,7 +251,7 @@ func (a *App) connected(ctx context.Context, r repoRef) (bool, error) {
 	case err != nil:
 		return false, err
 	}
-	return rec.RemovedAt.IsZero(), nil
+	return rec.Connected(), nil
 }
 
 func (a *App) client(r repoRef) *github.Client { return a.opts.Clients.Installation(r.Installation) }
@@ -239,7 +260,7 @@ func repoFrom(repo *github.Repository, inst *github.Installation) (repoRef, erro
 	if repo == nil || repo.GetOwner() == nil || inst == nil || inst.GetID() == 0 {
 		return repoRef{}, badPayload("no repository or installation")
 	}
-	r := repoRef{Owner: repo.GetOwner().GetLogin(), Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Installation: inst.GetID()}
+	r := repoRef{Owner: repo.GetOwner().GetLogin(), Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Installation: inst.GetID(), ID: repo.GetID()}
 	if !validRepo(r.Full()) {
 		return repoRef{}, badPayload("repository %q", truncate(r.Full(), 200))
 	}

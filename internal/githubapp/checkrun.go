@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/google/go-github/v62/github"
 
@@ -27,7 +29,7 @@ func (a *App) onCheckRun(ctx context.Context, d DeliveryArgs, e *github.CheckRun
 	}
 	switch e.GetAction() {
 	case "rerequested":
-		return a.resync(ctx, d, r, cr.GetHeadSHA(), cr.GetCheckSuite().GetHeadBranch())
+		return a.resync(ctx, d, r, cr.GetHeadSHA(), cr.GetCheckSuite().GetHeadBranch(), e.GetSender())
 	case "requested_action":
 		if ra := e.GetRequestedAction(); ra == nil || ra.Identifier != ActionMakeLive {
 			return nil
@@ -50,7 +52,7 @@ func (a *App) onCheckSuite(ctx context.Context, d DeliveryArgs, e *github.CheckS
 		return err
 	}
 	cs := e.GetCheckSuite()
-	return a.resync(ctx, d, r, cs.GetHeadSHA(), cs.GetHeadBranch())
+	return a.resync(ctx, d, r, cs.GetHeadSHA(), cs.GetHeadBranch(), e.GetSender())
 }
 
 // resync syncs a commit again (a fresh sync, not a replay) — only a
@@ -58,35 +60,76 @@ func (a *App) onCheckSuite(ctx context.Context, d DeliveryArgs, e *github.CheckS
 // a check suite's head branch is a name anyone can give a fork's branch,
 // so it never decides alone what gets deployed. Any other commit (a pull
 // request's) is checked again, never deployed.
-func (a *App) resync(ctx context.Context, d DeliveryArgs, r repoRef, sha, branch string) error {
+//
+// Syncing again can change what is live, so it needs the permission
+// /make-live needs, and it keeps the commit's place in the order pushes
+// arrived: a re-run of an older commit never goes live over a newer
+// commit's sync.
+func (a *App) resync(ctx context.Context, d DeliveryArgs, r repoRef, sha, branch string, sender *github.User) error {
 	env := a.envFor(r, branch)
 	if env != "" {
-		synced, err := a.syncedBefore(ctx, env, r, sha)
+		first, synced, err := a.firstSync(ctx, env, r, sha)
 		if err != nil {
 			return err
 		}
 		if synced {
-			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true})
+			allowed, have, err := a.mayChange(ctx, r, sender)
+			if err != nil {
+				return err
+			}
+			if !allowed {
+				return a.refuseRerun(ctx, r, env, sha, d.ID, sender, have)
+			}
+			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true, rerun: true, orderAt: first})
 		}
 	}
 	return a.checkCommit(ctx, r, sha, d.ID)
 }
 
-// syncedBefore reports whether a push of the repository synced sha into env.
-func (a *App) syncedBefore(ctx context.Context, env string, r repoRef, sha string) (bool, error) {
+// firstSync reports whether a push of the repository synced sha into env,
+// and when the first such push arrived.
+func (a *App) firstSync(ctx context.Context, env string, r repoRef, sha string) (time.Time, bool, error) {
 	syncs, err := a.opts.Deploy.Syncs(ctx, env, 1000)
 	if errors.Is(err, deploy.ErrNotFound) {
-		return false, nil
+		return time.Time{}, false, nil
 	}
 	if err != nil {
-		return false, err
+		return time.Time{}, false, err
 	}
+	var first time.Time
 	for _, s := range syncs {
-		if s.CommitSHA == sha && s.Source == "github:"+r.Full() {
-			return true, nil
+		if s.CommitSHA == sha && s.Source == "github:"+r.Full() && (first.IsZero() || s.RequestedAt.Before(first)) {
+			first = s.RequestedAt
 		}
 	}
-	return false, nil
+	return first, !first.IsZero(), nil
+}
+
+// refuseRerun answers a re-run by someone without the permission with
+// completed check runs that say so; nothing is synced.
+func (a *App) refuseRerun(ctx context.Context, r repoRef, env, sha, deliveryID string, sender *github.User, have string) error {
+	a.log.Info("re-run refused", "repo", r.Full(), "commit", short(sha), "user", sender.GetLogin(), "permission", have)
+	red, err := a.redactorFor(ctx, env)
+	if err != nil {
+		return err
+	}
+	ids, err := a.startChecks(ctx, r, sha, deliveryID, CheckSync, CheckBuild)
+	if err != nil {
+		return err
+	}
+	who := "This re-run"
+	if l := sender.GetLogin(); validToken(strings.TrimSuffix(l, "[bot]"), 100) {
+		who = "@" + l + "'s re-run"
+	}
+	out := CheckOutput{Conclusion: "neutral", Title: "Re-run refused",
+		Summary: fmt.Sprintf("%s would sync this commit into `%s` again, which can change what is live: that needs %s permission on the repository (has %s). Nothing was synced and nothing live changed.", who, cell(env), a.opts.MinPermission, have)}
+	for _, n := range []string{CheckSync, CheckBuild} {
+		out.Name = n
+		if err := a.finishCheck(ctx, r, ids[n], out, red); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // makeLiveButton makes live every deployment the commit's sync left

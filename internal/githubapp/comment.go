@@ -272,14 +272,14 @@ func (a *App) ownedEnv(ctx context.Context, r repoRef) (string, error) {
 	if env == "" {
 		return "", nil
 	}
-	src, err := a.opts.Deploy.Store().SourceFor(ctx, env)
+	src, err := a.opts.Deploy.Store().GitHubSource(ctx, env)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
 		return "", err
 	}
-	if src.Kind != "github" || !strings.EqualFold(src.Ref, r.Full()) {
+	if src.Kind != "github" || !owns(src, r) {
 		return "", nil
 	}
 	return env, nil

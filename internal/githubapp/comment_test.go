@@ -155,8 +155,7 @@ func TestCommandsOnlyReachTheRepositorysOwnEnvironment(t *testing.T) {
 	h.gh.Install(testInst, "acme/other")
 	h.gh.SetPermission("acme/other", "eve", "admin")
 	p := h.comment("created", "/rollback addClaims", "eve", "User", 1)
-	p = []byte(strings.ReplaceAll(string(p), `"full_name":"acme/flows"`, `"full_name":"acme/other"`))
-	p = []byte(strings.ReplaceAll(string(p), `"name":"flows"`, `"name":"other"`))
+	p = reaim(t, p, map[string]any{"repository.id": 555, "repository.full_name": "acme/other", "repository.name": "other"})
 	before := h.live("addClaims")
 	if err := h.deliver("issue_comment", p); err != nil {
 		t.Fatal(err)

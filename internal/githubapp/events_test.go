@@ -74,7 +74,8 @@ func TestRerunsSyncAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			first := h.live("addClaims")
-			set := map[string]any{"action": c.action}
+			h.gh.SetPermission(testRepo, "wanda", "write")
+			set := map[string]any{"action": c.action, "sender.login": "wanda"}
 			if c.event == "check_run" {
 				set["check_run.name"] = CheckBuild
 				set["check_run.head_sha"] = s

@@ -29,6 +29,9 @@ import (
 const (
 	testRepo = "acme/flows"
 	testInst = 7
+	// testRepoID is GitHub's id of testRepo in every payload (the examples
+	// carry several): environments are bound to it.
+	testRepoID = 186853002
 	wfPath   = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
 )
 
@@ -180,7 +183,7 @@ func reaim(t *testing.T, raw json.RawMessage, set map[string]any) []byte {
 	}
 	owner, name, _ := strings.Cut(testRepo, "/")
 	if repo, ok := p["repository"].(map[string]any); ok {
-		repo["name"], repo["full_name"], repo["default_branch"] = name, testRepo, "main"
+		repo["id"], repo["name"], repo["full_name"], repo["default_branch"] = testRepoID, name, testRepo, "main"
 		if o, ok := repo["owner"].(map[string]any); ok {
 			o["login"], o["name"] = owner, owner
 		}

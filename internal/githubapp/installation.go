@@ -8,9 +8,11 @@ import (
 	"github.com/flowgate/flowgate/internal/store"
 )
 
-// onInstallation keeps installations and their repositories: created,
-// unsuspended or new permissions connect them; deleted or suspended
-// disconnect every repository of the installation.
+// onInstallation keeps installations and their repositories: created or
+// new permissions connect the repositories listed; suspend sets every
+// repository of the installation aside and unsuspend brings them back
+// (GitHub's suspend and unsuspend events list no repositories); deleted
+// disconnects them for good.
 func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) error {
 	inst := e.GetInstallation()
 	if inst.GetID() == 0 {
@@ -23,6 +25,11 @@ func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) e
 		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
 			return err
 		}
+		if e.GetAction() == "unsuspend" {
+			if err := db.SuspendGitHubRepos(ctx, inst.GetID(), false); err != nil {
+				return err
+			}
+		}
 		for _, r := range e.Repositories {
 			if !validRepo(r.GetFullName()) {
 				continue
@@ -33,7 +40,13 @@ func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) e
 		}
 		log.Info("installation connected", "repos", len(e.Repositories))
 	case "deleted", "suspend":
-		if err := db.RemoveGitHubRepo(ctx, inst.GetID(), ""); err != nil {
+		var err error
+		if e.GetAction() == "suspend" {
+			err = db.SuspendGitHubRepos(ctx, inst.GetID(), true)
+		} else {
+			err = db.RemoveGitHubRepo(ctx, inst.GetID(), "")
+		}
+		if err != nil {
 			return err
 		}
 		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {

@@ -34,7 +34,7 @@ func (a *App) onPush(ctx context.Context, d DeliveryArgs, e *github.PushEvent) e
 	if owner == "" {
 		owner = repo.GetOwner().GetName()
 	}
-	r := repoRef{Owner: owner, Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Installation: e.GetInstallation().GetID()}
+	r := repoRef{Owner: owner, Name: repo.GetName(), DefaultBranch: repo.GetDefaultBranch(), Installation: e.GetInstallation().GetID(), ID: repo.GetID()}
 	if !validRepo(r.Full()) {
 		return badPayload("repository %q", truncate(r.Full(), 200))
 	}
@@ -67,8 +67,10 @@ type syncJob struct {
 	env      string
 	sha      string
 	delivery DeliveryArgs
-	changed  []string // paths the push changed
-	full     bool     // sync whatever changed (forced push, resync, long push)
+	changed  []string  // paths the push changed
+	full     bool      // sync whatever changed (forced push, resync, long push)
+	rerun    bool      // a re-run: a fresh sync, never the report of an earlier one
+	orderAt  time.Time // a re-run's place in the order of syncs: its first push
 }
 
 // syncCommit runs one sync with its check runs: fetch, skip when nothing
@@ -203,6 +205,9 @@ func anyRelevant(paths []string, rootDir string) bool {
 }
 
 func (j syncJob) requestedAt() time.Time {
+	if !j.orderAt.IsZero() {
+		return j.orderAt.UTC().Truncate(time.Microsecond)
+	}
 	return j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond)
 }
 
@@ -210,6 +215,9 @@ func (j syncJob) requestedAt() time.Time {
 // (the job failed later, talking to GitHub), or nil: a retry never
 // deploys twice.
 func (a *App) finishedSync(ctx context.Context, j syncJob) (*deploy.SyncResult, error) {
+	if j.rerun {
+		return nil, nil
+	}
 	source := "github:" + j.repo.Full()
 	at := j.requestedAt()
 	prev, err := a.opts.Deploy.Syncs(ctx, j.env, 50)

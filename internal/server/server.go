@@ -171,6 +171,8 @@ func (s *Server) routes() {
 	admin("GET "+env+"/syncs", s.listSyncs)
 	admin("GET "+env+"/syncs/{id}", s.getSync)
 	admin("GET "+env+"/logs", s.listLogs)
+	admin("GET "+env+"/github-repository", s.getGitHubRepository)
+	admin("PUT "+env+"/github-repository", s.putGitHubRepository)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such endpoint: see docs/api.md")
 	})

@@ -12,12 +12,16 @@ type GitHubRepo struct {
 	InstallationID int64
 	UpdatedAt      time.Time
 	RemovedAt      time.Time // zero while connected
+	SuspendedAt    time.Time // zero unless the installation is suspended
 }
+
+// Connected: installed, and the installation not suspended.
+func (r GitHubRepo) Connected() bool { return r.RemovedAt.IsZero() && r.SuspendedAt.IsZero() }
 
 // PutGitHubRepo connects (or reconnects) a repository to an installation.
 func (q Q) PutGitHubRepo(ctx context.Context, repo string, installationID int64) error {
-	_, err := q.exec(ctx, `INSERT INTO github_repos (repo, installation_id, updated_at, removed_at) VALUES (?, ?, ?, 0)
-		ON CONFLICT (repo) DO UPDATE SET installation_id = excluded.installation_id, updated_at = excluded.updated_at, removed_at = 0`,
+	_, err := q.exec(ctx, `INSERT INTO github_repos (repo, installation_id, updated_at, removed_at, suspended_at) VALUES (?, ?, ?, 0, 0)
+		ON CONFLICT (repo) DO UPDATE SET installation_id = excluded.installation_id, updated_at = excluded.updated_at, removed_at = 0, suspended_at = 0`,
 		repo, installationID, micros(time.Now()))
 	if err != nil {
 		return fmt.Errorf("store: put github repo %s: %w", repo, err)
@@ -44,16 +48,63 @@ func (q Q) RemoveGitHubRepo(ctx context.Context, installationID int64, repo stri
 // GitHubRepoByName reads one repository (ErrNotFound when never connected).
 func (q Q) GitHubRepoByName(ctx context.Context, repo string) (GitHubRepo, error) {
 	var r GitHubRepo
-	var up, rm int64
-	err := q.queryRow(ctx, `SELECT repo, installation_id, updated_at, removed_at FROM github_repos WHERE repo = ?`, repo).
-		Scan(&r.Repo, &r.InstallationID, &up, &rm)
-	r.UpdatedAt, r.RemovedAt = fromMicros(up), fromMicros(rm)
+	var up, rm, su int64
+	err := q.queryRow(ctx, `SELECT repo, installation_id, updated_at, removed_at, suspended_at FROM github_repos WHERE repo = ?`, repo).
+		Scan(&r.Repo, &r.InstallationID, &up, &rm, &su)
+	r.UpdatedAt, r.RemovedAt, r.SuspendedAt = fromMicros(up), fromMicros(rm), fromMicros(su)
 	return r, notFound(err, "store: github repo "+repo)
+}
+
+// SuspendGitHubRepos marks (suspended) or unmarks every connected
+// repository of an installation; removed ones stay removed.
+func (q Q) SuspendGitHubRepos(ctx context.Context, installationID int64, suspended bool) error {
+	var at int64
+	if suspended {
+		at = micros(time.Now())
+	}
+	_, err := q.exec(ctx, `UPDATE github_repos SET suspended_at = ?, updated_at = ? WHERE installation_id = ? AND removed_at = 0`,
+		at, micros(time.Now()), installationID)
+	if err != nil {
+		return fmt.Errorf("store: suspend (%v) repositories of installation %d: %w", suspended, installationID, err)
+	}
+	return nil
+}
+
+// GitHubSource reads an environment's source, with the repository id it
+// is bound to (ErrNotFound when it has none).
+func (q Q) GitHubSource(ctx context.Context, env string) (Source, error) {
+	var s Source
+	var up int64
+	err := q.queryRow(ctx, `SELECT env, kind, ref, branch, installation_id, repo_id, updated_at FROM sources WHERE env = ?`, env).
+		Scan(&s.Env, &s.Kind, &s.Ref, &s.Branch, &s.InstallationID, &s.RepoID, &up)
+	s.UpdatedAt = fromMicros(up)
+	return s, notFound(err, "store: source for "+env)
+}
+
+// PutGitHubSource connects an environment to a GitHub repository, bound
+// to its id (replacing any previous source).
+func (q Q) PutGitHubSource(ctx context.Context, s Source) error {
+	_, err := q.exec(ctx, `INSERT INTO sources (env, kind, ref, branch, installation_id, repo_id, updated_at) VALUES (?, 'github', ?, ?, ?, ?, ?)
+		ON CONFLICT (env) DO UPDATE SET kind = excluded.kind, ref = excluded.ref, branch = excluded.branch,
+		installation_id = excluded.installation_id, repo_id = excluded.repo_id, updated_at = excluded.updated_at`,
+		s.Env, s.Ref, s.Branch, s.InstallationID, s.RepoID, micros(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store: put source for %s: %w", s.Env, err)
+	}
+	return nil
+}
+
+// RebindGitHubSource points an environment's GitHub source at another
+// repository: its name and id, or id 0 for "whichever repository of that
+// name pushes next". ErrNotFound when the environment has no GitHub source.
+func (q Q) RebindGitHubSource(ctx context.Context, env, repo string, repoID int64) error {
+	return q.updateOne(ctx, "GitHub source of "+env, `UPDATE sources SET ref = ?, repo_id = ?, updated_at = ? WHERE env = ? AND kind = 'github'`,
+		repo, repoID, micros(time.Now()), env)
 }
 
 // GitHubRepos lists the connected repositories, by name.
 func (q Q) GitHubRepos(ctx context.Context) ([]GitHubRepo, error) {
-	rows, err := q.query(ctx, `SELECT repo, installation_id, updated_at, removed_at FROM github_repos WHERE removed_at = 0 ORDER BY repo`)
+	rows, err := q.query(ctx, `SELECT repo, installation_id, updated_at, removed_at FROM github_repos WHERE removed_at = 0 AND suspended_at = 0 ORDER BY repo`)
 	if err != nil {
 		return nil, fmt.Errorf("store: github repos: %w", err)
 	}

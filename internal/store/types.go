@@ -54,6 +54,7 @@ type Source struct {
 	Ref            string    `json:"ref"`  // owner/repo, or a local path in dev mode
 	Branch         string    `json:"branch"`
 	InstallationID int64     `json:"installationId"`
+	RepoID         int64     `json:"repoId,omitempty"` // GitHub's repository id; 0 = bound by the next push of Ref
 	UpdatedAt      time.Time `json:"updatedAt"`
 }
 
