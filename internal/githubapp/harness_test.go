@@ -32,7 +32,7 @@ const (
 	// testRepoID is GitHub's id of testRepo in every payload (the examples
 	// carry several): environments are bound to it.
 	testRepoID = 186853002
-	wfPath   = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
+	wfPath     = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
 )
 
 // harness is one test's world: the local GitHub, a control plane on
