@@ -106,6 +106,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, err
 	}
 	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log}
+	deploy.RegisterReseal(&jopts)
 	if cfg.GitHub() {
 		if a.github, err = newGitHubParts(ctx, a); err != nil {
 			return nil, err
@@ -116,6 +117,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts}
+	sv.Jobs = a.jobs
 	if cfg.RuntimeToken != "" {
 		sv.ConfiguredRuntimeTokens = []string{"production"}
 	}

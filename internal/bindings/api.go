@@ -13,6 +13,9 @@ import (
 type EnvVar struct {
 	Value    string `json:"value"`
 	IsSecret bool   `json:"isSecret"`
+	// Unreadable, when set, is why the value could not be provided (a
+	// secret that does not decrypt): reading the variable throws it.
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // Config is everything one invocation's bindings need from the host.
@@ -21,6 +24,9 @@ type Config struct {
 	Env      map[string]EnvVar
 	// EncryptionKey is the workflow's active AES-256 key; nil when none is active.
 	EncryptionKey []byte
+	// EncryptionKeyError, when set, is why the active key could not be
+	// provided: kinde.secureFetch throws it.
+	EncryptionKeyError string
 	// Net decides which hosts kinde.fetch/secureFetch may reach and with what limits.
 	Net *NetPolicy
 	// Clients is the process's owner of guarded HTTP clients (bounded,

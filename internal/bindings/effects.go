@@ -23,6 +23,9 @@ func (inv *Invocation) envGet(call goja.FunctionCall) goja.Value {
 	if !ok {
 		return goja.Undefined()
 	}
+	if e.Unreadable != "" {
+		inv.throwError(ErrUnavailable, "kinde.env.get(%q): %s", key, e.Unreadable)
+	}
 	o := inv.vm.NewObject()
 	o.Set("value", e.Value)
 	o.Set("isSecret", e.IsSecret)

@@ -32,6 +32,9 @@ func (inv *Invocation) fetch(call goja.FunctionCall) goja.Value {
 // secureFetch is kinde.secureFetch: like fetch, POST by default, with the
 // body sealed under the workflow's encryption key (secure.go).
 func (inv *Invocation) secureFetch(call goja.FunctionCall) goja.Value {
+	if inv.cfg.EncryptionKeyError != "" {
+		inv.throwError(ErrUnavailable, "kinde.secureFetch: %s", inv.cfg.EncryptionKeyError)
+	}
 	if len(inv.cfg.EncryptionKey) == 0 {
 		inv.throwError(ErrUnavailable, "kinde.secureFetch: this workflow has no active encryption key; create one for the workflow "+
 			"(or pass --encryption-key to `flowgate run`) and make it active")

@@ -26,6 +26,16 @@ type VariableView struct {
 type EnvValue struct {
 	Value    string `json:"value"`
 	IsSecret bool   `json:"isSecret"`
+	// Unreadable says why a secret's stored value does not open (no
+	// configured master key opens it, or it is damaged); Value is then
+	// empty and only an invocation that reads the variable fails.
+	Unreadable string `json:"unreadable,omitempty"`
+}
+
+// unreadableSecret is the message an invocation that reads a secret no
+// configured master key opens fails with.
+func unreadableSecret(name string) string {
+	return fmt.Sprintf("the secret variable %s cannot be decrypted with the master keys Flowgate holds (it was sealed under a key no longer in FLOWGATE_MASTER_KEY, or it is damaged): set the variable again, or add its key back to FLOWGATE_MASTER_KEY and run a re-seal", name)
 }
 
 // variableAAD binds a sealed value to its environment and name: a value
@@ -96,6 +106,9 @@ func (s *Service) DeleteVariable(ctx context.Context, env, name string) error {
 
 // EnvForInvocation returns every variable of an environment with secrets
 // opened, for kinde.env in one invocation. Never serve this over the API.
+// A secret that does not open is returned as Unreadable, not as an error:
+// it fails the invocations that read it, not every trigger of the
+// environment.
 func (s *Service) EnvForInvocation(ctx context.Context, env string) (map[string]EnvValue, error) {
 	vs, err := s.db.Variables(ctx, env)
 	if err != nil {
@@ -107,7 +120,9 @@ func (s *Service) EnvForInvocation(ctx context.Context, env string) (map[string]
 		if v.Secret {
 			if val, err = s.cipher.Open(v.Value, variableAAD(env, v.Name)); err != nil {
 				// Name the variable, never the bytes.
-				return nil, fmt.Errorf("deploy: open secret %s/%s: %w", env, v.Name, err)
+				s.log.Warn("secret variable does not open", "env", env, "name", v.Name, "err", err)
+				out[v.Name] = EnvValue{IsSecret: true, Unreadable: unreadableSecret(v.Name)}
+				continue
 			}
 		}
 		out[v.Name] = EnvValue{Value: string(val), IsSecret: v.Secret}
@@ -217,13 +232,27 @@ func (s *Service) ActiveEncryptionKey(ctx context.Context, env, workflowID strin
 		if k.Active {
 			raw, err := s.cipher.Open(k.Sealed, keyAAD(env, workflowID, k.ID))
 			if err != nil {
-				return nil, fmt.Errorf("deploy: open encryption key %s: %w", k.ID, err)
+				return nil, &UnreadableKeyError{KeyID: k.ID, err: err}
 			}
 			return raw, nil
 		}
 	}
 	return nil, nil
 }
+
+// UnreadableKeyError is a workflow's active encryption key that no
+// configured master key opens: kinde.secureFetch fails with Error(), the
+// rest of the workflow runs.
+type UnreadableKeyError struct {
+	KeyID string
+	err   error
+}
+
+func (e *UnreadableKeyError) Error() string {
+	return fmt.Sprintf("the workflow's active encryption key %s cannot be decrypted with the master keys Flowgate holds (sealed under a key no longer in FLOWGATE_MASTER_KEY, or damaged): create and activate a new key, or add the old master key back and run a re-seal", e.KeyID)
+}
+
+func (e *UnreadableKeyError) Unwrap() error { return e.err }
 
 // ---- preview ----
 

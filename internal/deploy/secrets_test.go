@@ -65,8 +65,15 @@ func TestSecretsNeverReadBack(t *testing.T) {
 		if err := s.db.PutVariable(ctx, store.Variable{Env: "prod", Name: "STOLEN", Value: raw.Value, Secret: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.EnvForInvocation(ctx, "prod"); err == nil || strings.Contains(err.Error(), secret) {
-			t.Fatalf("moved ciphertext: err = %v", err)
+		envs, err = s.EnvForInvocation(ctx, "prod")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := envs["STOLEN"]; st.Value != "" || !strings.Contains(st.Unreadable, "STOLEN cannot be decrypted") || strings.Contains(st.Unreadable, secret) {
+			t.Fatalf("moved ciphertext: %+v", st)
+		}
+		if envs["API_KEY"].Value != secret {
+			t.Fatal("one unreadable secret hid the others")
 		}
 	})
 }

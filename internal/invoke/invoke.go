@@ -43,6 +43,10 @@ type Request struct {
 	Stubs      []httpstub.Stub
 	WallTime   time.Duration // 0 = the runner's default
 	CacheScope string        // the JWT cache's namespace: the environment
+
+	// EncryptionKeyError is why the active key could not be provided:
+	// kinde.secureFetch throws it.
+	EncryptionKeyError string
 }
 
 // Pick finds the workflow a request names, or nil when none does.
@@ -72,7 +76,7 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 		return sandbox.Response{Result: workflow.Skipped(req.Trigger)}
 	}
 	passwords := workflow.Passwords(req.Event)
-	resp := runner.Run(ctx, &sandbox.Request{
+	sreq := &sandbox.Request{
 		Settings:      w.Settings,
 		Code:          w.Code,
 		SourceMap:     w.SourceMap,
@@ -84,7 +88,9 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 		Stubs:         req.Stubs,
 		WallTime:      req.WallTime,
 		CacheScope:    req.CacheScope,
-	})
+	}
+	sreq.EncryptionKeyError = req.EncryptionKeyError
+	resp := runner.Run(ctx, sreq)
 	if resp.Result == nil {
 		resp.Result = workflow.Failed(w.Settings, workflow.KindInternal, "the sandbox returned no Result")
 	}

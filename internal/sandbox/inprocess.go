@@ -119,6 +119,7 @@ func (p *InProcess) Run(ctx context.Context, req *Request) Response {
 		Cache:         p.cache(req.CacheScope),
 		Redact:        req.Redact,
 	}
+	cfg.EncryptionKeyError = req.EncryptionKeyError
 	res := eng.Run(ctx, runtime.Invocation{Program: prog, Settings: req.Settings, Event: req.Event, Bindings: cfg})
 	out := Response{Result: res}
 	if stubs != nil {

@@ -33,6 +33,10 @@ type Request struct {
 	Stubs         []httpstub.Stub            `json:"stubs"`            // non-nil: fetch is answered only from these (flowgate test); no omitempty, [] ≠ null
 	WallTime      time.Duration              `json:"wallTime,omitempty"`
 	CacheScope    string                     `json:"cacheScope,omitempty"` // JWT cache namespace (the environment); one cache per scope
+
+	// EncryptionKeyError is why the active key could not be provided (it
+	// does not decrypt): kinde.secureFetch throws it.
+	EncryptionKeyError string `json:"encryptionKeyError,omitempty"`
 }
 
 // Response is what a Runner returns for a Request.

@@ -95,6 +95,11 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		req.EncryptionKey, err = get(s.recent, cacheKey{env, "key", live.WorkflowID}, func() ([]byte, error) {
 			return s.deploy.ActiveEncryptionKey(r.Context(), env, live.WorkflowID)
 		})
+		var unreadable *deploy.UnreadableKeyError
+		if errors.As(err, &unreadable) {
+			// Only kinde.secureFetch needs the key: it fails, the rest runs.
+			req.EncryptionKeyError, err = unreadable.Error(), nil
+		}
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -148,7 +153,7 @@ func (s *Server) envOf(ctx context.Context, env string) (map[string]bindings.Env
 		}
 		out := make(map[string]bindings.EnvVar, len(vars))
 		for k, v := range vars {
-			out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret}
+			out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret, Unreadable: v.Unreadable}
 		}
 		return out, nil
 	})

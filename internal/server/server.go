@@ -41,6 +41,8 @@ type Options struct {
 	// Routes are more handlers by ServeMux pattern (the GitHub App setup
 	// pages); they guard themselves.
 	Routes map[string]http.Handler
+	// Jobs queues durable jobs (the re-seal); nil refuses POST /api/v1/secrets/reseal.
+	Jobs deploy.Enqueuer
 	// Ready reports whether the service can take work (database reachable,
 	// jobs running); nil means ready when the database answers.
 	Ready func(ctx context.Context) error
@@ -173,6 +175,9 @@ func (s *Server) routes() {
 	admin("GET "+env+"/logs", s.listLogs)
 	admin("GET "+env+"/github-repository", s.getGitHubRepository)
 	admin("PUT "+env+"/github-repository", s.putGitHubRepository)
+	admin("POST /api/v1/secrets/reseal", s.startReseal)
+	admin("GET /api/v1/secrets/reseal", s.getReseal)
+	admin("GET /api/v1/secrets/reseal/{id}", s.getReseal)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "no such endpoint: see docs/api.md")
 	})
