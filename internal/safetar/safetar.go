@@ -1,8 +1,10 @@
 // Package safetar extracts gzipped tar archives that come from outside
 // (GitHub's repository tarballs, npm package tarballs) into a directory,
 // refusing anything that could write or point outside it or exhaust the
-// disk: absolute and `..` paths, links, devices, too many files, too many
-// bytes. Only regular files and directories are written.
+// disk, memory or CPU: absolute and `..` paths, devices and FIFOs, too many
+// entries (directories and links count), too many bytes written or
+// decompressed, names too long or too deep. Only regular files and
+// directories are written; links are skipped and only counted.
 package safetar
 
 import (
