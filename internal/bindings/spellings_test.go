@@ -1,0 +1,69 @@
+package bindings
+
+import (
+	"strings"
+	"testing"
+)
+
+// The encodings, against what the runtime's own functions print (values
+// recorded from goja and Node).
+func TestEncodingForms(t *testing.T) {
+	tests := []struct{ name, got, want string }{
+		{"encodeURIComponent", percentEncode("a b/c?é!", uriComponentKeep), "a%20b%2Fc%3F%C3%A9!"},
+		{"encodeURI", percentEncode("a b/c?é!", uriKeep), "a%20b/c?%C3%A9!"},
+		{"escape", jsEscapeFn("a b/é€+"), "a%20b/%E9%u20AC+"},
+		{"hex", utf16Hex("aé€", 2), "61e920ac"},
+		{"hex4", utf16Hex("aé", 4), "006100e9"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestRedactSpellings(t *testing.T) {
+	const secret = "sk_live_Secret/Value+1"
+	r, _ := newRedactor(&Config{Env: map[string]EnvVar{"K": {Value: secret, IsSecret: true}}})
+	for _, text := range []string{
+		secret, strings.ToUpper(secret), "k=" + percentEncode(secret, uriComponentKeep) + "&x",
+		strings.ToLower(percentEncode(secret, uriComponentKeep)), jsEscapeFn(secret),
+		"0x" + utf16Hex(secret, 2), strings.ToUpper(utf16Hex(secret, 2)), utf16Hex(secret, 4),
+		// base64 of the secret inside longer texts, at each offset
+		"c2tfbGl2ZV9TZWNyZXQvVmFsdWUrMQ==", "YXNrX2xpdmVfU2VjcmV0L1ZhbHVlKzE=", "YWJza19saXZlX1NlY3JldC9WYWx1ZSsx",
+	} {
+		got := r.Replace(text)
+		if !strings.Contains(got, RedactMark) || len(got) > len(text)/2+8 {
+			t.Errorf("Replace(%q) = %q", text, got)
+		}
+	}
+	// Around a secret, the text is kept exactly, its case too.
+	if got := r.Replace("Before " + strings.ToUpper(secret) + " After"); got != "Before *** After" {
+		t.Errorf("got %q", got)
+	}
+	if got := r.Replace("Nothing Secret Here"); got != "Nothing Secret Here" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("sk_live_abc", "log sk_live_ABC and %73k_live_abc")
+	f.Add("pässwörd", "P%C3%A4SSW%C3%B6RD")
+	f.Fuzz(func(t *testing.T, secret, text string) {
+		if len(secret) < MinRedactLen || strings.ContainsAny(secret, "\x00\x01") || strings.ContainsAny(text, "\x00\x01") {
+			return
+		}
+		r, forms := newRedactor(&Config{Redact: []string{secret}})
+		got := r.Replace(text)
+		if strings.Contains(foldASCII(got), foldASCII(secret)) && !strings.Contains(foldASCII(secret), foldASCII(RedactMark)) {
+			t.Fatalf("Replace(%q) = %q still holds %q", text, got, secret)
+		}
+		found := false
+		for _, f := range forms {
+			found = found || strings.Contains(foldASCII(text), f)
+		}
+		if !found && got != text {
+			t.Fatalf("Replace(%q) = %q with no secret in it", text, got)
+		}
+	})
+}
