@@ -290,6 +290,7 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			return r
 		}
 	})
+	g.installTextGuards() // numbers.go
 	return g, nil
 }
 
