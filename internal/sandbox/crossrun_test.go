@@ -3,8 +3,10 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -190,5 +192,46 @@ func TestSecretEncodingsAreRedacted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A failed fetch and the single-call guards, through both runners: the
+// message shows no address of the host's network, and each huge native
+// call ends as kind memory from its guard.
+func TestServiceErrorsAndNativeBounds(t *testing.T) {
+	sup, _ := newSupervisor(t, func(o *Options) { o.Limits.WallTime = 5 * time.Second })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	addr := regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b|lookup `)
+	cases := []struct{ name, body, want string }{
+		{"fetch", `await kinde.fetch("http://flowgate-test.invalid/")`, ""},
+		{"BigInt", `BigInt("9".repeat(4 << 20))`, "BigInt text length"},
+		{"normalize", `"e\u0301".repeat(8 << 20).normalize()`, "normalized string length"},
+		{"parseFloat", `parseFloat("9".repeat(16 << 20))`, "number text length"},
+		{"encodeURIComponent", `encodeURIComponent("\uffff".repeat(16e6))`, "encoded string length"},
+	}
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		for _, c := range cases {
+			t.Run(name+"/"+c.name, func(t *testing.T) {
+				res := r.Run(context.Background(), &Request{
+					Settings: workflow.Settings{ID: "errs", Trigger: workflow.UserTokenGeneration,
+						Bindings: map[string]workflow.BindingSettings{workflow.BindFetch: {}}},
+					Code:       []byte("module.exports.default = async function () {\n" + c.body + "\n};"),
+					Event:      []byte(`{"request":{},"context":{}}`),
+					AllowHosts: []string{"flowgate-test.invalid"},
+				}).Result
+				if c.want == "" {
+					wantKind(t, res, workflow.KindBinding)
+					if m := addr.FindString(res.Error.Message + res.Error.Stack); m != "" {
+						t.Fatalf("the error shows %q: %s", m, res.Error.Message)
+					}
+					return
+				}
+				wantKind(t, res, workflow.KindMemory)
+				if !strings.Contains(res.Error.Message, c.want) {
+					t.Fatalf("message %q; want the %q guard", res.Error.Message, c.want)
+				}
+			})
+		}
 	}
 }
