@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/whatwgurl"
@@ -150,6 +151,12 @@ func (inv *Invocation) redactValue(where string, v any) any {
 	switch x := v.(type) {
 	case string:
 		return inv.redactOutput(where, x)
+	case float64:
+		// A numeric secret (a PIN, a numeric key) set as a number claim.
+		t := strconv.FormatFloat(x, 'f', -1, 64)
+		if r := inv.redactOutput(where, t); r != t {
+			return RedactMark
+		}
 	case []any:
 		for i := range x {
 			x[i] = inv.redactValue(where, x[i])

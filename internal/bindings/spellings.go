@@ -3,14 +3,15 @@ package bindings
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // The encodings the runtime itself offers a workflow (encodeURIComponent,
-// encodeURI, escape, hex through toString(16)) and the base64 libraries
-// commonly bundled. Matching ignores ASCII case, so upper- and lower-case
+// encodeURI, escape, character codes in hex or decimal) and the base64
+// libraries commonly bundled. Matching ignores ASCII case, so upper- and lower-case
 // hex and percent-escapes are one spelling. What is not promised (a
 // secret reversed, split, interleaved or encrypted by workflow code) is
 // in README.md: redaction catches mistakes, not a workflow bent on
@@ -27,6 +28,10 @@ func encodingForms(v string) []string {
 		utf16Hex(v, 4),
 		strings.ToUpper(v),
 		strings.ToLower(v),
+		// Character codes in decimal, as an array prints (JSON, join,
+		// console): charCodeAt is the runtime's own.
+		utf16Decimal(v, ","),
+		utf16Decimal(v, ", "),
 	}
 	forms = append(forms, base64Forms([]byte(v))...)
 	if l, ok := latin1(v); ok && l != v {
@@ -93,6 +98,16 @@ func utf16Hex(v string, width int) string {
 		b.WriteString(h)
 	}
 	return b.String()
+}
+
+// utf16Decimal is each UTF-16 unit in decimal, joined by sep.
+func utf16Decimal(v, sep string) string {
+	units := utf16.Encode([]rune(v))
+	parts := make([]string, len(units))
+	for i, u := range units {
+		parts[i] = strconv.Itoa(int(u))
+	}
+	return strings.Join(parts, sep)
 }
 
 // latin1 is v as one byte per UTF-16 unit (what btoa encodes), when every

@@ -111,6 +111,7 @@ func (g *guards) begin() {
 
 func (g *guards) end() {
 	g.depth = 0
+	g.gov, g.watch, g.made = nil, nil, 0
 	clear(g.thrown)
 	clear(g.proxies)
 	clear(g.bound)

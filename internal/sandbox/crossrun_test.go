@@ -73,6 +73,7 @@ var secretEncodings = []string{
 	`encodeURIComponent(s).toLowerCase()`, `escape(s).toLowerCase()`, `JSON.stringify(s)`,
 	`JSON.stringify({ s })`, `JSON.stringify(JSON.stringify(s))`, `new URLSearchParams({ s }).toString()`,
 	`hex(s)`, `hex(s).toUpperCase()`, `"x" + hex(s)`, `hex4(s)`,
+	`JSON.stringify(Array.from(s, (c) => c.charCodeAt(0)))`, `Array.from(s, (c) => c.charCodeAt(0)).join()`,
 	`b64(s)`, `"a" + b64("a" + s)`, `b64("ab" + s) + "z"`, `b64(s).replace(/\+/g, "-").replace(/\//g, "_")`,
 }
 
@@ -233,5 +234,38 @@ func TestServiceErrorsAndNativeBounds(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A numeric secret (a PIN) set as a number claim is redacted as well.
+func TestNumericSecretClaimIsRedacted(t *testing.T) {
+	sup, _ := newSupervisor(t, nil)
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			res := r.Run(context.Background(), &Request{
+				Settings: workflow.Settings{ID: "pin", Trigger: workflow.UserTokenGeneration,
+					Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}, workflow.BindEnv: {}}},
+				Code: []byte(`module.exports.default = async function () {
+  const pin = kinde.env.get("PIN").value;
+  kinde.accessToken.setCustomClaim("n", Number(pin));
+  kinde.accessToken.setCustomClaim("nested", { a: [parseInt(pin, 10)] });
+  kinde.accessToken.setCustomClaim("other", 42);
+};`),
+				Event: []byte(`{"request":{},"context":{}}`),
+				Env:   map[string]bindings.EnvVar{"PIN": {Value: "73915846", IsSecret: true}},
+			}).Result
+			wantOK(t, res)
+			for _, s := range resultStrings(t, res) {
+				if strings.Contains(s, "73915846") {
+					t.Fatalf("the Result holds the PIN: %q", s)
+				}
+			}
+			b, _ := json.Marshal(res.AccessToken)
+			if strings.Contains(string(b), "73915846") || !strings.Contains(string(b), `"other":42`) {
+				t.Fatalf("claims %s", b)
+			}
+		})
 	}
 }
