@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The encodings the runtime itself offers a workflow (encodeURIComponent,
@@ -32,6 +34,12 @@ func encodingForms(v string) []string {
 		// console): charCodeAt is the runtime's own.
 		utf16Decimal(v, ","),
 		utf16Decimal(v, ", "),
+	}
+	// normalize(): a password typed with combining marks, or composed.
+	for _, f := range []norm.Form{norm.NFC, norm.NFD, norm.NFKC, norm.NFKD} {
+		if n := f.String(v); n != v {
+			forms = append(forms, n, percentEncode(n, uriComponentKeep))
+		}
 	}
 	forms = append(forms, base64Forms([]byte(v))...)
 	if l, ok := latin1(v); ok && l != v {

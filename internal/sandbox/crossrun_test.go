@@ -72,6 +72,7 @@ var secretEncodings = []string{
 	`s`, `s.toUpperCase()`, `s.toLowerCase()`, `encodeURIComponent(s)`, `encodeURI(s)`, `escape(s)`,
 	`encodeURIComponent(s).toLowerCase()`, `escape(s).toLowerCase()`, `JSON.stringify(s)`,
 	`JSON.stringify({ s })`, `JSON.stringify(JSON.stringify(s))`, `new URLSearchParams({ s }).toString()`,
+	`s.normalize("NFD")`, `s.normalize("NFKC")`, `encodeURIComponent(s.normalize("NFD"))`,
 	`hex(s)`, `hex(s).toUpperCase()`, `"x" + hex(s)`, `hex4(s)`,
 	`JSON.stringify(Array.from(s, (c) => c.charCodeAt(0)))`, `Array.from(s, (c) => c.charCodeAt(0)).join()`,
 	`b64(s)`, `"a" + b64("a" + s)`, `b64("ab" + s) + "z"`, `b64(s).replace(/\+/g, "-").replace(/\//g, "_")`,
