@@ -116,9 +116,17 @@ func secretForms(v string) []string {
 
 // jsEscape is v as quoteJS writes it between quote characters q.
 func jsEscape(v string, q byte) string {
-	r := strings.NewReplacer(`\`, `\\`, string(q), `\`+string(q), "\n", `\n`, "\t", `\t`, "\r", `\r`)
-	return r.Replace(v)
+	if q == '\'' {
+		return singleQuoted.Replace(v)
+	}
+	return doubleQuoted.Replace(v)
 }
+
+// Built once: a Replacer is immutable and safe for concurrent use.
+var (
+	singleQuoted = strings.NewReplacer(`\`, `\\`, "'", `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	doubleQuoted = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+)
 
 // Secrets in what a workflow hands back. A secret environment value or a
 // password of the event (Config.Redact) must not leave Flowgate in a token

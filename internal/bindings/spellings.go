@@ -61,61 +61,64 @@ func isAlnum(c rune) bool {
 	return c < utf8.RuneSelf && ('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
 }
 
+const upperHex = "0123456789ABCDEF"
+
 // percentEncode is encodeURI(Component): UTF-8 bytes as %XX except
 // alphanumerics and keep.
 func percentEncode(v, keep string) string {
-	var b strings.Builder
-	for _, c := range v {
-		if isAlnum(c) || c < utf8.RuneSelf && strings.ContainsRune(keep, c) {
-			b.WriteRune(c)
+	b := make([]byte, 0, 3*len(v))
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < utf8.RuneSelf && (isAlnum(rune(c)) || strings.IndexByte(keep, c) >= 0) {
+			b = append(b, c)
 			continue
 		}
-		var buf [4]byte
-		for _, x := range buf[:utf8.EncodeRune(buf[:], c)] {
-			b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{x})))
-		}
+		b = append(b, '%', upperHex[c>>4], upperHex[c&15])
 	}
-	return b.String()
+	return string(b)
 }
 
 // jsEscapeFn is escape(v): UTF-16 units below 256 as %XX, others %uXXXX.
 func jsEscapeFn(v string) string {
-	var b strings.Builder
+	b := make([]byte, 0, 3*len(v))
 	for _, u := range utf16.Encode([]rune(v)) {
 		switch {
-		case u < utf8.RuneSelf && (isAlnum(rune(u)) || strings.ContainsRune(escapeKeep, rune(u))):
-			b.WriteByte(byte(u))
+		case u < utf8.RuneSelf && (isAlnum(rune(u)) || strings.IndexByte(escapeKeep, byte(u)) >= 0):
+			b = append(b, byte(u))
 		case u < 256:
-			b.WriteString("%" + strings.ToUpper(hex.EncodeToString([]byte{byte(u)})))
+			b = append(b, '%', upperHex[u>>4], upperHex[u&15])
 		default:
-			b.WriteString("%u" + strings.ToUpper(hex.EncodeToString([]byte{byte(u >> 8), byte(u)})))
+			b = append(b, '%', 'u', upperHex[u>>12], upperHex[u>>8&15], upperHex[u>>4&15], upperHex[u&15])
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
-// utf16Hex is each UTF-16 unit in hex, padded to width digits (what
-// charCodeAt(i).toString(16).padStart(width, "0") joined makes).
+// utf16Hex is each UTF-16 unit in lower-case hex, padded to width digits
+// (what charCodeAt(i).toString(16).padStart(width, "0") joined makes).
 func utf16Hex(v string, width int) string {
-	var b strings.Builder
+	b := make([]byte, 0, 4*len(v))
+	var digits [4]byte
 	for _, u := range utf16.Encode([]rune(v)) {
-		h := strings.TrimLeft(hex.EncodeToString([]byte{byte(u >> 8), byte(u)}), "0")
-		if len(h) < width {
-			h = strings.Repeat("0", width-len(h)) + h
+		d := strconv.AppendUint(digits[:0], uint64(u), 16)
+		for k := len(d); k < width; k++ {
+			b = append(b, '0')
 		}
-		b.WriteString(h)
+		b = append(b, d...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // utf16Decimal is each UTF-16 unit in decimal, joined by sep.
 func utf16Decimal(v, sep string) string {
-	units := utf16.Encode([]rune(v))
-	parts := make([]string, len(units))
-	for i, u := range units {
-		parts[i] = strconv.Itoa(int(u))
+	b := make([]byte, 0, 5*len(v))
+	for i, u := range utf16.Encode([]rune(v)) {
+		if i > 0 {
+			b = append(b, sep...)
+		}
+		b = strconv.AppendUint(b, uint64(u), 10)
 	}
-	return strings.Join(parts, sep)
+	return string(b)
 }
 
 // latin1 is v as one byte per UTF-16 unit (what btoa encodes), when every
