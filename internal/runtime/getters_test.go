@@ -76,3 +76,38 @@ kinde.accessToken.setCustomClaim("shadow", err.name + " " + String(err) + " " + 
 		t.Fatalf("shadowing: %q", s)
 	}
 }
+
+// The attack review's other routes between two end users' runs on one
+// runtime: objects the bindings hand out, hidden iterator prototypes,
+// and accessors on frozen objects.
+func TestBindingObjectsCarryNothing(t *testing.T) {
+	e := New(Options{Limits: Limits{PoolSize: 1}})
+	defer e.Close()
+	p := load(t, e, `module.exports.default = async function (event) {
+  const targets = {
+    uspIterProto: Object.getPrototypeOf(new URLSearchParams("a=1").entries()),
+    kinde, kindeAT: kinde.accessToken, console, log: console.log, module, exports: module.exports,
+    atSet: kinde.accessToken.setCustomClaim, searchParamsProto: Object.getPrototypeOf(new URL("https://a.example/").searchParams),
+    protoGetter: Object.getOwnPropertyDescriptor(Object.prototype, "__proto__").get,
+    toPrimitive: Symbol.prototype[Symbol.toPrimitive], reflect: Reflect, json: JSON,
+  };
+  const left = [];
+  for (const [n, o] of Object.entries(targets)) {
+    if (!o) continue;
+    try { if (o.stash) left.push(n + "=" + o.stash) } catch (e) {}
+    try { o.stash = event.user } catch (e) {}
+    try { Reflect.defineProperty(o, "stash", { value: event.user }) } catch (e) {}
+    try { Reflect.set(o, "stash", event.user) } catch (e) {}
+  }
+  if (left.length) kinde.accessToken.setCustomClaim("left", left.join(","));
+};`)
+	wantSucceeded(t, run(t, e, p, `{"user": "kp_alice"}`))
+	r := run(t, e, p, `{"user": "kp_bob"}`)
+	wantSucceeded(t, r)
+	if len(p.pool) != 1 {
+		t.Fatalf("the runtime was not reused (pool %d)", len(p.pool))
+	}
+	if l := claim(r, "left"); l != nil {
+		t.Fatalf("Bob's run read %v", l)
+	}
+}
