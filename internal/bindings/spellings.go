@@ -134,6 +134,8 @@ func latin1(v string) (string, bool) {
 	return string(b), true
 }
 
+const minBase64Core = 6
+
 // base64Forms are the base64 characters that depend only on b, at each
 // of the three offsets b can start at inside a longer encoded text, in the
 // standard and URL alphabets. At most two characters at each end (which
@@ -147,7 +149,9 @@ func base64Forms(b []byte) []string {
 			// Characters fully inside b: bits [8*off, 8*(off+len(b))).
 			first := (8*off + 5) / 6
 			last := 8 * (off + len(b)) / 6
-			if last-first >= MinRedactLen {
+			// Shorter cores would match inside any base64 text (a JWT in
+			// a log line) too often: a secret under 5 bytes has none.
+			if last-first >= minBase64Core {
 				forms = append(forms, s[first:last])
 			}
 		}
