@@ -85,3 +85,19 @@ func BenchmarkRedactor(b *testing.B) {
 		}
 	})
 }
+
+// A short secret's spellings do not eat ordinary text (a JWT, a hash).
+func TestShortSecretLeavesOtherTextAlone(t *testing.T) {
+	r, _ := newRedactor(&Config{Redact: []string{"abc", "Zq9"}})
+	for _, text := range []string{
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJrcF8xMjM0NTY3ODkwIiwicm9sZSI6Im1lbWJlciJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+		"sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+	} {
+		if got := r.Replace(text); got != text {
+			t.Errorf("Replace(%q) = %q", text, got)
+		}
+	}
+	if got := r.Replace("x ABC y"); got != "x *** y" {
+		t.Errorf("got %q", got)
+	}
+}
