@@ -7,8 +7,9 @@ import (
 	"github.com/dop251/goja"
 )
 
-// Text a single native call parses or rewrites in time or memory far
-// beyond its size: each is bounded by its input before the call starts
+// Text a single native call parses, rewrites or collates in time or
+// memory far beyond its size: each is bounded by its input before the
+// call starts
 // (an attack review ran BigInt("9".repeat(4<<20)) 87 s under a 1 s wall
 // time — math/big's decimal parse is quadratic —, parseFloat over 16 Mi
 // digits 5 s — goja matches a regexp over the whole text —, and
@@ -18,13 +19,18 @@ const (
 	// parseFloat parse: 64 Ki characters, ~30 ms for BigInt's quadratic
 	// decimal parse, far beyond any real number.
 	maxNumberText = 64 << 10
-	// maxNormalize bounds a non-ASCII string normalize() rewrites (~20
-	// bytes of Go memory and ~0.5 µs per unit): 1 Mi units.
+	// maxNormalize bounds a non-ASCII string normalize() or a case
+	// mapping rewrites (~20 bytes of Go memory and ~0.5 µs per unit):
+	// 1 Mi units.
 	maxNormalize = 1 << 20
+	// maxCollate bounds the two strings localeCompare collates when
+	// either is not ASCII (~3 µs a unit): 64 Ki units together.
+	maxCollate = 64 << 10
 )
 
 // installTextGuards replaces BigInt, parseInt, parseFloat (also as
-// Number.parseInt/parseFloat) and String.prototype.normalize.
+// Number.parseInt/parseFloat), and String.prototype's normalize, case
+// mappings and localeCompare.
 func (g *guards) installTextGuards() {
 	vm := g.vm
 	global := vm.GlobalObject()
@@ -36,7 +42,12 @@ func (g *guards) installTextGuards() {
 			panic(err)
 		}
 	}
-	g.replace(obj(obj(vm.Get("String")).Get("prototype")), "normalize", g.normalize)
+	sp := obj(obj(vm.Get("String")).Get("prototype"))
+	g.replace(sp, "normalize", g.unicodeText("normalized string length"))
+	for _, name := range []string{"toUpperCase", "toLowerCase", "toLocaleUpperCase", "toLocaleLowerCase"} {
+		g.replace(sp, name, g.unicodeText("case-mapped string length"))
+	}
+	g.replace(sp, "localeCompare", g.localeCompare)
 
 	// BigInt: its text, and the value asUintN/asIntN convert. The wrapper
 	// takes the original's place everywhere (prototype.constructor too).
@@ -148,25 +159,56 @@ func (g *guards) parseNumberCall(orig native, isInt bool) native {
 	}
 }
 
-// normalize refuses a long non-ASCII string (ASCII is returned as is).
-func (g *guards) normalize(orig native) native {
+// unicodeText guards normalize and the case mappings: goja rewrites a
+// non-ASCII string through Go text, at about 20 bytes and 0.3–0.5 µs a
+// unit; a long one is refused (ASCII is fast and not refused).
+func (g *guards) unicodeText(what string) func(native) native {
+	return func(orig native) native {
+		return func(c goja.FunctionCall) goja.Value {
+			if goja.IsUndefined(c.This) || goja.IsNull(c.This) {
+				return orig(c) // its TypeError
+			}
+			s, ok := c.This.ToString().(goja.String)
+			if !ok {
+				return orig(c)
+			}
+			if s.Length() > maxNormalize && !isASCII(s) {
+				g.over(what, float64(s.Length()), maxNormalize)
+			}
+			c.This = s // converted once
+			return orig(c)
+		}
+	}
+}
+
+// localeCompare collates non-ASCII text at several µs a unit (1 Mi
+// units: seconds): both strings together are bounded when either is not
+// ASCII.
+func (g *guards) localeCompare(orig native) native {
 	return func(c goja.FunctionCall) goja.Value {
 		if goja.IsUndefined(c.This) || goja.IsNull(c.This) {
-			return orig(c) // its TypeError
+			return orig(c)
 		}
-		s, ok := c.This.ToString().(goja.String)
-		if ok && s.Length() > maxNormalize {
-			for i := range s.Length() {
-				if s.CharAt(i) >= 0x80 {
-					g.over("normalized string length", float64(s.Length()), maxNormalize)
-				}
-			}
+		s, ok1 := c.This.ToString().(goja.String)
+		that, ok2 := c.Argument(0).ToString().(goja.String)
+		if !ok1 || !ok2 {
+			return orig(c)
 		}
-		if ok {
-			c.This = s
+		if n := s.Length() + that.Length(); n > maxCollate && (!isASCII(s) || !isASCII(that)) {
+			g.over("compared string length", float64(n), maxCollate)
 		}
-		return orig(c)
+		args := append([]goja.Value{that}, c.Arguments[min(1, len(c.Arguments)):]...)
+		return orig(goja.FunctionCall{This: s, Arguments: args})
 	}
+}
+
+func isASCII(s goja.String) bool {
+	for i := range s.Length() {
+		if s.CharAt(i) >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // toPrimitiveNumber is ToPrimitive(o, number): Symbol.toPrimitive, else

@@ -30,6 +30,10 @@ func TestTextGuardsRefuseBeforeTheCall(t *testing.T) {
 		{"normalize NFKD", `"\u00e9".repeat(2 << 20).normalize("NFKD")`, "normalized string length"},
 		{"normalize boxed", `String.prototype.normalize.call(new String("\u00e9".repeat(2 << 20)))`, "normalized string length"},
 		{"encodeURIComponent", `encodeURIComponent("\uffff".repeat(16e6))`, "encoded string length"},
+		{"toUpperCase", `"\u00e9".repeat(16 << 20).toUpperCase()`, "case-mapped string length"},
+		{"toLocaleLowerCase", `"\u00c9".repeat(2 << 20).toLocaleLowerCase()`, "case-mapped string length"},
+		{"localeCompare", `const a = "\u00e9".repeat(1 << 20); a.localeCompare(a + "x")`, "compared string length"},
+		{"localeCompare one side", `"a".repeat(1 << 20).localeCompare("\u00e9")`, "compared string length"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +65,9 @@ const checks = {
   same: Number.parseFloat === parseFloat && Number.parseInt === parseInt,
   normalize: "e\u0301".normalize() === "\u00e9" && "\u00e9".normalize("NFD").length === 2 && "a".repeat(4 << 20).normalize().length === 4 << 20,
   normalizeBad: (() => { try { "x".normalize("bad"); return false } catch (e) { return e instanceof RangeError } })(),
+  cases: "\u00e9".toUpperCase() === "\u00c9" && "a".repeat(4 << 20).toUpperCase().length === 4 << 20 && "\u00c9".toLocaleLowerCase() === "\u00e9",
+  collate: "a".localeCompare("b") < 0 && "\u00e9".localeCompare("\u00e9") === 0 && "a".repeat(1 << 20).localeCompare("a".repeat(1 << 20)) === 0 &&
+    String.prototype.localeCompare.call(5, "5") === 0,
   encode: encodeURIComponent("a b\uffff") === "a%20b%EF%BF%BF" && encodeURIComponent("\ud83d\ude00".repeat(3)).length === 36,
 };
 for (const [k, v] of Object.entries(checks)) kinde.accessToken.setCustomClaim(k, v);`))
@@ -71,7 +78,7 @@ for (const [k, v] of Object.entries(checks)) kinde.accessToken.setCustomClaim(k,
 			t.Errorf("%s: %v", k, v)
 		}
 	}
-	if len(r.AccessToken.CustomClaims) != 12 {
+	if len(r.AccessToken.CustomClaims) != 14 {
 		t.Fatalf("claims %v", r.AccessToken.CustomClaims)
 	}
 }
