@@ -8,12 +8,14 @@ import (
 )
 
 // Text a single native call parses, rewrites or collates in time or
-// memory far beyond its size: each is bounded by its input before the
-// call starts
-// (an attack review ran BigInt("9".repeat(4<<20)) 87 s under a 1 s wall
-// time — math/big's decimal parse is quadratic —, parseFloat over 16 Mi
-// digits 5 s — goja matches a regexp over the whole text —, and
-// normalize() of 16 Mi combining characters to 324 MB).
+// memory far beyond its size: each call is bounded by its input before it
+// starts. An attack review ran BigInt("9".repeat(4<<20)) 87 s under a 1 s
+// wall time (math/big's decimal parse is quadratic), parseFloat over
+// 16 Mi digits 5 s (goja matches a regexp over the whole text), and
+// normalize() of 16 Mi combining characters to 324 MB. Arguments are
+// converted once and the converted values passed on (a valueOf or
+// toString could otherwise answer differently the second time); the
+// argument slice is copied, never written in place.
 const (
 	// maxNumberText bounds the numeric text BigInt and parseInt/
 	// parseFloat parse: 64 Ki characters, ~30 ms for BigInt's quadratic
@@ -59,6 +61,7 @@ func (g *guards) installTextGuards() {
 		g.replace(bi, name, func(orig native) native {
 			return func(c goja.FunctionCall) goja.Value {
 				if len(c.Arguments) > 1 {
+					c.Arguments = append([]goja.Value(nil), c.Arguments...)
 					c.Arguments[1] = g.bigIntText(c.Arguments[1])
 				}
 				return orig(c)
@@ -73,6 +76,7 @@ func (g *guards) installTextGuards() {
 	// that setup.js's walk keeps this one, its properties included.
 	w := g.named(g.counted(func(c goja.FunctionCall) goja.Value {
 		if len(c.Arguments) > 0 {
+			c.Arguments = append([]goja.Value(nil), c.Arguments...)
 			c.Arguments[0] = g.bigIntText(c.Arguments[0])
 		}
 		return orig(c)
