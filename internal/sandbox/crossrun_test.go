@@ -270,3 +270,34 @@ func TestNumericSecretClaimIsRedacted(t *testing.T) {
 		})
 	}
 }
+
+// A claim nested past what a JSON decoder accepts (12,000 levels, 24 KB)
+// is refused where it is set, so the supervisor never fails to decode a
+// Result and no worker is killed.
+func TestDeepClaimIsRefusedWhereSet(t *testing.T) {
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1; o.QuarantineAfter = 2 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	req := func() *Request {
+		return &Request{
+			Settings: workflow.Settings{ID: "deep", Trigger: workflow.UserTokenGeneration,
+				Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
+			Code: []byte(`module.exports.default = async function () {
+  let v = 1; for (let i = 0; i < 12000; i++) v = [v];
+  kinde.accessToken.setCustomClaim("deep", v);
+};`),
+			Event: []byte(`{"request":{},"context":{}}`),
+		}
+	}
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			for range 3 { // past QuarantineAfter: no kill counts
+				res := r.Run(context.Background(), req()).Result
+				wantKind(t, res, workflow.KindBinding)
+				if !strings.Contains(res.Error.Message, "nests deeper than") {
+					t.Fatalf("message %q", res.Error.Message)
+				}
+			}
+		})
+	}
+}
