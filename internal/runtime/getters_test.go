@@ -90,6 +90,7 @@ func TestBindingObjectsCarryNothing(t *testing.T) {
     atSet: kinde.accessToken.setCustomClaim, searchParamsProto: Object.getPrototypeOf(new URL("https://a.example/").searchParams),
     protoGetter: Object.getOwnPropertyDescriptor(Object.prototype, "__proto__").get,
     toPrimitive: Symbol.prototype[Symbol.toPrimitive], reflect: Reflect, json: JSON,
+    kindeProto: Object.getPrototypeOf(kinde), kindeProtoProto: Object.getPrototypeOf(Object.getPrototypeOf(kinde) || {}),
   };
   const left = [];
   for (const [n, o] of Object.entries(targets)) {
