@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,17 @@ func TestHostileChild(t *testing.T) {
 	l := hostileLimits()
 	if os.Getenv("FLOWGATE_HOSTILE_DETERMINISTIC") == "1" {
 		l.SampleInterval, l.WallTime = time.Hour, 40*time.Second
+		// With the sampler off, a regression would grow without bound:
+		// the child dies at 1 GiB instead (the case then fails).
+		go func() {
+			s := []metrics.Sample{{Name: heapMetric}}
+			for range time.Tick(20 * time.Millisecond) {
+				if readHeap(s) > 1<<30 {
+					os.Stdout.WriteString("heap past 1 GiB with the sampler off\n")
+					os.Exit(3)
+				}
+			}
+		}()
 	}
 	e := New(Options{Limits: l})
 	defer e.Close()
