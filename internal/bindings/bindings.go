@@ -29,8 +29,8 @@ type Invocation struct {
 	refusals   []refusal         // the last values bindings threw, for BindingError
 	undeclared []string          // known binding names read from kinde but not declared
 
-	redactor    *strings.Replacer // built on first use
-	secretForms []string          // every spelling of every secret, longest first
+	redactor    *redactor // built on first use
+	secretForms []string  // every spelling of every secret, longest first
 	logLines    int
 	logBytes    int
 	logsCut     bool

@@ -147,7 +147,7 @@ func TestFetchLimitsAndNetworkErrors(t *testing.T) {
 		{"timeout", NetPolicy{Timeout: 50 * time.Millisecond}, `kinde.fetch(U + "/hang")`,
 			"Error: kinde.fetch: request to HOST timed out after 50ms"},
 		{"connection refused", NetPolicy{AllowHosts: []string{strings.TrimPrefix(closedURL, "http://")}}, `kinde.fetch("` + closedURL + `")`,
-			"Error: kinde.fetch: request to " + strings.TrimPrefix(closedURL, "http://") + " failed: dial tcp"},
+			"Error: kinde.fetch: request to " + strings.TrimPrefix(closedURL, "http://") + " failed: connection refused"},
 		{"too many redirects", NetPolicy{}, `kinde.fetch(U + "/redirect?to=" + encodeURIComponent("/redirect?to=" + encodeURIComponent("/redirect?to=/redirect?to=/redirect?to=/redirect?to=/redirect?to=/echo")))`,
 			"Error: kinde.fetch: request to HOST failed: too many redirects"},
 	}

@@ -108,6 +108,12 @@ func (w *jsonWalker) value(key string, v goja.Value) (out any, ok bool) {
 		}
 		return raw, true
 	}
+	// Nesting is refused here, where the value is set: a Result nested
+	// past what a JSON decoder accepts (encoding/json stops at 10,000)
+	// failed in the worker supervisor instead, as a crash.
+	if len(w.stack) >= MaxJSONDepth {
+		w.inv.throwType("value nests deeper than %d levels", MaxJSONDepth)
+	}
 	for _, s := range w.stack {
 		if s == o {
 			w.inv.throwType("Converting circular structure to JSON")

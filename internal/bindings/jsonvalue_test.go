@@ -66,12 +66,23 @@ func TestClaimValueWalkStopsAtCap(t *testing.T) {
 	for _, js := range []string{
 		`new Array(2 ** 32 - 1)`,
 		`new Array(1e6).fill("x".repeat(100))`,
-		`(() => { let o = {}; for (let i = 0; i < 50000; i++) o = {o}; return o })()`,
 		`{get a() { return "x".repeat(70000) }}`,
 	} {
 		s := newSandbox(t, &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)})
 		_, err := s.run(`kinde.accessToken.setCustomClaim("big", ` + js + `)`)
 		if !strings.Contains(err, "larger than 65536 bytes") {
+			t.Errorf("%s: error = %q", js, err)
+		}
+	}
+	// Deep values stop at the nesting bound, within the size cap or not
+	// (12,000 levels of [] is 24 KB: a JSON decoder refuses it).
+	for _, js := range []string{
+		`(() => { let o = {}; for (let i = 0; i < 50000; i++) o = {o}; return o })()`,
+		`(() => { let v = 1; for (let i = 0; i < 12000; i++) v = [v]; return v })()`,
+	} {
+		s := newSandbox(t, &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)})
+		_, err := s.run(`kinde.accessToken.setCustomClaim("deep", ` + js + `)`)
+		if !strings.Contains(err, "nests deeper than 512 levels") {
 			t.Errorf("%s: error = %q", js, err)
 		}
 	}

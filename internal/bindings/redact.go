@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/whatwgurl"
@@ -20,7 +21,8 @@ const MinRedactLen = 3
 const RedactMark = "***"
 
 // Redact removes secret env values and Config.Redact values from s, also
-// in the forms they take inside JSON strings and form-encoded bodies.
+// in the forms they take inside JSON strings, form-encoded bodies and the
+// encodings the runtime offers (spellings.go), ignoring ASCII case.
 func (inv *Invocation) Redact(s string) string {
 	inv.initRedactor()
 	return inv.redactor.Replace(s)
@@ -47,11 +49,13 @@ func (inv *Invocation) secretSlack() int {
 // prev ends with its first part and next starts with the rest.
 func (inv *Invocation) redactSplit(prev, next string) (string, string) {
 	inv.initRedactor()
+	fp, fn := foldASCII(prev), foldASCII(next) // the forms are folded; same lengths
 	for _, f := range inv.secretForms {
 		for k := 1; k < len(f); k++ {
-			if strings.HasSuffix(prev, f[:k]) && strings.HasPrefix(next, f[k:]) {
+			if strings.HasSuffix(fp, f[:k]) && strings.HasPrefix(fn, f[k:]) {
 				prev = prev[:len(prev)-k] + RedactMark
 				next = RedactMark + next[len(f)-k:]
+				fp, fn = foldASCII(prev), foldASCII(next)
 				break
 			}
 		}
@@ -62,14 +66,15 @@ func (inv *Invocation) redactSplit(prev, next string) (string, string) {
 // newRedactor builds a replacer for every secret form, longest first so
 // that a secret containing another secret is replaced whole, and returns
 // the forms in that order.
-func newRedactor(cfg *Config) (*strings.Replacer, []string) {
+func newRedactor(cfg *Config) (*redactor, []string) {
 	var values []string
 	add := func(v string) {
 		if len(v) < MinRedactLen {
 			return
 		}
 		for _, f := range secretForms(v) {
-			if !slices.Contains(values, f) {
+			f = foldASCII(f)
+			if len(f) >= MinRedactLen && !slices.Contains(values, f) {
 				values = append(values, f)
 			}
 		}
@@ -83,11 +88,7 @@ func newRedactor(cfg *Config) (*strings.Replacer, []string) {
 		add(v)
 	}
 	slices.SortFunc(values, func(a, b string) int { return len(b) - len(a) })
-	pairs := make([]string, 0, 2*len(values))
-	for _, v := range values {
-		pairs = append(pairs, v, RedactMark)
-	}
-	return strings.NewReplacer(pairs...), values
+	return newMatcher(values), values
 }
 
 // secretForms are the spellings of v that may reach a log line: raw, as
@@ -95,7 +96,8 @@ func newRedactor(cfg *Config) (*strings.Replacer, []string) {
 // form/URL-encoded (a URLSearchParams body or query string), as each part
 // of a WHATWG URL percent-encodes it (new URL(…).href), and in console's
 // quoting, of v itself and of its JSON-escaped form (a JSON string logged
-// inside an object).
+// inside an object), and the encodings of spellings.go. The forms are
+// matched ignoring ASCII case.
 func secretForms(v string) []string {
 	forms := []string{v}
 	var b bytes.Buffer
@@ -108,14 +110,23 @@ func secretForms(v string) []string {
 	}
 	forms = append(forms, url.QueryEscape(v), whatwgurl.FormEscape(v), url.PathEscape(v),
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
-	return append(forms, whatwgurl.EncodedForms(v)...)
+	forms = append(forms, whatwgurl.EncodedForms(v)...)
+	return append(forms, encodingForms(v)...)
 }
 
 // jsEscape is v as quoteJS writes it between quote characters q.
 func jsEscape(v string, q byte) string {
-	r := strings.NewReplacer(`\`, `\\`, string(q), `\`+string(q), "\n", `\n`, "\t", `\t`, "\r", `\r`)
-	return r.Replace(v)
+	if q == '\'' {
+		return singleQuoted.Replace(v)
+	}
+	return doubleQuoted.Replace(v)
 }
+
+// Built once: a Replacer is immutable and safe for concurrent use.
+var (
+	singleQuoted = strings.NewReplacer(`\`, `\\`, "'", `\'`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+	doubleQuoted = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`, "\r", `\r`)
+)
 
 // Secrets in what a workflow hands back. A secret environment value or a
 // password of the event (Config.Redact) must not leave Flowgate in a token
@@ -148,6 +159,12 @@ func (inv *Invocation) redactValue(where string, v any) any {
 	switch x := v.(type) {
 	case string:
 		return inv.redactOutput(where, x)
+	case float64:
+		// A numeric secret (a PIN, a numeric key) set as a number claim.
+		t := strconv.FormatFloat(x, 'f', -1, 64)
+		if r := inv.redactOutput(where, t); r != t {
+			return RedactMark
+		}
 	case []any:
 		for i := range x {
 			x[i] = inv.redactValue(where, x[i])

@@ -336,7 +336,7 @@ func (s *Session) Describe(host string, err error) string {
 	var large *TooLargeError
 	switch {
 	case errors.As(err, &blocked):
-		return blocked.Error()
+		return describeBlocked(blocked)
 	case errors.As(err, &many), errors.As(err, &large):
 		return err.Error()
 	case errors.Is(err, ErrTooManyRedirects):
@@ -346,11 +346,7 @@ func (s *Session) Describe(host string, err error) string {
 	case s.ctx.Err() != nil:
 		return "request to " + host + " cancelled: the run has ended"
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return "request to " + host + " failed: " + err.Error()
+	return "request to " + host + " failed: " + networkReason(err)
 }
 
 // IsPolicy reports whether err is a refusal by the policy (a refused

@@ -50,6 +50,31 @@ type guards struct {
 	// frozen runtime (about 100 bytes a key), so a runtime whose registry
 	// passes maxRegistrySymbols is retired after the run.
 	symbols map[*goja.Symbol]struct{}
+
+	// The run's memory watch and the string bytes its guarded builtins
+	// made since the last synchronous check (grew).
+	gov   *Governor
+	watch *watch
+	made  int64
+}
+
+// checkStep is how many bytes of strings a run makes between two
+// synchronous memory checks.
+const checkStep = 4 << 20
+
+// grew counts n bytes of strings a guarded builtin makes; every
+// checkStep the memory budget is checked on this goroutine, so a run
+// keeping what it makes is stopped after the same amount of work however
+// loaded the machine is (the sampler alone raced the wall time).
+func (g *guards) grew(n int64) {
+	g.made += n
+	if g.made < checkStep {
+		return
+	}
+	g.made = 0
+	if g.gov.check(g.watch) {
+		g.ended()
+	}
 }
 
 // maxRegistrySymbols bounds a pooled runtime's Symbol.for registry (~1 MB).
@@ -147,13 +172,20 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			if n > float64(g.maxS) {
 				g.over("string length", n, g.maxS)
 			}
+			if n > 0 {
+				g.grew(int64(n))
+			}
 			return orig(c)
 		}
 	})
 	pad := func(orig native) native {
 		return func(c goja.FunctionCall) goja.Value {
-			if n := c.Argument(0).ToFloat(); n > float64(g.maxS) {
+			n := c.Argument(0).ToFloat()
+			if n > float64(g.maxS) {
 				g.over("string length", n, g.maxS)
+			}
+			if n > 0 {
+				g.grew(int64(n))
 			}
 			return orig(c)
 		}
@@ -290,6 +322,7 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			return r
 		}
 	})
+	g.installTextGuards() // numbers.go
 	return g, nil
 }
 
@@ -421,8 +454,11 @@ func (g *guards) joinSize(this, sepArg goja.Value) {
 }
 
 func (g *guards) postString(r goja.Value, what string) goja.Value {
-	if s, ok := r.(goja.String); ok && int64(s.Length()) > g.maxS {
-		g.over(what, float64(s.Length()), g.maxS)
+	if s, ok := r.(goja.String); ok {
+		if int64(s.Length()) > g.maxS {
+			g.over(what, float64(s.Length()), g.maxS)
+		}
+		g.grew(int64(s.Length()))
 	}
 	return r
 }

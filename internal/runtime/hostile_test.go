@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,10 @@ type hostileCase struct {
 	// Layer "process" marks an attack known to pass the in-process guards
 	// (LIMITS.md, "Left"): only the worker-process supervisor contains it.
 	Layer string `json:"layer"`
+	// Deterministic marks a memory case the guards stop after a known
+	// amount of allocation (guards.grew): it runs with the heap sampler
+	// off and a wall time no load reaches, so only that check can end it.
+	Deterministic bool `json:"deterministic"`
 }
 
 func readCorpus(t *testing.T) []hostileCase {
@@ -82,6 +87,9 @@ func TestHostileCorpus(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostileChild$", "-test.v")
 			cmd.Env = append(os.Environ(), "FLOWGATE_HOSTILE_CASE="+c.File)
+			if c.Deterministic {
+				cmd.Env = append(cmd.Env, "FLOWGATE_HOSTILE_DETERMINISTIC=1")
+			}
 			var out, errb bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &errb
 			start := time.Now()
@@ -128,7 +136,22 @@ func TestHostileChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Options{Limits: hostileLimits()})
+	l := hostileLimits()
+	if os.Getenv("FLOWGATE_HOSTILE_DETERMINISTIC") == "1" {
+		l.SampleInterval, l.WallTime = time.Hour, 40*time.Second
+		// With the sampler off, a regression would grow without bound:
+		// the child dies at 1 GiB instead (the case then fails).
+		go func() {
+			s := []metrics.Sample{{Name: heapMetric}}
+			for range time.Tick(20 * time.Millisecond) {
+				if readHeap(s) > 1<<30 {
+					os.Stdout.WriteString("heap past 1 GiB with the sampler off\n")
+					os.Exit(3)
+				}
+			}
+		}()
+	}
+	e := New(Options{Limits: l})
 	defer e.Close()
 	var rep childReport
 	p, err := e.Load(code, nil)

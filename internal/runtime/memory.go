@@ -172,6 +172,46 @@ func (g *Governor) loop() {
 	}
 }
 
+// check is the sampler's decision made synchronously, on the run's own
+// goroutine, when the guards have seen it make another checkStep of
+// strings (guards.grew): at the same point of the program every time,
+// however starved of CPU the sampler is. It reports whether the run is
+// over its budget (and interrupts it then).
+func (g *Governor) check(w *watch) bool {
+	if w == nil {
+		return false
+	}
+	sample := []metrics.Sample{{Name: heapMetric}}
+	h := readHeap(sample)
+	g.mu.Lock()
+	if h < w.low {
+		w.low = h
+	}
+	hit := w.hit
+	over := !hit && h-w.low > w.limit
+	// As in loop: no GC storm from a heap full of garbage.
+	gc := over && (g.gcHeap == 0 || h >= g.gcHeap+w.limit/2)
+	g.mu.Unlock()
+	if !gc {
+		return hit
+	}
+	goruntime.GC()
+	h = readHeap(sample)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.last, g.gcHeap = h, h
+	for a := range g.active {
+		if h < a.low {
+			a.low = h
+		}
+	}
+	if h > w.low && h-w.low > w.limit && !w.hit {
+		w.hit = true
+		w.s.interrupt(errMemory{w.limit})
+	}
+	return w.hit
+}
+
 func formatBytes(n uint64) string {
 	switch {
 	case n >= 1<<20 && n%(1<<20) == 0:

@@ -111,6 +111,7 @@ func (g *guards) begin() {
 
 func (g *guards) end() {
 	g.depth = 0
+	g.gov, g.watch, g.made = nil, nil, 0
 	clear(g.thrown)
 	clear(g.proxies)
 	clear(g.bound)
@@ -570,17 +571,20 @@ func (g *guards) encodeURI(orig native) native {
 	return func(c goja.FunctionCall) goja.Value {
 		s := c.Argument(0).ToString()
 		if n := strLen(s); n*9 > g.maxS {
+			// Counted over the UTF-16 units as they are: converting a
+			// 16 Mi unit string to Go text first cost hundreds of MB.
+			gs, _ := s.(goja.String)
 			size := int64(0)
-			for _, r := range s.String() {
-				switch {
-				case r < 0x80:
+			for i := 0; gs != nil && i < gs.Length() && size <= g.maxS; i++ {
+				switch u := gs.CharAt(i); {
+				case u < 0x80:
 					size += 3
-				case r < 0x800:
+				case u < 0x800:
 					size += 6
-				case r < 0x10000:
-					size += 9
+				case u >= 0xd800 && u <= 0xdfff:
+					size += 6 // half of a 4-byte character
 				default:
-					size += 12
+					size += 9
 				}
 			}
 			if size > g.maxS {

@@ -111,6 +111,7 @@ func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Conte
 	w := e.gov.start(s, e.limits.MemoryBytes)
 	if s.guards != nil {
 		s.guards.begin()
+		s.guards.gov, s.guards.watch = e.gov, w
 	}
 	panicked := false
 	err := func() (err error) {

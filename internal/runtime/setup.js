@@ -214,6 +214,11 @@
         stack[top++] = w;
       }
       if (changed) defineProperty(o, k, d);
+      // What a getter returns is reachable too (tame's accessors hand out
+      // the wrapped builtin they hold): read it and freeze it as well.
+      if (typeof d.get === "function") {
+        try { stack[top++] = apply(d.get, o, []); } catch (e) { /* a getter refusing this receiver */ }
+      }
     }
     if (doFreeze) freeze(o);
   }
