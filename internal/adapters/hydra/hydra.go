@@ -116,7 +116,14 @@ func Event(req *HookRequest) (trigger string, event []byte) {
 		clientID = req.Session.ClientID
 	}
 	audience := nonNil(q.GrantedAudience)
-	scope := nonNil(q.GrantedScopes)
+	// Hydra calls the hook before it grants the token's scopes on the
+	// token request (granted_scopes is empty for an authorization code):
+	// the scopes asked for at /oauth2/auth are then the best answer.
+	scope := q.GrantedScopes
+	if len(scope) == 0 {
+		scope = q.RequestedScopes
+	}
+	scope = nonNil(scope)
 	var ev map[string]any
 	if slices.Contains(q.GrantTypes, "client_credentials") {
 		trigger = triggerM2M
