@@ -100,9 +100,9 @@ type Verdict int
 
 // Verdicts.
 const (
-	Allow  Verdict = iota // go on, applying the Result's changes (claims, …)
-	Deny                  // the workflow denied access (or invalidated a form field)
-	Fail                  // the workflow failed (or Flowgate could not answer) and the policy is stop
+	Allow Verdict = iota // go on, applying the Result's changes (claims, …)
+	Deny                 // the workflow denied access (or invalidated a form field)
+	Fail                 // the workflow failed (or Flowgate could not answer) and the policy is stop
 )
 
 // Outcome is one hook call's decision.
