@@ -24,6 +24,7 @@ import (
 
 // Flowgate is a running app.
 type Flowgate struct {
+	logs         *syncBuffer
 	URL          string
 	RuntimeToken string
 	AdminToken   string
@@ -32,50 +33,67 @@ type Flowgate struct {
 
 // StartFlowgate writes files (path -> content) with a kinde.json into a dev
 // repository, starts the app on it and waits until every workflow in ids is
-// live.
+// live. It stops when the test ends.
 func StartFlowgate(t testing.TB, files map[string]string, allowHosts []string, ids ...string) *Flowgate {
 	t.Helper()
-	repo := t.TempDir()
+	fg, stop, err := Start(t.TempDir(), files, allowHosts, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return fg
+}
+
+// Start is StartFlowgate outside a test (examples' TestMain): dir holds the
+// repository and the data; stop ends the app.
+func Start(dir string, files map[string]string, allowHosts []string, ids ...string) (fg *Flowgate, stop func(), err error) {
+	repo, data := filepath.Join(dir, "repo"), filepath.Join(dir, "data")
 	files["kinde.json"] = `{"rootDir": "kindeSrc", "version": "2024-12-09"}`
 	for p, c := range files {
 		full := filepath.Join(repo, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
 	}
-	fg := &Flowgate{RuntimeToken: "rt-adapters-e2e-0123456789abcdef", AdminToken: "adm-adapters-e2e-0123456789abcdef", Env: "production"}
+	fg = &Flowgate{logs: &syncBuffer{}, RuntimeToken: "rt-adapters-e2e-0123456789abcdef", AdminToken: "adm-adapters-e2e-0123456789abcdef", Env: "production"}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
-		Addr: "127.0.0.1:0", DataDir: t.TempDir(), DevRepo: repo,
+		Addr: "127.0.0.1:0", DataDir: data, DevRepo: repo,
 		RuntimeToken: fg.RuntimeToken, AdminToken: fg.AdminToken,
 		Isolation: "inprocess", AllowHosts: allowHosts,
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)), io.Discard)
+	}, slog.New(slog.NewTextHandler(fg.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), fg.logs)
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		<-done
-	})
+	}
 	fg.URL = a.URL()
 	for _, id := range ids {
-		Eventually(t, "workflow "+id+" live", 3*time.Minute, func() (bool, string) {
+		err := poll(3*time.Minute, func() (bool, string) {
 			var w struct {
 				LiveDeploymentID string `json:"liveDeploymentId"`
-				LatestStatus     string `json:"latestStatus"`
 			}
 			code, body := fg.Admin("GET", "/api/v1/environments/production/workflows/"+id, &w)
 			return code == 200 && w.LiveDeploymentID != "", fmt.Sprintf("%d %s", code, body)
 		})
+		if err != nil {
+			stop()
+			return nil, nil, fmt.Errorf("workflow %s live: %w", id, err)
+		}
 	}
-	return fg
+	return fg, stop, nil
 }
+
+// Logs is everything the app logged so far (debug level included).
+func (f *Flowgate) Logs() string { return f.logs.String() }
 
 // Admin calls the management API and decodes the answer into v (may be nil).
 func (f *Flowgate) Admin(method, path string, v any) (int, string) {
@@ -97,16 +115,20 @@ func (f *Flowgate) Admin(method, path string, v any) (int, string) {
 // readiness check, never the outcome a test asserts.
 func Eventually(t testing.TB, what string, limit time.Duration, f func() (bool, string)) {
 	t.Helper()
+	if err := poll(limit, f); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func poll(limit time.Duration, f func() (bool, string)) error {
 	deadline := time.Now().Add(limit)
-	last := ""
 	for {
 		ok, msg := f()
 		if ok {
-			return
+			return nil
 		}
-		last = msg
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not reached after %s; last: %s", what, limit, last)
+			return fmt.Errorf("not reached after %s; last: %s", limit, msg)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -228,6 +228,16 @@ func TestHydraE2E(t *testing.T) {
 		}
 	})
 
+	t.Run("Flowgate never logs tokens or the runtime token", func(t *testing.T) {
+		tok := e.hydra.clientCredentials(t, e.m2mClient, "claims")
+		logs := e.fg.Logs()
+		for _, secret := range []string{tok.AccessToken, e.fg.RuntimeToken, e.m2mClient.Secret} {
+			if strings.Contains(logs, secret) {
+				t.Fatalf("a secret reached Flowgate's log:\n%s", logs)
+			}
+		}
+	})
+
 	t.Run("Hydra with a wrong key is refused and issues no token", func(t *testing.T) {
 		bad := startHydra(t, testenv.Hydra(t), e.fg.URL+"/api/v1/environments/production/adapters/hydra/token-hook", "not-the-token")
 		c := bad.createClient(t, "client_credentials")

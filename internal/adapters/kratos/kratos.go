@@ -16,9 +16,11 @@
 // refusal is never a 5xx.
 //
 // Kratos gives web hooks no plaintext password. For user:new_password_provided
-// the settings form must send the new password a second time as
+// the form must send the new password a second time as
 // transient_payload.password, which Kratos passes to web hooks and never
-// stores.
+// stores. Kratos v1.3.1 forwards transient_payload in registration and
+// login flows but drops it in the settings flow's password method, so
+// there the settings-password hook refuses with a message saying so.
 package kratos
 
 import (
@@ -37,9 +39,10 @@ const Path = "POST /api/v1/environments/{env}/adapters/kratos/{hook}"
 
 // Hooks maps a hook name (the last URL segment) to its trigger.
 var Hooks = map[string]string{
-	"registration":      "user:pre_registration",
-	"login":             "user:post_authentication",
-	"settings-password": "user:new_password_provided",
+	"registration":          "user:pre_registration",
+	"login":                 "user:post_authentication",
+	"registration-password": "user:new_password_provided",
+	"settings-password":     "user:new_password_provided",
 }
 
 // Message ids: Kratos' generic validation error, whose text UIs show as the
@@ -117,7 +120,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env, hook := r.PathValue("env"), r.PathValue("hook")
 	trigger, known := Hooks[hook]
 	if !known {
-		httpjson.Error(w, http.StatusNotFound, "unknown_hook", "the Kratos hooks are registration, login and settings-password")
+		httpjson.Error(w, http.StatusNotFound, "unknown_hook", "the Kratos hooks are registration, login, registration-password and settings-password")
 		return
 	}
 	if !adapters.Authorize(w, r, h.rt, h.log, env) {
@@ -137,7 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "bad_hook_body", "the body is not a Kratos web hook context: "+err.Error())
 		return
 	}
-	event, field, err := Event(trigger, &body)
+	event, field, err := Event(hook, &body)
 	if err != nil {
 		refuse(w, StatusDenied, field, err.Error())
 		return
@@ -170,9 +173,10 @@ func (missingPassword) Error() string {
 	return "The new password could not be checked: the form must also send it as transient_payload.password."
 }
 
-// Event maps a web hook body to trigger's Kinde-shaped event, and names the
-// form field a denial is shown on.
-func Event(trigger string, b *HookBody) (event []byte, field string, err error) {
+// Event maps a web hook body to the Kinde-shaped event of hook's trigger,
+// and names the form field a denial is shown on.
+func Event(hook string, b *HookBody) (event []byte, field string, err error) {
+	trigger := Hooks[hook]
 	ctx := map[string]any{"workflow": map[string]any{"trigger": trigger}}
 	req := map[string]any{}
 	reqURL := b.Flow.RequestURL
@@ -218,7 +222,11 @@ func Event(trigger string, b *HookBody) (event []byte, field string, err error) 
 		if pw == "" {
 			return nil, field, missingPassword{}
 		}
-		ctx["auth"] = map[string]any{"firstPassword": pw, "secondPassword": pw, "newPasswordReason": "reset"}
+		reason := "reset"
+		if hook == "registration-password" {
+			reason = "initial"
+		}
+		ctx["auth"] = map[string]any{"firstPassword": pw, "secondPassword": pw, "newPasswordReason": reason}
 		ctx["user"] = map[string]any{"id": identityID, "email": email}
 	}
 	event, err = json.Marshal(map[string]any{"request": req, "context": ctx})
