@@ -1,10 +1,16 @@
 package hydra_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/adapters/hydra"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // FuzzEvent: whatever Hydra (or anyone holding the key) posts, the event is
@@ -27,4 +33,34 @@ func FuzzEvent(f *testing.F) {
 			t.Fatalf("trigger %q", trigger)
 		}
 	})
+}
+
+// fixedRuntime answers every call with one Result: it isolates the
+// adapter's own work (decode, map, decide, encode) for BenchmarkHandler.
+type fixedRuntime struct{ res *workflow.Result }
+
+func (fixedRuntime) RuntimeTokenOK(context.Context, string, string) (bool, error) { return true, nil }
+func (f fixedRuntime) Invoke(context.Context, string, string, []byte) (*workflow.Result, error) {
+	return f.res, nil
+}
+
+// BenchmarkHandler is the token hook's cost on top of the invocation: what
+// it adds to every token Hydra issues.
+func BenchmarkHandler(b *testing.B) {
+	rt := fixedRuntime{&workflow.Result{Status: "succeeded", FailurePolicy: "stop",
+		AccessToken: &workflow.Token{CustomClaims: map[string]any{"plan": "pro", "uid": "u1"}},
+		IDToken:     &workflow.Token{CustomClaims: map[string]any{"nickname": "ada"}}}}
+	h := hydra.New(rt, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	const body = `{"session":{"id_token":{"id_token_claims":{"jti":"","iss":"http://127.0.0.1:33941/","sub":"user-ada","aud":["2e80b0b2"],"nonce":"","exp":"0001-01-01T00:00:00Z","iat":"2026-12-07T02:27:23Z","rat":"2026-12-07T02:27:23Z","auth_time":"2026-12-07T02:27:23Z","at_hash":"","acr":"","amr":[],"c_hash":"","ext":{"consented":true,"sid":"f27f52c0"}},"headers":{"extra":{"kid":"k"}},"expires_at":{"access_token":"2026-12-07T03:27:23Z"},"username":"","subject":"user-ada"},"extra":{"consent":"given"},"kid":"k","client_id":"2e80b0b2","consent_challenge":"4f37e8b4","exclude_not_before_claim":false,"allowed_top_level_claims":["tier"],"mirror_top_level_claims":true},"request":{"client_id":"2e80b0b2","requested_scopes":["openid","offline"],"granted_scopes":[],"granted_audience":[],"grant_types":["authorization_code"],"payload":{"grant_type":["authorization_code"]}}}`
+	b.ReportAllocs()
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/api/v1/environments/production/adapters/hydra/token-hook", strings.NewReader(body))
+		req.SetPathValue("env", "production")
+		req.Header.Set("Authorization", "Bearer t")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body.String())
+		}
+	}
 }
