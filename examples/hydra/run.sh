@@ -22,9 +22,15 @@ cleanup() {
 trap cleanup EXIT
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # URL [what]
-  for _ in $(seq 1 600); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
-  echo "run.sh: ${2:-$1} did not come up" >&2; exit 1
+wait_for() { # URL WHAT LOG (the server is the last process started)
+  for _ in $(seq 1 600); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "run.sh: $2 did not come up; the end of its log:" >&2
+  tail -n 20 "$3" >&2
+  exit 1
 }
 
 echo "== building Flowgate and (once) Hydra"
@@ -40,7 +46,7 @@ FLOWGATE_ADDR="127.0.0.1:$fg_port" FLOWGATE_DATA_DIR="$work/flowgate-data" FLOWG
   FLOWGATE_RUNTIME_TOKEN="$token" FLOWGATE_ADMIN_TOKEN="$admin" \
   "$work/flowgate-app" --log-level warn >"$work/flowgate.log" 2>&1 &
 pids+=($!)
-wait_for "http://127.0.0.1:$fg_port/healthz" Flowgate
+wait_for "http://127.0.0.1:$fg_port/healthz" Flowgate "$work/flowgate.log"
 for wf in m2mClaims userClaims; do
   for _ in $(seq 1 600); do
     curl -fsS -H "Authorization: Bearer $admin" "http://127.0.0.1:$fg_port/api/v1/environments/production/workflows/$wf" 2>/dev/null \
@@ -71,7 +77,7 @@ oauth2:
 YAML
 (cd "$work" && "$FLOWGATE_TEST_HYDRA" serve all --dev -c hydra.yml >"$work/hydra.log" 2>&1) &
 pids+=($!)
-wait_for "http://127.0.0.1:$adm/health/ready" Hydra
+wait_for "http://127.0.0.1:$adm/health/ready" Hydra "$work/hydra.log"
 # EC signing keys are made at once (Hydra's default RSA keys take a while).
 curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
   -d '{"alg":"ES256","use":"sig","kid":"example"}' "http://127.0.0.1:$adm/admin/keys/hydra.jwt.access-token"
