@@ -64,3 +64,54 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	}
 }
+
+// TestAnswers: each Result becomes Hydra's answer (status and session).
+func TestAnswers(t *testing.T) {
+	const user = `{"session":{"extra":{"consent":"given"},"id_token":{"id_token_claims":{"ext":{"sid":"s1","consented":true}},"subject":"u1"}},"request":{"client_id":"c1","grant_types":["authorization_code"]}}`
+	const m2m = `{"session":{"extra":{}},"request":{"client_id":"c1","grant_types":["client_credentials"]}}`
+	tok := func(reset bool, kv ...any) *workflow.Token {
+		m := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return &workflow.Token{CustomClaims: m, ResetClaims: reset}
+	}
+	cases := []struct {
+		name, body string
+		res        *workflow.Result
+		status     int
+		want       string
+	}{
+		{"claims merged over the consent step's", user, &workflow.Result{Status: "succeeded",
+			AccessToken: tok(false, "plan", "pro"), IDToken: tok(false, "nick", "ada")}, 200,
+			`{"session":{"access_token":{"consent":"given","plan":"pro"},"id_token":{"consented":true,"nick":"ada","sid":"s1"}}}`},
+		{"reset drops the consent step's claims", user, &workflow.Result{Status: "succeeded",
+			AccessToken: tok(true, "plan", "pro")}, 200,
+			`{"session":{"access_token":{"plan":"pro"},"id_token":{"consented":true,"sid":"s1"}}}`},
+		{"claims Hydra sets itself are never changed", user, &workflow.Result{Status: "succeeded",
+			IDToken: tok(false, "sub", "admin", "sid", "x", "nick", "ada")}, 200,
+			`{"session":{"access_token":{"consent":"given"},"id_token":{"consented":true,"nick":"ada","sid":"s1"}}}`},
+		{"m2m uses the M2M token's claims, not the user ones", m2m, &workflow.Result{Status: "succeeded",
+			M2MToken: tok(false, "tier", "gold"), AccessToken: tok(false, "plan", "pro")}, 200,
+			`{"session":{"access_token":{"tier":"gold"},"id_token":{}}}`},
+		{"no claims", user, &workflow.Result{Status: "succeeded"}, 204, ``},
+		{"skipped", user, &workflow.Result{Status: "skipped"}, 204, ``},
+		{"denied", user, &workflow.Result{Status: "succeeded", Auth: &workflow.Auth{Denied: true, Reason: "no"},
+			AccessToken: tok(false, "plan", "pro")}, 403, `access_denied`},
+		{"failed, stop", user, &workflow.Result{Status: "failed", FailurePolicy: "stop"}, hydra.StatusFailed, `workflow_failed`},
+		{"failed, continue", user, &workflow.Result{Status: "failed", FailurePolicy: "continue"}, 204, ``},
+		{"failed without a policy stops", user, &workflow.Result{Status: "failed"}, hydra.StatusFailed, `workflow_failed`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hydra.New(fixedRuntime{tc.res}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			req := httptest.NewRequest("POST", "/x", strings.NewReader(tc.body))
+			req.SetPathValue("env", "production")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != tc.status || !strings.Contains(w.Body.String(), tc.want) {
+				t.Fatalf("got %d %s, want %d %s", w.Code, w.Body, tc.status, tc.want)
+			}
+		})
+	}
+}

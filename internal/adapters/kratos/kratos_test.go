@@ -67,3 +67,49 @@ func BenchmarkHandler(b *testing.B) {
 		}
 	}
 }
+
+// TestAnswers: each Result becomes Kratos' answer, on the right field.
+func TestAnswers(t *testing.T) {
+	const withEmail = `{"flow":{"transient_payload":{"password":"pw-123456"}},"identity":{"id":"i1","traits":{"email":"a@b.test"}}}`
+	const noEmail = `{"identity":{"id":"i1","traits":{"username":"ada"}}}`
+	cases := []struct {
+		name, hook, body string
+		res              *workflow.Result
+		status           int
+		want             string
+	}{
+		{"denied registration: on the email field", "registration", withEmail,
+			&workflow.Result{Status: "succeeded", Auth: &workflow.Auth{Denied: true, Reason: "Closed."}}, 403,
+			`{"messages":[{"instance_ptr":"#/traits/email","messages":[{"id":4000001,"text":"Closed.","type":"error","context":{"reason":"Closed."}}]}]}`},
+		{"denied registration without an email trait: on the form", "registration", noEmail,
+			&workflow.Result{Status: "succeeded", Auth: &workflow.Auth{Denied: true}}, 403,
+			`{"messages":[{"instance_ptr":"#/","messages":[{"id":4000001,"text":"Access denied.","type":"error","context":{"reason":"Access denied."}}]}]}`},
+		{"denied login: on the form", "login", withEmail,
+			&workflow.Result{Status: "succeeded", Auth: &workflow.Auth{Denied: true, Reason: "Locked."}}, 403,
+			`"instance_ptr":"#/"`},
+		{"widget fields: each on its Kratos field, sorted", "registration-password", withEmail,
+			&workflow.Result{Status: "succeeded", Widget: &workflow.Widget{InvalidFormFields: map[string]string{
+				"p_second_password": "B", "p_first_password": "A", "p_username": "C"}}}, 403,
+			`{"messages":[{"instance_ptr":"#/password","messages":[{"id":4000001,"text":"A","type":"error","context":{"reason":"A"}},{"id":4000001,"text":"B","type":"error","context":{"reason":"B"}}]},{"instance_ptr":"#/traits/username","messages":[{"id":4000001,"text":"C","type":"error","context":{"reason":"C"}}]}]}`},
+		{"failed, stop: a generic message, not the error", "login", withEmail,
+			&workflow.Result{Status: "failed", FailurePolicy: "stop", Error: &workflow.Error{Kind: "thrown", Message: "secret detail"}}, kratos.StatusFailed,
+			`Please try again later.`},
+		{"failed, continue", "login", withEmail, &workflow.Result{Status: "failed", FailurePolicy: "continue"}, 204, ``},
+		{"allowed", "login", withEmail, &workflow.Result{Status: "succeeded"}, 204, ``},
+		{"skipped", "registration", withEmail, &workflow.Result{Status: "skipped"}, 204, ``},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := kratos.New(fixedRuntime{tc.res}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			req := httptest.NewRequest("POST", "/x", strings.NewReader(tc.body))
+			req.SetPathValue("env", "production")
+			req.SetPathValue("hook", tc.hook)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			body := strings.TrimSpace(w.Body.String())
+			if w.Code != tc.status || !strings.Contains(body, tc.want) || strings.Contains(body, "secret detail") {
+				t.Fatalf("got %d %s, want %d %s", w.Code, body, tc.status, tc.want)
+			}
+		})
+	}
+}
