@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/adapters/adapterstest"
 	"github.com/flowgate/flowgate/internal/adapters/hydra"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -53,6 +54,7 @@ func BenchmarkHandler(b *testing.B) {
 	h := hydra.New(rt, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	const body = `{"session":{"id_token":{"id_token_claims":{"jti":"","iss":"http://127.0.0.1:33941/","sub":"user-ada","aud":["2e80b0b2"],"nonce":"","exp":"0001-01-01T00:00:00Z","iat":"2026-12-07T02:27:23Z","rat":"2026-12-07T02:27:23Z","auth_time":"2026-12-07T02:27:23Z","at_hash":"","acr":"","amr":[],"c_hash":"","ext":{"consented":true,"sid":"f27f52c0"}},"headers":{"extra":{"kid":"k"}},"expires_at":{"access_token":"2026-12-07T03:27:23Z"},"username":"","subject":"user-ada"},"extra":{"consent":"given"},"kid":"k","client_id":"2e80b0b2","consent_challenge":"4f37e8b4","exclude_not_before_claim":false,"allowed_top_level_claims":["tier"],"mirror_top_level_claims":true},"request":{"client_id":"2e80b0b2","requested_scopes":["openid","offline"],"granted_scopes":[],"granted_audience":[],"grant_types":["authorization_code"],"payload":{"grant_type":["authorization_code"]}}}`
 	b.ReportAllocs()
+	cpu := adapterstest.CPUTime()
 	for b.Loop() {
 		req := httptest.NewRequest("POST", "/api/v1/environments/production/adapters/hydra/token-hook", strings.NewReader(body))
 		req.SetPathValue("env", "production")
@@ -63,6 +65,7 @@ func BenchmarkHandler(b *testing.B) {
 			b.Fatal(w.Code, w.Body.String())
 		}
 	}
+	b.ReportMetric(float64((adapterstest.CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
 // TestAnswers: each Result becomes Hydra's answer (status and session).
