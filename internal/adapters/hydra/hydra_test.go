@@ -3,6 +3,7 @@ package hydra_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -116,5 +117,34 @@ func TestAnswers(t *testing.T) {
 				t.Fatalf("got %d %s, want %d %s", w.Code, w.Body, tc.status, tc.want)
 			}
 		})
+	}
+}
+
+// errRuntime cannot run anything, as when the database is away and nothing
+// is cached.
+type errRuntime struct{}
+
+func (errRuntime) RuntimeTokenOK(context.Context, string, string) (bool, error) { return true, nil }
+func (errRuntime) Invoke(context.Context, string, string, []byte) (*workflow.Result, error) {
+	return nil, errors.New("database is away")
+}
+
+func TestUnavailablePolicy(t *testing.T) {
+	for _, tc := range []struct {
+		query  string
+		status int
+	}{{"", hydra.StatusFailed}, {"?unavailable=stop", hydra.StatusFailed}, {"?unavailable=continue", 204}} {
+		var logs strings.Builder
+		h := hydra.New(errRuntime{}, slog.New(slog.NewTextHandler(&logs, nil)))
+		req := httptest.NewRequest("POST", "/x"+tc.query, strings.NewReader(`{"request":{"grant_types":["client_credentials"]}}`))
+		req.SetPathValue("env", "production")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.status {
+			t.Errorf("%q: got %d, want %d", tc.query, w.Code, tc.status)
+		}
+		if !strings.Contains(logs.String(), "could not run the workflow") {
+			t.Errorf("%q: not logged: %s", tc.query, logs.String())
+		}
 	}
 }
