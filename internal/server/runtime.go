@@ -38,11 +38,8 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_trigger", fmt.Sprintf("%q is not a trigger Flowgate knows", trunc(trig, 80)))
 		return
 	}
-	tok := sha256.Sum256([]byte(bearer(r))) // the cache never holds a token itself
-	ok, err := get(s.recent, cacheKey{env, "token", string(tok[:])}, func() (bool, error) {
-		return s.deploy.CheckRuntimeToken(r.Context(), env, bearer(r))
-	})
-	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+	ok, err := s.RuntimeTokenOK(r.Context(), env, bearer(r))
+	if err != nil {
 		s.fail(w, err)
 		return
 	}
@@ -79,21 +76,54 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	res, err := s.run(r.Context(), env, trig, live, event, start)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, res)
+}
 
+// RuntimeTokenOK reports whether token is env's runtime token (compared in
+// constant time, the answer cached for a second under the token's hash).
+// The runtime API and the auth-server adapters both check tokens here.
+func (s *Server) RuntimeTokenOK(ctx context.Context, env, token string) (bool, error) {
+	tok := sha256.Sum256([]byte(token)) // the cache never holds a token itself
+	ok, err := get(s.recent, cacheKey{env, "token", string(tok[:])}, func() (bool, error) {
+		return s.deploy.CheckRuntimeToken(ctx, env, token)
+	})
+	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+		return false, err
+	}
+	return ok && err == nil, nil
+}
+
+// Invoke runs env's live workflow for trig on event exactly as the runtime
+// API does (same resolution, metrics and runtime logs); the auth-server
+// adapters call it. The event must already have passed invoke.CheckEvent.
+func (s *Server) Invoke(ctx context.Context, env, trig string, event []byte) (*workflow.Result, error) {
+	start := time.Now()
+	live, err := s.deploy.LiveFor(ctx, env, trig)
+	if err != nil {
+		return nil, err
+	}
+	return s.run(ctx, env, trig, live, event, start)
+}
+
+// run invokes live (nil: nothing is live, the Result is skipped) on event.
+func (s *Server) run(ctx context.Context, env, trig string, live *store.LiveDeployment, event []byte, start time.Time) (*workflow.Result, error) {
 	req := invoke.Request{Trigger: trig, Event: event, CacheScope: env, AllowHosts: s.opts.AllowHosts}
 	if live != nil {
-		wf, err := s.workflowOf(r.Context(), live)
+		wf, err := s.workflowOf(ctx, live)
 		if err != nil {
-			s.fail(w, err)
-			return
+			return nil, err
 		}
 		req.Workflows = []invoke.Workflow{wf}
-		if req.Env, err = s.envOf(r.Context(), env); err != nil {
-			s.fail(w, err)
-			return
+		if req.Env, err = s.envOf(ctx, env); err != nil {
+			return nil, err
 		}
 		req.EncryptionKey, err = get(s.recent, cacheKey{env, "key", live.WorkflowID}, func() ([]byte, error) {
-			return s.deploy.ActiveEncryptionKey(r.Context(), env, live.WorkflowID)
+			return s.deploy.ActiveEncryptionKey(ctx, env, live.WorkflowID)
 		})
 		var unreadable *deploy.UnreadableKeyError
 		if errors.As(err, &unreadable) {
@@ -101,17 +131,15 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 			req.EncryptionKeyError, err = unreadable.Error(), nil
 		}
 		if err != nil {
-			s.fail(w, err)
-			return
+			return nil, err
 		}
 	}
-	res := invoke.Run(r.Context(), s.runner, req).Result
-	elapsed := time.Since(start)
-	s.metrics.observe(trig, res, elapsed)
+	res := invoke.Run(ctx, s.runner, req).Result
+	s.metrics.observe(trig, res, time.Since(start))
 	if live != nil {
 		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))
 	}
-	httpjson.Write(w, http.StatusOK, res)
+	return res, nil
 }
 
 // workflowOf loads a deployment's settings and bundle (cached by digest:

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowgate/flowgate/internal/adapters/hydra"
+	"github.com/flowgate/flowgate/internal/adapters/kratos"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/httpjson"
 	"github.com/flowgate/flowgate/internal/sandbox"
@@ -144,6 +146,10 @@ func (s *Server) routes() {
 
 	const env = "/api/v1/environments/{env}"
 	m.HandleFunc("POST "+env+"/triggers/{trigger}", s.trigger)
+	// Auth-server adapters: they check the runtime token and run workflows
+	// through Invoke, the runtime API's own path.
+	m.Handle(hydra.Path, hydra.New(s, s.log))
+	m.Handle(kratos.Path, kratos.New(s, s.log))
 
 	admin := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.admin(h)) }
 	admin("GET /api/v1/environments", s.listEnvironments)
