@@ -125,6 +125,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if sv.Routes, err = a.githubSetupRoutes(); err != nil {
 		return nil, err
 	}
+	if sv.Routes, err = a.consoleRoutes(sv.Routes); err != nil {
+		return nil, err
+	}
 	if a.server, err = server.New(sv); err != nil {
 		return nil, err
 	}
