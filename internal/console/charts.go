@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,7 @@ type svgTick struct {
 type svgLine struct {
 	Class  string
 	Points string
+	Dots   []svgTick // a marker per point: a lone point draws no line
 	Label  string
 }
 
@@ -176,11 +178,9 @@ func niceMax(v float64) float64 {
 	return 10 * p
 }
 
+// num prints at most two decimals, without trailing zeros (1.25, 5, 0.5).
 func num(v float64) string {
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.1f", v)
+	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
 }
 
 func timeLabel(t time.Time, rg chartRange) string {
@@ -281,17 +281,23 @@ func latencyChart(id string, b []bucketStat, rg chartRange) svgChart {
 	plotH := chartH - padT - padB
 	slot := (chartW - padL - padR) / float64(len(b))
 	var p50, p99 []string
+	var d50, d99 []svgTick
 	for i, x := range b {
 		if len(x.durs) == 0 {
 			continue
 		}
 		cx := padL + slot*float64(i) + slot/2
-		p50 = append(p50, fmt.Sprintf("%.1f,%.1f", cx, chartH-padB-plotH*x.P50/ymax))
-		p99 = append(p99, fmt.Sprintf("%.1f,%.1f", cx, chartH-padB-plotH*x.P99/ymax))
+		y50, y99 := chartH-padB-plotH*x.P50/ymax, chartH-padB-plotH*x.P99/ymax
+		p50 = append(p50, fmt.Sprintf("%.1f,%.1f", cx, y50))
+		p99 = append(p99, fmt.Sprintf("%.1f,%.1f", cx, y99))
+		label := fmt.Sprintf("%s: p50 %s ms, p99 %s ms over %d", timeLabel(x.Start, rg), num(x.P50), num(x.P99), len(x.durs))
+		d50 = append(d50, svgTick{X: cx, Y: y50, Label: label})
+		d99 = append(d99, svgTick{X: cx, Y: y99, Label: label})
 		ch.Rows = append(ch.Rows, []string{x.Start.Format("2006-01-02 15:04"), fmt.Sprint(len(x.durs)), num(x.P50), num(x.P99)})
 	}
 	ch.Empty = len(p50) == 0
-	ch.Lines = []svgLine{{Class: "p99", Points: strings.Join(p99, " "), Label: "p99"}, {Class: "p50", Points: strings.Join(p50, " "), Label: "p50"}}
+	ch.Lines = []svgLine{{Class: "p99", Points: strings.Join(p99, " "), Dots: d99, Label: "p99"},
+		{Class: "p50", Points: strings.Join(p50, " "), Dots: d50, Label: "p50"}}
 	ch.Legend = []svgLine{{Class: "p50", Label: "p50"}, {Class: "p99", Label: "p99"}}
 	return ch
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -477,7 +478,7 @@ func TestRepoLinks(t *testing.T) {
 
 func TestRuntimeLogsFilters(t *testing.T) {
 	h := newHarness(t)
-	h.addRuntimeLogs(6, 4)
+	h.addRuntimeLogs(6, 4, time.Minute/2)
 	c := h.client()
 	c.mustSignIn()
 	count := func(page, s string) int { return strings.Count(page, s) }
@@ -512,7 +513,7 @@ func TestRuntimeLogsFilters(t *testing.T) {
 
 func TestLogsPaginate(t *testing.T) {
 	h := newHarness(t)
-	h.addRuntimeLogs(80, 0) // 160 rows
+	h.addRuntimeLogs(80, 0, time.Minute/2) // 160 rows
 	c := h.client()
 	c.mustSignIn()
 	_, first := c.get("/console/env/prod/logs")
@@ -530,7 +531,7 @@ func TestLogsPaginate(t *testing.T) {
 
 func TestChartsFromOutcomes(t *testing.T) {
 	h := newHarness(t)
-	h.addRuntimeLogs(6, 4)
+	h.addRuntimeLogs(6, 4, time.Minute/2)
 	c := h.client()
 	c.mustSignIn()
 	_, page := c.get("/console/env/prod/charts?range=1h")
@@ -608,7 +609,7 @@ func TestKeysAndPreviewShownOnce(t *testing.T) {
 
 func TestPagesRender(t *testing.T) {
 	h := newHarness(t)
-	h.addRuntimeLogs(3, 1)
+	h.addRuntimeLogs(3, 1, time.Minute/2)
 	c := h.client()
 	c.mustSignIn()
 	for _, p := range []string{"/console/", "/console/env/prod/", "/console/env/prod/workflows/claims",

@@ -128,14 +128,14 @@ func newHarness(t testing.TB) *harness {
 }
 
 // addRuntimeLogs writes invocations of claims: ok succeeded and fail
-// failed with a timeout, spread over the last hour, one log line with a
+// failed with a timeout, one every `every` back from now, each with a log line holding a
 // redacted secret.
-func (h *harness) addRuntimeLogs(ok, fail int) {
+func (h *harness) addRuntimeLogs(ok, fail int, every time.Duration) {
 	h.t.Helper()
 	now := time.Now().UTC()
 	var rows []store.RuntimeLog
 	for i := range ok + fail {
-		at := now.Add(-time.Duration(i) * time.Minute / 2)
+		at := now.Add(-time.Duration(i) * every)
 		inv := fmt.Sprintf("inv_%04d", i)
 		base := store.RuntimeLog{InvocationID: inv, Env: "prod", WorkflowID: "claims", DeploymentID: h.v2, Trigger: "user:tokens_generation", At: at}
 		line := base
