@@ -29,6 +29,9 @@ type session struct {
 	User  string `json:"u"`
 	Admin bool   `json:"a,omitempty"` // signed in with the admin token: every permission
 	Exp   int64  `json:"e"`           // Unix seconds
+	// Perms maps environment -> the GitHub role on its repository
+	// (read … admin), for people signed in with GitHub.
+	Perms map[string]string `json:"p,omitempty"`
 }
 
 // Actor is how the person is recorded in the flips history and the audit log.
@@ -89,12 +92,17 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 }
 
 // startSession signs a person in with a fresh session id.
-func (c *Console) startSession(w http.ResponseWriter, user string, admin bool) *session {
-	s := &session{ID: randomID(), User: user, Admin: admin, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
-	payload, _ := json.Marshal(s)
-	c.setCookie(w, c.cookieName(), c.sign(payload), int(c.opts.SessionTTL/time.Second))
+func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms map[string]string) *session {
+	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
+	c.writeSession(w, s)
 	c.setCookie(w, preCookie, "", -1)
 	return s
+}
+
+// writeSession writes the session cookie.
+func (c *Console) writeSession(w http.ResponseWriter, s *session) {
+	payload, _ := json.Marshal(s)
+	c.setCookie(w, c.cookieName(), c.sign(payload), int(time.Until(time.Unix(s.Exp, 0))/time.Second))
 }
 
 // csrfFor is the form token of a session (or of a sign-in attempt).
@@ -157,16 +165,25 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}
-		if env := r.PathValue("env"); env != "" && !validEnv(env) {
+		env := r.PathValue("env")
+		if env != "" && !validEnv(env) {
 			http.Error(w, "environment names are 1-64 letters, digits, '-' or '_'", http.StatusBadRequest)
+			return
+		}
+		if env != "" && !c.canSee(s, env) {
+			// The same answer as for an environment that does not exist.
+			c.render(w, r, http.StatusNotFound, "error", s, map[string]any{"Title": "Not Found",
+				"Message": "No environment " + env + " that you can read."})
 			return
 		}
 		if r.Method != http.MethodGet {
 			if !c.checkForm(w, r, "session", s.ID) {
 				return
 			}
-			if !s.Admin {
-				http.Error(w, "you may look but not change this environment", http.StatusForbidden)
+			if !c.canChange(s, env) {
+				c.audit(r, s, "refused", env, r.URL.Path)
+				c.render(w, r, http.StatusForbidden, "error", s, map[string]any{"Title": "Forbidden",
+					"Message": "You can read " + env + " but changing it needs " + c.minPermission() + " permission on its repository."})
 				return
 			}
 		}
@@ -187,6 +204,7 @@ func (c *Console) renderSignIn(w http.ResponseWriter, r *http.Request, problem s
 	c.setCookie(w, preCookie, pre, 600)
 	c.render(w, r, status, "signin", nil, map[string]any{
 		"CSRF": c.csrfFor("signin", pre), "Next": safeNext(r.FormValue("next")), "Problem": problem,
+		"GitHub": c.opts.GitHub != nil,
 	})
 }
 
@@ -215,7 +233,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.fails.Success(ip)
-	s := c.startSession(w, "admin", true)
+	s := c.startSession(w, "admin", true, nil)
 	c.audit(r, s, "sign-in", "", "")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
@@ -272,4 +290,11 @@ func validEnv(s string) bool {
 		}
 	}
 	return true
+}
+
+func (c *Console) minPermission() string {
+	if c.opts.GitHub == nil {
+		return "admin"
+	}
+	return c.opts.GitHub.MinPermission
 }

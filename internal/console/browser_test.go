@@ -279,3 +279,26 @@ func TestBrowserConsole(t *testing.T) {
 	b.run("closed", chromedp.Navigate(h.srv.URL+"/console/env/prod/"), chromedp.WaitVisible(chromedp.ID("#token")))
 	t.Logf("screenshots in %s", b.shot)
 }
+
+// TestBrowserGitHubSignIn: "Sign in with GitHub" through the stand-in
+// GitHub on 127.0.0.1 lands a writer on the console, named as such.
+func TestBrowserGitHubSignIn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping the browser test in -short mode")
+	}
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	b := newBrowser(t, h.srv.URL)
+	b.n = 20
+	b.run("open", chromedp.Navigate(h.srv.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("github")))
+	b.checkLabels("sign-in with GitHub")
+	b.screenshot("signin-github")
+	b.run("sign in with GitHub", chromedp.Click(chromedp.ID("github")), chromedp.WaitVisible(chromedp.CSS(`a[href="/console/env/prod/"]`)))
+	if who := b.text(".signout strong"); who != "writer" {
+		t.Errorf("signed in as %q, want writer", who)
+	}
+	if body := b.text("main"); strings.Contains(body, "production") {
+		t.Errorf("the writer sees an environment without a readable repository:\n%s", body)
+	}
+	b.screenshot("environments-github")
+}

@@ -37,6 +37,8 @@ type Options struct {
 	// token accepts the same sessions, and changing it signs everyone out).
 	AdminToken string
 	SessionKey []byte
+	// GitHub, when set, offers sign-in with GitHub next to the admin token.
+	GitHub *GitHubOAuth
 	// Secure marks cookies Secure and sends HSTS: set it when people reach
 	// the console over HTTPS (a https:// public URL).
 	Secure bool
@@ -86,6 +88,13 @@ func New(opts Options) (*Console, error) {
 		m.Write([]byte("flowgate console sessions v1"))
 		key = m.Sum(nil)
 	}
+	if opts.GitHub != nil {
+		g := *opts.GitHub
+		if err := g.defaults(); err != nil {
+			return nil, err
+		}
+		opts.GitHub = &g
+	}
 	pages, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -112,6 +121,10 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"signin", c.signInPage)
 	m.HandleFunc("POST "+Prefix+"signin", c.signIn)
 	m.HandleFunc("POST "+Prefix+"signout", c.signOut)
+	if c.opts.GitHub != nil {
+		m.HandleFunc("GET "+githubStart, c.githubSignIn)
+		m.HandleFunc("GET "+githubReturn, c.githubCallback)
+	}
 
 	const env = Prefix + "env/{env}"
 	page := func(pattern string, h pageFunc) { m.Handle(pattern, c.authed(h)) }

@@ -79,7 +79,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 		v.Tab = t
 	}
 	if s != nil {
-		v.User, v.Admin, v.CSRF = s.User, s.Admin, c.csrfFor("session", s.ID)
+		// Admin says whether the page offers changes: the actions a person
+		// may take in this environment.
+		v.User, v.Admin, v.CSRF = s.User, c.canChange(s, v.Env), c.csrfFor("session", s.ID)
 	}
 	var buf bytes.Buffer
 	if err := c.pages[page].ExecuteTemplate(&buf, "layout.html", v); err != nil {
@@ -149,6 +151,9 @@ func (c *Console) environments(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	rows := make([]envRow, 0, len(envs))
 	for _, e := range envs {
+		if !c.canSee(s, e.Name) {
+			continue
+		}
 		row := envRow{Environment: e}
 		if src, err := c.deploy.Store().SourceFor(r.Context(), e.Name); err == nil {
 			row.Source, row.HasSource = src, true
