@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/version"
 )
 
 // command is one subcommand; it returns the process exit code.
@@ -48,6 +49,7 @@ Commands:
   bench      measure the per-invocation cost of a workflow
 
 Flags come before DIR, which defaults to ".".
+"flowgate --version" prints the version and commit.
 Run "flowgate <command> --help" for a command's flags.
 `
 
@@ -78,6 +80,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, version.Read().String("flowgate"))
 		return exitOK
 	}
 	cmd, ok := commands()[args[0]]

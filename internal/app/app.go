@@ -168,6 +168,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	a.log.Info("flowgate serving", "url", a.URL(), "isolation", a.cfg.Isolation, "database", a.db.String(), "github", a.cfg.GitHub())
+	if why := loopbackWebhook(a.cfg); why != "" {
+		a.log.Warn(why, "public_url", a.cfg.PublicURL, "addr", a.cfg.Addr)
+	}
 	close(a.started)
 	if a.cfg.DevRepo != "" {
 		go a.watchDevRepo(ctx)
