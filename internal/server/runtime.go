@@ -105,6 +105,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	s.metrics.observe(trig, res, elapsed)
 	if live != nil {
 		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))
+		logFailure(s.log, s.failures, env, trig, live.DeploymentID, res, time.Now())
 	}
 	httpjson.Write(w, http.StatusOK, res)
 }
