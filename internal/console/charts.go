@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flowgate/flowgate/internal/store"
 )
 
 // Charts are drawn on the server as SVG from the runtime log's outcome rows
@@ -94,10 +93,18 @@ func (c *Console) charts(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, err)
 		return
 	}
+	failures, err := c.deploy.Store().FailureMessages(r.Context(), env, start, maxChartRows)
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	kinds := map[string]int{}
+	for _, m := range failures {
+		kinds[kindOf(m)]++
+	}
 	n := int(rg.Span / rg.Bucket)
 	all := make([]bucketStat, n)
 	perWF := map[string][]bucketStat{}
-	kinds := map[string]int{}
 	for i := range all {
 		all[i].Start = start.Add(time.Duration(i) * rg.Bucket)
 	}
@@ -118,9 +125,6 @@ func (c *Console) charts(w http.ResponseWriter, r *http.Request, s *session) {
 			perWF[o.WorkflowID] = b
 		}
 		count(&b[i], failed, ms)
-		if failed {
-			kinds[kindOf(o)]++
-		}
 	}
 	var latency []svgChart
 	ids := make([]string, 0, len(perWF))
@@ -132,8 +136,9 @@ func (c *Console) charts(w http.ResponseWriter, r *http.Request, s *session) {
 		latency = append(latency, latencyChart(id, perWF[id], rg))
 	}
 	c.render(w, r, http.StatusOK, "charts", s, map[string]any{"Title": "Charts · " + env, "Tab": "charts",
-		"Range": rk, "RangeLabel": rg.Label, "Ranges": []string{"1h", "24h", "7d"}, "Cut": len(rows) == maxChartRows,
-		"Invocations": invocationsChart(all, rg), "Kinds": kindsChart(kinds), "Latency": latency, "Total": len(rows)})
+		"Range": rk, "RangeLabel": rg.Label, "Ranges": []string{"1h", "24h", "7d"},
+		"Invocations": invocationsChart(all, rg), "Kinds": kindsChart(kinds), "Latency": latency, "Total": len(rows),
+		"Cut": len(rows) == maxChartRows || len(failures) == maxChartRows})
 }
 
 func count(b *bucketStat, failed bool, ms float64) {
@@ -147,8 +152,8 @@ func count(b *bucketStat, failed bool, ms float64) {
 
 // kindOf reads the error kind from an outcome row's message
 // ("invocation failed (<kind>): …").
-func kindOf(o store.Outcome) string {
-	if rest, ok := strings.CutPrefix(o.Message, "invocation failed ("); ok {
+func kindOf(message string) string {
+	if rest, ok := strings.CutPrefix(message, "invocation failed ("); ok {
 		if k, _, ok := strings.Cut(rest, ")"); ok && knownKind(k) {
 			return k
 		}

@@ -432,8 +432,8 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, s *session) {
 	if d, ok := sinceChoices[q.Get("since")]; ok && d > 0 {
 		lq.Since = c.now().Add(-d)
 	}
-	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil && b > 0 {
-		lq.BeforeSeq = b
+	if at, seq, ok := parseCursor(q.Get("before")); ok {
+		lq.BeforeAt, lq.BeforeSeq = at, seq
 	}
 	var rows []store.RuntimeLog
 	var err error
@@ -457,7 +457,8 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, s *session) {
 		for k, v := range q {
 			next[k] = v
 		}
-		next.Set("before", strconv.FormatInt(rows[len(rows)-1].Seq, 10))
+		last := rows[len(rows)-1]
+		next.Set("before", strconv.FormatInt(last.At.UnixMicro(), 10)+"-"+strconv.FormatInt(last.Seq, 10))
 		older = "?" + next.Encode()
 	}
 	c.render(w, r, http.StatusOK, "logs", s, map[string]any{"Title": "Runtime logs · " + env, "Tab": "logs",
@@ -561,4 +562,18 @@ func dict(kv ...any) (map[string]any, error) {
 		m[k] = kv[i+1]
 	}
 	return m, nil
+}
+
+// parseCursor reads the logs page's "before" cursor: <at µs>-<seq>.
+func parseCursor(v string) (time.Time, int64, bool) {
+	a, b, ok := strings.Cut(v, "-")
+	if !ok {
+		return time.Time{}, 0, false
+	}
+	at, err1 := strconv.ParseInt(a, 10, 64)
+	seq, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || at <= 0 || seq <= 0 {
+		return time.Time{}, 0, false
+	}
+	return time.UnixMicro(at).UTC(), seq, true
 }

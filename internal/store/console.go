@@ -9,8 +9,10 @@ import (
 
 // Queries the web console needs beyond the management API's: runtime log
 // filters by outcome and error kind, and the outcome rows charts are drawn
-// from. Both are bounded by a LIMIT and walk the (env, at) / (env,
-// workflow_id, at) indexes or the primary key backwards.
+// from. Each is bounded by a LIMIT and walks an index newest first: (env,
+// at), (env, workflow_id, at), or the partial outcome indexes of migration
+// 0003 — "status <> ''" is spelled out in the queries so that SQLite may
+// use them.
 
 // OutcomeQuery filters runtime logs for the console. Status and Kind match
 // only outcome rows (the one row per invocation that carries its status);
@@ -21,8 +23,10 @@ type OutcomeQuery struct {
 	Status     string // succeeded, failed, … ("" = any)
 	Kind       string // an error kind such as "timeout" ("" = any); letters and '-' only
 	Since      time.Time
-	BeforeSeq  int64
-	Limit      int // default 100, at most 1000
+	// Before pages back: only rows older than (BeforeAt, BeforeSeq).
+	BeforeAt  time.Time
+	BeforeSeq int64
+	Limit     int // default 100, at most 1000
 }
 
 // ConsoleLogs returns runtime log rows matching q, newest first.
@@ -34,27 +38,33 @@ func (q Q) ConsoleLogs(ctx context.Context, lq OutcomeQuery) ([]RuntimeLog, erro
 	if lq.WorkflowID != "" {
 		add("workflow_id = ?", lq.WorkflowID)
 	}
-	if lq.Status != "" {
-		add("status = ?", lq.Status)
-	}
+	status := lq.Status
 	if lq.Kind != "" {
 		if !kindName(lq.Kind) {
 			return nil, fmt.Errorf("store: error kind %q: letters and '-' only", lq.Kind)
 		}
+		if status != "" && status != "failed" {
+			return []RuntimeLog{}, nil // only failed invocations have an error kind
+		}
 		// The outcome row of a failed invocation reads
 		// "invocation failed (<kind>): <message>".
-		where = append(where, "status <> ''")
+		status = "failed"
 		add("message LIKE ?", "invocation failed ("+lq.Kind+")%")
+	}
+	if status != "" {
+		where = append(where, "status <> ''")
+		add("status = ?", status)
 	}
 	if !lq.Since.IsZero() {
 		add("at >= ?", micros(lq.Since))
 	}
-	if lq.BeforeSeq > 0 {
-		add("seq < ?", lq.BeforeSeq)
+	if !lq.BeforeAt.IsZero() {
+		where = append(where, "(at < ? OR (at = ? AND seq < ?))")
+		args = append(args, micros(lq.BeforeAt), micros(lq.BeforeAt), lq.BeforeSeq)
 	}
 	args = append(args, clampLimit(lq.Limit))
 	rows, err := q.query(ctx, `SELECT seq, invocation_id, env, workflow_id, deployment_id, trigger, level, message, status,
-		duration_us, at FROM runtime_logs WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
+		duration_us, at FROM runtime_logs WHERE `+strings.Join(where, " AND ")+` ORDER BY at DESC, seq DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: console logs: %w", err)
 	}
@@ -65,18 +75,18 @@ func (q Q) ConsoleLogs(ctx context.Context, lq OutcomeQuery) ([]RuntimeLog, erro
 type Outcome struct {
 	WorkflowID string
 	Status     string
-	Message    string
 	Duration   time.Duration
 	At         time.Time
 }
 
 // Outcomes returns the outcome rows of env since a time, newest first, at
-// most limit of them (charts say when they were cut).
+// most limit of them (charts say when they were cut). It reads the
+// covering outcome index only.
 func (q Q) Outcomes(ctx context.Context, env string, since time.Time, limit int) ([]Outcome, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := q.query(ctx, `SELECT workflow_id, status, message, duration_us, at FROM runtime_logs
+	rows, err := q.query(ctx, `SELECT workflow_id, status, duration_us, at FROM runtime_logs
 		WHERE env = ? AND at >= ? AND status <> '' ORDER BY at DESC LIMIT ?`, env, micros(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outcomes: %w", err)
@@ -84,9 +94,26 @@ func (q Q) Outcomes(ctx context.Context, env string, since time.Time, limit int)
 	return collect(rows, func(s interface{ Scan(...any) error }) (Outcome, error) {
 		var o Outcome
 		var dur, at int64
-		err := s.Scan(&o.WorkflowID, &o.Status, &o.Message, &dur, &at)
+		err := s.Scan(&o.WorkflowID, &o.Status, &dur, &at)
 		o.Duration, o.At = time.Duration(dur)*time.Microsecond, fromMicros(at)
 		return o, err
+	})
+}
+
+// FailureMessages returns the outcome messages of failed invocations of
+// env since a time, newest first, at most limit (they name the error kind).
+func (q Q) FailureMessages(ctx context.Context, env string, since time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := q.query(ctx, `SELECT message FROM runtime_logs
+		WHERE env = ? AND status <> '' AND status = ? AND at >= ? ORDER BY at DESC LIMIT ?`, env, "failed", micros(since), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: failure messages: %w", err)
+	}
+	return collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
+		var m string
+		return m, s.Scan(&m)
 	})
 }
 
