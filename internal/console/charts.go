@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // Charts are drawn on the server as SVG from the runtime log's outcome rows
