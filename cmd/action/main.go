@@ -27,13 +27,17 @@ const (
 )
 
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"validate": {"check a workflow repository against the sync rules", runValidate},
 		"build":    {"bundle every workflow and write a manifest", runBuild},
 		"run":      {"run one workflow against an event and print the Result", runRun},
 		"test":     {"run the workflow tests kept beside the workflows", runTest},
 		"bench":    {"measure the per-invocation cost of a workflow", runBench},
 	}
+	for name, c := range manageCommands() {
+		cmds[name] = c
+	}
+	return cmds
 }
 
 const usageText = `flowgate: validate, build, run, test and benchmark Kinde-compatible workflows.
@@ -47,6 +51,17 @@ Commands:
   run        run one workflow against an event and print the Result
   test       run the workflow tests kept beside the workflows
   bench      measure the per-invocation cost of a workflow
+
+Managing a running service (--server, --token; docs/cli.md):
+  deployments  list workflows, or a workflow's deployments
+  make-live    make a deployment live
+  rollback     roll a workflow back to its previous live deployment
+  deactivate   take a workflow's live deployment off its trigger
+  vars         list, set or delete an environment's variables
+  keys         list, create, activate or delete a workflow's encryption keys
+  logs         print (or --follow) runtime, sync and build logs
+  preview      get preview credentials for a deployment
+  sync         list syncs, or show one with its diagnostics
 
 Flags come before DIR, which defaults to ".".
 "flowgate --version" prints the version and commit.
