@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -8,14 +9,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/store"
 )
 
 // Charts are drawn on the server as SVG from the runtime log's outcome rows
 // (one per invocation: workflow, status, duration, error kind in its
-// message), at most maxChartRows of the newest in the chosen range.
+// message), counted in the database by time bucket, workflow, status and
+// duration class; p50/p99 are read from those duration histograms. A
+// page's numbers are kept for chartTTL and refreshed in the background, so
+// a charts page is served from memory while the next one is counted.
 
-const maxChartRows = 20000
+const chartTTL = 15 * time.Second
 
 // Chart geometry, in SVG user units.
 const (
@@ -40,7 +47,7 @@ type bucketStat struct {
 	Start    time.Time
 	OK, Fail int
 	P50, P99 float64 // milliseconds
-	durs     []float64
+	hist     []int   // invocations per store.DurationClasses class
 }
 
 // svgBar is a rectangle with its accessible title.
@@ -80,50 +87,51 @@ type svgChart struct {
 func (c *Console) charts(w http.ResponseWriter, r *http.Request, s *session) {
 	env := r.PathValue("env")
 	rk := r.URL.Query().Get("range")
-	rg, ok := chartRanges[rk]
-	if !ok {
-		rk, rg = "24h", chartRanges["24h"]
+	if _, ok := chartRanges[rk]; !ok {
+		rk = "24h"
 	}
+	data, err := c.chartCache.get(r.Context(), env+"\x00"+rk, c.now(), func(ctx context.Context) (map[string]any, error) {
+		return c.chartData(ctx, env, rk)
+	})
+	if err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.render(w, r, http.StatusOK, "charts", s, data)
+}
+
+// chartData computes a charts page from the runtime log's outcome rows,
+// aggregated in the database.
+func (c *Console) chartData(ctx context.Context, env, rk string) (map[string]any, error) {
+	rg := chartRanges[rk]
 	now := c.now().UTC()
 	end := now.Truncate(rg.Bucket).Add(rg.Bucket)
 	start := end.Add(-rg.Span)
-	rows, err := c.deploy.Store().Outcomes(r.Context(), env, start, maxChartRows)
+	stats, err := c.deploy.Store().OutcomeStats(ctx, env, start, rg.Bucket)
 	if err != nil {
-		c.fail(w, r, s, err)
-		return
+		return nil, err
 	}
-	failures, err := c.deploy.Store().FailureMessages(r.Context(), env, start, maxChartRows)
+	kinds, err := c.deploy.Store().FailureKinds(ctx, env, start, errorKinds)
 	if err != nil {
-		c.fail(w, r, s, err)
-		return
-	}
-	kinds := map[string]int{}
-	for _, m := range failures {
-		kinds[kindOf(m)]++
+		return nil, err
 	}
 	n := int(rg.Span / rg.Bucket)
-	all := make([]bucketStat, n)
+	all := newBuckets(start, rg, n)
 	perWF := map[string][]bucketStat{}
-	for i := range all {
-		all[i].Start = start.Add(time.Duration(i) * rg.Bucket)
-	}
-	for _, o := range rows {
-		i := int(o.At.Sub(start) / rg.Bucket)
-		if i < 0 || i >= n {
+	total := 0
+	for _, o := range stats {
+		if o.Bucket < 0 || o.Bucket >= n || o.Class < 0 || o.Class > len(store.DurationClasses) {
 			continue
 		}
-		ms := float64(o.Duration.Microseconds()) / 1000
 		failed := o.Status != "succeeded"
-		count(&all[i], failed, ms)
+		count(&all[o.Bucket], failed, o.Class, o.Count)
 		b, ok := perWF[o.WorkflowID]
 		if !ok {
-			b = make([]bucketStat, n)
-			for j := range b {
-				b[j].Start = all[j].Start
-			}
+			b = newBuckets(start, rg, n)
 			perWF[o.WorkflowID] = b
 		}
-		count(&b[i], failed, ms)
+		count(&b[o.Bucket], failed, o.Class, o.Count)
+		total += o.Count
 	}
 	var latency []svgChart
 	ids := make([]string, 0, len(perWF))
@@ -134,38 +142,61 @@ func (c *Console) charts(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, id := range ids {
 		latency = append(latency, latencyChart(id, perWF[id], rg))
 	}
-	c.render(w, r, http.StatusOK, "charts", s, map[string]any{"Title": "Charts · " + env, "Tab": "charts",
-		"Range": rk, "RangeLabel": rg.Label, "Ranges": []string{"1h", "24h", "7d"},
-		"Invocations": invocationsChart(all, rg), "Kinds": kindsChart(kinds), "Latency": latency, "Total": len(rows),
-		"Cut": len(rows) == maxChartRows || len(failures) == maxChartRows})
+	return map[string]any{"Title": "Charts · " + env, "Tab": "charts",
+		"Range": rk, "RangeLabel": rg.Label, "Ranges": []string{"1h", "24h", "7d"}, "AsOf": now,
+		"Invocations": invocationsChart(all, rg), "Kinds": kindsChart(kinds), "Latency": latency, "Total": total}, nil
 }
 
-func count(b *bucketStat, failed bool, ms float64) {
+func newBuckets(start time.Time, rg chartRange, n int) []bucketStat {
+	b := make([]bucketStat, n)
+	for i := range b {
+		b[i].Start = start.Add(time.Duration(i) * rg.Bucket)
+		b[i].hist = make([]int, len(store.DurationClasses)+1)
+	}
+	return b
+}
+
+func count(b *bucketStat, failed bool, class, n int) {
 	if failed {
-		b.Fail++
+		b.Fail += n
 	} else {
-		b.OK++
+		b.OK += n
 	}
-	b.durs = append(b.durs, ms)
+	b.hist[class] += n
 }
 
-// kindOf reads the error kind from an outcome row's message
-// ("invocation failed (<kind>): …").
-func kindOf(message string) string {
-	if rest, ok := strings.CutPrefix(message, "invocation failed ("); ok {
-		if k, _, ok := strings.Cut(rest, ")"); ok && knownKind(k) {
-			return k
-		}
+// histQuantile estimates the q-quantile (ms) of a duration histogram over
+// store.DurationClasses: the class holding it, interpolated linearly.
+func histQuantile(hist []int, q float64) float64 {
+	total := 0
+	for _, n := range hist {
+		total += n
 	}
-	return "other"
-}
-
-func quantile(sorted []float64, q float64) float64 {
-	if len(sorted) == 0 {
+	if total == 0 {
 		return 0
 	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(0, min(i, len(sorted)-1))]
+	rank := q * float64(total)
+	cum := 0.0
+	for i, n := range hist {
+		if n == 0 {
+			continue
+		}
+		if cum+float64(n) >= rank {
+			lo, hi := 0.0, 0.0
+			if i > 0 {
+				lo = float64(store.DurationClasses[i-1])
+			}
+			if i < len(store.DurationClasses) {
+				hi = float64(store.DurationClasses[i])
+			} else {
+				hi = lo // past the last bound: say the bound
+			}
+			frac := (rank - cum) / float64(n)
+			return (lo + (hi-lo)*frac) / 1000
+		}
+		cum += float64(n)
+	}
+	return float64(store.DurationClasses[len(store.DurationClasses)-1]) / 1000
 }
 
 // niceMax rounds a maximum up to 1, 2 or 5 times a power of ten.
@@ -276,8 +307,7 @@ func latencyChart(id string, b []bucketStat, rg chartRange) svgChart {
 		Headers: []string{"from (UTC)", "invocations", "p50 ms", "p99 ms"}}
 	top := 0.0
 	for i := range b {
-		slices.Sort(b[i].durs)
-		b[i].P50, b[i].P99 = quantile(b[i].durs, 0.5), quantile(b[i].durs, 0.99)
+		b[i].P50, b[i].P99 = histQuantile(b[i].hist, 0.5), histQuantile(b[i].hist, 0.99)
 		top = max(top, b[i].P99)
 	}
 	ymax := niceMax(top)
@@ -287,21 +317,78 @@ func latencyChart(id string, b []bucketStat, rg chartRange) svgChart {
 	var p50, p99 []string
 	var d50, d99 []svgTick
 	for i, x := range b {
-		if len(x.durs) == 0 {
+		if x.OK+x.Fail == 0 {
 			continue
 		}
 		cx := padL + slot*float64(i) + slot/2
 		y50, y99 := chartH-padB-plotH*x.P50/ymax, chartH-padB-plotH*x.P99/ymax
 		p50 = append(p50, fmt.Sprintf("%.1f,%.1f", cx, y50))
 		p99 = append(p99, fmt.Sprintf("%.1f,%.1f", cx, y99))
-		label := fmt.Sprintf("%s: p50 %s ms, p99 %s ms over %d", timeLabel(x.Start, rg), num(x.P50), num(x.P99), len(x.durs))
+		label := fmt.Sprintf("%s: p50 %s ms, p99 %s ms over %d", timeLabel(x.Start, rg), num(x.P50), num(x.P99), x.OK+x.Fail)
 		d50 = append(d50, svgTick{X: cx, Y: y50, Label: label})
 		d99 = append(d99, svgTick{X: cx, Y: y99, Label: label})
-		ch.Rows = append(ch.Rows, []string{x.Start.Format("2006-01-02 15:04"), fmt.Sprint(len(x.durs)), num(x.P50), num(x.P99)})
+		ch.Rows = append(ch.Rows, []string{x.Start.Format("2006-01-02 15:04"), fmt.Sprint(x.OK + x.Fail), num(x.P50), num(x.P99)})
 	}
 	ch.Empty = len(p50) == 0
 	ch.Lines = []svgLine{{Class: "p99", Points: strings.Join(p99, " "), Dots: d99, Label: "p99"},
 		{Class: "p50", Points: strings.Join(p50, " "), Dots: d50, Label: "p50"}}
 	ch.Legend = []svgLine{{Class: "p50", Label: "p50"}, {Class: "p99", Label: "p99"}}
 	return ch
+}
+
+// chartCache keeps computed chart pages for chartTTL. A stale page is
+// served at once while one background refresh (bounded by a timeout)
+// counts the next; a missing one is counted in the request. Bounded by
+// entry count: past it, the cache starts over.
+type chartCache struct {
+	mu      sync.Mutex
+	entries map[string]*chartEntry
+}
+
+type chartEntry struct {
+	data       map[string]any
+	at         time.Time
+	refreshing bool
+}
+
+const maxChartEntries = 1000
+
+func (cc *chartCache) get(ctx context.Context, key string, now time.Time, compute func(context.Context) (map[string]any, error)) (map[string]any, error) {
+	cc.mu.Lock()
+	e, ok := cc.entries[key]
+	if ok {
+		data := e.data
+		if now.Sub(e.at) >= chartTTL && !e.refreshing {
+			e.refreshing = true
+			go cc.refresh(e, now, compute)
+		}
+		cc.mu.Unlock()
+		return data, nil
+	}
+	cc.mu.Unlock()
+	data, err := compute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cc.mu.Lock()
+	if cc.entries == nil || len(cc.entries) >= maxChartEntries {
+		cc.entries = map[string]*chartEntry{}
+	}
+	cc.entries[key] = &chartEntry{data: data, at: now}
+	cc.mu.Unlock()
+	return data, nil
+}
+
+// refresh recounts a stale entry. It is not tied to the request that
+// noticed the staleness: it outlives it, bounded by its own deadline.
+func (cc *chartCache) refresh(e *chartEntry, now time.Time, compute func(context.Context) (map[string]any, error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	data, err := compute(ctx)
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	e.refreshing = false
+	if err == nil {
+		e.data, e.at = data, now
+	}
 }

@@ -60,6 +60,8 @@ type Console struct {
 	key    []byte
 	now    func() time.Time
 	fails  *secrets.Limiter // failed sign-ins per address
+
+	chartCache chartCache
 }
 
 //go:embed templates/*.html static/*

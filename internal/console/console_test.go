@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -548,11 +550,28 @@ func TestChartsFromOutcomes(t *testing.T) {
 }
 
 func TestChartMath(t *testing.T) {
-	if q := quantile([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.5); q != 5 {
-		t.Errorf("p50 = %v", q)
+	hist := func(counts map[int]int) []int {
+		h := make([]int, len(store.DurationClasses)+1)
+		for c, n := range counts {
+			h[c] = n
+		}
+		return h
 	}
-	if q := quantile([]float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 0.99); q != 10 {
-		t.Errorf("p99 = %v", q)
+	for name, tc := range map[string]struct {
+		h        []int
+		p50, p99 float64
+	}{
+		"one class":    {hist(map[int]int{3: 10}), 0.75, 0.995},
+		"fast and few": {hist(map[int]int{0: 90, 5: 10}), 0.1 * 50 / 90, 4.7},
+		"past the end": {hist(map[int]int{len(store.DurationClasses): 1}), 30000, 30000},
+		"empty":        {hist(nil), 0, 0},
+	} {
+		if got := histQuantile(tc.h, 0.5); math.Abs(got-tc.p50) > 1e-9 {
+			t.Errorf("%s: p50 = %v, want %v", name, got, tc.p50)
+		}
+		if got := histQuantile(tc.h, 0.99); math.Abs(got-tc.p99) > 1e-9 {
+			t.Errorf("%s: p99 = %v, want %v", name, got, tc.p99)
+		}
 	}
 	for in, want := range map[float64]float64{0: 1, 3: 5, 7: 10, 12: 20, 0.3: 0.5} {
 		if got := niceMax(in); got != want {
@@ -625,5 +644,41 @@ func TestPagesRender(t *testing.T) {
 		if resp, _ := c.get(p); resp.StatusCode != want {
 			t.Errorf("GET %s: %d, want %d", p, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestChartCache: counted once per TTL; a stale page is served while one
+// background refresh counts the next.
+func TestChartCache(t *testing.T) {
+	var cc chartCache
+	calls := 0
+	refreshed := make(chan struct{}, 1)
+	compute := func(context.Context) (map[string]any, error) {
+		calls++
+		if calls > 1 {
+			defer func() { refreshed <- struct{}{} }()
+		}
+		return map[string]any{"n": calls}, nil
+	}
+	t0 := time.Unix(1000, 0)
+	get := func(at time.Duration) int {
+		d, err := cc.get(t.Context(), "k", t0.Add(at), compute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d["n"].(int)
+	}
+	if n := get(0); n != 1 {
+		t.Fatalf("first: %d", n)
+	}
+	if n := get(chartTTL - time.Second); n != 1 || calls != 1 {
+		t.Fatalf("within the TTL: %d, %d calls", n, calls)
+	}
+	if n := get(chartTTL); n != 1 {
+		t.Fatalf("stale: served %d, want the stale page", n)
+	}
+	<-refreshed
+	if n := get(chartTTL + time.Second); n != 2 || calls != 2 {
+		t.Fatalf("after the refresh: %d, %d calls", n, calls)
 	}
 }

@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,23 +25,38 @@ type testChoice struct {
 	ID, WorkflowID, Trigger, Label string
 }
 
-func (c *Console) testChoices(ctx context.Context, env string) ([]testChoice, error) {
+// testChoices offers each workflow's live and latest deployments, and the
+// one the page was opened for (any deployment's page links here).
+func (c *Console) testChoices(ctx context.Context, env, want string) ([]testChoice, error) {
 	wfs, err := c.deploy.Workflows(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	var out []testChoice
-	for _, wf := range wfs {
-		deps, err := c.deploy.Deployments(ctx, env, wf.ID, 10)
-		if err != nil {
-			return nil, err
+	seen := map[string]bool{}
+	add := func(d deploy.Deployment, trigger string) {
+		if seen[d.ID] || d.Status == store.Failed || d.Status == store.Processing {
+			return
 		}
-		for _, d := range deps {
-			if d.Status == store.Failed || d.Status == store.Processing {
+		seen[d.ID] = true
+		out = append(out, testChoice{ID: d.ID, WorkflowID: d.WorkflowID, Trigger: trigger,
+			Label: fmt.Sprintf("%s · %s · %s (%s)", d.WorkflowID, shortID(d.ID), d.Status, shortID(d.CommitSHA))})
+	}
+	for _, wf := range wfs {
+		for _, id := range []string{want, wf.LiveDeploymentID, wf.LatestDeploymentID} {
+			if id == "" || seen[id] {
 				continue
 			}
-			out = append(out, testChoice{ID: d.ID, WorkflowID: wf.ID, Trigger: wf.Trigger,
-				Label: fmt.Sprintf("%s · %s · %s (%s)", wf.ID, shortID(d.ID), d.Status, shortID(d.CommitSHA))})
+			d, err := c.deploy.Deployment(ctx, env, id)
+			if errors.Is(err, deploy.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			if d.WorkflowID == wf.ID {
+				add(d, wf.Trigger)
+			}
 		}
 	}
 	return out, nil
@@ -48,12 +64,12 @@ func (c *Console) testChoices(ctx context.Context, env string) ([]testChoice, er
 
 func (c *Console) testPage(w http.ResponseWriter, r *http.Request, s *session) {
 	env := r.PathValue("env")
-	choices, err := c.testChoices(r.Context(), env)
+	sel := r.URL.Query().Get("deployment")
+	choices, err := c.testChoices(r.Context(), env, sel)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
 	}
-	sel := r.URL.Query().Get("deployment")
 	if sel == "" && len(choices) > 0 {
 		sel = choices[0].ID
 	}
@@ -70,7 +86,7 @@ func (c *Console) testPage(w http.ResponseWriter, r *http.Request, s *session) {
 func (c *Console) runTest(w http.ResponseWriter, r *http.Request, s *session) {
 	env := r.PathValue("env")
 	sel, event := r.PostForm.Get("deployment"), r.PostForm.Get("event")
-	choices, err := c.testChoices(r.Context(), env)
+	choices, err := c.testChoices(r.Context(), env, sel)
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
