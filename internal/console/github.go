@@ -202,7 +202,7 @@ var errNoAccess = errors.New("no access")
 
 // maxEnvironmentsPerSession bounds the cookie: past it, the environments
 // after the first ones are not shown to GitHub users.
-const maxEnvironmentsPerSession = 40
+const maxEnvironmentsPerSession = 25
 
 // permissions asks GitHub for the person's role on each environment's
 // repository; environments not synced from GitHub are for the admin only.

@@ -128,6 +128,7 @@ func TestConsoleQueryPlans(t *testing.T) {
 		"all":        `SELECT seq FROM runtime_logs WHERE env = 'prod' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"workflow":   `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"status":     `SELECT seq FROM runtime_logs WHERE env = 'prod' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"wf+status":  `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"kind":       `SELECT seq FROM runtime_logs WHERE env = 'prod' AND message LIKE 'invocation failed (timeout)%' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"stats":      `SELECT (at - 0) / 10 AS b, workflow_id, status, duration_us, COUNT(*) FROM runtime_logs WHERE env = 'prod' AND at >= 0 AND status <> '' GROUP BY b, workflow_id, status, duration_us`,
 		"invocation": `SELECT seq FROM runtime_logs WHERE env = 'prod' AND invocation_id = 'inv_001' ORDER BY seq DESC LIMIT 100`,
