@@ -167,7 +167,7 @@ func TestBrowserConsole(t *testing.T) {
 	b.checkLabels("workflows")
 	b.screenshot("workflows")
 	b.run("open claims", chromedp.Click(chromedp.CSS(`a[href="/console/env/prod/workflows/claims"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`h1`)))
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/rollback"]`)))
 	b.checkLabels("workflow")
 	b.screenshot("workflow")
 
@@ -257,7 +257,9 @@ func TestBrowserConsole(t *testing.T) {
 	b.checkLabels("logs")
 	b.screenshot("logs")
 	b.run("filter", chromedp.SetValue(chromedp.ID("#f-status"), "failed"), chromedp.SetValue(chromedp.ID("#f-kind"), "timeout"),
-		chromedp.Submit(chromedp.ID("#f-status")), chromedp.WaitVisible(chromedp.CSS(`select#f-kind`)))
+		chromedp.Submit(chromedp.ID("#f-status")),
+		// Only the filtered page marks the chosen option in its HTML.
+		chromedp.WaitReady(chromedp.CSS(`#f-kind option[selected]`)))
 	nodes = get(b, "rows", chromedp.Nodes(chromedp.CSSAll(`table.logs tbody tr.outcome`), chromedp.AtLeast(0)))
 	if len(nodes) != 7 {
 		t.Errorf("failed+timeout filter shows %d rows, want 7", len(nodes))
@@ -265,9 +267,11 @@ func TestBrowserConsole(t *testing.T) {
 	b.screenshot("logs-filtered")
 
 	// Syncs, and the failed one's located diagnostics.
-	b.run("syncs", chromedp.Click(chromedp.CSS(`nav a[href$="/syncs"]`)), chromedp.WaitVisible(chromedp.CSS("table")))
+	b.run("syncs", chromedp.Click(chromedp.CSS(`nav a[href$="/syncs"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tbody a[href^="/console/env/prod/syncs/"]`)))
 	b.screenshot("syncs")
-	b.run("sync", chromedp.Click(chromedp.CSS(`tbody tr:first-child a`)), chromedp.WaitVisible(chromedp.CSS("table.diags")))
+	b.run("sync", chromedp.Click(chromedp.CSS(`tbody tr:first-child a[href^="/console/env/prod/syncs/"]`)),
+		chromedp.WaitVisible(chromedp.CSS("table.diags")))
 	nodes = get(b, "diag links", chromedp.Nodes(chromedp.CSSAll(`table.diags a[href^="https://github.com/acme/flows/blob/"]`), chromedp.AtLeast(0)))
 	if len(nodes) == 0 {
 		t.Error("no diagnostic links to GitHub on the failed sync")
