@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 
 	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/version"
 )
 
 // command is one subcommand; it returns the process exit code.
@@ -26,13 +27,17 @@ const (
 )
 
 func commands() map[string]command {
-	return map[string]command{
+	cmds := map[string]command{
 		"validate": {"check a workflow repository against the sync rules", runValidate},
 		"build":    {"bundle every workflow and write a manifest", runBuild},
 		"run":      {"run one workflow against an event and print the Result", runRun},
 		"test":     {"run the workflow tests kept beside the workflows", runTest},
 		"bench":    {"measure the per-invocation cost of a workflow", runBench},
 	}
+	for name, c := range manageCommands() {
+		cmds[name] = c
+	}
+	return cmds
 }
 
 const usageText = `flowgate: validate, build, run, test and benchmark Kinde-compatible workflows.
@@ -47,7 +52,19 @@ Commands:
   test       run the workflow tests kept beside the workflows
   bench      measure the per-invocation cost of a workflow
 
+Managing a running service (--server, --token; docs/cli.md):
+  deployments  list workflows, or a workflow's deployments
+  make-live    make a deployment live
+  rollback     roll a workflow back to its previous live deployment
+  deactivate   take a workflow's live deployment off its trigger
+  vars         list, set or delete an environment's variables
+  keys         list, create, activate or delete a workflow's encryption keys
+  logs         print (or --follow) runtime, sync and build logs
+  preview      get preview credentials for a deployment
+  sync         list syncs, or show one with its diagnostics
+
 Flags come before DIR, which defaults to ".".
+"flowgate --version" prints the version and commit.
 Run "flowgate <command> --help" for a command's flags.
 `
 
@@ -78,6 +95,9 @@ func cli(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usageText)
+		return exitOK
+	case "-version", "--version", "version":
+		fmt.Fprintln(stdout, version.Read().String("flowgate"))
 		return exitOK
 	}
 	cmd, ok := commands()[args[0]]

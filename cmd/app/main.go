@@ -18,6 +18,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/app"
 	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/version"
 )
 
 // gcPercent is the GC target when GOGC is not set: as for the CLI, a
@@ -42,11 +43,18 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("flowgate-app", flag.ContinueOnError)
 	cfg.Flags(fs)
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	logFormat := fs.String("log-format", "text", "text or json")
+	showVersion := fs.Bool("version", false, "print the version and commit, then exit")
+	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *showVersion {
+		fmt.Println(version.Read().String("flowgate-app"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "flowgate: unexpected argument %q (configuration is by flags and FLOWGATE_* variables)\n", fs.Arg(0))
@@ -57,7 +65,17 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "flowgate: --log-level:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	hopts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
+	switch *logFormat {
+	case "text":
+		log = slog.New(slog.NewTextHandler(os.Stderr, hopts))
+	case "json":
+		log = slog.New(slog.NewJSONHandler(os.Stderr, hopts))
+	default:
+		fmt.Fprintf(os.Stderr, "flowgate: --log-format %q: use text or json\n", *logFormat)
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,4 +89,14 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// usage lists the flags and every FLOWGATE_* setting (flags override them).
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprintf(w, "flowgate-app: the Flowgate service (runtime API, management API, web console at /, GitHub App).\n\n")
+	fmt.Fprintf(w, "Usage:\n  flowgate-app [flags]\n\nFlags:\n")
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nSettings (environment variables; a flag, when given, wins):\n")
+	app.PrintSettings(w)
 }

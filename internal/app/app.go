@@ -127,6 +127,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if sv.Routes, err = a.githubSetupRoutes(); err != nil {
 		return nil, err
 	}
+	if sv.Routes, err = a.consoleRoutes(sv.Routes); err != nil {
+		return nil, err
+	}
 	if a.server, err = server.New(sv); err != nil {
 		return nil, err
 	}
@@ -167,6 +170,9 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
 	a.log.Info("flowgate serving", "url", a.URL(), "isolation", a.cfg.Isolation, "database", a.db.String(), "github", a.cfg.GitHub())
+	if why := loopbackWebhook(a.cfg); why != "" {
+		a.log.Warn(why, "public_url", a.cfg.PublicURL, "addr", a.cfg.Addr)
+	}
 	close(a.started)
 	if a.cfg.DevRepo != "" {
 		go a.watchDevRepo(ctx)

@@ -330,7 +330,6 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if err != nil {
 		return err // River retries with backoff
 	}
-	w.log.Info("sync finished", "env", a.Env, "commit", short(a.CommitSHA), "sync_id", res.Sync.ID,
-		"status", res.Sync.Status, "deployments", len(res.Deployments), "attempt", job.Attempt)
+	logSyncOutcome(w.log, a, res, job.Attempt)
 	return nil
 }

@@ -138,6 +138,7 @@ func (s *Server) run(ctx context.Context, env, trig string, live *store.LiveDepl
 	s.metrics.observe(trig, res, time.Since(start))
 	if live != nil {
 		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))
+		logFailure(s.log, s.failures, env, trig, live.DeploymentID, res, time.Now())
 	}
 	return res, nil
 }

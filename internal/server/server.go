@@ -78,6 +78,7 @@ type Server struct {
 
 	previewSlots chan struct{} // bounds concurrent preview password checks
 	recent       *ttlCache     // token checks, variables, keys: read once a second, not per call
+	failures     *failureSampler
 }
 
 // New builds a Server.
@@ -105,6 +106,7 @@ func New(opts Options) (*Server, error) {
 
 		previewSlots: make(chan struct{}, 2),
 		recent:       newTTLCache(time.Second, 10000),
+		failures:     newFailureSampler(10 * time.Second),
 	}
 	s.logs = newLogWriter(opts.Deploy.Store(), opts.LogBuffer, opts.LogRetention, s.metrics.logsDropped, opts.Logger)
 	s.routes()
@@ -223,9 +225,11 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
-		h(w, r)
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h(sw, r)
 		if r.Method != http.MethodGet {
 			s.recent.forget(r.PathValue("env")) // this replica serves the change at once
+			s.audit(r, sw.code)
 		}
 	})
 }

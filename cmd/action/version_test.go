@@ -1,0 +1,13 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestVersionFlag(t *testing.T) {
+	var out, errb strings.Builder
+	if code := cli([]string{"--version"}, &out, &errb); code != exitOK || !strings.HasPrefix(out.String(), "flowgate ") {
+		t.Fatalf("--version: exit %d, %q %q", code, out.String(), errb.String())
+	}
+}

@@ -1,0 +1,33 @@
+package app
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/console"
+)
+
+// consoleRoutes adds the web console (at / and /console/) to routes. With
+// the GitHub App configured and FLOWGATE_GITHUB_CLIENT_ID/_SECRET set (the
+// App's OAuth credentials), people sign in with GitHub too.
+func (a *App) consoleRoutes(routes map[string]http.Handler) (map[string]http.Handler, error) {
+	opts := console.Options{
+		Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, AllowHosts: a.cfg.AllowHosts,
+		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), Logger: a.log.With("component", "console"),
+	}
+	// Sign-in with GitHub uses the App's OAuth credentials.
+	if id, secret := env("GITHUB_CLIENT_ID"), env("GITHUB_CLIENT_SECRET"); a.cfg.GitHub() && id != "" && secret != "" {
+		opts.GitHub = &console.GitHubOAuth{ClientID: id, ClientSecret: secret, APIURL: a.cfg.GitHubAPIURL,
+			WebURL: env("GITHUB_WEB_URL"), PublicURL: a.cfg.PublicURL, MinPermission: env("GITHUB_MIN_PERMISSION")}
+	}
+	c, err := console.New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if routes == nil {
+		routes = map[string]http.Handler{}
+	}
+	maps.Copy(routes, c.Routes())
+	return routes, nil
+}

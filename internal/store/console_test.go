@@ -1,0 +1,158 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/store/storetest"
+)
+
+// consoleRows writes n invocations of two workflows, one second apart,
+// newest last: two rows each (a console line, then the outcome); every
+// 4th failed with a timeout, every 8th of those… alternately thrown.
+func consoleRows(t *testing.T, db *store.DB, n int, t0 time.Time) {
+	t.Helper()
+	var rows []store.RuntimeLog
+	for i := range n {
+		wf := []string{"a", "b"}[i%2]
+		base := store.RuntimeLog{InvocationID: fmt.Sprintf("inv_%03d", i), Env: "prod", WorkflowID: wf, At: t0.Add(time.Duration(i) * time.Second)}
+		line, out := base, base
+		line.Level, line.Message = "info", "hi"
+		out.Level, out.Status, out.Message, out.Duration = "info", "succeeded", "invocation succeeded", time.Millisecond
+		if i%4 == 0 {
+			kind := []string{"timeout", "thrown"}[(i/4)%2]
+			out.Level, out.Status, out.Message = "error", "failed", "invocation failed ("+kind+"): x"
+		}
+		rows = append(rows, line, out)
+	}
+	rows = append(rows, store.RuntimeLog{InvocationID: "other", Env: "staging", Status: "failed", Message: "invocation failed (timeout): y", At: t0})
+	must(t, db.InTx(context.Background(), func(q store.Q) error { return q.AppendRuntimeLogs(context.Background(), rows) }))
+}
+
+func TestConsoleQueries(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		db := open(t, b.NewURL(t))
+		ctx := context.Background()
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		consoleRows(t, db, 40, t0)
+		q := func(lq store.OutcomeQuery) []store.RuntimeLog {
+			t.Helper()
+			lq.Env = "prod"
+			rows, err := db.ConsoleLogs(ctx, lq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		if rows := q(store.OutcomeQuery{Limit: 1000}); len(rows) != 80 || rows[0].InvocationID != "inv_039" || rows[0].Status == "" {
+			t.Fatalf("all: %d rows, first %+v", len(rows), rows[0])
+		}
+		if rows := q(store.OutcomeQuery{Status: "failed"}); len(rows) != 10 {
+			t.Fatalf("failed: %d", len(rows))
+		}
+		if rows := q(store.OutcomeQuery{Kind: "timeout"}); len(rows) != 5 || !strings.Contains(rows[0].Message, "(timeout)") {
+			t.Fatalf("timeout: %d", len(rows))
+		}
+		if rows := q(store.OutcomeQuery{Kind: "timeout", Status: "succeeded"}); len(rows) != 0 {
+			t.Fatalf("timeout+succeeded: %d", len(rows))
+		}
+		if rows := q(store.OutcomeQuery{WorkflowID: "b", Status: "succeeded"}); len(rows) != 20 {
+			t.Fatalf("b succeeded: %d", len(rows))
+		}
+		if rows := q(store.OutcomeQuery{Since: t0.Add(30 * time.Second)}); len(rows) != 20 {
+			t.Fatalf("since: %d", len(rows))
+		}
+		if _, err := db.ConsoleLogs(ctx, store.OutcomeQuery{Env: "prod", Kind: "x%"}); err == nil {
+			t.Fatal("a kind with % was accepted")
+		}
+		// Paging by (at, seq) visits every row once.
+		seen := map[int64]bool{}
+		var cur store.OutcomeQuery
+		for pages := 0; ; pages++ {
+			cur.Limit = 7
+			rows := q(cur)
+			for _, r := range rows {
+				if seen[r.Seq] {
+					t.Fatalf("row %d twice", r.Seq)
+				}
+				seen[r.Seq] = true
+			}
+			if len(rows) < 7 {
+				break
+			}
+			cur.BeforeAt, cur.BeforeSeq = rows[len(rows)-1].At, rows[len(rows)-1].Seq
+		}
+		if len(seen) != 80 {
+			t.Fatalf("paging saw %d rows", len(seen))
+		}
+		stats, err := db.OutcomeStats(ctx, "prod", t0, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perBucket := map[int]int{}
+		failed := 0
+		for _, st := range stats {
+			perBucket[st.Bucket] += st.Count
+			if st.Status == "failed" {
+				failed += st.Count
+			}
+			if st.Class != 3 { // 1 ms is in (0.5 ms, 1 ms]
+				t.Errorf("class %d for 1 ms", st.Class)
+			}
+		}
+		if len(perBucket) != 4 || perBucket[0] != 10 || perBucket[3] != 10 || failed != 10 {
+			t.Fatalf("outcome stats per bucket %v, failed %d", perBucket, failed)
+		}
+		kinds, err := db.FailureKinds(ctx, "prod", t0, []string{"timeout", "memory"})
+		if err != nil || kinds["timeout"] != 5 || kinds["other"] != 5 || kinds["memory"] != 0 {
+			t.Fatalf("failure kinds: %v %v", kinds, err)
+		}
+		if _, err := db.FailureKinds(ctx, "prod", t0, []string{"x'"}); err == nil {
+			t.Fatal("a kind with a quote was accepted")
+		}
+	})
+}
+
+// TestConsoleQueryPlans: on SQLite every console log query walks an index
+// in order — no full scan, no sort of the whole table — so pages stay fast
+// with millions of rows.
+func TestConsoleQueryPlans(t *testing.T) {
+	db := open(t, t.TempDir()+"/plans.db")
+	ctx := context.Background()
+	consoleRows(t, db, 10, time.Unix(1000, 0))
+	cases := map[string]string{
+		"all":        `SELECT seq FROM runtime_logs WHERE env = 'prod' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"workflow":   `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"status":     `SELECT seq FROM runtime_logs WHERE env = 'prod' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"wf+status":  `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"kind":       `SELECT seq FROM runtime_logs WHERE env = 'prod' AND message LIKE 'invocation failed (timeout)%' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"stats":      `SELECT (at - 0) / 10 AS b, workflow_id, status, duration_us, COUNT(*) FROM runtime_logs WHERE env = 'prod' AND at >= 0 AND status <> '' GROUP BY b, workflow_id, status, duration_us`,
+		"invocation": `SELECT seq FROM runtime_logs WHERE env = 'prod' AND invocation_id = 'inv_001' ORDER BY seq DESC LIMIT 100`,
+	}
+	for name, query := range cases {
+		rows, err := db.SQL().QueryContext(ctx, "EXPLAIN QUERY PLAN "+query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			must(t, rows.Scan(&id, &parent, &notused, &detail))
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, "; ")
+		t.Logf("%s: %s", name, p)
+		if !strings.Contains(p, "USING") || strings.Contains(p, "TEMP B-TREE FOR ORDER BY") {
+			t.Errorf("%s: plan %q walks no index in order", name, p)
+		}
+		if name == "stats" && !strings.Contains(p, "COVERING INDEX") {
+			t.Errorf("outcomes: plan %q reads the table", p)
+		}
+	}
+}
