@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ type Supervisor struct {
 	argv   []string
 	config []byte     // the configuration frame every worker gets first
 	slots  *fairSlots // one per running request, shared fairly between scopes
+	digest digestMemo // bundles' digests, so a bundle is not hashed per call
 
 	mu     sync.Mutex
 	idle   []*worker
@@ -117,6 +119,7 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 		AddressSpace:  opts.AddressSpace,
 		BundleEntries: bundleEntries,
 		GCPercent:     workerGCPercent,
+		MaxProcs:      1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: encode worker configuration: %w", err)
@@ -145,9 +148,13 @@ func (s *Supervisor) Run(ctx context.Context, req *Request) Response {
 
 // run sends req as a message of type typ (msgRun, or a test hook's).
 func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
-	digest := Digest(req.Code, req.SourceMap)
+	sum, digest := s.digest.get(req.Code, req.SourceMap)
 	if q, ok := s.Quarantined(digest); ok {
 		return Response{Result: failed(req, workflow.KindQuarantined, quarantineMessage(q))}
+	}
+	meta, err := encodeMeta(req)
+	if err != nil {
+		return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
 	}
 	w, err := s.acquire(ctx, req.CacheScope)
 	if err != nil {
@@ -155,26 +162,22 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 	}
 	wall := cutToDeadline(ctx, wallTime(req.WallTime, s.opts.Limits))
 	limit := wall + s.opts.Grace
-	sent := w.has(digest)
+	sent := w.has(sum)
 	for attempt := 0; ; attempt++ {
-		// The wire copy: the wall time cut to ctx's deadline (the worker
-		// cannot see ctx), the bundle only when the worker lacks it.
-		wire := *req
-		wire.WallTime = wall
-		if sent {
-			wire.Code, wire.SourceMap = nil, nil
-		}
-		m := runMsg{Digest: digest, HasCode: !sent, Request: &wire}
-		body, err := json.Marshal(m)
-		if err == nil && len(body)+1 > maxRequestFrame {
+		// The wall time is cut to ctx's deadline (the worker cannot see
+		// ctx); the bundle goes only to a worker that lacks it.
+		w.seq++
+		m := runMsg{Seq: w.seq, WallTime: wall, HasCode: !sent, Digest: sum, Meta: meta, Request: req}
+		w.buf = appendRun(w.buf[:0], &m)
+		if len(w.buf)+1 > maxRequestFrame {
+			w.buf = nil
 			s.release(w, true)
-			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", len(body)>>20))}
+			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", (len(req.Code)+len(req.SourceMap))>>20))}
 		}
-		if err != nil {
-			s.release(w, true)
-			return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
+		f, fail := s.call(ctx, w, typ, w.buf, limit, secretsOf(req))
+		if cap(w.buf) > 1<<20 {
+			w.buf = nil // a bundle was sent: don't keep its copy
 		}
-		f, fail := s.call(ctx, w, typ, body, limit, secretsOf(req))
 		if fail != nil {
 			s.failed(w, digest, req.Settings.ID, fail)
 			return Response{Result: failed(req, fail.kind, fail.message)}
@@ -189,14 +192,15 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 		}
 		var resp Response
 		if f.typ != msgResult || json.Unmarshal(f.body, &resp) != nil || resp.Result == nil {
-			// Not the workflow's doing (it cannot write to the pipe): a
-			// Flowgate bug. The worker is replaced; no quarantine count.
-			w.kill()
-			s.release(w, false)
+			// The worker answers every Result it can make with a frame
+			// the supervisor reads, so this is a Flowgate bug; the
+			// worker is replaced and the kill counted all the same, so
+			// a bundle that keeps causing it is quarantined.
 			s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "workflow_id", req.Settings.ID, "type", string(rune(f.typ)))
+			s.failed(w, digest, req.Settings.ID, &failure{kind: workflow.KindInternal, message: "the worker's answer could not be read"})
 			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker's answer could not be read")}
 		}
-		w.sent(digest)
+		w.sent(sum)
 		s.release(w, true)
 		return resp
 	}
@@ -224,7 +228,9 @@ func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.Insp
 		timeout = project.SettingsTimeout
 	}
 	in.Timeout = cutToDeadline(ctx, timeout)
-	body, err := json.Marshal(in)
+	js, err := json.Marshal(in)
+	w.seq++
+	body := append(binary.BigEndian.AppendUint64(nil, w.seq), js...)
 	if err != nil {
 		s.release(w, true)
 		return inspectFailed(in, "encode the settings request: "+err.Error())
@@ -237,9 +243,8 @@ func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.Insp
 	}
 	var out project.Introspection
 	if f.typ != msgIntrospect || json.Unmarshal(f.body, &out) != nil {
-		w.kill()
-		s.release(w, false)
 		s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "file", in.File, "type", string(rune(f.typ)))
+		s.failed(w, digest, "", &failure{kind: workflow.KindInternal, message: "the worker's answer could not be read"})
 		return inspectFailed(in, "reading the workflow's settings failed inside Flowgate (an unreadable answer from its sandbox process); please report it")
 	}
 	s.release(w, true)
@@ -361,9 +366,11 @@ func (s *Supervisor) failed(w *worker, digest, workflowID string, f *failure) {
 	s.release(w, false)
 	s.opts.Logger.Debug("sandbox worker stopped", "workflow_id", workflowID, "digest", digest,
 		"pid", w.pid, "kind", string(f.kind), "reason", f.message, "detail", f.detail)
-	if f.detail == "cancelled" || f.detail == "closed" {
-		return // the caller gave up or shut down: not the workflow's doing
+	if f.detail == "closed" {
+		return // shut down: not the workflow's doing
 	}
+	// A cancelled call counts too: the worker was told to stop and given
+	// the grace period, so only code that ignores the interrupt is killed.
 	s.recordKill(digest, f)
 }
 
@@ -502,9 +509,14 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	c.timer = time.AfterFunc(min(limit, memInterval), check)
 	c.mu.Unlock()
 	if ctx.Done() != nil {
+		seq := w.seq
 		stop := context.AfterFunc(ctx, func() {
-			// The worker gets the grace period to answer on its own (its
-			// wall time was cut to the context's deadline).
+			// The worker is told to stop this request (its wall time was
+			// already cut to the context's deadline) and gets the grace
+			// period to answer.
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], seq)
+			_, _ = w.ctrl.Write(b[:])
 			time.AfterFunc(s.opts.Grace, func() {
 				c.stop(&failure{kind: workflow.KindTimeout, detail: "cancelled",
 					message: "execution cancelled: the workflow did not stop within the grace period, so its sandbox process was stopped"})
@@ -619,15 +631,18 @@ type worker struct {
 	in      *bufio.Writer
 	stdout  *os.File
 	out     *bufio.Reader
+	ctrl    *os.File      // the cancel pipe: sequence numbers of requests to stop
 	exited  chan struct{} // closed once the process was reaped
 	waitErr error         // valid after exited
 	stderr  *headTail
 
 	uses  int    // requests answered; owned by whoever holds the worker
 	scope string // the scope of the request it runs, for its slot
+	seq   uint64 // the last request's sequence number; owned likewise
+	buf   []byte // the request being encoded; owned likewise
 
 	mu       sync.Mutex
-	bundles  map[string]struct{} // digests sent to it
+	bundles  map[[32]byte]struct{} // digests sent to it
 	killOnce sync.Once
 }
 
@@ -637,7 +652,7 @@ func (s *Supervisor) start() (*worker, error) {
 	cmd.Env = []string{workerEnv + "=" + workerVersion}
 	cmd.Dir = os.TempDir() // it reads no files; keep it out of the repository
 	setProcAttr(cmd)
-	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{}}
+	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[[32]byte]struct{}{}}
 	cmd.Stderr = w.stderr
 	// Our own pipes, not StdinPipe/StdoutPipe: Wait must not close them
 	// under a read in progress.
@@ -651,15 +666,27 @@ func (s *Supervisor) start() (*worker, error) {
 		inW.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
+	ctrlR, ctrlW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("start a sandbox process: %w", err)
+	}
 	cmd.Stdin, cmd.Stdout = inR, outW
+	cmd.ExtraFiles = []*os.File{ctrlR} // fd 3
 	err = cmd.Start()
 	inR.Close()
 	outW.Close() // the worker holds the write end: its exit ends our reads
+	ctrlR.Close()
 	if err != nil {
 		inW.Close()
 		outR.Close()
+		ctrlW.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
+	w.ctrl = ctrlW
 	w.pid = cmd.Process.Pid
 	w.stdin, w.in = inW, bufio.NewWriterSize(inW, 64<<10)
 	w.stdout, w.out = outR, bufio.NewReaderSize(outR, 64<<10)
@@ -712,6 +739,7 @@ func (w *worker) kill() {
 func (w *worker) closePipes() {
 	_ = w.stdin.Close()
 	_ = w.stdout.Close()
+	_ = w.ctrl.Close()
 }
 
 // stop ends a worker nobody uses: it exits when its stdin closes; it is
@@ -725,17 +753,18 @@ func (w *worker) stop() {
 			w.kill()
 		}
 		_ = w.stdout.Close()
+		_ = w.ctrl.Close()
 	}()
 }
 
-func (w *worker) has(digest string) bool {
+func (w *worker) has(digest [32]byte) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_, ok := w.bundles[digest]
 	return ok
 }
 
-func (w *worker) sent(digest string) {
+func (w *worker) sent(digest [32]byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.bundles) >= bundleEntries {

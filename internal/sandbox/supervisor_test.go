@@ -71,14 +71,18 @@ func testHooks() map[byte]hook {
 			return Response{Result: &workflow.Result{Status: workflow.StatusSucceeded, DurationMs: float64(b[0])}}
 		},
 		hookPing: func(body []byte) any {
-			m := runMsg{Request: &Request{}}
-			_ = json.Unmarshal(body, &m)
+			m, err := decodeRun(body)
+			var meta runMeta
+			if err != nil || json.Unmarshal(m.Meta, &meta) != nil {
+				return Response{Result: &workflow.Result{Status: workflow.StatusFailed}}
+			}
 			return pingResponse
 		},
 		hookPanic: func(body []byte) any {
-			m := runMsg{Request: &Request{}}
-			_ = json.Unmarshal(body, &m)
-			panic("crash holding " + m.Env["API_KEY"].Value + " and " + strings.Join(m.Redact, ","))
+			m, _ := decodeRun(body)
+			var meta runMeta
+			_ = json.Unmarshal(m.Meta, &meta)
+			panic("crash holding " + meta.Env["API_KEY"].Value + " and " + strings.Join(m.Redact, ","))
 		},
 	}
 }
@@ -436,7 +440,7 @@ func TestBundleResentWhenTheWorkerLacksIt(t *testing.T) {
 	other := busyRequest(1)
 	s.mu.Lock()
 	for w := range s.live {
-		w.sent(Digest(other.Code, nil)) // the supervisor wrongly believes the worker has it
+		w.sent(runtime.Digest(other.Code, nil)) // the supervisor wrongly believes the worker has it
 	}
 	s.mu.Unlock()
 	wantOK(t, s.Run(context.Background(), other).Result)
