@@ -108,6 +108,9 @@ func (w *jsonWalker) value(key string, v goja.Value) (out any, ok bool) {
 		}
 		return raw, true
 	}
+	if len(w.stack) >= MaxJSONDepth { // every Result must decode, and the cycle check below is linear in depth
+		w.inv.throwType("the value nests more than %d levels deep", MaxJSONDepth)
+	}
 	for _, s := range w.stack {
 		if s == o {
 			w.inv.throwType("Converting circular structure to JSON")

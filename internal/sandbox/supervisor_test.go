@@ -28,6 +28,7 @@ const (
 	hookHuge     = 'A' // one allocation far past the address-space limit
 	hookPanic    = 'C' // panic with the request's secrets in the message
 	hookPing     = 'P' // decode the request, answer a fixed Result (protocol cost)
+	hookDeep     = 'D' // answer a Result nested 12,000 levels deep
 )
 
 var sink [][]byte
@@ -70,6 +71,7 @@ func testHooks() map[byte]hook {
 			b[len(b)-1] = 1
 			return Response{Result: &workflow.Result{Status: workflow.StatusSucceeded, DurationMs: float64(b[0])}}
 		},
+		hookDeep: func([]byte) any { return deepResponse(12000) },
 		hookPing: func(body []byte) any {
 			m, err := decodeRun(body)
 			var meta runMeta

@@ -119,14 +119,16 @@ type workerState struct {
 	metaText []byte
 	meta     runMeta
 
-	mu     sync.Mutex
-	seq    uint64             // the running request's sequence number
-	cancel context.CancelFunc // cancels it
+	mu        sync.Mutex
+	seq       uint64             // the running request's sequence number
+	cancel    context.CancelFunc // cancels it
+	cancelled uint64             // the highest sequence number the supervisor cancelled
 }
 
 // readCancels cancels the running request when the supervisor names it.
-// A cancellation that arrives after its request ended names an old
-// sequence number and is ignored.
+// Sequence numbers only grow: a cancellation that arrives after its
+// request ended names an old one and is ignored; one that arrives before
+// its request started is remembered (cancellable).
 func (wk *workerState) readCancels(ctrl io.Reader) {
 	var b [8]byte
 	for {
@@ -135,6 +137,7 @@ func (wk *workerState) readCancels(ctrl io.Reader) {
 		}
 		seq := binary.BigEndian.Uint64(b[:])
 		wk.mu.Lock()
+		wk.cancelled = max(wk.cancelled, seq)
 		if wk.cancel != nil && wk.seq == seq {
 			wk.cancel()
 		}
@@ -148,6 +151,9 @@ func (wk *workerState) cancellable(seq uint64) (ctx context.Context, done func()
 	ctx, cancel := context.WithCancel(context.Background())
 	wk.mu.Lock()
 	wk.seq, wk.cancel = seq, cancel
+	if seq != 0 && seq <= wk.cancelled {
+		cancel() // cancelled while on its way
+	}
 	wk.mu.Unlock()
 	return ctx, func() {
 		wk.mu.Lock()
