@@ -64,3 +64,12 @@ func cpuTicks(pid int) (uint64, bool) {
 	}
 	return u + s, true
 }
+
+// pollable opens an inherited pipe fd for reading through Go's poller: a
+// goroutine waiting on it parks instead of holding a thread in a blocking
+// read, which keeps the runtime's monitor thread retaking the P and
+// polling every 20µs for as long as the worker waits.
+func pollable(fd int, name string) *os.File {
+	_ = syscall.SetNonblock(fd, true) // failing, the file simply blocks
+	return os.NewFile(uintptr(fd), name)
+}

@@ -115,7 +115,7 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 	cfg, err := json.Marshal(workerConfig{
 		Limits:        opts.Limits,
 		MaxStack:      opts.MaxStack,
-		SoftMemory:    int64(opts.MemoryCeiling / 4 * 3),
+		SoftMemory:    workerSoftMemory(opts.MemoryCeiling),
 		AddressSpace:  opts.AddressSpace,
 		BundleEntries: bundleEntries,
 		GCPercent:     workerGCPercent,
@@ -133,9 +133,17 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 	}, nil
 }
 
-// workerGCPercent lets a worker's heap grow 4× between collections: its
-// memory is bounded by the soft limit and the ceiling, not by GOGC.
-const workerGCPercent = 400
+// workerGCPercent lets a worker's heap grow 16× between collections: a
+// worker's live heap is small (its pooled runtimes), most of what a run
+// allocates is garbage by its end, and the soft memory limit
+// (workerSoftMemory) caps the heap long before the ceiling.
+const workerGCPercent = 1600
+
+// workerSoftMemory is a worker's soft memory limit (debug.SetMemoryLimit)
+// for a ceiling: a quarter of it, above a run's memory budget plus the
+// pooled runtimes and below the half of the ceiling where an idle worker
+// is retired.
+func workerSoftMemory(ceiling uint64) int64 { return int64(ceiling / 4) }
 
 // bundleEntries is how many bundles a worker caches (the supervisor
 // remembers which it sent, up to the same number).

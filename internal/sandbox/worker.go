@@ -37,7 +37,7 @@ func maybeWorker(hooks map[byte]hook) {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: protocol %q, this binary speaks %q\n", v, workerVersion)
 		os.Exit(3)
 	}
-	if err := serve(os.Stdin, os.Stdout, os.NewFile(3, "cancel"), hooks); err != nil {
+	if err := serve(pollable(0, "stdin"), os.Stdout, pollable(3, "cancel"), hooks); err != nil {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: %v\n", err)
 		os.Exit(3)
 	}
