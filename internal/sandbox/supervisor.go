@@ -668,7 +668,7 @@ func (s *Supervisor) start() (*worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := answerPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
