@@ -101,9 +101,9 @@ func FuzzDecodeRun(f *testing.F) {
 // TestJSONDepth: the answer check counts nesting outside strings only.
 func TestJSONDepth(t *testing.T) {
 	for text, want := range map[string]int{
-		`1`:                       0,
-		`{"a":[1,{"b":[]}]}`:      4,
-		`{"a":"[[[[{{{{"}`:        1,
+		`1`:                      0,
+		`{"a":[1,{"b":[]}]}`:     4,
+		`{"a":"[[[[{{{{"}`:       1,
 		`["\"[[[", ["x\\"], []]`: 2,
 	} {
 		if got := jsonDepth([]byte(text)); got != want {
