@@ -18,7 +18,9 @@
 # not on the Go module proxy: KINDE_RUNTIME names a git repository to clone
 # it from (a local checkout or a URL; default its GitHub repository); its
 # own dependencies come from the proxy. GOGC is 400 for every Go process
-# (the flowgate CLI's own default), unless GOGC is set.
+# (the flowgate CLI's own default), unless GOGC is set. BEFORE, when set, is
+# another flowgate binary (say, built from an older commit) whose in-process
+# and supervised paths join every round, for a before/after in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
@@ -44,18 +46,26 @@ kinde_rev=$(git -C "$out/kinde/workflows-runtime" rev-parse --short HEAD)
 (cd "$out/kinde" && GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 && go build -o "$out/kinde-bench" .)
 
 flowgate() {
-  "$out/flowgate" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --format json "$@" "$out/claims"
+  local bin=$1
+  shift
+  "$bin" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --format json "$@" "$out/claims"
 }
 for r in $(seq "$ROUNDS"); do
-  flowgate --isolation inprocess >"$out/inprocess-$r.json"
-  flowgate --isolation process >"$out/process-$r.json"
+  flowgate "$out/flowgate" --isolation inprocess >"$out/inprocess-$r.json"
+  flowgate "$out/flowgate" --isolation process >"$out/process-$r.json"
+  if [ -n "${BEFORE:-}" ]; then
+    flowgate "$BEFORE" --isolation inprocess >"$out/beforein-$r.json"
+    flowgate "$BEFORE" --isolation process >"$out/beforeproc-$r.json"
+  fi
   "$out/kinde-bench" --n "$N" "$bundle" "$ev" >"$out/kinde-$r.json"
   "$out/kinde-bench" --n "$N" --context background "$bundle" "$ev" >"$out/kindebg-$r.json"
   node bench/node-vm.mjs "$bundle" "$ev" --n "$N" >"$out/node-$r.json"
 done
 
 echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) kinde-oss/workflows-runtime@$kinde_rev $(go env GOVERSION) node $(node --version) GOGC=$GOGC nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"
-for m in inprocess process kinde kindebg node; do
+paths="inprocess process kinde kindebg node"
+[ -n "${BEFORE:-}" ] && paths="$paths beforein beforeproc"
+for m in $paths; do
   node bench/median.mjs "$out"/$m-*.json --label "$m" >"$out/median-$m.json"
 done
 # One line per path, then the ratios the goals are stated in.
@@ -64,11 +74,13 @@ import fs from "node:fs";
 const dir = process.argv[2];
 const m = (k) => JSON.parse(fs.readFileSync(`${dir}/median-${k}.json`, "utf8"));
 const rows = { inprocess: "in-process pool", process: "supervised (worker processes, the default)",
-  kinde: "Kinde workflows-runtime, context per call", kindebg: "Kinde workflows-runtime, context.Background()", node: "Node vm, fresh context" };
+  kinde: "Kinde workflows-runtime, context per call", kindebg: "Kinde workflows-runtime, context.Background()", node: "Node vm, fresh context",
+  beforein: "before: in-process pool", beforeproc: "before: supervised" };
 const med = {};
 console.log("| path | CPU µs/inv | p50 µs | p99 µs | mean µs | inv/s | CPU µs per round |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const [k, label] of Object.entries(rows)) {
+  if (!fs.existsSync(`${dir}/median-${k}.json`)) continue;
   const r = m(k);
   med[k] = r.median.cpuUsPerInvocation;
   console.log(`| ${label} | ${r.median.cpuUsPerInvocation} | ${r.median.p50Us} | ${r.median.p99Us} | ${r.median.meanUs} | ${r.median.throughputPerSec} | ${r.each.map((e) => e.cpuUs).join(", ")} |`);
