@@ -182,7 +182,7 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 			s.release(w, true)
 			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", (len(req.Code)+len(req.SourceMap))>>20))}
 		}
-		f, fail := s.call(ctx, w, typ, w.buf, limit, secretsOf(req))
+		f, fail := s.call(ctx, w, typ, w.buf, limit, req)
 		if cap(w.buf) > 1<<20 {
 			w.buf = nil // a bundle was sent: don't keep its copy
 		}
@@ -482,8 +482,9 @@ func (s *Supervisor) Close() error {
 // call sends one request frame to w and reads its answer on this
 // goroutine. Timers kill w meanwhile at the deadline, at the memory
 // ceiling (sampled every memInterval), and a grace period after ctx ends;
-// the read then fails and the recorded reason becomes the failure.
-func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, secrets []string) (frame, *failure) {
+// the read then fails and the recorded reason becomes the failure. req
+// (nil for other messages) names the secrets kept out of a crash log.
+func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, req *Request) (frame, *failure) {
 	c := &callState{w: w}
 	start := time.Now()
 	deadline := start.Add(limit)
@@ -557,7 +558,7 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 		return frame{}, &failure{kind: workflow.KindInternal, detail: "closed",
 			message: "the sandbox was closed while the workflow ran"}
 	}
-	return frame{}, s.lost(w, secrets)
+	return frame{}, s.lost(w, secretsOf(req))
 }
 
 // callState is one request's race between its answer and its timers.
@@ -616,8 +617,12 @@ func redact(s string, secrets []string) string {
 	return s
 }
 
-// secretsOf lists a request's values that must not reach a log.
+// secretsOf lists a request's values that must not reach a log (none
+// for no request).
 func secretsOf(req *Request) []string {
+	if req == nil {
+		return nil
+	}
 	out := append([]string(nil), req.Redact...)
 	for _, v := range req.Env {
 		if v.IsSecret {
