@@ -7,6 +7,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -22,7 +23,7 @@ const deepClaimCode = `module.exports.default = async function () {
 // set, as an error the workflow sees; no worker is lost, nothing is
 // logged as an internal error, and the bundle is not quarantined.
 func TestDeepClaimIsRefusedInTheWorkflow(t *testing.T) {
-	s, logs := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	s, logs := newSupervisor(t, roomy)
 	req := &Request{Settings: tokenSettings, Code: []byte(deepClaimCode), Event: []byte(`{"context":{}}`)}
 	for i := range 30 {
 		res := s.Run(context.Background(), req).Result
@@ -32,9 +33,9 @@ func TestDeepClaimIsRefusedInTheWorkflow(t *testing.T) {
 			t.Fatalf("call %d: %s", i, b)
 		}
 	}
-	st := s.Stats()
-	if st.Started != 1 || st.Requests != 30 {
-		t.Errorf("stats %+v: want one worker answering all 30 calls", st)
+	// (A worker may still be retired for its size, lazily: not a loss.)
+	if st := s.Stats(); len(st.Stopped) != 0 {
+		t.Errorf("stats %+v: workers were lost", st)
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("error logged:\n%s", logs)
@@ -49,7 +50,7 @@ func TestDeepClaimIsRefusedInTheWorkflow(t *testing.T) {
 // test hook, as no binding lets a workflow make it — the supervisor gets an
 // answer it reads: a failed Result, the worker kept.
 func TestUndecodableResultIsAFailedResult(t *testing.T) {
-	s, logs := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	s, logs := newSupervisor(t, roomy)
 	for range 5 {
 		res := s.run(context.Background(), hookDeep, claimsRequest()).Result
 		wantKind(t, res, workflow.KindResultTooLarge)
@@ -57,12 +58,20 @@ func TestUndecodableResultIsAFailedResult(t *testing.T) {
 			t.Errorf("workflow id %q lost", res.WorkflowID)
 		}
 	}
-	if st := s.Stats(); st.Started != 1 {
-		t.Errorf("%d workers started, want 1", st.Started)
+	if st := s.Stats(); len(st.Stopped) != 0 {
+		t.Errorf("stats %+v: workers were lost", st)
 	}
 	if strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("error logged:\n%s", logs)
 	}
+}
+
+// roomy is one worker with time to spare on a loaded machine: these tests
+// are about what a run answers, not how fast.
+func roomy(o *Options) {
+	o.Workers = 1
+	o.Limits.WallTime = time.Minute
+	o.Grace = 10 * time.Second
 }
 
 // runCancelled runs req (as a message of type typ) and cancels it once a
@@ -108,8 +117,7 @@ func TestCancelledRunStopsInItsWorker(t *testing.T) {
 			t.Fatalf("call %d: %+v", i, res.Error)
 		}
 	}
-	st := s.Stats()
-	if st.Started != 1 || len(st.Stopped) != 0 {
+	if st := s.Stats(); len(st.Stopped) != 0 {
 		t.Errorf("stats %+v: cancelled runs cost workers", st)
 	}
 	if q := s.Quarantines(); len(q) != 0 {
