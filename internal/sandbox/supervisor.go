@@ -199,7 +199,16 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker lost the bundle it was just sent")}
 		}
 		var resp Response
-		if f.typ != msgResult || json.Unmarshal(f.body, &resp) != nil || resp.Result == nil {
+		var derr error
+		switch f.typ {
+		case msgResultBin:
+			resp, derr = decodeResult(f.body)
+		case msgResult:
+			derr = json.Unmarshal(f.body, &resp)
+		default:
+			derr = errBadAnswer
+		}
+		if derr != nil || resp.Result == nil {
 			// The worker answers every Result it can make with a frame
 			// the supervisor reads, so this is a Flowgate bug; the
 			// worker is replaced and the kill counted all the same, so

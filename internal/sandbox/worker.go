@@ -133,6 +133,7 @@ type workerState struct {
 	// decoded from: calls of one workflow send the same bytes.
 	metaText []byte
 	meta     runMeta
+	ans      []byte // the last binary answer's buffer
 
 	mu        sync.Mutex
 	seq       uint64             // the running request's sequence number
@@ -221,10 +222,20 @@ func (wk *workerState) handle(f frame, hooks map[byte]hook) (byte, any) {
 	return msgResult, Response{Result: failed(&Request{}, workflow.KindInternal, fmt.Sprintf("sandbox: unknown request type %q", f.typ))}
 }
 
-// answer writes one answer. A Result that cannot be encoded, is too large
-// for a frame or nests too deeply for the supervisor to decode becomes a
-// failed Result, so the supervisor always gets an answer it can read.
+// answer writes one answer: a Response in the binary layout when it
+// carries it (appendResult), else as JSON. A Result that cannot be
+// encoded, is too large for a frame or nests too deeply for the supervisor
+// to decode becomes a failed Result, so the supervisor always gets an
+// answer it can read.
 func (wk *workerState) answer(typ byte, v any) error {
+	if r, ok := v.(Response); ok && typ == msgResult {
+		if b, ok := appendResult(wk.ans[:0], &r); ok && len(b)+1 <= maxAnswerFrame {
+			if cap(b) <= 1<<20 {
+				wk.ans = b // reuse the buffer, unless a large answer grew it
+			}
+			return writeFrame(wk.out, msgResultBin, b)
+		}
+	}
 	body, err := json.Marshal(v)
 	switch {
 	case err != nil:
