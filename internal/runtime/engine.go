@@ -175,13 +175,26 @@ const wrapPrefix = "(function (module, exports, require, kinde, console) {"
 // and caches the result by SHA-256; loading the same bytes again returns the
 // cached *Program.
 func (e *Engine) Load(code, sourceMap []byte) (*Program, error) {
+	return e.LoadDigest(Digest(code, sourceMap), code, sourceMap)
+}
+
+// Digest is the SHA-256 of code, a zero byte and sourceMap: the key Load
+// caches programs under.
+func Digest(code, sourceMap []byte) [32]byte {
 	h := sha256.New()
 	h.Write(code)
 	h.Write([]byte{0})
 	h.Write(sourceMap)
 	var sum [32]byte
 	h.Sum(sum[:0])
+	return sum
+}
 
+// LoadDigest is Load for a caller that already knows the bundle's Digest
+// (a sandbox worker is sent it with the bundle), so a cached program is
+// found without hashing the bundle on every run. sum must be
+// Digest(code, sourceMap).
+func (e *Engine) LoadDigest(sum [32]byte, code, sourceMap []byte) (*Program, error) {
 	e.mu.Lock()
 	if el, ok := e.programs[sum]; ok {
 		e.lru.MoveToFront(el)

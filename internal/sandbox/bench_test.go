@@ -3,15 +3,14 @@
 package sandbox
 
 import (
-	"bytes"
 	"context"
-	"encoding/gob"
 	"encoding/json"
 	"slices"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/runtime"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -94,46 +93,25 @@ func benchInvoke(b *testing.B, r Runner, workerCPU func() time.Duration) {
 	}
 }
 
-// BenchmarkCodec compares JSON and gob for one request (bundle cached, so
-// without code) and its answer, encoded and decoded once each, as a
-// persistent gob stream would (type information sent once).
+// BenchmarkCodec is the encoding's share of the protocol: one request
+// (bundle cached, so without code) encoded and decoded, and its answer.
 func BenchmarkCodec(b *testing.B) {
 	req := claimsRequest()
-	req.Code = nil
-	msg := runMsg{Digest: Digest([]byte(claimsCode), nil), Request: req}
-	resp := pingResponse
-	b.Run("json", func(b *testing.B) {
-		for range b.N {
-			m, _ := json.Marshal(msg)
-			var gm runMsg
-			if err := json.Unmarshal(m, &gm); err != nil {
-				b.Fatal(err)
-			}
-			r, _ := json.Marshal(resp)
-			var gr Response
-			if err := json.Unmarshal(r, &gr); err != nil {
-				b.Fatal(err)
-			}
+	meta, err := encodeMeta(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	msg := runMsg{Seq: 1, Digest: runtime.Digest([]byte(claimsCode), nil), Meta: meta, Request: req}
+	var buf []byte
+	for range b.N {
+		buf = appendRun(buf[:0], &msg)
+		if _, err := decodeRun(buf); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("gob", func(b *testing.B) {
-		var buf bytes.Buffer
-		enc, dec := gob.NewEncoder(&buf), gob.NewDecoder(&buf)
-		for range b.N {
-			if err := enc.Encode(&msg); err != nil {
-				b.Fatal(err)
-			}
-			var gm runMsg
-			if err := dec.Decode(&gm); err != nil {
-				b.Fatal(err)
-			}
-			if err := enc.Encode(&resp); err != nil {
-				b.Fatal(err)
-			}
-			var gr Response
-			if err := dec.Decode(&gr); err != nil {
-				b.Fatal(err)
-			}
+		r, _ := json.Marshal(pingResponse)
+		var gr Response
+		if err := json.Unmarshal(r, &gr); err != nil {
+			b.Fatal(err)
 		}
-	})
+	}
 }

@@ -22,6 +22,7 @@ type InProcess struct {
 	inspect *project.LocalInspector
 	clients *outbound.Clients // guarded HTTP clients, shared by every run
 	gov     *runtime.Governor // the heap is per process: one sampler for every engine
+	digests digestMemo
 
 	mu      sync.Mutex
 	closed  bool
@@ -93,6 +94,12 @@ func (p *InProcess) cache(scope string) *bindings.TokenCache {
 
 // Run loads the bundle (cached by digest) and invokes it once.
 func (p *InProcess) Run(ctx context.Context, req *Request) Response {
+	sum, _ := p.digests.get(req.Code, req.SourceMap)
+	return p.run(ctx, req, sum)
+}
+
+// run is Run for a bundle whose digest (runtime.Digest) is known.
+func (p *InProcess) run(ctx context.Context, req *Request, sum [32]byte) Response {
 	eng, oneOff := p.engine(req.WallTime)
 	if eng == nil {
 		return Response{Result: failed(req, workflow.KindInternal, "sandbox: the runner is closed")}
@@ -100,7 +107,7 @@ func (p *InProcess) Run(ctx context.Context, req *Request) Response {
 	if oneOff {
 		defer eng.Close()
 	}
-	prog, err := eng.Load(req.Code, req.SourceMap)
+	prog, err := eng.LoadDigest(sum, req.Code, req.SourceMap)
 	if err != nil {
 		return Response{Result: failed(req, workflow.KindLoad, err.Error())}
 	}

@@ -64,3 +64,26 @@ func cpuTicks(pid int) (uint64, bool) {
 	}
 	return u + s, true
 }
+
+// pollable opens an inherited pipe fd for reading through Go's poller: a
+// goroutine waiting on it parks instead of holding a thread in a blocking
+// read, which keeps the runtime's monitor thread retaking the P and
+// polling every 20µs for as long as the worker waits.
+func pollable(fd int, name string) *os.File {
+	_ = syscall.SetNonblock(fd, true) // failing, the file simply blocks
+	return os.NewFile(uintptr(fd), name)
+}
+
+// answerPipe is the pipe a worker answers on. Its read end blocks in
+// read(2) instead of going through Go's poller: the supervisor's goroutine
+// waits in the kernel and the worker's write wakes that very thread, where
+// a poller wait parks the goroutine and makes the scheduler spin up
+// threads to find other work on every answer. (The runtime does not take
+// the P of a thread blocked this briefly while other Ps are idle.)
+func answerPipe() (r, w *os.File, err error) {
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		return nil, nil, err
+	}
+	return os.NewFile(uintptr(p[0]), "|0"), os.NewFile(uintptr(p[1]), "|1"), nil
+}

@@ -2,7 +2,10 @@
 
 package sandbox
 
-import "os/exec"
+import (
+	"os"
+	"os/exec"
+)
 
 // Off Linux there is no /proc nor prlimit: workers keep their own soft
 // memory limit and the supervisor's deadline, not the RSS ceiling.
@@ -14,3 +17,7 @@ func rss(pid int) (uint64, bool) { return 0, false }
 func limitAddressSpace(n uint64) {}
 
 func cpuTicks(pid int) (uint64, bool) { return 0, false }
+
+func pollable(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
+
+func answerPipe() (r, w *os.File, err error) { return os.Pipe() }

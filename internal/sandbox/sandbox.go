@@ -6,10 +6,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/bindings"
@@ -127,14 +128,61 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Digest identifies a bundle: the hex SHA-256 of its code and source map.
-// Programs are cached and quarantines recorded under it.
+// Digest identifies a bundle: the hex SHA-256 of its code and source map
+// (runtime.Digest). Programs are cached and quarantines recorded under it.
 func Digest(code, sourceMap []byte) string {
-	h := sha256.New()
-	h.Write(code)
-	h.Write([]byte{0})
-	h.Write(sourceMap)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := runtime.Digest(code, sourceMap)
+	return hex.EncodeToString(sum[:])
+}
+
+// digestMemo remembers the digests of the bundles it was asked about, so
+// a bundle run again and again is not hashed on every call: a lookup
+// hashes the code with the map's own (much cheaper) hash and compares it
+// byte for byte with a private copy, so a caller that changes the bytes
+// gets a fresh digest. It keeps up to memoEntries bundles and memoBytes
+// bytes of them; past either it starts over.
+type digestMemo struct {
+	mu    sync.Mutex
+	m     map[string]memoEntry // by code
+	bytes int
+}
+
+type memoEntry struct {
+	sourceMap []byte // a copy
+	sum       [32]byte
+	hex       string
+}
+
+const (
+	memoEntries = 64
+	memoBytes   = 64 << 20
+)
+
+// get returns the bundle's runtime.Digest and its hex form (Digest).
+func (d *digestMemo) get(code, sourceMap []byte) ([32]byte, string) {
+	d.mu.Lock()
+	e, ok := d.m[string(code)]
+	d.mu.Unlock()
+	if ok && bytes.Equal(e.sourceMap, sourceMap) {
+		return e.sum, e.hex
+	}
+	sum := runtime.Digest(code, sourceMap)
+	e = memoEntry{sourceMap: bytes.Clone(sourceMap), sum: sum, hex: hex.EncodeToString(sum[:])}
+	size := len(code) + len(sourceMap)
+	if size > memoBytes/4 {
+		return e.sum, e.hex // too large to keep: hash it each time
+	}
+	d.mu.Lock()
+	if d.m == nil || len(d.m) >= memoEntries || d.bytes+size > memoBytes {
+		d.m, d.bytes = make(map[string]memoEntry), 0
+	}
+	if old, ok := d.m[string(code)]; ok {
+		d.bytes -= len(code) + len(old.sourceMap)
+	}
+	d.m[string(code)] = e
+	d.bytes += size
+	d.mu.Unlock()
+	return e.sum, e.hex
 }
 
 // failed is a failed Result for req with the given kind and message.

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,7 @@ type Supervisor struct {
 	argv   []string
 	config []byte     // the configuration frame every worker gets first
 	slots  *fairSlots // one per running request, shared fairly between scopes
+	digest digestMemo // bundles' digests, so a bundle is not hashed per call
 
 	mu     sync.Mutex
 	idle   []*worker
@@ -113,10 +115,11 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 	cfg, err := json.Marshal(workerConfig{
 		Limits:        opts.Limits,
 		MaxStack:      opts.MaxStack,
-		SoftMemory:    int64(opts.MemoryCeiling / 4 * 3),
+		SoftMemory:    workerSoftMemory(opts.MemoryCeiling),
 		AddressSpace:  opts.AddressSpace,
 		BundleEntries: bundleEntries,
 		GCPercent:     workerGCPercent,
+		MaxProcs:      1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: encode worker configuration: %w", err)
@@ -130,9 +133,17 @@ func NewSupervisor(opts Options) (*Supervisor, error) {
 	}, nil
 }
 
-// workerGCPercent lets a worker's heap grow 4× between collections: its
-// memory is bounded by the soft limit and the ceiling, not by GOGC.
-const workerGCPercent = 400
+// workerGCPercent lets a worker's heap grow 16× between collections: a
+// worker's live heap is small (its pooled runtimes), most of what a run
+// allocates is garbage by its end, and the soft memory limit
+// (workerSoftMemory) caps the heap long before the ceiling.
+const workerGCPercent = 1600
+
+// workerSoftMemory is a worker's soft memory limit (debug.SetMemoryLimit)
+// for a ceiling: a quarter of it, above a run's memory budget plus the
+// pooled runtimes and below the half of the ceiling where an idle worker
+// is retired.
+func workerSoftMemory(ceiling uint64) int64 { return int64(ceiling / 4) }
 
 // bundleEntries is how many bundles a worker caches (the supervisor
 // remembers which it sent, up to the same number).
@@ -145,9 +156,13 @@ func (s *Supervisor) Run(ctx context.Context, req *Request) Response {
 
 // run sends req as a message of type typ (msgRun, or a test hook's).
 func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
-	digest := Digest(req.Code, req.SourceMap)
+	sum, digest := s.digest.get(req.Code, req.SourceMap)
 	if q, ok := s.Quarantined(digest); ok {
 		return Response{Result: failed(req, workflow.KindQuarantined, quarantineMessage(q))}
+	}
+	meta, err := encodeMeta(req)
+	if err != nil {
+		return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
 	}
 	w, err := s.acquire(ctx, req.CacheScope)
 	if err != nil {
@@ -155,26 +170,22 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 	}
 	wall := cutToDeadline(ctx, wallTime(req.WallTime, s.opts.Limits))
 	limit := wall + s.opts.Grace
-	sent := w.has(digest)
+	sent := w.has(sum)
 	for attempt := 0; ; attempt++ {
-		// The wire copy: the wall time cut to ctx's deadline (the worker
-		// cannot see ctx), the bundle only when the worker lacks it.
-		wire := *req
-		wire.WallTime = wall
-		if sent {
-			wire.Code, wire.SourceMap = nil, nil
-		}
-		m := runMsg{Digest: digest, HasCode: !sent, Request: &wire}
-		body, err := json.Marshal(m)
-		if err == nil && len(body)+1 > maxRequestFrame {
+		// The wall time is cut to ctx's deadline (the worker cannot see
+		// ctx); the bundle goes only to a worker that lacks it.
+		w.seq++
+		m := runMsg{Seq: w.seq, WallTime: wall, HasCode: !sent, Digest: sum, Meta: meta, Request: req}
+		w.buf = appendRun(w.buf[:0], &m)
+		if len(w.buf)+1 > maxRequestFrame {
+			w.buf = nil
 			s.release(w, true)
-			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", len(body)>>20))}
+			return Response{Result: failed(req, workflow.KindLoad, fmt.Sprintf("the workflow's bundle is too large to run (%d MiB)", (len(req.Code)+len(req.SourceMap))>>20))}
 		}
-		if err != nil {
-			s.release(w, true)
-			return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
+		f, fail := s.call(ctx, w, typ, w.buf, limit, req)
+		if cap(w.buf) > 1<<20 {
+			w.buf = nil // a bundle was sent: don't keep its copy
 		}
-		f, fail := s.call(ctx, w, typ, body, limit, secretsOf(req))
 		if fail != nil {
 			s.failed(w, digest, req.Settings.ID, fail)
 			return Response{Result: failed(req, fail.kind, fail.message)}
@@ -188,15 +199,25 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker lost the bundle it was just sent")}
 		}
 		var resp Response
-		if f.typ != msgResult || json.Unmarshal(f.body, &resp) != nil || resp.Result == nil {
-			// Not the workflow's doing (it cannot write to the pipe): a
-			// Flowgate bug. The worker is replaced; no quarantine count.
-			w.kill()
-			s.release(w, false)
+		var derr error
+		switch f.typ {
+		case msgResultBin:
+			resp, derr = decodeResult(f.body)
+		case msgResult:
+			derr = json.Unmarshal(f.body, &resp)
+		default:
+			derr = errBadAnswer
+		}
+		if derr != nil || resp.Result == nil {
+			// The worker answers every Result it can make with a frame
+			// the supervisor reads, so this is a Flowgate bug; the
+			// worker is replaced and the kill counted all the same, so
+			// a bundle that keeps causing it is quarantined.
 			s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "workflow_id", req.Settings.ID, "type", string(rune(f.typ)))
+			s.failed(w, digest, req.Settings.ID, &failure{kind: workflow.KindInternal, message: "the worker's answer could not be read"})
 			return Response{Result: failed(req, workflow.KindInternal, "sandbox: the worker's answer could not be read")}
 		}
-		w.sent(digest)
+		w.sent(sum)
 		s.release(w, true)
 		return resp
 	}
@@ -224,7 +245,9 @@ func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.Insp
 		timeout = project.SettingsTimeout
 	}
 	in.Timeout = cutToDeadline(ctx, timeout)
-	body, err := json.Marshal(in)
+	js, err := json.Marshal(in)
+	w.seq++
+	body := append(binary.BigEndian.AppendUint64(nil, w.seq), js...)
 	if err != nil {
 		s.release(w, true)
 		return inspectFailed(in, "encode the settings request: "+err.Error())
@@ -237,9 +260,8 @@ func (s *Supervisor) readSettings(ctx context.Context, typ byte, in project.Insp
 	}
 	var out project.Introspection
 	if f.typ != msgIntrospect || json.Unmarshal(f.body, &out) != nil {
-		w.kill()
-		s.release(w, false)
 		s.opts.Logger.Error("sandbox: a worker answered an unreadable frame", "file", in.File, "type", string(rune(f.typ)))
+		s.failed(w, digest, "", &failure{kind: workflow.KindInternal, message: "the worker's answer could not be read"})
 		return inspectFailed(in, "reading the workflow's settings failed inside Flowgate (an unreadable answer from its sandbox process); please report it")
 	}
 	s.release(w, true)
@@ -361,9 +383,11 @@ func (s *Supervisor) failed(w *worker, digest, workflowID string, f *failure) {
 	s.release(w, false)
 	s.opts.Logger.Debug("sandbox worker stopped", "workflow_id", workflowID, "digest", digest,
 		"pid", w.pid, "kind", string(f.kind), "reason", f.message, "detail", f.detail)
-	if f.detail == "cancelled" || f.detail == "closed" {
-		return // the caller gave up or shut down: not the workflow's doing
+	if f.detail == "closed" {
+		return // shut down: not the workflow's doing
 	}
+	// A cancelled call counts too: the worker was told to stop and given
+	// the grace period, so only code that ignores the interrupt is killed.
 	s.recordKill(digest, f)
 }
 
@@ -467,8 +491,9 @@ func (s *Supervisor) Close() error {
 // call sends one request frame to w and reads its answer on this
 // goroutine. Timers kill w meanwhile at the deadline, at the memory
 // ceiling (sampled every memInterval), and a grace period after ctx ends;
-// the read then fails and the recorded reason becomes the failure.
-func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, secrets []string) (frame, *failure) {
+// the read then fails and the recorded reason becomes the failure. req
+// (nil for other messages) names the secrets kept out of a crash log.
+func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte, limit time.Duration, req *Request) (frame, *failure) {
 	c := &callState{w: w}
 	start := time.Now()
 	deadline := start.Add(limit)
@@ -502,9 +527,14 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	c.timer = time.AfterFunc(min(limit, memInterval), check)
 	c.mu.Unlock()
 	if ctx.Done() != nil {
+		seq := w.seq
 		stop := context.AfterFunc(ctx, func() {
-			// The worker gets the grace period to answer on its own (its
-			// wall time was cut to the context's deadline).
+			// The worker is told to stop this request (its wall time was
+			// already cut to the context's deadline) and gets the grace
+			// period to answer.
+			var b [8]byte
+			binary.BigEndian.PutUint64(b[:], seq)
+			_, _ = w.ctrl.Write(b[:])
 			time.AfterFunc(s.opts.Grace, func() {
 				c.stop(&failure{kind: workflow.KindTimeout, detail: "cancelled",
 					message: "execution cancelled: the workflow did not stop within the grace period, so its sandbox process was stopped"})
@@ -537,7 +567,7 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 		return frame{}, &failure{kind: workflow.KindInternal, detail: "closed",
 			message: "the sandbox was closed while the workflow ran"}
 	}
-	return frame{}, s.lost(w, secrets)
+	return frame{}, s.lost(w, secretsOf(req))
 }
 
 // callState is one request's race between its answer and its timers.
@@ -596,8 +626,12 @@ func redact(s string, secrets []string) string {
 	return s
 }
 
-// secretsOf lists a request's values that must not reach a log.
+// secretsOf lists a request's values that must not reach a log (none
+// for no request).
 func secretsOf(req *Request) []string {
+	if req == nil {
+		return nil
+	}
 	out := append([]string(nil), req.Redact...)
 	for _, v := range req.Env {
 		if v.IsSecret {
@@ -619,15 +653,18 @@ type worker struct {
 	in      *bufio.Writer
 	stdout  *os.File
 	out     *bufio.Reader
+	ctrl    *os.File      // the cancel pipe: sequence numbers of requests to stop
 	exited  chan struct{} // closed once the process was reaped
 	waitErr error         // valid after exited
 	stderr  *headTail
 
 	uses  int    // requests answered; owned by whoever holds the worker
 	scope string // the scope of the request it runs, for its slot
+	seq   uint64 // the last request's sequence number; owned likewise
+	buf   []byte // the request being encoded; owned likewise
 
 	mu       sync.Mutex
-	bundles  map[string]struct{} // digests sent to it
+	bundles  map[[32]byte]struct{} // digests sent to it
 	killOnce sync.Once
 }
 
@@ -637,7 +674,7 @@ func (s *Supervisor) start() (*worker, error) {
 	cmd.Env = []string{workerEnv + "=" + workerVersion}
 	cmd.Dir = os.TempDir() // it reads no files; keep it out of the repository
 	setProcAttr(cmd)
-	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[string]struct{}{}}
+	w := &worker{cmd: cmd, exited: make(chan struct{}), stderr: &headTail{max: 4 << 10}, bundles: map[[32]byte]struct{}{}}
 	cmd.Stderr = w.stderr
 	// Our own pipes, not StdinPipe/StdoutPipe: Wait must not close them
 	// under a read in progress.
@@ -645,21 +682,33 @@ func (s *Supervisor) start() (*worker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := answerPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
+	ctrlR, ctrlW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		outR.Close()
+		outW.Close()
+		return nil, fmt.Errorf("start a sandbox process: %w", err)
+	}
 	cmd.Stdin, cmd.Stdout = inR, outW
+	cmd.ExtraFiles = []*os.File{ctrlR} // fd 3
 	err = cmd.Start()
 	inR.Close()
 	outW.Close() // the worker holds the write end: its exit ends our reads
+	ctrlR.Close()
 	if err != nil {
 		inW.Close()
 		outR.Close()
+		ctrlW.Close()
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
+	w.ctrl = ctrlW
 	w.pid = cmd.Process.Pid
 	w.stdin, w.in = inW, bufio.NewWriterSize(inW, 64<<10)
 	w.stdout, w.out = outR, bufio.NewReaderSize(outR, 64<<10)
@@ -712,6 +761,7 @@ func (w *worker) kill() {
 func (w *worker) closePipes() {
 	_ = w.stdin.Close()
 	_ = w.stdout.Close()
+	_ = w.ctrl.Close()
 }
 
 // stop ends a worker nobody uses: it exits when its stdin closes; it is
@@ -725,17 +775,18 @@ func (w *worker) stop() {
 			w.kill()
 		}
 		_ = w.stdout.Close()
+		_ = w.ctrl.Close()
 	}()
 }
 
-func (w *worker) has(digest string) bool {
+func (w *worker) has(digest [32]byte) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_, ok := w.bundles[digest]
 	return ok
 }
 
-func (w *worker) sent(digest string) {
+func (w *worker) sent(digest [32]byte) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(w.bundles) >= bundleEntries {

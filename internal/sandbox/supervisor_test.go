@@ -28,6 +28,7 @@ const (
 	hookHuge     = 'A' // one allocation far past the address-space limit
 	hookPanic    = 'C' // panic with the request's secrets in the message
 	hookPing     = 'P' // decode the request, answer a fixed Result (protocol cost)
+	hookDeep     = 'D' // answer a Result nested 12,000 levels deep
 )
 
 var sink [][]byte
@@ -70,15 +71,20 @@ func testHooks() map[byte]hook {
 			b[len(b)-1] = 1
 			return Response{Result: &workflow.Result{Status: workflow.StatusSucceeded, DurationMs: float64(b[0])}}
 		},
+		hookDeep: func([]byte) any { return deepResponse(12000) },
 		hookPing: func(body []byte) any {
-			m := runMsg{Request: &Request{}}
-			_ = json.Unmarshal(body, &m)
+			m, err := decodeRun(body)
+			var meta runMeta
+			if err != nil || json.Unmarshal(m.Meta, &meta) != nil {
+				return Response{Result: &workflow.Result{Status: workflow.StatusFailed}}
+			}
 			return pingResponse
 		},
 		hookPanic: func(body []byte) any {
-			m := runMsg{Request: &Request{}}
-			_ = json.Unmarshal(body, &m)
-			panic("crash holding " + m.Env["API_KEY"].Value + " and " + strings.Join(m.Redact, ","))
+			m, _ := decodeRun(body)
+			var meta runMeta
+			_ = json.Unmarshal(m.Meta, &meta)
+			panic("crash holding " + meta.Env["API_KEY"].Value + " and " + strings.Join(m.Redact, ","))
 		},
 	}
 }
@@ -436,7 +442,7 @@ func TestBundleResentWhenTheWorkerLacksIt(t *testing.T) {
 	other := busyRequest(1)
 	s.mu.Lock()
 	for w := range s.live {
-		w.sent(Digest(other.Code, nil)) // the supervisor wrongly believes the worker has it
+		w.sent(runtime.Digest(other.Code, nil)) // the supervisor wrongly believes the worker has it
 	}
 	s.mu.Unlock()
 	wantOK(t, s.Run(context.Background(), other).Result)

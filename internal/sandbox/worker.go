@@ -2,13 +2,16 @@ package sandbox
 
 import (
 	"bufio"
+	"bytes"
 	"container/list"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	goruntime "runtime"
 	"runtime/debug"
 	"sync"
 
@@ -34,18 +37,33 @@ func maybeWorker(hooks map[byte]hook) {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: protocol %q, this binary speaks %q\n", v, workerVersion)
 		os.Exit(3)
 	}
-	if err := serve(os.Stdin, os.Stdout, hooks); err != nil {
+	if err := serve(stdin(), os.Stdout, pollable(3, "cancel"), hooks); err != nil {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: %v\n", err)
 		os.Exit(3)
 	}
 	os.Exit(0)
 }
 
+// stdin is what the worker reads requests from: os.Stdin, through the
+// poller when it is the inherited fd 0 (a test may have put a pipe of its
+// own in os.Stdin's place).
+func stdin() *os.File {
+	rc, err := os.Stdin.SyscallConn()
+	if err != nil {
+		return os.Stdin
+	}
+	fd := -1
+	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd != 0 {
+		return os.Stdin
+	}
+	return pollable(0, "stdin")
+}
+
 // serve reads frames from r and answers them on w until r ends, one
 // request at a time on this goroutine (whose grown stack every run
-// reuses). There is no cancel message: a request carries its own wall
-// time, and the supervisor kills a worker that overruns it.
-func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
+// reuses). Cancellations arrive on ctrl, read by a goroutine of their own:
+// each is the sequence number of the run to stop.
+func serve(r io.Reader, w io.Writer, ctrl io.Reader, hooks map[byte]hook) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	f, err := readFrame(br, maxRequestFrame)
@@ -65,7 +83,9 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 		bundles: newBundleCache(cfg.BundleEntries),
 		out:     bw,
 	}
-	ctx := context.Background()
+	if ctrl != nil {
+		go wk.readCancels(ctrl)
+	}
 	for {
 		f, err := readFrame(br, maxRequestFrame)
 		if errors.Is(err, io.EOF) {
@@ -74,7 +94,7 @@ func serve(r io.Reader, w io.Writer, hooks map[byte]hook) error {
 		if err != nil {
 			return fmt.Errorf("read request: %w", err)
 		}
-		typ, v := wk.handle(ctx, f, hooks)
+		typ, v := wk.handle(f, hooks)
 		if err := wk.answer(typ, v); err != nil {
 			return fmt.Errorf("answer: %w", err)
 		}
@@ -96,6 +116,9 @@ func configure(cfg workerConfig) {
 	if cfg.GCPercent > 0 {
 		debug.SetGCPercent(cfg.GCPercent)
 	}
+	if cfg.MaxProcs > 0 {
+		goruntime.GOMAXPROCS(cfg.MaxProcs)
+	}
 	if cfg.AddressSpace > 0 {
 		limitAddressSpace(cfg.AddressSpace)
 	}
@@ -105,17 +128,75 @@ type workerState struct {
 	runner  *InProcess
 	bundles *bundleCache
 	out     *bufio.Writer
+
+	// meta is the last request's runMeta, decoded, and the bytes it was
+	// decoded from: calls of one workflow send the same bytes.
+	metaText []byte
+	meta     runMeta
+	ans      []byte // the last binary answer's buffer
+
+	mu        sync.Mutex
+	seq       uint64             // the running request's sequence number
+	cancel    context.CancelFunc // cancels it
+	cancelled uint64             // the highest sequence number the supervisor cancelled
+}
+
+// readCancels cancels the running request when the supervisor names it.
+// Sequence numbers only grow: a cancellation that arrives after its
+// request ended names an old one and is ignored; one that arrives before
+// its request started is remembered (cancellable).
+func (wk *workerState) readCancels(ctrl io.Reader) {
+	var b [8]byte
+	for {
+		if _, err := io.ReadFull(ctrl, b[:]); err != nil {
+			return
+		}
+		seq := binary.BigEndian.Uint64(b[:])
+		wk.mu.Lock()
+		wk.cancelled = max(wk.cancelled, seq)
+		if wk.cancel != nil && wk.seq == seq {
+			wk.cancel()
+		}
+		wk.mu.Unlock()
+	}
+}
+
+// cancellable is the context of request seq, cancelled when the
+// supervisor names seq on the cancel pipe; call done when the request ends.
+func (wk *workerState) cancellable(seq uint64) (ctx context.Context, done func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	wk.mu.Lock()
+	wk.seq, wk.cancel = seq, cancel
+	if seq != 0 && seq <= wk.cancelled {
+		cancel() // cancelled while on its way
+	}
+	wk.mu.Unlock()
+	return ctx, func() {
+		wk.mu.Lock()
+		wk.cancel = nil
+		wk.mu.Unlock()
+		cancel()
+	}
 }
 
 // handle runs one request and returns the answer's type and body.
-func (wk *workerState) handle(ctx context.Context, f frame, hooks map[byte]hook) (byte, any) {
+func (wk *workerState) handle(f frame, hooks map[byte]hook) (byte, any) {
 	switch f.typ {
 	case msgRun:
-		m := runMsg{Request: &Request{}}
-		if err := json.Unmarshal(f.body, &m); err != nil {
-			return msgResult, Response{Result: failed(m.Request, workflow.KindInternal, "sandbox: bad request: "+err.Error())}
+		m, err := decodeRun(f.body)
+		if err != nil {
+			return msgResult, Response{Result: failed(&Request{}, workflow.KindInternal, "sandbox: bad request: "+err.Error())}
 		}
 		req := m.Request
+		if !bytes.Equal(m.Meta, wk.metaText) {
+			var meta runMeta
+			if err := json.Unmarshal(m.Meta, &meta); err != nil {
+				return msgResult, Response{Result: failed(req, workflow.KindInternal, "sandbox: bad request: "+err.Error())}
+			}
+			wk.meta, wk.metaText = meta, m.Meta
+		}
+		req.Settings, req.Env, req.AllowHosts, req.Stubs = wk.meta.Settings, wk.meta.Env, wk.meta.AllowHosts, wk.meta.Stubs
+		req.WallTime = m.WallTime
 		if m.HasCode {
 			wk.bundles.put(m.Digest, req.Code, req.SourceMap)
 		} else if b, ok := wk.bundles.get(m.Digest); ok {
@@ -123,12 +204,16 @@ func (wk *workerState) handle(ctx context.Context, f frame, hooks map[byte]hook)
 		} else {
 			return msgNeedBundle, nil
 		}
-		return msgResult, wk.runner.Run(ctx, req)
-	case msgInspect:
+		ctx, done := wk.cancellable(m.Seq)
+		defer done()
+		return msgResult, wk.runner.run(ctx, req, m.Digest)
+	case msgInspect: // the sequence number (8 bytes), then InspectInput as JSON
 		var in project.InspectInput
-		if err := json.Unmarshal(f.body, &in); err != nil {
+		if len(f.body) < 8 || json.Unmarshal(f.body[8:], &in) != nil {
 			return msgIntrospect, project.Introspection{}
 		}
+		ctx, done := wk.cancellable(binary.BigEndian.Uint64(f.body))
+		defer done()
 		return msgIntrospect, wk.runner.ReadSettings(ctx, in)
 	}
 	if h := hooks[f.typ]; h != nil {
@@ -137,13 +222,27 @@ func (wk *workerState) handle(ctx context.Context, f frame, hooks map[byte]hook)
 	return msgResult, Response{Result: failed(&Request{}, workflow.KindInternal, fmt.Sprintf("sandbox: unknown request type %q", f.typ))}
 }
 
-// answer writes one answer. A Result that cannot be encoded or is too
-// large for a frame becomes a failed Result, so the supervisor always
-// gets an answer.
+// answer writes one answer: a Response in the binary layout when it
+// carries it (appendResult), else as JSON. A Result that cannot be
+// encoded, is too large for a frame or nests too deeply for the supervisor
+// to decode becomes a failed Result, so the supervisor always gets an
+// answer it can read.
 func (wk *workerState) answer(typ byte, v any) error {
+	if r, ok := v.(Response); ok && typ == msgResult {
+		if b, ok := appendResult(wk.ans[:0], &r); ok && len(b)+1 <= maxAnswerFrame {
+			if cap(b) <= 1<<20 {
+				wk.ans = b // reuse the buffer, unless a large answer grew it
+			}
+			return writeFrame(wk.out, msgResultBin, b)
+		}
+	}
 	body, err := json.Marshal(v)
-	if err == nil && len(body)+1 > maxAnswerFrame {
+	switch {
+	case err != nil:
+	case len(body)+1 > maxAnswerFrame:
 		err = fmt.Errorf("the answer is %d bytes, more than %d", len(body), maxAnswerFrame)
+	case jsonDepth(body) > maxAnswerDepth:
+		err = fmt.Errorf("it nests more than %d levels deep", maxAnswerDepth)
 	}
 	if err != nil {
 		var fallback any = project.Introspection{}
@@ -162,7 +261,7 @@ func (wk *workerState) answer(typ byte, v any) error {
 
 // bundle is a cached bundle.
 type bundle struct {
-	digest          string
+	digest          [32]byte
 	code, sourceMap []byte
 }
 
@@ -170,7 +269,7 @@ type bundle struct {
 type bundleCache struct {
 	mu    sync.Mutex
 	max   int
-	byKey map[string]*list.Element
+	byKey map[[32]byte]*list.Element
 	lru   *list.List
 }
 
@@ -178,10 +277,10 @@ func newBundleCache(max int) *bundleCache {
 	if max <= 0 {
 		max = 64
 	}
-	return &bundleCache{max: max, byKey: map[string]*list.Element{}, lru: list.New()}
+	return &bundleCache{max: max, byKey: map[[32]byte]*list.Element{}, lru: list.New()}
 }
 
-func (c *bundleCache) get(digest string) (*bundle, bool) {
+func (c *bundleCache) get(digest [32]byte) (*bundle, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[digest]
@@ -192,7 +291,7 @@ func (c *bundleCache) get(digest string) (*bundle, bool) {
 	return el.Value.(*bundle), true
 }
 
-func (c *bundleCache) put(digest string, code, sourceMap []byte) {
+func (c *bundleCache) put(digest [32]byte, code, sourceMap []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.byKey[digest]; ok {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -22,6 +23,14 @@ const minPasswordLen = 3
 // so a password is redacted the same way on both paths. An event that is
 // not a JSON object has none.
 func Passwords(event []byte) []string {
+	if !mayHoldPasswords(event) {
+		return nil // most events: no decode
+	}
+	return decodePasswords(event)
+}
+
+// decodePasswords is Passwords by decoding the event.
+func decodePasswords(event []byte) []string {
 	var ev struct {
 		Context struct {
 			Auth map[string]any `json:"auth"`
@@ -37,6 +46,22 @@ func Passwords(event []byte) []string {
 		}
 	}
 	return out
+}
+
+// mayHoldPasswords reports whether event could have a password field:
+// a decoded key equals a field name only if the name is in the text
+// literally or the text has a \u escape (any other escape makes a
+// character no field name has).
+func mayHoldPasswords(event []byte) bool {
+	if bytes.Contains(event, []byte(`\u`)) {
+		return true
+	}
+	for _, f := range PasswordFields {
+		if bytes.Contains(event, []byte(f)) {
+			return true
+		}
+	}
+	return false
 }
 
 // RedactStrings replaces every value of secrets (raw, as escaped inside a
