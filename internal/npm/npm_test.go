@@ -464,10 +464,13 @@ func TestImportsScan(t *testing.T) {
 	src := "import { y } from \"./lib/helper\";\nimport fs from \"node:fs\";\nimport \"@scope/pkg/deep/file.js\";\n" +
 		"export const workflowSettings = {id: \"w\", trigger: \"user:tokens_generation\"};\nexport default async () => { console.log(y, fs); };\n"
 	os.WriteFile(filepath.Join(dir, filepath.FromSlash(entries[0])), []byte(src), 0o644)
-	refs, _ := scanImports(dir, entries)
+	refs, _, err := ScanImports(context.Background(), dir, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, r := range refs {
-		got = append(got, fmt.Sprintf("%s %s:%d:%d", r.pkg, r.file, r.line, r.col))
+		got = append(got, fmt.Sprintf("%s %s:%d:%d", r.Package, r.File, r.Line, r.Col))
 	}
 	want := []string{
 		"@scope/pkg kindeSrc/environment/workflows/wWorkflow.ts:3:8",
