@@ -162,7 +162,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		return results
 	}
 	opts := Options(root, entries)
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{onLoad: c.OnParse})}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse})}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {

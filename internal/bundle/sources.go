@@ -42,6 +42,7 @@ var parsedFiles = regexp.MustCompile(`\.([mc]?[jt]sx?|json|css)$`)
 
 // reader counts the bytes one esbuild run reads, across its goroutines.
 type reader struct {
+	root  string // the build root, to report paths relative to it
 	mu    sync.Mutex
 	total int64
 	// onLoad, when set, is told each file before it is parsed (the
@@ -92,7 +93,7 @@ func guardSources(r *reader) api.Plugin {
 					return api.OnLoadResult{}, nil // text, file, base64…: not parsed
 				}
 				if r.onLoad != nil {
-					r.onLoad(args.Path)
+					r.onLoad(relSlash(r.root, args.Path))
 				}
 				data, err := readRegular(args.Path, MaxSourceBytes)
 				if err != nil {
