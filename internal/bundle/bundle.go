@@ -162,6 +162,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		return results
 	}
 	opts := Options(root, entries)
+	opts.AbsWorkingDir = workDir(root)
 	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse})}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
@@ -187,7 +188,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 	meta := outputs(res.Metafile, fence)
 	for i, e := range entries {
 		name := outputName(i) + ".js"
-		results[i] = finish(e, byPath[name], byPath[name+".map"], meta[name])
+		results[i] = finish(e, fence.unprefix(byPath[name]), byPath[name+".map"], meta[name])
 	}
 	return results
 }

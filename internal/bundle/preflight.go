@@ -90,8 +90,8 @@ func checkConfig(root, p string, depth int) []diag.Diagnostic {
 	if err != nil {
 		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, 1, 1, "%s cannot be used: %v", rel, err)}
 	}
-	if msg := checkShape(rel, data); msg != "" {
-		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, 1, 1, "%s", msg)}
+	if msg, line := checkShape(rel, data); msg != "" {
+		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, line, 1, "%s", msg)}
 	}
 	name := filepath.Base(p)
 	if name != "tsconfig.json" && name != "jsconfig.json" && depth == 0 {
@@ -193,6 +193,17 @@ func relSlash(root, p string) string {
 		return filepath.Base(p)
 	}
 	return filepath.ToSlash(rel)
+}
+
+// workDir is esbuild's working folder for a build root: esbuild resolves
+// links in it and reads the package.json and tsconfig.json of it and of
+// every folder above it, so a guarded root gets /proc (whose only parent
+// is /), and paths esbuild reports are relative to it.
+func workDir(root string) string {
+	if strings.HasPrefix(root, "/proc/self/fd/") {
+		return "/proc"
+	}
+	return root
 }
 
 // guardedRoot returns a path to root whose parent folders hold no

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,6 +100,16 @@ type fence struct {
 	prefix string
 }
 
+// unprefix removes the prefix from the file-name comments esbuild writes
+// in a bundle ("// <path>" lines), so the bundle does not depend on the
+// descriptor number the build root had.
+func (f *fence) unprefix(code []byte) []byte {
+	if f.prefix == "" || code == nil {
+		return code
+	}
+	return bytes.ReplaceAll(code, []byte("\n// "+f.prefix), []byte("\n// "))
+}
+
 // rel turns a path as esbuild reports it into one relative to the root.
 func (f *fence) rel(p string) string {
 	if f.prefix != "" {
@@ -118,8 +129,8 @@ func newFence(root string, packageDirs []string) *fence {
 			f.dirs = append(f.dirs, abs)
 		}
 	}
-	if len(f.dirs) > 0 && f.dirs[0] != root {
-		if rel, err := filepath.Rel(f.dirs[0], root); err == nil && strings.HasPrefix(rel, "..") {
+	if wd := workDir(root); wd != root {
+		if rel, err := filepath.Rel(wd, root); err == nil {
 			f.prefix = filepath.ToSlash(rel) + "/"
 		}
 	}

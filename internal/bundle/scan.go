@@ -39,7 +39,7 @@ func (c Config) Imports(root string, entries []string) ([]Import, []diag.Diagnos
 
 func (c Config) imports(root string, entries []string, fence *fence) []Import {
 	opts := api.BuildOptions{
-		AbsWorkingDir:    root,
+		AbsWorkingDir:    workDir(root),
 		Bundle:           true,
 		Write:            false,
 		Outdir:           filepath.Join(root, "flowgate-npm-scan"),

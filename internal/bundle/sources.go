@@ -30,6 +30,10 @@ const (
 	MaxChain = 5000
 	// MaxSourceBytes is the largest source file the bundler reads.
 	MaxSourceBytes = 8 << 20
+	// MaxModules bounds the files one build parses: esbuild links some
+	// import graphs (chains of `export *`) in time quadratic in their
+	// length, and a workflow with its packages needs far fewer.
+	MaxModules = 500
 	// MaxTotalSourceBytes bounds what one build reads in all: parsing
 	// costs many times the source size in memory, long before the
 	// MaxBundleSize check on the output can run.
@@ -42,12 +46,21 @@ var parsedFiles = regexp.MustCompile(`\.([mc]?[jt]sx?|json|css)$`)
 
 // reader counts the bytes one esbuild run reads, across its goroutines.
 type reader struct {
-	root  string // the build root, to report paths relative to it
-	mu    sync.Mutex
-	total int64
+	root    string // the build root, to report paths relative to it
+	mu      sync.Mutex
+	total   int64
+	modules int
 	// onLoad, when set, is told each file before it is parsed (the
 	// builder process reports it, to locate a crash).
 	onLoad func(path string)
+}
+
+// module counts one parsed file, reporting whether it stays in bounds.
+func (r *reader) module() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.modules++
+	return r.modules <= MaxModules
 }
 
 // take adds n bytes to the total, reporting whether it stays in bounds.
@@ -71,9 +84,12 @@ func guardSources(r *reader) api.Plugin {
 		Name: "flowgate-guard-sources",
 		Setup: func(b api.PluginBuild) {
 			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "file"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
-				fail := func(format string, a ...any) (api.OnLoadResult, error) {
-					return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(format, a...)}}}, nil
+				// Errors are located in the file itself, not at its import.
+				at := func(line int, format string, a ...any) (api.OnLoadResult, error) {
+					loc := &api.Location{File: relSlash(r.root, args.Path), Line: max(line, 1)}
+					return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(format, a...), Location: loc}}}, nil
 				}
+				fail := func(format string, a ...any) (api.OnLoadResult, error) { return at(1, format, a...) }
 				name := filepath.Base(args.Path)
 				info, err := os.Stat(args.Path)
 				if err != nil {
@@ -92,6 +108,9 @@ func guardSources(r *reader) api.Plugin {
 				if typ != "" && typ != "json" || typ == "" && !parsedFiles.MatchString(args.Path) {
 					return api.OnLoadResult{}, nil // text, file, base64…: not parsed
 				}
+				if !r.module() {
+					return fail("this workflow imports more than %d modules (at %s): import only the modules the workflow needs", MaxModules, name)
+				}
 				if r.onLoad != nil {
 					r.onLoad(relSlash(r.root, args.Path))
 				}
@@ -99,16 +118,16 @@ func guardSources(r *reader) api.Plugin {
 				if err != nil {
 					return fail("%s cannot be read: %v", name, err)
 				}
-				if msg := checkShape(name, data); msg != "" {
-					return fail("%s", msg)
+				if msg, line := checkShape(name, data); msg != "" {
+					return at(line, "%s", msg)
 				}
 				src := string(data)
 				loader := loaderFor(args.Path)
 				if typ == "json" {
 					loader = api.LoaderJSON
 				} else if loader != api.LoaderJSON {
-					if msg := checkInlineMaps(name, src); msg != "" {
-						return fail("%s", msg)
+					if msg, line := checkInlineMaps(name, src); msg != "" {
+						return at(line, "%s", msg)
 					}
 					src = dropMapComments(src)
 				}
@@ -118,40 +137,41 @@ func guardSources(r *reader) api.Plugin {
 	}
 }
 
-// checkShape returns why a source text could exhaust a parser, or "".
-func checkShape(name string, data []byte) string {
+// checkShape returns why a source text could exhaust a parser, and the
+// line, or "".
+func checkShape(name string, data []byte) (string, int) {
 	s := measure(data)
 	if s.depth > MaxNesting {
 		return fmt.Sprintf("%s nests brackets more than %d levels deep (at line %d): no workflow needs that, and parsing it could exhaust the build",
-			name, MaxNesting, s.depthLine)
+			name, MaxNesting, s.depthLine), s.depthLine
 	}
 	if s.chain > MaxChain {
 		return fmt.Sprintf("%s chains more than %d operators, arrows, else branches or labels in one statement (at line %d): no workflow needs that, and parsing it could exhaust the build",
-			name, MaxChain, s.chainLine)
+			name, MaxChain, s.chainLine), s.chainLine
 	}
-	return ""
+	return "", 0
 }
 
 // checkInlineMaps checks the shape of source maps carried inline as data:
 // URLs, which esbuild decodes and parses as JSON.
-func checkInlineMaps(name, src string) string {
+func checkInlineMaps(name, src string) (string, int) {
 	if !strings.Contains(src, "sourceMappingURL=data:") {
-		return ""
+		return "", 0
 	}
-	for _, m := range inlineMap.FindAllStringSubmatch(src, -1) {
-		data := []byte(m[2])
-		if m[1] != "" {
-			dec, err := base64.StdEncoding.DecodeString(strings.TrimRight(m[2], "*/"))
+	for _, m := range inlineMap.FindAllStringSubmatchIndex(src, -1) {
+		data := []byte(src[m[4]:m[5]])
+		if m[2] >= 0 {
+			dec, err := base64.StdEncoding.DecodeString(strings.TrimRight(string(data), "*/"))
 			if err != nil {
 				continue // esbuild ignores a map it cannot decode
 			}
 			data = dec
 		}
-		if msg := checkShape(name+"'s inline source map", data); msg != "" {
-			return msg
+		if msg, _ := checkShape(name+"'s inline source map", data); msg != "" {
+			return msg, strings.Count(src[:m[0]], "\n") + 1
 		}
 	}
-	return ""
+	return "", 0
 }
 
 // inlineMap matches an inline source map's data and whether it is base64.
