@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/builder/hostilebuild"
 	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/project"
 )
@@ -300,9 +301,9 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 func TestHostileBuildCorpus(t *testing.T) {
 	t.Parallel()
 	b := newBuilder(t, Options{Concurrency: 2})
-	for _, c := range loadBuildCorpus(t) {
+	for _, c := range hostilebuild.Load(t, filepath.Join("..", "..")) {
 		t.Run(c.Name, func(t *testing.T) {
-			repo := materialize(t, c)
+			repo := hostilebuild.Materialize(t, c)
 			check := func(how string, rep *project.Report, err error) {
 				t.Helper()
 				if err != nil {

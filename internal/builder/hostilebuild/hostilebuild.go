@@ -1,4 +1,7 @@
-package builder
+// Package hostilebuild loads the build layer of the hostile corpus
+// (testdata/hostile/build/cases.json) and writes its repositories, for
+// the tests of every caller that builds repository content.
+package hostilebuild
 
 import (
 	"encoding/json"
@@ -10,14 +13,14 @@ import (
 	"testing"
 )
 
-// buildCase is one entry of testdata/hostile/build/cases.json: repository
+// Case is one entry of testdata/hostile/build/cases.json: repository
 // content that must fail one check cleanly (rule, at file) while the
 // caller keeps working; rule "" means the check must pass.
-type buildCase struct {
+type Case struct {
 	Name   string              `json:"name"`
 	Attack string              `json:"attack"`
-	Files  map[string]fileSpec `json:"files"`
-	Parent map[string]fileSpec `json:"parent"` // written in the folder above the repository
+	Files  map[string]FileSpec `json:"files"`
+	Parent map[string]FileSpec `json:"parent"` // written in the folder above the repository
 	Rule   string              `json:"rule"`
 	File   string              `json:"file"`
 	// Layer "guard": the in-process walls (bundle pre-scan, preflight)
@@ -26,27 +29,27 @@ type buildCase struct {
 	Layer string `json:"layer"`
 }
 
-// fileSpec generates a file: text, unit×times, suffix, close unit×times,
+// FileSpec generates a file: text, unit×times, suffix, close unit×times,
 // tail. With count, count files are made, {i} in the name and text being
 // the index and {next} the index plus one; {i} in a repeated unit is the
 // repetition's index. link makes a symbolic link, fifo a named pipe.
-type fileSpec struct {
+type FileSpec struct {
 	Text   string  `json:"text"`
-	Repeat *repeat `json:"repeat"`
+	Repeat *Repeat `json:"repeat"`
 	Suffix string  `json:"suffix"`
-	Close  *repeat `json:"close"`
+	Close  *Repeat `json:"close"`
 	Tail   string  `json:"tail"`
 	Count  int     `json:"count"`
 	Link   string  `json:"link"`
 	FIFO   bool    `json:"fifo"`
 }
 
-type repeat struct {
+type Repeat struct {
 	Unit  string `json:"unit"`
 	Times int    `json:"times"`
 }
 
-func (r *repeat) write(b *strings.Builder) {
+func (r *Repeat) write(b *strings.Builder) {
 	if r == nil {
 		return
 	}
@@ -59,27 +62,28 @@ func (r *repeat) write(b *strings.Builder) {
 	}
 }
 
-func loadBuildCorpus(t testing.TB) []buildCase {
+// Load reads the cases; root is the repository root.
+func Load(t testing.TB, root string) []Case {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "hostile", "build", "cases.json"))
+	data, err := os.ReadFile(filepath.Join(root, "testdata", "hostile", "build", "cases.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m struct{ Cases []buildCase }
+	var m struct{ Cases []Case }
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m.Cases
 }
 
-// materialize writes a case's repository (with its kinde.json) under a
+// Materialize writes a case's repository (with its kinde.json) under a
 // new folder and returns the repository's path.
-func materialize(t testing.TB, c buildCase) string {
+func Materialize(t testing.TB, c Case) string {
 	t.Helper()
 	parent := t.TempDir()
 	repo := filepath.Join(parent, "repo")
 	writeSpecs(t, parent, c.Parent)
-	files := map[string]fileSpec{"kinde.json": {Text: `{"rootDir": "kindeSrc", "version": "2024-12-09"}`}}
+	files := map[string]FileSpec{"kinde.json": {Text: `{"rootDir": "kindeSrc", "version": "2024-12-09"}`}}
 	for k, v := range c.Files {
 		files[k] = v
 	}
@@ -87,7 +91,7 @@ func materialize(t testing.TB, c buildCase) string {
 	return repo
 }
 
-func writeSpecs(t testing.TB, dir string, specs map[string]fileSpec) {
+func writeSpecs(t testing.TB, dir string, specs map[string]FileSpec) {
 	t.Helper()
 	for name, s := range specs {
 		n := max(s.Count, 1)
