@@ -582,3 +582,37 @@ func TestConcurrentInstalls(t *testing.T) {
 		t.Errorf("cache holds %v", cached)
 	}
 }
+
+// A fork's pull request once killed the service through this scan: its
+// own esbuild run had no source guard, and 2,000,000 [ overflowed the Go
+// stack. Now the scan runs behind the bundler's walls: such a file, a
+// tsconfig extending /dev/zero or a planted parent tsconfig end the scan
+// with no imports (the check reports them), never a crash or a hang.
+func TestScanSurvivesHostileSources(t *testing.T) {
+	deep := "export const x = " + strings.Repeat("[", 2_000_000) + ";\n"
+	for name, files := range map[string]map[string]string{
+		"deep brackets":      {"kindeSrc/environment/workflows/lib/deep.ts": deep},
+		"tsconfig /dev/zero": {"tsconfig.json": `{"extends": "/dev/zero"}`},
+		"deep package.json":  {"kindeSrc/environment/workflows/package.json": "{\"a\": " + strings.Repeat("[", 2_000_000)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, entries := repo(t, false, files, "./lib/deep")
+			refs, _, err := ScanImports(context.Background(), dir, entries)
+			if err != nil || len(refs) != 0 {
+				t.Fatalf("refs %v, err %v", refs, err)
+			}
+		})
+	}
+	// A tsconfig above the repository does not apply (read, it would crash).
+	parent := t.TempDir()
+	os.WriteFile(filepath.Join(parent, "tsconfig.json"), []byte("{\"a\": "+strings.Repeat("[", 2_000_000)), 0o644)
+	dir, entries := repo(t, false, nil, "some-pkg")
+	sub := filepath.Join(parent, "repo")
+	if err := os.Rename(dir, sub); err != nil {
+		t.Fatal(err)
+	}
+	refs, _, err := ScanImports(context.Background(), sub, entries)
+	if err != nil || len(refs) != 1 || refs[0].Package != "some-pkg" {
+		t.Fatalf("refs %v, err %v", refs, err)
+	}
+}
