@@ -608,9 +608,16 @@ func (p *proc) kill() {
 	})
 }
 
-// cpuExceeded reports whether the builder was killed by the kernel for
-// its CPU time (SIGKILL with at least limit of CPU used).
+// cpuMarker is what a builder writes on stderr when its CPU time is up.
+const cpuMarker = "flowgate builder: CPU time limit reached"
+
+// cpuExceeded reports whether the builder stopped for its CPU time: it
+// said so on SIGXCPU, or the kernel killed it at the hard limit (a
+// SIGKILL we did not send, with most of the limit used).
 func (p *proc) cpuExceeded(limit time.Duration) bool {
+	if strings.Contains(p.stderr.String(), cpuMarker) {
+		return true
+	}
 	st := p.cmd.ProcessState
 	if st == nil {
 		return false
@@ -618,7 +625,7 @@ func (p *proc) cpuExceeded(limit time.Duration) bool {
 	if _, killed := signalOf(st); !killed {
 		return false
 	}
-	return st.UserTime()+st.SystemTime() >= limit-100*time.Millisecond
+	return st.UserTime()+st.SystemTime() >= limit/2
 }
 
 // headTail keeps the first and last max bytes written to it.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"syscall"
 )
@@ -43,15 +44,22 @@ func rss(pid int) (uint64, bool) {
 }
 
 // limitSelf sets this process's RLIMIT_AS (an allocation past it fails
-// and the Go runtime dies with "out of memory" at once) and RLIMIT_CPU
-// (the kernel kills the process with SIGKILL once it has used that many
-// seconds of CPU time: soft and hard limits are equal).
+// and the Go runtime dies with "out of memory" at once) and RLIMIT_CPU:
+// at the soft limit the kernel sends SIGXCPU, on which the builder says so
+// on stderr and exits; a second later the hard limit kills it outright.
 func limitSelf(addressSpace uint64, cpuSeconds uint64) {
 	if addressSpace > 0 {
 		_ = syscall.Setrlimit(syscall.RLIMIT_AS, &syscall.Rlimit{Cur: addressSpace, Max: addressSpace})
 	}
 	if cpuSeconds > 0 {
-		_ = syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: cpuSeconds, Max: cpuSeconds})
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGXCPU)
+		go func() {
+			<-ch
+			os.Stderr.WriteString(cpuMarker + "\n")
+			os.Exit(4)
+		}()
+		_ = syscall.Setrlimit(syscall.RLIMIT_CPU, &syscall.Rlimit{Cur: cpuSeconds, Max: cpuSeconds + 1})
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -113,7 +112,7 @@ func writeSpecs(t testing.TB, dir string, specs map[string]FileSpec) {
 				}
 				continue
 			case s.FIFO:
-				if err := syscall.Mkfifo(p, 0o644); err != nil {
+				if err := mkfifo(p); err != nil {
 					t.Skipf("no FIFOs here: %v", err)
 				}
 				continue
