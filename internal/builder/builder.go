@@ -291,8 +291,22 @@ func crashReport(root string, files []string, d *death) *project.Report {
 	return r
 }
 
-// run runs one job in a new builder process.
+// errNotStarted is a builder that ended before it read the job: not the
+// content's fault (the host killed it, say, under memory pressure).
+var errNotStarted = errors.New("builder: the builder process ended before it started the job")
+
+// run runs one job in a new builder process; a builder that ends before
+// it starts the job is replaced once.
 func (b *Builder) run(ctx context.Context, root string, req request) (outcome, error) {
+	out, err := b.runOnce(ctx, root, req)
+	if errors.Is(err, errNotStarted) {
+		b.opts.Logger.Warn("a builder process ended before it started its job; starting another", "err", err)
+		out, err = b.runOnce(ctx, root, req)
+	}
+	return out, err
+}
+
+func (b *Builder) runOnce(ctx context.Context, root string, req request) (outcome, error) {
 	var digest string
 	if b.anyQuarantined() {
 		digest = Digest(root)
@@ -417,7 +431,7 @@ func (b *Builder) run(ctx context.Context, root string, req request) (outcome, e
 		return outcome{}, ctx.Err() // the caller gave up: not the content's fault
 	}
 	if !ready {
-		return outcome{}, fmt.Errorf("builder: the builder process did not start (%s)", p.stderr.summary())
+		return outcome{}, fmt.Errorf("%w (%s)", errNotStarted, p.stderr.summary())
 	}
 	d := &death{kind: killedBy, step: last.Step, file: last.File}
 	switch {
