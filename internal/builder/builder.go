@@ -459,7 +459,8 @@ func classify(p *proc) (string, string) {
 	switch {
 	case strings.Contains(text, "stack overflow") || strings.Contains(text, "stack exceeds"):
 		return "crash", "a parser recursed past the builder's stack limit"
-	case strings.Contains(text, "out of memory") || strings.Contains(text, "cannot allocate memory"):
+	case strings.Contains(text, "out of memory") || strings.Contains(text, "cannot allocate memory") ||
+		strings.Contains(text, "address space"): // the race detector's runtime at RLIMIT_AS
 		return "memory", "it ran out of memory"
 	}
 	if st := p.cmd.ProcessState; st != nil {
