@@ -66,6 +66,14 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		return 1
 	}
+	go func() {
+		// After the first signal starts the drain, a second one ends it.
+		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+		<-again
+		a.StopNow()
+	}()
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		return 1

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/artifact"
@@ -37,6 +38,8 @@ type App struct {
 	ln      net.Listener
 	github  *githubParts // nil without the GitHub integration
 	started chan struct{}
+	stopNow chan struct{} // closed by StopNow: ends the drain early
+	stopped sync.Once
 
 	adminToken, runtimeToken string // runtimeToken is known only when this start generated or was given it
 }
@@ -55,7 +58,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{cfg: cfg, log: log, out: out, started: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, out: out, started: make(chan struct{}), stopNow: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -90,6 +93,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	runner := a.runner
 	a.deploy, err = deploy.New(deploy.Options{
 		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
+		SnapshotMaxStale: cfg.StaleMax, SnapshotTimeout: cfg.RefreshTimeout,
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return project.Check(ctx, dir, project.Options{Inspector: runner})
 		},
@@ -115,7 +119,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if a.jobs, err = deploy.NewJobs(ctx, jopts); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts}
+	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts,
+		LogQuotaRows: cfg.LogQuotaRows, LogQuotaBytes: cfg.LogQuotaBytes}
 	if cfg.RuntimeToken != "" {
 		sv.ConfiguredRuntimeTokens = []string{"production"}
 	}
@@ -172,6 +177,7 @@ func (a *App) Run(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		a.drain()
 	case err = <-errc:
 		err = fmt.Errorf("http server: %w", err)
 	}
@@ -183,6 +189,28 @@ func (a *App) Run(ctx context.Context) error {
 	a.closeAll(shut)
 	return err
 }
+
+// drain runs between the stop signal and closing the listener: /readyz
+// answers 503 at once so load balancers stop sending, while requests —
+// those running and those still arriving — keep being served for
+// DrainDelay (or until StopNow). Shutdown then waits for the running ones.
+func (a *App) drain() {
+	a.server.SetDraining()
+	if a.cfg.DrainDelay <= 0 {
+		return
+	}
+	a.log.Info("draining: /readyz answers 503, requests are still served", "for", a.cfg.DrainDelay)
+	t := time.NewTimer(a.cfg.DrainDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-a.stopNow:
+	}
+}
+
+// StopNow ends a drain early (a second signal): the listener closes and
+// the requests already running finish.
+func (a *App) StopNow() { a.stopped.Do(func() { close(a.stopNow) }) }
 
 func (a *App) closeAll(ctx context.Context) {
 	if a.jobs != nil {

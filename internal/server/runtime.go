@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -38,15 +37,14 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_trigger", fmt.Sprintf("%q is not a trigger Flowgate knows", trunc(trig, 80)))
 		return
 	}
-	tok := sha256.Sum256([]byte(bearer(r))) // the cache never holds a token itself
-	ok, err := get(s.recent, cacheKey{env, "token", string(tok[:])}, func() (bool, error) {
-		return s.deploy.CheckRuntimeToken(r.Context(), env, bearer(r))
-	})
-	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
-		s.fail(w, err)
+	// One in-memory snapshot answers the token, the live deployment, the
+	// variables and the key: the database is read only to refresh it.
+	snap, err := s.deploy.Snapshot(r.Context(), env)
+	if err != nil {
+		s.unavailable(w, err)
 		return
 	}
-	if !ok {
+	if !snap.CheckToken(bearer(r)) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flowgate-runtime"`)
 		httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the runtime API needs the environment's runtime token as a Bearer token")
 		return
@@ -61,6 +59,7 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	view := s.viewOf(snap)
 	var live *store.LiveDeployment
 	if dep := r.URL.Query().Get("deploy_id"); dep != "" {
 		live, err = s.previewCheck(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
@@ -73,32 +72,19 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		live, err = s.deploy.LiveFor(r.Context(), env, trig)
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
+		live = snap.Live(trig)
 	}
 
 	req := invoke.Request{Trigger: trig, Event: event, CacheScope: env, AllowHosts: s.opts.AllowHosts}
 	if live != nil {
-		wf, err := s.workflowOf(r.Context(), live)
+		wf, err := view.workflow(r.Context(), s, live)
 		if err != nil {
 			s.fail(w, err)
 			return
 		}
 		req.Workflows = []invoke.Workflow{wf}
-		if req.Env, err = s.envOf(r.Context(), env); err != nil {
-			s.fail(w, err)
-			return
-		}
-		req.EncryptionKey, err = get(s.recent, cacheKey{env, "key", live.WorkflowID}, func() ([]byte, error) {
-			return s.deploy.ActiveEncryptionKey(r.Context(), env, live.WorkflowID)
-		})
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
+		req.Env = view.vars
+		req.EncryptionKey = snap.Key(live.WorkflowID)
 	}
 	res := invoke.Run(r.Context(), s.runner, req).Result
 	elapsed := time.Since(start)
@@ -107,6 +93,51 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))
 	}
 	httpjson.Write(w, http.StatusOK, res)
+}
+
+// envView is what the handler derives once per snapshot: the variables
+// in the runner's form and each live workflow's settings and code.
+type envView struct {
+	snap *deploy.Snapshot
+	vars map[string]bindings.EnvVar
+
+	mu  sync.Mutex
+	wfs map[string]invoke.Workflow // by deployment id
+}
+
+// viewOf returns the view of snap, deriving it when snap is new.
+func (s *Server) viewOf(snap *deploy.Snapshot) *envView {
+	if v, ok := s.views.Load(snap.Env); ok && v.(*envView).snap == snap {
+		return v.(*envView)
+	}
+	vars := make(map[string]bindings.EnvVar, len(snap.Vars()))
+	for k, v := range snap.Vars() {
+		vars[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret}
+	}
+	v := &envView{snap: snap, vars: vars, wfs: map[string]invoke.Workflow{}}
+	s.views.Store(snap.Env, v)
+	return v
+}
+
+// workflow returns a deployment's settings and code, loaded once per view
+// (preview deployments are not kept: each needs its password anyway).
+func (v *envView) workflow(ctx context.Context, s *Server, live *store.LiveDeployment) (invoke.Workflow, error) {
+	v.mu.Lock()
+	wf, ok := v.wfs[live.DeploymentID]
+	v.mu.Unlock()
+	if ok {
+		return wf, nil
+	}
+	wf, err := s.workflowOf(ctx, live)
+	if err != nil {
+		return wf, err
+	}
+	if l := v.snap.Live(live.Trigger); l != nil && l.DeploymentID == live.DeploymentID {
+		v.mu.Lock()
+		v.wfs[live.DeploymentID] = wf
+		v.mu.Unlock()
+	}
+	return wf, nil
 }
 
 // workflowOf loads a deployment's settings and bundle (cached by digest:
@@ -140,18 +171,17 @@ func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
 	return b, nil
 }
 
-func (s *Server) envOf(ctx context.Context, env string) (map[string]bindings.EnvVar, error) {
-	return get(s.recent, cacheKey{env, "vars", ""}, func() (map[string]bindings.EnvVar, error) {
-		vars, err := s.deploy.EnvForInvocation(ctx, env)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]bindings.EnvVar, len(vars))
-		for k, v := range vars {
-			out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret}
-		}
-		return out, nil
-	})
+// unavailable answers a trigger call that found no usable runtime state
+// (the database is away and nothing recent is in memory). The cause is
+// logged once per outage by deploy, never here per call, and the driver's
+// text is never sent.
+func (s *Server) unavailable(w http.ResponseWriter, err error) {
+	if !errors.Is(err, deploy.ErrUnavailable) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Retry-After", "1")
+	httpjson.Error(w, http.StatusServiceUnavailable, "unavailable", "the environment's runtime state cannot be read right now; try again")
 }
 
 // runtimeLogs turns an invocation into log rows: one per console line and
