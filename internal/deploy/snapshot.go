@@ -227,34 +227,51 @@ func (e *snapshotEntry) refresh(s *Service, env string, now time.Time) chan stru
 	e.inflight, e.lastTry = done, s.now()
 	e.dirty.Store(false)
 	go func() {
+		// A read that hangs (a black-holed database) counts as failing
+		// long before its timeout: it is logged and measured as one.
+		slow := time.AfterFunc(min(s.snapTimeout, max(time.Second, 2*s.liveInterval)), func() {
+			e.markFailing(s, env, done, errors.New("the read is taking longer than expected"))
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), s.snapTimeout)
 		sn, err := s.loadSnapshot(ctx, env)
 		cancel()
-		e.mu.Lock()
-		e.inflight = nil
+		slow.Stop()
 		if err != nil {
-			// A change owed to callers (owed) is not retried in their
-			// path: they are served the last good state, and the paced
-			// background refresh reads it when the database is back.
+			// A change owed to callers is not retried in their path: they
+			// are served the last good state, and the paced background
+			// refresh reads it when the database is back.
 			s.snaps.failures.Add(1)
-			if e.failing.IsZero() {
-				e.failing = s.now()
-				e.failingNow.Store(true)
-				// One line per outage, not per call.
-				s.log.Warn("runtime state refresh failing: serving the last good state", "environment", env, "err", err)
-			}
+			e.markFailing(s, env, nil, err)
 		} else {
 			e.cur.Store(sn)
-			if !e.failing.IsZero() {
-				s.log.Info("runtime state refresh recovered", "environment", env, "outage", s.now().Sub(e.failing).Round(time.Millisecond))
-				e.failing = time.Time{}
-				e.failingNow.Store(false)
-			}
+		}
+		e.mu.Lock()
+		e.inflight = nil
+		if err == nil && !e.failing.IsZero() {
+			s.log.Info("runtime state refresh recovered", "environment", env, "outage", s.now().Sub(e.failing).Round(time.Millisecond))
+			e.failing = time.Time{}
+			e.failingNow.Store(false)
 		}
 		e.mu.Unlock()
 		close(done)
 	}()
 	return done
+}
+
+// markFailing records that refreshing env fails, logging the first time
+// in a run of failures: one line per outage, not per call.
+// With running set, only while that read is still running.
+func (e *snapshotEntry) markFailing(s *Service, env string, running chan struct{}, err error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if running != nil && e.inflight != running {
+		return
+	}
+	if e.failing.IsZero() {
+		e.failing = s.now()
+		e.failingNow.Store(true)
+		s.log.Warn("runtime state refresh failing: serving the last good state", "environment", env, "err", err)
+	}
 }
 
 // loadSnapshot reads env's runtime state.
