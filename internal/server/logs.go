@@ -201,10 +201,13 @@ func (w *logWriter) enforceQuotas(ctx context.Context) {
 	}
 	for env, t := range totals {
 		for ctx.Err() == nil && (t.Rows > w.quotaRows || t.Bytes > w.quotaBytes) {
-			n := int64(deleteBatch)
-			if t.Bytes <= w.quotaBytes {
-				n = min(n, t.Rows-w.quotaRows)
+			// Rows to go: the larger excess, bytes turned into rows at
+			// the environment's average row size; at most one batch.
+			n := t.Rows - w.quotaRows
+			if t.Bytes > w.quotaBytes && t.Bytes > 0 {
+				n = max(n, ((t.Bytes-w.quotaBytes)*t.Rows+t.Bytes-1)/t.Bytes)
 			}
+			n = min(max(n, 1), deleteBatch)
 			got, err := w.db.TrimRuntimeLogs(ctx, env, int(n))
 			if err != nil || got == 0 {
 				break
