@@ -17,7 +17,7 @@ const (
 	DefaultLogQuotaBytes = 256 << 20 // message bytes kept per environment
 
 	logBatch       = 512              // rows per write transaction
-	deleteBatch    = 1000             // rows per delete transaction (retention, quotas)
+	deleteBatch    = 500              // rows per delete transaction (retention, quotas): a few ms on SQLite
 	quotaEvery     = 5 * time.Second  // how often quotas are enforced
 	retentionEvery = 10 * time.Minute // how often retention runs
 )
@@ -175,7 +175,9 @@ func (w *logWriter) pruneOld(ctx context.Context) {
 	before := time.Now().Add(-w.retention)
 	var total int64
 	for ctx.Err() == nil {
+		t0 := time.Now()
 		n, err := w.db.PruneRuntimeLogs(ctx, before, deleteBatch)
+		pace(ctx, time.Since(t0))
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Warn("prune runtime logs", "err", err)
@@ -208,7 +210,9 @@ func (w *logWriter) enforceQuotas(ctx context.Context) {
 				n = max(n, ((t.Bytes-w.quotaBytes)*t.Rows+t.Bytes-1)/t.Bytes)
 			}
 			n = min(max(n, 1), deleteBatch)
+			t0 := time.Now()
 			got, err := w.db.TrimRuntimeLogs(ctx, env, int(n))
+			pace(ctx, time.Since(t0))
 			if err != nil || got == 0 {
 				break
 			}
@@ -219,6 +223,18 @@ func (w *logWriter) enforceQuotas(ctx context.Context) {
 			}
 			t = all[env]
 		}
+	}
+}
+
+// pace waits as long as the last delete batch took: housekeeping uses at
+// most about half of a core, and triggers and log writes get the
+// database between batches.
+func pace(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(max(d, time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
 
