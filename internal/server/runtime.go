@@ -21,6 +21,11 @@ import (
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
+// outsideReadTimeout bounds what the trigger path may still read outside
+// memory — a bundle not cached yet, a preview's password check — so a
+// black-holed database or S3 never holds a call indefinitely.
+const outsideReadTimeout = 5 * time.Second
+
 // PreviewPasswordHeader carries a deployment's preview password.
 const PreviewPasswordHeader = "X-Flowgate-Preview-Password"
 
@@ -66,8 +71,14 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 
 	view := s.viewOf(snap)
 	var live *store.LiveDeployment
-	if dep := r.URL.Query().Get("deploy_id"); dep != "" {
+	dep := r.URL.Query().Get("deploy_id")
+	preview := dep != ""
+	if preview {
 		live, err = s.previewCheck(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.unavailable(w, err)
+			return
+		}
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -83,13 +94,29 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 	req := invoke.Request{Trigger: trig, Event: event, CacheScope: env, AllowHosts: s.opts.AllowHosts}
 	if live != nil {
 		wf, err := view.workflow(r.Context(), s, live)
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.unavailable(w, err)
+			return
+		}
 		if err != nil {
 			s.fail(w, err)
 			return
 		}
 		req.Workflows = []invoke.Workflow{wf}
 		req.Env = view.vars
-		req.EncryptionKey = snap.Key(live.WorkflowID)
+		if preview {
+			// A previewed workflow may have nothing live: its key is not
+			// in the snapshot (a preview reads the database anyway).
+			ctx, cancel := context.WithTimeout(r.Context(), outsideReadTimeout)
+			req.EncryptionKey, err = s.deploy.ActiveEncryptionKey(ctx, env, live.WorkflowID)
+			cancel()
+			if err != nil {
+				s.unavailable(w, err)
+				return
+			}
+		} else {
+			req.EncryptionKey = snap.Key(live.WorkflowID)
+		}
 	}
 	res := invoke.Run(r.Context(), s.runner, req).Result
 	elapsed := time.Since(start)
@@ -168,6 +195,8 @@ func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
 	if b, ok := s.cache.get(digest); ok {
 		return b, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
+	defer cancel()
 	b, err := s.deploy.Artifact(ctx, digest)
 	if err != nil {
 		return nil, fmt.Errorf("artifact %s: %w", digest, err)
@@ -270,6 +299,8 @@ func trunc(s string, n int) string {
 // memory-hard hash: at most two run at once, so a burst of guesses can
 // neither exhaust memory nor slip past the failure count together.
 func (s *Server) previewCheck(ctx context.Context, env, dep, password string) (*store.LiveDeployment, error) {
+	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
+	defer cancel()
 	select {
 	case s.previewSlots <- struct{}{}:
 		defer func() { <-s.previewSlots }()
