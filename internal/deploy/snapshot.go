@@ -150,13 +150,29 @@ func (s *Service) Snapshot(ctx context.Context, env string) (*Snapshot, error) {
 		}
 		return s.await(ctx, env, e, done, sn)
 	}
+	if sn != nil && e.failingNow.Load() && now.Sub(sn.LoadedAt) < s.maxStale {
+		// The database is away: a change owed is read in the background
+		// like any refresh, and the call is served at once.
+		e.refresh(s, env, now)
+		s.snaps.stale.Add(1)
+		return sn, nil
+	}
 	// A change made here is read before serving. A read already running
-	// may have started before the change: then one more.
+	// may have started before the change: then one more. With a state to
+	// fall back on, the wait is short whatever the database does.
+	var limit <-chan time.Time
+	if sn != nil {
+		t := time.NewTimer(s.slowAfter())
+		defer t.Stop()
+		limit = t.C
+	}
 	for range 2 {
 		done := e.refresh(s, env, time.Time{})
 		select {
 		case <-done:
 		case <-ctx.Done():
+			return s.await(ctx, env, e, nil, sn)
+		case <-limit:
 			return s.await(ctx, env, e, nil, sn)
 		}
 		if !e.dirty.Load() {
@@ -164,6 +180,11 @@ func (s *Service) Snapshot(ctx context.Context, env string) (*Snapshot, error) {
 		}
 	}
 	return s.await(ctx, env, e, nil, sn)
+}
+
+// slowAfter is how long a read may take before it counts as failing.
+func (s *Service) slowAfter() time.Duration {
+	return min(s.snapTimeout, max(time.Second, 2*s.liveInterval))
 }
 
 // await waits for a refresh (done; nil: none to wait for) and returns the
@@ -229,7 +250,7 @@ func (e *snapshotEntry) refresh(s *Service, env string, now time.Time) chan stru
 	go func() {
 		// A read that hangs (a black-holed database) counts as failing
 		// long before its timeout: it is logged and measured as one.
-		slow := time.AfterFunc(min(s.snapTimeout, max(time.Second, 2*s.liveInterval)), func() {
+		slow := time.AfterFunc(s.slowAfter(), func() {
 			e.markFailing(s, env, done, errors.New("the read is taking longer than expected"))
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), s.snapTimeout)
