@@ -66,12 +66,12 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		return 1
 	}
+	// The first signal starts the drain (ctx); a second one ends it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// After the first signal starts the drain, a second one ends it.
-		<-ctx.Done()
-		again := make(chan os.Signal, 1)
-		signal.Notify(again, os.Interrupt, syscall.SIGTERM)
-		<-again
+		<-sigs
+		<-sigs
 		a.StopNow()
 	}()
 	if err := a.Run(ctx); err != nil {
