@@ -226,11 +226,11 @@ func (w *logWriter) enforceQuotas(ctx context.Context) {
 	}
 }
 
-// pace waits as long as the last delete batch took: housekeeping uses at
-// most about half of a core, and triggers and log writes get the
-// database between batches.
+// pace waits twice as long as the last delete batch took: housekeeping
+// uses at most about a third of a core, and triggers and log writes get
+// the database between batches.
 func pace(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(max(d, time.Millisecond))
+	t := time.NewTimer(max(2*d, time.Millisecond))
 	defer t.Stop()
 	select {
 	case <-t.C:
