@@ -43,7 +43,10 @@ type logWriter struct {
 	mu     sync.RWMutex // guards closed against add racing close
 	closed bool
 
-	failing bool // the last write failed (writer goroutine only): one line per outage
+	// Writer goroutine only: one line per outage, at most one a minute
+	// for rows the database refuses.
+	failing       bool
+	refusedLogged time.Time
 }
 
 type logLimits struct {
@@ -122,26 +125,39 @@ func (w *logWriter) write(batch []store.RuntimeLog) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, batch) })
-	lost := 0
-	if err != nil {
-		if w.db.SQL().PingContext(ctx) == nil {
-			for i := range batch {
-				one := batch[i : i+1]
-				if w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, one) }) != nil {
-					lost++
-				}
-			}
-		} else {
-			lost = len(batch)
-		}
+	if err == nil {
+		w.recovered()
+		return
 	}
-	if lost > 0 {
-		w.dropped.Add(float64(lost))
+	if w.db.SQL().PingContext(ctx) != nil { // the database is away
+		w.dropped.Add(float64(len(batch)))
 		if !w.failing {
 			w.failing = true
-			w.log.Warn("runtime logs are being lost (counted in flowgate_runtime_logs_dropped_total)", "rows", lost, "err", err)
+			w.log.Warn("runtime logs are being lost: the database cannot be written (counted in flowgate_runtime_logs_dropped_total)",
+				"rows", len(batch), "err", err)
 		}
-	} else if w.failing {
+		return
+	}
+	w.recovered()
+	refused := 0
+	for i := range batch {
+		one := batch[i : i+1]
+		if w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, one) }) != nil {
+			refused++
+		}
+	}
+	if refused > 0 {
+		w.dropped.Add(float64(refused))
+		if time.Since(w.refusedLogged) > time.Minute { // at most a line a minute
+			w.refusedLogged = time.Now()
+			w.log.Warn("runtime log rows refused by the database (counted in flowgate_runtime_logs_dropped_total)",
+				"rows", refused, "err", err)
+		}
+	}
+}
+
+func (w *logWriter) recovered() {
+	if w.failing {
 		w.failing = false
 		w.log.Info("runtime logs are being stored again")
 	}
