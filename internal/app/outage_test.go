@@ -212,10 +212,10 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 		var mu sync.Mutex
 		var calls, failed, late int
 		var firstErr error
-		// Calls go on until at least 2,000 were made and the state served
-		// is older than two refresh intervals: refreshing it has failed
-		// (refused) or hangs (black-holed) while calls are answered.
-		for calls < 2000 || a.Deploy().SnapshotStats().MaxAge < 2*time.Second {
+		// Calls go on until at least 2,000 were made, the state served is
+		// older than two refresh intervals and the refresh is known to
+		// fail (refused) or hang (black-holed), while calls are answered.
+		for calls < 2000 || a.Deploy().SnapshotStats().MaxAge < 2*time.Second || a.Deploy().SnapshotStats().Failing == 0 {
 			var wg sync.WaitGroup
 			for range 4 {
 				wg.Add(1)
