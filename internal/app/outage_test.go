@@ -251,6 +251,13 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 		if st := a.Deploy().SnapshotStats(); mode == "refuse" && st.RefreshFailures == 0 {
 			t.Errorf("%s: no refresh failure counted", mode)
 		}
+		// The outage shows in the metrics while it lasts.
+		_, m := c.do("GET", "/metrics", "", nil)
+		for _, want := range []string{"flowgate_runtime_state_refresh_failing 1", "flowgate_runtime_state_stale_served_total"} {
+			if !strings.Contains(fmt.Sprint(m["_raw"]), want) {
+				t.Errorf("%s: /metrics lacks %q", mode, want)
+			}
+		}
 
 		proxy.restore(t)
 		// Recovery without a restart: a change made elsewhere is served.
