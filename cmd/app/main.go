@@ -86,6 +86,14 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		return 1
 	}
+	// The first signal starts the drain (ctx); a second one ends it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		<-sigs
+		a.StopNow()
+	}()
 	if err := a.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
 		return 1

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/artifact"
@@ -39,6 +40,8 @@ type App struct {
 	ln      net.Listener
 	github  *githubParts // nil without the GitHub integration
 	started chan struct{}
+	stopNow chan struct{} // closed by StopNow: ends the drain early
+	stopped sync.Once
 
 	adminToken, runtimeToken string // runtimeToken is known only when this start generated or was given it
 }
@@ -57,7 +60,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{cfg: cfg, log: log, out: out, started: make(chan struct{})}
+	a := &App{cfg: cfg, log: log, out: out, started: make(chan struct{}), stopNow: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -101,6 +104,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	a.deploy, err = deploy.New(deploy.Options{
 		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
+		SnapshotMaxStale: cfg.StaleMax, SnapshotTimeout: cfg.RefreshTimeout,
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return check(ctx, dir, project.Options{Inspector: runner})
 		},
@@ -127,8 +131,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if a.jobs, err = deploy.NewJobs(ctx, jopts); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts}
-	sv.Jobs = a.jobs
+	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts,
+		LogQuotaRows: cfg.LogQuotaRows, LogQuotaBytes: cfg.LogQuotaBytes, Jobs: a.jobs}
 	if cfg.RuntimeToken != "" {
 		sv.ConfiguredRuntimeTokens = []string{"production"}
 	}
@@ -191,6 +195,7 @@ func (a *App) Run(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		a.drain()
 	case err = <-errc:
 		err = fmt.Errorf("http server: %w", err)
 	}
@@ -202,6 +207,28 @@ func (a *App) Run(ctx context.Context) error {
 	a.closeAll(shut)
 	return err
 }
+
+// drain runs between the stop signal and closing the listener: /readyz
+// answers 503 at once so load balancers stop sending, while requests —
+// those running and those still arriving — keep being served for
+// DrainDelay (or until StopNow). Shutdown then waits for the running ones.
+func (a *App) drain() {
+	a.server.SetDraining()
+	if a.cfg.DrainDelay <= 0 {
+		return
+	}
+	a.log.Info("draining: /readyz answers 503, requests are still served", "for", a.cfg.DrainDelay)
+	t := time.NewTimer(a.cfg.DrainDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-a.stopNow:
+	}
+}
+
+// StopNow ends a drain early (a second signal): the listener closes and
+// the requests already running finish.
+func (a *App) StopNow() { a.stopped.Do(func() { close(a.stopNow) }) }
 
 func (a *App) closeAll(ctx context.Context) {
 	if a.jobs != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,12 +22,13 @@ import (
 // (SQLite, the dev-repo sync, runtime logs written asynchronously) with
 // workflows in worker processes (-isolation=process, the default) or in
 // this process. It reports throughput and p50/p99 latency as seen by the
-// client. BENCHMARKS.md has the command and the figures.
+// client, and the CPU per call of the whole process tree. BENCHMARKS.md has
+// the command and the figures.
 //
 //	go test ./internal/app -run '^$' -bench RuntimeAPI -benchtime 4000x -count 3
 func BenchmarkRuntimeAPI(b *testing.B) {
 	for _, iso := range []string{"process", "inprocess"} {
-		for _, conc := range []int{1, 2} {
+		for _, conc := range []int{1, 2, 8} {
 			b.Run(fmt.Sprintf("isolation=%s/c=%d", iso, conc), func(b *testing.B) { benchAPI(b, iso, conc) })
 		}
 	}
@@ -75,6 +78,7 @@ func benchAPI(b *testing.B, isolation string, conc int) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0, workers0 := cpuTicks()
 	start := time.Now()
 	for range conc {
 		wg.Add(1)
@@ -99,11 +103,49 @@ func benchAPI(b *testing.B, isolation string, conc int) {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1, workers1 := cpuTicks()
 	b.StopTimer()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	// CPU per call, this process (service and client) and its worker
+	// processes together, and the workers alone (from /proc, 10 ms ticks).
+	tick := float64(10 * time.Millisecond / time.Microsecond)
+	b.ReportMetric(float64(cpu1-cpu0+workers1-workers0)*tick/float64(b.N), "cpu-µs/call")
+	b.ReportMetric(float64(workers1-workers0)*tick/float64(b.N), "workers-cpu-µs/call")
+}
+
+// cpuTicks returns this process's user+system CPU and its live child
+// processes' (the sandbox workers), in clock ticks (Linux; zeros elsewhere).
+func cpuTicks() (self, children uint64) {
+	self = procTicks("self")
+	tasks, _ := filepath.Glob("/proc/self/task/*/children")
+	for _, f := range tasks {
+		data, _ := os.ReadFile(f)
+		for _, pid := range strings.Fields(string(data)) {
+			children += procTicks(pid)
+		}
+	}
+	return self, children
+}
+
+func procTicks(pid string) uint64 {
+	data, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(data, ')') // the command may hold spaces
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseUint(f[11], 10, 64)
+	s, _ := strconv.ParseUint(f[12], 10, 64)
+	return u + s
 }
 
 // startB is start for benchmarks.

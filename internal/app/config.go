@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the service's configuration. Every field has an embedded
@@ -43,7 +44,18 @@ type Config struct {
 	NPMAllow    []string // FLOWGATE_NPM_ALLOW: packages syncs may install (default @kinde/infrastructure)
 
 	Demo bool // --demo: after the dev repo's first sync, call a trigger through the runtime API and print the Result
+
+	// Availability (see docs/availability.md).
+	StaleMax       time.Duration // FLOWGATE_RUNTIME_STALE_MAX: how old the runtime state served while the database is away may get (default 15m)
+	RefreshTimeout time.Duration // FLOWGATE_RUNTIME_REFRESH_TIMEOUT: bound on each read of it (default 2s)
+	DrainDelay     time.Duration // FLOWGATE_DRAIN_DELAY: on SIGTERM, /readyz answers 503 this long before the listener closes (default 5s; a second signal ends it)
+	LogQuotaRows   int           // FLOWGATE_RUNTIME_LOG_QUOTA: runtime log rows kept per environment, oldest dropped first (default 200000)
+	LogQuotaBytes  int64         // FLOWGATE_RUNTIME_LOG_QUOTA_BYTES: their message bytes kept per environment (default 256 MiB)
 }
+
+// DefaultDrainDelay is FLOWGATE_DRAIN_DELAY's default. A Config built in
+// code (tests) has no delay unless it sets one.
+const DefaultDrainDelay = 5 * time.Second
 
 // env reads FLOWGATE_<name>.
 func env(name string) string { return os.Getenv("FLOWGATE_" + name) }
@@ -82,6 +94,33 @@ func FromEnv() (Config, error) {
 	}
 	c.AllowHosts = list(env("ALLOW_HOSTS"))
 	c.NPMAllow = list(env("NPM_ALLOW"))
+	c.DrainDelay = DefaultDrainDelay
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"RUNTIME_STALE_MAX", &c.StaleMax}, {"RUNTIME_REFRESH_TIMEOUT", &c.RefreshTimeout}, {"DRAIN_DELAY", &c.DrainDelay}} {
+		if v := env(d.name); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t < 0 {
+				return c, fmt.Errorf("FLOWGATE_%s %q is not a duration such as 30s or 15m", d.name, v)
+			}
+			*d.to = t
+		}
+	}
+	if v := env("RUNTIME_LOG_QUOTA"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("FLOWGATE_RUNTIME_LOG_QUOTA %q is not a positive number of rows", v)
+		}
+		c.LogQuotaRows = n
+	}
+	if v := env("RUNTIME_LOG_QUOTA_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("FLOWGATE_RUNTIME_LOG_QUOTA_BYTES %q is not a positive number of bytes", v)
+		}
+		c.LogQuotaBytes = n
+	}
 	return c, nil
 }
 
@@ -111,6 +150,7 @@ func (c *Config) Defaults() error {
 	if c.Isolation == "" {
 		c.Isolation = "process"
 	}
+
 	if c.Isolation != "process" && c.Isolation != "inprocess" {
 		return fmt.Errorf("isolation %q: use process or inprocess", c.Isolation)
 	}

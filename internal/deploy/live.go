@@ -426,6 +426,7 @@ func (s *Service) LiveFor(ctx context.Context, env, trigger string) (*LiveDeploy
 
 // invalidate makes the next LiveFor on this replica re-read at once.
 func (s *Service) invalidate(env string) {
+	s.InvalidateSnapshot(env)
 	if v, ok := s.cache.Load(env); ok {
 		c := v.(*envCache)
 		c.gen.Add(1)

@@ -88,6 +88,12 @@ type Options struct {
 	// moved a pointer (default 500ms).
 	LiveCheckInterval time.Duration
 
+	// SnapshotMaxStale bounds how old the runtime state served from memory
+	// may get while the database cannot be read (default 15 minutes);
+	// SnapshotTimeout bounds each read of it (default 2 seconds).
+	SnapshotMaxStale time.Duration
+	SnapshotTimeout  time.Duration
+
 	// PreviewMaxFailures failed preview-password checks within
 	// PreviewWindow lock a deployment's preview until the window ends
 	// (defaults 5 and 15 minutes). Counted in the database, so the limit
@@ -122,6 +128,10 @@ type Service struct {
 
 	cache sync.Map // environment name -> *envCache
 
+	snaps       snapshots // the trigger path's state, by environment (snapshot.go)
+	maxStale    time.Duration
+	snapTimeout time.Duration
+
 	// hook, when set (tests only), runs at named steps and may fail them.
 	hook func(step string) error
 }
@@ -142,6 +152,14 @@ func New(opts Options) (*Service, error) {
 		previewMax:   opts.PreviewMaxFailures,
 		previewWin:   opts.PreviewWindow,
 		onSync:       opts.OnSync,
+		maxStale:     opts.SnapshotMaxStale,
+		snapTimeout:  opts.SnapshotTimeout,
+	}
+	if s.maxStale <= 0 {
+		s.maxStale = DefaultSnapshotMaxStale
+	}
+	if s.snapTimeout <= 0 {
+		s.snapTimeout = DefaultSnapshotTimeout
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -17,7 +18,8 @@ import (
 func TestLogWriterDropsInsteadOfWaiting(t *testing.T) {
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
 	// No writer goroutine: nothing drains the buffer, as when the database hangs.
-	w := &logWriter{in: make(chan []store.RuntimeLog, 2), dropped: dropped, log: slog.New(slog.NewTextHandler(io.Discard, nil)), done: make(chan struct{})}
+	w := &logWriter{in: make(chan []store.RuntimeLog, 2), dropped: dropped, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		done: make(chan struct{}), stop: func() {}, kept: make(chan struct{})}
 	row := []store.RuntimeLog{{Message: "a"}, {Message: "b"}}
 	for range 10 {
 		w.add(row) // a blocking add would hang here
@@ -27,9 +29,32 @@ func TestLogWriterDropsInsteadOfWaiting(t *testing.T) {
 	}
 	// After close, rows are counted as dropped, never sent on a closed channel.
 	close(w.done)
+	close(w.kept)
 	w.close(context.Background())
 	w.add(row)
 	if got := testutil.ToFloat64(dropped); got != 18 {
 		t.Fatalf("dropped after close = %v", got)
 	}
+}
+
+// The handler's quick event check agrees with the located one.
+func TestIsJSONObjectAgreesWithCheckEvent(t *testing.T) {
+	for _, ev := range []string{`{}`, ` {"a":1} `, "\n{\"a\":[1,2,{}]}\n", `[]`, `1`, `"x"`, `null`, ``, `{`, `{"a":1} x`,
+		`{"a":1}{}`, `{"a":"\x00"}`, "{\"a\":\"\xff\"}", `{"a":1,}`, ` `, `{"a":NaN}`} {
+		want := invoke.CheckEvent([]byte(ev)) == nil
+		if got := isJSONObject([]byte(ev)); got != want {
+			t.Errorf("%q: isJSONObject %v, CheckEvent ok %v", ev, got, want)
+		}
+	}
+}
+
+func FuzzIsJSONObject(f *testing.F) {
+	for _, s := range []string{`{}`, `{"a":[1,{"b":null}]}`, `[]`, `{"a":1} x`, "{\"\xff\":1}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := isJSONObject(b), invoke.CheckEvent(b) == nil; got != want {
+			t.Fatalf("%q: isJSONObject %v, CheckEvent ok %v", b, got, want)
+		}
+	})
 }

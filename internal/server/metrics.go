@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -16,6 +17,7 @@ type metrics struct {
 	latency     *prometheus.HistogramVec // by trigger
 	syncs       *prometheus.CounterVec   // by outcome
 	logsDropped prometheus.Counter
+	logsTrimmed prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -37,7 +39,10 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "flowgate_runtime_logs_dropped_total", Help: "Runtime log rows dropped because the log store fell behind.",
 		}),
 	}
-	reg.MustRegister(m.invocations, m.failures, m.latency, m.syncs, m.logsDropped,
+	m.logsTrimmed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "flowgate_runtime_logs_trimmed_total", Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
+	})
+	reg.MustRegister(m.invocations, m.failures, m.latency, m.syncs, m.logsDropped, m.logsTrimmed,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -48,4 +53,28 @@ func (m *metrics) observe(trigger string, res *workflow.Result, d time.Duration)
 		m.failures.WithLabelValues(trigger, string(res.Error.Kind)).Inc()
 	}
 	m.latency.WithLabelValues(trigger).Observe(d.Seconds())
+}
+
+// snapshots exports the health of the trigger path's in-memory state
+// (deploy.Service.Snapshot): how stale it is and how often refreshing it
+// failed, read when scraped.
+func (m *metrics) snapshots(reg *prometheus.Registry, d *deploy.Service) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "flowgate_runtime_state_refresh_failures_total",
+			Help: "Failed reads of an environment's runtime state (live deployments, token, variables, keys); the last good state is served meanwhile.",
+		}, func() float64 { return float64(d.SnapshotStats().RefreshFailures) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "flowgate_runtime_state_stale_served_total",
+			Help: "Trigger calls answered from the last good runtime state because refreshing it failed.",
+		}, func() float64 { return float64(d.SnapshotStats().ServedStale) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "flowgate_runtime_state_age_seconds",
+			Help: "Age of the oldest runtime state in memory (grows while the database cannot be read).",
+		}, func() float64 { return d.SnapshotStats().MaxAge.Seconds() }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "flowgate_runtime_state_refresh_failing",
+			Help: "Environments whose runtime state cannot be refreshed now.",
+		}, func() float64 { return float64(d.SnapshotStats().Failing) }),
+	)
 }

@@ -1,9 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -20,6 +20,11 @@ import (
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
+
+// outsideReadTimeout bounds what the trigger path may still read outside
+// memory — a bundle not cached yet, a preview's password check — so a
+// black-holed database or S3 never holds a call indefinitely.
+const outsideReadTimeout = 5 * time.Second
 
 // PreviewPasswordHeader carries a deployment's preview password.
 const PreviewPasswordHeader = "X-Flowgate-Preview-Password"
@@ -38,12 +43,14 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_trigger", fmt.Sprintf("%q is not a trigger Flowgate knows", trunc(trig, 80)))
 		return
 	}
-	ok, err := s.RuntimeTokenOK(r.Context(), env, bearer(r))
+	// One in-memory snapshot answers the token, the live deployment, the
+	// variables and the key: the database is read only to refresh it.
+	snap, err := s.deploy.Snapshot(r.Context(), env)
 	if err != nil {
-		s.fail(w, err)
+		s.unavailable(w, err)
 		return
 	}
-	if !ok {
+	if !snap.CheckToken(bearer(r)) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flowgate-runtime"`)
 		httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the runtime API needs the environment's runtime token as a Bearer token")
 		return
@@ -53,14 +60,24 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, "event_too_large", fmt.Sprintf("the event is larger than %d bytes", MaxEventBytes))
 		return
 	}
-	if err := invoke.CheckEvent(event); err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "bad_event", "event "+err.Error())
+	if !isJSONObject(event) { // the slow check only to say where the event is wrong
+		msg := "event is not a JSON object"
+		if err := invoke.CheckEvent(event); err != nil {
+			msg = "event " + err.Error()
+		}
+		httpjson.Error(w, http.StatusBadRequest, "bad_event", msg)
 		return
 	}
 
 	var live *store.LiveDeployment
-	if dep := r.URL.Query().Get("deploy_id"); dep != "" {
+	dep := r.URL.Query().Get("deploy_id")
+	preview := dep != ""
+	if preview {
 		live, err = s.previewCheck(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.unavailable(w, err)
+			return
+		}
 		if err != nil {
 			s.fail(w, err)
 			return
@@ -70,68 +87,68 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	} else {
-		live, err = s.deploy.LiveFor(r.Context(), env, trig)
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
+		live = snap.Live(trig)
 	}
-	res, err := s.run(r.Context(), env, trig, live, event, start)
+	res, err := s.run(r.Context(), snap, trig, live, preview, event, start)
 	if err != nil {
-		s.fail(w, err)
+		s.unavailable(w, err)
 		return
 	}
 	httpjson.Write(w, http.StatusOK, res)
 }
 
 // RuntimeTokenOK reports whether token is env's runtime token (compared in
-// constant time, the answer cached for a second under the token's hash).
-// The runtime API and the auth-server adapters both check tokens here.
+// constant time against the environment's in-memory snapshot). The runtime
+// API and the auth-server adapters both check tokens here.
 func (s *Server) RuntimeTokenOK(ctx context.Context, env, token string) (bool, error) {
-	tok := sha256.Sum256([]byte(token)) // the cache never holds a token itself
-	ok, err := get(s.recent, cacheKey{env, "token", string(tok[:])}, func() (bool, error) {
-		return s.deploy.CheckRuntimeToken(ctx, env, token)
-	})
-	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+	snap, err := s.deploy.Snapshot(ctx, env)
+	if err != nil {
 		return false, err
 	}
-	return ok && err == nil, nil
+	return snap.CheckToken(token), nil
 }
 
 // Invoke runs env's live workflow for trig on event exactly as the runtime
-// API does (same resolution, metrics and runtime logs); the auth-server
+// API does (same snapshot, metrics and runtime logs); the auth-server
 // adapters call it. The event must already have passed invoke.CheckEvent.
 func (s *Server) Invoke(ctx context.Context, env, trig string, event []byte) (*workflow.Result, error) {
 	start := time.Now()
-	live, err := s.deploy.LiveFor(ctx, env, trig)
+	snap, err := s.deploy.Snapshot(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, env, trig, live, event, start)
+	return s.run(ctx, snap, trig, snap.Live(trig), false, event, start)
 }
 
-// run invokes live (nil: nothing is live, the Result is skipped) on event.
-func (s *Server) run(ctx context.Context, env, trig string, live *store.LiveDeployment, event []byte, start time.Time) (*workflow.Result, error) {
+// run invokes live (nil: nothing is live, the Result is skipped) on event
+// with the variables and key of snap. A preview's key is read outside the
+// snapshot (a previewed workflow may have nothing live).
+func (s *Server) run(ctx context.Context, snap *deploy.Snapshot, trig string, live *store.LiveDeployment, preview bool, event []byte, start time.Time) (*workflow.Result, error) {
+	env := snap.Env
 	req := invoke.Request{Trigger: trig, Event: event, CacheScope: env, AllowHosts: s.opts.AllowHosts}
 	if live != nil {
-		wf, err := s.workflowOf(ctx, live)
+		view := s.viewOf(snap)
+		wf, err := view.workflow(ctx, s, live)
 		if err != nil {
 			return nil, err
 		}
 		req.Workflows = []invoke.Workflow{wf}
-		if req.Env, err = s.envOf(ctx, env); err != nil {
-			return nil, err
-		}
-		req.EncryptionKey, err = get(s.recent, cacheKey{env, "key", live.WorkflowID}, func() ([]byte, error) {
-			return s.deploy.ActiveEncryptionKey(ctx, env, live.WorkflowID)
-		})
-		var unreadable *deploy.UnreadableKeyError
-		if errors.As(err, &unreadable) {
-			// Only kinde.secureFetch needs the key: it fails, the rest runs.
-			req.EncryptionKeyError, err = unreadable.Error(), nil
-		}
-		if err != nil {
-			return nil, err
+		req.Env = view.vars
+		if preview {
+			kctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
+			req.EncryptionKey, err = s.deploy.ActiveEncryptionKey(kctx, env, live.WorkflowID)
+			cancel()
+			var unreadable *deploy.UnreadableKeyError
+			if errors.As(err, &unreadable) {
+				req.EncryptionKeyError, err = unreadable.Error(), nil
+			}
+			if err != nil {
+				return nil, err
+			}
+		} else {
+			// Only kinde.secureFetch needs the key: an unreadable one fails
+			// that call, the rest runs.
+			req.EncryptionKey, req.EncryptionKeyError = snap.Key(live.WorkflowID), snap.KeyError(live.WorkflowID)
 		}
 	}
 	res := invoke.Run(ctx, s.runner, req).Result
@@ -141,6 +158,51 @@ func (s *Server) run(ctx context.Context, env, trig string, live *store.LiveDepl
 		logFailure(s.log, s.failures, env, trig, live.DeploymentID, res, time.Now())
 	}
 	return res, nil
+}
+
+// envView is what the handler derives once per snapshot: the variables
+// in the runner's form and each live workflow's settings and code.
+type envView struct {
+	snap *deploy.Snapshot
+	vars map[string]bindings.EnvVar
+
+	mu  sync.Mutex
+	wfs map[string]invoke.Workflow // by deployment id
+}
+
+// viewOf returns the view of snap, deriving it when snap is new.
+func (s *Server) viewOf(snap *deploy.Snapshot) *envView {
+	if v, ok := s.views.Load(snap.Env); ok && v.(*envView).snap == snap {
+		return v.(*envView)
+	}
+	vars := make(map[string]bindings.EnvVar, len(snap.Vars()))
+	for k, v := range snap.Vars() {
+		vars[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret, Unreadable: v.Unreadable}
+	}
+	v := &envView{snap: snap, vars: vars, wfs: map[string]invoke.Workflow{}}
+	s.views.Store(snap.Env, v)
+	return v
+}
+
+// workflow returns a deployment's settings and code, loaded once per view
+// (preview deployments are not kept: each needs its password anyway).
+func (v *envView) workflow(ctx context.Context, s *Server, live *store.LiveDeployment) (invoke.Workflow, error) {
+	v.mu.Lock()
+	wf, ok := v.wfs[live.DeploymentID]
+	v.mu.Unlock()
+	if ok {
+		return wf, nil
+	}
+	wf, err := s.workflowOf(ctx, live)
+	if err != nil {
+		return wf, err
+	}
+	if l := v.snap.Live(live.Trigger); l != nil && l.DeploymentID == live.DeploymentID {
+		v.mu.Lock()
+		v.wfs[live.DeploymentID] = wf
+		v.mu.Unlock()
+	}
+	return wf, nil
 }
 
 // workflowOf loads a deployment's settings and bundle (cached by digest:
@@ -166,6 +228,8 @@ func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
 	if b, ok := s.cache.get(digest); ok {
 		return b, nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
+	defer cancel()
 	b, err := s.deploy.Artifact(ctx, digest)
 	if err != nil {
 		return nil, fmt.Errorf("artifact %s: %w", digest, err)
@@ -174,18 +238,17 @@ func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
 	return b, nil
 }
 
-func (s *Server) envOf(ctx context.Context, env string) (map[string]bindings.EnvVar, error) {
-	return get(s.recent, cacheKey{env, "vars", ""}, func() (map[string]bindings.EnvVar, error) {
-		vars, err := s.deploy.EnvForInvocation(ctx, env)
-		if err != nil {
-			return nil, err
-		}
-		out := make(map[string]bindings.EnvVar, len(vars))
-		for k, v := range vars {
-			out[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret, Unreadable: v.Unreadable}
-		}
-		return out, nil
-	})
+// unavailable answers a trigger call that found no usable runtime state
+// (the database is away and nothing recent is in memory). The cause is
+// logged once per outage by deploy, never here per call, and the driver's
+// text is never sent.
+func (s *Server) unavailable(w http.ResponseWriter, err error) {
+	if !errors.Is(err, deploy.ErrUnavailable) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		s.fail(w, err)
+		return
+	}
+	w.Header().Set("Retry-After", "1")
+	httpjson.Error(w, http.StatusServiceUnavailable, "unavailable", "the environment's runtime state cannot be read right now; try again")
 }
 
 // runtimeLogs turns an invocation into log rows: one per console line and
@@ -208,6 +271,13 @@ func runtimeLogs(env, trig, dep string, res *workflow.Result, at time.Time) []st
 		last.Message = fmt.Sprintf("invocation failed (%s): %s", res.Error.Kind, res.Error.Message)
 	}
 	return append(rows, last)
+}
+
+// isJSONObject reports whether b is one JSON object (surrounding white
+// space allowed), without decoding it.
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }
 
 func newInvocationID() string {
@@ -262,6 +332,8 @@ func trunc(s string, n int) string {
 // memory-hard hash: at most two run at once, so a burst of guesses can
 // neither exhaust memory nor slip past the failure count together.
 func (s *Server) previewCheck(ctx context.Context, env, dep, password string) (*store.LiveDeployment, error) {
+	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
+	defer cancel()
 	select {
 	case s.previewSlots <- struct{}{}:
 		defer func() { <-s.previewSlots }()

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,7 +61,13 @@ type Options struct {
 	LogBuffer int
 	// LogRetention is how long runtime logs are kept (default 7 days).
 	LogRetention time.Duration
-	Logger       *slog.Logger
+	// LogQuotaRows bounds the runtime log rows kept per environment
+	// (default DefaultLogQuotaRows) and LogQuotaBytes their message bytes
+	// (default DefaultLogQuotaBytes); past either the oldest go first,
+	// counted in flowgate_runtime_logs_trimmed_total.
+	LogQuotaRows  int
+	LogQuotaBytes int64
+	Logger        *slog.Logger
 	// Registry receives the metrics (default a new registry).
 	Registry *prometheus.Registry
 }
@@ -77,8 +85,9 @@ type Server struct {
 	cache   *codeCache
 
 	previewSlots chan struct{} // bounds concurrent preview password checks
-	recent       *ttlCache     // token checks, variables, keys: read once a second, not per call
 	failures     *failureSampler
+	views        sync.Map    // environment -> *envView, derived from its latest snapshot
+	draining     atomic.Bool // shutting down: /readyz answers 503
 }
 
 // New builds a Server.
@@ -105,10 +114,11 @@ func New(opts Options) (*Server, error) {
 		cache:   newCodeCache(64 << 20),
 
 		previewSlots: make(chan struct{}, 2),
-		recent:       newTTLCache(time.Second, 10000),
 		failures:     newFailureSampler(10 * time.Second),
 	}
-	s.logs = newLogWriter(opts.Deploy.Store(), opts.LogBuffer, opts.LogRetention, s.metrics.logsDropped, opts.Logger)
+	s.logs = newLogWriter(opts.Deploy.Store(), logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
+		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
+	s.metrics.snapshots(opts.Registry, opts.Deploy)
 	s.routes()
 	return s, nil
 }
@@ -191,7 +201,16 @@ func (s *Server) routes() {
 	})
 }
 
+// SetDraining makes /readyz answer 503 from now on: the service is
+// shutting down and load balancers should stop sending (requests that
+// still arrive are served).
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		httpjson.Error(w, http.StatusServiceUnavailable, "draining", "shutting down")
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	var err error
@@ -228,7 +247,7 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
 		if r.Method != http.MethodGet {
-			s.recent.forget(r.PathValue("env")) // this replica serves the change at once
+			s.deploy.InvalidateSnapshot(r.PathValue("env")) // this replica serves the change at once
 			s.audit(r, sw.code)
 		}
 	})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -681,70 +680,6 @@ func (q Q) DeleteInactiveKey(ctx context.Context, env, workflowID, id string) (b
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
-}
-
-// ---- runtime logs ----
-
-// AppendRuntimeLogs writes log lines in one statement per line, in one
-// transaction when q is one.
-func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
-	for _, l := range logs {
-		at := l.At
-		if at.IsZero() {
-			at = time.Now()
-		}
-		_, err := q.exec(ctx, `INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
-			message, status, duration_us, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			l.InvocationID, l.Env, l.WorkflowID, l.DeploymentID, l.Trigger, l.Level, l.Message, l.Status,
-			l.Duration.Microseconds(), micros(at))
-		if err != nil {
-			return fmt.Errorf("store: append runtime log: %w", err)
-		}
-	}
-	return nil
-}
-
-// RuntimeLogs returns log lines matching lq, newest first.
-func (q Q) RuntimeLogs(ctx context.Context, lq LogQuery) ([]RuntimeLog, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) { where = append(where, cond); args = append(args, v) }
-	add("env = ?", lq.Env)
-	if lq.WorkflowID != "" {
-		add("workflow_id = ?", lq.WorkflowID)
-	}
-	if lq.InvocationID != "" {
-		add("invocation_id = ?", lq.InvocationID)
-	}
-	if !lq.Since.IsZero() {
-		add("at >= ?", micros(lq.Since))
-	}
-	if lq.BeforeSeq > 0 {
-		add("seq < ?", lq.BeforeSeq)
-	}
-	args = append(args, clampLimit(lq.Limit))
-	rows, err := q.query(ctx, `SELECT seq, invocation_id, env, workflow_id, deployment_id, trigger, level, message, status,
-		duration_us, at FROM runtime_logs WHERE `+strings.Join(where, " AND ")+` ORDER BY seq DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("store: runtime logs: %w", err)
-	}
-	return collect(rows, func(s interface{ Scan(...any) error }) (RuntimeLog, error) {
-		var l RuntimeLog
-		var dur, at int64
-		err := s.Scan(&l.Seq, &l.InvocationID, &l.Env, &l.WorkflowID, &l.DeploymentID, &l.Trigger, &l.Level, &l.Message,
-			&l.Status, &dur, &at)
-		l.Duration, l.At = time.Duration(dur)*time.Microsecond, fromMicros(at)
-		return l, err
-	})
-}
-
-// DeleteRuntimeLogsBefore enforces retention; it returns how many rows went.
-func (q Q) DeleteRuntimeLogsBefore(ctx context.Context, before time.Time) (int64, error) {
-	res, err := q.exec(ctx, `DELETE FROM runtime_logs WHERE at < ?`, micros(before))
-	if err != nil {
-		return 0, fmt.Errorf("store: delete runtime logs: %w", err)
-	}
-	return res.RowsAffected()
 }
 
 // ---- helpers ----

@@ -265,10 +265,15 @@ func TestVariablesKeysDeliveriesLogs(t *testing.T) {
 		if len(page) != 1 || page[0].Message != "old" {
 			t.Fatalf("page = %+v", page)
 		}
-		n, err := db.DeleteRuntimeLogsBefore(ctx, time.Now().Add(-24*time.Hour))
+		n, err := db.PruneRuntimeLogs(ctx, time.Now().Add(-24*time.Hour), 100)
 		must(t, err)
 		if n != 1 {
 			t.Fatalf("retention deleted %d rows, want 1", n)
+		}
+		tot, err := db.RuntimeLogTotals(ctx)
+		must(t, err)
+		if tot["prod"] != (store.LogTotal{Rows: 2, Bytes: 4}) {
+			t.Fatalf("totals after retention = %+v, want 2 rows of 4 bytes (new, x)", tot["prod"])
 		}
 	})
 }
