@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/secrets"
@@ -89,7 +90,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	}
 	runner := a.runner
 	a.deploy, err = deploy.New(deploy.Options{
-		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
+		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log, DataDir: cfg.DataDir,
+		NPM:   npm.Options{Registry: cfg.NPMRegistry, Allow: cfg.NPMAllow},
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return project.Check(ctx, dir, project.Options{Inspector: runner})
 		},

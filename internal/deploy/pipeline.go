@@ -502,3 +502,13 @@ func (s *Service) syncAlive(ctx context.Context, a SyncArgs) (bool, error) {
 	}
 	return false, nil
 }
+
+// RecordCheckRun remembers a check run a source's Reporter made for a sync.
+func (s *Service) RecordCheckRun(ctx context.Context, syncID, name string, checkRunID int64) error {
+	return s.db.PutCheckRun(ctx, syncID, name, checkRunID)
+}
+
+// CheckRuns are the check runs recorded for a sync, by name.
+func (s *Service) CheckRuns(ctx context.Context, syncID string) (map[string]int64, error) {
+	return s.db.CheckRuns(ctx, syncID)
+}

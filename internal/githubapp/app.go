@@ -61,6 +61,9 @@ type Options struct {
 	// something: write (default), maintain or admin.
 	MinPermission string
 	// NPM: the registry, the allow-list and the tarball cache.
+	//
+	// Deprecated: the deploy pipeline installs packages for every source;
+	// configure deploy.Options.NPM. The App ignores these.
 	NPMRegistry string
 	NPMAllow    []string
 	NPMCacheDir string
@@ -110,7 +113,10 @@ func New(opts Options) (*App, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &App{opts: opts, log: opts.Log}, nil
+	a := &App{opts: opts, log: opts.Log}
+	// GitHub's part of the sync pipeline: fetch tarballs, report check runs.
+	opts.Deploy.RegisterSource(SourceKind, fetcher{a}, reporter{a})
+	return a, nil
 }
 
 // Handle acts on one delivery. Errors are retried by the job; a

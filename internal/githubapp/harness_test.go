@@ -22,6 +22,7 @@ import (
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
+	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -62,14 +63,17 @@ func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := deploy.New(deploy.Options{Store: db, Artifacts: arts, Cipher: cipher, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Clients: clients, Deploy: svc, WorkDir: t.TempDir(), NPMRegistry: "http://127.0.0.1:1/", NPMCacheDir: t.TempDir(), Log: quiet()}
+	opts := Options{Clients: clients, WorkDir: t.TempDir(), NPMRegistry: "http://127.0.0.1:1/", NPMCacheDir: t.TempDir(), Log: quiet()}
 	for _, m := range mod {
 		m(&opts)
 	}
+	// The pipeline installs packages: give it the registry the test chose.
+	svc, err := deploy.New(deploy.Options{Store: db, Artifacts: arts, Cipher: cipher, Logger: quiet(), DataDir: t.TempDir(),
+		NPM: npm.Options{Registry: opts.NPMRegistry, Allow: opts.NPMAllow, CacheDir: opts.NPMCacheDir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Deploy = svc
 	app, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
