@@ -110,6 +110,9 @@ func benchAPI(b *testing.B, isolation string, conc int) {
 func startB(b *testing.B, cfg Config) *App {
 	b.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	if cfg.NPMRegistry == "" {
+		cfg.NPMRegistry, _ = testenv.NPMRegistry(b)
+	}
 	ctx, cancel := contextWithCancel()
 	a, err := New(ctx, cfg, quietLogger(), io.Discard)
 	if err != nil {
