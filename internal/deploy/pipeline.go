@@ -200,7 +200,11 @@ func (s *Service) interrupt(ctx context.Context, rep Reporter, req SyncRequest, 
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if errors.Is(cause, store.ErrNotRunning) {
-		// Taken over: the other worker owns the record now.
+		// Taken over: the other worker owns the sync now; this run's own
+		// deployments, if it made any, never went live.
+		if err := s.db.FailProcessing(fctx, res.Sync.ID); err != nil {
+			s.log.Error("fail deployments of a taken-over sync", "sync_id", res.Sync.ID, "err", err)
+		}
 		s.log.Warn("sync taken over by another worker; this run stops", "sync_id", res.Sync.ID, "env", req.Env)
 		return nil, fmt.Errorf("deploy: sync %s of %s: %w", res.Sync.ID, req.Env, cause)
 	}

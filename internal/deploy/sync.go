@@ -149,6 +149,10 @@ func (s *Service) deploy(ctx context.Context, req SyncRequest, res *SyncResult, 
 		}})
 	}
 	err = s.db.InTx(ctx, func(q store.Q) error {
+		// Only while this run still owns the sync (renewing its lease).
+		if err := q.HeartbeatSync(ctx, rec.ID, s.now()); err != nil {
+			return err
+		}
 		for _, p := range plan {
 			if err := q.UpsertWorkflow(ctx, store.Workflow{Env: req.Env, ID: p.dep.WorkflowID,
 				Trigger: p.wf.Settings.Trigger, Name: p.wf.Settings.Name, File: p.wf.File}); err != nil {
