@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	runner := a.runner
 	a.deploy, err = deploy.New(deploy.Options{
 		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log, DataDir: cfg.DataDir,
-		NPM:   npm.Options{Registry: cfg.NPMRegistry, Allow: cfg.NPMAllow},
+		NPM: npm.Options{Registry: cfg.NPMRegistry, Allow: cfg.NPMAllow},
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return project.Check(ctx, dir, project.Options{Inspector: runner})
 		},

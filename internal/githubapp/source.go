@@ -135,4 +135,3 @@ func validSHA(s string) bool {
 	}
 	return true
 }
-
