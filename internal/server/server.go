@@ -183,7 +183,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		err = s.opts.Ready(ctx)
 	} else {
-		_, err = s.deploy.Store().SchemaVersion(ctx)
+		err = s.deploy.Ready(ctx)
 	}
 	if err != nil {
 		s.log.Warn("not ready", "err", err)
