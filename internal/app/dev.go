@@ -194,7 +194,7 @@ func (a *App) waitSync(ctx context.Context, ref string, limit time.Duration) (st
 			return store.Sync{}, err
 		}
 		for _, s := range syncs {
-			if s.CommitSHA == ref && s.Status != store.SyncRunning {
+			if s.CommitSHA == ref && s.Finished() {
 				return s, nil
 			}
 		}
