@@ -65,3 +65,34 @@ func TestGitHubAndDevRepoDeployTheSameBytes(t *testing.T) {
 		t.Fatalf("GitHub %s/%s, dev repo %s/%s", g.BundleDigest, g.SourceMapDigest, d.BundleDigest, d.SourceMapDigest)
 	}
 }
+
+// A commit whose syncs keep killing the service is given up with a failed
+// check run that says so, and nothing deploys.
+func TestCommitThatKeepsKillingTheServiceFailsItsChecks(t *testing.T) {
+	ctx := context.Background()
+	h := newHarness(t)
+	s, push := h.commit("boom", starter("gold"))
+	if err := h.svc.EnsureEnvironment(ctx, DefaultEnvironment); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // three runs that died with their process
+		if err := h.db.InsertSync(ctx, store.Sync{ID: "sync_dead" + string(rune('a'+i)), Env: DefaultEnvironment, CommitSHA: s,
+			Source: "github:" + testRepo, Status: store.SyncCrashed, Reason: store.ReasonHeartbeat,
+			RequestedAt: h.clock, StartedAt: h.clock}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.deliver("push", push); err != nil {
+		t.Fatal(err)
+	}
+	cs := h.checks(s)
+	for _, n := range []string{CheckSync, CheckBuild} {
+		if cs[n].Conclusion != "failure" || cs[n].Title != "The sync keeps stopping Flowgate" || !strings.Contains(cs[n].Summary, "3 times") {
+			t.Errorf("%s: %s %q %q", n, cs[n].Conclusion, cs[n].Title, cs[n].Summary)
+		}
+	}
+	if h.live("addClaims") != "" {
+		t.Fatal("a given-up commit deployed")
+	}
+	h.noBodyErrors()
+}
