@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -109,7 +110,8 @@ func (s *Service) Run(ctx context.Context, req SyncRequest) (*SyncResult, error)
 		}
 	}
 	res, err := s.pipeline(rctx, req, rec)
-	if cause := context.Cause(rctx); errors.Is(cause, store.ErrNotRunning) {
+	stop() // a beat after the sync ended finds it not running: that is no loss
+	if cause := context.Cause(rctx); err != nil && errors.Is(cause, store.ErrNotRunning) {
 		err = cause
 	}
 	if err != nil {
@@ -265,7 +267,8 @@ func (s *Service) heartbeat(ctx context.Context, id string, lost context.CancelC
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
 }
 
 // snapshot is one commit's files, fetched and cleaned.
