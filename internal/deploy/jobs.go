@@ -24,7 +24,10 @@ import (
 // PostgreSQL (rows claimed with FOR UPDATE SKIP LOCKED, so each job has one
 // worker across replicas) and riversqlite on SQLite. A job survives a
 // crash: a retryable job waits for its backoff, a job left "running" by a
-// dead process is rescued after RescueStuckJobsAfter.
+// dead process is rescued after RescueStuckJobsAfter. Syncs do not wait for
+// that: each run holds a heartbeat lease in its sync record, and every
+// replica's takeover loop queues a takeover job for a run whose heartbeat
+// stopped (Service.TakeOver), within seconds.
 //
 // Adding a job kind (e.g. the GitHub DeliveryJob):
 //

@@ -1,7 +1,9 @@
-// Package deploy is Flowgate's deployment lifecycle: a sync turns a source
-// snapshot into deployments (project.Check → bundles and source maps →
-// artifacts → deployment records), and live pointers say which deployment
-// of each workflow the runtime API serves.
+// Package deploy is Flowgate's deployment lifecycle: the one sync pipeline
+// every source goes through (pipeline.go: fetch → snapshot → install
+// packages → project.Check → artifacts → deployment records → live
+// pointers → report; a source adds only a Fetcher and a Reporter), and the
+// live pointers that say which deployment of each workflow the runtime
+// API serves.
 //
 // Statuses follow the Kinde docs (store.Processing … store.Deactivated).
 // With preview mode off (the default) a valid sync makes its deployments
