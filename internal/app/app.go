@@ -107,7 +107,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err := a.tokens(ctx); err != nil {
 		return nil, err
 	}
-	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log}
+	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite}
 	if cfg.GitHub() {
 		if a.github, err = newGitHubParts(ctx, a); err != nil {
 			return nil, err

@@ -104,6 +104,11 @@ type JobsOptions struct {
 	// TakeOverInterval is how often this replica looks for syncs whose
 	// process died (default: a fifth of the Service's Lease).
 	TakeOverInterval time.Duration
+	// SoleProcess says this process is the only one working the database
+	// (the embedded SQLite default): at Start every sync still "running"
+	// belongs to a process that died, and is taken over at once instead of
+	// after its lease.
+	SoleProcess bool
 	// ID names this client (default: River's random id).
 	ID string
 	// InsertOnly makes a client that enqueues but never works jobs.
@@ -132,6 +137,7 @@ type Jobs struct {
 	svc        *Service
 	takeEvery  time.Duration
 	insertOnly bool
+	sole       bool
 	stopTake   context.CancelFunc
 	takeDone   chan struct{}
 }
@@ -217,7 +223,8 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 	default:
 		return nil, fmt.Errorf("deploy: no job driver for %s", db.Dialect())
 	}
-	return &Jobs{client: client, log: log, svc: opts.Service, takeEvery: opts.TakeOverInterval, insertOnly: opts.InsertOnly}, nil
+	return &Jobs{client: client, log: log, svc: opts.Service, takeEvery: opts.TakeOverInterval, insertOnly: opts.InsertOnly,
+		sole: opts.SoleProcess}, nil
 }
 
 // migrateRiver applies River's own migrations.
@@ -261,6 +268,15 @@ func (j *Jobs) Start(ctx context.Context) error {
 	if err := j.client.Start(ctx); err != nil {
 		return fmt.Errorf("deploy: start jobs: %w", err)
 	}
+	if j.sole && !j.insertOnly {
+		// Nothing of this process runs yet: every running sync is dead.
+		n, err := j.svc.takeOver(ctx, j.svc.now().Add(time.Hour), j.enqueueTakeover)
+		if err != nil {
+			j.log.Warn("take over syncs left running by the previous process", "err", err)
+		} else if n > 0 {
+			j.log.Info("took over syncs left running by the previous process", "count", n)
+		}
+	}
 	if !j.insertOnly && j.stopTake == nil {
 		tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		j.stopTake, j.takeDone = cancel, make(chan struct{})
@@ -288,10 +304,12 @@ func (j *Jobs) takeOverLoop(ctx context.Context) {
 
 // TakeOver re-queues, once each, the syncs whose process died.
 func (j *Jobs) TakeOver(ctx context.Context) (int, error) {
-	return j.svc.TakeOver(ctx, func(ctx context.Context, a SyncArgs) error {
-		_, err := j.Enqueue(ctx, a, nil)
-		return err
-	})
+	return j.svc.TakeOver(ctx, j.enqueueTakeover)
+}
+
+func (j *Jobs) enqueueTakeover(ctx context.Context, a SyncArgs) error {
+	_, err := j.Enqueue(ctx, a, nil)
+	return err
 }
 
 // Stop stops fetching jobs and waits for running ones until ctx ends;

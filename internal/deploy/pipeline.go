@@ -466,7 +466,11 @@ func relevant(p, rootDir string) bool {
 // per takeover: the args' Takeover names the dead sync), then marks them
 // crashed. Every replica calls it every few seconds (Jobs does).
 func (s *Service) TakeOver(ctx context.Context, enqueue func(context.Context, SyncArgs) error) (int, error) {
-	cutoff := s.now().Add(-s.lease)
+	return s.takeOver(ctx, s.now().Add(-s.lease), enqueue)
+}
+
+// takeOver takes over the running syncs whose heartbeat is older than cutoff.
+func (s *Service) takeOver(ctx context.Context, cutoff time.Time, enqueue func(context.Context, SyncArgs) error) (int, error) {
 	stale, err := s.db.StaleSyncs(ctx, cutoff)
 	if err != nil {
 		return 0, err

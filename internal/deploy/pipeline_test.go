@@ -398,3 +398,38 @@ func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// The embedded default has one process: at its start, a sync still
+// "running" was the previous process's, and is taken over at once — not
+// after its lease.
+func TestSoleProcessTakesOverAtStart(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, storetest.SQLiteURL(t))
+	s, _ := e.service(t, svcOpts{realClock: true})
+	s.lease = time.Hour // the lease alone would keep it for an hour
+	dir := twoWorkflows(t, "v1")
+	job := []byte(`{"env":"prod","source":{"kind":"dir","ref":` + jsonString(dir) + `},"commitSha":"sha1","requestedAt":"2026-01-01T00:00:00Z"}`)
+	if err := s.EnsureEnvironment(ctx, "prod"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.db.InsertSync(ctx, store.Sync{ID: "sync_dead", Env: "prod", CommitSHA: "sha1", Status: store.SyncRunning,
+		RequestedAt: now, StartedAt: now, HeartbeatAt: now, Job: job}); err != nil {
+		t.Fatal(err)
+	}
+	j, err := NewJobs(ctx, JobsOptions{Store: s.db, Service: s, PollInterval: 50 * time.Millisecond, Logger: quietLogger(), SoleProcess: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startJobs(t, j)
+	deadline := time.Now().Add(time.Minute) // a bound against hangs, not a timing assertion
+	for liveIDs(t, s)["a"] == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("the previous process's sync was not taken over at start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if y, _ := s.db.Sync(ctx, "sync_dead"); y.Status != store.SyncCrashed {
+		t.Fatalf("previous process's sync is %s", y.Status)
+	}
+}
