@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -53,6 +52,9 @@ type Options struct {
 	Deploy  *deploy.Service
 	// Inspector runs workflows' top-level code when a pull request is
 	// checked (the service's sandbox runner: worker processes).
+	//
+	// Deprecated: pull requests are checked by the deploy pipeline, with
+	// deploy.Options.Check; the App ignores it.
 	Inspector project.Inspector
 	// Environments map repositories' branches to environments; with no
 	// rule for a repository, its default branch syncs into production.
@@ -69,7 +71,10 @@ type Options struct {
 	NPMCacheDir string
 	// PublicURL is where people reach Flowgate (links to full logs).
 	PublicURL string
-	// WorkDir holds the commits being synced (default os.TempDir()).
+	// WorkDir held the commits being synced.
+	//
+	// Deprecated: snapshots live under deploy.Options.DataDir; the App
+	// ignores it.
 	WorkDir string
 	// Download fetches archives from the host GitHub redirects to; it
 	// never carries a token (default: a bounded client).
@@ -99,9 +104,6 @@ func New(opts Options) (*App, error) {
 	case "write", "maintain", "admin":
 	default:
 		return nil, fmt.Errorf("githubapp: minimum permission %q: use write, maintain or admin", opts.MinPermission)
-	}
-	if opts.WorkDir == "" {
-		opts.WorkDir = os.TempDir()
 	}
 	if opts.Download == nil {
 		opts.Download = &http.Client{Timeout: 2 * time.Minute,
