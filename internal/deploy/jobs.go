@@ -128,6 +128,7 @@ type riverClient interface {
 	StopAndCancel(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
 
 // Jobs is the durable job queue of one replica.
@@ -269,8 +270,14 @@ func (j *Jobs) Start(ctx context.Context) error {
 		return fmt.Errorf("deploy: start jobs: %w", err)
 	}
 	if j.sole && !j.insertOnly {
-		// Nothing of this process runs yet: every running sync is dead.
+		// Nothing of this process runs yet: every running sync, and every
+		// sync job still "running", is the dead process's.
 		n, err := j.svc.takeOver(ctx, j.svc.now().Add(time.Hour), j.enqueueTakeover)
+		if err == nil {
+			var m int
+			m, err = j.takeOverStuckJobs(ctx, time.Now().Add(time.Hour))
+			n += m
+		}
 		if err != nil {
 			j.log.Warn("take over syncs left running by the previous process", "err", err)
 		} else if n > 0 {
@@ -302,9 +309,54 @@ func (j *Jobs) takeOverLoop(ctx context.Context) {
 	}
 }
 
-// TakeOver re-queues, once each, the syncs whose process died.
+// TakeOver re-queues, once each, the syncs whose process died: those
+// whose heartbeat stopped, and sync jobs a dead process claimed before
+// their sync started (still "running" past the lease, with no live sync).
 func (j *Jobs) TakeOver(ctx context.Context) (int, error) {
-	return j.svc.TakeOver(ctx, j.enqueueTakeover)
+	n, err := j.svc.TakeOver(ctx, j.enqueueTakeover)
+	if err != nil {
+		return n, err
+	}
+	m, err := j.takeOverStuckJobs(ctx, time.Now().Add(-j.svc.lease))
+	return n + m, err
+}
+
+// takeOverStuckJobs queues a takeover for each sync job "running" since
+// before cutoff that no live sync run stands behind. The takeover is
+// unique per job attempt, so each is queued once.
+func (j *Jobs) takeOverStuckJobs(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := j.client.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind()).
+		States(rivertype.JobStateRunning).First(100))
+	if err != nil {
+		return 0, fmt.Errorf("deploy: list running sync jobs: %w", err)
+	}
+	n := 0
+	for _, row := range res.Jobs {
+		if row.AttemptedAt == nil || !row.AttemptedAt.Before(cutoff) {
+			continue
+		}
+		var a SyncArgs
+		if err := json.Unmarshal(row.EncodedArgs, &a); err != nil || a.Env == "" {
+			continue
+		}
+		alive, err := j.svc.syncAlive(ctx, a)
+		if err != nil {
+			return n, err
+		}
+		if alive {
+			continue
+		}
+		a.Takeover = fmt.Sprintf("job-%d-%d", row.ID, row.Attempt)
+		r, err := j.Enqueue(ctx, a, nil)
+		if err != nil {
+			return n, err
+		}
+		if !r.Duplicate {
+			n++
+			j.log.Warn("sync job stuck in a dead process; taken over", "job_id", row.ID, "env", a.Env, "commit", short(a.CommitSHA))
+		}
+	}
+	return n, nil
 }
 
 func (j *Jobs) enqueueTakeover(ctx context.Context, a SyncArgs) error {

@@ -433,3 +433,38 @@ func TestSoleProcessTakesOverAtStart(t *testing.T) {
 		t.Fatalf("previous process's sync is %s", y.Status)
 	}
 }
+
+// A sync job a dead process claimed before its sync started (no sync
+// record, the River row "running") is taken over by the queue's own
+// loop, not left for River's rescuer.
+func TestJobsTakeOverJobsClaimedByADeadProcess(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})
+		s.lease = 300 * time.Millisecond
+		dir := twoWorkflows(t, "v1")
+		j := newJobs(t, s, FetcherFunc(DirFetcher))
+		r, err := j.EnqueueSync(ctx, SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: "sha1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = datetime('now', '-1 hour', 'subsec') WHERE id = ?`
+		if b.Name == "postgres" {
+			q = `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '1 hour' WHERE id = $1`
+		}
+		if _, err := s.db.SQL().ExecContext(ctx, q, r.JobID); err != nil {
+			t.Fatal(err)
+		}
+		startJobs(t, j)
+		deadline := time.Now().Add(time.Minute) // a bound against hangs, not a timing assertion
+		for liveIDs(t, s)["a"] == "" {
+			if time.Now().After(deadline) {
+				t.Fatal("the job claimed by a dead process was not taken over")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if st, _, _ := j.JobState(ctx, r.JobID); st != "running" {
+			t.Fatalf("the dead process's job is %s; the takeover is a new job", st)
+		}
+	})
+}
