@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/testenv"
 )
 
 // TestTestGolden runs "flowgate test" on fixture repositories: all cases
@@ -34,9 +36,10 @@ func TestTestGolden(t *testing.T) {
 }
 
 // TestTestStarterExample: the example test file shipped with the starter
-// repository passes.
+// repository passes (with its package installed, as `npm install` does).
 func TestTestStarterExample(t *testing.T) {
-	stdout, stderr, code := cliRun(t, "test", filepath.Join("..", "..", "examples", "starter"))
+	dir := testenv.CopyRepo(t, filepath.Join(testenv.Root(), "examples", "starter"), true)
+	stdout, stderr, code := cliRun(t, "test", dir)
 	if code != exitOK || !strings.HasSuffix(stdout, "3 passed, 0 failed\n") {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}

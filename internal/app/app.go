@@ -18,6 +18,7 @@ import (
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/secrets"
@@ -96,14 +97,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	// Repository content is parsed in builder processes (internal/builder),
 	// so a repository that crashes a parser fails its own sync only.
 	check := project.Check
+	npmOpts := npm.Options{Registry: cfg.NPMRegistry, Allow: cfg.NPMAllow}
 	if cfg.Isolation != "inprocess" {
 		if a.builder, err = builder.New(builder.Options{Logger: log.With("component", "builder")}); err != nil {
 			return nil, fmt.Errorf("builder: %w", err)
 		}
-		check = a.builder.Check
+		check, npmOpts.ScanImports = a.builder.Check, a.builder.ScanImports
 	}
 	a.deploy, err = deploy.New(deploy.Options{
-		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
+		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log, DataDir: cfg.DataDir,
+		NPM:              npmOpts,
 		SnapshotMaxStale: cfg.StaleMax, SnapshotTimeout: cfg.RefreshTimeout,
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return check(ctx, dir, project.Options{Inspector: runner})
@@ -120,7 +123,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err := a.tokens(ctx); err != nil {
 		return nil, err
 	}
-	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log}
+	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite}
 	deploy.RegisterReseal(&jopts)
 	if cfg.GitHub() {
 		if a.github, err = newGitHubParts(ctx, a); err != nil {

@@ -56,6 +56,9 @@ func start(t *testing.T, cfg Config) *running {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
+	if cfg.NPMRegistry == "" {
+		cfg.NPMRegistry, _ = testenv.NPMRegistry(t)
+	}
 	out := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, nil, out)

@@ -152,6 +152,9 @@ func procTicks(pid string) uint64 {
 func startB(b *testing.B, cfg Config) *App {
 	b.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	if cfg.NPMRegistry == "" {
+		cfg.NPMRegistry, _ = testenv.NPMRegistry(b)
+	}
 	ctx, cancel := contextWithCancel()
 	a, err := New(ctx, cfg, quietLogger(), io.Discard)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -24,23 +23,29 @@ import (
 // devPoll is how often the dev repo is checked for changes.
 const devPoll = time.Second
 
-// watchDevRepo syncs the dev repo into the dev environment whenever its
-// tree changes (a new commit, or an edited file), like a push would. The
-// sync is a durable job, unique by tree state, so a restart with an
-// unchanged tree does not deploy again.
+// watchDevRepo syncs the dev repo into the dev environment whenever it
+// changes, like a push would, through the same pipeline: a git repository
+// on each new commit (its committed tree: uncommitted edits wait for their
+// commit), any other directory on each saved change (a copy without
+// node_modules). The sync is a durable job keyed by the commit (or the
+// directory's content), so a restart with nothing new deploys nothing.
 func (a *App) watchDevRepo(ctx context.Context) {
 	dir, err := filepath.Abs(a.cfg.DevRepo)
 	if err != nil {
 		a.log.Error("dev repo", "err", err)
 		return
 	}
-	fmt.Fprintf(a.out, "flowgate: watching %s — every change syncs into environment %q\n", dir, a.cfg.Environment)
-	var last, lastErr string
+	what := "every saved change"
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		what = "every commit"
+	}
+	fmt.Fprintf(a.out, "flowgate: watching %s — %s syncs into environment %q\n", dir, what, a.cfg.Environment)
+	var last, lastFP, lastErr string
 	demoDone := !a.cfg.Demo
 	t := time.NewTicker(devPoll)
 	defer t.Stop()
 	for {
-		ref, err := devRef(ctx, dir)
+		ref, fp, err := devRef(ctx, dir, lastFP, last)
 		switch {
 		case err != nil:
 			if err.Error() != lastErr {
@@ -49,12 +54,12 @@ func (a *App) watchDevRepo(ctx context.Context) {
 			}
 		case ref != last:
 			lastErr = ""
-			res, err := a.jobs.EnqueueSync(ctx, deploy.SyncArgs{Env: a.cfg.Environment, Source: deploy.JobSource{Kind: "dir", Ref: dir}, CommitSHA: ref})
+			res, err := a.jobs.EnqueueSync(ctx, deploy.SyncArgs{Env: a.cfg.Environment, Source: deploy.JobSource{Kind: "dev", Ref: dir}, CommitSHA: ref})
 			if err != nil {
 				a.log.Error("queue dev sync", "err", err)
 				break
 			}
-			last = ref
+			last, lastFP = ref, fp
 			a.log.Info("dev repo changed: sync queued", "ref", ref, "duplicate", res.Duplicate)
 			if !demoDone {
 				demoDone = true
@@ -69,23 +74,24 @@ func (a *App) watchDevRepo(ctx context.Context) {
 	}
 }
 
-// devRef names the dev repo's current state: the git commit (when it is
-// a git repository) plus a fingerprint of the working tree, so both a new
-// commit and an uncommitted edit count as a change.
-func devRef(ctx context.Context, dir string) (string, error) {
-	fp, err := treeFingerprint(dir)
-	if err != nil {
-		return "", err
-	}
+// devRef names the dev repo's state as its sync's commit: the commit HEAD
+// points at, or for a plain directory a hash of its contents — computed
+// only when a cheap fingerprint (paths, sizes, modification times) moved
+// from lastFP; otherwise lastRef stands.
+func devRef(ctx context.Context, dir, lastFP, lastRef string) (ref, fp string, err error) {
 	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-		cmd := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "HEAD")
-		if out, err := cmd.Output(); err == nil {
-			if head := strings.TrimSpace(string(out)); len(head) >= 12 {
-				return head[:12] + "-" + fp[:12], nil
-			}
-		}
+		ref, err := deploy.DirRef(ctx, dir)
+		return ref, "", err
 	}
-	return "dev-" + fp[:16], nil
+	fp, err = treeFingerprint(dir)
+	if err != nil {
+		return "", "", err
+	}
+	if fp == lastFP && lastRef != "" {
+		return lastRef, fp, nil
+	}
+	ref, err = deploy.DirRef(ctx, dir)
+	return ref, fp, err
 }
 
 // treeFingerprint hashes every file's path, size and modification time
@@ -96,7 +102,7 @@ func treeFingerprint(dir string) (string, error) {
 		if err != nil {
 			return err
 		}
-		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
+		if d.IsDir() && p != dir && (d.Name() == ".git" || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}
 		if len(lines) > 20000 {
@@ -172,7 +178,11 @@ func (a *App) demo(ctx context.Context, dir, ref string) {
 		}
 		fmt.Fprintf(a.out, "%s\n", body)
 	}
-	fmt.Fprintf(a.out, "\nflowgate demo: done. Edit a workflow under %s to see it sync and go live again; Ctrl-C stops.\n", dir)
+	change := "Edit a workflow under %s"
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+		change = "Commit a change to a workflow in %s"
+	}
+	fmt.Fprintf(a.out, "\nflowgate demo: done. "+change+" to see it sync and go live again; Ctrl-C stops.\n", dir)
 }
 
 // waitSync waits until the sync of ref has finished.
@@ -184,7 +194,7 @@ func (a *App) waitSync(ctx context.Context, ref string, limit time.Duration) (st
 			return store.Sync{}, err
 		}
 		for _, s := range syncs {
-			if s.CommitSHA == ref && s.Status != store.SyncRunning {
+			if s.CommitSHA == ref && s.Finished() {
 				return s, nil
 			}
 		}

@@ -359,7 +359,7 @@ func TestCrashesLeaveConsistentState(t *testing.T) {
 					t.Fatalf("failure moved live pointers: %v -> %v", before, after)
 				}
 				syncs, _ := s.Syncs(ctx, "prod", 1)
-				if syncs[0].Status != store.SyncFailed || syncs[0].Error == "" {
+				if syncs[0].Status != store.SyncInterrupted || syncs[0].Reason != store.ReasonError || syncs[0].Error == "" {
 					t.Fatalf("failed sync recorded as %+v", syncs[0])
 				}
 				checkInvariants(t, s)
@@ -505,7 +505,7 @@ func TestSyncThatCannotRunIsRecorded(t *testing.T) {
 			t.Fatal("sync of a missing directory succeeded")
 		}
 		syncs, _ := s.Syncs(ctx, "prod", 10)
-		if len(syncs) != 1 || syncs[0].Status != store.SyncFailed || syncs[0].Error == "" || syncs[0].FinishedAt.IsZero() {
+		if len(syncs) != 1 || syncs[0].Status != store.SyncInterrupted || syncs[0].Error == "" || syncs[0].FinishedAt.IsZero() {
 			t.Fatalf("syncs = %+v", syncs)
 		}
 		if _, err := s.Sync(ctx, SyncRequest{Env: "bad env/", Dir: t.TempDir(), CommitSHA: "x"}); !errors.Is(err, ErrInvalid) {

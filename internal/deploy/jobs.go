@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,7 +24,10 @@ import (
 // PostgreSQL (rows claimed with FOR UPDATE SKIP LOCKED, so each job has one
 // worker across replicas) and riversqlite on SQLite. A job survives a
 // crash: a retryable job waits for its backoff, a job left "running" by a
-// dead process is rescued after RescueStuckJobsAfter.
+// dead process is rescued after RescueStuckJobsAfter. Syncs do not wait for
+// that: each run holds a heartbeat lease in its sync record, and every
+// replica's takeover loop queues a takeover job for a run whose heartbeat
+// stopped (Service.TakeOver), within seconds.
 //
 // Adding a job kind (e.g. the GitHub DeliveryJob):
 //
@@ -42,19 +46,27 @@ const QueueSync = "sync"
 
 // JobSource says where a sync's code comes from.
 type JobSource struct {
-	Kind string `json:"kind"` // a key of JobsOptions.Fetchers, e.g. "dir", "github"
+	Kind string `json:"kind"` // a registered source kind: "dir", "dev", "github"
 	Ref  string `json:"ref"`  // kind-specific: a directory, "owner/repo"…
+	// Meta is kind-specific data its Fetcher and Reporter need (GitHub:
+	// the installation, the delivery).
+	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
-// SyncArgs is the sync job. Jobs with the same Env, CommitSHA and Resync
-// are one job: a push delivered twice syncs once, even after it finished.
-// Set Resync to a fresh value to sync a commit again on purpose.
+// SyncArgs is the sync job. A sync is (Env, CommitSHA, Resync): jobs with
+// the same are one job, and once the sync finished, running it again does
+// nothing (Service.Run), even after River forgot the job. Set Resync to a
+// fresh value to sync a commit again on purpose. Takeover names the sync
+// whose process died that this job takes over: a new job, not swallowed
+// as a duplicate of the dead one.
 type SyncArgs struct {
 	Env         string    `json:"env" river:"unique"`
 	Source      JobSource `json:"source"`
 	CommitSHA   string    `json:"commitSha" river:"unique"`
 	Resync      string    `json:"resync,omitempty" river:"unique"`
+	Takeover    string    `json:"takeover,omitempty" river:"unique"`
 	RequestedAt time.Time `json:"requestedAt"`
+	Changed     []string  `json:"changed,omitempty"`
 }
 
 // Kind names the job in River's table.
@@ -66,30 +78,12 @@ func (SyncArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueSync, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Fetcher makes a commit's tree available as a directory. release is called
-// when the sync is done with it.
-type Fetcher interface {
-	Fetch(ctx context.Context, src JobSource, commitSHA string) (dir string, release func(), err error)
-}
-
-// FetcherFunc adapts a function to Fetcher.
-type FetcherFunc func(ctx context.Context, src JobSource, commitSHA string) (string, func(), error)
-
-// Fetch calls f.
-func (f FetcherFunc) Fetch(ctx context.Context, src JobSource, sha string) (string, func(), error) {
-	return f(ctx, src, sha)
-}
-
-// DirFetcher serves kind "dir": Ref is a directory used as it is.
-var DirFetcher = FetcherFunc(func(_ context.Context, src JobSource, _ string) (string, func(), error) {
-	return src.Ref, func() {}, nil
-})
-
 // JobsOptions configure Jobs. Store and Service are required.
 type JobsOptions struct {
 	Store   *store.DB
 	Service *Service
-	// Fetchers by JobSource.Kind; "dir" defaults to DirFetcher.
+	// Fetchers by JobSource.Kind, registered with the Service ("dir" and
+	// "dev" always are).
 	Fetchers map[string]Fetcher
 	Logger   *slog.Logger
 	// SyncWorkers is how many syncs one replica runs at once (default 2).
@@ -107,6 +101,14 @@ type JobsOptions struct {
 	RescueStuckJobsAfter time.Duration
 	// PollInterval is how often idle workers look for jobs (default 1s).
 	PollInterval time.Duration
+	// TakeOverInterval is how often this replica looks for syncs whose
+	// process died (default: a fifth of the Service's Lease).
+	TakeOverInterval time.Duration
+	// SoleProcess says this process is the only one working the database
+	// (the embedded SQLite default): at Start every sync still "running"
+	// belongs to a process that died, and is taken over at once instead of
+	// after its lease.
+	SoleProcess bool
 	// ID names this client (default: River's random id).
 	ID string
 	// InsertOnly makes a client that enqueues but never works jobs.
@@ -126,12 +128,19 @@ type riverClient interface {
 	StopAndCancel(ctx context.Context) error
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
 
 // Jobs is the durable job queue of one replica.
 type Jobs struct {
-	client riverClient
-	log    *slog.Logger
+	client     riverClient
+	log        *slog.Logger
+	svc        *Service
+	takeEvery  time.Duration
+	insertOnly bool
+	sole       bool
+	stopTake   context.CancelFunc
+	takeDone   chan struct{}
 }
 
 // NewJobs migrates River's tables (once, whichever replica comes first)
@@ -144,9 +153,11 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	fetchers := map[string]Fetcher{"dir": DirFetcher}
 	for k, f := range opts.Fetchers {
-		fetchers[k] = f
+		opts.Service.RegisterSource(k, f, nil)
+	}
+	if opts.TakeOverInterval <= 0 {
+		opts.TakeOverInterval = opts.Service.lease / 5
 	}
 	if opts.SyncWorkers <= 0 {
 		opts.SyncWorkers = 2
@@ -171,7 +182,7 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 	}
 	if !opts.InsertOnly {
 		workers := river.NewWorkers()
-		if err := river.AddWorkerSafely(workers, &syncWorker{svc: opts.Service, fetchers: fetchers, log: log}); err != nil {
+		if err := river.AddWorkerSafely(workers, &syncWorker{svc: opts.Service, log: log}); err != nil {
 			return nil, fmt.Errorf("deploy: register sync worker: %w", err)
 		}
 		if opts.Register != nil {
@@ -213,7 +224,8 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 	default:
 		return nil, fmt.Errorf("deploy: no job driver for %s", db.Dialect())
 	}
-	return &Jobs{client: client, log: log}, nil
+	return &Jobs{client: client, log: log, svc: opts.Service, takeEvery: opts.TakeOverInterval, insertOnly: opts.InsertOnly,
+		sole: opts.SoleProcess}, nil
 }
 
 // migrateRiver applies River's own migrations.
@@ -250,17 +262,115 @@ func migrateRiverPostgres(ctx context.Context, db *store.DB, driver *riverpgxv5.
 	return migrateRiver(ctx, driver)
 }
 
-// Start begins working jobs; it returns at once.
+// Start begins working jobs, and looking for syncs whose process died
+// (taken over within a lease and a few seconds, not River's rescue
+// interval); it returns at once.
 func (j *Jobs) Start(ctx context.Context) error {
 	if err := j.client.Start(ctx); err != nil {
 		return fmt.Errorf("deploy: start jobs: %w", err)
 	}
+	if j.sole && !j.insertOnly {
+		// Nothing of this process runs yet: every running sync, and every
+		// sync job still "running", is the dead process's.
+		n, err := j.svc.takeOver(ctx, j.svc.now().Add(time.Hour), j.enqueueTakeover)
+		if err == nil {
+			var m int
+			m, err = j.takeOverStuckJobs(ctx, time.Now().Add(time.Hour))
+			n += m
+		}
+		if err != nil {
+			j.log.Warn("take over syncs left running by the previous process", "err", err)
+		} else if n > 0 {
+			j.log.Info("took over syncs left running by the previous process", "count", n)
+		}
+	}
+	if !j.insertOnly && j.stopTake == nil {
+		tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		j.stopTake, j.takeDone = cancel, make(chan struct{})
+		go j.takeOverLoop(tctx)
+	}
 	return nil
+}
+
+// takeOverLoop re-queues syncs whose heartbeat stopped.
+func (j *Jobs) takeOverLoop(ctx context.Context) {
+	defer close(j.takeDone)
+	t := time.NewTicker(j.takeEvery)
+	defer t.Stop()
+	for {
+		if _, err := j.TakeOver(ctx); err != nil && ctx.Err() == nil {
+			j.log.Warn("take over syncs of dead processes", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// TakeOver re-queues, once each, the syncs whose process died: those
+// whose heartbeat stopped, and sync jobs a dead process claimed before
+// their sync started (still "running" past the lease, with no live sync).
+func (j *Jobs) TakeOver(ctx context.Context) (int, error) {
+	n, err := j.svc.TakeOver(ctx, j.enqueueTakeover)
+	if err != nil {
+		return n, err
+	}
+	m, err := j.takeOverStuckJobs(ctx, time.Now().Add(-j.svc.lease))
+	return n + m, err
+}
+
+// takeOverStuckJobs queues a takeover for each sync job "running" since
+// before cutoff that no live sync run stands behind. The takeover is
+// unique per job attempt, so each is queued once.
+func (j *Jobs) takeOverStuckJobs(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := j.client.JobList(ctx, river.NewJobListParams().Kinds(SyncArgs{}.Kind()).
+		States(rivertype.JobStateRunning).First(100))
+	if err != nil {
+		return 0, fmt.Errorf("deploy: list running sync jobs: %w", err)
+	}
+	n := 0
+	for _, row := range res.Jobs {
+		if row.AttemptedAt == nil || !row.AttemptedAt.Before(cutoff) {
+			continue
+		}
+		var a SyncArgs
+		if err := json.Unmarshal(row.EncodedArgs, &a); err != nil || a.Env == "" {
+			continue
+		}
+		alive, err := j.svc.syncAlive(ctx, a)
+		if err != nil {
+			return n, err
+		}
+		if alive {
+			continue
+		}
+		a.Takeover = fmt.Sprintf("job-%d-%d", row.ID, row.Attempt)
+		r, err := j.Enqueue(ctx, a, nil)
+		if err != nil {
+			return n, err
+		}
+		if !r.Duplicate {
+			n++
+			j.log.Warn("sync job stuck in a dead process; taken over", "job_id", row.ID, "env", a.Env, "commit", short(a.CommitSHA))
+		}
+	}
+	return n, nil
+}
+
+func (j *Jobs) enqueueTakeover(ctx context.Context, a SyncArgs) error {
+	_, err := j.Enqueue(ctx, a, nil)
+	return err
 }
 
 // Stop stops fetching jobs and waits for running ones until ctx ends;
 // then their contexts are cancelled and they are retried later.
 func (j *Jobs) Stop(ctx context.Context) error {
+	if j.stopTake != nil {
+		j.stopTake()
+		<-j.takeDone
+	}
 	err := j.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -282,7 +392,10 @@ func (j *Jobs) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Inse
 	return EnqueueResult{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}, nil
 }
 
-// EnqueueSync queues a sync (RequestedAt defaults to now).
+// EnqueueSync queues a sync (RequestedAt defaults to now). When an equal
+// job exists but is stuck — "running" past the lease with no live sync
+// behind it (its process died before the sync started) — a takeover job
+// is queued instead of swallowing the request.
 func (j *Jobs) EnqueueSync(ctx context.Context, args SyncArgs) (EnqueueResult, error) {
 	if err := validName("environment", args.Env); err != nil {
 		return EnqueueResult{}, err
@@ -293,6 +406,21 @@ func (j *Jobs) EnqueueSync(ctx context.Context, args SyncArgs) (EnqueueResult, e
 	if args.RequestedAt.IsZero() {
 		args.RequestedAt = time.Now().UTC()
 	}
+	res, err := j.Enqueue(ctx, args, nil)
+	if err != nil || !res.Duplicate {
+		return res, err
+	}
+	row, err := j.client.JobGet(ctx, res.JobID)
+	if err != nil || row.State != rivertype.JobStateRunning || row.AttemptedAt == nil ||
+		time.Since(*row.AttemptedAt) < j.svc.lease {
+		return res, nil
+	}
+	alive, err := j.svc.syncAlive(ctx, args)
+	if err != nil || alive {
+		return res, err
+	}
+	args.Takeover = fmt.Sprintf("job-%d-%d", row.ID, row.Attempt)
+	j.log.Warn("sync job stuck in a dead process; taken over", "job_id", row.ID, "env", args.Env, "commit", short(args.CommitSHA))
 	return j.Enqueue(ctx, args, nil)
 }
 
@@ -309,25 +437,20 @@ func (j *Jobs) JobState(ctx context.Context, id int64) (state string, attempt in
 // syncWorker runs SyncArgs jobs.
 type syncWorker struct {
 	river.WorkerDefaults[SyncArgs]
-	svc      *Service
-	fetchers map[string]Fetcher
-	log      *slog.Logger
+	svc *Service
+	log *slog.Logger
 }
 
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	a := job.Args
-	f, ok := w.fetchers[a.Source.Kind]
-	if !ok {
-		return river.JobCancel(fmt.Errorf("sync job %d: no fetcher for source kind %q", job.ID, a.Source.Kind))
-	}
-	dir, release, err := f.Fetch(ctx, a.Source, a.CommitSHA)
-	if err != nil {
-		return fmt.Errorf("sync job %d: fetch %s@%s: %w", job.ID, a.Source.Ref, short(a.CommitSHA), err)
-	}
-	defer release()
-	res, err := w.svc.Sync(ctx, SyncRequest{Env: a.Env, Dir: dir, CommitSHA: a.CommitSHA,
-		Source: a.Source.Kind + ":" + a.Source.Ref, RequestedAt: a.RequestedAt})
-	if err != nil {
+	res, err := w.svc.Run(ctx, SyncRequest{Env: a.Env, Source: a.Source, CommitSHA: a.CommitSHA, Resync: a.Resync,
+		Changed: a.Changed, RequestedAt: a.RequestedAt, takeover: a.Takeover})
+	switch {
+	case errors.Is(err, store.ErrNotRunning):
+		return nil // taken over by another worker, which finishes it
+	case errors.Is(err, ErrInvalid):
+		return river.JobCancel(err)
+	case err != nil:
 		return err // River retries with backoff
 	}
 	logSyncOutcome(w.log, a, res, job.Attempt)

@@ -83,11 +83,11 @@ func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
 		dir := twoWorkflows(t, "v1")
 		var mu sync.Mutex
 		fetched := map[string]int{}
-		f := FetcherFunc(func(_ context.Context, src JobSource, sha string) (string, func(), error) {
+		f := FetcherFunc(func(ctx context.Context, src JobSource, sha, dst string) (Fetched, error) {
 			mu.Lock()
 			fetched[sha]++
 			mu.Unlock()
-			return src.Ref, func() {}, nil
+			return DirFetcher.Fetch(ctx, src, sha, dst)
 		})
 		j1, j2 := newJobs(t, s1, f), newJobs(t, s2, f)
 
@@ -155,13 +155,13 @@ func TestSyncJobSurvivesRestart(t *testing.T) {
 		dir := twoWorkflows(t, "v1")
 		started := make(chan struct{})
 		var calls atomic.Int32
-		f := FetcherFunc(func(ctx context.Context, src JobSource, sha string) (string, func(), error) {
+		f := FetcherFunc(func(ctx context.Context, src JobSource, sha, dst string) (Fetched, error) {
 			if calls.Add(1) == 1 {
 				close(started)
 				<-ctx.Done() // the process is going down mid-job
-				return "", nil, ctx.Err()
+				return Fetched{}, ctx.Err()
 			}
-			return src.Ref, func() {}, nil
+			return DirFetcher.Fetch(ctx, src, sha, dst)
 		})
 		j1 := newJobs(t, s1, f)
 		if err := j1.Start(ctx); err != nil {
@@ -198,8 +198,10 @@ func TestSyncJobSurvivesRestart(t *testing.T) {
 		if ids := liveIDs(t, s2); ids["a"] == "" || ids["b"] == "" {
 			t.Fatalf("after the resumed sync, live = %v", ids)
 		}
+		// The cancelled run is recorded as interrupted, the resumed one
+		// succeeded.
 		syncs, _ := s2.Syncs(ctx, "prod", 10)
-		if len(syncs) != 1 || syncs[0].Status != store.SyncSucceeded {
+		if len(syncs) != 2 || syncs[0].Status != store.SyncSucceeded || syncs[1].Status != store.SyncInterrupted {
 			t.Fatalf("syncs = %+v", syncs)
 		}
 	})
@@ -212,9 +214,9 @@ func TestSyncJobRescuedAfterItsProcessDied(t *testing.T) {
 		s, _ := e.service(t)
 		dir := twoWorkflows(t, "v1")
 		var calls atomic.Int32
-		f := FetcherFunc(func(_ context.Context, src JobSource, _ string) (string, func(), error) {
+		f := FetcherFunc(func(ctx context.Context, src JobSource, sha, dst string) (Fetched, error) {
 			calls.Add(1)
-			return src.Ref, func() {}, nil
+			return DirFetcher.Fetch(ctx, src, sha, dst)
 		})
 		j := newJobs(t, s, f, time.Minute)
 		r, err := j.EnqueueSync(ctx, SyncArgs{Env: "prod", Source: JobSource{Kind: "test", Ref: dir}, CommitSHA: "sha1"})

@@ -1,7 +1,9 @@
-// Package deploy is Flowgate's deployment lifecycle: a sync turns a source
-// snapshot into deployments (project.Check → bundles and source maps →
-// artifacts → deployment records), and live pointers say which deployment
-// of each workflow the runtime API serves.
+// Package deploy is Flowgate's deployment lifecycle: the one sync pipeline
+// every source goes through (pipeline.go: fetch → snapshot → install
+// packages → project.Check → artifacts → deployment records → live
+// pointers → report; a source adds only a Fetcher and a Reporter), and the
+// live pointers that say which deployment of each workflow the runtime
+// API serves.
 //
 // Statuses follow the Kinde docs (store.Processing … store.Deactivated).
 // With preview mode off (the default) a valid sync makes its deployments
@@ -22,9 +24,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
@@ -105,9 +111,26 @@ type Options struct {
 	Now func() time.Time
 
 	// OnSync, when set, is told each finished sync's outcome: "succeeded",
-	// "failed" (the repository has errors) or "error" (the sync could not
-	// run). The service counts them in its metrics.
+	// "failed" (the repository has errors), "skipped" or "error" (the sync
+	// could not run). The service counts them in its metrics.
 	OnSync func(outcome string)
+
+	// DataDir holds the snapshots syncs work in (<DataDir>/snapshots,
+	// private, emptied by New) and the npm tarball cache; default: a new
+	// private temporary directory.
+	DataDir string
+	// NPM configures the package installer: Registry, Allow and Client
+	// (FLOWGATE_NPM_*); CacheDir defaults to <DataDir>/npm-cache.
+	NPM npm.Options
+	// Install installs a snapshot's packages (default npm.Install).
+	Install func(ctx context.Context, repoDir, destDir string, opts npm.Options) ([]npm.Installed, []diag.Diagnostic, error)
+	// Lease is how long a sync's heartbeat may be silent before its
+	// process counts as dead and another worker takes the sync over
+	// (default 5s; it beats five times per lease).
+	Lease time.Duration
+	// MaxCrashes: a sync whose runs died with their process this many
+	// times fails for good, saying so (default 3).
+	MaxCrashes int
 }
 
 // Service is the deployment lifecycle over one store and artifact store. It
@@ -131,6 +154,13 @@ type Service struct {
 	snaps       snapshots // the trigger path's state, by environment (snapshot.go)
 	maxStale    time.Duration
 	snapTimeout time.Duration
+	fetchers   map[string]Fetcher
+	reporters  map[string]Reporter
+	snapRoot   string
+	npm        npm.Options
+	installFn  func(ctx context.Context, repoDir, destDir string, opts npm.Options) ([]npm.Installed, []diag.Diagnostic, error)
+	lease      time.Duration
+	maxCrashes int
 
 	// hook, when set (tests only), runs at named steps and may fail them.
 	hook func(step string) error
@@ -154,12 +184,30 @@ func New(opts Options) (*Service, error) {
 		onSync:       opts.OnSync,
 		maxStale:     opts.SnapshotMaxStale,
 		snapTimeout:  opts.SnapshotTimeout,
+		fetchers:     map[string]Fetcher{"dir": DirFetcher, "dev": DirFetcher},
+		reporters:    map[string]Reporter{},
+		npm:          opts.NPM,
+		installFn:    opts.Install,
+		lease:        opts.Lease,
+		maxCrashes:   opts.MaxCrashes,
 	}
 	if s.maxStale <= 0 {
 		s.maxStale = DefaultSnapshotMaxStale
 	}
 	if s.snapTimeout <= 0 {
 		s.snapTimeout = DefaultSnapshotTimeout
+	}
+	if s.installFn == nil {
+		s.installFn = npm.Install
+	}
+	if s.lease <= 0 {
+		s.lease = 5 * time.Second
+	}
+	if s.maxCrashes <= 0 {
+		s.maxCrashes = 3
+	}
+	if err := s.snapshots(opts.DataDir); err != nil {
+		return nil, err
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -185,7 +233,34 @@ func New(opts Options) (*Service, error) {
 }
 
 // Store is the underlying store (runtime logs, GitHub bookkeeping).
+//
+// Deprecated: use the Service's domain calls; this escape hatch goes once
+// no caller is left.
 func (s *Service) Store() *store.DB { return s.db }
+
+// snapshots makes the private directory syncs snapshot commits into and
+// sweeps what a killed process left there.
+func (s *Service) snapshots(dataDir string) error {
+	if dataDir == "" {
+		dir, err := os.MkdirTemp("", "flowgate-snapshots-")
+		if err != nil {
+			return fmt.Errorf("deploy: snapshot directory: %w", err)
+		}
+		s.snapRoot = dir
+	} else {
+		s.snapRoot = filepath.Join(dataDir, "snapshots")
+		if err := os.RemoveAll(s.snapRoot); err != nil {
+			return fmt.Errorf("deploy: sweep snapshots: %w", err)
+		}
+		if s.npm.CacheDir == "" {
+			s.npm.CacheDir = filepath.Join(dataDir, "npm-cache")
+		}
+	}
+	if err := os.MkdirAll(s.snapRoot, 0o700); err != nil {
+		return fmt.Errorf("deploy: snapshot directory: %w", err)
+	}
+	return os.Chmod(s.snapRoot, 0o700)
+}
 
 // step runs the test hook for a named step.
 func (s *Service) step(name string) error {

@@ -16,79 +16,52 @@ import (
 
 // SyncRequest is one commit to deploy to one environment.
 type SyncRequest struct {
-	Env       string
-	Dir       string // the commit's tree, checked out
+	Env string
+	// Source is where the commit comes from: a kind registered with
+	// RegisterSource ("dir" and "dev" always are) and its reference.
+	Source JobSource
+	// Dir is shorthand for Source{Kind: "dir", Ref: Dir}: a local
+	// directory, copied into the snapshot without node_modules.
+	Dir       string
 	CommitSHA string
-	Source    string // for the record: "github:owner/repo", "dev:/path"
+	// Resync, when set, makes this a new sync of a commit that was synced
+	// before (a re-run); a sync is (Env, CommitSHA, Resync).
+	Resync string
+	// Changed, when not nil, lists the paths the commit changed: the sync
+	// is skipped when none of them can change what it deploys.
+	Changed []string
 	// RequestedAt orders syncs of one environment (when the push arrived);
 	// default now. A sync never moves pointers back past a newer one that
-	// already succeeded.
+	// already succeeded, nor past a flip a person made after this time.
 	RequestedAt time.Time
 	Actor       string // default "sync"
+	// Reporter overrides the source kind's registered Reporter.
+	Reporter Reporter
+
+	takeover string // the dead sync this run takes over
+}
+
+// args is the request as the durable job that runs it again.
+func (r SyncRequest) args() SyncArgs {
+	return SyncArgs{Env: r.Env, Source: r.Source, CommitSHA: r.CommitSHA, Resync: r.Resync,
+		RequestedAt: r.RequestedAt, Changed: r.Changed}
 }
 
 // SyncResult is what a sync did.
 type SyncResult struct {
 	Sync        SyncRecord
 	Deployments []Deployment // created by this sync, in workflow file order
+	// Replayed: the sync had finished before; nothing was done again.
+	Replayed bool
+	RootDir  string // kinde.json's rootDir, when read
+	Skipped  int    // links and other entries the snapshot left out
+	// ReportErr is why the Reporter failed, if it did (the sync stands).
+	ReportErr error
 }
 
-// Sync checks the snapshot in req.Dir and deploys it. The returned error is
-// for a sync that could not run (database, artifact store, unreadable
-// directory) — the sync record says so too; a repository with errors is not
-// an error here: the result's Sync.Status is store.SyncFailed and its Log
-// holds every diagnostic, per workflow and rule. Either way no live pointer
-// moves unless the whole sync succeeded.
+// Sync runs the pipeline (see Run).
 func (s *Service) Sync(ctx context.Context, req SyncRequest) (*SyncResult, error) {
-	if err := s.EnsureEnvironment(ctx, req.Env); err != nil {
-		return nil, err
-	}
-	if req.RequestedAt.IsZero() {
-		req.RequestedAt = s.now()
-	}
-	if req.Actor == "" {
-		req.Actor = "sync"
-	}
-	rec := store.Sync{
-		ID: newID("sync_"), Env: req.Env, CommitSHA: req.CommitSHA, Source: req.Source,
-		Status: store.SyncRunning, RequestedAt: req.RequestedAt, StartedAt: s.now(),
-	}
-	err := s.db.InTx(ctx, func(q store.Q) error {
-		// An earlier attempt at this commit that never finished died with
-		// its worker; close it so it cannot be mistaken for running.
-		if _, err := q.FailInterruptedSyncs(ctx, req.Env, req.CommitSHA, "interrupted: retried", s.now()); err != nil {
-			return err
-		}
-		return q.InsertSync(ctx, rec)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("deploy: start sync of %s: %w", req.Env, err)
-	}
-	res, err := s.runSync(ctx, req, rec)
-	if err != nil {
-		// Record why, on a context that outlives a cancelled job.
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		log := append(res.Sync.Log, store.SyncLogEntry{Severity: diag.Error, Message: "sync could not finish: " + err.Error()})
-		ferr := s.db.InTx(fctx, func(q store.Q) error {
-			for _, d := range res.Deployments {
-				if d.Status == store.Processing {
-					if err := q.SetDeploymentStatus(fctx, d.ID, store.Failed); err != nil {
-						return err
-					}
-				}
-			}
-			return q.FinishSync(fctx, rec.ID, store.SyncFailed, log, err.Error(), s.now())
-		})
-		if ferr != nil {
-			s.log.Error("record failed sync", "sync_id", rec.ID, "env", req.Env, "err", ferr)
-		}
-		s.observe("error")
-		return nil, fmt.Errorf("deploy: sync %s of %s at %s: %w", rec.ID, req.Env, req.CommitSHA, err)
-	}
-	s.invalidate(req.Env)
-	s.observe(res.Sync.Status)
-	return res, nil
+	return s.Run(ctx, req)
 }
 
 // observe reports a finished sync's outcome (metrics).
@@ -104,12 +77,13 @@ type planned struct {
 	dep store.Deployment
 }
 
-func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) (*SyncResult, error) {
-	res := &SyncResult{Sync: rec}
-	report, err := s.check(ctx, req.Dir)
-	if err != nil {
-		return res, fmt.Errorf("read source: %w", err)
-	}
+// errDuplicate: another run of the same sync finished first.
+var errDuplicate = errors.New("another run of this sync finished first")
+
+// deploy stores a checked snapshot's bundles and records its deployments,
+// making them live when that is due.
+func (s *Service) deploy(ctx context.Context, req SyncRequest, res *SyncResult, report *project.Report) (*SyncResult, error) {
+	rec := res.Sync
 	env, err := s.db.Environment(ctx, req.Env)
 	if err != nil {
 		return res, err
@@ -175,6 +149,10 @@ func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) 
 		}})
 	}
 	err = s.db.InTx(ctx, func(q store.Q) error {
+		// Only while this run still owns the sync (renewing its lease).
+		if err := q.HeartbeatSync(ctx, rec.ID, s.now()); err != nil {
+			return err
+		}
 		for _, p := range plan {
 			if err := q.UpsertWorkflow(ctx, store.Workflow{Env: req.Env, ID: p.dep.WorkflowID,
 				Trigger: p.wf.Settings.Trigger, Name: p.wf.Settings.Name, File: p.wf.File}); err != nil {
@@ -218,11 +196,32 @@ func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) 
 		if err := q.BumpLiveVersion(ctx, req.Env); err != nil {
 			return err
 		}
+		// Exactly once: another run of this very sync (a takeover, a
+		// redelivery on another replica) may have finished meanwhile.
+		others, err := q.SyncsOf(ctx, req.Env, req.CommitSHA, req.Resync)
+		if err != nil {
+			return err
+		}
+		for _, o := range others {
+			if o.ID != rec.ID && o.Finished() && o.Reason != store.ReasonDuplicate {
+				return errDuplicate
+			}
+		}
 		stale, err := q.NewerSucceededSync(ctx, req.Env, req.RequestedAt)
 		if err != nil {
 			return err
 		}
-		autoLive := !env.PreviewMode && !stale
+		// A person's make-live, rollback, deactivate or delete made after
+		// this commit was pushed wins over it.
+		ids := make([]string, 0, len(plan))
+		for _, p := range plan {
+			ids = append(ids, p.dep.WorkflowID)
+		}
+		manual, err := q.ManualFlipSince(ctx, req.Env, ids, req.RequestedAt)
+		if err != nil {
+			return err
+		}
+		autoLive := !env.PreviewMode && !stale && !manual
 		for _, p := range plan {
 			if err := q.SetDeploymentArtifacts(ctx, p.dep.ID, p.dep.BundleDigest, p.dep.SourceMapDigest); err != nil {
 				return err
@@ -265,8 +264,12 @@ func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) 
 			p.dep.Status = st
 			final = append(final, p.dep)
 			msg := fmt.Sprintf("deployment %s: %s", p.dep.ID, st)
-			if stale && !env.PreviewMode {
+			switch {
+			case env.PreviewMode:
+			case stale:
 				msg += " (not made live: a newer commit already synced)"
+			case manual:
+				msg += " (not made live: a deployment was made live, rolled back or deactivated by hand after this commit was pushed)"
 			}
 			log = append(log, store.SyncLogEntry{WorkflowID: p.dep.WorkflowID, File: plan[i].wf.File,
 				Severity: "info", Message: msg, Deployment: p.dep.ID})
@@ -274,8 +277,11 @@ func (s *Service) runSync(ctx context.Context, req SyncRequest, rec store.Sync) 
 		if err := s.step("finish"); err != nil {
 			return err
 		}
-		return q.FinishSync(ctx, rec.ID, store.SyncSucceeded, log, "", s.now())
+		return q.EndSync(ctx, rec.ID, store.SyncSucceeded, "", log, "", s.now())
 	})
+	if errors.Is(err, errDuplicate) {
+		return s.duplicate(ctx, res)
+	}
 	if err != nil {
 		return res, fmt.Errorf("make deployments live: %w", err)
 	}
@@ -312,17 +318,39 @@ func (s *Service) failSync(ctx context.Context, req SyncRequest, res *SyncResult
 			res.Deployments = append(res.Deployments, d)
 		}
 		errs, _ := diag.Count(report.Diagnostics)
-		return q.FinishSync(ctx, res.Sync.ID, store.SyncFailed, res.Sync.Log,
+		return q.EndSync(ctx, res.Sync.ID, store.SyncFailed, store.ReasonRepository, res.Sync.Log,
 			fmt.Sprintf("%d error(s) in the repository; nothing was deployed", errs), s.now())
 	})
 	if err != nil {
 		return fmt.Errorf("record failed sync: %w", err)
 	}
-	res.Sync.Status = store.SyncFailed
+	res.Sync.Status, res.Sync.Reason = store.SyncFailed, store.ReasonRepository
 	res.Sync.FinishedAt = s.now()
 	errs, _ := diag.Count(report.Diagnostics)
 	res.Sync.Error = fmt.Sprintf("%d error(s) in the repository; nothing was deployed", errs)
 	return nil
+}
+
+// duplicate ends a run whose sync another run finished first: this one
+// changes nothing and answers with the other's result.
+func (s *Service) duplicate(ctx context.Context, res *SyncResult) (*SyncResult, error) {
+	err := s.db.InTx(ctx, func(q store.Q) error {
+		if err := q.FailProcessing(ctx, res.Sync.ID); err != nil {
+			return err
+		}
+		return q.EndSync(ctx, res.Sync.ID, store.SyncSkipped, store.ReasonDuplicate, nil, errDuplicate.Error(), s.now())
+	})
+	if err != nil {
+		return res, err
+	}
+	prior, err := s.db.SyncsOf(ctx, res.Sync.Env, res.Sync.CommitSHA, res.Sync.Resync)
+	if err != nil {
+		return res, err
+	}
+	if done := finishedOf(prior); done != nil {
+		return s.replay(ctx, *done)
+	}
+	return res, errDuplicate
 }
 
 // syncLog turns a report's diagnostics into log entries, each attributed

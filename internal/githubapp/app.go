@@ -8,14 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v62/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
-	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
@@ -54,6 +52,9 @@ type Options struct {
 	Deploy  *deploy.Service
 	// Inspector runs workflows' top-level code when a pull request is
 	// checked (the service's sandbox runner: worker processes).
+	//
+	// Deprecated: pull requests are checked by the deploy pipeline, with
+	// deploy.Options.Check; the App ignores it.
 	Inspector project.Inspector
 	// Environments map repositories' branches to environments; with no
 	// rule for a repository, its default branch syncs into production.
@@ -61,19 +62,12 @@ type Options struct {
 	// MinPermission a commenter needs for slash commands that change
 	// something: write (default), maintain or admin.
 	MinPermission string
-	// Check and ScanImports parse repository content (the check of a pull
-	// request, the npm import scan); nil runs project.Check and
-	// npm.ScanImports in this process. The service passes a builder's
-	// (internal/builder), which runs them in builder processes.
-	Check       func(ctx context.Context, dir string, opts project.Options) (*project.Report, error)
-	ScanImports npm.ScanFunc
-	// NPM: the registry, the allow-list and the tarball cache.
-	NPMRegistry string
-	NPMAllow    []string
-	NPMCacheDir string
 	// PublicURL is where people reach Flowgate (links to full logs).
 	PublicURL string
-	// WorkDir holds the commits being synced (default os.TempDir()).
+	// WorkDir held the commits being synced.
+	//
+	// Deprecated: snapshots live under deploy.Options.DataDir; the App
+	// ignores it.
 	WorkDir string
 	// Download fetches archives from the host GitHub redirects to; it
 	// never carries a token (default: a bounded client).
@@ -104,9 +98,6 @@ func New(opts Options) (*App, error) {
 	default:
 		return nil, fmt.Errorf("githubapp: minimum permission %q: use write, maintain or admin", opts.MinPermission)
 	}
-	if opts.WorkDir == "" {
-		opts.WorkDir = os.TempDir()
-	}
 	if opts.Download == nil {
 		opts.Download = &http.Client{Timeout: 2 * time.Minute,
 			Transport: &retryTransport{base: http.DefaultTransport, policy: RetryPolicy{}.withDefaults()}}
@@ -117,7 +108,10 @@ func New(opts Options) (*App, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &App{opts: opts, log: opts.Log}, nil
+	a := &App{opts: opts, log: opts.Log}
+	// GitHub's part of the sync pipeline: fetch tarballs, report check runs.
+	opts.Deploy.RegisterSource(SourceKind, fetcher{a}, reporter{a})
+	return a, nil
 }
 
 // Handle acts on one delivery. Errors are retried by the job; a

@@ -47,7 +47,7 @@ export default async function f() { console.log(x); }`
 			if err != nil {
 				t.Fatal(err)
 			}
-			h := newHarness(t, func(o *Options) { o.Check, o.ScanImports = b.Check, b.ScanImports })
+			h := newHarness(t, func(o *harnessOptions) { o.Check, o.NPM.ScanImports = b.Check, b.ScanImports })
 			c.fs["kinde.json"] = `{"rootDir": "kindeSrc", "version": "2024-12-09"}`
 			c.fs[wfPath] = wf
 			s := sha(c.name)

@@ -80,7 +80,7 @@ func (a *App) resync(ctx context.Context, d DeliveryArgs, r repoRef, sha, branch
 			if !allowed {
 				return a.refuseRerun(ctx, r, env, sha, d.ID, sender, have)
 			}
-			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true, rerun: true, orderAt: first})
+			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true, orderAt: first})
 		}
 	}
 	return a.checkCommit(ctx, r, sha, d.ID)

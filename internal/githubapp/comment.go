@@ -272,7 +272,7 @@ func (a *App) ownedEnv(ctx context.Context, r repoRef) (string, error) {
 	if env == "" {
 		return "", nil
 	}
-	src, err := a.opts.Deploy.Store().GitHubSource(ctx, env)
+	src, err := a.opts.Deploy.SourceFor(ctx, env)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}

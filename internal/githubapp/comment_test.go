@@ -84,7 +84,7 @@ func TestSlashCommands(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, func(o *Options) { o.MinPermission = c.minPerm })
+			h := newHarness(t, func(o *harnessOptions) { o.MinPermission = c.minPerm })
 			first, second := twoLive(t, h)
 			if c.perm != "" {
 				h.gh.SetPermission(testRepo, c.user, c.perm)

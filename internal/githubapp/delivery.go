@@ -131,7 +131,7 @@ const DeliveryRetention = 30 * 24 * time.Hour
 const pruneEvery = 200
 
 func (a *App) pruneDeliveries(ctx context.Context, before time.Time) {
-	n, err := a.opts.Deploy.Store().PruneDeliveries(ctx, before)
+	n, err := a.opts.Deploy.PruneDeliveries(ctx, before)
 	if err != nil {
 		a.log.Warn("prune webhook delivery ids", "err", err)
 		return

@@ -38,7 +38,7 @@ func TestExtractionBoundsFailOneSyncCleanly(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			h := newHarness(t, func(o *Options) { o.Limits.MaxFiles = 100 })
+			h := newHarness(t, func(o *harnessOptions) { o.Limits.MaxFiles = 100 })
 			s := sha(c.name)
 			h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold"), c.extra...))
 			if err := h.post("push", h.push(s, []string{wfPath})); err != nil {

@@ -90,7 +90,7 @@ func TestTransientGitHubErrorsAreRetried(t *testing.T) {
 	}
 	for _, f := range faults {
 		t.Run(f.Method+" "+f.PathPrefix, func(t *testing.T) {
-			h := newHarness(t, func(o *Options) { o.Download = retryingDownload() })
+			h := newHarness(t, func(o *harnessOptions) { o.Download = retryingDownload() })
 			h.gh.Fail(f)
 			s, push := h.commit("one", starter("gold"))
 			if err := h.deliver("push", push); err != nil {

@@ -22,6 +22,8 @@ import (
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
+	"github.com/flowgate/flowgate/internal/npm"
+	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -47,7 +49,15 @@ type harness struct {
 	clock time.Time
 }
 
-func newHarness(t *testing.T, mod ...func(*Options)) *harness {
+// harnessOptions are the App's options plus what the harness gives the
+// deploy pipeline it runs on.
+type harnessOptions struct {
+	Options
+	NPM   npm.Options
+	Check func(ctx context.Context, dir string, opts project.Options) (*project.Report, error)
+}
+
+func newHarness(t *testing.T, mod ...func(*harnessOptions)) *harness {
 	t.Helper()
 	gh, clients := fakeGitHub(t)
 	ctx := context.Background()
@@ -65,14 +75,23 @@ func newHarness(t *testing.T, mod ...func(*Options)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := deploy.New(deploy.Options{Store: db, Artifacts: arts, Cipher: cipher, Logger: quiet()})
+	ho := harnessOptions{Options: Options{Clients: clients, WorkDir: t.TempDir(), Log: quiet()},
+		NPM: npm.Options{Registry: "http://127.0.0.1:1/", CacheDir: t.TempDir()}}
+	for _, m := range mod {
+		m(&ho)
+	}
+	dopts := deploy.Options{Store: db, Artifacts: arts, Cipher: cipher, Logger: quiet(), DataDir: t.TempDir(), NPM: ho.NPM}
+	if ho.Check != nil {
+		dopts.Check = func(ctx context.Context, dir string) (*project.Report, error) {
+			return ho.Check(ctx, dir, project.Options{})
+		}
+	}
+	svc, err := deploy.New(dopts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Clients: clients, Deploy: svc, WorkDir: t.TempDir(), NPMRegistry: "http://127.0.0.1:1/", NPMCacheDir: t.TempDir(), Log: quiet()}
-	for _, m := range mod {
-		m(&opts)
-	}
+	opts := ho.Options
+	opts.Deploy = svc
 	app, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

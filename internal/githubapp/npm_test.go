@@ -47,9 +47,9 @@ func localRegistry(t *testing.T) (*httptest.Server, *atomic.Int32) {
 // registry — never from the node_modules the commit carries.
 func TestPushInstallsAllowedPackagesFromTheRegistry(t *testing.T) {
 	reg, tarballs := localRegistry(t)
-	h := newHarness(t, func(o *Options) {
-		o.NPMRegistry = reg.URL
-		o.NPMAllow = []string{"@kinde/infrastructure"}
+	h := newHarness(t, func(o *harnessOptions) {
+		o.NPM.Registry = reg.URL
+		o.NPM.Allow = []string{"@kinde/infrastructure"}
 	})
 	fs := files{
 		"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
@@ -83,7 +83,7 @@ export default async function addClaims(event: any) {
 		t.Fatal("the package did not come from the registry")
 	}
 	// Not on the allow-list: a located build error, nothing fetched.
-	h2 := newHarness(t, func(o *Options) { o.NPMRegistry = reg.URL; o.NPMAllow = []string{"left-pad"} })
+	h2 := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"left-pad"} })
 	before := tarballs.Load()
 	h2.gh.SetTarball(testRepo, s, tarball(t, s, fs))
 	if err := h2.deliver("push", h2.push(s, []string{wfPath})); err != nil {

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/deploy"
 )
 
 // onPullRequest checks a pull request's head commit: the same validation
@@ -48,30 +48,23 @@ func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string
 	if err != nil {
 		return err
 	}
-	snap, err := a.fetch(ctx, r, sha)
+	// The pipeline's first steps (fetch, snapshot, install packages,
+	// check and bundle) on the commit, storing nothing.
+	res, err := a.opts.Deploy.Check(ctx, deploy.CheckRequest{Source: source(r, "", externalID), CommitSHA: sha})
 	if err != nil {
-		var bad *contentError
+		var bad *deploy.ContentError
 		if errors.As(err, &bad) {
 			return a.failChecks(ctx, r, ids, "The commit cannot be checked", bad.Error(), red)
 		}
 		a.interruptChecks(ctx, r, ids, err)
 		return err
 	}
-	defer snap.release()
-	check := a.opts.Check
-	if check == nil {
-		check = project.Check
-	}
-	rep, err := check(ctx, snap.Dir, project.Options{Inspector: a.opts.Inspector})
-	if err != nil {
-		a.interruptChecks(ctx, r, ids, err)
-		return err
-	}
+	rep := res.Report
 	out := SyncReport{Repo: r.Full(), SHA: sha, PullRequest: true}
 	for _, w := range rep.Workflows {
 		out.Workflows = append(out.Workflows, WorkflowLine{ID: w.Settings.ID, Name: w.Settings.Name, Trigger: w.Settings.Trigger, File: w.File})
 	}
-	out.Diagnostics = mergeDiagnostics(rep.Diagnostics, snap.NPM)
+	out.Diagnostics = rep.Diagnostics
 	out = red.report(out)
 	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(out), red); err != nil {
 		return err

@@ -148,7 +148,7 @@ export default async function f() {}`,
 	for _, c := range cases {
 		for _, kind := range []string{"push", "pull_request"} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
-				h := newHarness(t, func(o *Options) { o.Limits.MaxFileBytes = 5 << 20 })
+				h := newHarness(t, func(o *harnessOptions) { o.Limits.MaxFileBytes = 5 << 20 })
 				s := sha(c.name + kind)
 				var extra []entry
 				if c.extra != nil {
@@ -191,14 +191,14 @@ export default async function f() {}`,
 func TestOversizedArchives(t *testing.T) {
 	cases := []struct {
 		name  string
-		opts  func(*Options)
+		opts  func(*harnessOptions)
 		extra []entry
 	}{
-		{name: "download limit", opts: func(o *Options) { o.MaxArchiveBytes = 2 << 10 },
+		{name: "download limit", opts: func(o *harnessOptions) { o.MaxArchiveBytes = 2 << 10 },
 			extra: []entry{{name: "x/kindeSrc/noise.txt", typ: tar.TypeReg, body: randomText(16 << 10)}}},
-		{name: "compression bomb", opts: func(o *Options) {},
+		{name: "compression bomb", opts: func(o *harnessOptions) {},
 			extra: []entry{{name: "x/kindeSrc/bomb.bin", typ: tar.TypeReg, size: 300 << 20}}},
-		{name: "too many files", opts: func(o *Options) { o.Limits.MaxFiles = 20 },
+		{name: "too many files", opts: func(o *harnessOptions) { o.Limits.MaxFiles = 20 },
 			extra: func() []entry {
 				var es []entry
 				for i := range 30 {

@@ -47,7 +47,7 @@ func (a *App) onPush(ctx context.Context, d DeliveryArgs, e *github.PushEvent) e
 	if env == "" {
 		return nil // not a connected branch
 	}
-	job := syncJob{repo: r, branch: branch, env: env, sha: e.GetAfter(), delivery: d}
+	job := syncJob{repo: r, branch: branch, env: env, sha: e.GetAfter(), delivery: d, forced: e.GetForced()}
 	job.full = e.GetForced() || len(e.Commits) >= fullSyncCommits || strings.Trim(e.GetBefore(), "0") == ""
 	for _, c := range e.Commits {
 		job.changed = append(job.changed, c.Added...)
@@ -69,68 +69,118 @@ type syncJob struct {
 	delivery DeliveryArgs
 	changed  []string  // paths the push changed
 	full     bool      // sync whatever changed (forced push, resync, long push)
-	rerun    bool      // a re-run: a fresh sync, never the report of an earlier one
+	forced   bool      // a forced push: synced again even if the commit was before
 	orderAt  time.Time // a re-run's place in the order of syncs: its first push
 }
 
-// syncCommit runs one sync with its check runs: fetch, skip when nothing
-// that matters changed, deploy.Service.Sync (or the result of an earlier
-// attempt of this very delivery), check runs, GitHub Deployments.
+// syncCommit syncs one commit through the deploy pipeline. GitHub's part
+// is the environment's claim, fetching the tarball and the check runs
+// (the reporter below); everything between is deploy's.
 func (a *App) syncCommit(ctx context.Context, j syncJob) error {
 	r := j.repo
 	if !validSHA(j.sha) {
 		return badPayload("commit %q", truncate(j.sha, 80))
 	}
-	log := a.log.With("repo", r.Full(), "env", j.env, "commit", short(j.sha), "delivery_id", j.delivery.ID)
+	if err := a.claimEnv(ctx, j.env, r, j.branch); err != nil {
+		var taken *envTakenError
+		if !errors.As(err, &taken) {
+			return err
+		}
+		red, err := a.redactorFor(ctx, j.env)
+		if err != nil {
+			return err
+		}
+		ids, err := a.startChecks(ctx, r, j.sha, j.delivery.ID, CheckSync, CheckBuild)
+		if err != nil {
+			return err
+		}
+		return a.failChecks(ctx, r, ids, "Environment not connected to this repository", taken.Error()+".", red)
+	}
+	req := deploy.SyncRequest{Env: j.env, Source: source(r, j.branch, j.delivery.ID), CommitSHA: j.sha,
+		RequestedAt: j.requestedAt()}
+	if !j.full {
+		req.Changed = append([]string{}, j.changed...)
+	}
+	// A push is synced once per commit; a re-run, or a forced push back
+	// to a commit synced before, is a new sync of it on purpose.
+	if j.delivery.Event != "push" || j.forced {
+		req.Resync = "delivery:" + j.delivery.ID
+	}
+	res, err := a.opts.Deploy.Run(ctx, req)
+	if err != nil {
+		return err
+	}
+	if res.ReportErr != nil {
+		return res.ReportErr // the sync stands; the retry reports it again
+	}
+	return nil
+}
+
+// reporter is the App as the pipeline's GitHub Reporter: check runs
+// "Flowgate sync" and "Flowgate build", and a GitHub Deployment for what
+// went live.
+type reporter struct{ a *App }
+
+func (rp reporter) SyncStarted(ctx context.Context, req deploy.SyncRequest, y deploy.SyncRecord) error {
+	a := rp.a
+	r, m, err := repoOf(req.Source)
+	if err != nil {
+		return err
+	}
+	ids, err := a.startChecks(ctx, r, req.CommitSHA, m.Delivery, CheckSync, CheckBuild)
+	if err != nil {
+		return err
+	}
+	for name, id := range ids {
+		if err := a.opts.Deploy.RecordCheckRun(ctx, y.ID, name, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (rp reporter) SyncFinished(ctx context.Context, req deploy.SyncRequest, res *deploy.SyncResult) error {
+	a := rp.a
+	r, m, err := repoOf(req.Source)
+	if err != nil {
+		return err
+	}
+	j := syncJob{repo: r, branch: m.Branch, env: req.Env, sha: req.CommitSHA, delivery: DeliveryArgs{ID: m.Delivery}}
+	log := a.log.With("repo", r.Full(), "env", j.env, "commit", short(j.sha), "delivery_id", m.Delivery, "sync_id", res.Sync.ID)
 	red, err := a.redactorFor(ctx, j.env)
 	if err != nil {
 		return err
 	}
-	// A retry of a delivery whose sync finished (GitHub failed afterwards)
-	// reports that sync on the same check runs, without syncing again.
-	prev, err := a.finishedSync(ctx, j)
+	ids, err := a.opts.Deploy.CheckRuns(ctx, res.Sync.ID)
 	if err != nil {
 		return err
 	}
-	if prev != nil {
-		ids, err := a.opts.Deploy.Store().CheckRuns(ctx, prev.Sync.ID)
-		if err != nil {
+	if res.Sync.Status == store.SyncInterrupted {
+		if len(ids) > 0 {
+			a.interruptChecks(ctx, r, ids, errors.New(res.Sync.Error))
+		}
+		return nil
+	}
+	if ids[CheckSync] == 0 || ids[CheckBuild] == 0 {
+		// A replay, or a sync ended before it started reporting.
+		if ids, err = a.startChecks(ctx, r, j.sha, m.Delivery, CheckSync, CheckBuild); err != nil {
 			return err
 		}
-		if ids[CheckSync] == 0 || ids[CheckBuild] == 0 {
-			if ids, err = a.startChecks(ctx, r, j.sha, j.delivery.ID, CheckSync, CheckBuild); err != nil {
-				return err
+		for name, id := range ids {
+			if err := a.opts.Deploy.RecordCheckRun(ctx, res.Sync.ID, name, id); err != nil {
+				log.Warn("remember check run", "err", err)
 			}
 		}
-		log.Info("retry: reporting the finished sync", "sync_id", prev.Sync.ID)
-		return a.publishSync(ctx, j, prev, &snapshot{}, ids, red)
 	}
-	ids, err := a.startChecks(ctx, r, j.sha, j.delivery.ID, CheckSync, CheckBuild)
-	if err != nil {
-		return err
-	}
-	if err := a.claimEnv(ctx, j.env, r, j.branch); err != nil {
-		var taken *envTakenError
-		if errors.As(err, &taken) {
-			return a.failChecks(ctx, r, ids, "Environment not connected to this repository", taken.Error()+".", red)
-		}
-		a.interruptChecks(ctx, r, ids, err)
-		return err
-	}
-	snap, err := a.fetch(ctx, r, j.sha)
-	if err != nil {
-		var bad *contentError
-		if errors.As(err, &bad) {
-			return a.failChecks(ctx, r, ids, "The commit cannot be synced", bad.Error()+"\n\nNothing was deployed and nothing live changed.", red)
-		}
-		a.interruptChecks(ctx, r, ids, err)
-		return err
-	}
-	defer snap.release()
-	if !j.full && !anyRelevant(j.changed, snap.RootDir) {
+	switch res.Sync.Reason {
+	case store.ReasonUnsyncable:
+		return a.failChecks(ctx, r, ids, "The commit cannot be synced", res.Sync.Error+"\n\nNothing was deployed and nothing live changed.", red)
+	case store.ReasonKilled:
+		return a.failChecks(ctx, r, ids, "The sync keeps stopping Flowgate", res.Sync.Error+"\n\nNothing was deployed and nothing live changed.", red)
+	case store.ReasonNothing:
 		log.Info("push changes nothing Flowgate reads; not synced")
 		skip := CheckOutput{Conclusion: "skipped", Title: "Nothing to sync",
-			Summary: fmt.Sprintf("No file under `%s`, `kinde.json` or the package files changed, so nothing was synced. Live deployments are unchanged.", cell(snap.RootDir))}
+			Summary: fmt.Sprintf("No file under `%s`, `kinde.json` or the package files changed, so nothing was synced. Live deployments are unchanged.", cell(res.RootDir))}
 		for _, n := range []string{CheckSync, CheckBuild} {
 			skip.Name = n
 			if err := a.finishCheck(ctx, r, ids[n], skip, red); err != nil {
@@ -139,42 +189,19 @@ func (a *App) syncCommit(ctx context.Context, j syncJob) error {
 		}
 		return nil
 	}
-	if diag.HasErrors(snap.NPM) {
-		// Packages the workflows import could not be installed (off the
-		// allow-list, integrity mismatch): nothing may deploy.
-		log.Info("npm packages refused; not synced")
-		rep := SyncReport{Repo: r.Full(), SHA: j.sha, Environment: j.env, Diagnostics: snap.NPM}
-		for _, out := range []CheckOutput{SyncCheck(red.report(rep)), BuildCheck(red.report(rep))} {
-			if err := a.finishCheck(ctx, r, ids[out.Name], out, red); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	res, err := a.opts.Deploy.Sync(ctx, deploy.SyncRequest{Env: j.env, Dir: snap.Dir, CommitSHA: j.sha,
-		Source: "github:" + r.Full(), RequestedAt: j.requestedAt()})
-	if err != nil {
-		a.interruptChecks(ctx, r, ids, err)
-		return err
-	}
-	for name, id := range ids {
-		if err := a.opts.Deploy.Store().PutCheckRun(ctx, res.Sync.ID, name, id); err != nil {
-			log.Warn("remember check run", "err", err) // a retry then makes new ones
-		}
-	}
-	return a.publishSync(ctx, j, res, snap, ids, red)
+	return a.publishSync(ctx, j, res, ids, red)
 }
 
 // publishSync completes the check runs with a sync's outcome and records
-// what went live as a GitHub Deployment.
-func (a *App) publishSync(ctx context.Context, j syncJob, res *deploy.SyncResult, snap *snapshot, ids checkIDs, red redactor) error {
+// what went live as a GitHub Deployment (once: not on a replay).
+func (a *App) publishSync(ctx context.Context, j syncJob, res *deploy.SyncResult, ids checkIDs, red redactor) error {
 	r := j.repo
 	log := a.log.With("repo", r.Full(), "env", j.env, "commit", short(j.sha), "delivery_id", j.delivery.ID)
 	environment, err := a.opts.Deploy.Environment(ctx, j.env)
 	if err != nil {
 		return err
 	}
-	rep := a.report(j, res, snap, environment.PreviewMode)
+	rep := a.report(j, res, environment.PreviewMode)
 	rep = red.report(rep)
 	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(rep), red); err != nil {
 		return err
@@ -189,20 +216,21 @@ func (a *App) publishSync(ctx context.Context, j syncJob, res *deploy.SyncResult
 			live[dep.WorkflowID] = dep.ID
 		}
 	}
-	if len(live) > 0 {
-		a.recordFlip(ctx, r, j.env, j.sha, "success", flipDescription("auto-live", live), live, red)
+	if len(live) > 0 && ids[ghDeploymentKey] == 0 {
+		// Once per sync: a retry whose first report failed records it.
+		// Its failures are logged inside and never retried.
+		if id, _ := a.recordFlip(ctx, r, j.env, j.sha, "success", flipDescription("auto-live", live), live, red); id != 0 {
+			if err := a.opts.Deploy.RecordCheckRun(ctx, res.Sync.ID, ghDeploymentKey, id); err != nil {
+				log.Warn("remember GitHub deployment", "err", err)
+			}
+		}
 	}
 	return nil
 }
 
-func anyRelevant(paths []string, rootDir string) bool {
-	for _, p := range paths {
-		if relevant(p, rootDir) {
-			return true
-		}
-	}
-	return false
-}
+// ghDeploymentKey records, beside a sync's check runs, the GitHub
+// Deployment made for what it put live.
+const ghDeploymentKey = "github-deployment"
 
 func (j syncJob) requestedAt() time.Time {
 	if !j.orderAt.IsZero() {
@@ -211,46 +239,8 @@ func (j syncJob) requestedAt() time.Time {
 	return j.delivery.ReceivedAt.UTC().Truncate(time.Microsecond)
 }
 
-// finishedSync is the sync an earlier attempt of this delivery finished
-// (the job failed later, talking to GitHub), or nil: a retry never
-// deploys twice.
-func (a *App) finishedSync(ctx context.Context, j syncJob) (*deploy.SyncResult, error) {
-	if j.rerun {
-		return nil, nil
-	}
-	source := "github:" + j.repo.Full()
-	at := j.requestedAt()
-	prev, err := a.opts.Deploy.Syncs(ctx, j.env, 50)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range prev {
-		if s.CommitSHA == j.sha && s.Source == source && s.RequestedAt.Equal(at) &&
-			(s.Status == store.SyncSucceeded || s.Status == store.SyncFailed && !interrupted(s)) {
-			res := &deploy.SyncResult{Sync: s}
-			for _, e := range s.Log {
-				if e.Deployment == "" {
-					continue
-				}
-				dep, err := a.opts.Deploy.Deployment(ctx, j.env, e.Deployment)
-				if err != nil {
-					return nil, err
-				}
-				res.Deployments = append(res.Deployments, dep)
-			}
-			return res, nil
-		}
-	}
-	return nil, nil
-}
-
-// interrupted: a sync that could not finish (its last log line says so).
-func interrupted(s store.Sync) bool {
-	return len(s.Log) > 0 && strings.HasPrefix(s.Log[len(s.Log)-1].Message, "sync could not finish")
-}
-
 // report turns a sync into what the check runs show.
-func (a *App) report(j syncJob, res *deploy.SyncResult, snap *snapshot, preview bool) SyncReport {
+func (a *App) report(j syncJob, res *deploy.SyncResult, preview bool) SyncReport {
 	rep := SyncReport{Repo: j.repo.Full(), SHA: j.sha, Environment: j.env, PreviewMode: preview, LogURL: a.logURL(j.env)}
 	for _, dep := range res.Deployments {
 		var s workflow.Settings
@@ -259,7 +249,6 @@ func (a *App) report(j syncJob, res *deploy.SyncResult, snap *snapshot, preview 
 		rep.Workflows = append(rep.Workflows, line)
 	}
 	rep.Diagnostics = append(rep.Diagnostics, logDiagnostics(res.Sync.Log)...)
-	rep.Diagnostics = mergeDiagnostics(rep.Diagnostics, snap.NPM)
 	if res.Sync.Status == store.SyncFailed && len(diagErrors(rep.Diagnostics)) == 0 {
 		// Failed without a located error: say why on kinde.json.
 		rep.Diagnostics = append(rep.Diagnostics, diag.Errorf("sync-failed", "kinde.json", 1, 1, "%s", res.Sync.Error))

@@ -111,7 +111,7 @@ func TestPushSkipsWhenNothingFlowgateReadsChanged(t *testing.T) {
 				t.Fatal(err)
 			}
 			syncs, _ := h.svc.Syncs(context.Background(), "production", 10)
-			if got := len(syncs) > 0; got != c.wantSync {
+			if got := len(syncs) > 0 && syncs[0].Status != "skipped"; got != c.wantSync {
 				t.Fatalf("synced = %v, want %v", got, c.wantSync)
 			}
 			sc := h.checks(s)[CheckSync]
@@ -152,7 +152,7 @@ func TestPushToOtherBranchesAndTagsIsIgnored(t *testing.T) {
 }
 
 func TestEnvironmentRules(t *testing.T) {
-	h := newHarness(t, func(o *Options) {
+	h := newHarness(t, func(o *harnessOptions) {
 		o.Environments = []EnvRule{{Repo: testRepo, Branch: "release", Env: "staging"}}
 	})
 	s, _ := h.commit("rel", starter("gold"))

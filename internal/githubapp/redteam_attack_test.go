@@ -26,7 +26,7 @@ func bundleOf(t *testing.T, h *harness, wf string) string {
 // and esbuild resolves it before the registry-installed copy at the root.
 func TestAttackNestedNodeModules(t *testing.T) {
 	reg, _ := localRegistry(t)
-	h := newHarness(t, func(o *Options) { o.NPMRegistry = reg.URL; o.NPMAllow = []string{"@kinde/infrastructure"} })
+	h := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"@kinde/infrastructure"} })
 	fs := files{
 		"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
 		"kindeSrc/node_modules/@kinde/infrastructure/package.json": `{"name": "@kinde/infrastructure", "main": "index.js"}`,
@@ -51,7 +51,7 @@ export default async function addClaims(event: any) { const c = accessTokenCusto
 
 func TestAttackNestedNodeModulesOffList(t *testing.T) {
 	reg, _ := localRegistry(t)
-	h := newHarness(t, func(o *Options) { o.NPMRegistry = reg.URL; o.NPMAllow = []string{"@kinde/infrastructure"} })
+	h := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"@kinde/infrastructure"} })
 	fs := starter("x")
 	fs["kindeSrc/node_modules/evil-pkg/package.json"] = `{"name": "evil-pkg", "main": "index.js"}`
 	fs["kindeSrc/node_modules/evil-pkg/index.js"] = `exports.v = "EVIL_OFFLIST_99";`

@@ -2,73 +2,77 @@ package githubapp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path"
-	"path/filepath"
 	"strings"
 
 	"github.com/google/go-github/v62/github"
 
-	"github.com/flowgate/flowgate/internal/diag"
-	"github.com/flowgate/flowgate/internal/npm"
-	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/safetar"
 )
 
-// snapshot is one commit's files on disk, ready for project.Check.
-type snapshot struct {
-	Dir     string            // the repository root
-	RootDir string            // kinde.json's rootDir ("" when unreadable)
-	NPM     []diag.Diagnostic // what installing the imported packages found
-	Skipped int               // links and other entries left out
-	release func()
+// SourceKind is the deploy source kind of GitHub repositories: its
+// Fetcher downloads a commit's tarball, its Reporter writes check runs.
+const SourceKind = "github"
+
+// sourceMeta is what the GitHub source needs besides "owner/repo".
+type sourceMeta struct {
+	Installation  int64  `json:"installation"`
+	DefaultBranch string `json:"defaultBranch,omitempty"`
+	Branch        string `json:"branch,omitempty"`
+	Delivery      string `json:"delivery,omitempty"` // the check runs' external id
 }
 
-// contentError is a commit that cannot be synced as it is (an unsafe or
-// oversized archive): reported on the check run, never retried.
-type contentError struct{ err error }
+// source is the deploy source of a commit of r.
+func source(r repoRef, branch, delivery string) deploy.JobSource {
+	meta, _ := json.Marshal(sourceMeta{Installation: r.Installation, DefaultBranch: r.DefaultBranch, Branch: branch, Delivery: delivery})
+	return deploy.JobSource{Kind: SourceKind, Ref: r.Full(), Meta: meta}
+}
 
-func (e *contentError) Error() string { return e.err.Error() }
-func (e *contentError) Unwrap() error { return e.err }
+// repoOf reads a deploy source back.
+func repoOf(src deploy.JobSource) (repoRef, sourceMeta, error) {
+	var m sourceMeta
+	if src.Kind != SourceKind || !validRepo(src.Ref) {
+		return repoRef{}, m, fmt.Errorf("not a GitHub source: %s:%s", src.Kind, truncate(src.Ref, 200))
+	}
+	if err := json.Unmarshal(src.Meta, &m); err != nil || m.Installation == 0 {
+		return repoRef{}, m, fmt.Errorf("GitHub source %s without its installation", src.Ref)
+	}
+	owner, name, _ := strings.Cut(src.Ref, "/")
+	return repoRef{Owner: owner, Name: name, DefaultBranch: m.DefaultBranch, Installation: m.Installation}, m, nil
+}
 
-// fetch downloads the commit's tarball (GitHub answers the API request with
-// a redirect to an archive host; the archive is fetched from there without
-// the installation token), extracts it safely, drops any committed
-// node_modules and installs the allowed npm packages the workflows import.
-func (a *App) fetch(ctx context.Context, r repoRef, sha string) (*snapshot, error) {
+// fetcher is the App as the pipeline's GitHub Fetcher.
+type fetcher struct{ a *App }
+
+// Fetch downloads the commit's tarball (GitHub answers the API request
+// with a redirect to an archive host; the archive is fetched from there
+// without the installation token) and extracts it safely into dst. The
+// pipeline does the rest (node_modules removed, packages installed).
+func (f fetcher) Fetch(ctx context.Context, src deploy.JobSource, sha, dst string) (deploy.Fetched, error) {
+	a := f.a
+	r, _, err := repoOf(src)
+	if err != nil {
+		return deploy.Fetched{}, err
+	}
 	if !validSHA(sha) {
-		return nil, badPayload("commit %q", truncate(sha, 80))
+		return deploy.Fetched{}, &deploy.ContentError{Err: fmt.Errorf("commit %q", truncate(sha, 80))}
 	}
 	u, _, err := a.client(r).Repositories.GetArchiveLink(ctx, r.Owner, r.Name, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 0)
 	if err != nil {
-		return nil, fmt.Errorf("tarball link of %s@%s: %w", r.Full(), short(sha), err)
+		return deploy.Fetched{}, fmt.Errorf("tarball link of %s@%s: %w", r.Full(), short(sha), err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return nil, fmt.Errorf("tarball of %s@%s: redirect to %q refused", r.Full(), short(sha), u.Scheme)
-	}
-	tmp, err := os.MkdirTemp(a.opts.WorkDir, "flowgate-gh-")
-	if err != nil {
-		return nil, fmt.Errorf("work directory: %w", err)
-	}
-	snap := &snapshot{Dir: filepath.Join(tmp, "src"), release: func() { os.RemoveAll(tmp) }}
-	ok := false
-	defer func() {
-		if !ok {
-			snap.release()
-		}
-	}()
-	if err := os.Mkdir(snap.Dir, 0o700); err != nil {
-		return nil, err
+		return deploy.Fetched{}, fmt.Errorf("tarball of %s@%s: redirect to %q refused", r.Full(), short(sha), u.Scheme)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, err
+		return deploy.Fetched{}, err
 	}
 	resp, err := a.opts.Download.Do(req) // no Authorization: the link is signed
 	if err != nil {
@@ -77,50 +81,24 @@ func (a *App) fetch(ctx context.Context, r repoRef, sha string) (*snapshot, erro
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("download tarball of %s@%s from %s: %w", r.Full(), short(sha), u.Host, err)
+		return deploy.Fetched{}, fmt.Errorf("download tarball of %s@%s from %s: %w", r.Full(), short(sha), u.Host, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("download tarball of %s@%s: %s", r.Full(), short(sha), resp.Status)
+		return deploy.Fetched{}, fmt.Errorf("download tarball of %s@%s: %s", r.Full(), short(sha), resp.Status)
 	}
 	body := &capped{r: resp.Body, left: a.opts.MaxArchiveBytes}
-	st, err := safetar.Extract(body, snap.Dir, safetar.Options{StripComponents: 1, Limits: a.opts.Limits})
+	st, err := safetar.Extract(body, dst, safetar.Options{StripComponents: 1, Limits: a.opts.Limits})
 	if body.over {
-		return nil, &contentError{fmt.Errorf("the commit's archive is larger than %d MiB", a.opts.MaxArchiveBytes>>20)}
+		return deploy.Fetched{}, &deploy.ContentError{Err: fmt.Errorf("the commit's archive is larger than %d MiB", a.opts.MaxArchiveBytes>>20)}
 	}
 	if errors.Is(err, safetar.ErrUnsafe) || errors.Is(err, safetar.ErrTooLarge) {
-		return nil, &contentError{fmt.Errorf("the commit cannot be synced: %w", err)}
+		return deploy.Fetched{}, &deploy.ContentError{Err: fmt.Errorf("the commit cannot be synced: %w", err)}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("extract %s@%s: %w", r.Full(), short(sha), err)
+		return deploy.Fetched{}, fmt.Errorf("extract %s@%s: %w", r.Full(), short(sha), err)
 	}
-	snap.Skipped = st.Skipped
-	// A committed node_modules is never trusted, at any depth (the bundler
-	// looks for packages in every parent folder's node_modules): packages
-	// come from the registry, checked against their integrity hashes.
-	if err := removeNodeModules(snap.Dir); err != nil {
-		return nil, err
-	}
-	nm := filepath.Join(snap.Dir, "node_modules")
-	proj, _, err := project.Load(snap.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("read %s@%s: %w", r.Full(), short(sha), err)
-	}
-	if proj.Config != nil {
-		snap.RootDir = proj.Config.RootDir
-		if len(proj.Files) > 0 {
-			_, ds, err := npm.Install(ctx, snap.Dir, nm, npm.Options{
-				Registry: a.opts.NPMRegistry, Allow: a.opts.NPMAllow, CacheDir: a.opts.NPMCacheDir,
-				NPM: proj.Config.NPM, Entries: proj.Files, ScanImports: a.opts.ScanImports,
-			})
-			if err != nil {
-				return nil, fmt.Errorf("install npm packages of %s@%s: %w", r.Full(), short(sha), err)
-			}
-			snap.NPM = ds
-		}
-	}
-	ok = true
-	return snap, nil
+	return deploy.Fetched{Skipped: st.Skipped}, nil
 }
 
 // capped reads at most left bytes and notes whether there was more.
@@ -156,42 +134,4 @@ func validSHA(s string) bool {
 		}
 	}
 	return true
-}
-
-// relevant reports whether a changed path can change what a sync deploys:
-// kinde.json, the package files, or anything under rootDir.
-func relevant(p, rootDir string) bool {
-	switch p {
-	case project.KindeJSON, "package.json", "package-lock.json":
-		return true
-	}
-	if rootDir == "" {
-		return true // kinde.json unreadable: sync, and let it say why
-	}
-	root := path.Clean(rootDir)
-	return root == "." || p == root || strings.HasPrefix(p, root+"/")
-}
-
-// removeNodeModules deletes every node_modules folder under dir.
-func removeNodeModules(dir string) error {
-	var found []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == "node_modules" {
-			found = append(found, p)
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("look for committed node_modules: %w", err)
-	}
-	for _, p := range found {
-		if err := os.RemoveAll(p); err != nil {
-			return err
-		}
-	}
-	return nil
 }

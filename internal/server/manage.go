@@ -21,7 +21,7 @@ import (
 // call internal/deploy, map its errors, encode.
 
 func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
-	envs, err := s.deploy.Store().Environments(r.Context())
+	envs, err := s.deploy.Environments(r.Context())
 	if err != nil {
 		s.fail(w, err)
 		return
@@ -396,7 +396,7 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 		if b := r.URL.Query().Get("before"); b != "" {
 			q.BeforeSeq, _ = strconv.ParseInt(b, 10, 64)
 		}
-		rows, err := s.deploy.Store().RuntimeLogs(r.Context(), q)
+		rows, err := s.deploy.RuntimeLogs(r.Context(), q)
 		if err != nil {
 			s.fail(w, err)
 			return

@@ -217,7 +217,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		err = s.opts.Ready(ctx)
 	} else {
-		_, err = s.deploy.Store().SchemaVersion(ctx)
+		err = s.deploy.Ready(ctx)
 	}
 	if err != nil {
 		// The driver's text (host names, users, paths) is for the log only:

@@ -164,15 +164,21 @@ func (q Q) PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 
 // ---- syncs ----
 
-// InsertSync records a sync as it starts.
+// InsertSync records a sync as it starts (its heartbeat starts with it).
 func (q Q) InsertSync(ctx context.Context, s Sync) error {
 	log, err := json.Marshal(nonNilLog(s.Log))
 	if err != nil {
 		return fmt.Errorf("store: insert sync: %w", err)
 	}
-	_, err = q.exec(ctx, `INSERT INTO syncs (id, env, commit_sha, source, status, requested_at, started_at, finished_at, log, error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Env, s.CommitSHA, s.Source, s.Status, micros(s.RequestedAt), micros(s.StartedAt), micros(s.FinishedAt), string(log), s.Error)
+	hb := s.HeartbeatAt
+	if hb.IsZero() {
+		hb = s.StartedAt
+	}
+	_, err = q.exec(ctx, `INSERT INTO syncs (id, env, commit_sha, source, status, requested_at, started_at, finished_at, log, error,
+		resync, reason, heartbeat_at, job)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Env, s.CommitSHA, s.Source, s.Status, micros(s.RequestedAt), micros(s.StartedAt), micros(s.FinishedAt), string(log), s.Error,
+		s.Resync, s.Reason, micros(hb), string(s.Job))
 	if err != nil {
 		return fmt.Errorf("store: insert sync %s: %w", s.ID, err)
 	}
@@ -189,6 +195,42 @@ func (q Q) FinishSync(ctx context.Context, id, status string, log []SyncLogEntry
 		status, string(data), errMsg, micros(at), id)
 }
 
+// ErrNotRunning: the sync is no longer running (it was taken over after
+// its heartbeat stopped): its worker must not record an outcome.
+var ErrNotRunning = errors.New("sync is no longer running: another worker took it over")
+
+// EndSync moves a running sync to its final (or interrupted) state. It
+// fails with ErrNotRunning when the sync was taken over meanwhile, so a
+// worker that lost its lease changes nothing.
+func (q Q) EndSync(ctx context.Context, id, status, reason string, log []SyncLogEntry, errMsg string, at time.Time) error {
+	data, err := json.Marshal(nonNilLog(log))
+	if err != nil {
+		return fmt.Errorf("store: end sync: %w", err)
+	}
+	res, err := q.exec(ctx, `UPDATE syncs SET status = ?, reason = ?, log = ?, error = ?, finished_at = ? WHERE id = ? AND status = ?`,
+		status, reason, string(data), errMsg, micros(at), id, SyncRunning)
+	if err != nil {
+		return fmt.Errorf("store: end sync %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("store: end sync %s: %w", id, ErrNotRunning)
+	}
+	return nil
+}
+
+// HeartbeatSync renews a running sync's lease; ErrNotRunning when it was
+// taken over.
+func (q Q) HeartbeatSync(ctx context.Context, id string, at time.Time) error {
+	res, err := q.exec(ctx, `UPDATE syncs SET heartbeat_at = ? WHERE id = ? AND status = ?`, micros(at), id, SyncRunning)
+	if err != nil {
+		return fmt.Errorf("store: heartbeat of sync %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("store: heartbeat of sync %s: %w", id, ErrNotRunning)
+	}
+	return nil
+}
+
 func nonNilLog(l []SyncLogEntry) []SyncLogEntry {
 	if l == nil {
 		return []SyncLogEntry{}
@@ -196,16 +238,20 @@ func nonNilLog(l []SyncLogEntry) []SyncLogEntry {
 	return l
 }
 
-const syncCols = `id, env, commit_sha, source, status, requested_at, started_at, finished_at, log, error`
+const syncCols = `id, env, commit_sha, source, status, requested_at, started_at, finished_at, log, error, resync, reason, heartbeat_at, job`
 
 func scanSync(s interface{ Scan(...any) error }) (Sync, error) {
 	var y Sync
-	var req, st, fin int64
-	var log string
-	if err := s.Scan(&y.ID, &y.Env, &y.CommitSHA, &y.Source, &y.Status, &req, &st, &fin, &log, &y.Error); err != nil {
+	var req, st, fin, hb int64
+	var log, job string
+	if err := s.Scan(&y.ID, &y.Env, &y.CommitSHA, &y.Source, &y.Status, &req, &st, &fin, &log, &y.Error,
+		&y.Resync, &y.Reason, &hb, &job); err != nil {
 		return y, err
 	}
-	y.RequestedAt, y.StartedAt, y.FinishedAt = fromMicros(req), fromMicros(st), fromMicros(fin)
+	y.RequestedAt, y.StartedAt, y.FinishedAt, y.HeartbeatAt = fromMicros(req), fromMicros(st), fromMicros(fin), fromMicros(hb)
+	if job != "" {
+		y.Job = []byte(job)
+	}
 	if err := json.Unmarshal([]byte(log), &y.Log); err != nil {
 		return y, fmt.Errorf("sync %s log: %w", y.ID, err)
 	}
@@ -228,21 +274,69 @@ func (q Q) Syncs(ctx context.Context, env string, limit int) ([]Sync, error) {
 	return collect(rows, scanSync)
 }
 
-// FailInterruptedSyncs marks unfinished syncs of one commit failed (their
-// worker died before finishing; a retry is starting) and fails their
-// Processing deployments. It returns how many syncs it closed.
-func (q Q) FailInterruptedSyncs(ctx context.Context, env, commitSHA, reason string, at time.Time) (int64, error) {
-	if _, err := q.exec(ctx, `UPDATE deployments SET status = ? WHERE status = ? AND sync_id IN
-		(SELECT id FROM syncs WHERE env = ? AND commit_sha = ? AND status = ?)`,
-		string(Failed), string(Processing), env, commitSHA, SyncRunning); err != nil {
-		return 0, fmt.Errorf("store: fail interrupted deployments: %w", err)
-	}
-	res, err := q.exec(ctx, `UPDATE syncs SET status = ?, error = ?, finished_at = ? WHERE env = ? AND commit_sha = ? AND status = ?`,
-		SyncFailed, reason, micros(at), env, commitSHA, SyncRunning)
+// SyncsOf lists every attempt at one sync — (env, commit, resync) — oldest
+// first.
+func (q Q) SyncsOf(ctx context.Context, env, commitSHA, resync string) ([]Sync, error) {
+	rows, err := q.query(ctx, `SELECT `+syncCols+` FROM syncs WHERE env = ? AND commit_sha = ? AND resync = ?
+		ORDER BY started_at, id LIMIT 1000`, env, commitSHA, resync)
 	if err != nil {
-		return 0, fmt.Errorf("store: fail interrupted syncs: %w", err)
+		return nil, fmt.Errorf("store: syncs of %s@%s: %w", env, commitSHA, err)
 	}
-	return res.RowsAffected()
+	return collect(rows, scanSync)
+}
+
+// StaleSyncs are the running syncs whose heartbeat is older than cutoff:
+// their process died.
+func (q Q) StaleSyncs(ctx context.Context, cutoff time.Time) ([]Sync, error) {
+	rows, err := q.query(ctx, `SELECT `+syncCols+` FROM syncs WHERE status = ? AND heartbeat_at < ? ORDER BY started_at LIMIT 100`,
+		SyncRunning, micros(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("store: stale syncs: %w", err)
+	}
+	return collect(rows, scanSync)
+}
+
+// MarkCrashed marks a running sync whose heartbeat is still older than
+// cutoff crashed and fails its Processing deployments. Replicas may race:
+// exactly one of them gets true.
+func (q Q) MarkCrashed(ctx context.Context, id string, cutoff, at time.Time) (bool, error) {
+	res, err := q.exec(ctx, `UPDATE syncs SET status = ?, reason = ?, error = ?, finished_at = ? WHERE id = ? AND status = ? AND heartbeat_at < ?`,
+		SyncCrashed, ReasonHeartbeat, "the process running this sync stopped (its heartbeat stopped); another worker took it over",
+		micros(at), id, SyncRunning, micros(cutoff))
+	if err != nil {
+		return false, fmt.Errorf("store: mark sync %s crashed: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return false, nil // renewed, finished, or marked by another replica
+	}
+	return true, q.FailProcessing(ctx, id)
+}
+
+// FailProcessing fails the deployments a sync left Processing.
+func (q Q) FailProcessing(ctx context.Context, syncID string) error {
+	if _, err := q.exec(ctx, `UPDATE deployments SET status = ? WHERE status = ? AND sync_id = ?`,
+		string(Failed), string(Processing), syncID); err != nil {
+		return fmt.Errorf("store: fail deployments of sync %s: %w", syncID, err)
+	}
+	return nil
+}
+
+// ManualFlipSince reports whether a person moved the live pointer of any
+// of the workflows (make-live, rollback, deactivate, delete) after since:
+// such a flip wins over a sync requested before it.
+func (q Q) ManualFlipSince(ctx context.Context, env string, workflowIDs []string, since time.Time) (bool, error) {
+	for _, id := range workflowIDs {
+		var n int
+		err := q.queryRow(ctx, `SELECT COUNT(*) FROM live_history WHERE env = ? AND workflow_id = ? AND action <> ? AND at > ?`,
+			env, id, ActionAutoLive, micros(since)).Scan(&n)
+		if err != nil {
+			return false, fmt.Errorf("store: flips of %s/%s: %w", env, id, err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // NewerSucceededSync reports whether a sync requested after requestedAt has
@@ -383,6 +477,15 @@ func (q Q) Deployments(ctx context.Context, env, workflowID string, limit int) (
 		ORDER BY created_at DESC, id DESC LIMIT ?`, env, workflowID, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: list deployments: %w", err)
+	}
+	return collect(rows, scanDeployment)
+}
+
+// DeploymentsOfSync lists the deployments one sync created, oldest first.
+func (q Q) DeploymentsOfSync(ctx context.Context, syncID string) ([]Deployment, error) {
+	rows, err := q.query(ctx, `SELECT `+depCols+` FROM deployments WHERE sync_id = ? ORDER BY created_at, id`, syncID)
+	if err != nil {
+		return nil, fmt.Errorf("store: deployments of sync %s: %w", syncID, err)
 	}
 	return collect(rows, scanDeployment)
 }

@@ -23,11 +23,30 @@ const (
 	Deactivated Status = "Deactivated"
 )
 
-// Sync statuses.
+// Sync statuses: a typed state machine. running → succeeded | failed |
+// skipped (final: running the same sync again does nothing) or →
+// interrupted (it could not finish: a database, artifact store or registry
+// error; its job retries) or → crashed (the process running it died: its
+// heartbeat stopped; another worker takes it over).
 const (
-	SyncRunning   = "running"
-	SyncSucceeded = "succeeded"
-	SyncFailed    = "failed"
+	SyncRunning     = "running"
+	SyncSucceeded   = "succeeded"
+	SyncFailed      = "failed"
+	SyncSkipped     = "skipped"
+	SyncInterrupted = "interrupted"
+	SyncCrashed     = "crashed"
+)
+
+// Why a sync ended as it did (Sync.Reason), for what reports it.
+const (
+	ReasonRepository = "repository-errors"  // failed: diagnostics in the code
+	ReasonUnsyncable = "unsyncable-commit"  // failed: the commit's archive breaks the extraction rules
+	ReasonKilled     = "killed-process"     // failed: its syncs died with their process too many times
+	ReasonNothing    = "nothing-changed"    // skipped: no file a sync reads changed
+	ReasonChanged    = "changed-while-read" // skipped: a dev directory changed while it was copied
+	ReasonError      = "error"              // interrupted: could not finish; retried
+	ReasonHeartbeat  = "heartbeat-stopped"  // crashed: taken over
+	ReasonDuplicate  = "duplicate"          // skipped: another run of the same sync finished first
 )
 
 // Live-pointer actions recorded in the flip history.
@@ -131,7 +150,9 @@ type Sync struct {
 	Env       string `json:"env"`
 	CommitSHA string `json:"commitSha"`
 	Source    string `json:"source"`
-	Status    string `json:"status"` // SyncRunning, SyncSucceeded, SyncFailed
+	Resync    string `json:"resync,omitempty"` // set when a commit is synced again on purpose
+	Status    string `json:"status"`           // SyncRunning … SyncCrashed
+	Reason    string `json:"reason,omitempty"` // Reason… constants
 	// RequestedAt orders syncs of one environment: when the push (or dev
 	// change) asked for it, not when a worker got to it.
 	RequestedAt time.Time      `json:"requestedAt"`
@@ -139,6 +160,16 @@ type Sync struct {
 	FinishedAt  time.Time      `json:"finishedAt,omitzero"`
 	Log         []SyncLogEntry `json:"log"`
 	Error       string         `json:"error"`
+	// HeartbeatAt is the lease of the process running it (running only).
+	HeartbeatAt time.Time `json:"-"`
+	// Job is the request as JSON, so a takeover can run it again.
+	Job []byte `json:"-"`
+}
+
+// Finished reports whether the sync reached a final state: running it
+// again does nothing.
+func (s Sync) Finished() bool {
+	return s.Status == SyncSucceeded || s.Status == SyncFailed || s.Status == SyncSkipped
 }
 
 // Variable is an environment variable. Value holds the stored bytes: the

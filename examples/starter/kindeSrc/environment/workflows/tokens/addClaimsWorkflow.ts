@@ -1,5 +1,12 @@
-// Adds the user's plan and the sign-in origin to the access token.
-// Written against the low-level kinde.* API, so it needs no npm packages.
+// Adds the user's plan and the sign-in origin to the access token, with
+// Kinde's own helper package: Flowgate installs @kinde/infrastructure from
+// the npm registry on every sync, so the repository needs no node_modules.
+import {
+  accessTokenCustomClaims,
+  getEnvironmentVariable,
+  WorkflowTrigger,
+} from "@kinde/infrastructure";
+
 type TokensEvent = {
   request: { ip: string };
   context: {
@@ -12,7 +19,7 @@ type TokensEvent = {
 export const workflowSettings = {
   id: "addClaims",
   name: "Add claims to the access token",
-  trigger: "user:tokens_generation",
+  trigger: WorkflowTrigger.UserTokenGeneration,
   failurePolicy: { action: "stop" },
   bindings: {
     "kinde.accessToken": {},
@@ -21,16 +28,11 @@ export const workflowSettings = {
 };
 
 export default async function addClaims(event: TokensEvent) {
-  const plan = kinde.env.get("DEFAULT_PLAN")?.value ?? "free";
-  kinde.accessToken.setCustomClaim("plan", plan);
-  kinde.accessToken.setCustomClaim("signInOrigin", event.context.auth.origin);
+  const claims = accessTokenCustomClaims<{ plan: string; signInOrigin: string; org: string }>();
+  claims.plan = getEnvironmentVariable("DEFAULT_PLAN")?.value ?? "free";
+  claims.signInOrigin = event.context.auth.origin;
   if (event.context.organization) {
-    kinde.accessToken.setCustomClaim("org", event.context.organization.code);
+    claims.org = event.context.organization.code;
   }
   console.log(`claims added for ${event.context.user.id}`);
 }
-
-declare const kinde: {
-  env: { get(name: string): { value: string; isSecret: boolean } | undefined };
-  accessToken: { setCustomClaim(name: string, value: unknown): void };
-};
