@@ -97,13 +97,30 @@ func (c copier) upsertAll(ctx context.Context, t table) (int64, error) {
 	var written int64
 	batch := make([]any, 0, per*len(t.cols))
 	n := 0
+	// A batch can fail on a unique index other than the key when rows
+	// changed places at the source (a flip: the new Live deployment lands
+	// while the old one is still Live here). Such rows are set aside and
+	// written one by one once the rest has landed.
+	var deferred [][]any
+	one := c.upsertSQL(t, 1)
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
 		res, err := c.dst.ExecContext(ctx, c.upsertSQL(t, n), batch...)
 		if err != nil {
-			return err
+			for r := 0; r < n; r++ {
+				row := append([]any(nil), batch[r*len(t.cols):(r+1)*len(t.cols)]...)
+				res, err := c.dst.ExecContext(ctx, one, row...)
+				if err != nil {
+					deferred = append(deferred, row)
+					continue
+				}
+				k, _ := res.RowsAffected()
+				written += k
+			}
+			batch, n = batch[:0], 0
+			return nil
 		}
 		k, _ := res.RowsAffected()
 		written += k
@@ -132,7 +149,27 @@ func (c copier) upsertAll(ctx context.Context, t table) (int64, error) {
 	if err := rows.Err(); err != nil {
 		return written, err
 	}
-	return written, flush()
+	if err := flush(); err != nil {
+		return written, err
+	}
+	for len(deferred) > 0 {
+		var left [][]any
+		var lastErr error
+		for _, row := range deferred {
+			res, err := c.dst.ExecContext(ctx, one, row...)
+			if err != nil {
+				left, lastErr = append(left, row), err
+				continue
+			}
+			k, _ := res.RowsAffected()
+			written += k
+		}
+		if len(left) == len(deferred) {
+			return written, fmt.Errorf("%d rows cannot be written: %w", len(left), lastErr)
+		}
+		deferred = left
+	}
+	return written, nil
 }
 
 // upsertSQL inserts n rows, updating a row whose key exists only where a
