@@ -21,10 +21,15 @@ const (
 	maxBatchRows = 1000
 )
 
+type writer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 type copier struct {
 	src        querier
 	srcDialect store.Dialect
 	dst        *sql.DB
+	w          writer // where rows are written: dst, or one PostgreSQL connection
 	dstDialect store.Dialect
 	dry        bool
 	log        io.Writer
@@ -107,11 +112,11 @@ func (c copier) upsertAll(ctx context.Context, t table) (int64, error) {
 		if n == 0 {
 			return nil
 		}
-		res, err := c.dst.ExecContext(ctx, c.upsertSQL(t, n), batch...)
+		res, err := c.w.ExecContext(ctx, c.upsertSQL(t, n), batch...)
 		if err != nil {
 			for r := 0; r < n; r++ {
 				row := append([]any(nil), batch[r*len(t.cols):(r+1)*len(t.cols)]...)
-				res, err := c.dst.ExecContext(ctx, one, row...)
+				res, err := c.w.ExecContext(ctx, one, row...)
 				if err != nil {
 					deferred = append(deferred, row)
 					continue
@@ -156,7 +161,7 @@ func (c copier) upsertAll(ctx context.Context, t table) (int64, error) {
 		var left [][]any
 		var lastErr error
 		for _, row := range deferred {
-			res, err := c.dst.ExecContext(ctx, one, row...)
+			res, err := c.w.ExecContext(ctx, one, row...)
 			if err != nil {
 				left, lastErr = append(left, row), err
 				continue
@@ -274,7 +279,7 @@ func (c copier) deleteExtra(ctx context.Context, t table) (int64, error) {
 	stmt := `DELETE FROM ` + quote(t.name) + ` WHERE ` + strings.Join(where, " AND ")
 	var n int64
 	for _, key := range extra {
-		res, err := c.dst.ExecContext(ctx, stmt, key...)
+		res, err := c.w.ExecContext(ctx, stmt, key...)
 		if err != nil {
 			return n, err
 		}
@@ -295,7 +300,7 @@ func (c copier) fixIdentity(ctx context.Context, t table) error {
 			continue
 		}
 		q := `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT MAX(` + quote(col.name) + `) FROM ` + quote(t.name) + `), 0) + 1, false)`
-		if _, err := c.dst.ExecContext(ctx, q, t.name, col.name); err != nil {
+		if _, err := c.w.ExecContext(ctx, q, t.name, col.name); err != nil {
 			return fmt.Errorf("reset the sequence of %s.%s: %w", t.name, col.name, err)
 		}
 	}

@@ -168,7 +168,21 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		}
 	}
 
-	c := copier{src: snap, srcDialect: src.dialect, dst: dst.SQL(), dstDialect: dst.Dialect(), dry: o.DryRun, log: o.Log}
+	c := copier{src: snap, srcDialect: src.dialect, dst: dst.SQL(), w: dst.SQL(), dstDialect: dst.Dialect(), dry: o.DryRun, log: o.Log}
+	if dst.Dialect() == store.Postgres && !o.DryRun {
+		// Each batch commits on its own; waiting for its WAL flush made
+		// PostgreSQL the bottleneck. Losing the last batches in a crash is
+		// harmless: the final verification, or the next run, finds them.
+		conn, err := dst.SQL().Conn(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("migrate: destination: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SET synchronous_commit = off`); err != nil {
+			return rep, fmt.Errorf("migrate: destination: %w", err)
+		}
+		c.w = conn
+	}
 	for _, t := range tables {
 		tr, err := c.table(ctx, t)
 		rep.Tables = append(rep.Tables, tr)
