@@ -89,7 +89,18 @@ func minioBucket(t *testing.T) (artifact.Options, string) {
 // same master key. A second run changes nothing; a run back to SQLite and
 // a directory yields the same state again.
 func TestMigrateSQLiteToPostgresS3(t *testing.T) {
-	s3opts, s3spec := minioBucket(t)
+	t.Run("minio", func(t *testing.T) {
+		s3opts, s3spec := minioBucket(t)
+		testMigrateToPostgres(t, s3spec, s3opts)
+	})
+	// The same move with the artifacts in a directory, which runs where
+	// MinIO is not installed.
+	t.Run("dir", func(t *testing.T) {
+		testMigrateToPostgres(t, filepath.Join(t.TempDir(), "shared-artifacts"), artifact.Options{})
+	})
+}
+
+func testMigrateToPostgres(t *testing.T, s3spec string, s3opts artifact.Options) {
 	pgURL := storetest.PostgresURL(t)
 	ctx := context.Background()
 
@@ -162,8 +173,10 @@ func TestMigrateSQLiteToPostgresS3(t *testing.T) {
 	}
 	cfgB := Config{DataDir: t.TempDir(), DatabaseURL: pgURL, Artifacts: s3spec, S3Endpoint: s3opts.S3Endpoint,
 		MasterKey: strings.TrimSpace(string(key)), AdminToken: c.bearer, RuntimeToken: c.runtimeBearer, Isolation: "inprocess"}
-	t.Setenv("AWS_ACCESS_KEY_ID", s3opts.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3opts.SecretAccessKey)
+	if s3opts.AccessKeyID != "" {
+		t.Setenv("AWS_ACCESS_KEY_ID", s3opts.AccessKeyID)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", s3opts.SecretAccessKey)
+	}
 	b := start(t, cfgB)
 	if got := rawTrigger(t, b.URL(), c.runtimeBearer); !bytes.Equal(got, wantResult) {
 		t.Fatalf("the migrated service answers differently:\n got %s\nwant %s", got, wantResult)

@@ -85,13 +85,19 @@ func (r Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "  %-22s %9d rows  %d written, %d deleted, verified\n", t.Name, t.SourceRows, t.Written, t.Deleted)
 		}
 	}
-	names := make([]string, 0, len(r.Excluded))
-	for n := range r.Excluded {
-		names = append(names, n)
+	byReason := map[string][]string{}
+	var reasons []string
+	for n, why := range r.Excluded {
+		if byReason[why] == nil {
+			reasons = append(reasons, why)
+		}
+		byReason[why] = append(byReason[why], n)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-22s not carried: %s\n", n, r.Excluded[n])
+	sort.Strings(reasons)
+	for _, why := range reasons {
+		names := byReason[why]
+		sort.Strings(names)
+		fmt.Fprintf(w, "  not carried: %s (%s)\n", strings.Join(names, ", "), why)
 	}
 	fmt.Fprintf(w, "artifacts: %d named by rows, %d %s, all verified by SHA-256\n", r.Artifacts, r.ArtifactsCopied, verb)
 	if r.PendingJobs > 0 {
