@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -29,7 +32,8 @@ type copier struct {
 	src        querier
 	srcDialect store.Dialect
 	dst        *sql.DB
-	w          writer // where rows are written: dst, or one PostgreSQL connection
+	w          writer        // where rows are written: dst, or one PostgreSQL connection
+	pool       *pgxpool.Pool // PostgreSQL destination: COPY into empty tables
 	dstDialect store.Dialect
 	dry        bool
 	log        io.Writer
@@ -58,7 +62,13 @@ func (c copier) table(ctx context.Context, t table) (TableReport, error) {
 		return tr, fmt.Errorf("it has no primary key and the destination already holds %d different rows: empty it first", dd.rows)
 	}
 	logf(c.log, "%s: copying %d rows", t.name, sd.rows)
-	if tr.Written, err = c.upsertAll(ctx, t); err != nil {
+	if c.pool != nil && dd.rows == 0 {
+		// Into an empty PostgreSQL table, COPY is several times faster
+		// than batched upserts.
+		if tr.Written, err = c.copyAll(ctx, t); err != nil {
+			return tr, err
+		}
+	} else if tr.Written, err = c.upsertAll(ctx, t); err != nil {
 		return tr, err
 	}
 	if len(t.pk) > 0 {
@@ -175,6 +185,39 @@ func (c copier) upsertAll(ctx context.Context, t table) (int64, error) {
 		deferred = left
 	}
 	return written, nil
+}
+
+// copyAll streams the source rows into an empty PostgreSQL table with COPY
+// (which takes identity columns' values as given).
+func (c copier) copyAll(ctx context.Context, t table) (int64, error) {
+	rows, err := c.src.QueryContext(ctx, `SELECT `+t.colList("")+` FROM `+quote(t.name))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	names := make([]string, len(t.cols))
+	for i, col := range t.cols {
+		names[i] = col.name
+	}
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	out := make([]any, len(t.cols))
+	n, err := c.pool.CopyFrom(ctx, pgx.Identifier{t.name}, names, pgx.CopyFromFunc(func() ([]any, error) {
+		if !rows.Next() {
+			return nil, rows.Err()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, col := range t.cols {
+			out[i] = convert(vals[i], col.kind)
+		}
+		return out, nil
+	}))
+	return n, err
 }
 
 // upsertSQL inserts n rows, updating a row whose key exists only where a

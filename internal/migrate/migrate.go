@@ -188,6 +188,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return rep, fmt.Errorf("migrate: destination: %w", err)
 		}
 		c.w = conn
+		c.pool = dst.Pool()
 	}
 	for _, t := range tables {
 		tr, err := c.table(ctx, t)
