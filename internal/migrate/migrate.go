@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 
@@ -257,6 +258,13 @@ type source struct {
 // up to date, its schema), then for SQLite a second, read-only handle whose
 // transactions do not take the write lock the running service needs.
 func openSource(ctx context.Context, spec string) (*source, error) {
+	if !isPostgres(spec) {
+		// Opening a missing SQLite file would create an empty store and
+		// "migrate" nothing: a typo must be an error.
+		if _, err := os.Stat(sqlitePath(spec)); err != nil {
+			return nil, fmt.Errorf("migrate: source database: %w", err)
+		}
+	}
 	s, err := store.Open(ctx, spec, "")
 	if err != nil {
 		return nil, fmt.Errorf("migrate: source: %w", err)
@@ -296,8 +304,12 @@ func sqlitePath(spec string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(spec, "sqlite://"), "file:")
 }
 
+func isPostgres(spec string) bool {
+	return strings.HasPrefix(spec, "postgres://") || strings.HasPrefix(spec, "postgresql://")
+}
+
 func sameSpec(a, b string) bool {
-	if strings.HasPrefix(a, "postgres") || strings.HasPrefix(b, "postgres") {
+	if isPostgres(a) || isPostgres(b) {
 		return a == b
 	}
 	return sqlitePath(a) == sqlitePath(b)

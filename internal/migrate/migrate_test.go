@@ -462,3 +462,31 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal("a corrupt artifact was restored")
 	}
 }
+
+// TestBadInput: a missing source, the same database on both sides, and a
+// row naming a malformed digest are refused, each with an error saying so.
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	_, err := Run(ctx, Options{FromDB: missing, ToDB: storetest.SQLiteURL(t), From: newDirStore(t), To: newDirStore(t)})
+	if err == nil || !strings.Contains(err.Error(), "source database") {
+		t.Fatalf("missing source: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Fatal("a missing source file was created")
+	}
+	f := newFixture(t, storetest.SQLiteURL(t))
+	if _, err := Run(ctx, Options{FromDB: f.db, ToDB: "file:" + f.db, From: f.arts, To: newDirStore(t)}); err == nil || !strings.Contains(err.Error(), "the same") {
+		t.Fatalf("same database: %v", err)
+	}
+	db, err := store.Open(ctx, f.db, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, `UPDATE deployments SET bundle_digest = '../../etc/passwd' WHERE id = 'dep1'`)
+	db.Close()
+	_, err = Run(ctx, Options{FromDB: f.db, ToDB: storetest.SQLiteURL(t), From: f.arts, To: newDirStore(t)})
+	if !errors.Is(err, artifact.ErrInvalidDigest) {
+		t.Fatalf("malformed digest: %v", err)
+	}
+}
