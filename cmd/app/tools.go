@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/flowgate/flowgate/internal/artifact"
@@ -159,6 +160,10 @@ The master key is never copied: keep it apart, restore with the same one.
 		fmt.Fprintln(stderr, "flowgate backup: --to DIR is required")
 		return 2
 	}
+	if strings.Contains(*dir, "://") {
+		fmt.Fprintln(stderr, "flowgate backup: --to must be a local directory (copy it to object storage afterwards, e.g. aws s3 sync)")
+		return 2
+	}
 	db, arts := from.resolve()
 	ctx, stop := toolContext()
 	defer stop()
@@ -226,5 +231,6 @@ a corrupted backup fails the restore and nothing corrupt is written.
 		return 1
 	}
 	rep.Print(stdout)
+	fmt.Fprintln(stdout, "start the service with the master key named in the backup's manifest.json, and the production FLOWGATE_RUNTIME_TOKEN")
 	return 0
 }

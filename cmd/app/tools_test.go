@@ -65,6 +65,7 @@ func TestToolUsage(t *testing.T) {
 		{"migrate", []string{"--bogus"}, "flag provided but not defined"},
 		{"migrate", []string{"extra"}, "unexpected argument"},
 		{"backup", nil, "--to DIR is required"},
+		{"backup", []string{"--to", "s3://bucket/backups"}, "must be a local directory"},
 		{"restore", nil, "--from DIR is required"},
 		{"restore", []string{"--from", "/nonexistent-backup", "--data-dir", "/nonexistent-data-dir/x"}, "not a Flowgate backup"},
 	}
