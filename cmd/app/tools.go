@@ -193,7 +193,7 @@ The master key is never copied: keep it apart, restore with the same one.
 func runRestore(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("flowgate-app restore", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: flowgate-app restore --from DIR [--data-dir DIR | --db DB --artifacts ARTS] [--force]
+		fmt.Fprint(stderr, `Usage: flowgate-app restore --from DIR [--data-dir DIR | --db DB --artifacts ARTS] [--force | --verify-only]
 
 Restores a backup made by "flowgate-app backup" into an empty store (refusing
 one that holds rows unless --force). Every artifact is verified by its SHA-256:
@@ -204,6 +204,7 @@ a corrupted backup fails the restore and nothing corrupt is written.
 	}
 	to := addStoreFlags(fs, "", "destination", true)
 	dir := fs.String("from", "", "backup directory")
+	check := fs.Bool("verify-only", false, "check the backup (row counts, every artifact's SHA-256) and restore nothing")
 	force := fs.Bool("force", false, "restore into a store that already holds rows (rows with the same keys are overwritten)")
 	endpoint := fs.String("s3-endpoint", os.Getenv("FLOWGATE_S3_ENDPOINT"), "S3-compatible endpoint (FLOWGATE_S3_ENDPOINT)")
 	if ok, code := parse(fs, args, stderr); !ok {
@@ -216,6 +217,16 @@ a corrupted backup fails the restore and nothing corrupt is written.
 	db, arts := to.resolve()
 	ctx, stop := toolContext()
 	defer stop()
+	if *check {
+		m, err := migrate.Verify(ctx, *dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "flowgate", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "backup %s is intact: %d tables, %d artifacts verified (schema version %d, taken %s)\n",
+			*dir, len(m.Tables), len(m.Artifacts), m.SchemaVersion, m.CreatedAt.Format("2006-01-02 15:04:05Z"))
+		return 0
+	}
 	if err := os.MkdirAll(*to.dataDir, 0o700); err != nil {
 		fmt.Fprintln(stderr, "flowgate restore:", err)
 		return 1

@@ -103,6 +103,9 @@ func TestToolsEndToEnd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "1 artifacts") || !strings.Contains(out, "master key is not in it") {
 		t.Fatalf("backup: %d\n%s\n%s", code, out, stderr)
 	}
+	if code, out, stderr = runTool("restore", "--from", backup, "--verify-only"); code != 0 || !strings.Contains(out, "is intact") {
+		t.Fatalf("verify-only: %d\n%s\n%s", code, out, stderr)
+	}
 	restored := filepath.Join(t.TempDir(), "restored")
 	if code, out, stderr = runTool("restore", "--from", backup, "--data-dir", restored); code != 0 {
 		t.Fatalf("restore: %d\n%s\n%s", code, out, stderr)

@@ -452,7 +452,13 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("forced restore: %v", err)
 	}
 
+	if _, err := Verify(ctx, dir); err != nil {
+		t.Fatalf("verify an intact backup: %v", err)
+	}
 	corrupt(t, filepath.Join(dir, BackupArtifacts), f.digests[1])
+	if _, err := Verify(ctx, dir); !errors.Is(err, artifact.ErrCorrupt) || !strings.Contains(err.Error(), f.digests[1]) {
+		t.Fatalf("verify a corrupted backup: %v", err)
+	}
 	to2 := newDirStore(t)
 	_, err = Restore(ctx, RestoreOptions{Dir: dir, ToDB: storetest.SQLiteURL(t), To: to2})
 	if !errors.Is(err, artifact.ErrCorrupt) {
