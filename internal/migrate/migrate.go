@@ -101,6 +101,10 @@ func (r Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "  not carried: %s (%s)\n", strings.Join(names, ", "), why)
 	}
 	fmt.Fprintf(w, "artifacts: %d named by rows, %d %s, all verified by SHA-256\n", r.Artifacts, r.ArtifactsCopied, verb)
+	if len(r.ArtifactsMissing) > 0 {
+		fmt.Fprintf(w, "error: %d artifacts named by rows are missing from the source (the migration would stop): %s\n",
+			len(r.ArtifactsMissing), strings.Join(r.ArtifactsMissing, ", "))
+	}
 	if r.PendingJobs > 0 {
 		fmt.Fprintf(w, "note: %d River jobs are not finished in the source; they are not carried (let the old process drain them)\n", r.PendingJobs)
 	}

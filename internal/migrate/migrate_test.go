@@ -382,6 +382,22 @@ func TestDryRun(t *testing.T) {
 			t.Fatal("dry run wrote an artifact")
 		}
 	}
+	// A dry run reports an artifact the source lacks instead of stopping.
+	if err := os.Remove(filepath.Join(f.artsDir, "sha256", f.digests[1][:2], f.digests[1])); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Run(ctx, Options{FromDB: f.db, ToDB: dst, From: f.arts, To: to, DryRun: true})
+	if err != nil || len(rep.ArtifactsMissing) != 1 {
+		t.Fatalf("dry run with a missing artifact: %v %v", rep.ArtifactsMissing, err)
+	}
+	out.Reset()
+	rep.Print(&out)
+	if !strings.Contains(out.String(), "missing from the source") {
+		t.Fatalf("dry run output:\n%s", out.String())
+	}
+	if _, err := Run(ctx, Options{FromDB: f.db, ToDB: dst, From: f.arts, To: to}); !errors.Is(err, artifact.ErrNotFound) {
+		t.Fatalf("migration with a missing artifact: %v", err)
+	}
 }
 
 // corrupt rewrites the stored bytes of one artifact in a directory store.
