@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -71,10 +73,11 @@ func minioBucket(t *testing.T) (artifact.Options, string) {
 		BaseEndpoint: aws.String(m.Endpoint), Region: "us-east-1", UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider(m.AccessKey, m.SecretKey, ""),
 	})
-	bucket := "flowgate-migrate-" + strings.ToLower(strings.ReplaceAll(filepath.Base(t.TempDir()), "_", "-"))
-	if len(bucket) > 60 {
-		bucket = bucket[:60]
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
 	}
+	bucket := "flowgate-migrate-" + hex.EncodeToString(rnd[:])
 	if _, err := cli.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("create bucket on MinIO: %v", err)
 	}
