@@ -32,22 +32,26 @@ func BenchmarkMigrate(b *testing.B) {
 		}
 		digests = append(digests, d)
 	}
-	err = db.InTx(ctx, func(store.Q) error { return nil })
+	tx, err := db.SQL().Begin()
 	if err != nil {
 		b.Fatal(err)
 	}
-	tx, _ := db.SQL().Begin()
+	exec := func(q string, args ...any) {
+		if _, err := tx.Exec(q, args...); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for w := range 100 {
-		tx.Exec(`INSERT INTO workflows (env, id, trigger, created_at, updated_at) VALUES ('production', ?, ?, 1, 1)`, fmt.Sprintf("wf%d", w), fmt.Sprintf("user:t%d", w))
+		exec(`INSERT INTO workflows (env, id, trigger, created_at, updated_at) VALUES ('production', ?, ?, 1, 1)`, fmt.Sprintf("wf%d", w), fmt.Sprintf("user:t%d", w))
 		for d := range 100 {
 			status := "Superseded"
 			if d == 99 {
 				status = "Live"
 			}
-			tx.Exec(`INSERT INTO deployments (id, env, workflow_id, status, bundle_digest, settings, created_at) VALUES (?, 'production', ?, ?, ?, '{"timeoutMs":1000}', ?)`,
+			exec(`INSERT INTO deployments (id, env, workflow_id, status, bundle_digest, settings, created_at) VALUES (?, 'production', ?, ?, ?, '{"timeoutMs":1000}', ?)`,
 				fmt.Sprintf("dep_%d_%d", w, d), fmt.Sprintf("wf%d", w), status, digests[(w*100+d)%1000], d)
 		}
-		tx.Exec(`INSERT INTO live (env, workflow_id, trigger, deployment_id, updated_at) VALUES ('production', ?, ?, ?, 1)`, fmt.Sprintf("wf%d", w), fmt.Sprintf("user:t%d", w), fmt.Sprintf("dep_%d_99", w))
+		exec(`INSERT INTO live (env, workflow_id, trigger, deployment_id, updated_at) VALUES ('production', ?, ?, ?, 1)`, fmt.Sprintf("wf%d", w), fmt.Sprintf("user:t%d", w), fmt.Sprintf("dep_%d_99", w))
 	}
 	const logs = 1_000_000
 	const per = 500
@@ -59,9 +63,7 @@ func BenchmarkMigrate(b *testing.B) {
 		for j := i; j < i+per; j++ {
 			args = append(args, fmt.Sprintf("inv_%d", j/3), fmt.Sprintf("claims added for kp_%d", j), int64(j))
 		}
-		if _, err := tx.Exec(stmt, args...); err != nil {
-			b.Fatal(err)
-		}
+		exec(stmt, args...)
 	}
 	if err := tx.Commit(); err != nil {
 		b.Fatal(err)
