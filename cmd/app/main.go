@@ -37,6 +37,11 @@ func main() {
 }
 
 func run(args []string) int {
+	if len(args) > 0 {
+		if tool, ok := tools[args[0]]; ok {
+			return tool(args[1:], os.Stdout, os.Stderr)
+		}
+	}
 	cfg, err := app.FromEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "flowgate:", err)
