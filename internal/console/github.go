@@ -216,7 +216,7 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 		if len(perms) >= maxEnvironmentsPerSession {
 			break
 		}
-		src, err := c.deploy.Store().SourceFor(ctx, e.Name)
+		src, err := c.deploy.SourceFor(ctx, e.Name)
 		if err != nil || src.Kind != "github" || !ownerName(src.Ref) {
 			continue
 		}

@@ -26,7 +26,7 @@ func (s *Service) RebindGitHub(ctx context.Context, env, repo string, repoID int
 		return store.Source{}, fmt.Errorf("environment %s has no GitHub repository to re-bind: %w", env, err)
 	}
 	s.log.Info("environment re-bound", "env", env, "repo", repo, "repo_id", repoID)
-	return s.db.GitHubSource(ctx, env)
+	return s.db.SourceFor(ctx, env)
 }
 
 func gitHubName(s string) bool {

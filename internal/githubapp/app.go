@@ -201,7 +201,7 @@ func (a *App) commandEnv(r repoRef) string {
 // repository that takes a freed name does not get it.
 func (a *App) claimEnv(ctx context.Context, env string, r repoRef, branch string) error {
 	db := a.opts.Deploy.Store()
-	src, err := db.GitHubSource(ctx, env)
+	src, err := db.SourceFor(ctx, env)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:

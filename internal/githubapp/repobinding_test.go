@@ -61,7 +61,7 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 	if afterRename == original || afterRename == "" {
 		t.Fatalf("the renamed repository's push did not go live (live %q)", afterRename)
 	}
-	src, err := h.db.GitHubSource(ctx, DefaultEnvironment)
+	src, err := h.db.SourceFor(ctx, DefaultEnvironment)
 	if err != nil || src.Ref != renamed || src.RepoID != testRepoID {
 		t.Fatalf("source after the rename: %+v %v", src, err)
 	}
@@ -96,7 +96,7 @@ func TestUnboundEnvironmentIsBoundByItsRepositorysNextPush(t *testing.T) {
 	if err := h.post("push", push); err != nil {
 		t.Fatal(err)
 	}
-	if src, _ := h.db.GitHubSource(ctx, DefaultEnvironment); src.RepoID != testRepoID || h.live("addClaims") == "" {
+	if src, _ := h.db.SourceFor(ctx, DefaultEnvironment); src.RepoID != testRepoID || h.live("addClaims") == "" {
 		t.Fatalf("legacy source not bound by its repository's push: %+v", src)
 	}
 }

@@ -20,7 +20,7 @@ func viewGitHubRepository(s store.Source) githubRepository {
 
 // getGitHubRepository: GET …/{env}/github-repository.
 func (s *Server) getGitHubRepository(w http.ResponseWriter, r *http.Request) {
-	src, err := s.deploy.Store().GitHubSource(r.Context(), r.PathValue("env"))
+	src, err := s.deploy.SourceFor(r.Context(), r.PathValue("env"))
 	if err != nil || src.Kind != "github" {
 		httpjson.Error(w, http.StatusNotFound, "not_found", "the environment is not fed by a GitHub repository")
 		return

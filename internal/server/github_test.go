@@ -90,7 +90,7 @@ func TestGitHubRepositoryRebindAPI(t *testing.T) {
 			if c.repo == "" {
 				return
 			}
-			src, err := db.GitHubSource(ctx, "production")
+			src, err := db.SourceFor(ctx, "production")
 			if err != nil || src.Ref != c.repo || float64(src.RepoID) != c.id {
 				t.Fatalf("source after %s: %+v %v", c.name, src, err)
 			}

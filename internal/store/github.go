@@ -70,17 +70,6 @@ func (q Q) SuspendGitHubRepos(ctx context.Context, installationID int64, suspend
 	return nil
 }
 
-// GitHubSource reads an environment's source, with the repository id it
-// is bound to (ErrNotFound when it has none).
-func (q Q) GitHubSource(ctx context.Context, env string) (Source, error) {
-	var s Source
-	var up int64
-	err := q.queryRow(ctx, `SELECT env, kind, ref, branch, installation_id, repo_id, updated_at FROM sources WHERE env = ?`, env).
-		Scan(&s.Env, &s.Kind, &s.Ref, &s.Branch, &s.InstallationID, &s.RepoID, &up)
-	s.UpdatedAt = fromMicros(up)
-	return s, notFound(err, "store: source for "+env)
-}
-
 // PutGitHubSource connects an environment to a GitHub repository, bound
 // to its id (replacing any previous source).
 func (q Q) PutGitHubSource(ctx context.Context, s Source) error {

@@ -22,14 +22,14 @@ func TestGitHubSourceIsBoundToARepositoryID(t *testing.T) {
 		if err := db.PutGitHubSource(ctx, store.Source{Env: "production", Ref: "acme/flows", Branch: "main", InstallationID: 7, RepoID: 42}); err != nil {
 			t.Fatal(err)
 		}
-		src, err := db.GitHubSource(ctx, "production")
+		src, err := db.SourceFor(ctx, "production")
 		if err != nil || src.Kind != "github" || src.Ref != "acme/flows" || src.RepoID != 42 || src.InstallationID != 7 {
 			t.Fatalf("source %+v, %v", src, err)
 		}
 		if err := db.RebindGitHubSource(ctx, "production", "acme/flows-v2", 0); err != nil {
 			t.Fatal(err)
 		}
-		if src, _ := db.GitHubSource(ctx, "production"); src.Ref != "acme/flows-v2" || src.RepoID != 0 || src.Branch != "main" {
+		if src, _ := db.SourceFor(ctx, "production"); src.Ref != "acme/flows-v2" || src.RepoID != 0 || src.Branch != "main" {
 			t.Fatalf("after rebind %+v", src)
 		}
 		// A dev source is never re-bound to GitHub by the API.

@@ -101,12 +101,13 @@ func (q Q) PutSource(ctx context.Context, s Source) error {
 	return nil
 }
 
-// SourceFor reads an environment's source.
+// SourceFor reads an environment's source, with the GitHub repository id
+// it is bound to (0: none yet).
 func (q Q) SourceFor(ctx context.Context, env string) (Source, error) {
 	var s Source
 	var up int64
-	err := q.queryRow(ctx, `SELECT env, kind, ref, branch, installation_id, updated_at FROM sources WHERE env = ?`, env).
-		Scan(&s.Env, &s.Kind, &s.Ref, &s.Branch, &s.InstallationID, &up)
+	err := q.queryRow(ctx, `SELECT env, kind, ref, branch, installation_id, repo_id, updated_at FROM sources WHERE env = ?`, env).
+		Scan(&s.Env, &s.Kind, &s.Ref, &s.Branch, &s.InstallationID, &s.RepoID, &up)
 	s.UpdatedAt = fromMicros(up)
 	return s, notFound(err, "store: source for "+env)
 }
