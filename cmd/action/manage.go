@@ -75,7 +75,7 @@ type remote struct {
 // parseRemote reads the common flags (and the command's own) and the
 // positional arguments.
 func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote, []string, int, bool) {
-	r := &remote{name: name, stdout: stdout, stderr: stderr, client: &http.Client{Timeout: 30 * time.Second}, pollEvery: 2 * time.Second}
+	r := &remote{name: name, stdout: stdout, stderr: stderr, client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: refuseRedirect}, pollEvery: 2 * time.Second}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&r.server, "server", "", "")
@@ -119,6 +119,15 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		return nil, nil, exitUsage, false
 	}
 	return r, pos, 0, true
+}
+
+// refuseRedirect keeps the admin token (and a request's body, such as a
+// secret's value) on the configured server: Go's client would carry the
+// Authorization header to another port or scheme of the same host, and a
+// 307 re-sends the body anywhere.
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("the server redirected to %s://%s%s: not followed, so the admin token stays with --server (point --server at the final address)",
+		req.URL.Scheme, req.URL.Host, req.URL.Path)
 }
 
 type config struct {
