@@ -32,6 +32,10 @@ type session struct {
 	// Perms maps environment -> the GitHub role on its repository
 	// (read … admin), for people signed in with GitHub.
 	Perms map[string]string `json:"p,omitempty"`
+	// Repos maps environment -> the repository Perms was read from: a
+	// role holds only while the environment is still fed by it (an
+	// environment re-bound to another repository drops out).
+	Repos map[string]string `json:"r,omitempty"`
 }
 
 // Actor is how the person is recorded in the flips history and the audit log.
@@ -92,8 +96,8 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 }
 
 // startSession signs a person in with a fresh session id.
-func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms map[string]string) *session {
-	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
+func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms, repos map[string]string) *session {
+	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Repos: repos, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
 	c.writeSession(w, s)
 	c.setCookie(w, preCookie, "", -1)
 	return s
@@ -170,7 +174,7 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			http.Error(w, "environment names are 1-64 letters, digits, '-' or '_'", http.StatusBadRequest)
 			return
 		}
-		if env != "" && !c.canSee(s, env) {
+		if env != "" && !c.canSee(r.Context(), s, env) {
 			// The same answer as for an environment that does not exist.
 			c.render(w, r, http.StatusNotFound, "error", s, map[string]any{"Title": "Not Found",
 				"Message": "No environment " + env + " that you can read."})
@@ -180,7 +184,7 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			if !c.checkForm(w, r, "session", s.ID) {
 				return
 			}
-			if !c.canChange(s, env) {
+			if !c.canChange(r.Context(), s, env) {
 				c.audit(r, s, "refused", env, r.URL.Path)
 				c.render(w, r, http.StatusForbidden, "error", s, map[string]any{"Title": "Forbidden",
 					"Message": "You can read " + env + " but changing it needs " + c.minPermission() + " permission on its repository."})
@@ -233,7 +237,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.fails.Success(ip)
-	s := c.startSession(w, "admin", true, nil)
+	s := c.startSession(w, "admin", true, nil, nil)
 	c.audit(r, s, "sign-in", "", "")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }

@@ -135,14 +135,14 @@ func (c *Console) githubCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadGateway, "GitHub did not say who you are: try again.")
 		return
 	}
-	perms, err := c.permissions(ctx, token)
+	perms, repos, err := c.permissions(ctx, token)
 	if err != nil {
 		c.log.Warn("console GitHub sign-in: permissions", "login", user.Login, "err", err)
 		refuse(http.StatusBadGateway, "GitHub did not say which repositories you can read: try again.")
 		return
 	}
 	c.setCookie(w, oauthCookie, "", -1)
-	s := c.startSession(w, user.Login, false, perms)
+	s := c.startSession(w, user.Login, false, perms, repos)
 	c.audit(r, s, "sign-in", "", "", "with", "github", "environments", len(perms))
 	http.Redirect(w, r, safeNext(st.N), http.StatusSeeOther)
 }
@@ -205,13 +205,14 @@ var errNoAccess = errors.New("no access")
 const maxEnvironmentsPerSession = 25
 
 // permissions asks GitHub for the person's role on each environment's
-// repository; environments not synced from GitHub are for the admin only.
-func (c *Console) permissions(ctx context.Context, token string) (map[string]string, error) {
+// repository (and says which repository that was); environments not
+// synced from GitHub are for the admin only.
+func (c *Console) permissions(ctx context.Context, token string) (perms, repos map[string]string, err error) {
 	envs, err := c.deploy.Store().Environments(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	perms := map[string]string{}
+	perms, repos = map[string]string{}, map[string]string{}
 	for _, e := range envs {
 		if len(perms) >= maxEnvironmentsPerSession {
 			break
@@ -229,13 +230,13 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if role := roleOf(repo.Permissions); role != "" {
-			perms[e.Name] = role
+			perms[e.Name], repos[e.Name] = role, src.Ref
 		}
 	}
-	return perms, nil
+	return perms, repos, nil
 }
 
 // roleOf names the highest role GitHub's permissions object grants.
@@ -256,18 +257,32 @@ func roleOf(p map[string]bool) string {
 }
 
 // canSee and canChange are the console's whole permission model.
-func (c *Console) canSee(s *session, env string) bool {
-	return s.Admin || s.Perms[env] != ""
+func (c *Console) canSee(ctx context.Context, s *session, env string) bool {
+	return s.Admin || c.role(ctx, s, env) != ""
 }
 
-func (c *Console) canChange(s *session, env string) bool {
+func (c *Console) canChange(ctx context.Context, s *session, env string) bool {
 	if s.Admin {
 		return true
 	}
 	if c.opts.GitHub == nil || env == "" {
 		return false
 	}
-	return permissionRank[s.Perms[env]] >= permissionRank[c.opts.GitHub.MinPermission]
+	return permissionRank[c.role(ctx, s, env)] >= permissionRank[c.opts.GitHub.MinPermission]
+}
+
+// role is a GitHub user's role on env, as long as env is still fed by the
+// repository the role was read from at sign-in.
+func (c *Console) role(ctx context.Context, s *session, env string) string {
+	role, from := s.Perms[env], s.Repos[env]
+	if role == "" || from == "" {
+		return ""
+	}
+	src, err := c.deploy.Store().SourceFor(ctx, env)
+	if err != nil || src.Kind != "github" || !strings.EqualFold(src.Ref, from) {
+		return ""
+	}
+	return role
 }
 
 func trunc(s string, n int) string {

@@ -1,0 +1,53 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// TestGitHubRoleEndsWhenTheEnvironmentIsRebound: a GitHub user's role was
+// read from the repository that fed the environment at sign-in. When the
+// environment is re-bound to another repository (PUT …/github-repository),
+// the person may have no access to the new one, so the session must stop
+// granting anything there — not keep reading and changing it until the
+// session expires.
+func TestGitHubRoleEndsWhenTheEnvironmentIsRebound(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer") // write on acme/flows, which feeds prod
+	c := h.client()
+	c.githubSignIn()
+	_, page := c.get("/console/env/prod/variables")
+	if !strings.Contains(page, "Set a variable") {
+		t.Fatalf("writer cannot change prod before the re-bind:\n%s", page)
+	}
+	tok := csrf(t, page)
+
+	if _, err := h.deploy.RebindGitHub(t.Context(), "prod", "acme/private", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, envs := c.get("/console/"); strings.Contains(envs, `href="/console/env/prod/"`) {
+		t.Errorf("prod is still listed after it was re-bound to a repository the writer cannot read")
+	}
+	for _, p := range []string{"/console/env/prod/", "/console/env/prod/variables", "/console/env/prod/logs"} {
+		if resp, _ := c.get(p); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s after the re-bind: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	resp, _ := c.do("POST", "/console/env/prod/variables", url.Values{"_csrf": {tok}, "name": {"PLANTED"}, "value": {"1"}})
+	if resp.StatusCode == http.StatusSeeOther {
+		t.Errorf("the writer set a variable on prod after the re-bind")
+	}
+	if _, err := h.deploy.Variable(t.Context(), "prod", "PLANTED"); err == nil {
+		t.Errorf("variable PLANTED exists on prod")
+	}
+
+	// Bound back to the repository the role came from: the role holds again.
+	if _, err := h.deploy.RebindGitHub(t.Context(), "prod", "acme/flows", 0); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
+		t.Errorf("prod bound back to acme/flows: %d", resp.StatusCode)
+	}
+}
