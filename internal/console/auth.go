@@ -224,7 +224,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if !c.checkForm(w, r, "signin", pre.Value) {
 		return
 	}
-	ip := clientIP(r)
+	ip := secrets.AddressKey(r.RemoteAddr) // an IPv6 /64 counts as one address
 	if !c.fails.Allow(ip) {
 		c.renderSignIn(w, r, "Too many failed sign-ins from this address: wait 15 minutes.", http.StatusTooManyRequests)
 		return

@@ -236,7 +236,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // constant time, and a bounded body.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, who := bearer(r), AddressKey(r)
+		tok, who := bearer(r), secrets.AddressKey(r.RemoteAddr)
 		if !s.adminFails.Allow(who) {
 			w.Header().Set("Retry-After", "900")
 			httpjson.Error(w, http.StatusTooManyRequests, "rate_limited", "too many wrong admin tokens from this address: wait 15 minutes")
