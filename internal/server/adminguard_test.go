@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/artifact"
@@ -18,6 +20,10 @@ import (
 )
 
 func newTestServer(t *testing.T, adminToken string) *Server {
+	return newTestServerLog(t, adminToken, io.Discard)
+}
+
+func newTestServerLog(t *testing.T, adminToken string, logTo io.Writer) *Server {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -39,7 +45,8 @@ func newTestServer(t *testing.T, adminToken string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Deploy: svc, Runner: sandbox.NewInProcess(sandbox.Options{}), AdminToken: adminToken, Logger: quiet})
+	srv, err := New(Options{Deploy: svc, Runner: sandbox.NewInProcess(sandbox.Options{}), AdminToken: adminToken,
+		Logger: slog.New(slog.NewTextHandler(logTo, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +105,19 @@ func TestAdminTokenGuessingIsBounded(t *testing.T) {
 	}
 	if code := call("203.0.113.5:1", right); code != http.StatusOK {
 		t.Fatalf("token-less calls locked the address out: %d", code)
+	}
+}
+
+// TestPreviewByGETIsAudited: GET …/preview mints a new preview password
+// (and voids the last one), so it is an action like the POST: it gets an
+// audit line.
+func TestPreviewByGETIsAudited(t *testing.T) {
+	var logs bytes.Buffer
+	srv := newTestServerLog(t, "tok", &logs)
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/environments/prod/deployments/dep_x/preview", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	srv.ServeHTTP(httptest.NewRecorder(), req)
+	if !strings.Contains(logs.String(), "msg=audit") || !strings.Contains(logs.String(), "/preview") {
+		t.Fatalf("no audit line for GET …/preview:\n%s", logs.String())
 	}
 }

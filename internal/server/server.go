@@ -258,7 +258,8 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
-		if r.Method != http.MethodGet {
+		// GET …/preview mints a password: an action, audited like the POST.
+		if r.Method != http.MethodGet || strings.HasSuffix(r.Pattern, "/preview") {
 			s.deploy.InvalidateSnapshot(r.PathValue("env")) // this replica serves the change at once
 			s.audit(r, sw.code)
 		}
