@@ -167,7 +167,9 @@ type apiError struct {
 	message string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%s (%d %s)", e.message, e.status, e.code) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (%d %s)", printable(e.message), e.status, printable(e.code))
+}
 
 // call makes one management API call under /api/v1/environments/{env};
 // the answer's raw JSON is returned.
@@ -281,7 +283,7 @@ func cell(v any) string {
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) > 18 {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		}
-		return strings.ReplaceAll(x, "\n", " ")
+		return printable(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case float64:
@@ -289,6 +291,26 @@ func cell(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// printable keeps server text from acting on the terminal: a workflow's
+// log lines, file paths and messages are anyone's text, and escape
+// sequences (clipboard writes, cursor moves), carriage returns (a faked
+// line) and bidi overrides in them are shown as \uXXXX instead; line
+// breaks and tabs become spaces, keeping one row per item.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x200e || r == 0x200f || r >= 0x2028 && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func needArgs(r *remote, pos []string, n int) bool {
