@@ -29,13 +29,10 @@ type session struct {
 	User  string `json:"u"`
 	Admin bool   `json:"a,omitempty"` // signed in with the admin token: every permission
 	Exp   int64  `json:"e"`           // Unix seconds
-	// Perms maps environment -> the GitHub role on its repository
+	// Perms maps environment -> the GitHub role on its repository and a
+	// tag of that repository's name ("write@<tag>", see repoTag)
 	// (read … admin), for people signed in with GitHub.
 	Perms map[string]string `json:"p,omitempty"`
-	// Repos maps environment -> the repository Perms was read from: a
-	// role holds only while the environment is still fed by it (an
-	// environment re-bound to another repository drops out).
-	Repos map[string]string `json:"r,omitempty"`
 }
 
 // Actor is how the person is recorded in the flips history and the audit log.
@@ -96,8 +93,8 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 }
 
 // startSession signs a person in with a fresh session id.
-func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms, repos map[string]string) *session {
-	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Repos: repos, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
+func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms map[string]string) *session {
+	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
 	c.writeSession(w, s)
 	c.setCookie(w, preCookie, "", -1)
 	return s
@@ -237,7 +234,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.fails.Success(ip)
-	s := c.startSession(w, "admin", true, nil, nil)
+	s := c.startSession(w, "admin", true, nil)
 	c.audit(r, s, "sign-in", "", "")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }

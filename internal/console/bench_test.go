@@ -94,7 +94,7 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	con.startSession(rec, "admin", true, nil, nil)
+	con.startSession(rec, "admin", true, nil)
 	cookie := rec.Result().Cookies()[0]
 
 	pages := []string{

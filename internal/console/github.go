@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,14 +137,14 @@ func (c *Console) githubCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadGateway, "GitHub did not say who you are: try again.")
 		return
 	}
-	perms, repos, err := c.permissions(ctx, token)
+	perms, err := c.permissions(ctx, token)
 	if err != nil {
 		c.log.Warn("console GitHub sign-in: permissions", "login", user.Login, "err", err)
 		refuse(http.StatusBadGateway, "GitHub did not say which repositories you can read: try again.")
 		return
 	}
 	c.setCookie(w, oauthCookie, "", -1)
-	s := c.startSession(w, user.Login, false, perms, repos)
+	s := c.startSession(w, user.Login, false, perms)
 	c.audit(r, s, "sign-in", "", "", "with", "github", "environments", len(perms))
 	http.Redirect(w, r, safeNext(st.N), http.StatusSeeOther)
 }
@@ -205,14 +207,14 @@ var errNoAccess = errors.New("no access")
 const maxEnvironmentsPerSession = 25
 
 // permissions asks GitHub for the person's role on each environment's
-// repository (and says which repository that was); environments not
-// synced from GitHub are for the admin only.
-func (c *Console) permissions(ctx context.Context, token string) (perms, repos map[string]string, err error) {
+// repository, kept with a tag of the repository it was read from;
+// environments not synced from GitHub are for the admin only.
+func (c *Console) permissions(ctx context.Context, token string) (map[string]string, error) {
 	envs, err := c.deploy.Store().Environments(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	perms, repos = map[string]string{}, map[string]string{}
+	perms := map[string]string{}
 	for _, e := range envs {
 		if len(perms) >= maxEnvironmentsPerSession {
 			break
@@ -230,13 +232,13 @@ func (c *Console) permissions(ctx context.Context, token string) (perms, repos m
 			continue
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if role := roleOf(repo.Permissions); role != "" {
-			perms[e.Name], repos[e.Name] = role, src.Ref
+			perms[e.Name] = role + "@" + repoTag(src.Ref)
 		}
 	}
-	return perms, repos, nil
+	return perms, nil
 }
 
 // roleOf names the highest role GitHub's permissions object grants.
@@ -274,15 +276,22 @@ func (c *Console) canChange(ctx context.Context, s *session, env string) bool {
 // role is a GitHub user's role on env, as long as env is still fed by the
 // repository the role was read from at sign-in.
 func (c *Console) role(ctx context.Context, s *session, env string) string {
-	role, from := s.Perms[env], s.Repos[env]
-	if role == "" || from == "" {
+	role, tag, ok := strings.Cut(s.Perms[env], "@")
+	if !ok || role == "" {
 		return ""
 	}
 	src, err := c.deploy.Store().SourceFor(ctx, env)
-	if err != nil || src.Kind != "github" || !strings.EqualFold(src.Ref, from) {
+	if err != nil || src.Kind != "github" || repoTag(src.Ref) != tag {
 		return ""
 	}
 	return role
+}
+
+// repoTag names a repository in a few bytes of the session cookie
+// (GitHub names are case-insensitive).
+func repoTag(ref string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(ref)))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 func trunc(s string, n int) string {

@@ -2,6 +2,7 @@ package console
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -49,5 +50,25 @@ func TestGitHubRoleEndsWhenTheEnvironmentIsRebound(t *testing.T) {
 	}
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
 		t.Errorf("prod bound back to acme/flows: %d", resp.StatusCode)
+	}
+}
+
+// TestLargestGitHubSessionFitsACookie: the most environments a session
+// holds, with the longest names and roles, still make a cookie browsers
+// keep (4096 bytes with its name) and the console accepts.
+func TestLargestGitHubSessionFitsACookie(t *testing.T) {
+	h := newHarness(t)
+	perms := map[string]string{}
+	for i := range maxEnvironmentsPerSession {
+		perms[strings.Repeat("e", 62)+string(rune('A'+i))+"x"] = "maintain@" + repoTag(strings.Repeat("o", 100)+"/"+strings.Repeat("n", 99))
+	}
+	rec := httptest.NewRecorder()
+	h.con.startSession(rec, strings.Repeat("u", 39), false, perms)
+	ck := rec.Result().Cookies()[0]
+	if n := len(ck.Name) + 1 + len(ck.Value); n > 4096 {
+		t.Fatalf("the session cookie is %d bytes", n)
+	}
+	if _, ok := h.con.verify(ck.Value); !ok {
+		t.Fatal("the console refuses its own largest session")
 	}
 }
