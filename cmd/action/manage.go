@@ -109,7 +109,18 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 	}
 	cfg := readConfig()
 	r.server = firstSet(r.server, os.Getenv("FLOWGATE_SERVER"), cfg.Server, "http://127.0.0.1:8080")
-	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"), cfg.Token)
+	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"))
+	// The config file's token belongs to the config file's server: sent to
+	// a server named by --server or FLOWGATE_SERVER it would leak.
+	if r.token == "" && cfg.Token != "" {
+		if home := firstSet(cfg.Server, "http://127.0.0.1:8080"); strings.TrimSuffix(home, "/") == strings.TrimSuffix(r.server, "/") {
+			r.token = cfg.Token
+		} else {
+			fmt.Fprintf(stderr, "flowgate %s: the token in %s is for %s, not %s: pass --token or set FLOWGATE_ADMIN_TOKEN for this server\n",
+				name, configPath(), printable(home), printable(r.server))
+			return nil, nil, exitUsage, false
+		}
+	}
 	if r.token == "" {
 		fmt.Fprintf(stderr, "flowgate %s: no admin token: pass --token, set FLOWGATE_ADMIN_TOKEN, or put it in %s\n", name, configPath())
 		return nil, nil, exitUsage, false

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -55,5 +57,51 @@ func TestManageRefusesRedirects(t *testing.T) {
 	defer mu.Unlock()
 	if len(leaked) > 0 {
 		t.Fatalf("the other server was called: %q", leaked)
+	}
+}
+
+// TestConfigTokenStaysWithItsServer: the token in the config file is for
+// the server named beside it; a command pointed elsewhere with --server
+// or FLOWGATE_SERVER must not send it there.
+func TestConfigTokenStaysWithItsServer(t *testing.T) {
+	var mu sync.Mutex
+	var got []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Header.Get("Authorization"))
+		mu.Unlock()
+		io.WriteString(w, `{"deployments": []}`)
+	}))
+	defer other.Close()
+	const token = "config-file-token-for-prod"
+	t.Setenv("FLOWGATE_ADMIN_TOKEN", "")
+	t.Setenv("FLOWGATE_SERVER", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "flowgate")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"server": "https://prod.example", "token": "`+token+`"}`), 0o600)
+
+	var out, errb strings.Builder
+	if code := cli([]string{"deployments", "claims", "--server", other.URL}, &out, &errb); code == exitOK {
+		t.Errorf("--server elsewhere used the config file's token: %s", out.String())
+	}
+	t.Setenv("FLOWGATE_SERVER", other.URL)
+	if code := cli([]string{"deployments", "claims"}, &out, &errb); code == exitOK {
+		t.Errorf("FLOWGATE_SERVER elsewhere used the config file's token: %s", out.String())
+	}
+	if !strings.Contains(errb.String(), "is for https://prod.example") {
+		t.Errorf("the refusal does not say why: %q", errb.String())
+	}
+	// An explicit token for the other server works.
+	if code := cli([]string{"deployments", "claims", "--token", "other-token"}, &out, &errb); code != exitOK {
+		t.Errorf("explicit token: %d %s", code, errb.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, a := range got {
+		if strings.Contains(a, token) {
+			t.Fatalf("the config file's token reached another server")
+		}
 	}
 }
