@@ -255,7 +255,10 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps redirects after sign-in on the console's own pages.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	// No control characters: browsers drop tabs and line breaks from a
+	// Location, so what is checked here would not be what they follow.
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return Prefix
 	}
 	return next

@@ -37,3 +37,14 @@ func TestSignInGuessingFromOneIPv6Network(t *testing.T) {
 		t.Fatalf("another /64: %d, want a sign-in", code)
 	}
 }
+
+// TestSafeNextRefusesControlCharacters: a tab or line break in "next" is
+// dropped by browsers, so "/console/../\t/evil" would be followed as a
+// different path from the one checked.
+func TestSafeNextRefusesControlCharacters(t *testing.T) {
+	for _, next := range []string{"/console/../\t/evil.example", "/console/\x0b/x", "/console/\r\nSet-Cookie: a=b", "/console/\x7f"} {
+		if got := safeNext(next); got != Prefix {
+			t.Errorf("safeNext(%q) = %q", next, got)
+		}
+	}
+}
