@@ -259,7 +259,7 @@ func (r *remote) failed(err error) int {
 		fmt.Fprintf(r.stderr, "flowgate %s: %s\n", r.name, ae.Error())
 		return exitProblems
 	}
-	fmt.Fprintf(r.stderr, "flowgate %s: no answer from %s: %v\n", r.name, r.server, err)
+	fmt.Fprintf(r.stderr, "flowgate %s: no answer from %s: %s\n", r.name, printable(r.server), printable(err.Error()))
 	return exitUsage
 }
 
