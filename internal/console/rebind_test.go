@@ -72,3 +72,21 @@ func TestLargestGitHubSessionFitsACookie(t *testing.T) {
 		t.Fatal("the console refuses its own largest session")
 	}
 }
+
+// TestGitHubRoleEndsWhenRevokedOnGitHub: someone removed from the
+// repository on GitHub must lose the environment in the console too.
+func TestGitHubRoleEndsWhenRevokedOnGitHub(t *testing.T) {
+	t.Skip("hole: the role is read once at sign-in and kept in the session, and the person's GitHub token " +
+		"is not kept, so a removal on GitHub takes effect only when the session expires (12 hours by default); " +
+		"closing it needs a periodic re-check with a kept (sealed) user token, or much shorter GitHub sessions")
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	g.mu.Lock()
+	delete(g.repos["writer"], "acme/flows")
+	g.mu.Unlock()
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("removed from acme/flows on GitHub, the writer still opens prod: %d", resp.StatusCode)
+	}
+}
