@@ -225,6 +225,7 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 		}
 		var repo struct {
 			Permissions map[string]bool `json:"permissions"`
+			Private     bool            `json:"private"`
 		}
 		owner, name, _ := strings.Cut(src.Ref, "/")
 		err = c.githubGet(ctx, token, "repos/"+url.PathEscape(owner)+"/"+url.PathEscape(name), &repo)
@@ -234,7 +235,14 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 		if err != nil {
 			return nil, err
 		}
-		if role := roleOf(repo.Permissions); role != "" {
+		role := roleOf(repo.Permissions)
+		if role == "read" && !repo.Private {
+			// Everyone on GitHub can read a public repository; its
+			// environment's logs and variables are not public, so that
+			// read counts for nothing.
+			role = ""
+		}
+		if role != "" {
 			perms[e.Name] = role + "@" + repoTag(src.Ref)
 		}
 	}

@@ -90,3 +90,22 @@ func TestGitHubRoleEndsWhenRevokedOnGitHub(t *testing.T) {
 		t.Fatalf("removed from acme/flows on GitHub, the writer still opens prod: %d", resp.StatusCode)
 	}
 }
+
+// TestPublicRepositoryGrantsNoOneTheEnvironment: GitHub says every
+// signed-in person can pull a public repository. That must not open the
+// environment it feeds (runtime logs carry end users' data, variables are
+// not in the repository) to everyone with a GitHub account; its
+// collaborators with triage or more still get in.
+func TestPublicRepositoryGrantsNoOneTheEnvironment(t *testing.T) {
+	h, g := githubHarness(t)
+	g.public["acme/flows"] = true
+	g.repos["triager"] = map[string]string{"acme/flows": "triage"}
+	for login, want := range map[string]int{"stranger": http.StatusNotFound, "reader": http.StatusNotFound, "triager": http.StatusOK} {
+		g.signInAs(login)
+		c := h.client()
+		c.githubSignIn()
+		if resp, _ := c.get("/console/env/prod/logs"); resp.StatusCode != want {
+			t.Errorf("%s on public acme/flows opens prod's logs: %d, want %d", login, resp.StatusCode, want)
+		}
+	}
+}
