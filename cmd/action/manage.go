@@ -75,7 +75,7 @@ type remote struct {
 // parseRemote reads the common flags (and the command's own) and the
 // positional arguments.
 func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote, []string, int, bool) {
-	r := &remote{name: name, stdout: stdout, stderr: stderr, client: &http.Client{Timeout: 30 * time.Second}, pollEvery: 2 * time.Second}
+	r := &remote{name: name, stdout: stdout, stderr: stderr, client: &http.Client{Timeout: 30 * time.Second, CheckRedirect: refuseRedirect}, pollEvery: 2 * time.Second}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&r.server, "server", "", "")
@@ -109,7 +109,18 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 	}
 	cfg := readConfig()
 	r.server = firstSet(r.server, os.Getenv("FLOWGATE_SERVER"), cfg.Server, "http://127.0.0.1:8080")
-	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"), cfg.Token)
+	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"))
+	// The config file's token belongs to the config file's server: sent to
+	// a server named by --server or FLOWGATE_SERVER it would leak.
+	if r.token == "" && cfg.Token != "" {
+		if home := firstSet(cfg.Server, "http://127.0.0.1:8080"); strings.TrimSuffix(home, "/") == strings.TrimSuffix(r.server, "/") {
+			r.token = cfg.Token
+		} else {
+			fmt.Fprintf(stderr, "flowgate %s: the token in %s is for %s, not %s: pass --token or set FLOWGATE_ADMIN_TOKEN for this server\n",
+				name, configPath(), printable(home), printable(r.server))
+			return nil, nil, exitUsage, false
+		}
+	}
 	if r.token == "" {
 		fmt.Fprintf(stderr, "flowgate %s: no admin token: pass --token, set FLOWGATE_ADMIN_TOKEN, or put it in %s\n", name, configPath())
 		return nil, nil, exitUsage, false
@@ -119,6 +130,15 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		return nil, nil, exitUsage, false
 	}
 	return r, pos, 0, true
+}
+
+// refuseRedirect keeps the admin token (and a request's body, such as a
+// secret's value) on the configured server: Go's client would carry the
+// Authorization header to another port or scheme of the same host, and a
+// 307 re-sends the body anywhere.
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("the server redirected to %s://%s%s: not followed, so the admin token stays with --server (point --server at the final address)",
+		req.URL.Scheme, req.URL.Host, req.URL.Path)
 }
 
 type config struct {
@@ -158,7 +178,9 @@ type apiError struct {
 	message string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%s (%d %s)", e.message, e.status, e.code) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (%d %s)", printable(e.message), e.status, printable(e.code))
+}
 
 // call makes one management API call under /api/v1/environments/{env};
 // the answer's raw JSON is returned.
@@ -237,7 +259,7 @@ func (r *remote) failed(err error) int {
 		fmt.Fprintf(r.stderr, "flowgate %s: %s\n", r.name, ae.Error())
 		return exitProblems
 	}
-	fmt.Fprintf(r.stderr, "flowgate %s: no answer from %s: %v\n", r.name, r.server, err)
+	fmt.Fprintf(r.stderr, "flowgate %s: no answer from %s: %s\n", r.name, printable(r.server), printable(err.Error()))
 	return exitUsage
 }
 
@@ -272,7 +294,7 @@ func cell(v any) string {
 		if t, err := time.Parse(time.RFC3339Nano, x); err == nil && len(x) > 18 {
 			return t.UTC().Format("2006-01-02 15:04:05")
 		}
-		return strings.ReplaceAll(x, "\n", " ")
+		return printable(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case float64:
@@ -280,6 +302,26 @@ func cell(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// printable keeps server text from acting on the terminal: a workflow's
+// log lines, file paths and messages are anyone's text, and escape
+// sequences (clipboard writes, cursor moves), carriage returns (a faked
+// line) and bidi overrides in them are shown as \uXXXX instead; line
+// breaks and tabs become spaces, keeping one row per item.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r >= 0x7f && r < 0xa0 || r == 0x200e || r == 0x200f || r >= 0x2028 && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func needArgs(r *remote, pos []string, n int) bool {

@@ -35,6 +35,7 @@ type App struct {
 	runner  sandbox.Runner
 	builder *builder.Builder // nil in inprocess isolation
 	deploy  *deploy.Service
+	cipher  secrets.Cipher // the master key (the console derives its session key from it)
 	jobs    *deploy.Jobs
 	server  *server.Server
 	http    *http.Server
@@ -79,6 +80,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
+	a.cipher = cipher
 	artSpec := cfg.Artifacts
 	if artSpec == "" {
 		artSpec = filepath.Join(cfg.DataDir, "artifacts")

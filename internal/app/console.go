@@ -1,11 +1,14 @@
 package app
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"maps"
 	"net/http"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/console"
+	"github.com/flowgate/flowgate/internal/secrets"
 )
 
 // consoleRoutes adds the web console (at / and /console/) to routes. With
@@ -15,6 +18,14 @@ func (a *App) consoleRoutes(routes map[string]http.Handler) (map[string]http.Han
 	opts := console.Options{
 		Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, AllowHosts: a.cfg.AllowHosts,
 		Secure: strings.HasPrefix(a.cfg.PublicURL, "https://"), Logger: a.log.With("component", "console"),
+	}
+	// Sessions are signed under a key from the master key and the admin
+	// token: a session cookie then confirms no offline guess of the token,
+	// and changing the token still signs everyone out.
+	if d, ok := a.cipher.(secrets.KeyDeriver); ok {
+		m := hmac.New(sha256.New, d.Subkey("console sessions v1"))
+		m.Write([]byte(a.adminToken))
+		opts.SessionKey = m.Sum(nil)
 	}
 	// Sign-in with GitHub uses the App's OAuth credentials.
 	if id, secret := env("GITHUB_CLIENT_ID"), env("GITHUB_CLIENT_SECRET"); a.cfg.GitHub() && id != "" && secret != "" {

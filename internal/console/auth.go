@@ -29,7 +29,8 @@ type session struct {
 	User  string `json:"u"`
 	Admin bool   `json:"a,omitempty"` // signed in with the admin token: every permission
 	Exp   int64  `json:"e"`           // Unix seconds
-	// Perms maps environment -> the GitHub role on its repository
+	// Perms maps environment -> the GitHub role on its repository and a
+	// tag of that repository's name ("write@<tag>", see repoTag)
 	// (read … admin), for people signed in with GitHub.
 	Perms map[string]string `json:"p,omitempty"`
 }
@@ -170,7 +171,7 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			http.Error(w, "environment names are 1-64 letters, digits, '-' or '_'", http.StatusBadRequest)
 			return
 		}
-		if env != "" && !c.canSee(s, env) {
+		if env != "" && !c.canSee(r.Context(), s, env) {
 			// The same answer as for an environment that does not exist.
 			c.render(w, r, http.StatusNotFound, "error", s, map[string]any{"Title": "Not Found",
 				"Message": "No environment " + env + " that you can read."})
@@ -180,7 +181,7 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			if !c.checkForm(w, r, "session", s.ID) {
 				return
 			}
-			if !c.canChange(s, env) {
+			if !c.canChange(r.Context(), s, env) {
 				c.audit(r, s, "refused", env, r.URL.Path)
 				c.render(w, r, http.StatusForbidden, "error", s, map[string]any{"Title": "Forbidden",
 					"Message": "You can read " + env + " but changing it needs " + c.minPermission() + " permission on its repository."})
@@ -220,7 +221,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if !c.checkForm(w, r, "signin", pre.Value) {
 		return
 	}
-	ip := clientIP(r)
+	ip := secrets.AddressKey(r.RemoteAddr) // an IPv6 /64 counts as one address
 	if !c.fails.Allow(ip) {
 		c.renderSignIn(w, r, "Too many failed sign-ins from this address: wait 15 minutes.", http.StatusTooManyRequests)
 		return
@@ -254,7 +255,10 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 
 // safeNext keeps redirects after sign-in on the console's own pages.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	// No control characters: browsers drop tabs and line breaks from a
+	// Location, so what is checked here would not be what they follow.
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return Prefix
 	}
 	return next

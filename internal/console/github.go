@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,7 +207,8 @@ var errNoAccess = errors.New("no access")
 const maxEnvironmentsPerSession = 25
 
 // permissions asks GitHub for the person's role on each environment's
-// repository; environments not synced from GitHub are for the admin only.
+// repository, kept with a tag of the repository it was read from;
+// environments not synced from GitHub are for the admin only.
 func (c *Console) permissions(ctx context.Context, token string) (map[string]string, error) {
 	envs, err := c.deploy.Store().Environments(ctx)
 	if err != nil {
@@ -222,6 +225,7 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 		}
 		var repo struct {
 			Permissions map[string]bool `json:"permissions"`
+			Private     bool            `json:"private"`
 		}
 		owner, name, _ := strings.Cut(src.Ref, "/")
 		err = c.githubGet(ctx, token, "repos/"+url.PathEscape(owner)+"/"+url.PathEscape(name), &repo)
@@ -231,8 +235,15 @@ func (c *Console) permissions(ctx context.Context, token string) (map[string]str
 		if err != nil {
 			return nil, err
 		}
-		if role := roleOf(repo.Permissions); role != "" {
-			perms[e.Name] = role
+		role := roleOf(repo.Permissions)
+		if role == "read" && !repo.Private {
+			// Everyone on GitHub can read a public repository; its
+			// environment's logs and variables are not public, so that
+			// read counts for nothing.
+			role = ""
+		}
+		if role != "" {
+			perms[e.Name] = role + "@" + repoTag(src.Ref)
 		}
 	}
 	return perms, nil
@@ -256,18 +267,39 @@ func roleOf(p map[string]bool) string {
 }
 
 // canSee and canChange are the console's whole permission model.
-func (c *Console) canSee(s *session, env string) bool {
-	return s.Admin || s.Perms[env] != ""
+func (c *Console) canSee(ctx context.Context, s *session, env string) bool {
+	return s.Admin || c.role(ctx, s, env) != ""
 }
 
-func (c *Console) canChange(s *session, env string) bool {
+func (c *Console) canChange(ctx context.Context, s *session, env string) bool {
 	if s.Admin {
 		return true
 	}
 	if c.opts.GitHub == nil || env == "" {
 		return false
 	}
-	return permissionRank[s.Perms[env]] >= permissionRank[c.opts.GitHub.MinPermission]
+	return permissionRank[c.role(ctx, s, env)] >= permissionRank[c.opts.GitHub.MinPermission]
+}
+
+// role is a GitHub user's role on env, as long as env is still fed by the
+// repository the role was read from at sign-in.
+func (c *Console) role(ctx context.Context, s *session, env string) string {
+	role, tag, ok := strings.Cut(s.Perms[env], "@")
+	if !ok || role == "" {
+		return ""
+	}
+	src, err := c.deploy.Store().SourceFor(ctx, env)
+	if err != nil || src.Kind != "github" || repoTag(src.Ref) != tag {
+		return ""
+	}
+	return role
+}
+
+// repoTag names a repository in a few bytes of the session cookie
+// (GitHub names are case-insensitive).
+func repoTag(ref string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(ref)))
+	return base64.RawURLEncoding.EncodeToString(sum[:9])
 }
 
 func trunc(s string, n int) string {

@@ -25,6 +25,7 @@ type githubStub struct {
 	codes  map[string]string            // code -> login
 	tokens map[string]string            // token -> login
 	repos  map[string]map[string]string // login -> "owner/repo" -> role
+	public map[string]bool              // "owner/repo" -> public (anyone signed in may pull)
 	seq    int
 }
 
@@ -34,7 +35,7 @@ const (
 )
 
 func newGitHubStub(t testing.TB) *githubStub {
-	g := &githubStub{codes: map[string]string{}, tokens: map[string]string{}, repos: map[string]map[string]string{}}
+	g := &githubStub{codes: map[string]string{}, tokens: map[string]string{}, repos: map[string]map[string]string{}, public: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", g.authorize)
 	mux.HandleFunc("POST /login/oauth/access_token", g.accessToken)
@@ -121,14 +122,17 @@ func (g *githubStub) repo(w http.ResponseWriter, r *http.Request) {
 	login := g.who(r)
 	full := r.PathValue("owner") + "/" + r.PathValue("repo")
 	g.mu.Lock()
-	role := g.repos[login][full]
+	role, public := g.repos[login][full], g.public[full]
 	g.mu.Unlock()
+	if public && role == "" {
+		role = "read" // what GitHub answers anyone about a public repository
+	}
 	if login == "" || role == "" {
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 		return
 	}
 	rank := permissionRank[role]
-	json.NewEncoder(w).Encode(map[string]any{"full_name": full, "permissions": map[string]bool{
+	json.NewEncoder(w).Encode(map[string]any{"full_name": full, "private": !public, "permissions": map[string]bool{
 		"pull": rank >= 1, "triage": rank >= 2, "push": rank >= 3, "maintain": rank >= 4, "admin": rank >= 5}})
 }
 

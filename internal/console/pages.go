@@ -81,7 +81,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 	if s != nil {
 		// Admin says whether the page offers changes: the actions a person
 		// may take in this environment.
-		v.User, v.Admin, v.CSRF = s.User, c.canChange(s, v.Env), c.csrfFor("session", s.ID)
+		v.User, v.Admin, v.CSRF = s.User, c.canChange(r.Context(), s, v.Env), c.csrfFor("session", s.ID)
 	}
 	var buf bytes.Buffer
 	if err := c.pages[page].ExecuteTemplate(&buf, "layout.html", v); err != nil {
@@ -151,7 +151,7 @@ func (c *Console) environments(w http.ResponseWriter, r *http.Request, s *sessio
 	}
 	rows := make([]envRow, 0, len(envs))
 	for _, e := range envs {
-		if !c.canSee(s, e.Name) {
+		if !c.canSee(r.Context(), s, e.Name) {
 			continue
 		}
 		row := envRow{Environment: e}

@@ -61,6 +61,7 @@ type aesKey struct {
 // opens under any of its keys, chosen by the key id in the ciphertext.
 type Keyring struct {
 	keys []aesKey
+	sub  []byte // keys Subkey, derived from the primary key
 }
 
 var _ Cipher = (*Keyring)(nil)
@@ -81,6 +82,7 @@ func NewKeyring(primary []byte, previous ...[]byte) (*Keyring, error) {
 		}
 		k.keys = append(k.keys, key)
 	}
+	k.sub = hmacSHA256(primary, []byte("flowgate subkeys v1"))
 	return k, nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/httpjson"
 	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/secrets"
 )
 
 // Limits on what a caller can send.
@@ -84,7 +85,8 @@ type Server struct {
 	logs    *logWriter
 	cache   *codeCache
 
-	previewSlots chan struct{} // bounds concurrent preview password checks
+	previewSlots chan struct{}    // bounds concurrent preview password checks
+	adminFails   *secrets.Limiter // wrong admin tokens per address
 	failures     *failureSampler
 	views        sync.Map    // environment -> *envView, derived from its latest snapshot
 	draining     atomic.Bool // shutting down: /readyz answers 503
@@ -115,6 +117,7 @@ func New(opts Options) (*Server, error) {
 
 		previewSlots: make(chan struct{}, 2),
 		failures:     newFailureSampler(10 * time.Second),
+		adminFails:   secrets.NewLimiter(adminGuessing),
 	}
 	s.logs = newLogWriter(opts.Deploy.Store(), logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
 		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
@@ -233,8 +236,17 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 // constant time, and a bounded body.
 func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok := bearer(r)
+		tok, who := bearer(r), secrets.AddressKey(r.RemoteAddr)
+		if !s.adminFails.Allow(who) {
+			w.Header().Set("Retry-After", "900")
+			httpjson.Error(w, http.StatusTooManyRequests, "rate_limited", "too many wrong admin tokens from this address: wait 15 minutes")
+			return
+		}
 		if s.opts.AdminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.AdminToken)) != 1 {
+			if tok != "" {
+				s.adminFails.Fail(who)
+				s.log.Warn("management API: wrong admin token", "remote", who)
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="flowgate-admin"`)
 			httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the management API needs the admin token as a Bearer token")
 			return
@@ -246,7 +258,8 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
-		if r.Method != http.MethodGet {
+		// GET …/preview mints a password: an action, audited like the POST.
+		if r.Method != http.MethodGet || strings.HasSuffix(r.Pattern, "/preview") {
 			s.deploy.InvalidateSnapshot(r.PathValue("env")) // this replica serves the change at once
 			s.audit(r, sw.code)
 		}
