@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,33 @@ type harness struct {
 	con    *Console
 	logs   *strings.Builder
 	v1, v2 string // deployment ids of claims
+	serve  func(sha, dir string)
+}
+
+// githubSource registers a "github" source kind that serves each commit
+// from a directory the test wrote, so sync records name github:acme/flows
+// (the console links their diagnostics to GitHub).
+func githubSource(svc *deploy.Service) func(sha, dir string) {
+	var mu sync.Mutex
+	dirs := map[string]string{}
+	svc.RegisterSource("github", deploy.FetcherFunc(func(ctx context.Context, _ deploy.JobSource, sha, dst string) (deploy.Fetched, error) {
+		mu.Lock()
+		dir := dirs[sha]
+		mu.Unlock()
+		return deploy.DirFetcher.Fetch(ctx, deploy.JobSource{Kind: "dir", Ref: dir}, sha, dst)
+	}), nil)
+	return func(sha, dir string) {
+		mu.Lock()
+		dirs[sha] = dir
+		mu.Unlock()
+	}
+}
+
+// syncGitHub syncs files as commit sha of github:acme/flows.
+func (h *harness) syncGitHub(sha string, files map[string]string) (*deploy.SyncResult, error) {
+	h.serve(sha, writeRepo(h.t, files))
+	return h.deploy.Sync(context.Background(), deploy.SyncRequest{Env: "prod", CommitSHA: sha,
+		Source: deploy.JobSource{Kind: "github", Ref: "acme/flows"}})
 }
 
 func claimsWorkflow(tag string) string {
@@ -89,9 +117,9 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, deploy: svc, logs: &strings.Builder{}}
+	h := &harness{t: t, deploy: svc, logs: &strings.Builder{}, serve: githubSource(svc)}
 	sync := func(sha string, files map[string]string) *deploy.SyncResult {
-		res, err := svc.Sync(ctx, deploy.SyncRequest{Env: "prod", Dir: writeRepo(t, files), CommitSHA: sha, Source: "github:acme/flows"})
+		res, err := h.syncGitHub(sha, files)
 		if err != nil {
 			t.Fatalf("sync %s: %v", sha, err)
 		}

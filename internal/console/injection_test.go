@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -27,9 +26,8 @@ func TestHostileStringsStayText(t *testing.T) {
   bindings: { "kinde.accessToken": {} } };
 export default async function handle(event: any) { console.log(` + "`" + hostile + "`" + `); throw new Error(` + "`" + hostile + "`" + `); }
 `
-	res, err := h.deploy.Sync(ctx, deploy.SyncRequest{Env: "prod", Dir: writeRepo(t, map[string]string{claimsFile: wf,
-		"kindeSrc/environment/workflows/" + strings.NewReplacer("/", "_", "\"", "", "'", "", "<", "", ">", "").Replace("x"+hostile) + ".ts": "export default function (\n"}),
-		CommitSHA: "4444444444444444444444444444444444444444", Source: "github:acme/flows"})
+	res, err := h.syncGitHub("4444444444444444444444444444444444444444", map[string]string{claimsFile: wf,
+		"kindeSrc/environment/workflows/" + strings.NewReplacer("/", "_", "\"", "", "'", "", "<", "", ">", "").Replace("x"+hostile) + ".ts": "export default function (\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
