@@ -54,7 +54,7 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer runner.Close()
-	r, err := checkRepo(dir, runner)
+	r, err := checkRepo(dir, *isolation, runner, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate build: %v\n", err)
 		return exitUsage

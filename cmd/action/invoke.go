@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
@@ -55,8 +56,20 @@ func newRunner(mode string, stderr io.Writer) (sandbox.Runner, error) {
 	return nil, fmt.Errorf("unknown --isolation %q: use process or inprocess", mode)
 }
 
-// checkRepo runs the sync checks on dir with workflow code evaluated in runner.
-func checkRepo(dir string, runner sandbox.Runner) (*project.Report, error) {
+// checkRepo runs the sync checks on dir. With --isolation process they
+// run in a builder process, which parses the repository and evaluates the
+// workflows' top-level code itself, so a repository that crashes a parser
+// is a located build-crashed diagnostic, not a dead CLI; inprocess checks
+// in this process with workflow code evaluated in runner.
+func checkRepo(dir, mode string, runner sandbox.Runner, stderr io.Writer) (*project.Report, error) {
+	if mode == isolationProcess {
+		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		b, err := builder.New(builder.Options{Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		return b.Check(context.Background(), dir, project.Options{})
+	}
 	return project.Check(context.Background(), dir, project.Options{Inspector: runner})
 }
 

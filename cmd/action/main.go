@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/version"
 )
@@ -77,9 +78,11 @@ Run "flowgate <command> --help" for a command's flags.
 const gcPercent = 400
 
 func main() {
-	// A worker process of the sandbox is this executable re-run: it serves
-	// the supervisor and exits here, before any CLI work.
+	// A worker process of the sandbox, and a builder process, are this
+	// executable re-run: each serves its caller and exits here, before any
+	// CLI work.
 	sandbox.MaybeWorker()
+	builder.MaybeBuilder()
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

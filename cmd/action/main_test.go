@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/builder"
+	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
 )
 
@@ -22,6 +25,14 @@ func TestMain(m *testing.M) {
 		crashOnMarker()
 	}
 	sandbox.MaybeWorker()
+	// A builder reads settings itself: the marker in a workflow file's
+	// name crashes it the same way.
+	builder.MaybeBuilderWith(func(step, file string) {
+		if step == project.StepSettings && strings.Contains(file, crashMarker) {
+			fmt.Fprint(os.Stderr, "fatal error: stack overflow\n\ngoroutine 1 [running]:\nmain.main()\n\t/flowgate/worker.go:1 +0x1d\n")
+			os.Exit(2)
+		}
+	})
 	os.Exit(m.Run())
 }
 

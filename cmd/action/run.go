@@ -159,7 +159,7 @@ func checkHost(h string) error {
 // w is nil with ok true when no workflow has the trigger (skipped).
 // With ok false the caller exits with code.
 func (f *invokeFlags) choose(name, dir string, runner sandbox.Runner, stderr io.Writer) (w *project.Workflow, code int, ok bool) {
-	r, err := checkRepo(dir, runner)
+	r, err := checkRepo(dir, *f.isolation, runner, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate %s: %v\n", name, err)
 		return nil, exitUsage, false

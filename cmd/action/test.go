@@ -56,7 +56,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer runner.Close()
-	r, err := checkRepo(dir, runner)
+	r, err := checkRepo(dir, *isolation, runner, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate test: %v\n", err)
 		return exitUsage

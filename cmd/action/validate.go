@@ -52,7 +52,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	defer runner.Close()
-	r, err := checkRepo(dir, runner)
+	r, err := checkRepo(dir, *isolation, runner, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "flowgate validate: %v\n", err)
 		return exitUsage

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/version"
 )
@@ -27,7 +28,8 @@ import (
 const gcPercent = 400
 
 func main() {
-	sandbox.MaybeWorker() // a sandbox worker process serves its supervisor and exits here
+	sandbox.MaybeWorker()  // a sandbox worker process serves its supervisor and exits here
+	builder.MaybeBuilder() // so does a builder process (internal/builder)
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}

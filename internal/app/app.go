@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/artifact"
+	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
@@ -30,6 +31,7 @@ type App struct {
 	out     io.Writer
 	db      *store.DB
 	runner  sandbox.Runner
+	builder *builder.Builder // nil in inprocess isolation
 	deploy  *deploy.Service
 	jobs    *deploy.Jobs
 	server  *server.Server
@@ -88,10 +90,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	runner := a.runner
+	// Repository content is parsed in builder processes (internal/builder),
+	// so a repository that crashes a parser fails its own sync only.
+	check := project.Check
+	if cfg.Isolation != "inprocess" {
+		if a.builder, err = builder.New(builder.Options{Logger: log.With("component", "builder")}); err != nil {
+			return nil, fmt.Errorf("builder: %w", err)
+		}
+		check = a.builder.Check
+	}
 	a.deploy, err = deploy.New(deploy.Options{
 		Store: a.db, Artifacts: arts, Cipher: cipher, Logger: log,
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
-			return project.Check(ctx, dir, project.Options{Inspector: runner})
+			return check(ctx, dir, project.Options{Inspector: runner})
 		},
 		OnSync: func(outcome string) {
 			if a.server != nil {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/store/storetest"
 	"github.com/flowgate/flowgate/internal/testenv"
@@ -22,6 +23,7 @@ import (
 
 func TestMain(m *testing.M) {
 	sandbox.MaybeWorker() // the supervisor re-executes this test binary as its workers
+	builder.MaybeBuilder()
 	os.Exit(m.Run())
 }
 

@@ -37,12 +37,16 @@ func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
-	gh, err := githubapp.New(githubapp.Options{
+	opts := githubapp.Options{
 		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
 		MinPermission: env("GITHUB_MIN_PERMISSION"),
 		NPMRegistry:   cfg.NPMRegistry, NPMAllow: cfg.NPMAllow, NPMCacheDir: filepath.Join(cfg.DataDir, "npm-cache"),
 		PublicURL: cfg.PublicURL, Log: a.log.With("component", "github"),
-	})
+	}
+	if a.builder != nil {
+		opts.Check, opts.ScanImports = a.builder.Check, a.builder.ScanImports
+	}
+	gh, err := githubapp.New(opts)
 	if err != nil {
 		return nil, err
 	}

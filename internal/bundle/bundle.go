@@ -111,6 +111,10 @@ type Config struct {
 	// the repository are refused (a committed `node_modules/x -> /` would
 	// otherwise bundle host files).
 	PackageDirs []string
+	// OnParse, when set, is called with each file's path before esbuild
+	// parses it (the builder process reports it, to locate a crash). It
+	// may be called from several goroutines at once.
+	OnParse func(path string)
 }
 
 // Build bundles the workflow file entry (slash-separated, relative to the
@@ -131,8 +135,25 @@ func (c Config) Build(root, entry string) (*Output, []diag.Diagnostic) {
 // once for all of them, so shared modules and packages are read and parsed
 // once; when that run has errors it builds each entry on its own, so every
 // entry gets its own result. Each bundle is the same as Build makes.
+//
+// Before esbuild runs, Preflight checks the files esbuild reads on its
+// own; its errors fail every entry. esbuild sees the repository through a
+// path whose parent folders nobody else controls (see guardedRoot), so no
+// package.json or tsconfig.json above the repository applies.
 func (c Config) BuildAll(root string, entries []string) []Result {
-	return c.buildAll(root, entries, newFence(root, c.PackageDirs))
+	results := make([]Result, len(entries))
+	if len(entries) == 0 {
+		return results
+	}
+	if ds := Preflight(root); diag.HasErrors(ds) {
+		for i := range results {
+			results[i].Diagnostics = ds
+		}
+		return results
+	}
+	broot, done := guardedRoot(root)
+	defer done()
+	return c.buildAll(broot, entries, newFence(broot, c.PackageDirs))
 }
 
 func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
@@ -141,7 +162,8 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		return results
 	}
 	opts := Options(root, entries)
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources()}
+	opts.AbsWorkingDir = workDir(root)
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse})}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
@@ -163,10 +185,10 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		rel, _ := filepath.Rel(root, f.Path)
 		byPath[filepath.ToSlash(rel)] = f.Contents
 	}
-	meta := outputs(res.Metafile)
+	meta := outputs(res.Metafile, fence)
 	for i, e := range entries {
 		name := outputName(i) + ".js"
-		results[i] = finish(e, byPath[name], byPath[name+".map"], meta[name])
+		results[i] = finish(e, fence.unprefix(byPath[name]), byPath[name+".map"], meta[name])
 	}
 	return results
 }
@@ -199,7 +221,7 @@ func isEmpty(code []byte) bool {
 }
 
 // outputs maps each output file of the metafile to its sorted input files.
-func outputs(metafile string) map[string][]string {
+func outputs(metafile string, fence *fence) map[string][]string {
 	var m struct {
 		Outputs map[string]struct {
 			Inputs map[string]json.RawMessage `json:"inputs"`
@@ -212,10 +234,10 @@ func outputs(metafile string) map[string][]string {
 	for name, o := range m.Outputs {
 		var ins []string
 		for p := range o.Inputs {
-			ins = append(ins, filepath.ToSlash(p))
+			ins = append(ins, fence.rel(filepath.ToSlash(p)))
 		}
 		slices.Sort(ins)
-		out[filepath.ToSlash(name)] = ins
+		out[fence.rel(filepath.ToSlash(name))] = ins
 	}
 	return out
 }
@@ -226,6 +248,11 @@ func outputs(metafile string) map[string][]string {
 // tsconfig.json files while it resolves, and quotes their tokens) says
 // only that: no text or path of a host file reaches the diagnostic.
 func fromMessage(m api.Message, root, entry string, fence *fence) diag.Diagnostic {
+	if m.Location != nil {
+		loc := *m.Location
+		loc.File = fence.rel(loc.File)
+		m.Location = &loc
+	}
 	if _, ok := m.Detail.(outsideRepo); ok {
 		d := diag.Errorf(RuleLinkOutsideRepo, entry, 1, 1, "%s", m.Text)
 		locate(&d, m.Location)

@@ -69,7 +69,7 @@ func TestLinksOutOfRepoRefused(t *testing.T) {
 		}, "", nil, RuleLinkOutsideRepo, 1, 15},
 		{"tsconfig extends a host file", func(t *testing.T, root string) {
 			write(t, filepath.Join(root, "tsconfig.json"), `{"extends": "`+filepath.ToSlash(filepath.Join(host, "tsconfig.base.json"))+`"}`)
-		}, "export default async () => 1;", nil, RuleLinkOutsideRepo, 1, 1},
+		}, "export default async () => 1;", nil, RuleLinkOutsideRepo, 1, 13},
 		{"the workflow file itself a link out", func(t *testing.T, root string) {
 			write(t, filepath.Join(host, "evil.ts"), "export default async () => \""+secret+"\";")
 			if err := os.Remove(filepath.Join(root, "w", "xWorkflow.ts")); err != nil {
@@ -103,8 +103,12 @@ func TestLinksOutOfRepoRefused(t *testing.T) {
 				t.Fatalf("want one diagnostic, got %v", ds)
 			}
 			d := ds[0]
-			if d.Rule != c.rule || d.File != "w/xWorkflow.ts" || d.Line != c.line || d.Column != c.col {
-				t.Errorf("diagnostic %v, want %s at w/xWorkflow.ts:%d:%d", d, c.rule, c.line, c.col)
+			at := "w/xWorkflow.ts"
+			if strings.HasPrefix(c.name, "tsconfig") {
+				at = "tsconfig.json" // located where the extends is written
+			}
+			if d.Rule != c.rule || d.File != at || d.Line != c.line || d.Column != c.col {
+				t.Errorf("diagnostic %v, want %s at %s:%d:%d", d, c.rule, at, c.line, c.col)
 			}
 			for _, leak := range []string{secret, host} {
 				if strings.Contains(d.Message, leak) || strings.Contains(d.File, leak) {

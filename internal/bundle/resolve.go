@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,13 +35,17 @@ func confine(root string, fence *fence) api.Plugin {
 				if _, ok := args.PluginData.(inner); ok {
 					return api.OnResolveResult{}, nil
 				}
+				if !isBare(args.Path) && args.Kind != api.ResolveEntryPoint && args.Namespace == "file" &&
+					!lexicallyInside(root, absIn(args.ResolveDir, args.Path)) {
+					return api.OnResolveResult{Errors: []api.Message{{Text: outsideText(args.Path), Detail: outsideRepo{}}}}, nil
+				}
 				res := b.Resolve(args.Path, api.ResolveOptions{
 					Importer: args.Importer, Namespace: args.Namespace, ResolveDir: args.ResolveDir,
 					Kind: args.Kind, PluginData: inner{}, With: args.With,
 				})
 				if len(res.Errors) > 0 {
 					for _, m := range res.Errors {
-						if m.Location != nil && m.Location.File != "" && fence.outside(root, absIn(root, m.Location.File)) {
+						if m.Location != nil && m.Location.File != "" && fence.outside(root, absIn(root, fence.rel(m.Location.File))) {
 							// e.g. a tsconfig.json that extends a host file: its text stays out of the message.
 							return api.OnResolveResult{Errors: []api.Message{{Text: readOutside, Detail: outsideRepo{}}}}, nil
 						}
@@ -61,13 +66,16 @@ func confine(root string, fence *fence) api.Plugin {
 					// esbuild walked up past the root to a node_modules above it.
 					return api.OnResolveResult{Errors: []api.Message{{Text: notFound(args.Path)}}}, nil
 				}
-				text := fmt.Sprintf("cannot import %s: it resolves to a file outside the repository "+
-					"(through a symbolic link or a relative path), and workflows may only use files inside it. "+
-					"Replace the link with the files themselves, or install the package with npm", fmtPkg(args.Path))
-				return api.OnResolveResult{Errors: []api.Message{{Text: text, Detail: outsideRepo{}}}}, nil
+				return api.OnResolveResult{Errors: []api.Message{{Text: outsideText(args.Path), Detail: outsideRepo{}}}}, nil
 			})
 		},
 	}
+}
+
+func outsideText(p string) string {
+	return fmt.Sprintf("cannot import %s: it resolves to a file outside the repository "+
+		"(through a symbolic link or a relative path), and workflows may only use files inside it. "+
+		"Replace the link with the files themselves, or install the package with npm", fmtPkg(p))
 }
 
 // readOutside is the message for esbuild reading a file outside the fence
@@ -86,6 +94,28 @@ func absIn(root, p string) string {
 // fence is the set of folders resolved files may lie in, by real path.
 type fence struct {
 	dirs []string // real paths: the repository root, then package folders
+	// prefix is what esbuild puts before a repository-relative path when
+	// the build root is a guarded path (see guardedRoot): esbuild makes
+	// paths relative to its working folder with links resolved.
+	prefix string
+}
+
+// unprefix removes the prefix from the file-name comments esbuild writes
+// in a bundle ("// <path>" lines), so the bundle does not depend on the
+// descriptor number the build root had.
+func (f *fence) unprefix(code []byte) []byte {
+	if f.prefix == "" || code == nil {
+		return code
+	}
+	return bytes.ReplaceAll(code, []byte("\n// "+f.prefix), []byte("\n// "))
+}
+
+// rel turns a path as esbuild reports it into one relative to the root.
+func (f *fence) rel(p string) string {
+	if f.prefix != "" {
+		return strings.TrimPrefix(p, f.prefix)
+	}
+	return p
 }
 
 func newFence(root string, packageDirs []string) *fence {
@@ -97,6 +127,11 @@ func newFence(root string, packageDirs []string) *fence {
 		}
 		if abs, err := filepath.Abs(real); err == nil {
 			f.dirs = append(f.dirs, abs)
+		}
+	}
+	if wd := workDir(root); wd != root {
+		if rel, err := filepath.Rel(wd, root); err == nil {
+			f.prefix = filepath.ToSlash(rel) + "/"
 		}
 	}
 	return f

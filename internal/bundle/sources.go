@@ -1,11 +1,14 @@
 package bundle
 
 import (
+	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 )
@@ -13,79 +16,262 @@ import (
 // Limits on what the bundler is given to parse. esbuild parses in this
 // process, recursively: a source nested hundreds of thousands of levels
 // deep overflows the Go stack, which no recover catches, and takes the
-// process (the CLI, or every tenant of the service) down with it.
+// process (the CLI, or every tenant of the service) down with it. These
+// checks are the first wall; the builder process (internal/builder) is the
+// second, for whatever they miss.
 const (
 	// MaxNesting is the deepest bracket nesting a source file may have.
 	// Hand-written code stays far below it.
 	MaxNesting = 1000
+	// MaxChain is the longest chain of right-recursive constructs (prefix
+	// operators, ?:, =>, assignments, **, else, labels) one statement may
+	// hold at one bracket depth: parsers recurse on each link as on a
+	// bracket, and no code needs thousands of them.
+	MaxChain = 5000
 	// MaxSourceBytes is the largest source file the bundler reads.
 	MaxSourceBytes = 8 << 20
+	// MaxModules bounds the files one build parses: esbuild links some
+	// import graphs (chains of `export *`) in time quadratic in their
+	// length, and a workflow with its packages needs far fewer.
+	MaxModules = 500
+	// MaxTotalSourceBytes bounds what one build reads in all: parsing
+	// costs many times the source size in memory, long before the
+	// MaxBundleSize check on the output can run.
+	MaxTotalSourceBytes = 24 << 20
 )
 
-// parsedFiles are the files esbuild parses (and so recurses into).
-var parsedFiles = regexp.MustCompile(`\.([mc]?[jt]sx?|json)$`)
+// parsedFiles are the files esbuild parses (and so recurses into) by
+// their extension.
+var parsedFiles = regexp.MustCompile(`\.([mc]?[jt]sx?|json|css)$`)
 
-// guardSources is the esbuild plugin that reads every source file itself
-// before esbuild parses it: it refuses files nested deeper than
-// MaxNesting or larger than MaxSourceBytes, and drops
-// `sourceMappingURL` comments that name a file, since esbuild would read
-// that file wherever it is, outside the repository included (only inline
-// data: maps are kept).
-func guardSources() api.Plugin {
+// reader counts the bytes one esbuild run reads, across its goroutines.
+type reader struct {
+	root    string // the build root, to report paths relative to it
+	mu      sync.Mutex
+	total   int64
+	modules int
+	// onLoad, when set, is told each file before it is parsed (the
+	// builder process reports it, to locate a crash).
+	onLoad func(path string)
+}
+
+// module counts one parsed file, reporting whether it stays in bounds.
+func (r *reader) module() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.modules++
+	return r.modules <= MaxModules
+}
+
+// take adds n bytes to the total, reporting whether it stays in bounds.
+func (r *reader) take(n int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.total += n
+	return r.total <= MaxTotalSourceBytes
+}
+
+// guardSources is the esbuild plugin that checks every file before
+// esbuild reads it: only regular files (never a device, FIFO or socket,
+// which would block or never end), at most MaxSourceBytes each and
+// MaxTotalSourceBytes together; files esbuild parses are read here and
+// refused when they nest deeper than MaxNesting or chain longer than
+// MaxChain, inline source maps included; and `sourceMappingURL` comments
+// that name a file are dropped, since esbuild would read that file
+// wherever it is, outside the repository included.
+func guardSources(r *reader) api.Plugin {
 	return api.Plugin{
 		Name: "flowgate-guard-sources",
 		Setup: func(b api.PluginBuild) {
-			b.OnLoad(api.OnLoadOptions{Filter: parsedFiles.String(), Namespace: "file"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
-				if t := args.With["type"]; t != "" && t != "json" {
-					return api.OnLoadResult{}, nil // text, file, base64…: not parsed
+			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "file"}, func(args api.OnLoadArgs) (api.OnLoadResult, error) {
+				// Errors are located in the file itself, not at its import.
+				at := func(line int, format string, a ...any) (api.OnLoadResult, error) {
+					loc := &api.Location{File: relSlash(r.root, args.Path), Line: max(line, 1)}
+					return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(format, a...), Location: loc}}}, nil
 				}
+				fail := func(format string, a ...any) (api.OnLoadResult, error) { return at(1, format, a...) }
+				name := filepath.Base(args.Path)
 				info, err := os.Stat(args.Path)
 				if err != nil {
 					return api.OnLoadResult{}, nil // esbuild reports it
 				}
+				if !info.Mode().IsRegular() {
+					return fail("%s is not a regular file (%s): workflows may only import regular files", name, fileKind(info.Mode()))
+				}
 				if info.Size() > MaxSourceBytes {
-					return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-						"%s is %d MiB; source files may be at most %d MiB", filepath.Base(args.Path), info.Size()>>20, MaxSourceBytes>>20)}}}, nil
+					return fail("%s is %d MiB; source files may be at most %d MiB", name, info.Size()>>20, MaxSourceBytes>>20)
 				}
-				data, err := os.ReadFile(args.Path)
+				if !r.take(info.Size()) {
+					return fail("the files this workflow imports add up to more than %d MiB (at %s): import only the modules the workflow needs", MaxTotalSourceBytes>>20, name)
+				}
+				typ := args.With["type"]
+				if typ != "" && typ != "json" || typ == "" && !parsedFiles.MatchString(args.Path) {
+					return api.OnLoadResult{}, nil // text, file, base64…: not parsed
+				}
+				if !r.module() {
+					return fail("this workflow imports more than %d modules (at %s): import only the modules the workflow needs", MaxModules, name)
+				}
+				if r.onLoad != nil {
+					r.onLoad(relSlash(r.root, args.Path))
+				}
+				data, err := readRegular(args.Path, MaxSourceBytes)
 				if err != nil {
-					return api.OnLoadResult{}, nil
+					return fail("%s cannot be read: %v", name, err)
 				}
-				if line, depth := nesting(data); depth > MaxNesting {
-					return api.OnLoadResult{Errors: []api.Message{{Text: fmt.Sprintf(
-						"%s nests brackets more than %d levels deep (at line %d): no workflow needs that, and parsing it could exhaust the build",
-						filepath.Base(args.Path), MaxNesting, line)}}}, nil
+				if msg, line := checkShape(name, data); msg != "" {
+					return at(line, "%s", msg)
 				}
-				src := dropMapComments(string(data))
-				return api.OnLoadResult{Contents: &src, Loader: loaderFor(args.Path)}, nil
+				src := string(data)
+				loader := loaderFor(args.Path)
+				if typ == "json" {
+					loader = api.LoaderJSON
+				} else if loader != api.LoaderJSON {
+					if msg, line := checkInlineMaps(name, src); msg != "" {
+						return at(line, "%s", msg)
+					}
+					src = dropMapComments(src)
+				}
+				return api.OnLoadResult{Contents: &src, Loader: loader}, nil
 			})
 		},
 	}
 }
 
-// nesting returns the deepest bracket nesting of a source text (code
-// inside template literals' ${} included) and the line where it first
-// passes MaxNesting. It is a small tokenizer: strings, template text,
-// comments and regular expression literals are skipped, a regexp told
-// from a division by the token before it, as JavaScript parsers do.
+// checkShape returns why a source text could exhaust a parser, and the
+// line, or "".
+func checkShape(name string, data []byte) (string, int) {
+	s := measure(data)
+	if s.depth > MaxNesting {
+		return fmt.Sprintf("%s nests brackets more than %d levels deep (at line %d): no workflow needs that, and parsing it could exhaust the build",
+			name, MaxNesting, s.depthLine), s.depthLine
+	}
+	if s.chain > MaxChain {
+		return fmt.Sprintf("%s chains more than %d operators, arrows, else branches or labels in one statement (at line %d): no workflow needs that, and parsing it could exhaust the build",
+			name, MaxChain, s.chainLine), s.chainLine
+	}
+	return "", 0
+}
+
+// checkInlineMaps checks the shape of source maps carried inline as data:
+// URLs, which esbuild decodes and parses as JSON.
+func checkInlineMaps(name, src string) (string, int) {
+	if !strings.Contains(src, "sourceMappingURL=data:") {
+		return "", 0
+	}
+	for _, m := range inlineMap.FindAllStringSubmatchIndex(src, -1) {
+		data := []byte(src[m[4]:m[5]])
+		if m[2] >= 0 {
+			dec, err := base64.StdEncoding.DecodeString(strings.TrimRight(string(data), "*/"))
+			if err != nil {
+				continue // esbuild ignores a map it cannot decode
+			}
+			data = dec
+		}
+		if msg, _ := checkShape(name+"'s inline source map", data); msg != "" {
+			return msg, strings.Count(src[:m[0]], "\n") + 1
+		}
+	}
+	return "", 0
+}
+
+// inlineMap matches an inline source map's data and whether it is base64.
+var inlineMap = regexp.MustCompile(`sourceMappingURL=data:[^,\s]*?(;base64)?,(\S*)`)
+
+// readRegular reads at most limit bytes of a file that must be regular
+// when it is opened (not only when it was looked at).
+func readRegular(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fileKind(info.Mode()))
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%d MiB, over the %d MiB limit", info.Size()>>20, limit>>20)
+	}
+	return io.ReadAll(io.LimitReader(f, limit+1))
+}
+
+// fileKind names a file mode for messages.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeDevice != 0:
+		return "a device"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a folder"
+	}
+	return "not a regular file"
+}
+
+// nesting returns the deepest bracket nesting of a source text and the
+// line where it first passes MaxNesting (see measure).
 func nesting(src []byte) (line, max int) {
+	s := measure(src)
+	return s.depthLine, s.depth
+}
+
+// shape is what measure found: the deepest bracket nesting and the longest
+// chain of right-recursive constructs, each with the line where it first
+// passed its limit.
+type shape struct {
+	depth, depthLine int
+	chain, chainLine int
+}
+
+// chainWords are keywords a parser recurses on without a bracket.
+var chainWords = map[string]bool{
+	"typeof": true, "void": true, "delete": true, "new": true, "await": true, "yield": true, "else": true,
+}
+
+// measure scans a source text (code inside template literals' ${}
+// included). It is a small tokenizer: strings, template text, comments
+// and regular expression literals are skipped, a regexp told from a
+// division by the token before it, as JavaScript parsers do. Chains are
+// counted per bracket depth and reset by ';' and ',' at that depth.
+func measure(src []byte) shape {
 	var (
+		s     shape
 		depth int
 		ln    = 1
 		prev  byte   // the last significant character outside literals
 		word  string // the last identifier or keyword, when prev ends one
 		tmpl  []int  // depths at which a template's ${ opened
+		chain = []int{0}
 	)
 	deeper := func() {
 		depth++
-		if depth > max {
-			max = depth
-			if max == MaxNesting+1 {
-				line = ln
+		if depth > s.depth {
+			s.depth = depth
+			if s.depth == MaxNesting+1 {
+				s.depthLine = ln
+			}
+		}
+		if depth < len(chain) {
+			chain[depth] = 0
+		} else {
+			chain = append(chain, 0)
+		}
+	}
+	link := func() {
+		chain[depth]++
+		if chain[depth] > s.chain {
+			s.chain = chain[depth]
+			if s.chain == MaxChain+1 {
+				s.chainLine = ln
 			}
 		}
 	}
-	// tmplText scans template text from i (just past ` or }) to the
+	// tmplEnd scans template text from i (just past ` or }) to the
 	// closing ` or the next ${, returning the index of the last byte read.
 	tmplEnd := func(i int) int {
 		for ; i < len(src); i++ {
@@ -105,6 +291,12 @@ func nesting(src []byte) (line, max int) {
 			}
 		}
 		return i
+	}
+	next := func(i int) byte {
+		if i+1 < len(src) {
+			return src[i+1]
+		}
+		return 0
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
@@ -138,13 +330,13 @@ func nesting(src []byte) (line, max int) {
 			}
 		case c == '`':
 			i = tmplEnd(i + 1)
-		case c == '/' && i+1 < len(src) && src[i+1] == '/':
+		case c == '/' && next(i) == '/':
 			for i < len(src) && src[i] != '\n' {
 				i++
 			}
 			ln++
 			continue
-		case c == '/' && i+1 < len(src) && src[i+1] == '*':
+		case c == '/' && next(i) == '*':
 			for i += 2; i+1 < len(src) && !(src[i] == '*' && src[i+1] == '/'); i++ {
 				if src[i] == '\n' {
 					ln++
@@ -171,13 +363,42 @@ func nesting(src []byte) (line, max int) {
 				j++
 			}
 			word = string(src[i:j])
+			if chainWords[word] {
+				link()
+			}
 			i = j - 1
 			prev = 'a'
 			continue
+		case c == ';' || c == ',':
+			chain[depth] = 0
+		case c == '=' && next(i) == '>':
+			link()
+			i++
+		case c == '=' && next(i) == '=':
+			for i+1 < len(src) && src[i+1] == '=' {
+				i++
+			}
+		case c == '=':
+			if !strings.ContainsRune("=!<>", rune(prev)) || prev == 0 {
+				link()
+			}
+		case c == '?' && next(i) != '.' && next(i) != '?':
+			link()
+		case c == '?':
+			i++
+		case c == ':' || c == '~':
+			link()
+		case c == '!' && next(i) != '=':
+			link()
+		case c == '*' && next(i) == '*':
+			link()
+			i++
+		case (c == '+' || c == '-') && next(i) != c && !strings.ContainsRune("a)]}`\"'", rune(prev)) && prev != 0:
+			link() // a prefix + or -
 		}
 		prev, word = c, ""
 	}
-	return line, max
+	return s
 }
 
 func isIdent(c byte) bool {
@@ -228,6 +449,8 @@ func loaderFor(path string) api.Loader {
 		return api.LoaderJSX
 	case "json":
 		return api.LoaderJSON
+	case "css":
+		return api.LoaderCSS
 	}
 	return api.LoaderJS
 }

@@ -80,3 +80,68 @@ func TestBuildRefusesDeepSourcesAndOutsideMaps(t *testing.T) {
 		t.Fatal("the build read a source map outside the repository")
 	}
 }
+
+// TestChains: right-recursive constructs without brackets are counted per
+// statement and bracket depth; ordinary code, even long minified code,
+// stays far below MaxChain.
+func TestChains(t *testing.T) {
+	rep := func(s string, n int) string { return strings.Repeat(s, n) }
+	cases := []struct {
+		name string
+		src  string
+		over bool
+	}{
+		{"not", "x = " + rep("!", MaxChain+1) + "a", true},
+		{"conditional", rep("a?a:", MaxChain) + "a", true},
+		{"else if", rep("if(a){}else ", MaxChain+1) + "{}", true},
+		{"arrows", rep("a=>", MaxChain+1) + "a", true},
+		{"assignments", rep("a=", MaxChain+1) + "1", true},
+		{"new", rep("new ", MaxChain+1) + "A", true},
+		{"typeof", rep("typeof ", MaxChain+1) + "A", true},
+		{"exponent", rep("2**", MaxChain+1) + "2", true},
+		{"labels", rep("a:", MaxChain+1) + "0", true},
+		{"prefix minus", "x = " + rep("- ", MaxChain+1) + "1", true},
+		{"statements reset", rep("a = !b;\n", 2*MaxChain), false},
+		{"object keys reset", "({" + rep("a: b ? c : !d,\n", 2*MaxChain) + "})", false},
+		{"comparisons are not assignments", "x = " + rep("a == b && c != d && e <= f && g >= h && ", 2*MaxChain) + "1", false},
+		{"optional chaining and ??", "x = " + rep("a?.b ?? ", 2*MaxChain) + "1", false},
+		{"strings and comments", "x = \"" + rep("!", 2*MaxChain) + "\" /* " + rep("a=", 2*MaxChain) + " */", false},
+		{"in brackets", "f(" + rep("(!a), ", 2*MaxChain) + ")", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if s := measure([]byte(c.src)); (s.chain > MaxChain) != c.over {
+				t.Fatalf("chain %d, want over %d: %v", s.chain, MaxChain, c.over)
+			}
+		})
+	}
+}
+
+// FuzzMeasure: the pre-scan never panics and never reports more nesting
+// than the text has brackets.
+func FuzzMeasure(f *testing.F) {
+	for _, s := range []string{"f(a[b{c}])", "`${`${x}`}`", "a?b:c", "/[(]/.test(x)", "// (\n(", "'\\''(", "x=>y=>z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		s := measure([]byte(src))
+		if open := strings.Count(src, "(") + strings.Count(src, "[") + strings.Count(src, "{"); s.depth > open {
+			t.Fatalf("depth %d > %d opening brackets", s.depth, open)
+		}
+	})
+}
+
+// FuzzExtendsOf: any tsconfig text is scanned without a panic, and every
+// offset found lies inside it.
+func FuzzExtendsOf(f *testing.F) {
+	for _, s := range []string{`{"extends": "./base"}`, `{"extends": ["a", "b"]}`, `{"extends": `, `// "extends": "x"` + "\n{}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		for _, e := range extendsOf([]byte(src)) {
+			if e.off < 0 || e.off > len(src) {
+				t.Fatalf("offset %d outside %d bytes", e.off, len(src))
+			}
+		}
+	})
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
@@ -60,6 +61,12 @@ type Options struct {
 	// MinPermission a commenter needs for slash commands that change
 	// something: write (default), maintain or admin.
 	MinPermission string
+	// Check and ScanImports parse repository content (the check of a pull
+	// request, the npm import scan); nil runs project.Check and
+	// npm.ScanImports in this process. The service passes a builder's
+	// (internal/builder), which runs them in builder processes.
+	Check       func(ctx context.Context, dir string, opts project.Options) (*project.Report, error)
+	ScanImports npm.ScanFunc
 	// NPM: the registry, the allow-list and the tarball cache.
 	NPMRegistry string
 	NPMAllow    []string

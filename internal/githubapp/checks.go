@@ -73,6 +73,7 @@ var buildRules = map[string]bool{
 	project.RuleBuildError:          true,
 	project.RuleLinkOutsideRepo:     true,
 	project.RuleMissingOutputBundle: true,
+	project.RuleBuildCrashed:        true,
 }
 
 // SyncCheck renders the sync check run: the repository's layout,

@@ -58,7 +58,11 @@ func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string
 		return err
 	}
 	defer snap.release()
-	rep, err := project.Check(ctx, snap.Dir, project.Options{Inspector: a.opts.Inspector})
+	check := a.opts.Check
+	if check == nil {
+		check = project.Check
+	}
+	rep, err := check(ctx, snap.Dir, project.Options{Inspector: a.opts.Inspector})
 	if err != nil {
 		a.interruptChecks(ctx, r, ids, err)
 		return err

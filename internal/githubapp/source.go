@@ -111,7 +111,7 @@ func (a *App) fetch(ctx context.Context, r repoRef, sha string) (*snapshot, erro
 		if len(proj.Files) > 0 {
 			_, ds, err := npm.Install(ctx, snap.Dir, nm, npm.Options{
 				Registry: a.opts.NPMRegistry, Allow: a.opts.NPMAllow, CacheDir: a.opts.NPMCacheDir,
-				NPM: proj.Config.NPM, Entries: proj.Files,
+				NPM: proj.Config.NPM, Entries: proj.Files, ScanImports: a.opts.ScanImports,
 			})
 			if err != nil {
 				return nil, fmt.Errorf("install npm packages of %s@%s: %w", r.Full(), short(sha), err)

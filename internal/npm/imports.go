@@ -2,29 +2,42 @@ package npm
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
-	"github.com/evanw/esbuild/pkg/api"
-
+	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/diag"
 )
 
-// importRef is the first place the repository imports a package.
-type importRef struct {
-	pkg       string // package name: "@scope/name" or "name"
-	spec      string // the import path as written
-	file      string // repository-relative, slash-separated
-	line, col int
+// readSmall reads a regular file of at most limit bytes: never a device
+// or FIFO, which would block or never end.
+func readSmall(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", filepath.Base(name))
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d KiB", filepath.Base(name), limit>>10)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
-func (r importRef) errorf(format string, args ...any) diag.Diagnostic {
-	return diag.Errorf(RuleBuildError, r.file, r.line, r.col, format, args...)
+func (r ImportRef) errorf(format string, args ...any) diag.Diagnostic {
+	return diag.Errorf(RuleBuildError, r.File, r.Line, r.Col, format, args...)
 }
 
 // nodeBuiltins are left to the bundler, which explains that workflows do
@@ -35,100 +48,67 @@ var nodeBuiltins = []string{
 	"tls", "url", "util", "vm", "worker_threads", "zlib",
 }
 
-// scanImports lists the packages the entries import, directly or through
-// the repository's own files, sorted by package name. esbuild decides what
-// is an import (comments, strings and type-only imports are not); every
-// package import is kept external, so no package file is read.
-func scanImports(root string, entries []string) ([]importRef, []diag.Diagnostic) {
-	if len(entries) == 0 {
-		return nil, nil
-	}
-	opts := api.BuildOptions{
-		AbsWorkingDir: root,
-		Bundle:        true,
-		Write:         false,
-		Outdir:        filepath.Join(root, "flowgate-npm-scan"),
-		Format:        api.FormatCommonJS,
-		Platform:      api.PlatformNeutral,
-		Metafile:      true,
-		LogLevel:      api.LogLevelSilent,
-		Plugins: []api.Plugin{{Name: "flowgate-npm-scan", Setup: func(b api.PluginBuild) {
-			b.OnResolve(api.OnResolveOptions{Filter: `^[^./]`}, func(args api.OnResolveArgs) (api.OnResolveResult, error) {
-				if filepath.IsAbs(args.Path) {
-					return api.OnResolveResult{}, nil
-				}
-				return api.OnResolveResult{Path: args.Path, External: true}, nil
-			})
-		}}},
-	}
-	for _, e := range entries {
-		opts.EntryPoints = append(opts.EntryPoints, filepath.Join(root, filepath.FromSlash(e)))
-	}
-	res := api.Build(opts)
-	if len(res.Errors) > 0 && len(entries) > 1 {
-		// One broken file must not hide the others' imports; the bundler
-		// reports the error itself.
-		var all []importRef
-		for _, e := range entries {
-			more, _ := scanImports(root, []string{e})
-			all = append(all, more...)
-		}
-		return firstPerPackage(all), nil
-	}
-	var meta struct {
-		Inputs map[string]struct {
-			Imports []struct {
-				Path     string `json:"path"`
-				External bool   `json:"external"`
-			} `json:"imports"`
-		} `json:"inputs"`
-	}
-	if err := json.Unmarshal([]byte(res.Metafile), &meta); err != nil {
-		return nil, nil
-	}
-	var refs []importRef
-	for _, file := range slices.Sorted(mapsKeys(meta.Inputs)) {
-		rel := filepath.ToSlash(file)
-		if strings.Contains("/"+rel, "/node_modules/") {
+// ImportRef is the first place the repository imports a package.
+type ImportRef struct {
+	Package string `json:"package"` // "@scope/name" or "name"
+	Spec    string `json:"spec"`    // the import path as written
+	File    string `json:"file"`    // repository-relative, slash-separated
+	Line    int    `json:"line"`
+	Col     int    `json:"col"`
+}
+
+// ScanFunc lists the packages a repository's entries import (see
+// ScanImports). Options.ScanImports takes one, so a caller can run the
+// scan, which parses repository content, in a builder process.
+type ScanFunc func(ctx context.Context, root string, entries []string) ([]ImportRef, []diag.Diagnostic, error)
+
+// ScanImports lists the packages the entries import, directly or through
+// the repository's own files, sorted by package name, the first
+// reference to each. It parses repository content in this process, behind
+// the bundler's walls (bundle.Config.Imports). Node.js built-ins are left
+// to the bundler, which explains that workflows do not run on Node.js.
+func ScanImports(ctx context.Context, root string, entries []string) ([]ImportRef, []diag.Diagnostic, error) {
+	return ScanWith(bundle.Config{}, root, entries), nil, ctx.Err()
+}
+
+// ScanWith is ScanImports with a bundler configuration (the builder sets
+// its OnParse hook).
+func ScanWith(c bundle.Config, root string, entries []string) []ImportRef {
+	imps, _ := c.Imports(root, entries)
+	var refs []ImportRef
+	for _, imp := range imps {
+		name := packageName(imp.Spec)
+		if builtin := strings.TrimPrefix(name, "node:"); strings.HasPrefix(name, "node:") || slices.Contains(nodeBuiltins, builtin) {
 			continue
 		}
-		for _, imp := range meta.Inputs[file].Imports {
-			if !imp.External {
-				continue
-			}
-			name := packageName(imp.Path)
-			if builtin := strings.TrimPrefix(name, "node:"); strings.HasPrefix(name, "node:") || slices.Contains(nodeBuiltins, builtin) {
-				continue
-			}
-			line, col := locate(filepath.Join(root, file), imp.Path)
-			refs = append(refs, importRef{pkg: name, spec: imp.Path, file: rel, line: line, col: col})
-		}
+		line, col := locate(filepath.Join(root, filepath.FromSlash(imp.File)), imp.Spec)
+		refs = append(refs, ImportRef{Package: name, Spec: imp.Spec, File: imp.File, Line: line, Col: col})
 	}
-	return firstPerPackage(refs), nil
+	return firstPerPackage(refs)
 }
 
 // firstPerPackage keeps the first reference to each package, by file then
 // position, sorted by package name.
-func firstPerPackage(refs []importRef) []importRef {
-	slices.SortStableFunc(refs, func(a, b importRef) int {
-		if c := strings.Compare(a.pkg, b.pkg); c != 0 {
+func firstPerPackage(refs []ImportRef) []ImportRef {
+	slices.SortStableFunc(refs, func(a, b ImportRef) int {
+		if c := strings.Compare(a.Package, b.Package); c != 0 {
 			return c
 		}
-		if c := strings.Compare(a.file, b.file); c != 0 {
+		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c
 		}
-		if a.line != b.line {
-			return a.line - b.line
+		if a.Line != b.Line {
+			return a.Line - b.Line
 		}
-		return a.col - b.col
+		return a.Col - b.Col
 	})
-	return slices.CompactFunc(refs, func(a, b importRef) bool { return a.pkg == b.pkg })
+	return slices.CompactFunc(refs, func(a, b ImportRef) bool { return a.Package == b.Package })
 }
 
 // locate finds the import path spec written as a string literal in file,
 // as a 1-based line and column of its opening quote (1:1 when not found).
 func locate(file, spec string) (int, int) {
-	src, err := os.ReadFile(file)
+	src, err := readSmall(file, bundle.MaxSourceBytes)
 	if err != nil {
 		return 1, 1
 	}

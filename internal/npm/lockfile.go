@@ -84,7 +84,7 @@ func readManifest(root, name string) ([]byte, *diag.Diagnostic) {
 		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s must be a regular file of at most %d MiB", name, maxManifestBytes>>20)
 		return nil, &d
 	}
-	data, err := os.ReadFile(p)
+	data, err := readSmall(p, maxManifestBytes)
 	if err != nil {
 		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s cannot be read: %v", name, err)
 		return nil, &d

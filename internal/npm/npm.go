@@ -61,6 +61,10 @@ type Options struct {
 	Entries []string
 	// Client fetches from the registry (default: 30s timeout).
 	Client *http.Client
+	// ScanImports lists the packages the entries import; nil is
+	// ScanImports in this process. The service passes a builder's, so the
+	// scan, which parses repository content, runs in a builder process.
+	ScanImports ScanFunc
 	// Limits; zero takes the default.
 	MaxTarballBytes  int64
 	MaxUnpackedBytes int64
@@ -94,6 +98,9 @@ func (o *Options) defaults() error {
 	if o.MaxFiles <= 0 {
 		o.MaxFiles = DefaultMaxFiles
 	}
+	if o.ScanImports == nil {
+		o.ScanImports = ScanImports
+	}
 	return nil
 }
 
@@ -118,7 +125,13 @@ func Install(ctx context.Context, repoDir, destDir string, opts Options) ([]Inst
 	if err := opts.defaults(); err != nil {
 		return nil, nil, err
 	}
-	imports, ds := scanImports(repoDir, opts.Entries)
+	if len(opts.Entries) == 0 {
+		return nil, nil, nil
+	}
+	imports, ds, err := opts.ScanImports(ctx, repoDir, opts.Entries)
+	if err != nil {
+		return nil, nil, fmt.Errorf("npm: scan imports: %w", err)
+	}
 	if len(imports) == 0 {
 		return nil, ds, nil
 	}
@@ -130,13 +143,13 @@ func Install(ctx context.Context, repoDir, destDir string, opts Options) ([]Inst
 	}
 	in := &installer{opts: opts, dest: destDir, lock: lock, done: map[string]Installed{}, reg: &registry{opts: opts}}
 	for _, imp := range imports {
-		if !slices.Contains(opts.Allow, imp.pkg) {
-			ds = append(ds, diag.Errorf(RuleBuildError, imp.file, imp.line, imp.col,
+		if !slices.Contains(opts.Allow, imp.Package) {
+			ds = append(ds, diag.Errorf(RuleBuildError, imp.File, imp.Line, imp.Col,
 				"cannot import %q: Flowgate installs only the packages on its allow-list (%s). Remove the import, or ask the operator to allow the package",
-				imp.pkg, strings.Join(opts.Allow, ", ")))
+				imp.Package, strings.Join(opts.Allow, ", ")))
 			continue
 		}
-		d, err := in.install(ctx, imp.pkg, in.want(imp.pkg), imp, nil)
+		d, err := in.install(ctx, imp.Package, in.want(imp.Package), imp, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -208,7 +221,7 @@ func (in *installer) want(name string) string {
 // install installs name at a version matching spec, then its dependencies.
 // imp is where the repository imports it (for diagnostics); chain names
 // the packages that led to it.
-func (in *installer) install(ctx context.Context, name, spec string, imp importRef, chain []string) ([]diag.Diagnostic, error) {
+func (in *installer) install(ctx context.Context, name, spec string, imp ImportRef, chain []string) ([]diag.Diagnostic, error) {
 	if _, ok := in.done[name]; ok {
 		return nil, nil
 	}

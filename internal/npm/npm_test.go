@@ -467,10 +467,13 @@ func TestImportsScan(t *testing.T) {
 	src := "import { y } from \"./lib/helper\";\nimport fs from \"node:fs\";\nimport \"@scope/pkg/deep/file.js\";\n" +
 		"export const workflowSettings = {id: \"w\", trigger: \"user:tokens_generation\"};\nexport default async () => { console.log(y, fs); };\n"
 	os.WriteFile(filepath.Join(dir, filepath.FromSlash(entries[0])), []byte(src), 0o644)
-	refs, _ := scanImports(dir, entries)
+	refs, _, err := ScanImports(context.Background(), dir, entries)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, r := range refs {
-		got = append(got, fmt.Sprintf("%s %s:%d:%d", r.pkg, r.file, r.line, r.col))
+		got = append(got, fmt.Sprintf("%s %s:%d:%d", r.Package, r.File, r.Line, r.Col))
 	}
 	want := []string{
 		"@scope/pkg kindeSrc/environment/workflows/wWorkflow.ts:3:8",
@@ -580,5 +583,39 @@ func TestConcurrentInstalls(t *testing.T) {
 	cached, _ := os.ReadDir(o.CacheDir)
 	if len(cached) != 1 || !strings.HasSuffix(cached[0].Name(), ".tgz") {
 		t.Errorf("cache holds %v", cached)
+	}
+}
+
+// A fork's pull request once killed the service through this scan: its
+// own esbuild run had no source guard, and 2,000,000 [ overflowed the Go
+// stack. Now the scan runs behind the bundler's walls: such a file, a
+// tsconfig extending /dev/zero or a planted parent tsconfig end the scan
+// with no imports (the check reports them), never a crash or a hang.
+func TestScanSurvivesHostileSources(t *testing.T) {
+	deep := "export const x = " + strings.Repeat("[", 2_000_000) + ";\n"
+	for name, files := range map[string]map[string]string{
+		"deep brackets":      {"kindeSrc/environment/workflows/lib/deep.ts": deep},
+		"tsconfig /dev/zero": {"tsconfig.json": `{"extends": "/dev/zero"}`},
+		"deep package.json":  {"kindeSrc/environment/workflows/package.json": "{\"a\": " + strings.Repeat("[", 2_000_000)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir, entries := repo(t, false, files, "./lib/deep")
+			refs, _, err := ScanImports(context.Background(), dir, entries)
+			if err != nil || len(refs) != 0 {
+				t.Fatalf("refs %v, err %v", refs, err)
+			}
+		})
+	}
+	// A tsconfig above the repository does not apply (read, it would crash).
+	parent := t.TempDir()
+	os.WriteFile(filepath.Join(parent, "tsconfig.json"), []byte("{\"a\": "+strings.Repeat("[", 2_000_000)), 0o644)
+	dir, entries := repo(t, false, nil, "some-pkg")
+	sub := filepath.Join(parent, "repo")
+	if err := os.Rename(dir, sub); err != nil {
+		t.Fatal(err)
+	}
+	refs, _, err := ScanImports(context.Background(), sub, entries)
+	if err != nil || len(refs) != 1 || refs[0].Package != "some-pkg" {
+		t.Fatalf("refs %v, err %v", refs, err)
 	}
 }

@@ -178,7 +178,7 @@ func (w *walker) notAWorkflow(rel string) {
 	if !slices.Contains(workflowExts, ext) || strings.HasSuffix(strings.ToLower(base), ".d") {
 		return
 	}
-	src, err := os.ReadFile(filepath.Join(w.root, filepath.FromSlash(rel)))
+	src, err := readRegular(filepath.Join(w.root, filepath.FromSlash(rel)), maxSniff)
 	if err != nil {
 		return
 	}

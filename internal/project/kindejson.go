@@ -33,6 +33,31 @@ type Config struct {
 	data []byte
 }
 
+// configJSON is Config on the wire (a builder process sends it): the
+// text and key offsets travel too, so KeyPos still locates.
+type configJSON struct {
+	RootDir string         `json:"rootDir"`
+	Version string         `json:"version"`
+	NPM     bool           `json:"npm,omitempty"`
+	Keys    map[string]int `json:"keys,omitempty"`
+	Data    []byte         `json:"data,omitempty"`
+}
+
+// MarshalJSON encodes c with what KeyPos needs.
+func (c *Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(configJSON{RootDir: c.RootDir, Version: c.Version, NPM: c.NPM, Keys: c.keys, Data: c.data})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded.
+func (c *Config) UnmarshalJSON(b []byte) error {
+	var v configJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Config{RootDir: v.RootDir, Version: v.Version, NPM: v.NPM, keys: v.Keys, data: v.Data}
+	return nil
+}
+
 // WorkflowsDir is the slash-separated folder discovery searches.
 func (c *Config) WorkflowsDir() string { return path.Join(c.RootDir, "environment", "workflows") }
 
@@ -40,7 +65,7 @@ func (c *Config) WorkflowsDir() string { return path.Join(c.RootDir, "environmen
 // kinde.json, or 1, 1 when the key is absent.
 func (c *Config) KeyPos(key string) (line, col int) {
 	off, ok := c.keys[key]
-	if !ok {
+	if !ok || off < 0 || off > len(c.data) {
 		return 1, 1
 	}
 	return position(c.data, off)

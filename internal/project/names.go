@@ -2,6 +2,7 @@ package project
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -54,33 +55,34 @@ var sandboxGlobals = sync.OnceValue(func() map[string]bool {
 // scope is one function (or the program). Block scopes are folded into
 // their function: that can only hide a mistake, never invent one.
 type scope struct {
-	parent   *scope
 	declared map[string]bool
+	refs     []ref    // references made directly in this scope
+	children []*scope // the functions and classes inside it
 }
 
 func (s *scope) declare(name string) { s.declared[name] = true }
 
-func (s *scope) resolves(name string) bool {
-	for ; s != nil; s = s.parent {
-		if s.declared[name] {
-			return true
-		}
-	}
-	return false
+func (s *scope) child() *scope {
+	c := &scope{declared: map[string]bool{}}
+	s.children = append(s.children, c)
+	return c
 }
 
 // ref is an identifier read or written in an expression.
 type ref struct {
 	name string
 	idx  int // goja file.Idx
-	in   *scope
 }
 
-// freeNames collects the references of a parsed program that no enclosing
-// scope declares.
+// freeNames walks a parsed program into its tree of scopes. It stops at
+// once when ctx ends (checked every checkEvery nodes).
 type freeNames struct {
-	refs []ref
+	ctx   context.Context
+	nodes int
+	err   error
 }
+
+const checkEvery = 4096
 
 var (
 	typeofOp   = jstoken.TYPEOF
@@ -92,20 +94,57 @@ var (
 // unresolved parses code and returns the references that are not declared
 // anywhere in scope, in source order.
 func unresolved(code []byte) ([]ref, *ast.Program, error) {
+	return unresolvedCtx(context.Background(), code)
+}
+
+// unresolvedCtx is unresolved, stopping with ctx's error when it ends.
+// Its cost is linear in the program: every scope's declarations are
+// counted in while it is open, so each reference is one map lookup,
+// whatever the nesting and however many distinct names there are.
+func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error) {
 	prog, err := parser.ParseFile(nil, "bundle.js", string(code), 0, parser.WithDisableSourceMaps)
 	if err != nil {
 		return nil, nil, err
 	}
-	f := &freeNames{}
+	f := &freeNames{ctx: ctx}
 	top := &scope{declared: map[string]bool{}}
 	for _, st := range prog.Body {
 		f.walk(reflect.ValueOf(st), top)
 	}
+	if f.err != nil {
+		return nil, nil, f.err
+	}
 	var out []ref
-	for _, r := range f.refs {
-		if !r.in.resolves(r.name) {
-			out = append(out, r)
+	open := map[string]int{}
+	type frame struct {
+		s    *scope
+		next int
+	}
+	enter := func(s *scope) {
+		for n := range s.declared {
+			open[n]++
 		}
+		for _, r := range s.refs {
+			if open[r.name] == 0 {
+				out = append(out, r)
+			}
+		}
+	}
+	enter(top)
+	stack := []frame{{s: top}}
+	for len(stack) > 0 {
+		fr := &stack[len(stack)-1]
+		if fr.next < len(fr.s.children) {
+			c := fr.s.children[fr.next]
+			fr.next++
+			enter(c)
+			stack = append(stack, frame{s: c})
+			continue
+		}
+		for n := range fr.s.declared {
+			open[n]--
+		}
+		stack = stack[:len(stack)-1]
 	}
 	slices.SortStableFunc(out, func(a, b ref) int { return cmp.Compare(a.idx, b.idx) })
 	return out, prog, nil
@@ -115,8 +154,13 @@ func unresolved(code []byte) ([]ref, *ast.Program, error) {
 // identifiers that are not references are handled explicitly; every other
 // node is walked field by field.
 func (f *freeNames) walk(v reflect.Value, s *scope) {
-	if !v.IsValid() {
+	if !v.IsValid() || f.err != nil {
 		return
+	}
+	if f.nodes++; f.nodes%checkEvery == 0 {
+		if f.err = f.ctx.Err(); f.err != nil {
+			return
+		}
 	}
 	if v.Kind() == reflect.Interface {
 		if v.IsNil() {
@@ -136,11 +180,11 @@ func (f *freeNames) walk(v reflect.Value, s *scope) {
 	switch {
 	case v.Type() == identPtr:
 		id := v.Interface().(*ast.Identifier)
-		f.refs = append(f.refs, ref{name: id.Name.String(), idx: int(id.Idx), in: s})
+		s.refs = append(s.refs, ref{name: id.Name.String(), idx: int(id.Idx)})
 		return
 	case v.Type() == identValue:
 		id := v.Interface().(ast.Identifier)
-		f.refs = append(f.refs, ref{name: id.Name.String(), idx: int(id.Idx), in: s})
+		s.refs = append(s.refs, ref{name: id.Name.String(), idx: int(id.Idx)})
 		return
 	}
 	switch v.Kind() {
@@ -202,18 +246,18 @@ func (f *freeNames) node(n any, s *scope) bool {
 		}
 		f.walk(reflect.ValueOf(n.Class), s)
 	case *ast.FunctionLiteral:
-		inner := &scope{parent: s, declared: map[string]bool{}}
+		inner := s.child()
 		if n.Name != nil {
 			inner.declare(n.Name.Name.String())
 		}
 		f.walk(reflect.ValueOf(n.ParameterList), inner)
 		f.walk(reflect.ValueOf(n.Body), inner)
 	case *ast.ArrowFunctionLiteral:
-		inner := &scope{parent: s, declared: map[string]bool{}}
+		inner := s.child()
 		f.walk(reflect.ValueOf(n.ParameterList), inner)
 		f.walk(reflect.ValueOf(n.Body), inner)
 	case *ast.ClassLiteral:
-		inner := &scope{parent: s, declared: map[string]bool{}}
+		inner := s.child()
 		if n.Name != nil {
 			inner.declare(n.Name.Name.String())
 		}
@@ -286,18 +330,35 @@ func (f *freeNames) target(t ast.Node, s *scope) {
 	}
 }
 
-// typeDecl matches a TypeScript declaration of name that produces no value:
-// a type, an interface, a type-only import, or an ambient `declare`.
-func typeDecl(name string) *regexp.Regexp {
-	q := regexp.QuoteMeta(name)
-	return regexp.MustCompile(`\b(?:type|interface)\s+` + q + `\b|\bimport\s+type\s[^;]*\b` + q + `\b|\btype\s+` + q + `\s*[,}]|\bdeclare\s+(?:const|let|var|function|class|enum|namespace|module)\s+` + q + `\b`)
+// typeDecls match TypeScript declarations that produce no value: a type,
+// an interface, a type-only import, or an ambient `declare`.
+var (
+	typeDecl     = regexp.MustCompile(`\b(?:type|interface)\s+([A-Za-z_$][\w$]*)|\bdeclare\s+(?:const|let|var|function|class|enum|namespace|module)\s+([A-Za-z_$][\w$]*)`)
+	typeImport   = regexp.MustCompile(`\bimport\s+type\s[^;]*`)
+	identifierRe = regexp.MustCompile(`[A-Za-z_$][\w$]*`)
+)
+
+// typeNames lists the names src declares only as types, in one pass.
+func typeNames(src []byte) map[string]bool {
+	names := map[string]bool{}
+	for _, m := range typeDecl.FindAllSubmatch(src, -1) {
+		names[string(m[1])+string(m[2])] = true
+	}
+	for _, m := range typeImport.FindAll(src, -1) {
+		for _, id := range identifierRe.FindAll(m, -1) {
+			names[string(id)] = true
+		}
+	}
+	return names
 }
 
 // undefinedNames reports, once per file and name, the first use of a name
 // the workflow's own code neither declares nor imports and the sandbox does
-// not define. sources are the workflow's own files with their text.
-func undefinedNames(w *Workflow, sources map[string][]byte) []diag.Diagnostic {
-	refs, prog, err := unresolved(w.Bundle.Code)
+// not define. sources are the workflow's own files with their text. It
+// costs time linear in the bundle and the sources, and returns nothing
+// when ctx ends first.
+func undefinedNames(ctx context.Context, w *Workflow, sources map[string][]byte) []diag.Diagnostic {
+	refs, prog, err := unresolvedCtx(ctx, w.Bundle.Code)
 	if err != nil || len(refs) == 0 {
 		return nil
 	}
@@ -307,8 +368,12 @@ func undefinedNames(w *Workflow, sources map[string][]byte) []diag.Diagnostic {
 	}
 	globals := sandboxGlobals()
 	seen := map[string]bool{}
+	types := map[string]map[string]bool{}
 	var ds []diag.Diagnostic
-	for _, r := range refs {
+	for i, r := range refs {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return nil
+		}
 		if globals[r.name] {
 			continue
 		}
@@ -322,18 +387,22 @@ func undefinedNames(w *Workflow, sources map[string][]byte) []diag.Diagnostic {
 			continue
 		}
 		seen[orig.File+"\x00"+r.name] = true
-		ds = append(ds, diag.Warnf(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, src)))
+		if types[orig.File] == nil {
+			types[orig.File] = typeNames(src)
+		}
+		ds = append(ds, diag.Warnf(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, types[orig.File])))
 	}
 	return ds
 }
 
-// undefinedMessage says why name is undefined at run time and what to do.
-func undefinedMessage(name string, src []byte) string {
+// undefinedMessage says why name is undefined at run time and what to do;
+// types are the names its file declares only as types.
+func undefinedMessage(name string, types map[string]bool) string {
 	const throws = " (this line throws ReferenceError when it runs)"
 	switch {
 	case name == "fetch":
 		return `fetch is not defined in the workflow sandbox` + throws + `: call kinde.fetch and declare "kinde.fetch": {} in workflowSettings.bindings, or import { fetch } from "@kinde/infrastructure"`
-	case typeDecl(name).Match(src):
+	case types[name]:
 		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}
 	if _, ok := helperBindings[name]; ok || infrastructureValues[name] {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -51,14 +52,14 @@ func Load(dir string) (*Project, []diag.Diagnostic, error) {
 		return nil, nil, fmt.Errorf("read repository: %w", err)
 	}
 	p := &Project{Root: root}
-	data, err := os.ReadFile(filepath.Join(root, KindeJSON))
+	data, err := readRegular(filepath.Join(root, KindeJSON), maxKindeJSON)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return p, []diag.Diagnostic{diag.Errorf(RuleMissingKindeJSON, KindeJSON, 1, 1,
 			`the repository has no kinde.json at its root: add one containing {"rootDir": "kindeSrc", "version": "2024-12-09"} so Flowgate knows where the workflows are`)}, nil
 	case err != nil:
 		return p, []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, 1, 1,
-			"kinde.json cannot be read (%v): make it a regular file", errors.Unwrap(err))}, nil
+			"kinde.json cannot be read (%v): make it a regular file of at most %d KiB", unwrapped(err), maxKindeJSON>>10)}, nil
 	}
 	cfg, ds := ParseKindeJSON(data)
 	if cfg == nil {
@@ -92,6 +93,55 @@ type Options struct {
 	// PackageDirs are package folders the tool installed itself outside
 	// the repository (see bundle.Config); none by default.
 	PackageDirs []string
+	// OnStep, when set, is told each step before it starts: "bundle"
+	// with each file esbuild is about to parse, "settings" and "analyze"
+	// with each workflow file. The builder process reports the steps, so
+	// a crash is located in the file being read. It may be called from
+	// several goroutines at once.
+	OnStep func(step, file string)
+	// Crashed lists workflow files whose checks ended a builder process
+	// before, with why: they are reported as build-crashed and not read
+	// again, so the other workflows are still checked.
+	Crashed map[string]string
+}
+
+// Steps reported to Options.OnStep.
+const (
+	StepBundle   = "bundle"
+	StepSettings = "settings"
+	StepAnalyze  = "analyze"
+)
+
+// maxKindeJSON is the largest kinde.json Load reads.
+const maxKindeJSON = 1 << 20
+
+// readRegular reads a file that is regular when opened (never a device
+// or FIFO, which would block or never end) and at most limit bytes.
+func readRegular(name string, limit int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("not a regular file")}
+	}
+	if info.Size() > limit {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("larger than %d KiB", limit>>10)}
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
+}
+
+// unwrapped is err's innermost message, without the host path.
+func unwrapped(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
 }
 
 // Workflow is one discovered workflow file and what checking it found.
@@ -159,9 +209,14 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	r := &Report{Root: p.Root, Config: p.Config}
 	r.Workflows = make([]*Workflow, len(p.Files))
 	src := &sources{root: p.Root, files: map[string][]byte{}}
+	step := opts.OnStep
+	if step == nil {
+		step = func(string, string) {}
+	}
 	// One esbuild run bundles every workflow; then each bundle is read in
 	// its own sandbox, several at once.
-	built := bundle.Config{PackageDirs: opts.PackageDirs}.BuildAll(p.Root, p.Files)
+	bc := bundle.Config{PackageDirs: opts.PackageDirs, OnParse: func(file string) { step(StepBundle, file) }}
+	built := bc.BuildAll(p.Root, p.Files)
 	insp := opts.Inspector
 	if insp == nil {
 		insp = NewLocalInspector()
@@ -171,17 +226,27 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 	for i, file := range p.Files {
 		w := &Workflow{File: file, Bundle: built[i].Output, Diagnostics: built[i].Diagnostics}
 		r.Workflows[i] = w
+		if why, ok := opts.Crashed[file]; ok {
+			w.Diagnostics = append(w.Diagnostics, diag.Errorf(RuleBuildCrashed, file, 1, 1, "%s", why))
+			continue
+		}
 		if w.Bundle == nil {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			checkOne(ctx, insp, opts.SettingsTimeout, w, src)
+			checkOne(ctx, insp, opts.SettingsTimeout, w, src, step)
 		}()
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	crossCheck(r.Workflows, src)
 	for _, w := range r.Workflows {
 		diag.Sort(w.Diagnostics)
@@ -194,7 +259,8 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 
 // checkOne reads the settings of one bundled workflow and looks for
 // undeclared bindings.
-func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Workflow, src *sources) {
+func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Workflow, src *sources, step func(string, string)) {
+	step(StepSettings, w.File)
 	res := insp.ReadSettings(ctx, InspectInput{
 		File: w.File, Code: w.Bundle.Code, SourceMap: w.Bundle.SourceMap, Source: src.get(w.File), Timeout: timeout,
 	})
@@ -209,8 +275,9 @@ func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Wor
 			own[in] = src.get(in)
 		}
 	}
+	step(StepAnalyze, w.File)
 	w.Diagnostics = append(w.Diagnostics, undeclared(w, own)...)
-	w.Diagnostics = append(w.Diagnostics, undefinedNames(w, own)...)
+	w.Diagnostics = append(w.Diagnostics, undefinedNames(ctx, w, own)...)
 }
 
 // crossCheck applies the rules across workflows: ids and triggers must be
@@ -259,7 +326,7 @@ func (s *sources) get(rel string) []byte {
 	if data, ok := s.files[rel]; ok {
 		return data
 	}
-	data, _ := os.ReadFile(filepath.Join(s.root, filepath.FromSlash(rel)))
+	data, _ := readRegular(filepath.Join(s.root, filepath.FromSlash(rel)), bundle.MaxSourceBytes)
 	s.files[rel] = data
 	return data
 }

@@ -27,6 +27,10 @@ import "github.com/flowgate/flowgate/internal/bundle"
 //	                        that calls it) without declaring it; reported once per file and binding, at the first use
 //	not-a-workflow-file     warning: a file under the workflows folder exports workflowSettings but is not discovered,
 //	                        because its name does not end in "Workflow"; the message gives the name to use
+//	build-crashed           the builder process that parses the repository (bundling, settings, analysis) died:
+//	                        it crashed (a parser recursed past its stack), ran past its CPU time or deadline,
+//	                        or grew past its memory ceiling; located in the file being read when it died.
+//	                        A repository whose builds keep crashing builders is quarantined and says so
 //	undefined-name          warning: the workflow's own code uses a name that is neither declared, imported nor a
 //	                        sandbox global (a missing import, fetch instead of kinde.fetch, a TypeScript type used
 //	                        as a value); it throws ReferenceError when that line runs. Once per file and name
@@ -52,6 +56,7 @@ const (
 	RuleUndeclaredBinding    = "undeclared-binding"     // warning
 	RuleNotAWorkflowFile     = "not-a-workflow-file"    // warning
 	RuleUndefinedName        = "undefined-name"         // warning
+	RuleBuildCrashed         = "build-crashed"
 )
 
 // Rules lists every rule id this package can report.
@@ -60,5 +65,5 @@ var Rules = []string{
 	RuleMissingKindeJSON, RuleInvalidKindeJSON, RuleMissingSettings, RuleMissingID, RuleInvalidID,
 	RuleMissingTrigger, RuleMissingDefaultExport, RuleBuildError, RuleUnknownBinding, RuleBindingNotAllowed,
 	RuleTopLevelError, RuleLinkOutsideRepo, RuleInvalidFailurePolicy, RuleUndeclaredBinding,
-	RuleNotAWorkflowFile, RuleUndefinedName,
+	RuleNotAWorkflowFile, RuleUndefinedName, RuleBuildCrashed,
 }

@@ -1,0 +1,226 @@
+package bundle
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/diag"
+)
+
+// Limits of Preflight.
+const (
+	// MaxConfigBytes is the largest package.json, tsconfig.json or Yarn
+	// PnP manifest esbuild may read while it resolves.
+	MaxConfigBytes = 1 << 20
+	// MaxTreeEntries bounds the files and folders Preflight looks at.
+	MaxTreeEntries = 200_000
+	// maxExtends bounds a tsconfig "extends" chain.
+	maxExtends = 8
+)
+
+// resolverFiles are the files esbuild reads and parses on its own while it
+// resolves imports, without asking a plugin: the guard never sees them.
+var resolverFiles = map[string]bool{
+	"package.json": true, "tsconfig.json": true, "jsconfig.json": true,
+	".pnp.data.json": true, ".pnp.cjs": true, ".pnp.js": true,
+}
+
+// Preflight checks a repository before esbuild runs on it: no device,
+// FIFO or socket anywhere in it (reading one blocks or never ends), and
+// every file esbuild reads on its own while resolving (package.json,
+// tsconfig.json, jsconfig.json, Yarn PnP manifests) is a small regular
+// file of a shape its parser survives, whose tsconfig "extends" stays
+// inside the repository. Folders named node_modules (installed packages)
+// and .git are not entered. The diagnostics are located in the offending
+// file.
+func Preflight(root string) []diag.Diagnostic {
+	var ds []diag.Diagnostic
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // unreadable: esbuild reports what it needs
+		}
+		if n++; n > MaxTreeEntries {
+			ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1,
+				"the repository has more than %d files and folders: Flowgate builds workflow repositories, not whole monorepos", MaxTreeEntries))
+			return filepath.SkipAll
+		}
+		rel := relSlash(root, p)
+		if d.IsDir() {
+			if p != root && (d.Name() == "node_modules" || d.Name() == ".git") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			info, err := os.Stat(p)
+			if err != nil {
+				return nil // dangling: harmless until imported
+			}
+			mode = info.Mode()
+		}
+		if mode&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) != 0 {
+			ds = append(ds, diag.Errorf(RuleBuildError, rel, 1, 1,
+				"%s is %s, not a regular file: reading it could block the build or never end. Remove it from the repository", rel, fileKind(mode)))
+			return nil
+		}
+		if resolverFiles[d.Name()] && mode.IsRegular() {
+			ds = append(ds, checkConfig(root, p, 0)...)
+		}
+		return nil
+	})
+	if err != nil {
+		ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1, "the repository cannot be read: %v", err))
+	}
+	diag.Sort(ds)
+	return ds
+}
+
+// checkConfig checks one resolver file, and what a tsconfig extends.
+func checkConfig(root, p string, depth int) []diag.Diagnostic {
+	rel := relSlash(root, p)
+	data, err := readRegular(p, MaxConfigBytes)
+	if err != nil {
+		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, 1, 1, "%s cannot be used: %v", rel, err)}
+	}
+	if msg, line := checkShape(rel, data); msg != "" {
+		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, line, 1, "%s", msg)}
+	}
+	name := filepath.Base(p)
+	if name != "tsconfig.json" && name != "jsconfig.json" && depth == 0 {
+		return nil
+	}
+	var ds []diag.Diagnostic
+	for _, ext := range extendsOf(data) {
+		line, col := position(data, ext.off)
+		target, ok := extendsTarget(root, filepath.Dir(p), ext.path)
+		switch {
+		case !ok:
+			ds = append(ds, diag.Errorf(RuleLinkOutsideRepo, rel, line, col,
+				"%s extends a file outside the repository: a tsconfig may only extend files inside it or an installed package", rel))
+		case target == "":
+			// a package, or a file that does not exist: esbuild reports it
+		case depth >= maxExtends:
+			ds = append(ds, diag.Errorf(RuleBuildError, rel, line, col,
+				"%s extends a chain of more than %d tsconfig files: shorten the chain", rel, maxExtends))
+		default:
+			ds = append(ds, checkConfig(root, target, depth+1)...)
+		}
+	}
+	return ds
+}
+
+// extendsTarget resolves a tsconfig "extends" value written in dir: ok is
+// false when it names a file outside root (by path or through links);
+// target is the existing file inside root it names, or "" for a package
+// or a missing file.
+func extendsTarget(root, dir, ext string) (target string, ok bool) {
+	if isBare(ext) && !filepath.IsAbs(ext) {
+		return "", true // a package: resolved in the installed node_modules
+	}
+	p := ext
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	if !lexicallyInside(root, p) {
+		return "", false
+	}
+	for _, c := range []string{p, p + ".json", filepath.Join(p, "tsconfig.json")} {
+		info, err := os.Stat(c)
+		if err != nil || info.IsDir() {
+			continue
+		}
+		if !newFence(root, nil).allows(c) {
+			return "", false
+		}
+		return c, true
+	}
+	return "", true
+}
+
+// extends is one "extends" string of a tsconfig and its byte offset.
+type extends struct {
+	path string
+	off  int
+}
+
+var extendsKey = regexp.MustCompile(`"extends"\s*:\s*`)
+var jsonString = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"`)
+
+// extendsOf finds the "extends" values of a tsconfig text (a string or an
+// array of strings), comments and all: it need not be strict JSON.
+func extendsOf(data []byte) []extends {
+	var out []extends
+	for _, m := range extendsKey.FindAllIndex(data, -1) {
+		rest := data[m[1]:]
+		end := len(rest)
+		if len(rest) > 0 && rest[0] == '[' {
+			if i := bytes.IndexByte(rest, ']'); i >= 0 {
+				end = i
+			}
+		} else if loc := jsonString.FindIndex(rest); loc != nil && loc[0] == 0 {
+			end = loc[1]
+		} else {
+			continue
+		}
+		for _, s := range jsonString.FindAllIndex(rest[:end], -1) {
+			var v string
+			if json.Unmarshal(rest[s[0]:s[1]], &v) == nil {
+				out = append(out, extends{path: v, off: m[1] + s[0]})
+			}
+		}
+	}
+	return out
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, off int) (int, int) {
+	line := bytes.Count(data[:off], []byte("\n")) + 1
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return line, len([]rune(string(data[start:off]))) + 1
+}
+
+func relSlash(root, p string) string {
+	rel, err := filepath.Rel(root, p)
+	if err != nil {
+		return filepath.Base(p)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// workDir is esbuild's working folder for a build root: esbuild resolves
+// links in it and reads the package.json and tsconfig.json of it and of
+// every folder above it, so a guarded root gets /proc (whose only parent
+// is /), and paths esbuild reports are relative to it.
+func workDir(root string) string {
+	if strings.HasPrefix(root, "/proc/self/fd/") {
+		return "/proc"
+	}
+	return root
+}
+
+// guardedRoot returns a path to root whose parent folders hold no
+// package.json, tsconfig.json or node_modules anyone but the kernel
+// controls, so esbuild's lookups up the folder tree stop at the
+// repository: on Linux /proc/self/fd/N for an open descriptor of root
+// (its parents are /proc/self/fd, /proc/self, /proc and /). Elsewhere it
+// is root itself. done closes the descriptor.
+func guardedRoot(root string) (string, func()) {
+	f, err := os.Open(root)
+	if err != nil {
+		return root, func() {}
+	}
+	p := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	if info, err := os.Stat(p); err != nil || !info.IsDir() || !strings.HasPrefix(p, "/proc/") {
+		f.Close()
+		return root, func() {}
+	}
+	return p, func() { f.Close() }
+}
