@@ -51,7 +51,7 @@ const (
 	RuleMissingDefaultExport = "missing-default-export"
 	RuleBuildError           = bundle.RuleBuildError
 	RuleUnknownBinding       = "unknown-binding"
-	RuleBindingNotAllowed    = "binding-not-allowed"    // warning
+	RuleBindingNotAllowed    = "binding-not-allowed" // warning
 	RuleTopLevelError        = "top-level-error"
 	RuleLinkOutsideRepo      = "link-outside-repo"
 	RuleInvalidFailurePolicy = "invalid-failure-policy" // warning
