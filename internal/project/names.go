@@ -80,6 +80,10 @@ type freeNames struct {
 	ctx   context.Context
 	nodes int
 	err   error
+	// guarded are the names the program asks about with typeof X: code
+	// that checks whether X exists (typeof process !== "undefined") knows
+	// it may not, so its uses of X are not reported.
+	guarded map[string]bool
 }
 
 const checkEvery = 4096
@@ -106,7 +110,7 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 	if err != nil {
 		return nil, nil, err
 	}
-	f := &freeNames{ctx: ctx}
+	f := &freeNames{ctx: ctx, guarded: map[string]bool{}}
 	top := &scope{declared: map[string]bool{}}
 	for _, st := range prog.Body {
 		f.walk(reflect.ValueOf(st), top)
@@ -125,7 +129,7 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 			open[n]++
 		}
 		for _, r := range s.refs {
-			if open[r.name] == 0 {
+			if open[r.name] == 0 && !f.guarded[r.name] {
 				out = append(out, r)
 			}
 		}
@@ -231,7 +235,8 @@ func (f *freeNames) node(n any, s *scope) bool {
 		}
 		f.walk(reflect.ValueOf(n.Body), s)
 	case *ast.UnaryExpression:
-		if _, ok := n.Operand.(*ast.Identifier); ok && n.Operator == typeofOp {
+		if id, ok := n.Operand.(*ast.Identifier); ok && n.Operator == typeofOp {
+			f.guarded[id.Name.String()] = true
 			return true // typeof x is how code asks whether a global exists
 		}
 		f.walk(reflect.ValueOf(n.Operand), s)
