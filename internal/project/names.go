@@ -407,6 +407,8 @@ func undefinedMessage(name string, types map[string]bool) string {
 	switch {
 	case name == "fetch":
 		return `fetch is not defined in the workflow sandbox` + throws + `: call kinde.fetch and declare "kinde.fetch": {} in workflowSettings.bindings, or import { fetch } from "@kinde/infrastructure"`
+	case name == "process":
+		return `process is not defined in the workflow sandbox` + throws + `: for process.env.NAME, declare "kinde.env": {} and read kinde.env.get("NAME")?.value, or call getEnvironmentVariable("NAME") from "@kinde/infrastructure"`
 	case types[name]:
 		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}

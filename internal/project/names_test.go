@@ -143,3 +143,13 @@ func TestUndefinedNamesManyNamesAndCancel(t *testing.T) {
 		t.Fatalf("cancelled check: %v", err)
 	}
 }
+
+// Issue 18.5: process.env gets the Kinde way to read variables.
+func TestUndefinedMessageProcess(t *testing.T) {
+	msg := undefinedMessage("process", nil)
+	for _, want := range []string{"process is not defined in the workflow sandbox", `kinde.env.get("NAME")`, `getEnvironmentVariable("NAME")`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+}

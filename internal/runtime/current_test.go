@@ -2,8 +2,14 @@ package runtime
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/flowgate/flowgate/internal/bindings"
 
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -104,5 +110,38 @@ func TestUndeclaredCacheHint(t *testing.T) {
 				t.Fatalf("error %+v", r.Error)
 			}
 		})
+	}
+}
+
+// Issue 18.5: the fixes Node habits need, in the failed run's message.
+func TestKindeMistakeHints(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"tier": "gold"}`)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	e := New(Options{})
+	defer e.Close()
+	st := workflow.Settings{ID: "wf", Trigger: workflow.UserTokenGeneration,
+		Bindings: map[string]workflow.BindingSettings{workflow.BindFetch: {}, workflow.BindAccessToken: {}}}
+	for _, c := range []struct{ name, body, want string }{
+		{"res.json()", `const res = await kinde.fetch("` + srv.URL + `/tier", { method: "GET" });
+const body = await res.json();`, "a kinde.fetch response's json is the parsed body, not a method: read res.json, without ()"},
+		{"process.env", `kinde.accessToken.setCustomClaim("tier", process.env.TIER);`,
+			`workflows have no process.env: declare "kinde.env": {} and read kinde.env.get("NAME")?.value, or call getEnvironmentVariable("NAME")`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := &bindings.Config{Settings: st, Net: &bindings.NetPolicy{AllowHosts: []string{host}, Timeout: time.Minute}}
+			r := e.Run(context.Background(), Invocation{Program: load(t, e, handler(c.body)), Settings: st, Event: []byte(`{}`), Bindings: cfg})
+			wantFailed(t, r, c.want)
+		})
+	}
+	// Reading json as the body works, and another "not a function" says nothing of fetch.
+	cfg := &bindings.Config{Settings: st, Net: &bindings.NetPolicy{AllowHosts: []string{host}, Timeout: time.Minute}}
+	r := e.Run(context.Background(), Invocation{Program: load(t, e, handler(`const res = await kinde.fetch("`+srv.URL+`/", { method: "GET" });
+kinde.accessToken.setCustomClaim("tier", res.json.tier); const n = 5; n();`)), Settings: st, Event: []byte(`{}`), Bindings: cfg})
+	wantFailed(t, r, "TypeError")
+	if strings.Contains(r.Error.Message, "parsed body") {
+		t.Fatalf("hint on an unrelated error after json was read as the body: %q", r.Error.Message)
 	}
 }

@@ -269,6 +269,7 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		}
 		res.Error.Kind = rerr.Kind
 		e.explainUndeclared(b, res.Error)
+		explainKindeMistakes(b, res.Error)
 		return false
 	}
 	if err := checkResultSize(res, e.limits.MaxResultBytes); err != nil {
