@@ -71,7 +71,18 @@ func bindingUses(src []byte) []use {
 			continue
 		}
 		if t.text == "kinde" {
-			if x, ok := member(i + 1); ok && x != "cache" && workflow.IsBinding("kinde."+x) {
+			if x, ok := member(i + 1); ok && x == "cache" {
+				// kinde.cache comes with kinde.fetch (or kinde.secureFetch).
+				// Only kinde.cache.x throws when it is missing; a test of
+				// kinde.cache (or kinde.cache?.x) does not.
+				j := i + 2
+				if toks[i+1].text == "?" {
+					j++
+				}
+				if j+1 < len(toks) && toks[j+1].kind == tokPunct && toks[j+1].text == "." {
+					uses = append(uses, use{binding: workflow.BindFetch, via: "kinde.cache", off: t.off})
+				}
+			} else if ok && workflow.IsBinding("kinde."+x) {
 				uses = append(uses, use{binding: "kinde." + x, off: t.off})
 			}
 			continue
@@ -153,13 +164,19 @@ func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
 			if seen[u.binding] || wf.Settings.Declares(u.binding) {
 				continue
 			}
+			if u.via == "kinde.cache" && wf.Settings.Declares(workflow.BindSecureFetch) {
+				continue
+			}
 			line, col := position(src, u.off)
 			if kept != nil && !kept[fileLine{file, line}] {
 				continue // code the bundle left out (a shared module's other functions)
 			}
 			seen[u.binding] = true
 			what := u.binding + " is used here"
-			if u.via != "" {
+			switch {
+			case u.via == "kinde.cache":
+				what = "kinde.cache is used here (it exists only when kinde.fetch or kinde.secureFetch is declared)"
+			case u.via != "":
 				what = fmt.Sprintf("%s() uses the %s binding", u.via, u.binding)
 			}
 			who := "this workflow"
