@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -178,5 +181,55 @@ declare const kinde: any;
 	if r.Error == nil || !strings.Contains(r.Error.Message, `add "kinde.fetch": {} to workflowSettings.bindings; kinde.cache exists when kinde.fetch or kinde.secureFetch is declared`) ||
 		strings.Contains(r.Error.Message, `"kinde.cache": {}`) {
 		t.Errorf("run: %s", asJSONText(r.Error))
+	}
+}
+
+// Issue 18.5 through flowgate run (a worker process) and validate: the
+// Node habits get the Kinde fix in their messages, and a URL has no Go
+// names as own properties.
+func TestKindeMessagesThroughRun(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"tier": "gold"}`)
+	}))
+	defer srv.Close()
+	const wf = "kindeSrc/environment/workflows/"
+	repo := writeRepo(t, map[string]string{
+		"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
+		wf + "tokensWorkflow.ts": `export const workflowSettings = {
+  id: "tokens", trigger: "user:tokens_generation",
+  bindings: { "kinde.accessToken": {}, "kinde.fetch": {} },
+};
+
+export default async function (event: any) {
+  if (event.context.step === "url") {
+    kinde.accessToken.setCustomClaim("own", Object.getOwnPropertyNames(new URL("http://a/")).join());
+  } else if (event.context.step === "json") {
+    const res = await kinde.fetch(event.context.url, { method: "GET" });
+    kinde.accessToken.setCustomClaim("tier", (await res.json()).tier);
+  } else {
+    kinde.accessToken.setCustomClaim("tier", process.env.TIER);
+  }
+}
+declare const kinde: any;
+`,
+	})
+	code, stdout, _ := cliIn(t, repo, "validate")
+	if want := wf + `tokensWorkflow.ts:13:46: warning: process is not defined in the workflow sandbox (this line throws ReferenceError when it runs): for process.env.NAME, declare "kinde.env": {} and read kinde.env.get("NAME")?.value, or call getEnvironmentVariable("NAME") from "@kinde/infrastructure" [undefined-name]`; code != exitOK || !strings.Contains(stdout, want) {
+		t.Errorf("validate: exit %d, want\n%s\nin:\n%s", code, want, stdout)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, c := range []struct {
+		step, want string
+		ok         bool
+	}{
+		{"url", `"own": ""`, true},
+		{"json", "a kinde.fetch response's json is the parsed body, not a method: read res.json, without ()", false},
+		{"env", `workflows have no process.env: declare \"kinde.env\": {} and read kinde.env.get(\"NAME\")?.value`, false},
+	} {
+		event := writeEvent(t, map[string]any{"context": map[string]any{"step": c.step, "url": srv.URL + "/tier"}})
+		stdout, stderr, code := cliRun(t, "run", "--workflow", "tokens", "--allow-host", host, "--event", event, repo)
+		if (code == exitOK) != c.ok || !strings.Contains(stdout, c.want) {
+			t.Errorf("%s: exit %d, want %q in:\n%s%s", c.step, code, c.want, stdout, stderr)
+		}
 	}
 }
