@@ -295,17 +295,11 @@ func (a *App) ownedEnv(ctx context.Context, r repoRef) (string, error) {
 // "sync again" after deleting or deactivating a workflow needs no new
 // commit. The sync reports on the commit's check runs as a push's does.
 func (a *App) syncAgain(ctx context.Context, d DeliveryArgs, r repoRef, env string) (text, reaction string, err error) {
-	syncs, err := a.opts.Deploy.Syncs(ctx, env, 1000)
-	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+	sha, err := a.lastSynced(ctx, r, env)
+	if err != nil {
 		return "", "", err
 	}
-	var newest store.Sync
-	for _, s := range syncs {
-		if s.Source == "github:"+r.Full() && s.RequestedAt.After(newest.RequestedAt) {
-			newest = s
-		}
-	}
-	if newest.CommitSHA == "" {
+	if sha == "" {
 		return fmt.Sprintf("%s has no synced commit in `%s` yet: push to its branch first.", r.Full(), env), "confused", nil
 	}
 	branch := r.DefaultBranch
@@ -315,13 +309,28 @@ func (a *App) syncAgain(ctx context.Context, d DeliveryArgs, r repoRef, env stri
 		}
 	}
 	// Keep the commit's place in the order of syncs: its first push.
-	first, _, err := a.firstSync(ctx, env, r, newest.CommitSHA)
+	first, _, err := a.firstSync(ctx, env, r, sha)
 	if err != nil {
 		return "", "", err
 	}
-	if err := a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: newest.CommitSHA, delivery: d,
+	if err := a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d,
 		full: true, rerun: true, orderAt: first}); err != nil {
 		return "", "", err
 	}
-	return fmt.Sprintf("synced commit `%s` into `%s` again; its check runs have the result.", short(newest.CommitSHA), env), "rocket", nil
+	return fmt.Sprintf("synced commit `%s` into `%s` again; its check runs have the result.", short(sha), env), "rocket", nil
+}
+
+// lastSynced is the newest commit of r synced into env ("" for none).
+func (a *App) lastSynced(ctx context.Context, r repoRef, env string) (string, error) {
+	syncs, err := a.opts.Deploy.Syncs(ctx, env, 1000)
+	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+		return "", err
+	}
+	var newest store.Sync
+	for _, s := range syncs {
+		if s.Source == "github:"+r.Full() && s.RequestedAt.After(newest.RequestedAt) {
+			newest = s
+		}
+	}
+	return newest.CommitSHA, nil
 }
