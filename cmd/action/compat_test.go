@@ -233,3 +233,19 @@ declare const kinde: any;
 		}
 	}
 }
+
+// Issue 18.6: flowgate sync again calls POST …/{env}/sync (the service's
+// route, internal/app TestSyncAgainAPI) and says which commit synced.
+func TestSyncAgainCLI(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Method + " " + r.URL.Path + " " + r.Header.Get("Authorization")
+		io.WriteString(w, `{"env": "staging", "commitSha": "4f2a9c1d"}`)
+	}))
+	defer srv.Close()
+	stdout, stderr, code := cliRun(t, "sync", "again", "--server", srv.URL, "--token", "tok", "--env", "staging")
+	if code != exitOK || got != "POST /api/v1/environments/staging/sync Bearer tok" ||
+		stdout != "synced commit 4f2a9c1d into staging again: flowgate sync lists the result\n" {
+		t.Fatalf("exit %d, request %q, stdout %q, stderr %q", code, got, stdout, stderr)
+	}
+}
