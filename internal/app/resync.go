@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/httpjson"
 )
@@ -52,3 +54,16 @@ func (a *App) resyncRoutes(routes map[string]http.Handler) map[string]http.Handl
 
 // resyncTimeout bounds one API re-sync (a sync job's own bound).
 const resyncTimeout = 10 * time.Minute
+
+// syncAgain is the console's "Sync again": SyncAgain with its refusals as
+// the domain errors the console shows.
+func (a *App) syncAgain(ctx context.Context, env string) (string, error) {
+	sha, err := a.github.app.SyncAgain(ctx, env)
+	switch {
+	case errors.Is(err, githubapp.ErrNotGitHub):
+		return "", fmt.Errorf("%w (%w)", githubapp.ErrNotGitHub, deploy.ErrNotFound)
+	case errors.Is(err, githubapp.ErrNothingSynced):
+		return "", fmt.Errorf("%w (%w)", githubapp.ErrNothingSynced, deploy.ErrConflict)
+	}
+	return sha, err
+}
