@@ -217,7 +217,7 @@ check_broken() {
 	local log=$act_log
 	expect "$log" "flowgate: CLI ready at" "broken: the action did not build the flowgate CLI"
 	refuse "$log" "setup-go stub" "broken: the action ran setup-go although go is on PATH"
-	expect "$log" "$emitted_error file=kindeSrc/environment/workflows/tokensWorkflow.ts,line=8,col=5,title=flowgate binding-not-allowed::" \
+	expect "$log" "$emitted_error file=kindeSrc/environment/workflows/tokensWorkflow.ts,line=8,col=5,title=flowgate unknown-binding::" \
 		"broken: no annotation on tokensWorkflow.ts line 8"
 	expect "$log" "flowgate outputs workflow-count=2 error-count=1 warning-count=0" "broken: wrong action outputs"
 	expect "$log" '| `addPlanClaim`<br>kindeSrc/environment/workflows/tokensWorkflow.ts | `user:tokens_generation` | `kinde.accessToken` | ❌ 1 error(s) |' \

@@ -44,7 +44,7 @@ var manageUsages = map[string]string{
 	"keys":        "Usage: flowgate keys [flags] WORKFLOW [create | activate KEY | deactivate KEY | delete KEY]\n\nLists or manages a workflow's encryption keys; create shows the new key once.\n",
 	"logs":        "Usage: flowgate logs [flags] [--workflow ID] [--kind runtime|sync|build] [--follow]\n\nPrints runtime logs (oldest first), or the sync/build logs.\n  --follow   keep printing new runtime lines until interrupted\n",
 	"preview":     "Usage: flowgate preview [flags] DEPLOYMENT\n\nSets a fresh preview password for a deployment and prints it with how to call it.\n",
-	"sync":        "Usage: flowgate sync [flags] [SYNC_ID]\n\nLists recent syncs, or one sync with every diagnostic as file:line:col.\n",
+	"sync":        "Usage: flowgate sync [flags] [SYNC_ID | again]\n\nLists recent syncs, or one sync with every diagnostic as file:line:col.\n`again` syncs the environment's last synced commit again (GitHub integration), e.g. after deleting or deactivating a workflow.\n",
 }
 
 // manageCommands are registered with the other commands in main.go.
@@ -481,6 +481,13 @@ func runSync(args []string, stdout, stderr io.Writer) int {
 	}
 	if !needArgs(r, pos, 1) {
 		return exitUsage
+	}
+	if pos[0] == "again" {
+		// The environment's last synced commit, synced again as it is.
+		r.client.Timeout = 10 * time.Minute // the answer comes once the sync has run
+		return r.run("POST", "/sync", nil, func(v map[string]any, w io.Writer) {
+			fmt.Fprintf(w, "synced commit %s into %s again: flowgate sync lists the result\n", cell(v["commitSha"]), cell(v["env"]))
+		})
 	}
 	return r.run("GET", "/syncs/"+url.PathEscape(pos[0]), nil, func(v map[string]any, w io.Writer) {
 		fmt.Fprintf(w, "sync %s: %s (commit %s, %s)\n", cell(v["id"]), cell(v["status"]), cell(v["commitSha"]), cell(v["source"]))

@@ -150,6 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if sv.Routes, err = a.consoleRoutes(sv.Routes); err != nil {
 		return nil, err
 	}
+	sv.Routes = a.resyncRoutes(sv.Routes)
 	if a.server, err = server.New(sv); err != nil {
 		return nil, err
 	}

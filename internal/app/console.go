@@ -32,6 +32,9 @@ func (a *App) consoleRoutes(routes map[string]http.Handler) (map[string]http.Han
 		opts.GitHub = &console.GitHubOAuth{ClientID: id, ClientSecret: secret, APIURL: a.cfg.GitHubAPIURL,
 			WebURL: env("GITHUB_WEB_URL"), PublicURL: a.cfg.PublicURL, MinPermission: env("GITHUB_MIN_PERMISSION")}
 	}
+	if a.github != nil {
+		opts.SyncAgain = a.syncAgain
+	}
 	c, err := console.New(opts)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,9 @@ type Invocation struct {
 	out        *outbound.Session // the run's HTTP: every request counted, made on first use
 	refusals   []refusal         // the last values bindings threw, for BindingError
 	undeclared []string          // known binding names read from kinde but not declared
+	// jsonRead is set once code reads a kinde.fetch response's json: a
+	// "not a function" failure then most likely is res.json().
+	jsonRead bool
 
 	redactor    *redactor // built on first use
 	secretForms []string  // every spelling of every secret, longest first
@@ -137,6 +140,10 @@ func (inv *Invocation) noteUndeclared(name string) {
 // available" errors show; the runtime uses this list to say in a failed
 // Result which binding to declare and how.
 func (inv *Invocation) Undeclared() []string { return slices.Clone(inv.undeclared) }
+
+// ReadFetchJSON reports whether the code read the json of a kinde.fetch
+// or kinde.secureFetch response.
+func (inv *Invocation) ReadFetchJSON() bool { return inv.jsonRead }
 
 // binding builds one kinde.* member, or nil for names Flowgate does not know.
 func (inv *Invocation) binding(name string, bs workflow.BindingSettings) goja.Value {

@@ -58,7 +58,7 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
 			inv.throwType("%s: invalid URL %q", fn, cutUTF8(inv.Redact(u), 200)) // redact, then cut
 		}
-	} else if u, ok := host[*urlObject](raw); ok {
+	} else if u, ok := hostURL(raw); ok {
 		parsed = u.URL
 	} else {
 		inv.throwType("%s: url must be a string or URL, got %s", fn, typeOf(raw))
@@ -221,6 +221,7 @@ func (inv *Invocation) fetchResult(resp *outbound.Response, format string) goja.
 		}
 	}
 	getter, err := hostFunc(inv.vm, "get json", func(goja.FunctionCall) goja.Value {
+		inv.jsonRead = true
 		var v goja.Value = goja.Undefined()
 		if err := checkJSONShape(resp.Body); err != nil {
 			inv.log("warn", "kinde.fetch: the response body was not parsed as JSON: "+err.Error())

@@ -210,7 +210,7 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 		b.WriteString(" }")
 		return
 	}
-	if u, ok := host[*urlObject](o); ok {
+	if u, ok := hostURL(o); ok {
 		b.WriteString("URL { " + quoteJS(u.Href()) + " }")
 		return
 	}

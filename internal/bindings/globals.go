@@ -290,7 +290,7 @@ func optString(v goja.Value) *string {
 // ---- URL ----
 
 func (r *urlRealm) thisURL(call goja.FunctionCall) *urlObject {
-	if u, ok := host[*urlObject](call.This); ok {
+	if u, ok := hostURL(call.This); ok {
 		return u
 	}
 	r.throwType("ERR_INVALID_THIS", `Value of "this" must be of type URL`)
@@ -372,7 +372,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 		if err != nil {
 			r.invalidURL(call.Argument(0).String())
 		}
-		o := vm.ToValue(u).(*goja.Object)
+		o := vm.ToValue(&urlJS{u}).(*goja.Object)
 		o.SetPrototype(call.This.Prototype())
 		return o
 	}, p)

@@ -63,6 +63,10 @@ var urlCases = []struct{ js, want string }{
 	{`Object.prototype.toString.call(new URLSearchParams()) + " " + JSON.stringify(new URLSearchParams("a=1"))`, "[object URLSearchParams] {}"},
 	{`(()=>{try{new URLSearchParams([["a"]])}catch(e){return e.name + " " + e.code}})()`, "TypeError ERR_INVALID_TUPLE"},
 	{`new URLSearchParams("a=b").has("a") && typeof new URLSearchParams().entries().next`, "function"},
+	// Issue 18.5: no Go names as own properties, as in Node; own ones still stick.
+	{`Object.getOwnPropertyNames(new URL("http://a/")).join() + "|" + Object.keys(new URL("http://a/")).length`, "|0"},
+	{`Object.getOwnPropertyNames(new URLSearchParams("a=1")).length + " " + JSON.stringify(new URL("http://a/b"))`, "0 \"http://a/b\""},
+	{`(new URL("http://a/") instanceof URL) + " " + Object.prototype.toString.call(new URL("http://a/"))`, "true [object URL]"},
 }
 
 func TestURLAndSearchParamsMatchNode(t *testing.T) {

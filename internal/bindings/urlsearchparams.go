@@ -26,6 +26,20 @@ type urlObject struct {
 	spObj *goja.Object
 }
 
+// urlJS is what a JS URL object wraps: a struct with no exported field or
+// method, so the object has no own properties, as in Node (wrapping
+// *urlObject itself showed the Go methods of whatwgurl.URL).
+type urlJS struct{ u *urlObject }
+
+// hostURL is the *urlObject a JS URL object wraps.
+func hostURL(v goja.Value) (*urlObject, bool) {
+	h, ok := host[*urlJS](v)
+	if !ok {
+		return nil, false
+	}
+	return h.u, true
+}
+
 // encode is the URLSearchParams serialisation (toString).
 func (sp *searchParams) encode() string { return whatwgurl.SerializeForm(sp.list) }
 

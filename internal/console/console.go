@@ -7,6 +7,7 @@
 package console
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -46,8 +47,11 @@ type Options struct {
 	SessionTTL time.Duration
 	// AllowHosts are private HOST[:PORT]s kinde.fetch may reach on the Test page.
 	AllowHosts []string
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// SyncAgain syncs an environment's last synced commit again (the
+	// GitHub integration); nil hides the Syncs page's "Sync again" button.
+	SyncAgain func(ctx context.Context, env string) (commit string, err error)
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Console is the console's http.Handler.
@@ -143,6 +147,7 @@ func (c *Console) routes() {
 	page("POST "+env+"/deployments/{dep}/preview", c.preview)
 	page("GET "+env+"/syncs", c.syncs)
 	page("GET "+env+"/syncs/{sync}", c.sync)
+	page("POST "+env+"/sync-again", c.syncAgain)
 	page("GET "+env+"/logs", c.logs)
 	page("GET "+env+"/variables", c.variables)
 	page("POST "+env+"/variables", c.putVariable)

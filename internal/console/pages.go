@@ -106,6 +106,7 @@ var notices = map[string]string{
 	"key-activate":   "The key is active.",
 	"key-deactivate": "The key is inactive.",
 	"key-delete":     "The key is deleted.",
+	"sync-again":     "The last synced commit was synced again: its sync is at the top.",
 }
 
 // fail shows a domain error as a page with a fitting status.
@@ -344,7 +345,24 @@ func (c *Console) syncs(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	c.render(w, r, http.StatusOK, "syncs", s, map[string]any{"Title": "Syncs · " + env, "Tab": "syncs", "Syncs": sy,
-		"Repo": c.repoOf(r.Context(), env)})
+		"Repo": c.repoOf(r.Context(), env), "SyncAgain": c.opts.SyncAgain != nil})
+}
+
+// syncAgain is the Syncs page's "Sync again" button: the environment's
+// last synced commit, synced again as it is (after deleting or
+// deactivating a workflow, no new commit is needed).
+func (c *Console) syncAgain(w http.ResponseWriter, r *http.Request, s *session) {
+	env := r.PathValue("env")
+	if c.opts.SyncAgain == nil {
+		c.fail(w, r, s, fmt.Errorf("syncing again needs the GitHub integration: %w", deploy.ErrNotFound))
+		return
+	}
+	if _, err := c.opts.SyncAgain(r.Context(), env); err != nil {
+		c.fail(w, r, s, err)
+		return
+	}
+	c.audit(r, s, "sync-again", env, "")
+	c.done(w, r, envURL(env)+"syncs", "sync-again")
 }
 
 func (c *Console) sync(w http.ResponseWriter, r *http.Request, s *session) {

@@ -14,6 +14,7 @@ const (
 	CmdRollback   = "rollback"
 	CmdDeactivate = "deactivate"
 	CmdStatus     = "status"
+	CmdSync       = "sync"
 	CmdHelp       = "help"
 )
 
@@ -30,6 +31,7 @@ const HelpText = "Flowgate commands (first line of a new comment; write access t
 	"- `/rollback <workflow-id>` — make the previous live deployment live again\n" +
 	"- `/deactivate <workflow-id>` — stop running the workflow (no deployment is live)\n" +
 	"- `/status` — what is live in this repository's environment\n" +
+	"- `/sync` — sync the environment's last synced commit again (after deleting or deactivating a workflow)\n" +
 	"- `/help` — this text"
 
 // maxLine bounds what is read of a comment's first line: commands are short.
@@ -57,7 +59,7 @@ func ParseCommand(body string) (cmd Command, ok bool, err error) {
 	verb, args := strings.ToLower(fields[0]), fields[1:]
 	cmd.Verb = verb
 	switch verb {
-	case CmdStatus, CmdHelp:
+	case CmdStatus, CmdHelp, CmdSync:
 		if len(args) != 0 {
 			return Command{}, true, fmt.Errorf("/%s takes no arguments", verb)
 		}

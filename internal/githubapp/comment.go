@@ -91,7 +91,12 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 	if err := a.react(ctx, r, c.GetID(), "eyes"); err != nil {
 		log.Warn("react to comment", "err", err)
 	}
-	text, reaction, err := a.runCommand(ctx, r, env, cmd, user.GetLogin(), fmt.Sprintf("/%s in %s#%d", cmd.Verb, r.Full(), issue), red)
+	var text, reaction string
+	if cmd.Verb == CmdSync {
+		text, reaction, err = a.syncAgain(ctx, d, r, env)
+	} else {
+		text, reaction, err = a.runCommand(ctx, r, env, cmd, user.GetLogin(), fmt.Sprintf("/%s in %s#%d", cmd.Verb, r.Full(), issue), red)
+	}
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,7 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 // knownVerb is a verb fit for a log line: one of ours, or "unknown".
 func knownVerb(v string) string {
 	switch v {
-	case CmdMakeLive, CmdRollback, CmdDeactivate, CmdStatus, CmdHelp:
+	case CmdMakeLive, CmdRollback, CmdDeactivate, CmdStatus, CmdHelp, CmdSync:
 		return v
 	}
 	return "unknown"
@@ -283,4 +288,49 @@ func (a *App) ownedEnv(ctx context.Context, r repoRef) (string, error) {
 		return "", nil
 	}
 	return env, nil
+}
+
+// syncAgain is /sync: the environment's newest synced commit of r is
+// synced again as it is (a full sync, like a check run's re-run), so that
+// "sync again" after deleting or deactivating a workflow needs no new
+// commit. The sync reports on the commit's check runs as a push's does.
+func (a *App) syncAgain(ctx context.Context, d DeliveryArgs, r repoRef, env string) (text, reaction string, err error) {
+	sha, err := a.lastSynced(ctx, r, env)
+	if err != nil {
+		return "", "", err
+	}
+	if sha == "" {
+		return fmt.Sprintf("%s has no synced commit in `%s` yet: push to its branch first.", r.Full(), env), "confused", nil
+	}
+	branch := r.DefaultBranch
+	for _, rule := range a.opts.Environments {
+		if strings.EqualFold(rule.Repo, r.Full()) && rule.Env == env {
+			branch = rule.Branch
+		}
+	}
+	// Keep the commit's place in the order of syncs: its first push.
+	first, _, err := a.firstSync(ctx, env, r, sha)
+	if err != nil {
+		return "", "", err
+	}
+	if err := a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d,
+		full: true, rerun: true, orderAt: first}); err != nil {
+		return "", "", err
+	}
+	return fmt.Sprintf("synced commit `%s` into `%s` again; its check runs have the result.", short(sha), env), "rocket", nil
+}
+
+// lastSynced is the newest commit of r synced into env ("" for none).
+func (a *App) lastSynced(ctx context.Context, r repoRef, env string) (string, error) {
+	syncs, err := a.opts.Deploy.Syncs(ctx, env, 1000)
+	if err != nil && !errors.Is(err, deploy.ErrNotFound) {
+		return "", err
+	}
+	var newest store.Sync
+	for _, s := range syncs {
+		if s.Source == "github:"+r.Full() && s.RequestedAt.After(newest.RequestedAt) {
+			newest = s
+		}
+	}
+	return newest.CommitSHA, nil
 }

@@ -156,8 +156,21 @@ func exportedSettings(src []byte) (int, bool) {
 		case t.text == "export" && (is(i+1, "const") || is(i+1, "let") || is(i+1, "var")) && is(i+2, "workflowSettings"):
 			return toks[i+2].off, true
 		case t.text == "export" && is(i+1, "{"):
-			for j := i + 2; j < len(toks) && j < i+200 && !is(j, "}"); j++ {
-				if is(j, "workflowSettings") && (is(j-1, "as") || !is(j+1, "as")) { // the exported name
+			end := i + 2
+			for end < len(toks) && end < i+200 && !is(end, "}") {
+				end++
+			}
+			if is(end+1, "from") {
+				continue // export { workflowSettings } from "./xWorkflow": a barrel or test helper re-exporting
+			}
+			for j := i + 2; j < end; j++ {
+				// The exported name, declared in this file (not one imported
+				// from a workflow to be re-exported).
+				local := "workflowSettings"
+				if is(j-1, "as") && j-2 > i {
+					local = toks[j-2].text
+				}
+				if is(j, "workflowSettings") && (is(j-1, "as") || !is(j+1, "as")) && declares(toks, local) {
 					return toks[j].off, true
 				}
 			}
@@ -168,6 +181,20 @@ func exportedSettings(src []byte) (int, bool) {
 	return 0, false
 }
 
+// declares reports whether toks declare name themselves (const, let or
+// var), as opposed to importing it.
+func declares(toks []token, name string) bool {
+	for i := 1; i < len(toks); i++ {
+		if toks[i].kind == tokIdent && toks[i].text == name {
+			switch toks[i-1].text {
+			case "const", "let", "var":
+				return toks[i-1].kind == tokIdent
+			}
+		}
+	}
+	return false
+}
+
 // notAWorkflow warns when the JavaScript or TypeScript file rel exports
 // workflowSettings although its name keeps it from being discovered: Kinde
 // skips such a file silently, so its trigger never runs.
@@ -175,7 +202,13 @@ func (w *walker) notAWorkflow(rel string) {
 	name := path.Base(rel)
 	ext := path.Ext(name)
 	base := strings.TrimSuffix(name, ext)
-	if !slices.Contains(workflowExts, ext) || strings.HasSuffix(strings.ToLower(base), ".d") {
+	lower := strings.ToLower(base)
+	if !slices.Contains(workflowExts, ext) || strings.HasSuffix(lower, ".d") {
+		return
+	}
+	// Test files (x.test.ts, x.spec.ts) export settings for their cases,
+	// never to be discovered.
+	if strings.HasSuffix(lower, ".test") || strings.HasSuffix(lower, ".spec") {
 		return
 	}
 	src, err := readRegular(filepath.Join(w.root, filepath.FromSlash(rel)), maxSniff)

@@ -130,7 +130,7 @@ const r = /kinde.idToken/g;
 foo.kinde.accessToken;
 kinde?.m2mToken;
 kinde.cache.jwtToken();
-kinde.unknownThing;
+kinde.unknownThing; kinde.cache ? 1 : 2; kinde.cache?.jwtToken();
 deny("x"); infra.secureFetch("u", {}); other();
 `
 	var got []string
@@ -140,6 +140,8 @@ deny("x"); infra.secureFetch("u", {}); other();
 	}
 	want := []string{
 		"kinde.plan()@5:44", "kinde.env()@5:61", "kinde.m2mToken()@8:1",
+		// Issue 18.3: kinde.cache.x needs kinde.fetch; a test of kinde.cache does not throw.
+		"kinde.fetch(kinde.cache)@9:1",
 		"kinde.auth(denyAccess)@11:1", "kinde.secureFetch(secureFetch)@11:12",
 	}
 	if !slices.Equal(got, want) {

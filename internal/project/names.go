@@ -80,6 +80,10 @@ type freeNames struct {
 	ctx   context.Context
 	nodes int
 	err   error
+	// guarded are the names the program asks about with typeof X: code
+	// that checks whether X exists (typeof process !== "undefined") knows
+	// it may not, so its uses of X are not reported.
+	guarded map[string]bool
 }
 
 const checkEvery = 4096
@@ -106,7 +110,7 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 	if err != nil {
 		return nil, nil, err
 	}
-	f := &freeNames{ctx: ctx}
+	f := &freeNames{ctx: ctx, guarded: map[string]bool{}}
 	top := &scope{declared: map[string]bool{}}
 	for _, st := range prog.Body {
 		f.walk(reflect.ValueOf(st), top)
@@ -125,7 +129,7 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 			open[n]++
 		}
 		for _, r := range s.refs {
-			if open[r.name] == 0 {
+			if open[r.name] == 0 && !f.guarded[r.name] {
 				out = append(out, r)
 			}
 		}
@@ -231,7 +235,8 @@ func (f *freeNames) node(n any, s *scope) bool {
 		}
 		f.walk(reflect.ValueOf(n.Body), s)
 	case *ast.UnaryExpression:
-		if _, ok := n.Operand.(*ast.Identifier); ok && n.Operator == typeofOp {
+		if id, ok := n.Operand.(*ast.Identifier); ok && n.Operator == typeofOp {
+			f.guarded[id.Name.String()] = true
 			return true // typeof x is how code asks whether a global exists
 		}
 		f.walk(reflect.ValueOf(n.Operand), s)
@@ -402,6 +407,8 @@ func undefinedMessage(name string, types map[string]bool) string {
 	switch {
 	case name == "fetch":
 		return `fetch is not defined in the workflow sandbox` + throws + `: call kinde.fetch and declare "kinde.fetch": {} in workflowSettings.bindings, or import { fetch } from "@kinde/infrastructure"`
+	case name == "process":
+		return `process is not defined in the workflow sandbox` + throws + `: for process.env.NAME, declare "kinde.env": {} and read kinde.env.get("NAME")?.value, or call getEnvironmentVariable("NAME") from "@kinde/infrastructure"`
 	case types[name]:
 		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}

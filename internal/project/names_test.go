@@ -32,6 +32,9 @@ func TestUnresolved(t *testing.T) {
 		{"(function named() { named })(); (() => arguments)(); new.target", []string{"arguments"}},
 		{"`${tpl}` + tag`x${y}`", []string{"tpl", "tag", "y"}},
 		{"function f() { var inner = 1 } inner", []string{"inner"}},
+		// Issue 18.4: code that asks typeof X knows X may be missing.
+		{`const env = typeof process !== "undefined" ? process.env.X : null; if (typeof TextEncoder === "function") { new TextEncoder() } other`, []string{"other"}},
+		{"function f() { if (typeof Buffer !== 'undefined') return Buffer.from('a') } Buffer; unguarded", []string{"unguarded"}},
 	}
 	for _, c := range cases {
 		refs, _, err := unresolved([]byte(c.src))
@@ -92,6 +95,11 @@ func TestExportedSettings(t *testing.T) {
 		"export const workflowSettingsX = {}":                      false,
 		"if (exports.workflowSettings == null) {}":                 false,
 		"import { workflowSettings } from './x'":                   false,
+		// Issue 18.4: barrels and test helpers re-export a workflow's settings.
+		"export { workflowSettings } from './xWorkflow'":                                false,
+		"export { workflowSettings as s, default } from './xWorkflow'":                  false,
+		"import { workflowSettings } from './xWorkflow'; export { workflowSettings }":   false,
+		"import { workflowSettings as w } from './x'; export { w as workflowSettings }": false,
 	} {
 		if _, got := exportedSettings([]byte(src)); got != want {
 			t.Errorf("exportedSettings(%q) = %v, want %v", src, got, want)
@@ -133,5 +141,15 @@ func TestUndefinedNamesManyNamesAndCancel(t *testing.T) {
 	}
 	if _, err := Check(ctx, dir, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled check: %v", err)
+	}
+}
+
+// Issue 18.5: process.env gets the Kinde way to read variables.
+func TestUndefinedMessageProcess(t *testing.T) {
+	msg := undefinedMessage("process", nil)
+	for _, want := range []string{"process is not defined in the workflow sandbox", `kinde.env.get("NAME")`, `getEnvironmentVariable("NAME")`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
 	}
 }

@@ -78,9 +78,11 @@ func TestRules(t *testing.T) {
 		{repo: "default-not-function", want: []string{"error missing-default-export " + wfDir + "objectWorkflow.ts:3:1"}, words: []string{"without a handle method"}},
 		{repo: "unknown-binding", want: []string{
 			"error unknown-binding " + wfDir + "envWorkflow.ts:5:5",
-			"error unknown-binding " + wfDir + "envWorkflow.ts:6:5",
-		}, words: []string{`did you mean "kinde.env"`, "kinde.cache is always available"}},
-		{repo: "binding-not-allowed", want: []string{"error binding-not-allowed " + wfDir + "m2mWorkflow.ts:6:5"}, words: []string{`"kinde.accessToken" is not available to m2m:token_generation`}},
+			"warning unknown-binding " + wfDir + "envWorkflow.ts:6:5",
+		}, words: []string{`did you mean "kinde.env"`, `kinde.cache exists when kinde.fetch or kinde.secureFetch is declared. Declare "kinde.fetch": {} instead`}},
+		// Issue 18.2: a binding the trigger lacks is a warning (it is
+		// undefined when the workflow runs), as Kinde deploys such code.
+		{repo: "binding-not-allowed", want: []string{"warning binding-not-allowed " + wfDir + "m2mWorkflow.ts:6:5"}, words: []string{`"kinde.accessToken" is not available to m2m:token_generation workflows: kinde.accessToken will be undefined when it runs`}},
 		{repo: "build-error-unresolved", modules: true, want: []string{
 			"error build-error " + wfDir + "lodashWorkflow.ts:2:23",
 			"error build-error " + wfDir + "lodashWorkflow.ts:3:24",

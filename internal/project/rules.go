@@ -18,8 +18,10 @@ import "github.com/flowgate/flowgate/internal/bundle"
 //	missing-trigger         workflowSettings has no trigger key
 //	missing-default-export  the default export is neither a function nor an object with a handle method
 //	build-error             esbuild failed (syntax, unresolved import, top-level await, size limit) or goja cannot parse the bundle
-//	unknown-binding         a bindings key that is not a Flowgate binding (kinde.cache included: it needs no declaration)
-//	binding-not-allowed     a binding the trigger does not allow (workflow.Allowed)
+//	unknown-binding         a bindings key that is not a Flowgate binding; a warning for "kinde.cache" (it comes with
+//	                        kinde.fetch or kinde.secureFetch: the message says to declare kinde.fetch)
+//	binding-not-allowed     warning: a binding the trigger does not allow (workflow.Allowed); it is left undefined,
+//	                        as on Kinde, so code that declares kinde.mfa on every trigger deploys
 //	top-level-error         the top-level code threw, ran over SettingsTimeout or overflowed the stack while settings were read
 //	link-outside-repo       a symbolic link under the workflows folder (or the folder itself) leads outside the repository
 //	invalid-failure-policy  warning: failurePolicy.action is not "stop" or "continue" (treated as "stop")
@@ -49,7 +51,7 @@ const (
 	RuleMissingDefaultExport = "missing-default-export"
 	RuleBuildError           = bundle.RuleBuildError
 	RuleUnknownBinding       = "unknown-binding"
-	RuleBindingNotAllowed    = "binding-not-allowed"
+	RuleBindingNotAllowed    = "binding-not-allowed" // warning
 	RuleTopLevelError        = "top-level-error"
 	RuleLinkOutsideRepo      = "link-outside-repo"
 	RuleInvalidFailurePolicy = "invalid-failure-policy" // warning

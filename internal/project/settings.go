@@ -305,8 +305,11 @@ func (res *introspection) readBindings(v goja.Value, loc *locator) {
 		at := loc.binding(name)
 		switch {
 		case name == "kinde.cache":
-			res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, at,
-				"\"kinde.cache\" is not a binding to declare: kinde.cache is always available. Remove it from bindings"))
+			// Not a binding of its own: kinde.cache comes with kinde.fetch
+			// or kinde.secureFetch. A warning, as the declaration is harmless.
+			res.ds = append(res.ds, loc.warnf(RuleUnknownBinding, at,
+				"\"kinde.cache\" is not declared by itself: kinde.cache exists when kinde.fetch or kinde.secureFetch is declared. "+
+					"Declare \"kinde.fetch\": {} instead"))
 			continue
 		case !workflow.IsBinding(name):
 			msg := fmt.Sprintf("unknown binding %q", name)
@@ -318,9 +321,12 @@ func (res *introspection) readBindings(v goja.Value, loc *locator) {
 			res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, at, "%s", msg))
 			continue
 		case trigger != "" && !workflow.Allowed(trigger, name):
-			res.ds = append(res.ds, loc.errorf(RuleBindingNotAllowed, at,
-				"binding %q is not available to %s workflows: remove it (this trigger allows %s)",
-				name, trigger, quoteList(workflow.AllowedBindings(trigger))))
+			// A warning, as on Kinde a binding the trigger lacks is simply
+			// not there: code written for Kinde (kinde.mfa declared on
+			// every trigger) deploys, and kinde.X reads as undefined.
+			res.ds = append(res.ds, loc.warnf(RuleBindingNotAllowed, at,
+				"binding %q is not available to %s workflows: %s will be undefined when it runs; remove it (this trigger allows %s)",
+				name, trigger, name, quoteList(workflow.AllowedBindings(trigger))))
 			continue
 		}
 		if res.settings.Bindings == nil {

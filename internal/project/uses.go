@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/srcmap"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -70,7 +71,18 @@ func bindingUses(src []byte) []use {
 			continue
 		}
 		if t.text == "kinde" {
-			if x, ok := member(i + 1); ok && x != "cache" && workflow.IsBinding("kinde."+x) {
+			if x, ok := member(i + 1); ok && x == "cache" {
+				// kinde.cache comes with kinde.fetch (or kinde.secureFetch).
+				// Only kinde.cache.x throws when it is missing; a test of
+				// kinde.cache (or kinde.cache?.x) does not.
+				j := i + 2
+				if toks[i+1].text == "?" {
+					j++
+				}
+				if j+1 < len(toks) && toks[j+1].kind == tokPunct && toks[j+1].text == "." {
+					uses = append(uses, use{binding: workflow.BindFetch, via: "kinde.cache", off: t.off})
+				}
+			} else if ok && workflow.IsBinding("kinde."+x) {
 				uses = append(uses, use{binding: "kinde." + x, off: t.off})
 			}
 			continue
@@ -144,6 +156,7 @@ func parseImport(toks []token, i int, helpers map[string]string, namespaces map[
 func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	trigger := wf.Settings.Trigger
+	kept := bundledLines(wf)
 	for _, file := range slices.Sorted(maps.Keys(sources)) {
 		src := sources[file]
 		seen := map[string]bool{}
@@ -151,10 +164,19 @@ func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
 			if seen[u.binding] || wf.Settings.Declares(u.binding) {
 				continue
 			}
-			seen[u.binding] = true
+			if u.via == "kinde.cache" && wf.Settings.Declares(workflow.BindSecureFetch) {
+				continue
+			}
 			line, col := position(src, u.off)
+			if kept != nil && !kept[fileLine{file, line}] {
+				continue // code the bundle left out (a shared module's other functions)
+			}
+			seen[u.binding] = true
 			what := u.binding + " is used here"
-			if u.via != "" {
+			switch {
+			case u.via == "kinde.cache":
+				what = "kinde.cache is used here (it exists only when kinde.fetch or kinde.secureFetch is declared)"
+			case u.via != "":
 				what = fmt.Sprintf("%s() uses the %s binding", u.via, u.binding)
 			}
 			who := "this workflow"
@@ -184,4 +206,41 @@ func ownSource(p string) bool {
 		return true
 	}
 	return false
+}
+
+type fileLine struct {
+	file string
+	line int
+}
+
+// bundledLines are the lines of the original files that the workflow's
+// bundle holds code from, read through its source map: esbuild leaves out
+// what the workflow never imports, so a shared module's other functions
+// (and the bindings they use) are not the workflow's. nil when the map
+// cannot be read (then every line counts). One pass over the bundle.
+func bundledLines(wf *Workflow) map[fileLine]bool {
+	if wf.Bundle == nil || len(wf.Bundle.SourceMap) == 0 {
+		return nil
+	}
+	sm, err := srcmap.Parse(wf.File, wf.Bundle.SourceMap)
+	if err != nil {
+		return nil
+	}
+	code := wf.Bundle.Code
+	kept := map[fileLine]bool{}
+	line, lineStart, scanned := 1, 0, 0
+	for _, t := range lex(code) {
+		if t.kind != tokIdent {
+			continue
+		}
+		for ; scanned < t.off; scanned++ {
+			if code[scanned] == '\n' {
+				line, lineStart = line+1, scanned+1
+			}
+		}
+		if o, ok := sm.Original(line, t.off-lineStart+1); ok {
+			kept[fileLine{o.File, o.Line}] = true
+		}
+	}
+	return kept
 }

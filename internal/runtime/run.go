@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -229,7 +230,9 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		module := vm.NewObject()
 		exports := vm.NewObject()
 		_ = module.Set("exports", exports)
-		if _, err := s.wrapper(exports, module, exports, s.require, b.Kinde(), b.Console()); err != nil {
+		kinde, console := b.Kinde(), b.Console()
+		s.setCurrent(kinde, console)
+		if _, err := s.wrapper(exports, module, exports, s.require, kinde, console); err != nil {
 			return err
 		}
 		fn, this, err := entryPoint(vm, module)
@@ -266,6 +269,7 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 		}
 		res.Error.Kind = rerr.Kind
 		e.explainUndeclared(b, res.Error)
+		explainKindeMistakes(b, res.Error)
 		return false
 	}
 	if err := checkResultSize(res, e.limits.MaxResultBytes); err != nil {
@@ -278,6 +282,7 @@ func (e *Engine) invoke(ctx context.Context, p *Program, s *slot, inv Invocation
 // ended — its bindings (env secrets, key, event, result) — so an idle
 // pooled runtime keeps none of it.
 func endInvocation(s *slot, b Bindings) {
+	s.clearCurrent()
 	if s.realm != nil {
 		s.realm.End()
 	}
@@ -303,10 +308,23 @@ func (e *Engine) explainUndeclared(b Bindings, werr *workflow.Error) {
 	}
 	var decl []string
 	for _, n := range names {
-		decl = append(decl, fmt.Sprintf("%q: {}", n))
+		if n == cacheBinding {
+			// kinde.cache is not declared itself: it comes with kinde.fetch.
+			n = workflow.BindFetch
+			if slices.Contains(names, n) {
+				continue
+			}
+		}
+		if d := fmt.Sprintf("%q: {}", n); !slices.Contains(decl, d) {
+			decl = append(decl, d)
+		}
 	}
-	werr.Message += fmt.Sprintf(" (the workflow read %s without declaring it: add %s to workflowSettings.bindings)",
+	werr.Message += fmt.Sprintf(" (the workflow read %s without declaring it: add %s to workflowSettings.bindings",
 		strings.Join(names, ", "), strings.Join(decl, ", "))
+	if slices.Contains(names, cacheBinding) {
+		werr.Message += "; kinde.cache exists when kinde.fetch or kinde.secureFetch is declared"
+	}
+	werr.Message += ")"
 }
 
 // thrownValue is the JS value an exception or rejection carries.
@@ -424,3 +442,7 @@ func jsonSize(v any) (int, error) {
 	b, err := json.Marshal(v)
 	return len(b), err
 }
+
+// cacheBinding is kinde.cache, which a workflow gets by declaring
+// kinde.fetch or kinde.secureFetch, never by name.
+const cacheBinding = "kinde.cache"

@@ -40,6 +40,11 @@ type slot struct {
 	// memory); nil while it runs normally. Guards read it to end native
 	// loops that vm.Interrupt cannot reach.
 	why atomic.Pointer[stopReason]
+
+	// kinde and console are the running invocation's objects, which
+	// globalThis.kinde and globalThis.console return (current.go); nil
+	// between runs.
+	kinde, console *goja.Object
 }
 
 type stopReason struct{ err error }
@@ -94,6 +99,9 @@ func (e *Engine) newSlot(p *Program) (*slot, error) {
 	s := &slot{vm: vm}
 	if err := e.install(vm); err != nil {
 		return nil, fmt.Errorf("install globals: %w", err)
+	}
+	if err := installCurrent(s); err != nil {
+		return nil, err
 	}
 	if e.fresh {
 		// The baseline: a fresh runtime isolates by construction, as in

@@ -1,11 +1,11 @@
-// Adds the user's plan to the access token: but kinde.mfa is not allowed
-// for this trigger, so Flowgate rejects the workflow on line 8.
+// Adds the user's plan to the access token: but "kinde.mfaa" is not a
+// binding (a misspelt kinde.mfa), so Flowgate rejects the workflow on line 8.
 export const workflowSettings = {
   id: "addPlanClaim",
   trigger: "user:tokens_generation",
   bindings: {
     "kinde.accessToken": {},
-    "kinde.mfa": {},
+    "kinde.mfaa": {},
   },
 };
 
