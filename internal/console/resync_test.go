@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowgate/flowgate/internal/deploy"
 )
 
 // Issue 18.6: the Syncs page's "Sync again" button syncs the last synced
@@ -28,8 +27,7 @@ func TestSyncAgainButton(t *testing.T) {
 	var calls []string
 	h.con.opts.SyncAgain = func(ctx context.Context, env string) (string, error) {
 		calls = append(calls, env)
-		_, err := h.deploy.Sync(ctx, deploy.SyncRequest{Env: env, Dir: writeRepo(t, map[string]string{claimsFile: claimsWorkflow("v2")}),
-			CommitSHA: sha, Source: "github:acme/flows"})
+		_, err := h.syncGitHub(sha, map[string]string{claimsFile: claimsWorkflow("v2")})
 		return sha, err
 	}
 	syncs := func() int {

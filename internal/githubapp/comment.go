@@ -314,7 +314,7 @@ func (a *App) syncAgain(ctx context.Context, d DeliveryArgs, r repoRef, env stri
 		return "", "", err
 	}
 	if err := a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d,
-		full: true, rerun: true, orderAt: first}); err != nil {
+		full: true, orderAt: first}); err != nil {
 		return "", "", err
 	}
 	return fmt.Sprintf("synced commit `%s` into `%s` again; its check runs have the result.", short(sha), env), "rocket", nil

@@ -21,7 +21,7 @@ var (
 // its GitHub repository is synced again as it is. It returns that commit;
 // the sync's outcome is in the environment's syncs and the check runs.
 func (a *App) SyncAgain(ctx context.Context, env string) (string, error) {
-	src, err := a.opts.Deploy.Store().GitHubSource(ctx, env)
+	src, err := a.opts.Deploy.SourceFor(ctx, env)
 	if errors.Is(err, store.ErrNotFound) || err == nil && src.Kind != "github" {
 		return "", ErrNotGitHub
 	}
