@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The Flowgate app (cmd/app): a static Go binary on distroless, as a non-root user.
+# The Flowgate app (cmd/flowgate-app): a static Go binary on distroless, as a non-root user.
 #
 #   docker build -t flowgate:dev .
 #   docker run -p 8080:8080 -v flowgate-data:/var/lib/flowgate flowgate:dev
@@ -24,7 +24,7 @@ ARG TARGETOS=linux TARGETARCH=amd64
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/flowgate-app ./cmd/app \
+    go build -trimpath -buildvcs=false -ldflags="-s -w" -o /out/flowgate-app ./cmd/flowgate-app \
  && mkdir -p /out/data
 
 # ---- run ----------------------------------------------------------------------
