@@ -6,12 +6,17 @@
 //	releasetool archive -mtime UNIX OUT FILE...    OUT is .tar.gz or .zip; entries are the files' base names
 //	releasetool sbom -created UNIX -label L OUT BINARY
 //	releasetool checksums DIR                      writes DIR/checksums.txt over every other file in DIR
+//	releasetool serve -addr 127.0.0.1:0 DIR         serves DIR over HTTP like a release download
+//	                                               (tests); prints its URL, logs each request
 package main
 
 import (
 	"debug/buildinfo"
 	"flag"
 	"fmt"
+	"log"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -35,6 +40,7 @@ func run(args []string) error {
 	mtime := fs.Int64("mtime", -1, "modification time of every entry (Unix seconds)")
 	created := fs.Int64("created", -1, "the SBOM's creation time (Unix seconds)")
 	label := fs.String("label", "", "the release's name for the artifact")
+	addr := fs.String("addr", "127.0.0.1:0", "address to serve on")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,8 +108,13 @@ func run(args []string) error {
 			return err
 		}
 		return os.WriteFile(filepath.Join(args[0], "checksums.txt"), out, 0o644)
+	case "serve":
+		if len(args) != 1 {
+			return fmt.Errorf("serve: want DIR")
+		}
+		return serve(*addr, args[0])
 	}
-	return fmt.Errorf("unknown command %q: use info, archive, sbom or checksums", cmd)
+	return fmt.Errorf("unknown command %q: use info, archive, sbom, checksums or serve", cmd)
 }
 
 // writeFile writes OUT through a temporary file so a failure leaves no
@@ -125,4 +136,19 @@ func writeFile(out string, write func(*os.File) error) error {
 		return err
 	}
 	return os.Rename(f.Name(), out)
+}
+
+// serve plays a release host for the Action's tests: GET <url>/<tag>/<file>
+// answers DIR/<tag>/<file>, anything missing is a 404, as on GitHub.
+func serve(addr, dir string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("http://%s\n", ln.Addr())
+	files := http.FileServer(http.Dir(dir))
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		log.Printf("%s %s", r.Method, r.URL.Path)
+		files.ServeHTTP(w, r)
+	}))
 }
