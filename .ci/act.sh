@@ -300,6 +300,7 @@ setup_release() {
 	release_version=$(sed -n 's/^[0-9a-f]\{64\}  flowgate_\(v[^_]*\)_.*/\1/p' "$dist/checksums.txt" | head -n 1)
 	[ -n "$release_version" ] || fail "$dist/checksums.txt names no flowgate archive"
 	archive="flowgate_${release_version}_${host%/*}_${host#*/}.tar.gz"
+	release_archive=$archive
 	[ -f "$dist/$archive" ] || fail "$dist has no $archive for this machine"
 	(cd "$repo_root" && go build -o "$work/releasetool" ./internal/release/releasetool)
 
@@ -333,11 +334,14 @@ check_release() {
 	setup_release
 	run_act release good "$release_base/good"
 	local log=$act_log
-	expect "$log" "matches checksums.txt" "release: the archive was not checked against checksums.txt"
-	expect "$log" "flowgate: CLI ready at" "release: no CLI"
+	# act logs each step's script as well as its output; output lines start with "| ".
+	expect "$log" "| flowgate: $release_archive matches checksums.txt" \
+		"release: the archive was not checked against checksums.txt"
+	expect "$log" "| flowgate: CLI ready at" "release: no CLI"
 	expect "$log" "(release $release_version, downloaded from $release_base/good)" "release: the CLI was not downloaded"
 	refuse "$log" "go was run" "release: the action ran go"
-	refuse "$log" "built from source" "release: the action built the CLI"
+	refuse "$log" "| flowgate: building" "release: the action built the CLI"
+	refuse "$log" "| flowgate: installing" "release: the action installed the CLI with go"
 	refuse "$log" "setup-go stub" "release: the action tried to install go"
 	expect "$log" "1 passed, 0 failed" "release: flowgate test did not pass"
 	expect "$log" "flowgate outputs workflow-count=2 error-count=0 warning-count=0" "release: wrong action outputs"
@@ -363,10 +367,11 @@ check_tampered() {
 	setup_release
 	run_act tampered good "$release_base/tampered"
 	local log=$act_log
-	expect "$log" "checksum mismatch for flowgate_${release_version}_" "tampered: no checksum error"
-	expect "$log" "Refusing to run it." "tampered: the error does not say the archive was refused"
+	expect "$log" "$emitted_error title=flowgate::checksum mismatch for $release_archive" \
+		"tampered: no checksum error"
 	refuse "$log" "tampered flowgate ran" "tampered: the tampered binary ran"
-	refuse "$log" "flowgate: CLI ready at" "tampered: the action went on with the tampered archive"
+	refuse "$log" "| flowgate: CLI ready at" "tampered: the action went on with the tampered archive"
+	refuse "$log" "| flowgate: building" "tampered: the action fell back to building the CLI"
 	refuse "$log" "go was run" "tampered: the action fell back to building with go"
 	expect "$log" "Job failed" "tampered: act did not report the job as failed"
 	[ "$act_rc" -ne 0 ] || fail "tampered: act exited 0, but a tampered archive must fail the job"
