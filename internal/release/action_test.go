@@ -131,10 +131,9 @@ func newRunner(t *testing.T, os, arch string) runner {
 
 func (r runner) run(t *testing.T, script, version, actionRef, url string) stepResult {
 	t.Helper()
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
+	bash := needTool(t, "bash")
+	needTool(t, "curl")
+	needTool(t, "tar")
 	out := filepath.Join(t.TempDir(), "github_output")
 	if err := os.WriteFile(out, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -174,9 +173,7 @@ func TestActionDownloadsAndCachesTheRelease(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			if tc.os == "Windows" {
-				if _, err := exec.LookPath("unzip"); err != nil {
-					t.Skip("no unzip")
-				}
+				needTool(t, "unzip")
 			}
 			files := releaseFiles(t, "the-real-cli", "flowgate_v1.2.3_linux_amd64.tar.gz",
 				"flowgate_v1.2.3_darwin_arm64.tar.gz", "flowgate_v1.2.3_windows_amd64.zip")
@@ -338,4 +335,18 @@ func withoutCLI(t *testing.T, archive string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return map[string][]byte{archive: buf.Bytes(), "checksums.txt": sums}
+}
+
+// needTool finds a command the Action's script uses on runners. Locally a
+// missing one skips the test; in CI (FLOWGATE_REQUIRE_DEPS=1) it fails.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("FLOWGATE_REQUIRE_DEPS") == "1" {
+			t.Fatalf("%s is not installed (the Action's release step needs it)", name)
+		}
+		t.Skipf("%s is not installed", name)
+	}
+	return p
 }
