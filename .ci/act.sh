@@ -6,14 +6,24 @@
 #           kindeSrc/environment/workflows/tokensWorkflow.ts line 8;
 #   good    the job must pass, with 2 workflows, 0 errors, tests passed;
 #   warnings  with fail-on-warnings, the job must fail on a ::warning
-#           annotation (tokensWorkflow.ts line 11) and no error.
+#           annotation (tokensWorkflow.ts line 11) and no error;
+#   release   the good fixture with "version:" a release, downloaded from a
+#           local server playing GitHub's release download (the archive and
+#           checksums.txt of a real release built by .ci/release.sh), with
+#           "go" on PATH replaced by a command that fails: the job must pass
+#           without compiling anything; run a second time, the CLI must come
+#           from the tool cache without a download;
+#   tampered  the same with the archive replaced by one holding another
+#           "flowgate": the job must fail on the checksum and never run it.
 #
-# Usage: .ci/act.sh [broken|good|warnings ...]   (default: all three)
+# Usage: .ci/act.sh [broken|good|warnings|release|tampered ...]   (default: all)
 # Needs: go (and its module cache: nothing is downloaded), git, jq (the
 #        summary table), and act, installed here when missing.
 # Env:   FLOWGATE_TOOLS        where act is kept (default $HOME/.cache/flowgate-tools)
 #        FLOWGATE_ACT_TIMEOUT  seconds per act run (default 600)
 #        FLOWGATE_ACT_KEEP=1   keep the temporary repositories and logs
+#        FLOWGATE_ACT_RELEASE  a directory .ci/release.sh wrote (with the host's
+#                              linux archive); default: build a snapshot here
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,7 +83,7 @@ lint_action() {
 		fail "action.yml pastes \${{ }} expressions into a run script; pass them through env:"
 	fi
 	local input
-	for input in working-directory fail-on-warnings run-tests version; do
+	for input in working-directory fail-on-warnings run-tests version release-url; do
 		grep -q "^  $input:" "$repo_root/action.yml" || fail "action.yml lacks the input $input"
 	done
 	for output in workflow-count error-count; do
@@ -110,7 +120,9 @@ setup_go_ref=$(grep -Eo 'actions/setup-go@[A-Za-z0-9._-]+' "$repo_root/action.ym
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flowgate-act.XXXXXX")
 passed=0
+server_pid=""
 cleanup() {
+	[ -z "$server_pid" ] || kill "$server_pid" 2>/dev/null || true
 	if [ "${FLOWGATE_ACT_KEEP:-}" = "1" ] || [ "$passed" != "1" ]; then
 		say "kept $work (temporary repositories and act logs)"
 	else
@@ -162,32 +174,45 @@ EOF
 	)
 }
 
-# run_act FIXTURE: runs the pull_request workflow; sets act_rc and act_log.
+# run_act NAME [FIXTURE [RELEASE_URL]]: runs the pull_request workflow on a
+# copy of FIXTURE (default NAME), with "version:" the release at RELEASE_URL
+# when one is given; sets act_rc, act_log and act_secs. act keeps its tool
+# cache under the action cache path: runs of one NAME prefix share it.
 run_act() {
-	local fixture=$1
-	local dir="$work/$fixture"
+	local name=$1 fixture=${2:-$1} release_url=${3:-}
+	local dir="$work/$name" path=$PATH
 	make_repo "$fixture" "$dir"
-	act_log="$work/$fixture.log"
-	say "running act on fixture '$fixture' (timeout ${run_timeout}s, log $act_log)"
+	if [ -n "$release_url" ]; then
+		sed -i "s|^          run-tests: \"true\"\$|&\n          version: \"$release_version\"\n          release-url: \"$release_url\"|" \
+			"$dir/.github/workflows/flowgate.yml"
+		grep -q "release-url: \"$release_url\"" "$dir/.github/workflows/flowgate.yml" || fail "could not point $name at the release"
+		git -C "$dir" -c user.name=act -c user.email=act@example.invalid -c commit.gpgsign=false commit -qam release
+		path="$no_go:$PATH"
+	fi
+	act_log="$work/$name.log"
+	say "running act on '$name' (fixture $fixture, timeout ${run_timeout}s, log $act_log)"
+	local started=$SECONDS
 	set +e
 	(
 		cd "$dir"
 		# No network: Go must build from the module cache with the local toolchain.
-		ACT_DISABLE_VERSION_CHECK=1 GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
+		PATH="$path" ACT_DISABLE_VERSION_CHECK=1 GOPROXY=off GOTOOLCHAIN=local GOFLAGS=-buildvcs=false \
 			timeout --kill-after=15 "$run_timeout" "$act" pull_request \
 			-P ubuntu-latest=-self-hosted \
 			--pull=false \
 			-W .github/workflows/flowgate.yml \
 			-e "$work/$fixture.event.json" \
 			--no-cache-server \
-			--action-cache-path "$work/act-cache" \
+			--action-cache-path "$work/act-cache-${name%%-*}" \
 			--local-repository "$setup_go_ref=$stub"
 	) >"$act_log" 2>&1 </dev/null
 	act_rc=$?
+	act_secs=$((SECONDS - started))
 	set -e
+	say "act on '$name' took ${act_secs}s"
 	if [ "$act_rc" -eq 124 ] || [ "$act_rc" -eq 137 ]; then
 		tail -n 40 "$act_log" >&2
-		fail "act on '$fixture' timed out after ${run_timeout}s"
+		fail "act on '$name' timed out after ${run_timeout}s"
 	fi
 }
 
@@ -255,14 +280,114 @@ check_warnings() {
 	say "ok: warnings fixture fails the job because fail-on-warnings is set"
 }
 
+# --- the release download -------------------------------------------------------
+
+# setup_release: a release (built here unless FLOWGATE_ACT_RELEASE names one),
+# served by releasetool at $release_base/good/<version>/ and, with the CLI's
+# archive swapped for another that holds a different "flowgate", at
+# $release_base/tampered/<version>/; and $no_go, a directory whose "go" fails.
+release_version=""
+setup_release() {
+	[ -z "$release_version" ] || return 0
+	local dist=${FLOWGATE_ACT_RELEASE:-} host archive www
+	host="$(go env GOHOSTOS)/$(go env GOHOSTARCH)"
+	if [ -z "$dist" ]; then
+		say "building a snapshot release for $host (FLOWGATE_ACT_RELEASE=DIR reuses one)"
+		dist="$work/dist"
+		bash "$repo_root/.ci/release.sh" --snapshot --targets "$host" --out "$dist" >"$work/release.log" 2>&1 ||
+			{ tail -n 30 "$work/release.log" >&2; fail "could not build a snapshot release"; }
+	fi
+	release_version=$(sed -n 's/^[0-9a-f]\{64\}  flowgate_\(v[^_]*\)_.*/\1/p' "$dist/checksums.txt" | head -n 1)
+	[ -n "$release_version" ] || fail "$dist/checksums.txt names no flowgate archive"
+	archive="flowgate_${release_version}_${host%/*}_${host#*/}.tar.gz"
+	release_archive=$archive
+	[ -f "$dist/$archive" ] || fail "$dist has no $archive for this machine"
+	(cd "$repo_root" && go build -o "$work/releasetool" ./internal/release/releasetool)
+
+	www="$work/www"
+	mkdir -p "$www/good/$release_version" "$www/tampered/$release_version" "$work/evil"
+	cp "$dist/checksums.txt" "$dist/$archive" "$www/good/$release_version/"
+	cp "$dist/checksums.txt" "$www/tampered/$release_version/"
+	printf '#!/bin/sh\necho "tampered flowgate ran" >&2\nexit 0\n' >"$work/evil/flowgate"
+	chmod 755 "$work/evil/flowgate"
+	"$work/releasetool" archive -mtime 0 "$www/tampered/$release_version/$archive" "$work/evil/flowgate"
+
+	no_go="$work/no-go"
+	mkdir -p "$no_go"
+	printf '#!/bin/sh\necho "act.sh: go was run (go $*): the release should need no compiler" >&2\nexit 97\n' >"$no_go/go"
+	chmod 755 "$no_go/go"
+
+	"$work/releasetool" serve -addr 127.0.0.1:0 "$www" >"$work/serve.url" 2>"$work/serve.log" &
+	server_pid=$!
+	local i
+	for i in $(seq 100); do
+		[ -s "$work/serve.url" ] && break
+		kill -0 "$server_pid" 2>/dev/null || fail "the release server did not start: $(cat "$work/serve.log")"
+		sleep 0.1
+	done
+	release_base=$(head -n 1 "$work/serve.url")
+	[ -n "$release_base" ] || fail "the release server printed no address"
+	say "serving release $release_version at $release_base/{good,tampered}/$release_version/"
+}
+
+check_release() {
+	setup_release
+	run_act release good "$release_base/good"
+	local log=$act_log
+	# act logs each step's script as well as its output; output lines start with "| ".
+	expect "$log" "| flowgate: $release_archive matches checksums.txt" \
+		"release: the archive was not checked against checksums.txt"
+	expect "$log" "| flowgate: CLI ready at" "release: no CLI"
+	expect "$log" "(release $release_version, downloaded from $release_base/good)" "release: the CLI was not downloaded"
+	refuse "$log" "go was run" "release: the action ran go"
+	refuse "$log" "| flowgate: building" "release: the action built the CLI"
+	refuse "$log" "| flowgate: installing" "release: the action installed the CLI with go"
+	refuse "$log" "setup-go stub" "release: the action tried to install go"
+	expect "$log" "1 passed, 0 failed" "release: flowgate test did not pass"
+	expect "$log" "flowgate outputs workflow-count=2 error-count=0 warning-count=0" "release: wrong action outputs"
+	expect "$log" "Job succeeded" "release: act did not report the job as succeeded"
+	[ "$act_rc" -eq 0 ] || fail "release: act exited $act_rc, but the job must pass"
+	expect "$work/serve.log" "GET /good/$release_version/flowgate_$release_version" "release: the server saw no archive download"
+	local first_secs=$act_secs downloads
+	downloads=$(grep -c "GET /good/$release_version/flowgate_" "$work/serve.log")
+	say "ok: release downloaded, verified and validated the repository without go (${first_secs}s)"
+
+	run_act release-cached good "$release_base/good"
+	log=$act_log
+	expect "$log" "(release $release_version, from the tool cache)" "release-cached: the CLI did not come from the tool cache"
+	refuse "$log" "go was run" "release-cached: the action ran go"
+	expect "$log" "Job succeeded" "release-cached: act did not report the job as succeeded"
+	[ "$act_rc" -eq 0 ] || fail "release-cached: act exited $act_rc, but the job must pass"
+	[ "$(grep -c "GET /good/$release_version/flowgate_" "$work/serve.log")" = "$downloads" ] ||
+		fail "release-cached: the archive was downloaded again"
+	say "ok: a second run takes the CLI from the tool cache (${act_secs}s)"
+}
+
+check_tampered() {
+	setup_release
+	run_act tampered good "$release_base/tampered"
+	local log=$act_log
+	expect "$log" "$emitted_error title=flowgate::checksum mismatch for $release_archive" \
+		"tampered: no checksum error"
+	refuse "$log" "tampered flowgate ran" "tampered: the tampered binary ran"
+	refuse "$log" "| flowgate: CLI ready at" "tampered: the action went on with the tampered archive"
+	refuse "$log" "| flowgate: building" "tampered: the action fell back to building the CLI"
+	refuse "$log" "go was run" "tampered: the action fell back to building with go"
+	expect "$log" "Job failed" "tampered: act did not report the job as failed"
+	[ "$act_rc" -ne 0 ] || fail "tampered: act exited 0, but a tampered archive must fail the job"
+	say "ok: a tampered archive fails the job before anything runs"
+}
+
 fixtures=("$@")
-[ "${#fixtures[@]}" -gt 0 ] || fixtures=(broken good warnings)
+[ "${#fixtures[@]}" -gt 0 ] || fixtures=(broken good warnings release tampered)
 for f in "${fixtures[@]}"; do
 	case "$f" in
 	broken) check_broken ;;
 	good) check_good ;;
 	warnings) check_warnings ;;
-	*) fail "unknown fixture '$f': use broken, good or warnings" ;;
+	release) check_release ;;
+	tampered) check_tampered ;;
+	*) fail "unknown fixture '$f': use broken, good, warnings, release or tampered" ;;
 	esac
 done
 passed=1

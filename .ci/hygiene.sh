@@ -27,7 +27,7 @@ check "go mod tidy leaves go.mod and go.sum unchanged (run go mod tidy and commi
 # 2. Cross-builds of the CLI: nothing Linux-only outside build-tagged files.
 for target in darwin/arm64 darwin/amd64 windows/amd64; do
   check "flowgate builds for $target" \
-    env GOOS="${target%/*}" GOARCH="${target#*/}" CGO_ENABLED=0 go build -o /dev/null ./cmd/action
+    env GOOS="${target%/*}" GOARCH="${target#*/}" CGO_ENABLED=0 go build -o /dev/null ./cmd/flowgate
 done
 
 # 3. Fuzz seeds. Packages with fuzz targets, found from the sources.

@@ -29,7 +29,7 @@ export GOGC=${GOGC:-400}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-go build -o "$out/flowgate" ./cmd/action
+go build -o "$out/flowgate" ./cmd/flowgate
 # The benchmark repository with the library installed inside it (a link out
 # of a repository is refused).
 mkdir -p "$out/claims/node_modules/@kinde"

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-3}
 N=${2:-3000}
 out=$(mktemp -d)
-go build -o "$out/flowgate" ./cmd/action
+go build -o "$out/flowgate" ./cmd/flowgate
 go test -c -o "$out/app.test" ./internal/app
 ev=examples/starter/events/tokens.json
 for i in $(seq "$RUNS"); do

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 N=${2:-2000}
 out=$(mktemp -d)
-go build -o "$out/flowgate" ./cmd/action
+go build -o "$out/flowgate" ./cmd/flowgate
 # A copy of the benchmark repository with the real library installed inside
 # it: bench/claims links its node_modules to testdata/npm, and a link out
 # of a repository is refused (link-outside-repo).

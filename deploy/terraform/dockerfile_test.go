@@ -10,7 +10,7 @@ import (
 
 // Docker cannot run on the CI machines, so the app image's Dockerfile is
 // checked for the properties the ECS task definition relies on: a multi-stage
-// build of ./cmd/app without cgo, a small final image running as the non-root
+// build of ./cmd/flowgate-app without cgo, a small final image running as the non-root
 // user 65532 (the task definition's "user"), the app port exposed, and an
 // exec-form entrypoint (the final image has no shell).
 
@@ -104,7 +104,7 @@ func lintDockerfile(src string) []string {
 		if (in.cmd == "ENV" || in.cmd == "RUN" || in.cmd == "ARG") && strings.Contains(in.args, "CGO_ENABLED=0") {
 			cgoOff = true
 		}
-		if in.cmd == "RUN" && strings.Contains(in.args, "go build") && strings.Contains(in.args, "./cmd/app") {
+		if in.cmd == "RUN" && strings.Contains(in.args, "go build") && strings.Contains(in.args, "./cmd/flowgate-app") {
 			buildsApp = true
 		}
 	}
@@ -112,7 +112,7 @@ func lintDockerfile(src string) []string {
 		problems = append(problems, "the build stage must set CGO_ENABLED=0 (static binary for a libc-free image)")
 	}
 	if !buildsApp {
-		problems = append(problems, "the build stage must `go build ./cmd/app`")
+		problems = append(problems, "the build stage must `go build ./cmd/flowgate-app`")
 	}
 
 	user, copiesBinary, exposes, entrypoint := "", false, false, false
@@ -188,7 +188,7 @@ func TestDockerfileLintCatches(t *testing.T) {
 		{"no user", "USER 65532:65532\n", "", "non-root USER"},
 		{"single stage", "FROM gcr.io/distroless/static-debian12:nonroot", "", "not a multi-stage build"},
 		{"cgo on", "ENV CGO_ENABLED=0 GOTOOLCHAIN=local", "ENV GOTOOLCHAIN=local", "CGO_ENABLED=0"},
-		{"other binary", "./cmd/app", "./cmd/action", "go build ./cmd/app"},
+		{"other binary", "./cmd/flowgate-app", "./cmd/flowgate", "go build ./cmd/flowgate-app"},
 		{"port", "EXPOSE 8080", "EXPOSE 9090", "EXPOSE 8080"},
 		{"shell entrypoint", `ENTRYPOINT ["/usr/local/bin/flowgate-app"]`, "ENTRYPOINT /usr/local/bin/flowgate-app", "exec form"},
 		{"latest", "gcr.io/distroless/static-debian12:nonroot", "gcr.io/distroless/static-debian12:latest", "not pinned"},

@@ -1,4 +1,4 @@
-# The app: N stateless replicas of cmd/app. State lives in RDS and S3, so any
+# The app: N stateless replicas of cmd/flowgate-app. State lives in RDS and S3, so any
 # task can serve any request and tasks come and go with the autoscaler.
 
 resource "aws_ecr_repository" "app" {

@@ -1,4 +1,4 @@
-# Flowgate on AWS: the app (cmd/app) as an ECS Fargate service behind an ALB,
+# Flowgate on AWS: the app (cmd/flowgate-app) as an ECS Fargate service behind an ALB,
 # PostgreSQL on RDS for metadata and jobs, S3 for workflow bundles, Secrets
 # Manager for credentials, everything at rest under one customer-managed KMS key.
 

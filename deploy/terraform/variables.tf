@@ -97,7 +97,7 @@ variable "route53_zone_id" {
 # ---- The app -----------------------------------------------------------------
 
 variable "container_image" {
-  description = "Image of the Flowgate app (cmd/app), e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/flowgate:v1.0.0. Prefer an immutable tag or a digest."
+  description = "Image of the Flowgate app (cmd/flowgate-app), e.g. ACCOUNT.dkr.ecr.REGION.amazonaws.com/flowgate:v1.0.0. Prefer an immutable tag or a digest."
   type        = string
 }
 

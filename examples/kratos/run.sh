@@ -36,7 +36,7 @@ wait_for() { # URL WHAT LOG (the server is the last process started)
 }
 
 echo "== building Flowgate and (once) Kratos"
-(cd "$root" && go build -o "$work/flowgate-app" ./cmd/app)
+(cd "$root" && go build -o "$work/flowgate-app" ./cmd/flowgate-app)
 eval "$("$root/.ci/kratos.sh")"
 
 fg_port="$(port)"; pub="$(port)"; adm="$(port)"

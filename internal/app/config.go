@@ -1,7 +1,7 @@
 // Package app assembles the Flowgate service — store, artifact store,
 // secrets, deployment lifecycle, durable jobs, sandbox workers, HTTP API,
 // the dev-repo watcher and the GitHub App — from one Config, and runs it
-// until its context ends. cmd/app is flag parsing around it.
+// until its context ends. cmd/flowgate-app is flag parsing around it.
 package app
 
 import (

@@ -1,4 +1,4 @@
-// Command app is the Flowgate service: the runtime API auth servers call,
+// Command flowgate-app is the Flowgate service: the runtime API auth servers call,
 // the management API, the GitHub App (webhooks, check runs, slash
 // commands) and the sync worker, on embedded defaults (SQLite and a local
 // artifact directory under ./flowgate-data) unless configured otherwise

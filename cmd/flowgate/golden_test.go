@@ -11,7 +11,7 @@ import (
 	"testing"
 )
 
-// update rewrites the golden files: go test ./cmd/action -update
+// update rewrites the golden files: go test ./cmd/flowgate -update
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // cliRun runs the CLI in-process and returns stdout, stderr and the exit code.
