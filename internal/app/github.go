@@ -40,7 +40,7 @@ func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
 	opts := githubapp.Options{
 		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
 		MinPermission: env("GITHUB_MIN_PERMISSION"),
-		PublicURL: cfg.PublicURL, Log: a.log.With("component", "github"),
+		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}
 	gh, err := githubapp.New(opts)
 	if err != nil {

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/deploy"
 )
 
-// Issue 18.6: the Syncs page's "Sync again" button syncs the last synced
+// The Syncs page's "Sync again" button syncs the last synced
 // commit again (here the service's own sync of the unchanged tree stands
 // in for the GitHub integration's); it needs the form's CSRF token, and
 // there is no button without the integration.
@@ -27,7 +28,11 @@ func TestSyncAgainButton(t *testing.T) {
 	var calls []string
 	h.con.opts.SyncAgain = func(ctx context.Context, env string) (string, error) {
 		calls = append(calls, env)
-		_, err := h.syncGitHub(sha, map[string]string{claimsFile: claimsWorkflow("v2")})
+		// What the GitHub integration does: the same commit again, as a new
+		// sync on purpose (a resync key).
+		h.serve(sha, writeRepo(t, map[string]string{claimsFile: claimsWorkflow("v2")}))
+		_, err := h.deploy.Sync(ctx, deploy.SyncRequest{Env: env, CommitSHA: sha, Resync: "console-test",
+			Source: deploy.JobSource{Kind: "github", Ref: "acme/flows"}})
 		return sha, err
 	}
 	syncs := func() int {

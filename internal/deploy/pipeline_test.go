@@ -463,7 +463,10 @@ func TestJobsTakeOverJobsClaimedByADeadProcess(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
-		if st, _, _ := j.JobState(ctx, r.JobID); st != "running" {
+		// The takeover is a new job: the dead process's row is left to
+		// River's rescuer, which (its attempt being an hour old) may also
+		// have reached it by now on a slow machine.
+		if st, _, _ := j.JobState(ctx, r.JobID); st != "running" && st != "retryable" {
 			t.Fatalf("the dead process's job is %s; the takeover is a new job", st)
 		}
 	})

@@ -154,13 +154,13 @@ type Service struct {
 	snaps       snapshots // the trigger path's state, by environment (snapshot.go)
 	maxStale    time.Duration
 	snapTimeout time.Duration
-	fetchers   map[string]Fetcher
-	reporters  map[string]Reporter
-	snapRoot   string
-	npm        npm.Options
-	installFn  func(ctx context.Context, repoDir, destDir string, opts npm.Options) ([]npm.Installed, []diag.Diagnostic, error)
-	lease      time.Duration
-	maxCrashes int
+	fetchers    map[string]Fetcher
+	reporters   map[string]Reporter
+	snapRoot    string
+	npm         npm.Options
+	installFn   func(ctx context.Context, repoDir, destDir string, opts npm.Options) ([]npm.Installed, []diag.Diagnostic, error)
+	lease       time.Duration
+	maxCrashes  int
 
 	// hook, when set (tests only), runs at named steps and may fail them.
 	hook func(step string) error

@@ -308,13 +308,11 @@ func (a *App) syncAgain(ctx context.Context, d DeliveryArgs, r repoRef, env stri
 			branch = rule.Branch
 		}
 	}
-	// Keep the commit's place in the order of syncs: its first push.
-	first, _, err := a.firstSync(ctx, env, r, sha)
-	if err != nil {
-		return "", "", err
-	}
+	// The newest synced commit, requested now: a person asked for it after
+	// whatever flip they made, so it goes live again (a re-run of an older
+	// commit keeps its first push's place instead, see resync).
 	if err := a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d,
-		full: true, orderAt: first}); err != nil {
+		full: true}); err != nil {
 		return "", "", err
 	}
 	return fmt.Sprintf("synced commit `%s` into `%s` again; its check runs have the result.", short(sha), env), "rocket", nil
