@@ -3,6 +3,7 @@ package bindings
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -31,6 +32,7 @@ func (inv *Invocation) Redact(s string) string {
 func (inv *Invocation) initRedactor() {
 	if inv.redactor == nil {
 		inv.redactor, inv.secretForms = newRedactor(inv.cfg)
+		inv.secretNumbers = secretNumbers(inv.cfg)
 	}
 }
 
@@ -89,6 +91,32 @@ func newRedactor(cfg *Config) (*redactor, []string) {
 	}
 	slices.SortFunc(values, func(a, b string) int { return len(b) - len(a) })
 	return newMatcher(values), values
+}
+
+// secretNumbers are the secrets that are numeric text, as Number() reads
+// them: a PIN "004217" becomes the claim 4217, which no spelling of the
+// text matches.
+func secretNumbers(cfg *Config) []float64 {
+	var nums []float64
+	add := func(v string) {
+		if len(v) < MinRedactLen {
+			return
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return
+		}
+		nums = append(nums, f)
+	}
+	for _, e := range cfg.Env {
+		if e.IsSecret {
+			add(e.Value)
+		}
+	}
+	for _, v := range cfg.Redact {
+		add(v)
+	}
+	return nums
 }
 
 // secretForms are the spellings of v that may reach a log line: raw, as
@@ -163,6 +191,10 @@ func (inv *Invocation) redactValue(where string, v any) any {
 		// A numeric secret (a PIN, a numeric key) set as a number claim.
 		t := strconv.FormatFloat(x, 'f', -1, 64)
 		if r := inv.redactOutput(where, t); r != t {
+			return RedactMark
+		}
+		if slices.Contains(inv.secretNumbers, x) {
+			inv.log("warn", where+": a secret value or password was redacted: workflows may not put secrets in what they return")
 			return RedactMark
 		}
 	case []any:
