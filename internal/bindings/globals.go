@@ -44,10 +44,14 @@ func InstallGlobals(vm *goja.Runtime) (err error) {
 	r.method(r.iterProto, "next", r.iterNext)
 	r.iterProto.DefineDataPropertySymbol(goja.SymToStringTag, vm.ToValue("URLSearchParams Iterator"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	// Not reachable from the global object, so the runtime's deep freeze
-	// would miss it: freeze it here so no run can change it for the next.
+	// would miss it: freeze it here, and its next method (shared by every
+	// iterator of every run: an end user's data stored on it was read by
+	// the next run), so no run can change them for the next.
 	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
-	if _, err := freeze(goja.Undefined(), r.iterProto); err != nil {
-		return fmt.Errorf("install URL globals: %w", err)
+	for _, o := range []goja.Value{r.iterProto.Get("next"), r.iterProto} {
+		if _, err := freeze(goja.Undefined(), o); err != nil {
+			return fmt.Errorf("install URL globals: %w", err)
+		}
 	}
 
 	spCtor := r.searchParamsClass()

@@ -66,3 +66,44 @@ func TestRedactsFullCaseMappingAndNumericSecrets(t *testing.T) {
 		})
 	}
 }
+
+// Objects a workflow reaches only through a value it makes (not from the
+// global object), shared by every run on the runtime: one end user's id
+// stored on one must not be readable by the next run.
+func TestNoStateOnHiddenSharedObjects(t *testing.T) {
+	const code = `module.exports.default = async function (event) {
+  const me = event.context.user.id;
+  const reach = [
+    () => new URLSearchParams("a=1").entries().next,
+    () => Object.getPrototypeOf(new URLSearchParams("a=1").keys()),
+    () => new URL("https://a.example/?q=1").searchParams.values().next,
+  ];
+  const left = [];
+  for (const f of reach) {
+    const o = f();
+    if (o.lastUser && o.lastUser !== me) left.push(o.lastUser);
+    try { o.lastUser = me } catch (e) {}
+  }
+  if (left.length) kinde.accessToken.setCustomClaim("previousUser", left.join("|"));
+  kinde.accessToken.setCustomClaim("me", me);
+};`
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			for i, u := range []string{"kp_alice", "kp_bob", "kp_carol"} {
+				req := crossRunRequest(u, "203.0.113.9")
+				req.Code = []byte(code)
+				res := r.Run(context.Background(), req).Result
+				wantOK(t, res)
+				if res.AccessToken.CustomClaims["me"] != u {
+					t.Fatalf("run %d: claims %+v", i, res.AccessToken)
+				}
+				if prev, ok := res.AccessToken.CustomClaims["previousUser"]; ok {
+					t.Fatalf("%s's run read %v from an earlier run", u, prev)
+				}
+			}
+		})
+	}
+}
