@@ -107,3 +107,60 @@ func TestNoStateOnHiddenSharedObjects(t *testing.T) {
 		})
 	}
 }
+
+// URL and URLSearchParams parse and serialise in one native call each:
+// a 16 Mi character form string parsed into millions of pairs (1 GB of
+// heap, seconds past the wall time, before the memory budget could act)
+// and a 16 Mi character URL was percent-encoded into hundreds of MB. The
+// bindings refuse such text before they parse it, with a catchable
+// RangeError; the run goes on.
+func TestURLBindingsRefuseHugeText(t *testing.T) {
+	const code = `module.exports.default = async function (event) {
+  const attacks = {
+    formString: () => new URLSearchParams("a&".repeat(1 << 23)),
+    url: () => new URL("https://a.example/" + "\u00e9".repeat((1 << 24) - 32)),
+    base: () => new URL("x", "https://a.example/" + "a".repeat(1 << 21)),
+    href: () => { new URL("https://a.example/").href = "https://a.example/" + "a".repeat(1 << 21); },
+    pathname: () => { new URL("https://a.example/").pathname = "\u00e9".repeat(1 << 21); },
+    record: () => { const big = "\u00e9".repeat(1 << 19); const o = {}; for (let i = 0; i < 100; i++) o["k" + i] = big; return new URLSearchParams(o).toString(); },
+    pairs: () => { const big = "\u00e9".repeat(1 << 19); return new URLSearchParams(Array.from({ length: 100 }, () => ["k", big])).toString(); },
+    manyPairs: () => new URLSearchParams((function* () { const p = ["k", "v"]; for (let i = 0; i < 70000; i++) yield p; })()),
+    append: () => { const big = "\u00e9".repeat(1 << 19); const u = new URL("https://a.example/"); for (let i = 0; i < 100; i++) u.searchParams.append("k", big); return u.href; },
+    set: () => { const big = "\u00e9".repeat(1 << 19); const p = new URLSearchParams(); for (let i = 0; i < 100; i++) p.set("k" + i, big); return p.toString(); },
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
+  kinde.accessToken.setCustomClaim("fetch", (() => { try { kinde.fetch("https://a.example/" + "a".repeat(1 << 23)); } catch (e) { return e.message; } })());
+  kinde.accessToken.setCustomClaim("small", new URL("https://a.example/p?q=1").searchParams.get("q"));
+};`
+	req := &Request{
+		Settings: workflow.Settings{ID: "url-bombs", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}, workflow.BindFetch: {}}},
+		Code:  []byte(code),
+		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
+	}
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			res := r.Run(context.Background(), req).Result
+			wantOK(t, res)
+			c := res.AccessToken.CustomClaims
+			if c["small"] != "1" {
+				t.Errorf("an ordinary URL: %v", c["small"])
+			}
+			for _, k := range []string{"formString", "url", "base", "href", "pathname", "record", "pairs", "manyPairs", "append", "set"} {
+				if got, _ := c[k].(string); !strings.HasPrefix(got, "RangeError: ") || !strings.Contains(got, "allowed") {
+					t.Errorf("%s: %v, want the RangeError of the size bound", k, c[k])
+				}
+			}
+			if got, _ := c["fetch"].(string); !strings.Contains(got, "longer than") {
+				t.Errorf("fetch: %v", c["fetch"])
+			}
+		})
+	}
+}
