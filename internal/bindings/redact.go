@@ -212,3 +212,15 @@ func (inv *Invocation) redactValue(where string, v any) any {
 	}
 	return v
 }
+
+// RedactText is s with every spelling of cfg's secrets (secret
+// environment values and cfg.Redact) replaced, as a run's own logs and
+// errors are: for text about a run made outside it (the fetches no stub
+// answered, URLs included).
+func RedactText(cfg *Config, s string) string {
+	r, forms := newRedactor(cfg)
+	if len(forms) == 0 {
+		return s
+	}
+	return r.Replace(s)
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -41,5 +42,32 @@ func TestPasswordsOfEventsThatDecodeDifferently(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// flowgate test lists the fetches no stub answered, URL and all: a secret
+// variable the workflow put in a URL (encoded as the runtime encodes it)
+// must be redacted there as in logs and errors.
+func TestUnmatchedFetchesRedactSecrets(t *testing.T) {
+	runner := sandbox.NewInProcess(sandbox.Options{})
+	defer runner.Close()
+	const secret = "sk_live Secret/Value!(1)"
+	code := `exports.default = async function (event) {
+  const k = kinde.env.get("API_KEY").value;
+  for (const u of ["https://api.example.com/v1?key=" + encodeURIComponent(k), "https://api.example.com/" + k, "https://api.example.com/?" + new URLSearchParams({ k })]) {
+    try { kinde.fetch(u); } catch (e) {}
+  }
+};`
+	w := Workflow{Settings: settings("tok", workflow.UserTokenGeneration, workflow.BindFetch, workflow.BindEnv), Code: []byte(code)}
+	resp := Run(context.Background(), runner, Request{Workflows: []Workflow{w}, Trigger: workflow.UserTokenGeneration,
+		Stubs: []httpstub.Stub{}, Event: []byte(`{"context":{"user":{"id":"kp_1"}}}`),
+		Env: map[string]bindings.EnvVar{"API_KEY": {Value: secret, IsSecret: true}}})
+	if len(resp.Unmatched) != 3 {
+		t.Fatalf("unmatched %q", resp.Unmatched)
+	}
+	for _, line := range resp.Unmatched {
+		if !strings.Contains(line, "***") || strings.Contains(line, "Secret") {
+			t.Errorf("unmatched line %q holds the secret", line)
+		}
 	}
 }
