@@ -201,6 +201,14 @@ func (inv *Invocation) redactValue(where string, v any) any {
 		for i := range x {
 			x[i] = inv.redactValue(where, x[i])
 		}
+		// A secret's character codes as an array of numbers
+		// (Array.from(s, c => c.charCodeAt(0))) print as "115,107,…" in
+		// the token's JSON: match them as the array prints.
+		if codes, ok := numbersText(x); ok {
+			if r := inv.redactOutput(where, codes); r != codes {
+				return RedactMark
+			}
+		}
 	case map[string]any:
 		for k, e := range x {
 			if rk := inv.redactOutput(where, k); rk != k {
@@ -223,4 +231,24 @@ func RedactText(cfg *Config, s string) string {
 		return s
 	}
 	return r.Replace(s)
+}
+
+// numbersText is an array of numbers as JSON prints its elements ("1,2,3"),
+// when every element is a number.
+func numbersText(x []any) (string, bool) {
+	if len(x) < 2 {
+		return "", false
+	}
+	b := make([]byte, 0, 4*len(x))
+	for i, e := range x {
+		f, ok := e.(float64)
+		if !ok {
+			return "", false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	return string(b), true
 }

@@ -26,6 +26,7 @@ func TestRedactsFullCaseMappingAndNumericSecrets(t *testing.T) {
   kinde.accessToken.setCustomClaim("sLocaleLower", s.toLocaleLowerCase());
   kinde.accessToken.setCustomClaim("pin", Number(pin));
   kinde.accessToken.setCustomClaim("pins", [Number(pin), { n: Number(pin) }]);
+  kinde.accessToken.setCustomClaim("codes", { c: [1, 2].concat(Array.from(s, (c) => c.charCodeAt(0))) });
   console.log(pw.toUpperCase(), s.toLowerCase());
   throw new Error(pw.toUpperCase() + " " + s.toLowerCase());
 };`
@@ -47,7 +48,7 @@ func TestRedactsFullCaseMappingAndNumericSecrets(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			res := r.Run(context.Background(), req).Result
 			wantKind(t, res, workflow.KindThrown)
-			if res.AccessToken == nil || len(res.AccessToken.CustomClaims) != 6 {
+			if res.AccessToken == nil || len(res.AccessToken.CustomClaims) != 7 {
 				t.Fatalf("claims %+v", res.AccessToken)
 			}
 			if got := res.AccessToken.CustomClaims["pin"]; got != bindings.RedactMark {
@@ -55,6 +56,9 @@ func TestRedactsFullCaseMappingAndNumericSecrets(t *testing.T) {
 			}
 			if pins, _ := res.AccessToken.CustomClaims["pins"].([]any); len(pins) != 2 || pins[0] != bindings.RedactMark || pins[1].(map[string]any)["n"] != bindings.RedactMark {
 				t.Errorf("nested Number(pin) claims = %v", res.AccessToken.CustomClaims["pins"])
+			}
+			if codes, _ := res.AccessToken.CustomClaims["codes"].(map[string]any); codes == nil || codes["c"] != bindings.RedactMark {
+				t.Errorf("character codes claim = %v", res.AccessToken.CustomClaims["codes"])
 			}
 			for _, got := range resultStrings(t, res) {
 				for _, l := range leaks {
