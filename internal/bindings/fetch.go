@@ -98,7 +98,7 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 		if !ok {
 			inv.throwType("%s: headers must be an object, got %s", fn, typeOf(h))
 		}
-		keys := ho.Keys()
+		keys := inv.listKeys(ho, fn+": headers")
 		if len(keys) > maxHeaders {
 			inv.throwType("%s: at most %d headers may be sent, got %d", fn, maxHeaders, len(keys))
 		}

@@ -303,6 +303,9 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 	}
 	var out []whatwgurl.Pair
 	size := 0
+	if n := indexedLength(o); n > maxFormPairs {
+		r.tooLarge(fmt.Sprintf("URLSearchParams would have %d pairs, more than the %d allowed", n, maxFormPairs))
+	}
 	for _, k := range o.Keys() {
 		out = append(out, whatwgurl.Pair{Name: k, Value: r.text(get(o, k), "a value")})
 		if size += len(k) + len(out[len(out)-1].Value) + 2; size > maxFormBytes || len(out) > maxFormPairs {

@@ -168,3 +168,58 @@ func TestURLBindingsRefuseHugeText(t *testing.T) {
 		})
 	}
 }
+
+// A typed array (or a String object) has one own key per element, which
+// goja lists as strings in one native call: console.log, kinde.fetch's
+// headers and a claim value of new Uint8Array(16 << 20) each took over
+// 1 GB of heap and seconds past the wall time before the memory budget
+// could act. They are now shown by index or refused before listing.
+func TestBindingsDoNotListTypedArrayKeys(t *testing.T) {
+	const code = `module.exports.default = async function (event) {
+  const u = new Uint8Array(16 << 20);
+  u[0] = 7;
+  console.log(u);
+  console.log({ inner: new Proxy(u, {}) });
+  const attacks = {
+    headers: () => kinde.fetch("https://a.example/", { headers: u }),
+    proxyHeaders: () => kinde.fetch("https://a.example/", { headers: new Proxy(new Proxy(u, {}), {}) }),
+    stringHeaders: () => kinde.fetch("https://a.example/", { headers: new String("x".repeat(1 << 24)) }),
+    claim: () => kinde.accessToken.setCustomClaim("c", { u }),
+    form: () => { const f = new Float64Array(2 << 20); Object.defineProperty(f, Symbol.iterator, { value: undefined }); return new URLSearchParams(f); },
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
+  kinde.accessToken.setCustomClaim("small", new URLSearchParams(new Proxy({ a: "1" }, {})).toString());
+};`
+	req := &Request{
+		Settings: workflow.Settings{ID: "typed-keys", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}, workflow.BindFetch: {}, workflow.BindConsole: {}}},
+		Code:  []byte(code),
+		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
+	}
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			res := r.Run(context.Background(), req).Result
+			wantOK(t, res)
+			c := res.AccessToken.CustomClaims
+			if c["small"] != "a=1" {
+				t.Errorf("an ordinary record: %v", c["small"])
+			}
+			for _, k := range []string{"headers", "proxyHeaders", "stringHeaders", "claim", "form"} {
+				if got, _ := c[k].(string); !strings.HasPrefix(got, "TypeError: ") && !strings.HasPrefix(got, "RangeError: ") || !strings.Contains(got, "allowed") {
+					t.Errorf("%s: %v, want the bound's error", k, c[k])
+				}
+			}
+			if len(res.Logs) != 2 || !strings.HasPrefix(res.Logs[0].Message, "[ 7, 0, 0") || !strings.Contains(res.Logs[0].Message, "more items") ||
+				!strings.HasPrefix(res.Logs[1].Message, "{ inner: [ 7, 0") {
+				t.Errorf("logs %.300v", res.Logs)
+			}
+		})
+	}
+}
