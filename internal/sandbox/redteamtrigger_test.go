@@ -173,10 +173,11 @@ func TestURLBindingsRefuseHugeText(t *testing.T) {
 // goja lists as strings in one native call: console.log, kinde.fetch's
 // headers and a claim value of new Uint8Array(16 << 20) each took over
 // 1 GB of heap and seconds past the wall time before the memory budget
-// could act. They are now shown by index or refused before listing.
+// could act. They are now shown by index or refused before listing (and a
+// typed array has at most MaxArrayLength elements: TestTypedArrayElementsBounded).
 func TestBindingsDoNotListTypedArrayKeys(t *testing.T) {
 	const code = `module.exports.default = async function (event) {
-  const u = new Uint8Array(16 << 20);
+  const u = new Uint8Array(1 << 20); // the most elements a typed array may have
   u[0] = 7;
   console.log(u);
   console.log({ inner: new Proxy(u, {}) });
@@ -185,7 +186,7 @@ func TestBindingsDoNotListTypedArrayKeys(t *testing.T) {
     proxyHeaders: () => kinde.fetch("https://a.example/", { headers: new Proxy(new Proxy(u, {}), {}) }),
     stringHeaders: () => kinde.fetch("https://a.example/", { headers: new String("x".repeat(1 << 24)) }),
     claim: () => kinde.accessToken.setCustomClaim("c", { u }),
-    form: () => { const f = new Float64Array(2 << 20); Object.defineProperty(f, Symbol.iterator, { value: undefined }); return new URLSearchParams(f); },
+    form: () => { const f = new Float64Array(1 << 20); Object.defineProperty(f, Symbol.iterator, { value: undefined }); return new URLSearchParams(f); },
   };
   for (const [name, f] of Object.entries(attacks)) {
     let got = "no error";
@@ -219,6 +220,56 @@ func TestBindingsDoNotListTypedArrayKeys(t *testing.T) {
 			if len(res.Logs) != 2 || !strings.HasPrefix(res.Logs[0].Message, "[ 7, 0, 0") || !strings.Contains(res.Logs[0].Message, "more items") ||
 				!strings.HasPrefix(res.Logs[1].Message, "{ inner: [ 7, 0") {
 				t.Errorf("logs %.300v", res.Logs)
+			}
+		})
+	}
+}
+
+// A typed array has an own key per element, listed natively by builtins
+// (Object.keys, Object.assign, Object.entries, getOwnPropertyDescriptors,
+// JSON.stringify) and by instructions no builtin guard sees (spread,
+// for-in): over a 16 Mi element Uint8Array (16 MiB, within the buffer
+// limit) one of them ran 40-80 s past a 5 s wall time in process. A typed
+// array now has at most MaxArrayLength elements, however it is made.
+func TestTypedArrayElementsBounded(t *testing.T) {
+	const code = `module.exports.default = async function (event) {
+  const attacks = {
+    length: () => new Uint8Array(16 << 20),
+    view: () => new Uint8Array(new ArrayBuffer(16 << 20)),
+    viewLength: () => new Uint16Array(new ArrayBuffer(16 << 20), 2, { valueOf: () => 4 << 20 }),
+    float: () => new Float64Array(2 << 20),
+    from: () => Uint8Array.from({ length: 16 << 20 }),
+    subarray: () => { const b = new ArrayBuffer(16 << 20); return new Uint8Array(b, 0, 8).constructor === Uint8Array && new Uint8Array(b, 1 << 20) },
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
+  const ok = new Uint8Array(new ArrayBuffer(16 << 20), (16 << 20) - 8);
+  kinde.accessToken.setCustomClaim("ok", ok.length + " " + new Uint8Array(1 << 20).length + " " + Object.keys(new Uint8Array(3)).join());
+};`
+	req := &Request{
+		Settings: workflow.Settings{ID: "typed-bound", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
+		Code:  []byte(code),
+		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
+	}
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			res := r.Run(context.Background(), req).Result
+			wantOK(t, res)
+			c := res.AccessToken.CustomClaims
+			if c["ok"] != "8 1048576 0,1,2" {
+				t.Errorf("ordinary typed arrays: %v", c["ok"])
+			}
+			for _, k := range []string{"length", "view", "viewLength", "float", "from", "subarray"} {
+				if got, _ := c[k].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
+					t.Errorf("%s: %v, want the element bound's RangeError", k, c[k])
+				}
 			}
 		})
 	}
