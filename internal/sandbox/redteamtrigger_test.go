@@ -274,3 +274,28 @@ func TestTypedArrayElementsBounded(t *testing.T) {
 		})
 	}
 }
+
+// Object spread of a long string ({..."x".repeat(2 ** 24)}) copies one
+// property per character in a single compiled instruction: no builtin
+// guard sees it and the run's interrupt cannot land inside it (80 s in
+// process isolation with a 5 s wall time; the worker layer stops it at
+// its deadline). Closing it needs a bound inside goja's copyDataProperties.
+func TestStringSpreadBounded(t *testing.T) {
+	t.Skip(`hole: {..."x".repeat(2 ** 24)} runs natively far past the wall time in process isolation; only the worker's deadline stops it`)
+	const code = `module.exports.default = async function (event) {
+  let got = "no error";
+  try { ({ ..."x".repeat(1 << 24) }); } catch (e) { got = e.name + ": " + e.message; }
+  kinde.accessToken.setCustomClaim("spread", got);
+};`
+	in := NewInProcess(Options{})
+	defer in.Close()
+	res := in.Run(context.Background(), &Request{
+		Settings: workflow.Settings{ID: "spread", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
+		Code: []byte(code), Event: []byte(`{}`),
+	}).Result
+	wantOK(t, res)
+	if got, _ := res.AccessToken.CustomClaims["spread"].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
+		t.Errorf("spread: %v, want a guard's RangeError", got)
+	}
+}
