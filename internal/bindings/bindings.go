@@ -34,9 +34,11 @@ type Invocation struct {
 
 	redactor    *redactor // built on first use
 	secretForms []string  // every spelling of every secret, longest first
-	logLines    int
-	logBytes    int
-	logsCut     bool
+	// secretNumbers are the numeric secrets' values (a PIN as Number() reads it).
+	secretNumbers []float64
+	logLines      int
+	logBytes      int
+	logsCut       bool
 }
 
 // New builds the kinde and console objects for one invocation on vm. Every

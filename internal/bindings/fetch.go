@@ -54,6 +54,9 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 	raw := call.Argument(0)
 	var parsed *whatwgurl.URL
 	if u, ok := str(raw); ok {
+		if len(u) > 3*maxURLText { // as for new URL: parsing is one native call
+			inv.throwType("%s: the URL is longer than %d bytes", fn, 3*maxURLText)
+		}
 		var err error
 		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
 			inv.throwType("%s: invalid URL %q", fn, cutUTF8(inv.Redact(u), 200)) // redact, then cut
@@ -95,7 +98,7 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 		if !ok {
 			inv.throwType("%s: headers must be an object, got %s", fn, typeOf(h))
 		}
-		keys := ho.Keys()
+		keys := inv.listKeys(ho, fn+": headers")
 		if len(keys) > maxHeaders {
 			inv.throwType("%s: at most %d headers may be sent, got %d", fn, maxHeaders, len(keys))
 		}

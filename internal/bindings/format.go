@@ -229,6 +229,9 @@ func (inv *Invocation) inspect(b *strings.Builder, v goja.Value, depth int, seen
 			inv.inspectLongArray(b, o, n, depth, seen)
 			return
 		}
+	} else if n := indexedLength(o); n > denseArray { // a typed array: one key per element
+		inv.inspectLongArray(b, o, n, depth, seen)
+		return
 	}
 	keys := o.Keys()
 	open, close := "{", "}"

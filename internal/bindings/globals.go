@@ -44,10 +44,14 @@ func InstallGlobals(vm *goja.Runtime) (err error) {
 	r.method(r.iterProto, "next", r.iterNext)
 	r.iterProto.DefineDataPropertySymbol(goja.SymToStringTag, vm.ToValue("URLSearchParams Iterator"), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_TRUE)
 	// Not reachable from the global object, so the runtime's deep freeze
-	// would miss it: freeze it here so no run can change it for the next.
+	// would miss it: freeze it here, and its next method (shared by every
+	// iterator of every run: an end user's data stored on it was read by
+	// the next run), so no run can change them for the next.
 	freeze, _ := goja.AssertFunction(vm.Get("Object").ToObject(vm).Get("freeze"))
-	if _, err := freeze(goja.Undefined(), r.iterProto); err != nil {
-		return fmt.Errorf("install URL globals: %w", err)
+	for _, o := range []goja.Value{r.iterProto.Get("next"), r.iterProto} {
+		if _, err := freeze(goja.Undefined(), o); err != nil {
+			return fmt.Errorf("install URL globals: %w", err)
+		}
 	}
 
 	spCtor := r.searchParamsClass()
@@ -99,6 +103,46 @@ func (r *urlRealm) throwType(code, msg string) {
 	panic(e)
 }
 
+// URL and form text bounds. Parsing and serialising run in one native
+// call that the run's interrupt cannot stop: a 16 Mi character URL was
+// percent-encoded into hundreds of MB, and a form string of 16 Mi
+// characters parsed into millions of pairs (1 GB, seconds past the wall
+// time) before the memory budget could act. Real URLs and forms are a few
+// KiB (browsers stop URLs at 2 MB).
+const (
+	maxURLText   = 1 << 20 // UTF-16 units of one string a URL parses
+	maxFormBytes = 4 << 20 // names and values of one URLSearchParams
+	maxFormPairs = 1 << 16 // pairs of one URLSearchParams
+)
+
+// text is v as a string, refused past maxURLText before it is converted.
+func (r *urlRealm) text(v goja.Value, what string) string {
+	s := v.ToString()
+	if gs, ok := s.(goja.String); ok && gs.Length() > maxURLText {
+		r.tooLarge(fmt.Sprintf("%s is %d characters long, more than the %d allowed", what, gs.Length(), maxURLText))
+	}
+	return s.String()
+}
+
+func (r *urlRealm) tooLarge(msg string) {
+	e := newError(r.vm, "RangeError", msg)
+	e.Set("code", "ERR_OUT_OF_RANGE")
+	panic(e)
+}
+
+// checkForm refuses a URLSearchParams list past the form bounds.
+func (r *urlRealm) checkForm(list []whatwgurl.Pair) {
+	if len(list) > maxFormPairs {
+		r.tooLarge(fmt.Sprintf("URLSearchParams has %d pairs, more than the %d allowed", len(list), maxFormPairs))
+	}
+	n := 0
+	for _, p := range list {
+		if n += len(p.Name) + len(p.Value) + 2; n > maxFormBytes {
+			r.tooLarge(fmt.Sprintf("URLSearchParams holds more names and values than the %d bytes allowed", maxFormBytes))
+		}
+	}
+}
+
 // ---- URLSearchParams ----
 
 func (r *urlRealm) thisSP(call goja.FunctionCall) *searchParams {
@@ -129,7 +173,9 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 	r.method(p, "append", func(call goja.FunctionCall) goja.Value {
 		sp := r.thisSP(call)
 		r.argsAtLeast(call, 2, `"name" and "value" arguments`)
-		sp.append(call.Argument(0).String(), call.Argument(1).String())
+		name, value := r.text(call.Argument(0), "the name"), r.text(call.Argument(1), "the value")
+		r.checkForm(append(sp.list[:len(sp.list):len(sp.list)], whatwgurl.Pair{Name: name, Value: value}))
+		sp.append(name, value)
 		return goja.Undefined()
 	})
 	r.method(p, "delete", func(call goja.FunctionCall) goja.Value {
@@ -164,7 +210,9 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 	r.method(p, "set", func(call goja.FunctionCall) goja.Value {
 		sp := r.thisSP(call)
 		r.argsAtLeast(call, 2, `"name" and "value" arguments`)
-		sp.set(call.Argument(0).String(), call.Argument(1).String())
+		name, value := r.text(call.Argument(0), "the name"), r.text(call.Argument(1), "the value")
+		r.checkForm(append(sp.list[:len(sp.list):len(sp.list)], whatwgurl.Pair{Name: name, Value: value}))
+		sp.set(name, value)
 		return goja.Undefined()
 	})
 	r.method(p, "sort", func(call goja.FunctionCall) goja.Value {
@@ -206,6 +254,7 @@ func (r *urlRealm) searchParamsClass() *goja.Object {
 
 	return r.class("URLSearchParams", func(call goja.ConstructorCall) *goja.Object {
 		sp := &searchParams{list: r.initPairs(call.Argument(0))}
+		r.checkForm(sp.list)
 		return r.wrapSP(sp, call.This.Prototype())
 	}, p)
 }
@@ -222,13 +271,14 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
-		return whatwgurl.ParseForm(strings.TrimPrefix(v.String(), "?"))
+		return whatwgurl.ParseForm(strings.TrimPrefix(r.text(v, "the URLSearchParams text"), "?"))
 	}
 	if sp, ok := host[*searchParams](o); ok {
 		return append([]whatwgurl.Pair(nil), sp.list...)
 	}
 	if it := o.GetSymbol(goja.SymIterator); it != nil && !goja.IsUndefined(it) && !goja.IsNull(it) {
 		var out []whatwgurl.Pair
+		size := 0
 		r.vm.ForOf(o, func(item goja.Value) bool {
 			io, ok := item.(*goja.Object)
 			if !ok {
@@ -236,20 +286,31 @@ func (r *urlRealm) initPairs(v goja.Value) []whatwgurl.Pair {
 			}
 			var vals []string
 			r.vm.ForOf(io, func(x goja.Value) bool {
-				vals = append(vals, x.String())
+				vals = append(vals, r.text(x, "a name or value"))
 				return len(vals) <= 2
 			})
 			if len(vals) != 2 {
 				r.throwType("ERR_INVALID_TUPLE", "Each query pair must be an iterable [name, value] tuple")
 			}
 			out = append(out, whatwgurl.Pair{Name: vals[0], Value: vals[1]})
+			size += len(vals[0]) + len(vals[1]) + 2
+			if size > maxFormBytes || len(out) > maxFormPairs {
+				r.checkForm(out)
+			}
 			return true
 		})
 		return out
 	}
 	var out []whatwgurl.Pair
+	size := 0
+	if n := indexedLength(o); n > maxFormPairs {
+		r.tooLarge(fmt.Sprintf("URLSearchParams would have %d pairs, more than the %d allowed", n, maxFormPairs))
+	}
 	for _, k := range o.Keys() {
-		out = append(out, whatwgurl.Pair{Name: k, Value: get(o, k).String()})
+		out = append(out, whatwgurl.Pair{Name: k, Value: r.text(get(o, k), "a value")})
+		if size += len(k) + len(out[len(out)-1].Value) + 2; size > maxFormBytes || len(out) > maxFormPairs {
+			r.checkForm(out)
+		}
 	}
 	return out
 }
@@ -305,15 +366,15 @@ func (r *urlRealm) invalidURL(input string) {
 }
 
 // parseArgs parses URL(input, base) as the constructor and canParse do.
-func parseArgs(input, base goja.Value) (*urlObject, error) {
+func (r *urlRealm) parseArgs(input, base goja.Value) (*urlObject, error) {
 	var b *whatwgurl.URL
 	if !goja.IsUndefined(base) {
 		var err error
-		if b, err = whatwgurl.Parse(base.String(), nil); err != nil {
+		if b, err = whatwgurl.Parse(r.text(base, "the base URL"), nil); err != nil {
 			return nil, err
 		}
 	}
-	u, err := whatwgurl.Parse(input.String(), b)
+	u, err := whatwgurl.Parse(r.text(input, "the URL"), b)
 	if err != nil {
 		return nil, err
 	}
@@ -330,7 +391,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 	set := func(apply func(u *urlObject, v string)) func(goja.FunctionCall) goja.Value {
 		return func(call goja.FunctionCall) goja.Value {
 			u := r.thisURL(call)
-			apply(u, call.Argument(0).String())
+			apply(u, r.text(call.Argument(0), "the value"))
 			if u.sp != nil {
 				q, _ := u.Query()
 				u.sp.list = whatwgurl.ParseForm(q)
@@ -368,7 +429,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 	r.method(p, "toJSON", str((*urlObject).Href))
 
 	ctor := r.class("URL", func(call goja.ConstructorCall) *goja.Object {
-		u, err := parseArgs(call.Argument(0), call.Argument(1))
+		u, err := r.parseArgs(call.Argument(0), call.Argument(1))
 		if err != nil {
 			r.invalidURL(call.Argument(0).String())
 		}
@@ -377,7 +438,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 		return o
 	}, p)
 	r.method(ctor, "canParse", func(call goja.FunctionCall) goja.Value {
-		_, err := parseArgs(call.Argument(0), call.Argument(1))
+		_, err := r.parseArgs(call.Argument(0), call.Argument(1))
 		return vm.ToValue(err == nil)
 	})
 	return ctor

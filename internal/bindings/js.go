@@ -193,3 +193,47 @@ func (inv *Invocation) parseJSON(s string) (v goja.Value, ok bool) {
 	}
 	return r, true
 }
+
+// maxListedKeys bounds the own keys a binding lists of a typed array or
+// String object it was given. Those have one own key per element (16 Mi
+// for a 16 MiB buffer), which goja lists as strings in one native call
+// the run's interrupt cannot stop: console.log(new Uint8Array(16 << 20))
+// took over 1 GB and seconds past the wall time.
+const maxListedKeys = 1 << 16
+
+var (
+	proxyExport = reflect.TypeOf(goja.Proxy{})
+)
+
+// indexedLength is how many index keys o has when it is a typed array or
+// a String object (seen through proxies), found without listing them; 0
+// for other objects (their keys are properties the heap budget paid for).
+func indexedLength(o *goja.Object) int64 {
+	for range 300 { // proxies nest at most 256 deep (internal/runtime)
+		t := o.ExportType()
+		switch {
+		case t == proxyExport:
+			p, _ := o.Export().(goja.Proxy) // a Proxy exports as itself, no copy
+			if p.Target() == nil {
+				return 0
+			}
+			o = p.Target()
+			continue
+		case o.ClassName() == "String":
+			return get(o, "length").ToInteger()
+		case o.ClassName() == "Object" && t != nil && t.Kind() == reflect.Slice && t != mapExport && t != setExport:
+			return get(o, "length").ToInteger() // a typed array (its Go export is a slice)
+		}
+		return 0
+	}
+	return 0
+}
+
+// listKeys is o.Keys(), refused (throwType) for a typed array or String
+// object longer than maxListedKeys; what names o in the error.
+func (inv *Invocation) listKeys(o *goja.Object, what string) []string {
+	if n := indexedLength(o); n > maxListedKeys {
+		inv.throwType("%s has %d elements, more than the %d allowed here", what, n, maxListedKeys)
+	}
+	return o.Keys()
+}

@@ -146,7 +146,7 @@ func (w *jsonWalker) array(o *goja.Object) []any {
 }
 
 func (w *jsonWalker) object(o *goja.Object) map[string]any {
-	keys := o.Keys()
+	keys := w.inv.listKeys(o, "a typed array or String object in the value")
 	w.add(2)
 	out := make(map[string]any, len(keys))
 	for _, k := range keys {

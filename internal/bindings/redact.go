@@ -3,6 +3,7 @@ package bindings
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
@@ -31,6 +32,7 @@ func (inv *Invocation) Redact(s string) string {
 func (inv *Invocation) initRedactor() {
 	if inv.redactor == nil {
 		inv.redactor, inv.secretForms = newRedactor(inv.cfg)
+		inv.secretNumbers = secretNumbers(inv.cfg)
 	}
 }
 
@@ -89,6 +91,32 @@ func newRedactor(cfg *Config) (*redactor, []string) {
 	}
 	slices.SortFunc(values, func(a, b string) int { return len(b) - len(a) })
 	return newMatcher(values), values
+}
+
+// secretNumbers are the secrets that are numeric text, as Number() reads
+// them: a PIN "004217" becomes the claim 4217, which no spelling of the
+// text matches.
+func secretNumbers(cfg *Config) []float64 {
+	var nums []float64
+	add := func(v string) {
+		if len(v) < MinRedactLen {
+			return
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return
+		}
+		nums = append(nums, f)
+	}
+	for _, e := range cfg.Env {
+		if e.IsSecret {
+			add(e.Value)
+		}
+	}
+	for _, v := range cfg.Redact {
+		add(v)
+	}
+	return nums
 }
 
 // secretForms are the spellings of v that may reach a log line: raw, as
@@ -165,9 +193,21 @@ func (inv *Invocation) redactValue(where string, v any) any {
 		if r := inv.redactOutput(where, t); r != t {
 			return RedactMark
 		}
+		if slices.Contains(inv.secretNumbers, x) {
+			inv.log("warn", where+": a secret value or password was redacted: workflows may not put secrets in what they return")
+			return RedactMark
+		}
 	case []any:
 		for i := range x {
 			x[i] = inv.redactValue(where, x[i])
+		}
+		// A secret's character codes as an array of numbers
+		// (Array.from(s, c => c.charCodeAt(0))) print as "115,107,…" in
+		// the token's JSON: match them as the array prints.
+		if codes, ok := numbersText(x); ok {
+			if r := inv.redactOutput(where, codes); r != codes {
+				return RedactMark
+			}
 		}
 	case map[string]any:
 		for k, e := range x {
@@ -179,4 +219,36 @@ func (inv *Invocation) redactValue(where string, v any) any {
 		}
 	}
 	return v
+}
+
+// RedactText is s with every spelling of cfg's secrets (secret
+// environment values and cfg.Redact) replaced, as a run's own logs and
+// errors are: for text about a run made outside it (the fetches no stub
+// answered, URLs included).
+func RedactText(cfg *Config, s string) string {
+	r, forms := newRedactor(cfg)
+	if len(forms) == 0 {
+		return s
+	}
+	return r.Replace(s)
+}
+
+// numbersText is an array of numbers as JSON prints its elements ("1,2,3"),
+// when every element is a number.
+func numbersText(x []any) (string, bool) {
+	if len(x) < 2 {
+		return "", false
+	}
+	b := make([]byte, 0, 4*len(x))
+	for i, e := range x {
+		f, ok := e.(float64)
+		if !ok {
+			return "", false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, f, 'f', -1, 64)
+	}
+	return string(b), true
 }

@@ -8,6 +8,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -30,6 +32,11 @@ func encodingForms(v string) []string {
 		utf16Hex(v, 4),
 		strings.ToUpper(v),
 		strings.ToLower(v),
+		// The runtime's toUpperCase/toLowerCase map case fully, as JS
+		// does ("ß" → "SS", a final "Σ" → "ς"); Go's ToUpper/ToLower
+		// map one rune to one rune.
+		cases.Upper(language.Und).String(v),
+		cases.Lower(language.Und).String(v),
 		// Character codes in decimal, as an array prints (JSON, join,
 		// console): charCodeAt is the runtime's own.
 		utf16Decimal(v, ","),

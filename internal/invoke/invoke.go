@@ -95,8 +95,11 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 		resp.Result = workflow.Failed(w.Settings, workflow.KindInternal, "the sandbox returned no Result")
 	}
 	resp.Result.RedactStrings(passwords)
+	// The URLs of unanswered fetches are made outside the run's redaction:
+	// redact every spelling of the passwords and the secret variables.
+	cfg := &bindings.Config{Env: req.Env, Redact: passwords}
 	for i, u := range resp.Unmatched {
-		resp.Unmatched[i] = redactLine(u, passwords)
+		resp.Unmatched[i] = redactLine(bindings.RedactText(cfg, u), passwords)
 	}
 	return resp
 }

@@ -22,7 +22,7 @@
   const ownKeys = Reflect.ownKeys, getProto = Reflect.getPrototypeOf;
   const freeze = Object.freeze;
   const RangeErr = RangeError, TypeErr = TypeError, Str = String;
-  const MAXB = L.maxBufferBytes;
+  const MAXB = L.maxBufferBytes, MAXA = L.maxArrayLength;
   const iterSym = Symbol.iterator;
 
   const over = L.over; // throws a RangeError of kind memory
@@ -63,12 +63,27 @@
     const W = { [name]: function (...args) {
       if (new.target === undefined) throw new TypeErr("Constructor " + name + " requires 'new'");
       const a = args[0];
-      let n = 0;
+      let n = 0, count = 0;
       if (name === "ArrayBuffer" || a === null || (typeof a !== "object" && typeof a !== "function")) {
         args[0] = toIndex(a);
         n = args[0] * bytesPer;
-      } else if (!(a instanceof AB)) n = lenOf(a) * bytesPer;
+        count = args[0];
+      } else if (!(a instanceof AB)) {
+        count = lenOf(a);
+        n = count * bytesPer;
+      } else if (name !== "ArrayBuffer") {
+        // A view of a buffer: offset and length converted once, the
+        // element count is what the buffer can hold of it.
+        const off = args[1] = toIndex(args[1]);
+        const avail = Math.max(0, Math.floor((a.byteLength - off) / bytesPer));
+        count = args[2] === undefined ? avail : Math.min(args[2] = toIndex(args[2]), avail);
+      }
       if (n > MAXB) over(name + " size", n, MAXB);
+      // A typed array has an own key per element, which Object.keys,
+      // Object.assign, JSON.stringify, spread and for-in list natively:
+      // 16 Mi of them ran a minute past the wall time. Elements are
+      // bounded like an array's.
+      if (name !== "ArrayBuffer" && count > MAXA) over(name + " length", count, MAXA);
       return construct(C, args, new.target === W ? C : new.target);
     } }[name];
     replaceCtor(G, name, C, W);

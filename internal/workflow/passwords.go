@@ -36,9 +36,13 @@ func decodePasswords(event []byte) []string {
 			Auth map[string]any `json:"auth"`
 		} `json:"context"`
 	}
-	if json.Unmarshal(event, &ev) != nil {
-		return nil
-	}
+	// Numbers stay text (UseNumber): a number no float64 holds (1e400)
+	// beside a password made the whole decode fail, while the runtime
+	// reads it as Infinity and hands the workflow the password. Whatever
+	// was decoded before an error is kept: redacting too much is safe.
+	dec := json.NewDecoder(bytes.NewReader(event))
+	dec.UseNumber()
+	_ = dec.Decode(&ev)
 	var out []string
 	for _, f := range PasswordFields {
 		if s, ok := ev.Context.Auth[f].(string); ok && s != "" && !slices.Contains(out, s) {
