@@ -262,6 +262,29 @@ func measure(src []byte) shape {
 			chain = append(chain, 0)
 		}
 	}
+	// hidden counts the brackets inside a literal or comment, src[from:to]
+	// (starting on line at), as if they were code: telling a regular
+	// expression from a division, or a block from an object, takes a
+	// parser, and a wrong guess (`a! / (((`, `if (a) /'/, (((`) would
+	// otherwise hide real brackets inside what looks like a literal.
+	hidden := func(from, to, at int) {
+		d := depth
+		for j := from; j < min(to, len(src)); j++ {
+			switch src[j] {
+			case '\n':
+				at++
+			case '(', '[', '{':
+				if d++; d > s.depth {
+					s.depth = d
+					if d == MaxNesting+1 {
+						s.depthLine = at
+					}
+				}
+			case ')', ']', '}':
+				d = max(d-1, depth)
+			}
+		}
+	}
 	link := func() {
 		chain[depth]++
 		if chain[depth] > s.chain {
@@ -273,7 +296,9 @@ func measure(src []byte) shape {
 	}
 	// tmplEnd scans template text from i (just past ` or }) to the
 	// closing ` or the next ${, returning the index of the last byte read.
-	tmplEnd := func(i int) int {
+	tmplEnd := func(i int) (end int) {
+		from, at := i, ln
+		defer func() { hidden(from, end, at) }()
 		for ; i < len(src); i++ {
 			switch src[i] {
 			case '\\':
@@ -323,29 +348,36 @@ func measure(src []byte) shape {
 				continue
 			}
 		case c == '"' || c == '\'':
+			from, at := i+1, ln
 			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
 				if src[i] == '\\' {
 					i++
 				}
 			}
+			hidden(from, i, at)
 		case c == '`':
 			i = tmplEnd(i + 1)
 		case c == '/' && next(i) == '/':
+			from := i
 			for i < len(src) && src[i] != '\n' {
 				i++
 			}
+			hidden(from, i, ln)
 			ln++
 			continue
 		case c == '/' && next(i) == '*':
+			from, at := i, ln
 			for i += 2; i+1 < len(src) && !(src[i] == '*' && src[i+1] == '/'); i++ {
 				if src[i] == '\n' {
 					ln++
 				}
 			}
+			hidden(from, i, at)
 			i++
 			continue
 		case c == '/' && regexAllowed(prev, word):
 			inClass := false
+			from := i + 1
 			for i++; i < len(src) && src[i] != '\n'; i++ {
 				if src[i] == '\\' {
 					i++
@@ -357,6 +389,7 @@ func measure(src []byte) shape {
 					break
 				}
 			}
+			hidden(from, i, ln)
 		case isIdent(c):
 			j := i
 			for j < len(src) && isIdent(src[j]) {

@@ -15,17 +15,31 @@ func TestNesting(t *testing.T) {
 		want int
 	}{
 		{"flat", `const a = f(x[0], {b: 1});`, 2},
-		{"brackets in strings", `const s = "((((" + '[[[[' + "\"(((";`, 0},
-		{"brackets in comments", "// ((((\n/* [[[[ */ f()", 1},
-		{"regexp", `const r = /[(]{2}(a)/g; f(r)`, 1},
+		// Text in literals and comments counts as if it were code (from the
+		// literal's own depth): only a parser tells a regexp from a
+		// division, and a wrong guess must not hide brackets.
+		{"brackets in strings", `const s = "((((" + '[[[[' + "\"(((";`, 4},
+		{"closing brackets in strings", `f("))))"); g(h())`, 2},
+		{"brackets in comments", "// ((((\n/* [[[ */ f()", 4},
+		{"regexp", `const r = /[(]{2}(a)/g; f(r)`, 2},
 		{"division is not a regexp", `const x = (a) / (b) / (c);`, 1},
-		{"template text", "const t = `((((${ f(g(1)) }))))`;", 3},
+		{"template text", "const t = `((${ f(g(1)) }))`;", 3},
 		{"nested templates", "`${ `${ (1) }` }`", 3},
 		{"deep", "const x = " + deep, 2000},
 		// A quote in a regexp must not hide what follows from the scan.
 		{"quote in regexp", "if (x) y = /'/.test(s); f(" + deep + ")", 2001},
 		{"return regexp", "function f() { return /'/.test(s) } g(" + deep + ")", 2001},
 		{"deep in template code", "`${" + deep + "}`", 2001},
+		// What the scan takes for a literal may be code: a TypeScript
+		// non-null assertion, a postfix ++ or a number ending in a dot
+		// before a division, or a regexp after a statement's ), where the
+		// scan guesses a division and the quote in the regexp starts a string.
+		{"division after non-null assertion", "x = a! / " + deep, 2000},
+		{"division after postfix ++", "x = a++ / " + deep, 2000},
+		{"division after number with dot", "x = 1. / " + deep, 2000},
+		{"regexp after if (…)", "if (a) /'/.test(s), " + deep, 2000},
+		{"regexp after block", "{} /'/.test(s), " + deep, 2000},
+		{"regexp with comment opener after if (…)", "if (a) /\\/*/.test(s), " + deep + "// */", 2000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
