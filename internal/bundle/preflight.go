@@ -2,12 +2,11 @@ package bundle
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -151,33 +150,126 @@ type extends struct {
 	off  int
 }
 
-var extendsKey = regexp.MustCompile(`"extends"\s*:\s*`)
-var jsonString = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"`)
-
 // extendsOf finds the "extends" values of a tsconfig text (a string or an
-// array of strings), comments and all: it need not be strict JSON.
+// array of strings) the way esbuild's lenient JSON reader sees them:
+// comments anywhere, single or double quotes, escapes decoded ("ext\u0065nds"
+// is extends). A key at any depth counts, so the check errs on the side
+// of looking at more.
 func extendsOf(data []byte) []extends {
+	toks := jsoncTokens(data)
 	var out []extends
-	for _, m := range extendsKey.FindAllIndex(data, -1) {
-		rest := data[m[1]:]
-		end := len(rest)
-		if len(rest) > 0 && rest[0] == '[' {
-			if i := bytes.IndexByte(rest, ']'); i >= 0 {
-				end = i
-			}
-		} else if loc := jsonString.FindIndex(rest); loc != nil && loc[0] == 0 {
-			end = loc[1]
-		} else {
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].str == nil || *toks[i].str != "extends" || toks[i+1].punct != ':' {
 			continue
 		}
-		for _, s := range jsonString.FindAllIndex(rest[:end], -1) {
-			var v string
-			if json.Unmarshal(rest[s[0]:s[1]], &v) == nil {
-				out = append(out, extends{path: v, off: m[1] + s[0]})
+		v := toks[i+2]
+		switch {
+		case v.str != nil:
+			out = append(out, extends{path: *v.str, off: v.off})
+		case v.punct == '[':
+			for j := i + 3; j < len(toks) && toks[j].punct != ']'; j++ {
+				if toks[j].str != nil {
+					out = append(out, extends{path: *toks[j].str, off: toks[j].off})
+				}
 			}
 		}
 	}
 	return out
+}
+
+// jsoncToken is a string (decoded) or one punctuation byte of a JSON text
+// with comments.
+type jsoncToken struct {
+	str   *string
+	punct byte
+	off   int
+}
+
+// jsoncTokens splits a JSON-with-comments text into strings and
+// punctuation, skipping comments, whitespace and bare words.
+func jsoncTokens(data []byte) []jsoncToken {
+	var toks []jsoncToken
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '/' && i+1 < len(data) && data[i+1] == '/':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(data) && data[i+1] == '*':
+			end := bytes.Index(data[i+2:], []byte("*/"))
+			if end < 0 {
+				return toks
+			}
+			i += end + 3
+		case c == '"' || c == '\'':
+			start := i
+			var b strings.Builder
+			for i++; i < len(data) && data[i] != c; i++ {
+				if data[i] != '\\' || i+1 >= len(data) {
+					b.WriteByte(data[i])
+					continue
+				}
+				i++
+				i += unescape(&b, data, i)
+			}
+			str := b.String()
+			toks = append(toks, jsoncToken{str: &str, off: start})
+		case strings.IndexByte("{}[]:,", c) >= 0:
+			toks = append(toks, jsoncToken{punct: c, off: i})
+		}
+	}
+	return toks
+}
+
+// unescape writes the escape whose letter is data[i] (after a backslash)
+// and returns how many bytes past i it used.
+func unescape(b *strings.Builder, data []byte, i int) int {
+	hex := func(from, n int) (rune, bool) {
+		if from+n > len(data) {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(data[from:from+n]), 16, 32)
+		return rune(v), err == nil
+	}
+	switch data[i] {
+	case 'u':
+		if i+1 < len(data) && data[i+1] == '{' {
+			if end := bytes.IndexByte(data[i+2:], '}'); end >= 0 {
+				if r, ok := hex(i+2, end); ok {
+					b.WriteRune(r)
+					return end + 2
+				}
+			}
+		} else if r, ok := hex(i+1, 4); ok {
+			b.WriteRune(r)
+			return 4
+		}
+	case 'x':
+		if r, ok := hex(i+1, 2); ok {
+			b.WriteRune(r)
+			return 2
+		}
+	case 'n':
+		b.WriteByte('\n')
+		return 0
+	case 't':
+		b.WriteByte('\t')
+		return 0
+	case 'r':
+		b.WriteByte('\r')
+		return 0
+	case 'b':
+		b.WriteByte('\b')
+		return 0
+	case 'f':
+		b.WriteByte('\f')
+		return 0
+	case '\n':
+		return 0 // a line continuation
+	}
+	b.WriteByte(data[i])
+	return 0
 }
 
 // position turns a byte offset into a 1-based line and column.

@@ -145,6 +145,33 @@ func FuzzMeasure(f *testing.F) {
 	})
 }
 
+// TestExtendsOf: the extends check reads a tsconfig as esbuild does, so
+// no spelling of the key or value slips past it.
+func TestExtendsOf(t *testing.T) {
+	cases := map[string][]string{
+		`{"extends": "./base"}`:                   {"./base"},
+		`{"extends": ["a", "b"]}`:                 {"a", "b"},
+		`{"ext\u0065nds": "/dev/zero"}`:           {"/dev/zero"},
+		`{"extends" /* c */ : "/dev/zero"}`:       {"/dev/zero"},
+		"{\"extends\" // c\n : \"/dev/zero\"}":    {"/dev/zero"},
+		`{'extends': '/dev/zero'}`:                {"/dev/zero"},
+		`{"extends": "\u002fdev/zero"}`:           {"/dev/zero"},
+		`{"extends": "\x2fdev/zero"}`:             {"/dev/zero"},
+		`{"extends": /* c */ ["/a", /* "/b" */]}`: {"/a"},
+		`// "extends": "x"` + "\n{}":              nil,
+		`{"x": "extends", "y": "z"}`:              nil,
+	}
+	for src, want := range cases {
+		var got []string
+		for _, e := range extendsOf([]byte(src)) {
+			got = append(got, e.path)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: extends %q, want %q", src, got, want)
+		}
+	}
+}
+
 // FuzzExtendsOf: any tsconfig text is scanned without a panic, and every
 // offset found lies inside it.
 func FuzzExtendsOf(f *testing.F) {
