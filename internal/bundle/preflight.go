@@ -19,6 +19,9 @@ const (
 	MaxConfigBytes = 1 << 20
 	// MaxTreeEntries bounds the files and folders Preflight looks at.
 	MaxTreeEntries = 200_000
+	// MaxPackageEntries bounds the files and folders Preflight looks at
+	// in a committed node_modules.
+	MaxPackageEntries = 1_000_000
 	// maxExtends bounds a tsconfig "extends" chain.
 	maxExtends = 8
 )
@@ -35,24 +38,35 @@ var resolverFiles = map[string]bool{
 // every file esbuild reads on its own while resolving (package.json,
 // tsconfig.json, jsconfig.json, Yarn PnP manifests) is a small regular
 // file of a shape its parser survives, whose tsconfig "extends" stays
-// inside the repository. Folders named node_modules (installed packages)
-// and .git are not entered. The diagnostics are located in the offending
-// file.
+// inside the repository (a package it extends is checked where esbuild
+// would find it). A committed node_modules is checked too, with a budget
+// of its own; .git is not entered. The diagnostics are located in the
+// offending file.
 func Preflight(root string) []diag.Diagnostic {
 	var ds []diag.Diagnostic
-	n := 0
+	n, inPackages := 0, 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable: esbuild reports what it needs
 		}
-		if n++; n > MaxTreeEntries {
+		rel := relSlash(root, p)
+		// A committed node_modules is read by esbuild as much as the
+		// repository's own files (package.json while it resolves, a
+		// tsconfig a package name extends), so it is checked too, with a
+		// budget of its own: installed packages hold many files.
+		if strings.HasPrefix(rel, "node_modules/") || strings.Contains(rel, "/node_modules/") {
+			if inPackages++; inPackages > MaxPackageEntries {
+				ds = append(ds, diag.Errorf(RuleBuildError, "node_modules", 1, 1,
+					"the repository's node_modules has more than %d files and folders: install only the packages the workflows need", MaxPackageEntries))
+				return filepath.SkipAll
+			}
+		} else if n++; n > MaxTreeEntries {
 			ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1,
 				"the repository has more than %d files and folders: Flowgate builds workflow repositories, not whole monorepos", MaxTreeEntries))
 			return filepath.SkipAll
 		}
-		rel := relSlash(root, p)
 		if d.IsDir() {
-			if p != root && (d.Name() == "node_modules" || d.Name() == ".git") {
+			if p != root && d.Name() == ".git" {
 				return filepath.SkipDir
 			}
 			return nil
@@ -122,7 +136,21 @@ func checkConfig(root, p string, depth int) []diag.Diagnostic {
 // or a missing file.
 func extendsTarget(root, dir, ext string) (target string, ok bool) {
 	if isBare(ext) && !filepath.IsAbs(ext) {
-		return "", true // a package: resolved in the installed node_modules
+		// A package: esbuild looks in node_modules of every folder up
+		// from dir. The file it would read, through links too, is checked
+		// like any tsconfig (a link to /dev/zero is not a regular file).
+		for d := dir; lexicallyInside(root, d); d = filepath.Dir(d) {
+			base := filepath.Join(d, "node_modules", filepath.FromSlash(ext))
+			for _, c := range []string{base, base + ".json", filepath.Join(base, "tsconfig.json")} {
+				if info, err := os.Stat(c); err == nil && !info.IsDir() {
+					return c, true
+				}
+			}
+			if d == root {
+				break
+			}
+		}
+		return "", true
 	}
 	p := ext
 	if !filepath.IsAbs(p) {
