@@ -238,7 +238,15 @@ var chainWords = map[string]bool{
 // and regular expression literals are skipped, a regexp told from a
 // division by the token before it, as JavaScript parsers do. Chains are
 // counted per bracket depth and reset by ';' and ',' at that depth.
-func measure(src []byte) shape {
+func measure(src []byte) shape { return measureAt(src, 0) }
+
+// maxRescan is how many literals deep measureAt reads a literal's text as
+// code again.
+const maxRescan = 2
+
+// measureAt is measure for a text that is itself the inside of a literal
+// level literals deep.
+func measureAt(src []byte, level int) shape {
 	var (
 		s     shape
 		depth int
@@ -263,11 +271,21 @@ func measure(src []byte) shape {
 		}
 	}
 	// hidden counts the brackets inside a literal or comment, src[from:to]
-	// (starting on line at), as if they were code: telling a regular
+	// (starting on line at), as if they were code, and measures its chains
+	// as code: telling a regular
 	// expression from a division, or a block from an object, takes a
 	// parser, and a wrong guess (`a! / (((`, `if (a) /'/, (((`) would
 	// otherwise hide real brackets inside what looks like a literal.
 	hidden := func(from, to, at int) {
+		if level < maxRescan && to > from {
+			// Chains too: the text is read as code once more.
+			if sub := measureAt(src[from:min(to, len(src))], level+1); sub.chain > s.chain {
+				s.chain = sub.chain
+				if sub.chainLine > 0 && s.chainLine == 0 {
+					s.chainLine = at + sub.chainLine - 1
+				}
+			}
+		}
 		d := depth
 		for j := from; j < min(to, len(src)); j++ {
 			switch src[j] {
@@ -358,7 +376,7 @@ func measure(src []byte) shape {
 		case c == '`':
 			i = tmplEnd(i + 1)
 		case c == '/' && next(i) == '/':
-			from := i
+			from := i + 2
 			for i < len(src) && src[i] != '\n' {
 				i++
 			}
@@ -366,7 +384,7 @@ func measure(src []byte) shape {
 			ln++
 			continue
 		case c == '/' && next(i) == '*':
-			from, at := i, ln
+			from, at := i+2, ln
 			for i += 2; i+1 < len(src) && !(src[i] == '*' && src[i+1] == '/'); i++ {
 				if src[i] == '\n' {
 					ln++

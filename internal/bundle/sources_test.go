@@ -119,7 +119,13 @@ func TestChains(t *testing.T) {
 		{"object keys reset", "({" + rep("a: b ? c : !d,\n", 2*MaxChain) + "})", false},
 		{"comparisons are not assignments", "x = " + rep("a == b && c != d && e <= f && g >= h && ", 2*MaxChain) + "1", false},
 		{"optional chaining and ??", "x = " + rep("a?.b ?? ", 2*MaxChain) + "1", false},
-		{"strings and comments", "x = \"" + rep("!", 2*MaxChain) + "\" /* " + rep("a=", 2*MaxChain) + " */", false},
+		// Literal text is measured as code too: what the scan takes for a
+		// literal may be code to a parser (a regexp or a division).
+		{"strings", "x = \"" + rep("!", 2*MaxChain) + "\"", true},
+		{"comments", "x = 1 /* " + rep("a=", 2*MaxChain) + " */", true},
+		{"division after non-null assertion", "x = a! / " + rep("!", MaxChain+1) + "a", true},
+		{"regexp after if (…)", "if (a) /'/.test(s), " + rep("typeof ", MaxChain+1) + "a", true},
+		{"strings reset", "x = \"" + rep("!a; ", 2*MaxChain) + "\"", false},
 		{"in brackets", "f(" + rep("(!a), ", 2*MaxChain) + ")", false},
 	}
 	for _, c := range cases {
