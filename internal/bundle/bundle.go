@@ -163,12 +163,16 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 	}
 	opts := Options(root, entries)
 	opts.AbsWorkingDir = workDir(root)
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse})}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse, entries: len(entries)})}
 	res := api.Build(opts)
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
+			var total int
 			for i, e := range entries {
-				results[i] = c.buildAll(root, []string{e}, fence)[0]
+				if total <= MaxTotalOutputBytes {
+					results[i] = c.buildAll(root, []string{e}, fence)[0]
+				}
+				total = capOutput(&results[i], e, total)
 			}
 			return results
 		}
@@ -190,7 +194,26 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		name := outputName(i) + ".js"
 		results[i] = finish(e, fence.unprefix(byPath[name]), byPath[name+".map"], meta[name])
 	}
+	var total int
+	for i, e := range entries {
+		total = capOutput(&results[i], e, total)
+	}
 	return results
+}
+
+// capOutput adds r's bundle and source map to total, the bytes of the
+// entries before it, and returns the new total. Once the total passes
+// MaxTotalOutputBytes, r and every entry after it fail and keep nothing.
+func capOutput(r *Result, entry string, total int) int {
+	if o := r.Output; o != nil && total <= MaxTotalOutputBytes {
+		total += len(o.Code) + len(o.SourceMap)
+	}
+	if total > MaxTotalOutputBytes {
+		*r = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+			"the bundles of this repository's workflows add up to more than %d MiB (at this one): workflows that share a large module should import only what they need",
+			MaxTotalOutputBytes>>20)}}
+	}
+	return total
 }
 
 // finish applies the per-bundle checks and computes the bundle's identity.

@@ -38,6 +38,16 @@ const (
 	// costs many times the source size in memory, long before the
 	// MaxBundleSize check on the output can run.
 	MaxTotalSourceBytes = 24 << 20
+	// MaxSharedBytes bounds one esbuild run over several entries: every
+	// entry's bundle may hold every file the run reads, and esbuild keeps
+	// all the bundles in memory, so the bytes read times the entries must
+	// stay below it (past it each entry is built on its own).
+	MaxSharedBytes = 64 << 20
+	// MaxTotalOutputBytes bounds the bundles and source maps of one
+	// repository's workflows together: each bundle may reach
+	// MaxBundleSize, and a thousand workflows sharing one large module
+	// would otherwise keep gigabytes.
+	MaxTotalOutputBytes = 128 << 20
 )
 
 // parsedFiles are the files esbuild parses (and so recurses into) by
@@ -50,6 +60,8 @@ type reader struct {
 	mu      sync.Mutex
 	total   int64
 	modules int
+	// entries is how many entries the run builds at once.
+	entries int
 	// onLoad, when set, is told each file before it is parsed (the
 	// builder process reports it, to locate a crash).
 	onLoad func(path string)
@@ -69,6 +81,14 @@ func (r *reader) take(n int64) bool {
 	defer r.mu.Unlock()
 	r.total += n
 	return r.total <= MaxTotalSourceBytes
+}
+
+// shared reports whether the bytes read so far, once in each entry's
+// bundle, stay within MaxSharedBytes.
+func (r *reader) shared() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries <= 1 || r.total*int64(r.entries) <= MaxSharedBytes
 }
 
 // guardSources is the esbuild plugin that checks every file before
@@ -103,6 +123,10 @@ func guardSources(r *reader) api.Plugin {
 				}
 				if !r.take(info.Size()) {
 					return fail("the files this workflow imports add up to more than %d MiB (at %s): import only the modules the workflow needs", MaxTotalSourceBytes>>20, name)
+				}
+				if !r.shared() {
+					// Never shown: the caller builds each entry on its own.
+					return fail("too much source for %d entries in one build", r.entries)
 				}
 				typ := args.With["type"]
 				if typ != "" && typ != "json" || typ == "" && !parsedFiles.MatchString(args.Path) {

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowgate/flowgate/internal/bundle"
+	"github.com/flowgate/flowgate/internal/diag"
+)
+
+// TestValidateSharedModuleAmplification: 40 workflows that each import
+// one 4 MB module. esbuild built them in one run, every bundle holding
+// the module, and kept all bundles and maps in memory: `flowgate validate
+// --isolation inprocess` grew past 4 GB (100 workflows of 3.3 MB) before
+// any size check ran. Now such a run falls back to one build per
+// workflow, and the repository's bundles together are capped: the
+// workflows past the cap fail with a located build-error.
+func TestValidateSharedModuleAmplification(t *testing.T) {
+	repo := t.TempDir()
+	wf := filepath.Join(repo, "kindeSrc", "environment", "workflows")
+	if err := os.MkdirAll(wf, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(repo, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kinde.json", `{"rootDir": "kindeSrc", "version": "2024-12-09"}`)
+	var shared strings.Builder
+	for i := 0; shared.Len() < 4<<20; i++ {
+		fmt.Fprintf(&shared, "globalThis.v%d = %q;\n", i, strings.Repeat("x", 100<<10))
+	}
+	shared.WriteString("export const s = 1;\n")
+	write("kindeSrc/environment/workflows/shared.js", shared.String())
+	const n = 40
+	for i := range n {
+		write(fmt.Sprintf("kindeSrc/environment/workflows/w%02dWorkflow.ts", i), fmt.Sprintf(
+			"import {s} from \"./shared.js\";\nexport const workflowSettings = {id: \"w%d\", trigger: \"user:tokens_generation\"};\nexport default async () => s;\n", i))
+	}
+	stdout, stderr, code := cliRun(t, "validate", "--format", "json", "--isolation", "inprocess", repo)
+	noGoDump(t, stdout, stderr)
+	var rep diag.Report
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("exit %d, stdout is not a report: %v\n%s", code, err, stderr)
+	}
+	capped := 0
+	for _, d := range rep.Diagnostics {
+		if d.Rule == bundle.RuleBuildError && strings.Contains(d.Message, "add up to more than") {
+			capped++
+		}
+	}
+	// Each bundle is over 4 MB: at most MaxTotalOutputBytes/4 MiB pass.
+	if code != exitProblems || capped < n-bundle.MaxTotalOutputBytes/(4<<20) {
+		t.Fatalf("exit %d, %d workflows over the output cap, want at least %d: %v", code, capped, n-bundle.MaxTotalOutputBytes/(4<<20), rep.Diagnostics)
+	}
+}
