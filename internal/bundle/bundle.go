@@ -153,24 +153,34 @@ func (c Config) BuildAll(root string, entries []string) []Result {
 	}
 	broot, done := guardedRoot(root)
 	defer done()
-	return c.buildAll(broot, entries, newFence(broot, c.PackageDirs))
+	return c.buildAll(broot, entries, newFence(broot, c.PackageDirs), new(int64))
 }
 
-func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
+// buildAll adds the bytes each esbuild run reads to spent, the
+// repository's total.
+func (c Config) buildAll(root string, entries []string, fence *fence, spent *int64) []Result {
 	results := make([]Result, len(entries))
 	if len(entries) == 0 {
 		return results
 	}
 	opts := Options(root, entries)
 	opts.AbsWorkingDir = workDir(root)
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse, entries: len(entries)})}
+	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries)}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(r)}
 	res := api.Build(opts)
+	*spent += r.total
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
 			var total int
 			for i, e := range entries {
-				if total <= MaxTotalOutputBytes {
-					results[i] = c.buildAll(root, []string{e}, fence)[0]
+				switch {
+				case *spent > MaxRepositorySourceBytes:
+					// Each entry reads the shared modules again.
+					results[i] = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, e, 1, 1,
+						"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
+						MaxRepositorySourceBytes>>20)}}
+				case total <= MaxTotalOutputBytes:
+					results[i] = c.buildAll(root, []string{e}, fence, spent)[0]
 				}
 				total = capOutput(&results[i], e, total)
 			}

@@ -48,6 +48,10 @@ const (
 	// MaxBundleSize, and a thousand workflows sharing one large module
 	// would otherwise keep gigabytes.
 	MaxTotalOutputBytes = 128 << 20
+	// MaxRepositorySourceBytes bounds what the builds of one repository's
+	// workflows read together when each is built on its own: a thousand
+	// workflows sharing a 20 MB module would otherwise parse 20 GB.
+	MaxRepositorySourceBytes = 256 << 20
 )
 
 // parsedFiles are the files esbuild parses (and so recurses into) by
