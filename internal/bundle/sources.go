@@ -28,6 +28,11 @@ const (
 	// hold at one bracket depth: parsers recurse on each link as on a
 	// bracket, and no code needs thousands of them.
 	MaxChain = 5000
+	// MaxTerms is the most operators one expression may hold at one
+	// bracket depth (a+b+c…: a parser loops over them, but goja's compiler
+	// takes time quadratic in their number, uninterruptibly, when the
+	// settings are read: 1,200,000 terms ran for hours).
+	MaxTerms = 10000
 	// MaxSourceBytes is the largest source file the bundler reads.
 	MaxSourceBytes = 8 << 20
 	// MaxModules bounds the files one build parses: esbuild links some
@@ -173,6 +178,10 @@ func checkShape(name string, data []byte) (string, int) {
 		return fmt.Sprintf("%s nests brackets more than %d levels deep (at line %d): no workflow needs that, and parsing it could exhaust the build",
 			name, MaxNesting, s.depthLine), s.depthLine
 	}
+	if s.terms > MaxTerms {
+		return fmt.Sprintf("%s has more than %d operators in one expression (at line %d): no workflow needs that, and compiling it could exhaust the build",
+			name, MaxTerms, s.termsLine), s.termsLine
+	}
 	if s.chain > MaxChain {
 		return fmt.Sprintf("%s chains more than %d operators, arrows, else branches or labels in one statement (at line %d): no workflow needs that, and parsing it could exhaust the build",
 			name, MaxChain, s.chainLine), s.chainLine
@@ -254,7 +263,12 @@ func nesting(src []byte) (line, max int) {
 type shape struct {
 	depth, depthLine int
 	chain, chainLine int
+	terms, termsLine int
 }
+
+// operators are the characters of JavaScript's operators; a run of them
+// is one operator to MaxTerms.
+const operators = "+-*/%&|^<>=!?:~"
 
 // chainWords are keywords a parser recurses on without a bracket.
 var chainWords = map[string]bool{
@@ -283,6 +297,7 @@ func measureAt(src []byte, level int) shape {
 		word  string // the last identifier or keyword, when prev ends one
 		tmpl  []int  // depths at which a template's ${ opened
 		chain = []int{0}
+		terms = []int{0} // operators per bracket depth, as chain
 	)
 	deeper := func() {
 		depth++
@@ -294,8 +309,10 @@ func measureAt(src []byte, level int) shape {
 		}
 		if depth < len(chain) {
 			chain[depth] = 0
+			terms[depth] = 0
 		} else {
 			chain = append(chain, 0)
+			terms = append(terms, 0)
 		}
 	}
 	// hidden counts the brackets inside a literal or comment, src[from:to]
@@ -307,10 +324,17 @@ func measureAt(src []byte, level int) shape {
 	hidden := func(from, to, at int) {
 		if level < maxRescan && to > from {
 			// Chains too: the text is read as code once more.
-			if sub := measureAt(src[from:min(to, len(src))], level+1); sub.chain > s.chain {
+			sub := measureAt(src[from:min(to, len(src))], level+1)
+			if sub.chain > s.chain {
 				s.chain = sub.chain
 				if sub.chainLine > 0 && s.chainLine == 0 {
 					s.chainLine = at + sub.chainLine - 1
+				}
+			}
+			if sub.terms > s.terms {
+				s.terms = sub.terms
+				if sub.termsLine > 0 && s.termsLine == 0 {
+					s.termsLine = at + sub.termsLine - 1
 				}
 			}
 		}
@@ -328,6 +352,31 @@ func measureAt(src []byte, level int) shape {
 				}
 			case ')', ']', '}':
 				d = max(d-1, depth)
+			}
+		}
+	}
+	// shallower closes a bracket. Its operators since the last ; or ,
+	// count in the enclosing expression too: (a+…+a)+a is one operand
+	// chain to a compiler that walks the left operand.
+	shallower := func() {
+		if depth == 0 {
+			return
+		}
+		depth--
+		terms[depth] += terms[depth+1]
+		if terms[depth] > s.terms {
+			s.terms = terms[depth]
+			if s.terms > MaxTerms && s.termsLine == 0 {
+				s.termsLine = ln
+			}
+		}
+	}
+	term := func() {
+		terms[depth]++
+		if terms[depth] > s.terms {
+			s.terms = terms[depth]
+			if s.terms > MaxTerms && s.termsLine == 0 {
+				s.termsLine = ln
 			}
 		}
 	}
@@ -371,6 +420,10 @@ func measureAt(src []byte, level int) shape {
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
+		if strings.IndexByte(operators, c) >= 0 && (prev == 0 || strings.IndexByte(operators, prev) < 0) &&
+			!(c == '/' && (next(i) == '/' || next(i) == '*')) {
+			term()
+		}
 		switch {
 		case c == '\n':
 			ln++
@@ -380,13 +433,9 @@ func measureAt(src []byte, level int) shape {
 		case c == '(' || c == '[' || c == '{':
 			deeper()
 		case c == ')' || c == ']':
-			if depth > 0 {
-				depth--
-			}
+			shallower()
 		case c == '}':
-			if depth > 0 {
-				depth--
-			}
+			shallower()
 			if n := len(tmpl); n > 0 && tmpl[n-1] == depth {
 				tmpl = tmpl[:n-1]
 				i = tmplEnd(i + 1)
@@ -450,6 +499,7 @@ func measureAt(src []byte, level int) shape {
 			continue
 		case c == ';' || c == ',':
 			chain[depth] = 0
+			terms[depth] = 0
 		case c == '=' && next(i) == '>':
 			link()
 			i++

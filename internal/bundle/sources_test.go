@@ -137,6 +137,31 @@ func TestChains(t *testing.T) {
 	}
 }
 
+// TestTerms: operators in one expression are bounded, across brackets
+// too, since a compiler walks the left operand of each.
+func TestTerms(t *testing.T) {
+	rep := strings.Repeat
+	cases := []struct {
+		name string
+		src  string
+		over bool
+	}{
+		{"sum", "x = a" + rep("+a", MaxTerms+1), true},
+		{"comparisons", "x = " + rep("a == b && ", MaxTerms), true},
+		{"through brackets", "x = " + rep("(", 20) + "a" + rep(rep("+a", MaxTerms/20)+")", 20) + "+a", true},
+		{"statements reset", rep("x = a + b;\n", 2*MaxTerms), false},
+		{"arguments reset", "f(" + rep("a + b, ", 2*MaxTerms) + ")", false},
+		{"function bodies reset", "(function () {" + rep("x = a + b;", 2*MaxTerms) + "})()", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if s := measure([]byte(c.src)); (s.terms > MaxTerms) != c.over {
+				t.Fatalf("terms %d, want over %d: %v", s.terms, MaxTerms, c.over)
+			}
+		})
+	}
+}
+
 // FuzzMeasure: the pre-scan never panics and never reports more nesting
 // than the text has brackets.
 func FuzzMeasure(f *testing.F) {
