@@ -355,15 +355,19 @@ func measureAt(src []byte, level int) shape {
 			}
 		}
 	}
-	// shallower closes a bracket. Its operators since the last ; or ,
-	// count in the enclosing expression too: (a+…+a)+a is one operand
-	// chain to a compiler that walks the left operand.
-	shallower := func() {
+	// shallower closes a bracket. The operators of a ( or [ since the
+	// last ; or , count in the enclosing expression too: (a+…+a)+a is one
+	// operand chain to a compiler that walks the left operand. A }
+	// carries nothing: minified code puts function after function in
+	// one block, each ending without a ;.
+	shallower := func(carry bool) {
 		if depth == 0 {
 			return
 		}
 		depth--
-		terms[depth] += terms[depth+1]
+		if carry {
+			terms[depth] += terms[depth+1]
+		}
 		if terms[depth] > s.terms {
 			s.terms = terms[depth]
 			if s.terms > MaxTerms && s.termsLine == 0 {
@@ -433,9 +437,9 @@ func measureAt(src []byte, level int) shape {
 		case c == '(' || c == '[' || c == '{':
 			deeper()
 		case c == ')' || c == ']':
-			shallower()
+			shallower(true)
 		case c == '}':
-			shallower()
+			shallower(false)
 			if n := len(tmpl); n > 0 && tmpl[n-1] == depth {
 				tmpl = tmpl[:n-1]
 				i = tmplEnd(i + 1)

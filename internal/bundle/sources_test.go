@@ -152,6 +152,7 @@ func TestTerms(t *testing.T) {
 		{"statements reset", rep("x = a + b;\n", 2*MaxTerms), false},
 		{"arguments reset", "f(" + rep("a + b, ", 2*MaxTerms) + ")", false},
 		{"function bodies reset", "(function () {" + rep("x = a + b;", 2*MaxTerms) + "})()", false},
+		{"minified functions", "!function () {" + rep("function f() { return a + b }", 2*MaxTerms) + "}()", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
