@@ -57,6 +57,10 @@ const (
 	// workflows read together when each is built on its own: a thousand
 	// workflows sharing a 20 MB module would otherwise parse 20 GB.
 	MaxRepositorySourceBytes = 256 << 20
+	// MaxStarPaths bounds the paths through the `export * from` graph of
+	// one build: esbuild links re-exports by walking every path, so a
+	// dozen modules re-exporting each other cost exponential time.
+	MaxStarPaths = 10000
 )
 
 // parsedFiles are the files esbuild parses (and so recurses into) by
@@ -71,6 +75,8 @@ type reader struct {
 	modules int
 	// entries is how many entries the run builds at once.
 	entries int
+	// stars is the export * graph seen so far: file → re-exported files.
+	stars map[string][]string
 	// onLoad, when set, is told each file before it is parsed (the
 	// builder process reports it, to locate a crash).
 	onLoad func(path string)
@@ -91,6 +97,78 @@ func (r *reader) take(n int64) bool {
 	r.total += n
 	return r.total <= MaxTotalSourceBytes
 }
+
+// starPaths adds the export * edges of the file at path and reports
+// whether the walks through the graph stay within MaxStarPaths. Walks
+// are counted up to the number of files in the graph (no simple path is
+// longer), an upper bound on what esbuild walks.
+func (r *reader) starPaths(path string, specs []string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stars == nil {
+		r.stars = map[string][]string{}
+	}
+	for _, spec := range specs {
+		r.stars[path] = append(r.stars[path], starTarget(path, spec))
+	}
+	nodes := map[string]int{}
+	for from, tos := range r.stars {
+		nodes[from] = 0
+		for _, to := range tos {
+			nodes[to] = 0
+		}
+	}
+	walks := map[string]int{}
+	for n := range nodes {
+		walks[n] = 1
+	}
+	total := 0
+	for range len(nodes) {
+		next := map[string]int{}
+		any := false
+		for from, tos := range r.stars {
+			w := 0
+			for _, to := range tos {
+				w = min(w+walks[to], MaxStarPaths+1)
+			}
+			if w > 0 {
+				next[from], any = w, true
+				if total += w; total > MaxStarPaths {
+					return false
+				}
+			}
+		}
+		if !any {
+			break
+		}
+		walks = next
+	}
+	return true
+}
+
+// starTarget names the file an export * specifier written in path most
+// likely resolves to (its key in the graph).
+func starTarget(path, spec string) string {
+	if isBare(spec) {
+		return "package:" + spec
+	}
+	base := filepath.Join(filepath.Dir(path), filepath.FromSlash(spec))
+	for _, c := range []string{"", ".ts", ".tsx", ".js", ".jsx", ".mts", ".mjs", ".cts", ".cjs"} {
+		if info, err := os.Stat(base + c); err == nil && info.Mode().IsRegular() {
+			return base + c
+		}
+	}
+	for _, c := range []string{"/index.ts", "/index.tsx", "/index.js", "/index.jsx"} {
+		if info, err := os.Stat(base + c); err == nil && info.Mode().IsRegular() {
+			return base + c
+		}
+	}
+	return base
+}
+
+// exportStar matches `export * from "x"` (not `export * as ns`, which
+// makes a namespace and is not walked).
+var exportStar = regexp.MustCompile(`export\s*\*\s*from\s*["']([^"'\n]+)["']`)
 
 // shared reports whether the bytes read so far, once in each entry's
 // bundle, stay within MaxSharedBytes.
@@ -153,6 +231,15 @@ func guardSources(r *reader) api.Plugin {
 				}
 				if msg, line := checkShape(name, data); msg != "" {
 					return at(line, "%s", msg)
+				}
+				if ms := exportStar.FindAllSubmatch(data, -1); len(ms) > 0 {
+					specs := make([]string, len(ms))
+					for i, m := range ms {
+						specs[i] = string(m[1])
+					}
+					if !r.starPaths(args.Path, specs) {
+						return fail("the export * from statements of the files this workflow imports re-export each other along more than %d paths (at %s): esbuild would take exponential time to link them. Re-export names explicitly (export { a, b } from ...)", MaxStarPaths, name)
+					}
 				}
 				src := string(data)
 				loader := loaderFor(args.Path)
