@@ -153,22 +153,36 @@ func (c Config) BuildAll(root string, entries []string) []Result {
 	}
 	broot, done := guardedRoot(root)
 	defer done()
-	return c.buildAll(broot, entries, newFence(broot, c.PackageDirs))
+	return c.buildAll(broot, entries, newFence(broot, c.PackageDirs), new(int64))
 }
 
-func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
+// buildAll adds the bytes each esbuild run reads to spent, the
+// repository's total.
+func (c Config) buildAll(root string, entries []string, fence *fence, spent *int64) []Result {
 	results := make([]Result, len(entries))
 	if len(entries) == 0 {
 		return results
 	}
 	opts := Options(root, entries)
 	opts.AbsWorkingDir = workDir(root)
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse})}
+	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries)}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(r)}
 	res := api.Build(opts)
+	*spent += r.total
 	if len(res.Errors) > 0 {
 		if len(entries) > 1 {
+			var total int
 			for i, e := range entries {
-				results[i] = c.buildAll(root, []string{e}, fence)[0]
+				switch {
+				case *spent > MaxRepositorySourceBytes:
+					// Each entry reads the shared modules again.
+					results[i] = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, e, 1, 1,
+						"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
+						MaxRepositorySourceBytes>>20)}}
+				case total <= MaxTotalOutputBytes:
+					results[i] = c.buildAll(root, []string{e}, fence, spent)[0]
+				}
+				total = capOutput(&results[i], e, total)
 			}
 			return results
 		}
@@ -190,7 +204,26 @@ func (c Config) buildAll(root string, entries []string, fence *fence) []Result {
 		name := outputName(i) + ".js"
 		results[i] = finish(e, fence.unprefix(byPath[name]), byPath[name+".map"], meta[name])
 	}
+	var total int
+	for i, e := range entries {
+		total = capOutput(&results[i], e, total)
+	}
 	return results
+}
+
+// capOutput adds r's bundle and source map to total, the bytes of the
+// entries before it, and returns the new total. Once the total passes
+// MaxTotalOutputBytes, r and every entry after it fail and keep nothing.
+func capOutput(r *Result, entry string, total int) int {
+	if o := r.Output; o != nil && total <= MaxTotalOutputBytes {
+		total += len(o.Code) + len(o.SourceMap)
+	}
+	if total > MaxTotalOutputBytes {
+		*r = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+			"the bundles of this repository's workflows add up to more than %d MiB (at this one): workflows that share a large module should import only what they need",
+			MaxTotalOutputBytes>>20)}}
+	}
+	return total
 }
 
 // finish applies the per-bundle checks and computes the bundle's identity.

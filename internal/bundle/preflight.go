@@ -2,12 +2,11 @@ package bundle
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -20,6 +19,9 @@ const (
 	MaxConfigBytes = 1 << 20
 	// MaxTreeEntries bounds the files and folders Preflight looks at.
 	MaxTreeEntries = 200_000
+	// MaxPackageEntries bounds the files and folders Preflight looks at
+	// in a committed node_modules.
+	MaxPackageEntries = 1_000_000
 	// maxExtends bounds a tsconfig "extends" chain.
 	maxExtends = 8
 )
@@ -36,24 +38,35 @@ var resolverFiles = map[string]bool{
 // every file esbuild reads on its own while resolving (package.json,
 // tsconfig.json, jsconfig.json, Yarn PnP manifests) is a small regular
 // file of a shape its parser survives, whose tsconfig "extends" stays
-// inside the repository. Folders named node_modules (installed packages)
-// and .git are not entered. The diagnostics are located in the offending
-// file.
+// inside the repository (a package it extends is checked where esbuild
+// would find it). A committed node_modules is checked too, with a budget
+// of its own; .git is not entered. The diagnostics are located in the
+// offending file.
 func Preflight(root string) []diag.Diagnostic {
 	var ds []diag.Diagnostic
-	n := 0
+	n, inPackages := 0, 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil // unreadable: esbuild reports what it needs
 		}
-		if n++; n > MaxTreeEntries {
+		rel := relSlash(root, p)
+		// A committed node_modules is read by esbuild as much as the
+		// repository's own files (package.json while it resolves, a
+		// tsconfig a package name extends), so it is checked too, with a
+		// budget of its own: installed packages hold many files.
+		if strings.HasPrefix(rel, "node_modules/") || strings.Contains(rel, "/node_modules/") {
+			if inPackages++; inPackages > MaxPackageEntries {
+				ds = append(ds, diag.Errorf(RuleBuildError, "node_modules", 1, 1,
+					"the repository's node_modules has more than %d files and folders: install only the packages the workflows need", MaxPackageEntries))
+				return filepath.SkipAll
+			}
+		} else if n++; n > MaxTreeEntries {
 			ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1,
 				"the repository has more than %d files and folders: Flowgate builds workflow repositories, not whole monorepos", MaxTreeEntries))
 			return filepath.SkipAll
 		}
-		rel := relSlash(root, p)
 		if d.IsDir() {
-			if p != root && (d.Name() == "node_modules" || d.Name() == ".git") {
+			if p != root && d.Name() == ".git" {
 				return filepath.SkipDir
 			}
 			return nil
@@ -123,7 +136,21 @@ func checkConfig(root, p string, depth int) []diag.Diagnostic {
 // or a missing file.
 func extendsTarget(root, dir, ext string) (target string, ok bool) {
 	if isBare(ext) && !filepath.IsAbs(ext) {
-		return "", true // a package: resolved in the installed node_modules
+		// A package: esbuild looks in node_modules of every folder up
+		// from dir. The file it would read, through links too, is checked
+		// like any tsconfig (a link to /dev/zero is not a regular file).
+		for d := dir; lexicallyInside(root, d); d = filepath.Dir(d) {
+			base := filepath.Join(d, "node_modules", filepath.FromSlash(ext))
+			for _, c := range []string{base, base + ".json", filepath.Join(base, "tsconfig.json")} {
+				if info, err := os.Stat(c); err == nil && !info.IsDir() {
+					return c, true
+				}
+			}
+			if d == root {
+				break
+			}
+		}
+		return "", true
 	}
 	p := ext
 	if !filepath.IsAbs(p) {
@@ -151,33 +178,126 @@ type extends struct {
 	off  int
 }
 
-var extendsKey = regexp.MustCompile(`"extends"\s*:\s*`)
-var jsonString = regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"`)
-
 // extendsOf finds the "extends" values of a tsconfig text (a string or an
-// array of strings), comments and all: it need not be strict JSON.
+// array of strings) the way esbuild's lenient JSON reader sees them:
+// comments anywhere, single or double quotes, escapes decoded ("ext\u0065nds"
+// is extends). A key at any depth counts, so the check errs on the side
+// of looking at more.
 func extendsOf(data []byte) []extends {
+	toks := jsoncTokens(data)
 	var out []extends
-	for _, m := range extendsKey.FindAllIndex(data, -1) {
-		rest := data[m[1]:]
-		end := len(rest)
-		if len(rest) > 0 && rest[0] == '[' {
-			if i := bytes.IndexByte(rest, ']'); i >= 0 {
-				end = i
-			}
-		} else if loc := jsonString.FindIndex(rest); loc != nil && loc[0] == 0 {
-			end = loc[1]
-		} else {
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].str == nil || *toks[i].str != "extends" || toks[i+1].punct != ':' {
 			continue
 		}
-		for _, s := range jsonString.FindAllIndex(rest[:end], -1) {
-			var v string
-			if json.Unmarshal(rest[s[0]:s[1]], &v) == nil {
-				out = append(out, extends{path: v, off: m[1] + s[0]})
+		v := toks[i+2]
+		switch {
+		case v.str != nil:
+			out = append(out, extends{path: *v.str, off: v.off})
+		case v.punct == '[':
+			for j := i + 3; j < len(toks) && toks[j].punct != ']'; j++ {
+				if toks[j].str != nil {
+					out = append(out, extends{path: *toks[j].str, off: toks[j].off})
+				}
 			}
 		}
 	}
 	return out
+}
+
+// jsoncToken is a string (decoded) or one punctuation byte of a JSON text
+// with comments.
+type jsoncToken struct {
+	str   *string
+	punct byte
+	off   int
+}
+
+// jsoncTokens splits a JSON-with-comments text into strings and
+// punctuation, skipping comments, whitespace and bare words.
+func jsoncTokens(data []byte) []jsoncToken {
+	var toks []jsoncToken
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case c == '/' && i+1 < len(data) && data[i+1] == '/':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(data) && data[i+1] == '*':
+			end := bytes.Index(data[i+2:], []byte("*/"))
+			if end < 0 {
+				return toks
+			}
+			i += end + 3
+		case c == '"' || c == '\'':
+			start := i
+			var b strings.Builder
+			for i++; i < len(data) && data[i] != c; i++ {
+				if data[i] != '\\' || i+1 >= len(data) {
+					b.WriteByte(data[i])
+					continue
+				}
+				i++
+				i += unescape(&b, data, i)
+			}
+			str := b.String()
+			toks = append(toks, jsoncToken{str: &str, off: start})
+		case strings.IndexByte("{}[]:,", c) >= 0:
+			toks = append(toks, jsoncToken{punct: c, off: i})
+		}
+	}
+	return toks
+}
+
+// unescape writes the escape whose letter is data[i] (after a backslash)
+// and returns how many bytes past i it used.
+func unescape(b *strings.Builder, data []byte, i int) int {
+	hex := func(from, n int) (rune, bool) {
+		if from+n > len(data) {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(data[from:from+n]), 16, 32)
+		return rune(v), err == nil
+	}
+	switch data[i] {
+	case 'u':
+		if i+1 < len(data) && data[i+1] == '{' {
+			if end := bytes.IndexByte(data[i+2:], '}'); end >= 0 {
+				if r, ok := hex(i+2, end); ok {
+					b.WriteRune(r)
+					return end + 2
+				}
+			}
+		} else if r, ok := hex(i+1, 4); ok {
+			b.WriteRune(r)
+			return 4
+		}
+	case 'x':
+		if r, ok := hex(i+1, 2); ok {
+			b.WriteRune(r)
+			return 2
+		}
+	case 'n':
+		b.WriteByte('\n')
+		return 0
+	case 't':
+		b.WriteByte('\t')
+		return 0
+	case 'r':
+		b.WriteByte('\r')
+		return 0
+	case 'b':
+		b.WriteByte('\b')
+		return 0
+	case 'f':
+		b.WriteByte('\f')
+		return 0
+	case '\n':
+		return 0 // a line continuation
+	}
+	b.WriteByte(data[i])
+	return 0
 }
 
 // position turns a byte offset into a 1-based line and column.

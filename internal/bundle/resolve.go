@@ -56,8 +56,13 @@ func confine(root string, fence *fence) api.Plugin {
 					}
 					return api.OnResolveResult{Errors: []api.Message{{Text: notFound(shown)}}}, nil
 				}
-				if res.External || res.Namespace != "file" {
+				if res.External {
 					return passOn(res), nil
+				}
+				if res.Namespace != "file" {
+					// A data: URL module is parsed like a file but never
+					// passes the source guard (sizes, nesting, chains).
+					return api.OnResolveResult{Errors: []api.Message{{Text: notAFile(args.Path)}}}, nil
 				}
 				if fence.allows(res.Path) {
 					return passOn(res), nil
@@ -70,6 +75,13 @@ func confine(root string, fence *fence) api.Plugin {
 			})
 		},
 	}
+}
+
+func notAFile(p string) string {
+	if len(p) > 40 {
+		p = p[:40] + "…"
+	}
+	return fmt.Sprintf("cannot import %s: workflows may only import files of the repository and installed packages, not data: URLs. Put the module in a file and import that", fmtPkg(p))
 }
 
 func outsideText(p string) string {

@@ -28,6 +28,11 @@ const (
 	// hold at one bracket depth: parsers recurse on each link as on a
 	// bracket, and no code needs thousands of them.
 	MaxChain = 5000
+	// MaxTerms is the most operators one expression may hold at one
+	// bracket depth (a+b+c…: a parser loops over them, but goja's compiler
+	// takes time quadratic in their number, uninterruptibly, when the
+	// settings are read: 1,200,000 terms ran for hours).
+	MaxTerms = 10000
 	// MaxSourceBytes is the largest source file the bundler reads.
 	MaxSourceBytes = 8 << 20
 	// MaxModules bounds the files one build parses: esbuild links some
@@ -38,6 +43,24 @@ const (
 	// costs many times the source size in memory, long before the
 	// MaxBundleSize check on the output can run.
 	MaxTotalSourceBytes = 24 << 20
+	// MaxSharedBytes bounds one esbuild run over several entries: every
+	// entry's bundle may hold every file the run reads, and esbuild keeps
+	// all the bundles in memory, so the bytes read times the entries must
+	// stay below it (past it each entry is built on its own).
+	MaxSharedBytes = 64 << 20
+	// MaxTotalOutputBytes bounds the bundles and source maps of one
+	// repository's workflows together: each bundle may reach
+	// MaxBundleSize, and a thousand workflows sharing one large module
+	// would otherwise keep gigabytes.
+	MaxTotalOutputBytes = 128 << 20
+	// MaxRepositorySourceBytes bounds what the builds of one repository's
+	// workflows read together when each is built on its own: a thousand
+	// workflows sharing a 20 MB module would otherwise parse 20 GB.
+	MaxRepositorySourceBytes = 256 << 20
+	// MaxStarPaths bounds the paths through the `export * from` graph of
+	// one build: esbuild links re-exports by walking every path, so a
+	// dozen modules re-exporting each other cost exponential time.
+	MaxStarPaths = 10000
 )
 
 // parsedFiles are the files esbuild parses (and so recurses into) by
@@ -50,6 +73,10 @@ type reader struct {
 	mu      sync.Mutex
 	total   int64
 	modules int
+	// entries is how many entries the run builds at once.
+	entries int
+	// stars is the export * graph seen so far: file → re-exported files.
+	stars map[string][]string
 	// onLoad, when set, is told each file before it is parsed (the
 	// builder process reports it, to locate a crash).
 	onLoad func(path string)
@@ -69,6 +96,86 @@ func (r *reader) take(n int64) bool {
 	defer r.mu.Unlock()
 	r.total += n
 	return r.total <= MaxTotalSourceBytes
+}
+
+// starPaths adds the export * edges of the file at path and reports
+// whether the walks through the graph stay within MaxStarPaths. Walks
+// are counted up to the number of files in the graph (no simple path is
+// longer), an upper bound on what esbuild walks.
+func (r *reader) starPaths(path string, specs []string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stars == nil {
+		r.stars = map[string][]string{}
+	}
+	for _, spec := range specs {
+		r.stars[path] = append(r.stars[path], starTarget(path, spec))
+	}
+	nodes := map[string]int{}
+	for from, tos := range r.stars {
+		nodes[from] = 0
+		for _, to := range tos {
+			nodes[to] = 0
+		}
+	}
+	walks := map[string]int{}
+	for n := range nodes {
+		walks[n] = 1
+	}
+	total := 0
+	for range len(nodes) {
+		next := map[string]int{}
+		any := false
+		for from, tos := range r.stars {
+			w := 0
+			for _, to := range tos {
+				w = min(w+walks[to], MaxStarPaths+1)
+			}
+			if w > 0 {
+				next[from], any = w, true
+				if total += w; total > MaxStarPaths {
+					return false
+				}
+			}
+		}
+		if !any {
+			break
+		}
+		walks = next
+	}
+	return true
+}
+
+// starTarget names the file an export * specifier written in path most
+// likely resolves to (its key in the graph).
+func starTarget(path, spec string) string {
+	if isBare(spec) {
+		return "package:" + spec
+	}
+	base := filepath.Join(filepath.Dir(path), filepath.FromSlash(spec))
+	for _, c := range []string{"", ".ts", ".tsx", ".js", ".jsx", ".mts", ".mjs", ".cts", ".cjs"} {
+		if info, err := os.Stat(base + c); err == nil && info.Mode().IsRegular() {
+			return base + c
+		}
+	}
+	for _, c := range []string{"/index.ts", "/index.tsx", "/index.js", "/index.jsx"} {
+		if info, err := os.Stat(base + c); err == nil && info.Mode().IsRegular() {
+			return base + c
+		}
+	}
+	return base
+}
+
+// exportStar matches `export * from "x"` (not `export * as ns`, which
+// makes a namespace and is not walked).
+var exportStar = regexp.MustCompile(`export\s*\*\s*from\s*["']([^"'\n]+)["']`)
+
+// shared reports whether the bytes read so far, once in each entry's
+// bundle, stay within MaxSharedBytes.
+func (r *reader) shared() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.entries <= 1 || r.total*int64(r.entries) <= MaxSharedBytes
 }
 
 // guardSources is the esbuild plugin that checks every file before
@@ -104,6 +211,10 @@ func guardSources(r *reader) api.Plugin {
 				if !r.take(info.Size()) {
 					return fail("the files this workflow imports add up to more than %d MiB (at %s): import only the modules the workflow needs", MaxTotalSourceBytes>>20, name)
 				}
+				if !r.shared() {
+					// Never shown: the caller builds each entry on its own.
+					return fail("too much source for %d entries in one build", r.entries)
+				}
 				typ := args.With["type"]
 				if typ != "" && typ != "json" || typ == "" && !parsedFiles.MatchString(args.Path) {
 					return api.OnLoadResult{}, nil // text, file, base64…: not parsed
@@ -120,6 +231,15 @@ func guardSources(r *reader) api.Plugin {
 				}
 				if msg, line := checkShape(name, data); msg != "" {
 					return at(line, "%s", msg)
+				}
+				if ms := exportStar.FindAllSubmatch(data, -1); len(ms) > 0 {
+					specs := make([]string, len(ms))
+					for i, m := range ms {
+						specs[i] = string(m[1])
+					}
+					if !r.starPaths(args.Path, specs) {
+						return fail("the export * from statements of the files this workflow imports re-export each other along more than %d paths (at %s): esbuild would take exponential time to link them. Re-export names explicitly (export { a, b } from ...)", MaxStarPaths, name)
+					}
 				}
 				src := string(data)
 				loader := loaderFor(args.Path)
@@ -144,6 +264,10 @@ func checkShape(name string, data []byte) (string, int) {
 	if s.depth > MaxNesting {
 		return fmt.Sprintf("%s nests brackets more than %d levels deep (at line %d): no workflow needs that, and parsing it could exhaust the build",
 			name, MaxNesting, s.depthLine), s.depthLine
+	}
+	if s.terms > MaxTerms {
+		return fmt.Sprintf("%s has more than %d operators in one expression (at line %d): no workflow needs that, and compiling it could exhaust the build",
+			name, MaxTerms, s.termsLine), s.termsLine
 	}
 	if s.chain > MaxChain {
 		return fmt.Sprintf("%s chains more than %d operators, arrows, else branches or labels in one statement (at line %d): no workflow needs that, and parsing it could exhaust the build",
@@ -226,7 +350,12 @@ func nesting(src []byte) (line, max int) {
 type shape struct {
 	depth, depthLine int
 	chain, chainLine int
+	terms, termsLine int
 }
+
+// operators are the characters of JavaScript's operators; a run of them
+// is one operator to MaxTerms.
+const operators = "+-*/%&|^<>=!?:~"
 
 // chainWords are keywords a parser recurses on without a bracket.
 var chainWords = map[string]bool{
@@ -238,7 +367,15 @@ var chainWords = map[string]bool{
 // and regular expression literals are skipped, a regexp told from a
 // division by the token before it, as JavaScript parsers do. Chains are
 // counted per bracket depth and reset by ';' and ',' at that depth.
-func measure(src []byte) shape {
+func measure(src []byte) shape { return measureAt(src, 0) }
+
+// maxRescan is how many literals deep measureAt reads a literal's text as
+// code again.
+const maxRescan = 2
+
+// measureAt is measure for a text that is itself the inside of a literal
+// level literals deep.
+func measureAt(src []byte, level int) shape {
 	var (
 		s     shape
 		depth int
@@ -247,6 +384,7 @@ func measure(src []byte) shape {
 		word  string // the last identifier or keyword, when prev ends one
 		tmpl  []int  // depths at which a template's ${ opened
 		chain = []int{0}
+		terms = []int{0} // operators per bracket depth, as chain
 	)
 	deeper := func() {
 		depth++
@@ -258,8 +396,79 @@ func measure(src []byte) shape {
 		}
 		if depth < len(chain) {
 			chain[depth] = 0
+			terms[depth] = 0
 		} else {
 			chain = append(chain, 0)
+			terms = append(terms, 0)
+		}
+	}
+	// hidden counts the brackets inside a literal or comment, src[from:to]
+	// (starting on line at), as if they were code, and measures its chains
+	// as code: telling a regular
+	// expression from a division, or a block from an object, takes a
+	// parser, and a wrong guess (`a! / (((`, `if (a) /'/, (((`) would
+	// otherwise hide real brackets inside what looks like a literal.
+	hidden := func(from, to, at int) {
+		if level < maxRescan && to > from {
+			// Chains too: the text is read as code once more.
+			sub := measureAt(src[from:min(to, len(src))], level+1)
+			if sub.chain > s.chain {
+				s.chain = sub.chain
+				if sub.chainLine > 0 && s.chainLine == 0 {
+					s.chainLine = at + sub.chainLine - 1
+				}
+			}
+			if sub.terms > s.terms {
+				s.terms = sub.terms
+				if sub.termsLine > 0 && s.termsLine == 0 {
+					s.termsLine = at + sub.termsLine - 1
+				}
+			}
+		}
+		d := depth
+		for j := from; j < min(to, len(src)); j++ {
+			switch src[j] {
+			case '\n':
+				at++
+			case '(', '[', '{':
+				if d++; d > s.depth {
+					s.depth = d
+					if d == MaxNesting+1 {
+						s.depthLine = at
+					}
+				}
+			case ')', ']', '}':
+				d = max(d-1, depth)
+			}
+		}
+	}
+	// shallower closes a bracket. The operators of a ( or [ since the
+	// last ; or , count in the enclosing expression too: (a+…+a)+a is one
+	// operand chain to a compiler that walks the left operand. A }
+	// carries nothing: minified code puts function after function in
+	// one block, each ending without a ;.
+	shallower := func(carry bool) {
+		if depth == 0 {
+			return
+		}
+		depth--
+		if carry {
+			terms[depth] += terms[depth+1]
+		}
+		if terms[depth] > s.terms {
+			s.terms = terms[depth]
+			if s.terms > MaxTerms && s.termsLine == 0 {
+				s.termsLine = ln
+			}
+		}
+	}
+	term := func() {
+		terms[depth]++
+		if terms[depth] > s.terms {
+			s.terms = terms[depth]
+			if s.terms > MaxTerms && s.termsLine == 0 {
+				s.termsLine = ln
+			}
 		}
 	}
 	link := func() {
@@ -273,7 +482,9 @@ func measure(src []byte) shape {
 	}
 	// tmplEnd scans template text from i (just past ` or }) to the
 	// closing ` or the next ${, returning the index of the last byte read.
-	tmplEnd := func(i int) int {
+	tmplEnd := func(i int) (end int) {
+		from, at := i, ln
+		defer func() { hidden(from, end, at) }()
 		for ; i < len(src); i++ {
 			switch src[i] {
 			case '\\':
@@ -300,6 +511,10 @@ func measure(src []byte) shape {
 	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
+		if strings.IndexByte(operators, c) >= 0 && (prev == 0 || strings.IndexByte(operators, prev) < 0) &&
+			!(c == '/' && (next(i) == '/' || next(i) == '*')) {
+			term()
+		}
 		switch {
 		case c == '\n':
 			ln++
@@ -309,13 +524,9 @@ func measure(src []byte) shape {
 		case c == '(' || c == '[' || c == '{':
 			deeper()
 		case c == ')' || c == ']':
-			if depth > 0 {
-				depth--
-			}
+			shallower(true)
 		case c == '}':
-			if depth > 0 {
-				depth--
-			}
+			shallower(false)
 			if n := len(tmpl); n > 0 && tmpl[n-1] == depth {
 				tmpl = tmpl[:n-1]
 				i = tmplEnd(i + 1)
@@ -323,29 +534,36 @@ func measure(src []byte) shape {
 				continue
 			}
 		case c == '"' || c == '\'':
+			from, at := i+1, ln
 			for i++; i < len(src) && src[i] != c && src[i] != '\n'; i++ {
 				if src[i] == '\\' {
 					i++
 				}
 			}
+			hidden(from, i, at)
 		case c == '`':
 			i = tmplEnd(i + 1)
 		case c == '/' && next(i) == '/':
+			from := i + 2
 			for i < len(src) && src[i] != '\n' {
 				i++
 			}
+			hidden(from, i, ln)
 			ln++
 			continue
 		case c == '/' && next(i) == '*':
+			from, at := i+2, ln
 			for i += 2; i+1 < len(src) && !(src[i] == '*' && src[i+1] == '/'); i++ {
 				if src[i] == '\n' {
 					ln++
 				}
 			}
+			hidden(from, i, at)
 			i++
 			continue
 		case c == '/' && regexAllowed(prev, word):
 			inClass := false
+			from := i + 1
 			for i++; i < len(src) && src[i] != '\n'; i++ {
 				if src[i] == '\\' {
 					i++
@@ -357,6 +575,7 @@ func measure(src []byte) shape {
 					break
 				}
 			}
+			hidden(from, i, ln)
 		case isIdent(c):
 			j := i
 			for j < len(src) && isIdent(src[j]) {
@@ -371,6 +590,7 @@ func measure(src []byte) shape {
 			continue
 		case c == ';' || c == ',':
 			chain[depth] = 0
+			terms[depth] = 0
 		case c == '=' && next(i) == '>':
 			link()
 			i++

@@ -15,17 +15,31 @@ func TestNesting(t *testing.T) {
 		want int
 	}{
 		{"flat", `const a = f(x[0], {b: 1});`, 2},
-		{"brackets in strings", `const s = "((((" + '[[[[' + "\"(((";`, 0},
-		{"brackets in comments", "// ((((\n/* [[[[ */ f()", 1},
-		{"regexp", `const r = /[(]{2}(a)/g; f(r)`, 1},
+		// Text in literals and comments counts as if it were code (from the
+		// literal's own depth): only a parser tells a regexp from a
+		// division, and a wrong guess must not hide brackets.
+		{"brackets in strings", `const s = "((((" + '[[[[' + "\"(((";`, 4},
+		{"closing brackets in strings", `f("))))"); g(h())`, 2},
+		{"brackets in comments", "// ((((\n/* [[[ */ f()", 4},
+		{"regexp", `const r = /[(]{2}(a)/g; f(r)`, 2},
 		{"division is not a regexp", `const x = (a) / (b) / (c);`, 1},
-		{"template text", "const t = `((((${ f(g(1)) }))))`;", 3},
+		{"template text", "const t = `((${ f(g(1)) }))`;", 3},
 		{"nested templates", "`${ `${ (1) }` }`", 3},
 		{"deep", "const x = " + deep, 2000},
 		// A quote in a regexp must not hide what follows from the scan.
 		{"quote in regexp", "if (x) y = /'/.test(s); f(" + deep + ")", 2001},
 		{"return regexp", "function f() { return /'/.test(s) } g(" + deep + ")", 2001},
 		{"deep in template code", "`${" + deep + "}`", 2001},
+		// What the scan takes for a literal may be code: a TypeScript
+		// non-null assertion, a postfix ++ or a number ending in a dot
+		// before a division, or a regexp after a statement's ), where the
+		// scan guesses a division and the quote in the regexp starts a string.
+		{"division after non-null assertion", "x = a! / " + deep, 2000},
+		{"division after postfix ++", "x = a++ / " + deep, 2000},
+		{"division after number with dot", "x = 1. / " + deep, 2000},
+		{"regexp after if (…)", "if (a) /'/.test(s), " + deep, 2000},
+		{"regexp after block", "{} /'/.test(s), " + deep, 2000},
+		{"regexp with comment opener after if (…)", "if (a) /\\/*/.test(s), " + deep + "// */", 2000},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -105,13 +119,45 @@ func TestChains(t *testing.T) {
 		{"object keys reset", "({" + rep("a: b ? c : !d,\n", 2*MaxChain) + "})", false},
 		{"comparisons are not assignments", "x = " + rep("a == b && c != d && e <= f && g >= h && ", 2*MaxChain) + "1", false},
 		{"optional chaining and ??", "x = " + rep("a?.b ?? ", 2*MaxChain) + "1", false},
-		{"strings and comments", "x = \"" + rep("!", 2*MaxChain) + "\" /* " + rep("a=", 2*MaxChain) + " */", false},
+		// Literal text is measured as code too: what the scan takes for a
+		// literal may be code to a parser (a regexp or a division).
+		{"strings", "x = \"" + rep("!", 2*MaxChain) + "\"", true},
+		{"comments", "x = 1 /* " + rep("a=", 2*MaxChain) + " */", true},
+		{"division after non-null assertion", "x = a! / " + rep("!", MaxChain+1) + "a", true},
+		{"regexp after if (…)", "if (a) /'/.test(s), " + rep("typeof ", MaxChain+1) + "a", true},
+		{"strings reset", "x = \"" + rep("!a; ", 2*MaxChain) + "\"", false},
 		{"in brackets", "f(" + rep("(!a), ", 2*MaxChain) + ")", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if s := measure([]byte(c.src)); (s.chain > MaxChain) != c.over {
 				t.Fatalf("chain %d, want over %d: %v", s.chain, MaxChain, c.over)
+			}
+		})
+	}
+}
+
+// TestTerms: operators in one expression are bounded, across brackets
+// too, since a compiler walks the left operand of each.
+func TestTerms(t *testing.T) {
+	rep := strings.Repeat
+	cases := []struct {
+		name string
+		src  string
+		over bool
+	}{
+		{"sum", "x = a" + rep("+a", MaxTerms+1), true},
+		{"comparisons", "x = " + rep("a == b && ", MaxTerms), true},
+		{"through brackets", "x = " + rep("(", 20) + "a" + rep(rep("+a", MaxTerms/20)+")", 20) + "+a", true},
+		{"statements reset", rep("x = a + b;\n", 2*MaxTerms), false},
+		{"arguments reset", "f(" + rep("a + b, ", 2*MaxTerms) + ")", false},
+		{"function bodies reset", "(function () {" + rep("x = a + b;", 2*MaxTerms) + "})()", false},
+		{"minified functions", "!function () {" + rep("function f() { return a + b }", 2*MaxTerms) + "}()", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if s := measure([]byte(c.src)); (s.terms > MaxTerms) != c.over {
+				t.Fatalf("terms %d, want over %d: %v", s.terms, MaxTerms, c.over)
 			}
 		})
 	}
@@ -129,6 +175,33 @@ func FuzzMeasure(f *testing.F) {
 			t.Fatalf("depth %d > %d opening brackets", s.depth, open)
 		}
 	})
+}
+
+// TestExtendsOf: the extends check reads a tsconfig as esbuild does, so
+// no spelling of the key or value slips past it.
+func TestExtendsOf(t *testing.T) {
+	cases := map[string][]string{
+		`{"extends": "./base"}`:                   {"./base"},
+		`{"extends": ["a", "b"]}`:                 {"a", "b"},
+		`{"ext\u0065nds": "/dev/zero"}`:           {"/dev/zero"},
+		`{"extends" /* c */ : "/dev/zero"}`:       {"/dev/zero"},
+		"{\"extends\" // c\n : \"/dev/zero\"}":    {"/dev/zero"},
+		`{'extends': '/dev/zero'}`:                {"/dev/zero"},
+		`{"extends": "\u002fdev/zero"}`:           {"/dev/zero"},
+		`{"extends": "\x2fdev/zero"}`:             {"/dev/zero"},
+		`{"extends": /* c */ ["/a", /* "/b" */]}`: {"/a"},
+		`// "extends": "x"` + "\n{}":              nil,
+		`{"x": "extends", "y": "z"}`:              nil,
+	}
+	for src, want := range cases {
+		var got []string
+		for _, e := range extendsOf([]byte(src)) {
+			got = append(got, e.path)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: extends %q, want %q", src, got, want)
+		}
+	}
 }
 
 // FuzzExtendsOf: any tsconfig text is scanned without a panic, and every

@@ -52,6 +52,15 @@ func Load(dir string) (*Project, []diag.Diagnostic, error) {
 		return nil, nil, fmt.Errorf("read repository: %w", err)
 	}
 	p := &Project{Root: root}
+	// kinde.json may be a link, but only to a file inside the repository:
+	// read through a link out, a host file's text would reach diagnostics.
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		realRoot = root
+	}
+	if w := (walker{root: root, realRoot: realRoot}); !w.insideLink(KindeJSON) {
+		return p, w.ds, nil
+	}
 	data, err := readRegular(filepath.Join(root, KindeJSON), maxKindeJSON)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
