@@ -139,8 +139,12 @@ type Jobs struct {
 	takeEvery  time.Duration
 	insertOnly bool
 	sole       bool
-	stopTake   context.CancelFunc
-	takeDone   chan struct{}
+	// created is when this client was made, on the Service's clock and on
+	// the wall clock: a sole process's syncs and jobs from before it are
+	// a dead process's; anything later is its own.
+	created, createdWall time.Time
+	stopTake             context.CancelFunc
+	takeDone             chan struct{}
 }
 
 // NewJobs migrates River's tables (once, whichever replica comes first)
@@ -225,7 +229,7 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 		return nil, fmt.Errorf("deploy: no job driver for %s", db.Dialect())
 	}
 	return &Jobs{client: client, log: log, svc: opts.Service, takeEvery: opts.TakeOverInterval, insertOnly: opts.InsertOnly,
-		sole: opts.SoleProcess}, nil
+		sole: opts.SoleProcess, created: opts.Service.now(), createdWall: time.Now()}, nil
 }
 
 // migrateRiver applies River's own migrations.
@@ -270,12 +274,13 @@ func (j *Jobs) Start(ctx context.Context) error {
 		return fmt.Errorf("deploy: start jobs: %w", err)
 	}
 	if j.sole && !j.insertOnly {
-		// Nothing of this process runs yet: every running sync, and every
-		// sync job still "running", is the dead process's.
-		n, err := j.svc.takeOver(ctx, j.svc.now().Add(time.Hour), j.enqueueTakeover)
+		// Every sync, and every sync job, still "running" from before this
+		// client was made is the dead process's (a sync this process began
+		// since — a direct API call — is not).
+		n, err := j.svc.takeOver(ctx, j.created, j.enqueueTakeover)
 		if err == nil {
 			var m int
-			m, err = j.takeOverStuckJobs(ctx, time.Now().Add(time.Hour))
+			m, err = j.takeOverStuckJobs(ctx, j.createdWall)
 			n += m
 		}
 		if err != nil {
