@@ -20,7 +20,7 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-// Exit codes shared by every subcommand (DESIGN.md).
+// Exit codes shared by every subcommand (docs/architecture.md).
 const (
 	exitOK       = 0 // valid / succeeded
 	exitProblems = 1 // diagnostics with errors, or a failed run

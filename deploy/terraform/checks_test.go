@@ -647,7 +647,7 @@ func hasStringLiteral(e hclsyntax.Expression) bool {
 
 // ---- Container -------------------------------------------------------------------------
 
-// Every FLOWGATE_* name DESIGN.md's Configuration section defines.
+// Every FLOWGATE_* name docs/configuration.md defines.
 var knownConfig = map[string]bool{
 	"FLOWGATE_ADDR": true, "FLOWGATE_DATA_DIR": true, "FLOWGATE_DATABASE_URL": true,
 	"FLOWGATE_ARTIFACTS": true, "FLOWGATE_S3_ENDPOINT": true, "FLOWGATE_ADMIN_TOKEN": true,
@@ -754,7 +754,7 @@ func checkContainerEnv(m *module) []string {
 		}
 		for name, value := range env {
 			if strings.HasPrefix(name, "FLOWGATE_") && !knownConfig[name] {
-				problems = append(problems, fmt.Sprintf("%s: %s is not a Flowgate setting (DESIGN.md, Configuration)", td.name(), name))
+				problems = append(problems, fmt.Sprintf("%s: %s is not a Flowgate setting (docs/configuration.md)", td.name(), name))
 			}
 			if slices.Contains(secretEnv, name) {
 				problems = append(problems, fmt.Sprintf("%s: %s is a secret: pass it in secrets, not environment (%s)", td.name(), name, value))

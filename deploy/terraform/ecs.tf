@@ -56,7 +56,7 @@ resource "aws_ecs_task_definition" "app" {
         { containerPort = var.container_port, protocol = "tcp" }
       ]
 
-      # Names as in DESIGN.md, "Configuration".
+      # Names as in docs/configuration.md.
       environment = [
         { name = "FLOWGATE_ADDR", value = ":${var.container_port}" },
         { name = "FLOWGATE_ARTIFACTS", value = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifact_prefix}" },

@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Layout sizes of a sealed secureFetch body (kinde-compat.md §5.4).
+// Layout sizes of a sealed secureFetch body (docs/coming-from-kinde.md).
 const (
 	nonceSize = 12
 	tagSize   = 16

@@ -12,7 +12,7 @@ import (
 // MaxClaimBytes caps the JSON size of all custom claims set on one token.
 const MaxClaimBytes = 64 << 10
 
-// Prohibited claims per token (kinde-compat.md §4): the platform owns them.
+// Prohibited claims per token (docs/coming-from-kinde.md): the platform owns them.
 var (
 	commonProhibited  = []string{"azp", "exp", "iat", "iss", "nbf", "sid", "sub", "act", "aud"}
 	prohibitedByToken = map[string][]string{

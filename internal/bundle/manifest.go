@@ -14,7 +14,7 @@ import (
 const ManifestName = "manifest.json"
 
 // Manifest lists a build's bundles (`flowgate build`'s manifest.json, a
-// contract in DESIGN.md).
+// contract in docs/cli.md).
 type Manifest struct {
 	Workflows []ManifestEntry `json:"workflows"`
 }

@@ -2,7 +2,7 @@ package project
 
 import "github.com/flowgate/flowgate/internal/bundle"
 
-// Rule ids: stable, shared by every renderer (DESIGN.md). All are errors
+// Rule ids: stable, shared by every renderer (docs/architecture.md). All are errors
 // (the sync fails) except those marked as warnings.
 //
 //	no-workflows            no workflow file under <rootDir>/environment/workflows (at kinde.json's rootDir)

@@ -1,7 +1,7 @@
 package workflow
 
 // Result is what one invocation produced: the CLI's `run` output and the
-// runtime API's response body (DESIGN.md). A field appears when it applies.
+// runtime API's response body (docs/architecture.md). A field appears when it applies.
 type Result struct {
 	WorkflowID    string      `json:"workflowId,omitempty"`
 	Trigger       string      `json:"trigger,omitempty"`

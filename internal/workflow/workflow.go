@@ -58,11 +58,11 @@ var Bindings = []string{
 // IsBinding reports whether name is a binding Flowgate knows.
 func IsBinding(name string) bool { return slices.Contains(Bindings, name) }
 
-// everywhere are the bindings every trigger allows (kinde-compat.md §1.3;
+// everywhere are the bindings every trigger allows (docs/coming-from-kinde.md;
 // console is always allowed, localization/risk are harmless everywhere).
 var everywhere = []string{BindEnv, BindFetch, BindSecureFetch, BindURL, BindConsole, BindLocalization, BindRisk}
 
-// allowed is the per-trigger table of kinde-compat.md §1.3, beyond everywhere.
+// allowed is the per-trigger table of docs/coming-from-kinde.md, beyond everywhere.
 var allowed = map[string][]string{
 	UserPreRegistration:      {BindAuth},
 	PostAuthentication:       {BindAuth},

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// The per-trigger table of kinde-compat.md §1.3, with console, localization
+// The per-trigger table of docs/coming-from-kinde.md, with console, localization
 // and risk allowed everywhere, ssoSession on tokens_generation, and
 // new_username_provided allowing the widget like the password triggers.
 func TestAllowedBindings(t *testing.T) {
