@@ -140,6 +140,8 @@ func TestReleaseStagesWhatTheImageCopies(t *testing.T) {
 		"testdata/npm/node_modules/@kinde/x/package.json":   false,
 		"dist/flowgate-app_v1.0.0_linux_amd64.spdx.json":    false,
 		"dist/image/linux_amd64/flowgate-app_something.txt": true,
+		"flowgate-data/master.key":                          false,
+		"flowgate-data/admin-token":                         false,
 	} {
 		if got := dockerIncludes(ignore, p); got != want {
 			t.Errorf("build context includes %s: %v, want %v", p, got, want)
