@@ -2,6 +2,7 @@ package terraform_test
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -30,6 +31,8 @@ func checks() []check {
 		{"container configuration names", checkContainerEnv},
 		{"security groups chain ALB to tasks to database", checkSecurityGroups},
 		{"HTTPS only at the load balancer", checkListeners},
+		{"extra environment cannot override", checkExtraEnvironment},
+		{"metrics not public", checkMetricsPrivate},
 		{"logs encrypted and retained", checkLogs},
 		{"service private and autoscaled on CPU", checkService},
 	}
@@ -653,7 +656,7 @@ var knownConfig = map[string]bool{
 	"FLOWGATE_ARTIFACTS": true, "FLOWGATE_S3_ENDPOINT": true, "FLOWGATE_ADMIN_TOKEN": true,
 	"FLOWGATE_RUNTIME_TOKEN": true, "FLOWGATE_MASTER_KEY": true, "FLOWGATE_DEV_REPO": true,
 	"FLOWGATE_GITHUB_APP_ID": true, "FLOWGATE_GITHUB_PRIVATE_KEY": true, "FLOWGATE_GITHUB_PRIVATE_KEY_FILE": true,
-	"FLOWGATE_GITHUB_WEBHOOK_SECRET": true, "FLOWGATE_GITHUB_API_URL": true,
+	"FLOWGATE_GITHUB_WEBHOOK_SECRET": true, "FLOWGATE_GITHUB_API_URL": true, "FLOWGATE_PUBLIC_URL": true,
 }
 
 // containerNames returns the names set in the container's environment (with
@@ -677,7 +680,7 @@ func containerNames(m *module, td *block) (env map[string]string, secrets []stri
 		if !ok {
 			continue
 		}
-		if e, ok := unwrap(item(obj, "environment")).(*hclsyntax.TupleConsExpr); ok {
+		for _, e := range envLists(item(obj, "environment")) {
 			for _, kv := range e.Exprs {
 				o, ok := unwrap(kv).(*hclsyntax.ObjectConsExpr)
 				if !ok {
@@ -691,6 +694,37 @@ func containerNames(m *module, td *block) (env map[string]string, secrets []stri
 		secrets = append(secrets, secretNames(m, item(obj, "secrets"))...)
 	}
 	return env, secrets, nil
+}
+
+// envLists returns the literal lists of an environment: the list itself, or
+// the list arguments of concat(...). Other arguments (var.extra_environment's
+// for expression) name nothing Terraform sets itself.
+func envLists(e hclsyntax.Expression) []*hclsyntax.TupleConsExpr {
+	switch x := unwrap(e).(type) {
+	case *hclsyntax.TupleConsExpr:
+		return []*hclsyntax.TupleConsExpr{x}
+	case *hclsyntax.FunctionCallExpr:
+		var out []*hclsyntax.TupleConsExpr
+		if x.Name == "concat" {
+			for _, arg := range x.Args {
+				out = append(out, envLists(arg)...)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// stringLiterals returns every string written out in e.
+func stringLiterals(e hclsyntax.Expression) map[string]bool {
+	out := map[string]bool{}
+	hclsyntax.VisitAll(e, func(n hclsyntax.Node) hcl.Diagnostics {
+		if lit, ok := n.(*hclsyntax.LiteralValueExpr); ok && lit.Val.Type() == cty.String {
+			out[lit.Val.AsString()] = true
+		}
+		return nil
+	})
+	return out
 }
 
 // secretNames reads the names of a container's secrets list: literal objects,
@@ -760,10 +794,14 @@ func checkContainerEnv(m *module) []string {
 				problems = append(problems, fmt.Sprintf("%s: %s is a secret: pass it in secrets, not environment (%s)", td.name(), name, value))
 			}
 		}
-		for _, name := range []string{"FLOWGATE_ADDR", "FLOWGATE_ARTIFACTS", "FLOWGATE_GITHUB_APP_ID"} {
+		for _, name := range []string{"FLOWGATE_ADDR", "FLOWGATE_ARTIFACTS", "FLOWGATE_GITHUB_APP_ID", "FLOWGATE_PUBLIC_URL"} {
 			if _, ok := env[name]; !ok {
 				problems = append(problems, fmt.Sprintf("%s: environment lacks %s", td.name(), name))
 			}
+		}
+		// Links, the OAuth callback and Secure cookies follow the public address.
+		if v, ok := env["FLOWGATE_PUBLIC_URL"]; ok && v != `"https://${local.public_host}"` {
+			problems = append(problems, fmt.Sprintf("%s: FLOWGATE_PUBLIC_URL must be \"https://${local.public_host}\" (the domain), got %s", td.name(), v))
 		}
 		if v, ok := env["FLOWGATE_ARTIFACTS"]; ok && !strings.HasPrefix(v, `"s3://`) {
 			problems = append(problems, fmt.Sprintf("%s: FLOWGATE_ARTIFACTS must be an s3:// URL, got %s", td.name(), v))
@@ -780,6 +818,68 @@ func checkContainerEnv(m *module) []string {
 		}
 	}
 	return problems
+}
+
+// checkExtraEnvironment: var.extra_environment reaches the container and
+// its validation refuses every name Terraform sets (environment or secret),
+// so an input can neither override them nor put a secret in plain text.
+func checkExtraEnvironment(m *module) []string {
+	vs := m.all("variable", "extra_environment")
+	if len(vs) != 1 {
+		return []string{"no variable extra_environment"}
+	}
+	v := vs[0]
+	refused := map[string]bool{}
+	for _, val := range v.children("validation") {
+		if a := val.attr("condition"); a != nil {
+			for name := range stringLiterals(a.Expr) {
+				refused[name] = true
+			}
+		}
+	}
+	var problems []string
+	for _, td := range m.all("resource", "aws_ecs_task_definition") {
+		env, secrets, ps := containerNames(m, td)
+		if ps != nil {
+			continue
+		}
+		names := slices.Concat(slices.Collect(maps.Keys(env)), secrets)
+		slices.Sort(names)
+		for _, name := range names {
+			if !refused[name] {
+				problems = append(problems, fmt.Sprintf("%s: extra_environment does not refuse %s", v.name(), name))
+			}
+		}
+		if !refersTo(td.attr("container_definitions").Expr, "var.extra_environment") {
+			problems = append(problems, td.name()+": var.extra_environment does not reach the container's environment")
+		}
+	}
+	return problems
+}
+
+// checkMetricsPrivate: the HTTPS listener answers /metrics itself (404),
+// so the app's metrics never reach the internet.
+func checkMetricsPrivate(m *module) []string {
+	for _, r := range m.all("resource", "aws_lb_listener_rule") {
+		a := r.attr("listener_arn")
+		if a == nil || !onlyRefersTo(a.Expr, "aws_lb_listener.https") {
+			continue
+		}
+		act := r.child("action")
+		if act == nil || act.attrString("type") != "fixed-response" {
+			continue
+		}
+		fr := act.child("fixed_response")
+		if fr == nil || fr.attrString("status_code") != "404" {
+			continue
+		}
+		for _, c := range r.children("condition") {
+			if pp := c.child("path_pattern"); pp != nil && slices.Contains(pp.attrStrings("values"), "/metrics") {
+				return nil
+			}
+		}
+	}
+	return []string{"no listener rule on the HTTPS listener answers /metrics with a fixed 404: the metrics are public"}
 }
 
 // ---- Network ---------------------------------------------------------------------------

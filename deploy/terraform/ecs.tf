@@ -56,14 +56,18 @@ resource "aws_ecs_task_definition" "app" {
         { containerPort = var.container_port, protocol = "tcp" }
       ]
 
-      # Names as in docs/configuration.md.
-      environment = [
+      # Names as in docs/configuration.md; var.extra_environment adds the
+      # rest (its validation refuses the names set here and in secrets).
+      environment = concat([
         { name = "FLOWGATE_ADDR", value = ":${var.container_port}" },
         { name = "FLOWGATE_ARTIFACTS", value = "s3://${aws_s3_bucket.artifacts.bucket}/${var.artifact_prefix}" },
         { name = "FLOWGATE_GITHUB_APP_ID", value = var.github_app_id },
         { name = "FLOWGATE_GITHUB_API_URL", value = var.github_api_url },
+        { name = "FLOWGATE_PUBLIC_URL", value = "https://${local.public_host}" },
         { name = "AWS_REGION", value = local.region },
-      ]
+        ], [
+        for name, value in var.extra_environment : { name = name, value = value }
+      ])
 
       # Injected by the ECS agent at task start (execution role); never in the task definition.
       secrets = concat(

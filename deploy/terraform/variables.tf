@@ -175,6 +175,20 @@ variable "github_api_url" {
   default     = "https://api.github.com/"
 }
 
+variable "extra_environment" {
+  description = "More environment variables for the app container (docs/configuration.md), e.g. { FLOWGATE_NPM_ALLOW = \"@kinde/infrastructure,zod\" }. Names Terraform sets itself, and the secrets, are refused."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = length(setintersection(keys(var.extra_environment), [
+      "FLOWGATE_ADDR", "FLOWGATE_ARTIFACTS", "FLOWGATE_GITHUB_APP_ID", "FLOWGATE_GITHUB_API_URL", "FLOWGATE_PUBLIC_URL", "AWS_REGION",
+      "FLOWGATE_GITHUB_PRIVATE_KEY", "FLOWGATE_GITHUB_WEBHOOK_SECRET", "FLOWGATE_ADMIN_TOKEN", "FLOWGATE_RUNTIME_TOKEN", "FLOWGATE_MASTER_KEY", "FLOWGATE_DATABASE_URL",
+    ])) == 0
+    error_message = "extra_environment must not set a name Terraform sets itself (FLOWGATE_ADDR, FLOWGATE_ARTIFACTS, FLOWGATE_GITHUB_APP_ID, FLOWGATE_GITHUB_API_URL, FLOWGATE_PUBLIC_URL, AWS_REGION) or a secret (those come from Secrets Manager)."
+  }
+}
+
 variable "log_retention_days" {
   description = "Days the app's CloudWatch logs are kept."
   type        = number
