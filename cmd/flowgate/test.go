@@ -103,6 +103,13 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	passed, failed := 0, 0
 	for _, tf := range files {
 		w, problem := wftest.Target(r, tf)
+		if w == nil {
+			// Name the errors that kept a workflow's settings from being read:
+			// "no workflow has trigger" alone hides a syntax error.
+			for _, d := range fromCwd(dir, wftest.Unreadable(r)) {
+				problem += "\n" + d.String()
+			}
+		}
 		for _, tc := range tf.Cases {
 			label := tf.Path + ": " + tc.Name
 			if !filter.MatchString(label) {

@@ -23,6 +23,7 @@ func TestTestGolden(t *testing.T) {
 		{"run-filter-none", []string{"--run", "no such case", "testdata/testfail"}, exitOK},
 		{"no-test-files", []string{"testdata/runrepo"}, exitOK},
 		{"broken-kinde-json", []string{"testdata/no-kinde-json"}, exitProblems},
+		{"syntax-error", []string{"testdata/testsyntax"}, exitProblems},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
@@ -59,6 +60,25 @@ func Target(r *project.Report, f *File) (w *invoke.Workflow, problem string) {
 		return nil, fmt.Sprintf("workflow %s has errors (listed above); fix them first", pw.File)
 	}
 	return &invoke.Workflow{Settings: pw.Settings, Code: pw.Bundle.Code, SourceMap: pw.Bundle.SourceMap}, ""
+}
+
+// Unreadable returns, for each workflow whose settings could not be read
+// (a syntax error, say), its first error: when no workflow matches a test
+// file, one of these is likely the one it meant.
+func Unreadable(r *project.Report) []diag.Diagnostic {
+	var out []diag.Diagnostic
+	for _, w := range r.Workflows {
+		if w.Settings.ID != "" || w.Settings.Trigger != "" {
+			continue
+		}
+		for _, d := range w.Diagnostics {
+			if d.IsError() {
+				out = append(out, d)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // RunCase runs one case of w through invoke, in runner, with the case's
