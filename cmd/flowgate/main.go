@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"run":      {"run one workflow against an event and print the Result", runRun},
 		"test":     {"run the workflow tests kept beside the workflows", runTest},
 		"bench":    {"measure the per-invocation cost of a workflow", runBench},
+		"event":    {"print a sample event for a trigger", runEvent},
 	}
 	for name, c := range manageCommands() {
 		cmds[name] = c
@@ -52,6 +53,7 @@ Commands:
   run        run one workflow against an event and print the Result
   test       run the workflow tests kept beside the workflows
   bench      measure the per-invocation cost of a workflow
+  event      print a sample event for a trigger
 
 Managing a running service (--server, --token; docs/cli.md):
   deployments  list workflows, or a workflow's deployments

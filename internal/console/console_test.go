@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // syncWriter lets the handlers' goroutines log into one builder.
@@ -409,7 +410,7 @@ func TestTestPageRunsWithoutTouchingLive(t *testing.T) {
 }
 
 func TestEventTemplatesEveryTrigger(t *testing.T) {
-	for trig := range eventTemplates {
+	for _, trig := range workflow.Triggers {
 		ev := EventTemplate(trig)
 		if !strings.Contains(ev, `"trigger": "`+trig+`"`) || !strings.Contains(ev, `"request"`) {
 			t.Errorf("%s template:\n%s", trig, ev)
