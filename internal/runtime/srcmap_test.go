@@ -2,10 +2,14 @@ package runtime
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // build bundles a TypeScript workflow the way Flowgate does (CommonJS,
@@ -102,5 +106,64 @@ func TestLoadErrorWithoutMap(t *testing.T) {
 	}
 	if _, err := New(Options{}).Load([]byte("1"), []byte("{not json")); err == nil {
 		t.Fatal("bad source map accepted")
+	}
+}
+
+// TestTimedOutLoopStackPointsAtLoop: a run cut off by the wall-time limit
+// inside a loop reports a stack whose first frame is a line of that loop
+// (the condition or the body, wherever the interrupt landed), then the
+// caller's line. Timing only decides when the limit fires, not the outcome.
+func TestTimedOutLoopStackPointsAtLoop(t *testing.T) {
+	const file = "kindeSrc/environment/workflows/claimsWorkflow.ts:"
+	cases := []struct {
+		name, loop string
+		want       []string // the first frame names one of these
+	}{
+		{"condition and body", "while (n > 0) {\n    i++;\n  }", []string{"at spin (" + file + "5:", "at spin (" + file + "6:"}},
+		{"condition only", "while (n > 0) {}", []string{"at spin (" + file + "5:"}},
+		{"body only", "for (;;) { i++; }", []string{"at spin (" + file + "5:"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ts := `export const workflowSettings = { id: "claims", trigger: "user:tokens_generation" };
+
+function spin(n: number): number {
+  let i = 0;
+  ` + c.loop + `
+  return i;
+}
+
+export default async function handle(event: any) {
+  await null;
+  return spin(event.n);
+}
+`
+			code, smap := build(t, ts)
+			e := New(Options{Limits: Limits{WallTime: 50 * time.Millisecond}})
+			p, err := e.Load(code, smap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, e, p, `{"n": 5}`)
+			if r.Error == nil || r.Error.Kind != workflow.KindTimeout {
+				t.Fatalf("want a timeout, got %+v", r.Error)
+			}
+			lines := strings.Split(r.Error.Stack, "\n")
+			if len(lines) < 3 {
+				t.Fatalf("stack too short:\n%s", r.Error.Stack)
+			}
+			hit := false
+			for _, w := range c.want {
+				hit = hit || strings.Contains(lines[1], w)
+			}
+			if !hit {
+				t.Errorf("first frame is not the loop (%q):\n%s", c.want, r.Error.Stack)
+			}
+			// The call is on line 11 after a one-line loop, 13 after three.
+			call := 11 + strings.Count(c.loop, "\n")
+			if !strings.Contains(lines[2], "at handle ("+file+strconv.Itoa(call)+":") {
+				t.Errorf("second frame is not the call on line %d:\n%s", call, r.Error.Stack)
+			}
+		})
 	}
 }
