@@ -151,7 +151,7 @@ func (s *Server) routes() {
 		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	m.HandleFunc("GET /readyz", s.readyz)
-	m.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{}))
+	m.Handle("GET /metrics", literalPath("/metrics", promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})))
 	if s.opts.Webhook != nil {
 		m.Handle("POST /webhooks/github", s.opts.Webhook)
 	}
@@ -285,4 +285,17 @@ func validName(s string) bool {
 		}
 	}
 	return true
+}
+
+// literalPath serves h only when the path is sent exactly as path: the mux
+// also routes escaped spellings (/%6Detrics) here, which a proxy rule that
+// keeps the path from the public (deploy/terraform) would not recognise.
+func literalPath(path string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.EscapedPath() != path {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
