@@ -107,11 +107,11 @@ func (c *Console) chartData(ctx context.Context, env, rk string) (map[string]any
 	now := c.now().UTC()
 	end := now.Truncate(rg.Bucket).Add(rg.Bucket)
 	start := end.Add(-rg.Span)
-	stats, err := c.deploy.Store().OutcomeStats(ctx, env, start, rg.Bucket)
+	stats, err := c.deploy.OutcomeStats(ctx, env, start, rg.Bucket)
 	if err != nil {
 		return nil, err
 	}
-	kinds, err := c.deploy.Store().FailureKinds(ctx, env, start, errorKinds)
+	kinds, err := c.deploy.FailureKinds(ctx, env, start, errorKinds)
 	if err != nil {
 		return nil, err
 	}

@@ -393,7 +393,7 @@ func TestTestPageRunsWithoutTouchingLive(t *testing.T) {
 	if wf.LiveDeploymentID != h.v2 {
 		t.Fatalf("a test run moved live to %s", wf.LiveDeploymentID)
 	}
-	rows, _ := h.deploy.Store().RuntimeLogs(t.Context(), store.LogQuery{Env: "prod"})
+	rows, _ := h.deploy.RuntimeLogs(t.Context(), store.LogQuery{Env: "prod"})
 	if len(rows) != 0 {
 		t.Fatalf("a test run wrote %d runtime log rows", len(rows))
 	}

@@ -210,7 +210,7 @@ const maxEnvironmentsPerSession = 25
 // repository, kept with a tag of the repository it was read from;
 // environments not synced from GitHub are for the admin only.
 func (c *Console) permissions(ctx context.Context, token string) (map[string]string, error) {
-	envs, err := c.deploy.Store().Environments(ctx)
+	envs, err := c.deploy.Environments(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (c *Console) role(ctx context.Context, s *session, env string) string {
 	if !ok || role == "" {
 		return ""
 	}
-	src, err := c.deploy.Store().SourceFor(ctx, env)
+	src, err := c.deploy.SourceFor(ctx, env)
 	if err != nil || src.Kind != "github" || repoTag(src.Ref) != tag {
 		return ""
 	}

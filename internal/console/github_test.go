@@ -144,7 +144,7 @@ func githubHarness(t *testing.T) (*harness, *githubStub) {
 	if err := h.deploy.EnsureEnvironment(t.Context(), "staging"); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.deploy.Store().PutSource(t.Context(), storeSource("staging", "acme/other")); err != nil {
+	if err := h.db.PutSource(t.Context(), storeSource("staging", "acme/other")); err != nil {
 		t.Fatal(err)
 	}
 	var err error

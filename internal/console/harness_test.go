@@ -32,6 +32,7 @@ type harness struct {
 	t      testing.TB
 	srv    *httptest.Server
 	deploy *deploy.Service
+	db     *store.DB // the database the harness opened, for raw setup
 	con    *Console
 	logs   *strings.Builder
 	v1, v2 string // deployment ids of claims
@@ -117,7 +118,7 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, deploy: svc, logs: &strings.Builder{}, serve: githubSource(svc)}
+	h := &harness{t: t, deploy: svc, db: db, logs: &strings.Builder{}, serve: githubSource(svc)}
 	sync := func(sha string, files map[string]string) *deploy.SyncResult {
 		res, err := h.syncGitHub(sha, files)
 		if err != nil {
@@ -175,7 +176,7 @@ func (h *harness) addRuntimeLogs(ok, fail int, every time.Duration) {
 		}
 		rows = append(rows, line, out)
 	}
-	if err := h.deploy.Store().InTx(context.Background(), func(q store.Q) error { return q.AppendRuntimeLogs(context.Background(), rows) }); err != nil {
+	if err := h.deploy.AppendRuntimeLogs(context.Background(), rows); err != nil {
 		h.t.Fatal(err)
 	}
 }

@@ -36,7 +36,7 @@ export default async function handle(event: any) { console.log(` + "`" + hostile
 		{InvocationID: hostile, Env: "prod", WorkflowID: "claims", DeploymentID: h.v2, Level: "info", Message: hostile + " *** " + hostile, At: now},
 		{InvocationID: hostile, Env: "prod", WorkflowID: "claims", DeploymentID: h.v2, Level: "error", Status: "failed", Message: hostile, At: now, Duration: time.Millisecond},
 	}
-	if err := h.deploy.Store().InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, rows) }); err != nil {
+	if err := h.deploy.AppendRuntimeLogs(ctx, rows); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.deploy.PutVariable(ctx, "prod", "PLAIN", hostile, false); err != nil {

@@ -145,7 +145,7 @@ type envRow struct {
 }
 
 func (c *Console) environments(w http.ResponseWriter, r *http.Request, s *session) {
-	envs, err := c.deploy.Store().Environments(r.Context())
+	envs, err := c.deploy.Environments(r.Context())
 	if err != nil {
 		c.fail(w, r, s, err)
 		return
@@ -156,7 +156,7 @@ func (c *Console) environments(w http.ResponseWriter, r *http.Request, s *sessio
 			continue
 		}
 		row := envRow{Environment: e}
-		if src, err := c.deploy.Store().SourceFor(r.Context(), e.Name); err == nil {
+		if src, err := c.deploy.SourceFor(r.Context(), e.Name); err == nil {
 			row.Source, row.HasSource = src, true
 		}
 		rows = append(rows, row)
@@ -403,7 +403,7 @@ func (g repo) File(sha, file string, line int) string {
 }
 
 func (c *Console) repoOf(ctx context.Context, env string) repo {
-	src, err := c.deploy.Store().SourceFor(ctx, env)
+	src, err := c.deploy.SourceFor(ctx, env)
 	if err != nil || src.Kind != "github" || !ownerName(src.Ref) {
 		return repo{}
 	}
@@ -456,9 +456,9 @@ func (c *Console) logs(w http.ResponseWriter, r *http.Request, s *session) {
 	var rows []store.RuntimeLog
 	var err error
 	if inv := q.Get("invocation"); inv != "" {
-		rows, err = c.deploy.Store().RuntimeLogs(r.Context(), store.LogQuery{Env: env, InvocationID: inv, Limit: pageLogs})
+		rows, err = c.deploy.RuntimeLogs(r.Context(), store.LogQuery{Env: env, InvocationID: inv, Limit: pageLogs})
 	} else {
-		rows, err = c.deploy.Store().ConsoleLogs(r.Context(), lq)
+		rows, err = c.deploy.ConsoleLogs(r.Context(), lq)
 	}
 	if err != nil {
 		c.fail(w, r, s, err)

@@ -42,3 +42,72 @@ func (s *Service) SourceFor(ctx context.Context, env string) (store.Source, erro
 func (s *Service) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
 	return s.db.PruneDeliveries(ctx, before)
 }
+
+// Ping checks the database answers.
+func (s *Service) Ping(ctx context.Context) error { return s.db.SQL().PingContext(ctx) }
+
+// PruneRuntimeLogs deletes up to limit runtime log rows older than before.
+func (s *Service) PruneRuntimeLogs(ctx context.Context, before time.Time, limit int) (int64, error) {
+	return s.db.PruneRuntimeLogs(ctx, before, limit)
+}
+
+// TrimRuntimeLogs deletes up to limit of an environment's oldest runtime log rows.
+func (s *Service) TrimRuntimeLogs(ctx context.Context, env string, limit int) (int64, error) {
+	return s.db.TrimRuntimeLogs(ctx, env, limit)
+}
+
+// RuntimeLogTotals is each environment's runtime log rows and bytes.
+func (s *Service) RuntimeLogTotals(ctx context.Context) (map[string]store.LogTotal, error) {
+	return s.db.RuntimeLogTotals(ctx)
+}
+
+// ConsoleLogs reads the runtime log rows the console lists.
+func (s *Service) ConsoleLogs(ctx context.Context, q store.OutcomeQuery) ([]store.RuntimeLog, error) {
+	return s.db.ConsoleLogs(ctx, q)
+}
+
+// OutcomeStats counts an environment's runs by outcome, per bucket since a time.
+func (s *Service) OutcomeStats(ctx context.Context, env string, since time.Time, bucket time.Duration) ([]store.OutcomeStat, error) {
+	return s.db.OutcomeStats(ctx, env, since, bucket)
+}
+
+// FailureKinds counts an environment's failures of the given kinds since a time.
+func (s *Service) FailureKinds(ctx context.Context, env string, since time.Time, kinds []string) (map[string]int, error) {
+	return s.db.FailureKinds(ctx, env, since, kinds)
+}
+
+// ConnectGitHubSource makes a GitHub repository the source of an environment.
+func (s *Service) ConnectGitHubSource(ctx context.Context, src store.Source) error {
+	return s.db.PutGitHubSource(ctx, src)
+}
+
+// GitHubRepo is the App's record of a repository, by full name.
+func (s *Service) GitHubRepo(ctx context.Context, repo string) (store.GitHubRepo, error) {
+	return s.db.GitHubRepoByName(ctx, repo)
+}
+
+// ConnectGitHubRepo records a repository as installed under an installation.
+func (s *Service) ConnectGitHubRepo(ctx context.Context, repo string, installationID int64) error {
+	return s.db.PutGitHubRepo(ctx, repo, installationID)
+}
+
+// DisconnectGitHubRepo marks a repository of an installation disconnected
+// (all of them when repo is empty).
+func (s *Service) DisconnectGitHubRepo(ctx context.Context, installationID int64, repo string) error {
+	return s.db.RemoveGitHubRepo(ctx, installationID, repo)
+}
+
+// SuspendGitHubRepos suspends (or resumes) an installation's repositories.
+func (s *Service) SuspendGitHubRepos(ctx context.Context, installationID int64, suspended bool) error {
+	return s.db.SuspendGitHubRepos(ctx, installationID, suspended)
+}
+
+// PutInstallation records a GitHub App installation.
+func (s *Service) PutInstallation(ctx context.Context, in store.Installation) error {
+	return s.db.PutInstallation(ctx, in)
+}
+
+// DeleteInstallation forgets a GitHub App installation.
+func (s *Service) DeleteInstallation(ctx context.Context, id int64) error {
+	return s.db.DeleteInstallation(ctx, id)
+}

@@ -27,7 +27,10 @@ import (
 // dead process is rescued after RescueStuckJobsAfter. Syncs do not wait for
 // that: each run holds a heartbeat lease in its sync record, and every
 // replica's takeover loop queues a takeover job for a run whose heartbeat
-// stopped (Service.TakeOver), within seconds.
+// stopped (Service.TakeOver), within seconds. Nor do jobs of other kinds
+// (GitHub deliveries, reseals): every process working jobs renews a lease
+// (job_processes), and a job "running" past the lease in a process whose
+// lease lapsed is made available again (releaseStuckJobs).
 //
 // Adding a job kind (e.g. the GitHub DeliveryJob):
 //
@@ -129,6 +132,7 @@ type riverClient interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+	ID() string
 }
 
 // Jobs is the durable job queue of one replica.
@@ -283,6 +287,11 @@ func (j *Jobs) Start(ctx context.Context) error {
 			m, err = j.takeOverStuckJobs(ctx, j.createdWall)
 			n += m
 		}
+		if err == nil {
+			var m int
+			m, err = j.releaseStuckJobs(ctx, j.createdWall, false)
+			n += m
+		}
 		if err != nil {
 			j.log.Warn("take over syncs left running by the previous process", "err", err)
 		} else if n > 0 {
@@ -303,6 +312,9 @@ func (j *Jobs) takeOverLoop(ctx context.Context) {
 	t := time.NewTicker(j.takeEvery)
 	defer t.Stop()
 	for {
+		if err := j.svc.db.BeatJobProcess(ctx, j.client.ID(), time.Now()); err != nil && ctx.Err() == nil {
+			j.log.Warn("renew this process's job lease", "err", err)
+		}
 		if _, err := j.TakeOver(ctx); err != nil && ctx.Err() == nil {
 			j.log.Warn("take over syncs of dead processes", "err", err)
 		}
@@ -322,8 +334,51 @@ func (j *Jobs) TakeOver(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	m, err := j.takeOverStuckJobs(ctx, time.Now().Add(-j.svc.lease))
+	cutoff := time.Now().Add(-j.svc.lease)
+	m, err := j.takeOverStuckJobs(ctx, cutoff)
+	n += m
+	if err != nil {
+		return n, err
+	}
+	m, err = j.releaseStuckJobs(ctx, cutoff, true)
 	return n + m, err
+}
+
+// releaseStuckJobs makes jobs of other kinds than syncs (GitHub
+// deliveries, reseals…) "running" since before cutoff available again
+// when the process that claimed them holds no live lease (checkAlive;
+// at a sole process's start every earlier claim is a dead process's).
+// Each attempt is released once: the release is conditional on the
+// attempt, so replicas racing release it once and the job runs once more.
+func (j *Jobs) releaseStuckJobs(ctx context.Context, cutoff time.Time, checkAlive bool) (int, error) {
+	res, err := j.client.JobList(ctx, river.NewJobListParams().States(rivertype.JobStateRunning).First(100))
+	if err != nil {
+		return 0, fmt.Errorf("deploy: list running jobs: %w", err)
+	}
+	n := 0
+	for _, row := range res.Jobs {
+		if row.Kind == (SyncArgs{}).Kind() || row.AttemptedAt == nil || !row.AttemptedAt.Before(cutoff) {
+			continue
+		}
+		if checkAlive && len(row.AttemptedBy) > 0 {
+			alive, err := j.svc.db.JobProcessAlive(ctx, row.AttemptedBy[len(row.AttemptedBy)-1], cutoff)
+			if err != nil {
+				return n, err
+			}
+			if alive {
+				continue
+			}
+		}
+		ok, err := j.svc.db.ReleaseRunningJob(ctx, row.ID, row.Attempt)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+			j.log.Warn("job stuck in a dead process; released to run again", "job_id", row.ID, "kind", row.Kind, "attempt", row.Attempt)
+		}
+	}
+	return n, nil
 }
 
 // takeOverStuckJobs queues a takeover for each sync job "running" since
@@ -375,6 +430,15 @@ func (j *Jobs) Stop(ctx context.Context) error {
 	if j.stopTake != nil {
 		j.stopTake()
 		<-j.takeDone
+		// Its lease goes once its jobs stopped (a job still running is
+		// released to another replica only after the lease lapsed).
+		defer func() {
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := j.svc.db.ForgetJobProcess(fctx, j.client.ID()); err != nil {
+				j.log.Warn("forget this process's job lease", "err", err)
+			}
+		}()
 	}
 	err := j.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/flowgate/flowgate/internal/store"
@@ -241,6 +242,113 @@ func TestSyncJobRescuedAfterItsProcessDied(t *testing.T) {
 		}
 		if ids := liveIDs(t, s); ids["a"] == "" {
 			t.Fatal("rescued sync did not deploy")
+		}
+	})
+}
+
+// otherArgs is a job of another kind than syncs (as GitHub deliveries are).
+type otherArgs struct {
+	Name string `json:"name" river:"unique"`
+}
+
+func (otherArgs) Kind() string { return "flowgate.test_other" }
+func (otherArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: "other", UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type otherWorker struct {
+	river.WorkerDefaults[otherArgs]
+	mu  sync.Mutex
+	ran map[string]int
+}
+
+func (w *otherWorker) Work(_ context.Context, job *river.Job[otherArgs]) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ran[job.Args.Name]++
+	return nil
+}
+
+func (w *otherWorker) count(name string) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.ran[name]
+}
+
+// A job of another kind claimed by a process that died is released within
+// a few lease checks, not after River's rescue interval; one held by a
+// process that still renews its lease is left alone.
+func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})
+		s.lease = 300 * time.Millisecond
+		w := &otherWorker{ran: map[string]int{}}
+		j, err := NewJobs(ctx, JobsOptions{Store: s.db, Service: s, PollInterval: 50 * time.Millisecond,
+			RetryPolicy: soonRetry{}, Logger: quietLogger(),
+			// River's rescuer is far off: only the lease releases jobs here.
+			RescueStuckJobsAfter: 2 * time.Hour,
+			Register:             func(ws *river.Workers) error { return river.AddWorkerSafely(ws, w) },
+			Queues:               map[string]river.QueueConfig{"other": {MaxWorkers: 2}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim := func(name, by string) int64 {
+			r, err := j.Enqueue(ctx, otherArgs{Name: name}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = datetime('now', '-1 hour', 'subsec'),
+				attempted_by = jsonb(?) WHERE id = ?`
+			arg := any(`["` + by + `"]`)
+			if b.Name == "postgres" {
+				q = `UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now() - interval '1 hour',
+					attempted_by = $1 WHERE id = $2`
+				arg = "{" + by + "}"
+			}
+			if _, err := s.db.SQL().ExecContext(ctx, q, arg, r.JobID); err != nil {
+				t.Fatal(err)
+			}
+			return r.JobID
+		}
+		dead := claim("dead", "process-that-died")
+		live := claim("live", "process-still-alive")
+		// The live process renews its lease for the whole test.
+		bctx, stop := context.WithCancel(ctx)
+		beat := make(chan struct{})
+		go func() {
+			defer close(beat)
+			for bctx.Err() == nil {
+				_ = s.db.BeatJobProcess(bctx, "process-still-alive", time.Now())
+				select {
+				case <-bctx.Done():
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
+		t.Cleanup(func() { stop(); <-beat })
+		if err := s.db.BeatJobProcess(ctx, "process-that-died", time.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		startJobs(t, j)
+		if got := waitState(t, j, dead, "completed"); got != 2 {
+			t.Fatalf("released job ran as attempt %d, want 2", got)
+		}
+		if n := w.count("dead"); n != 1 {
+			t.Fatalf("released job ran %d times", n)
+		}
+		// Several lease checks later the live process's job is untouched.
+		for range 3 {
+			if _, err := j.TakeOver(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st, attempt, _ := j.JobState(ctx, live); st != "running" || attempt != 1 || w.count("live") != 0 {
+			t.Fatalf("a live process's job was released: %s attempt %d, ran %d times", st, attempt, w.count("live"))
+		}
+		// Releasing is once per attempt: the released row is no longer that attempt.
+		if ok, err := s.db.ReleaseRunningJob(ctx, dead, 1); err != nil || ok {
+			t.Fatalf("second release of the same attempt: %v %v", ok, err)
 		}
 	})
 }

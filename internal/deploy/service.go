@@ -232,12 +232,6 @@ func New(opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Store is the underlying store (runtime logs, GitHub bookkeeping).
-//
-// Deprecated: use the Service's domain calls; this escape hatch goes once
-// no caller is left.
-func (s *Service) Store() *store.DB { return s.db }
-
 // snapshots makes the private directory syncs snapshot commits into and
 // sweeps what a killed process left there.
 func (s *Service) snapshots(dataDir string) error {

@@ -200,8 +200,8 @@ func (a *App) commandEnv(r repoRef) string {
 // same repository keeps its environment (under its new name), and a new
 // repository that takes a freed name does not get it.
 func (a *App) claimEnv(ctx context.Context, env string, r repoRef, branch string) error {
-	db := a.opts.Deploy.Store()
-	src, err := db.SourceFor(ctx, env)
+	d := a.opts.Deploy
+	src, err := d.SourceFor(ctx, env)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
@@ -212,7 +212,7 @@ func (a *App) claimEnv(ctx context.Context, env string, r repoRef, branch string
 	if err := a.opts.Deploy.EnsureEnvironment(ctx, env); err != nil {
 		return err
 	}
-	return db.PutGitHubSource(ctx, store.Source{Env: env, Ref: r.Full(), Branch: branch, InstallationID: r.Installation, RepoID: r.ID})
+	return d.ConnectGitHubSource(ctx, store.Source{Env: env, Ref: r.Full(), Branch: branch, InstallationID: r.Installation, RepoID: r.ID})
 }
 
 // owns says whether a GitHub source belongs to the repository: by id once
@@ -241,14 +241,14 @@ func (e *envTakenError) Error() string {
 // recorded as installed, or — when its installation event was never seen
 // — a delivery for it proves the installation (then it is recorded).
 func (a *App) connected(ctx context.Context, r repoRef) (bool, error) {
-	db := a.opts.Deploy.Store()
-	rec, err := db.GitHubRepoByName(ctx, r.Full())
+	d := a.opts.Deploy
+	rec, err := d.GitHubRepo(ctx, r.Full())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if r.Installation == 0 {
 			return false, nil
 		}
-		return true, db.PutGitHubRepo(ctx, r.Full(), r.Installation)
+		return true, d.ConnectGitHubRepo(ctx, r.Full(), r.Installation)
 	case err != nil:
 		return false, err
 	}

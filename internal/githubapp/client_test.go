@@ -15,7 +15,7 @@ import (
 
 // fakeGitHub starts the local GitHub with installation 7 on acme/flows and
 // returns it with the App's client factory.
-func fakeGitHub(t *testing.T) (*githubtest.Server, *Clients) {
+func fakeGitHub(t testing.TB) (*githubtest.Server, *Clients) {
 	t.Helper()
 	key, err := githubtest.NewKey()
 	if err != nil {

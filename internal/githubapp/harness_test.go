@@ -40,7 +40,7 @@ const (
 // harness is one test's world: the local GitHub, a control plane on
 // SQLite, and the App between them.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	gh    *githubtest.Server
 	svc   *deploy.Service
 	db    *store.DB
@@ -57,7 +57,7 @@ type harnessOptions struct {
 	Check func(ctx context.Context, dir string, opts project.Options) (*project.Report, error)
 }
 
-func newHarness(t *testing.T, mod ...func(*harnessOptions)) *harness {
+func newHarness(t testing.TB, mod ...func(*harnessOptions)) *harness {
 	t.Helper()
 	gh, clients := fakeGitHub(t)
 	ctx := context.Background()
@@ -145,7 +145,7 @@ type entry struct {
 
 // tarball packs fs under GitHub's "owner-repo-sha/" prefix, plus extra
 // raw entries.
-func tarball(t *testing.T, sha string, fs files, extra ...entry) []byte {
+func tarball(t testing.TB, sha string, fs files, extra ...entry) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
@@ -194,7 +194,7 @@ func sha(s string) string {
 
 // reaim rewrites a real webhook payload to point at the test repository
 // and installation, then applies set (dotted paths).
-func reaim(t *testing.T, raw json.RawMessage, set map[string]any) []byte {
+func reaim(t testing.TB, raw json.RawMessage, set map[string]any) []byte {
 	t.Helper()
 	var p map[string]any
 	if err := json.Unmarshal(raw, &p); err != nil {

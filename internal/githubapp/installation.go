@@ -18,15 +18,15 @@ func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) e
 	if inst.GetID() == 0 {
 		return badPayload("installation event without an installation")
 	}
-	db := a.opts.Deploy.Store()
+	d := a.opts.Deploy
 	log := a.log.With("installation_id", inst.GetID(), "action", e.GetAction())
 	switch e.GetAction() {
 	case "created", "unsuspend", "new_permissions_accepted":
-		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+		if err := d.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
 			return err
 		}
 		if e.GetAction() == "unsuspend" {
-			if err := db.SuspendGitHubRepos(ctx, inst.GetID(), false); err != nil {
+			if err := d.SuspendGitHubRepos(ctx, inst.GetID(), false); err != nil {
 				return err
 			}
 		}
@@ -34,7 +34,7 @@ func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) e
 			if !validRepo(r.GetFullName()) {
 				continue
 			}
-			if err := db.PutGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
+			if err := d.ConnectGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
 				return err
 			}
 		}
@@ -42,17 +42,17 @@ func (a *App) onInstallation(ctx context.Context, e *github.InstallationEvent) e
 	case "deleted", "suspend":
 		var err error
 		if e.GetAction() == "suspend" {
-			err = db.SuspendGitHubRepos(ctx, inst.GetID(), true)
+			err = d.SuspendGitHubRepos(ctx, inst.GetID(), true)
 		} else {
-			err = db.RemoveGitHubRepo(ctx, inst.GetID(), "")
+			err = d.DisconnectGitHubRepo(ctx, inst.GetID(), "")
 		}
 		if err != nil {
 			return err
 		}
-		if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+		if err := d.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
 			return err
 		}
-		if err := db.DeleteInstallation(ctx, inst.GetID()); err != nil {
+		if err := d.DeleteInstallation(ctx, inst.GetID()); err != nil {
 			return err
 		}
 		a.opts.Clients.Forget(inst.GetID())
@@ -68,20 +68,20 @@ func (a *App) onInstallationRepositories(ctx context.Context, e *github.Installa
 	if inst.GetID() == 0 {
 		return badPayload("installation_repositories event without an installation")
 	}
-	db := a.opts.Deploy.Store()
-	if err := db.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
+	d := a.opts.Deploy
+	if err := d.PutInstallation(ctx, store.Installation{ID: inst.GetID(), Account: inst.GetAccount().GetLogin()}); err != nil {
 		return err
 	}
 	for _, r := range e.RepositoriesAdded {
 		if validRepo(r.GetFullName()) {
-			if err := db.PutGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
+			if err := d.ConnectGitHubRepo(ctx, r.GetFullName(), inst.GetID()); err != nil {
 				return err
 			}
 		}
 	}
 	for _, r := range e.RepositoriesRemoved {
 		if validRepo(r.GetFullName()) {
-			if err := db.RemoveGitHubRepo(ctx, inst.GetID(), r.GetFullName()); err != nil {
+			if err := d.DisconnectGitHubRepo(ctx, inst.GetID(), r.GetFullName()); err != nil {
 				return err
 			}
 		}

@@ -15,7 +15,7 @@ import (
 
 // localRegistry serves the real @kinde/infrastructure 0.9.0 tarball the
 // way the npm registry does (packument, then tarball).
-func localRegistry(t *testing.T) (*httptest.Server, *atomic.Int32) {
+func localRegistry(t testing.TB) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	tgz, err := os.ReadFile(filepath.Join("..", "npm", "testdata", "kinde-infrastructure-0.9.0.tgz"))
 	if err != nil {

@@ -22,13 +22,22 @@ const (
 	retentionEvery = 10 * time.Minute // how often retention runs
 )
 
+// logStore is the part of the deploy service the log writer uses.
+type logStore interface {
+	AppendRuntimeLogs(ctx context.Context, batch []store.RuntimeLog) error // in one transaction
+	Ping(ctx context.Context) error
+	PruneRuntimeLogs(ctx context.Context, before time.Time, limit int) (int64, error)
+	TrimRuntimeLogs(ctx context.Context, env string, limit int) (int64, error)
+	RuntimeLogTotals(ctx context.Context) (map[string]store.LogTotal, error)
+}
+
 // logWriter writes runtime logs off the request path: add never blocks (a
 // full buffer drops the rows and counts them), one goroutine writes
 // batches, and another keeps the table bounded — retention and
 // per-environment quotas, deleting the oldest rows in small transactions
 // so the embedded database's one connection is never held for long.
 type logWriter struct {
-	db         *store.DB
+	db         logStore
 	in         chan []store.RuntimeLog
 	dropped    prometheus.Counter // rows lost before they were stored
 	trimmed    prometheus.Counter // stored rows deleted to keep a quota
@@ -56,7 +65,7 @@ type logLimits struct {
 	quotaBytes int64
 }
 
-func newLogWriter(db *store.DB, lim logLimits, dropped, trimmed prometheus.Counter, log *slog.Logger) *logWriter {
+func newLogWriter(db logStore, lim logLimits, dropped, trimmed prometheus.Counter, log *slog.Logger) *logWriter {
 	if lim.buffer <= 0 {
 		lim.buffer = 8192
 	}
@@ -124,12 +133,12 @@ func (w *logWriter) run() {
 func (w *logWriter) write(batch []store.RuntimeLog) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, batch) })
+	err := w.db.AppendRuntimeLogs(ctx, batch)
 	if err == nil {
 		w.recovered()
 		return
 	}
-	if w.db.SQL().PingContext(ctx) != nil { // the database is away
+	if w.db.Ping(ctx) != nil { // the database is away
 		w.dropped.Add(float64(len(batch)))
 		if !w.failing {
 			w.failing = true
@@ -142,7 +151,7 @@ func (w *logWriter) write(batch []store.RuntimeLog) {
 	refused := 0
 	for i := range batch {
 		one := batch[i : i+1]
-		if w.db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, one) }) != nil {
+		if w.db.AppendRuntimeLogs(ctx, one) != nil {
 			refused++
 		}
 	}

@@ -27,13 +27,22 @@ func openStore(t *testing.T, url string) *store.DB {
 	return db
 }
 
+// dbLogs is the log writer's store on a database the test opened itself.
+type dbLogs struct{ *store.DB }
+
+func (d dbLogs) AppendRuntimeLogs(ctx context.Context, batch []store.RuntimeLog) error {
+	return d.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, batch) })
+}
+
+func (d dbLogs) Ping(ctx context.Context) error { return d.SQL().PingContext(ctx) }
+
 func testWriter(db *store.DB, lim logLimits) (*logWriter, prometheus.Counter, prometheus.Counter) {
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
 	trimmed := prometheus.NewCounter(prometheus.CounterOpts{Name: "trimmed"})
 	if lim.retention == 0 {
 		lim.retention = DefaultRetention
 	}
-	return newLogWriter(db, lim, dropped, trimmed, slog.New(slog.NewTextHandler(io.Discard, nil))), dropped, trimmed
+	return newLogWriter(dbLogs{db}, lim, dropped, trimmed, slog.New(slog.NewTextHandler(io.Discard, nil))), dropped, trimmed
 }
 
 // One tenant's hostile log line never costs another tenant's logs: text

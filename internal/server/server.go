@@ -119,7 +119,7 @@ func New(opts Options) (*Server, error) {
 		failures:     newFailureSampler(10 * time.Second),
 		adminFails:   secrets.NewLimiter(adminGuessing),
 	}
-	s.logs = newLogWriter(opts.Deploy.Store(), logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
+	s.logs = newLogWriter(opts.Deploy, logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
 		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
 	s.metrics.snapshots(opts.Registry, opts.Deploy)
 	s.routes()
