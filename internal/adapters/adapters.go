@@ -212,3 +212,19 @@ func validEnv(s string) bool {
 	}
 	return true
 }
+
+// Accept is the start every hook shares: the caller is authorized for
+// env, the hook URL's options parse, and the body is read within bounds.
+// On false it has already answered.
+func Accept(w http.ResponseWriter, r *http.Request, rt Runtime, log *slog.Logger, env string) (Options, []byte, bool) {
+	if !Authorize(w, r, rt, log, env) {
+		return Options{}, nil, false
+	}
+	opts, err := ParseOptions(r)
+	if err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "bad_hook_url", err.Error())
+		return Options{}, nil, false
+	}
+	body, ok := ReadBody(w, r)
+	return opts, body, ok
+}

@@ -86,15 +86,7 @@ func New(rt adapters.Runtime, log *slog.Logger) *Handler {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env := r.PathValue("env")
-	if !adapters.Authorize(w, r, h.rt, h.log, env) {
-		return
-	}
-	opts, err := adapters.ParseOptions(r)
-	if err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "bad_hook_url", err.Error())
-		return
-	}
-	body, ok := adapters.ReadBody(w, r)
+	opts, body, ok := adapters.Accept(w, r, h.rt, h.log, env)
 	if !ok {
 		return
 	}

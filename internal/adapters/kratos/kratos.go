@@ -123,15 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_hook", "the Kratos hooks are registration, login, registration-password and settings-password")
 		return
 	}
-	if !adapters.Authorize(w, r, h.rt, h.log, env) {
-		return
-	}
-	opts, err := adapters.ParseOptions(r)
-	if err != nil {
-		httpjson.Error(w, http.StatusBadRequest, "bad_hook_url", err.Error())
-		return
-	}
-	raw, ok := adapters.ReadBody(w, r)
+	opts, raw, ok := adapters.Accept(w, r, h.rt, h.log, env)
 	if !ok {
 		return
 	}
