@@ -33,6 +33,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/npm"
+	"github.com/flowgate/flowgate/internal/procstat"
 	"github.com/flowgate/flowgate/internal/project"
 )
 
@@ -399,7 +400,7 @@ func (b *Builder) runOnce(ctx context.Context, root string, req request) (outcom
 				last = l.m
 			}
 		case <-tick.C:
-			if n, ok := rss(p.pid); ok && n > b.opts.MemoryCeiling {
+			if n, ok := procstat.RSS(p.pid); ok && n > b.opts.MemoryCeiling {
 				killedBy = "memory"
 				p.kill()
 			}

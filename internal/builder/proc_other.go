@@ -14,8 +14,6 @@ func setProcAttr(cmd *exec.Cmd, isolate bool) {}
 
 const canIsolate = false
 
-func rss(pid int) (uint64, bool) { return 0, false }
-
 func limitSelf(addressSpace uint64, cpuSeconds uint64) {}
 
 func killGroup(pid int) {}

@@ -15,26 +15,6 @@ func setProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// rss returns a process's resident memory in bytes from /proc/<pid>/statm.
-func rss(pid int) (uint64, bool) {
-	var buf [128]byte
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/statm")
-	if err != nil {
-		return 0, false
-	}
-	n, _ := f.Read(buf[:])
-	f.Close()
-	fields := bytes.Fields(buf[:n])
-	if len(fields) < 2 {
-		return 0, false
-	}
-	pages, err := strconv.ParseUint(string(fields[1]), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return pages * uint64(os.Getpagesize()), true
-}
-
 // limitAddressSpace sets this process's RLIMIT_AS: an allocation past it
 // fails, and the Go runtime dies with "out of memory" at once.
 func limitAddressSpace(n uint64) {

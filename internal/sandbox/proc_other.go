@@ -12,8 +12,6 @@ import (
 
 func setProcAttr(cmd *exec.Cmd) {}
 
-func rss(pid int) (uint64, bool) { return 0, false }
-
 func limitAddressSpace(n uint64) {}
 
 func cpuTicks(pid int) (uint64, bool) { return 0, false }

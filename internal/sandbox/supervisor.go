@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/procstat"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -344,7 +345,7 @@ func (s *Supervisor) release(w *worker, healthy bool) {
 	if healthy {
 		w.uses++
 		if w.uses%retireCheckEvery == 0 {
-			if n, ok := rss(w.pid); ok && n > s.opts.MemoryCeiling/2 {
+			if n, ok := procstat.RSS(w.pid); ok && n > s.opts.MemoryCeiling/2 {
 				healthy = false // a fresh one will start lean
 			}
 		}
@@ -506,7 +507,7 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)})
 			return
 		}
-		if n, ok := rss(w.pid); ok {
+		if n, ok := procstat.RSS(w.pid); ok {
 			c.mu.Lock()
 			peak = max(peak, n)
 			c.mu.Unlock()
@@ -553,7 +554,7 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	why := c.why
 	c.mu.Unlock()
 	if s.onCall != nil {
-		if n, ok := rss(w.pid); ok {
+		if n, ok := procstat.RSS(w.pid); ok {
 			peak = max(peak, n)
 		}
 		s.onCall(peak, time.Since(start))
