@@ -131,6 +131,17 @@ func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Conte
 	// What interrupted the run (a limit) names its kind, whatever error
 	// surfaced (a guard may have thrown first to end a native loop).
 	why := s.stopped()
+	if why == nil && err != nil {
+		// A limit ends the run's context (cancelling its host calls)
+		// a moment before it interrupts the runtime: a run that failed
+		// on such a cancelled call was ended by that limit.
+		switch rerr := rc.Err(); {
+		case errors.Is(rerr, context.DeadlineExceeded):
+			why = errDeadline{e.limits.WallTime}
+		case rerr != nil:
+			why = errCancelled
+		}
+	}
 	if err == nil && why != nil && e.gov.hit(w) {
 		err = why // over the memory budget, though the run finished first
 	}
