@@ -1,6 +1,9 @@
 package console
 
 import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,12 +20,15 @@ import (
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/secrets"
+	"github.com/flowgate/flowgate/internal/store"
 )
 
-// Sessions are signed cookies (HMAC-SHA256 under the console's key), so
-// any replica with the same key accepts them and nothing is stored. A
-// sign-in always mints a new session id, whatever cookie came with it (no
-// fixation), and every form carries a token derived from that id (CSRF).
+// A session is a row in the store named by a signed cookie (HMAC-SHA256
+// under the console's key). The cookie proves which row; the row decides
+// whether it still works, so signing out ends every copy of the cookie on
+// every replica, and a GitHub user's roles are read again as they change.
+// A sign-in always mints a new session id, whatever cookie came with it
+// (no fixation), and every form carries a token derived from that id (CSRF).
 
 // session is who is signed in.
 type session struct {
@@ -31,8 +38,9 @@ type session struct {
 	Exp   int64  `json:"e"`           // Unix seconds
 	// Perms maps environment -> the GitHub role on its repository and a
 	// tag of that repository's name ("write@<tag>", see repoTag)
-	// (read … admin), for people signed in with GitHub.
-	Perms map[string]string `json:"p,omitempty"`
+	// (read … admin), for people signed in with GitHub. It is kept in the
+	// session's row, not in the cookie.
+	Perms map[string]string `json:"-"`
 }
 
 // Actor is how the person is recorded in the flips history and the audit log.
@@ -70,7 +78,9 @@ func (c *Console) verify(v string) ([]byte, bool) {
 	return payload, hmac.Equal(mac, m.Sum(nil))
 }
 
-// current reads the signed-in session, or nil.
+// current reads the signed-in session, or nil: the cookie must verify and
+// name a row that is neither revoked nor expired. A GitHub user's roles
+// older than GitHub.RecheckEvery are read again first.
 func (c *Console) current(r *http.Request) *session {
 	ck, err := r.Cookie(c.cookieName())
 	if err != nil {
@@ -81,10 +91,59 @@ func (c *Console) current(r *http.Request) *session {
 		return nil
 	}
 	var s session
-	if json.Unmarshal(payload, &s) != nil || s.ID == "" || s.User == "" || c.now().Unix() >= s.Exp {
+	now := c.now()
+	if json.Unmarshal(payload, &s) != nil || s.ID == "" || s.User == "" || now.Unix() >= s.Exp {
 		return nil
 	}
+	ctx := r.Context()
+	row, err := c.deploy.ConsoleSession(ctx, s.ID)
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			c.log.Warn("console session", "err", err)
+		}
+		return nil
+	}
+	if row.Revoked || !now.Before(row.ExpiresAt) || row.User != s.User || row.Admin != s.Admin {
+		return nil
+	}
+	if row.Perms != "" && json.Unmarshal([]byte(row.Perms), &s.Perms) != nil {
+		return nil
+	}
+	if row.GitHubToken != "" && c.opts.GitHub != nil && now.Sub(row.CheckedAt) >= c.opts.GitHub.RecheckEvery {
+		if !c.recheck(ctx, &s, row.GitHubToken) {
+			return nil
+		}
+	}
 	return &s
+}
+
+// recheck reads a GitHub user's roles again with their sealed token. A
+// token GitHub no longer accepts ends the session; GitHub unreachable
+// keeps the roles last read, until the next request tries again.
+func (c *Console) recheck(ctx context.Context, s *session, sealed string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	token, ok := c.openToken(sealed, s.ID)
+	if !ok {
+		_ = c.deploy.RevokeConsoleSession(ctx, s.ID)
+		return false
+	}
+	perms, err := c.permissions(ctx, token)
+	if errors.Is(err, errTokenRevoked) {
+		c.log.Info("console session ended: GitHub no longer accepts the person's token", "user", s.User)
+		_ = c.deploy.RevokeConsoleSession(ctx, s.ID)
+		return false
+	}
+	if err != nil {
+		c.log.Warn("console session: reading GitHub roles again", "user", s.User, "err", err)
+		return true
+	}
+	enc, _ := json.Marshal(perms)
+	if err := c.deploy.RecheckConsoleSession(ctx, s.ID, string(enc), c.now()); err != nil {
+		c.log.Warn("console session: recording GitHub roles", "user", s.User, "err", err)
+	}
+	s.Perms = perms
+	return true
 }
 
 func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
@@ -92,18 +151,71 @@ func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge in
 		Secure: c.opts.Secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// startSession signs a person in with a fresh session id.
-func (c *Console) startSession(w http.ResponseWriter, user string, admin bool, perms map[string]string) *session {
-	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Exp: c.now().Add(c.opts.SessionTTL).Unix()}
+// startSession signs a person in with a fresh session id, stored with
+// their roles and (GitHub sign-in) their sealed token.
+func (c *Console) startSession(ctx context.Context, w http.ResponseWriter, user string, admin bool, perms map[string]string, githubToken string) (*session, error) {
+	now := c.now()
+	s := &session{ID: randomID(), User: user, Admin: admin, Perms: perms, Exp: now.Add(c.opts.SessionTTL).Unix()}
+	row := store.ConsoleSession{ID: s.ID, User: user, Admin: admin, CheckedAt: now, ExpiresAt: time.Unix(s.Exp, 0)}
+	if len(perms) > 0 {
+		enc, _ := json.Marshal(perms)
+		row.Perms = string(enc)
+	}
+	if githubToken != "" {
+		row.GitHubToken = c.sealToken(githubToken, s.ID)
+	}
+	if err := c.deploy.CreateConsoleSession(ctx, row); err != nil {
+		return nil, err
+	}
+	// Sign-ins are rate limited, so they can afford to sweep expired rows.
+	if _, err := c.deploy.PruneConsoleSessions(ctx, now); err != nil {
+		c.log.Warn("console: prune expired sessions", "err", err)
+	}
 	c.writeSession(w, s)
 	c.setCookie(w, preCookie, "", -1)
-	return s
+	return s, nil
 }
 
 // writeSession writes the session cookie.
 func (c *Console) writeSession(w http.ResponseWriter, s *session) {
 	payload, _ := json.Marshal(s)
 	c.setCookie(w, c.cookieName(), c.sign(payload), int(time.Until(time.Unix(s.Exp, 0))/time.Second))
+}
+
+// tokenAEAD seals GitHub tokens at rest under a key derived from the
+// console's session key; the session id is the associated data, so a
+// sealed token moved to another row does not open.
+func (c *Console) tokenAEAD() cipher.AEAD {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("flowgate console github tokens v1"))
+	block, err := aes.NewCipher(m.Sum(nil))
+	if err != nil {
+		panic("console: " + err.Error())
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("console: " + err.Error())
+	}
+	return aead
+}
+
+func (c *Console) sealToken(token, sid string) string {
+	aead := c.tokenAEAD()
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		panic("console: crypto/rand failed: " + err.Error())
+	}
+	return base64.RawStdEncoding.EncodeToString(aead.Seal(nonce, nonce, []byte(token), []byte(sid)))
+}
+
+func (c *Console) openToken(sealed, sid string) (string, bool) {
+	b, err := base64.RawStdEncoding.DecodeString(sealed)
+	aead := c.tokenAEAD()
+	if err != nil || len(b) < aead.NonceSize() {
+		return "", false
+	}
+	token, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], []byte(sid))
+	return string(token), err == nil
 }
 
 // csrfFor is the form token of a session (or of a sign-in attempt).
@@ -234,7 +346,12 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.fails.Success(ip)
-	s := c.startSession(w, "admin", true, nil)
+	s, err := c.startSession(r.Context(), w, "admin", true, nil, "")
+	if err != nil {
+		c.log.Warn("console sign-in: store the session", "err", err)
+		c.renderSignIn(w, r, "The session could not be stored: try again.", http.StatusServiceUnavailable)
+		return
+	}
 	c.audit(r, s, "sign-in", "", "")
 	http.Redirect(w, r, safeNext(r.PostForm.Get("next")), http.StatusSeeOther)
 }
@@ -246,6 +363,11 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !c.checkForm(w, r, "session", s.ID) {
+		return
+	}
+	if err := c.deploy.RevokeConsoleSession(r.Context(), s.ID); err != nil {
+		c.log.Warn("console sign-out: revoke the session", "err", err)
+		http.Error(w, "the session could not be ended: try again", http.StatusServiceUnavailable)
 		return
 	}
 	c.setCookie(w, c.cookieName(), "", -1)

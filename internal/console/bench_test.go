@@ -94,7 +94,9 @@ func BenchmarkPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	con.startSession(rec, "admin", true, nil)
+	if _, err := con.startSession(context.Background(), rec, "admin", true, nil, ""); err != nil {
+		b.Fatal(err)
+	}
 	cookie := rec.Result().Cookies()[0]
 
 	pages := []string{

@@ -19,7 +19,8 @@ import (
 // environment's repository, and keeps the answer in the signed session: a
 // person sees an environment only when they can read its repository and
 // changes it only with the permission slash commands need (MinPermission).
-// The person's GitHub token is used during sign-in only and never kept.
+// The session keeps the person's GitHub token sealed, and reads the roles
+// again every RecheckEvery, so a removal on GitHub reaches the console.
 
 // GitHubOAuth configures sign-in with GitHub.
 type GitHubOAuth struct {
@@ -33,7 +34,10 @@ type GitHubOAuth struct {
 	// MinPermission is what changing an environment needs: write
 	// (default), maintain or admin — as for slash commands.
 	MinPermission string
-	HTTPClient    *http.Client
+	// RecheckEvery is how old a session's roles may get before the next
+	// request reads them again from GitHub (default 5 minutes).
+	RecheckEvery time.Duration
+	HTTPClient   *http.Client
 }
 
 var permissionRank = map[string]int{"read": 1, "triage": 2, "write": 3, "maintain": 4, "admin": 5}
@@ -62,6 +66,9 @@ func (g *GitHubOAuth) defaults() error {
 	}
 	if r := permissionRank[g.MinPermission]; r < permissionRank["write"] {
 		return fmt.Errorf("console: minimum permission %q: use write, maintain or admin", g.MinPermission)
+	}
+	if g.RecheckEvery <= 0 {
+		g.RecheckEvery = 5 * time.Minute
 	}
 	if g.HTTPClient == nil {
 		g.HTTPClient = &http.Client{Timeout: 15 * time.Second}
@@ -144,7 +151,12 @@ func (c *Console) githubCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.setCookie(w, oauthCookie, "", -1)
-	s := c.startSession(w, user.Login, false, perms)
+	s, err := c.startSession(ctx, w, user.Login, false, perms, token)
+	if err != nil {
+		c.log.Warn("console GitHub sign-in: store the session", "err", err)
+		refuse(http.StatusServiceUnavailable, "The session could not be stored: try again.")
+		return
+	}
 	c.audit(r, s, "sign-in", "", "", "with", "github", "environments", len(perms))
 	http.Redirect(w, r, safeNext(st.N), http.StatusSeeOther)
 }
@@ -194,13 +206,19 @@ func (c *Console) githubGet(ctx context.Context, token, path string, v any) erro
 	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden {
 		return errNoAccess
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		return errTokenRevoked
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", path, resp.Status)
 	}
 	return json.NewDecoder(io.LimitReader(resp.Body, maxGitHubBody)).Decode(v)
 }
 
-var errNoAccess = errors.New("no access")
+var (
+	errNoAccess     = errors.New("no access")
+	errTokenRevoked = errors.New("GitHub no longer accepts the token")
+)
 
 // maxEnvironmentsPerSession bounds the cookie: past it, the environments
 // after the first ones are not shown to GitHub users.

@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -27,7 +29,14 @@ type githubStub struct {
 	repos  map[string]map[string]string // login -> "owner/repo" -> role
 	public map[string]bool              // "owner/repo" -> public (anyone signed in may pull)
 	seq    int
+	down   bool         // the API answers 502, as GitHub does in an outage
+	later  atomic.Int64 // how far the console's clock is ahead of the real one (ns)
 }
+
+// now is the console's clock in GitHub tests: advance moves it on.
+func (g *githubStub) now() time.Time { return time.Now().Add(time.Duration(g.later.Load())) }
+
+func (g *githubStub) advance(d time.Duration) { g.later.Add(int64(d)) }
 
 const (
 	stubClientID     = "Iv1.console-test"
@@ -122,8 +131,16 @@ func (g *githubStub) repo(w http.ResponseWriter, r *http.Request) {
 	login := g.who(r)
 	full := r.PathValue("owner") + "/" + r.PathValue("repo")
 	g.mu.Lock()
-	role, public := g.repos[login][full], g.public[full]
+	role, public, down := g.repos[login][full], g.public[full], g.down
 	g.mu.Unlock()
+	if down {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+		return
+	}
+	if login == "" {
+		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+		return
+	}
 	if public && role == "" {
 		role = "read" // what GitHub answers anyone about a public repository
 	}
@@ -148,7 +165,7 @@ func githubHarness(t *testing.T) (*harness, *githubStub) {
 		t.Fatal(err)
 	}
 	var err error
-	h.con, err = New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, GitHub: g.oauth(), Logger: newTestLogger(h.logs)})
+	h.con, err = New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, GitHub: g.oauth(), Logger: newTestLogger(h.logs), Now: g.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,16 +3,15 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestSignedOutCookieIsDead: a session cookie copied before sign-out
 // (stolen from a shared machine, a proxy log, a backup of the browser
 // profile) must stop working when its owner signs out.
 func TestSignedOutCookieIsDead(t *testing.T) {
-	t.Skip("hole: sessions are stateless signed cookies, so sign-out only clears the browser's copy; " +
-		"a copied cookie keeps working until it expires (12 hours by default). Closing it needs a " +
-		"revocation list shared by every replica (a store table checked on each request)")
 	h := newHarness(t)
 	c := h.client()
 	tok := c.mustSignIn()
@@ -25,5 +24,67 @@ func TestSignedOutCookieIsDead(t *testing.T) {
 	thief.jar.SetCookies(u, stolen)
 	if resp, _ := thief.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a cookie copied before sign-out still opens the console: %d", resp.StatusCode)
+	}
+}
+
+// TestGitHubSessionEndsWithItsToken: a person who revokes Flowgate's
+// access on GitHub (or whose token GitHub stops accepting) is signed out
+// at the next re-check; GitHub being down keeps the roles last read.
+func TestGitHubSessionEndsWithItsToken(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	g.mu.Lock()
+	g.down = true
+	g.mu.Unlock()
+	g.advance(6 * time.Minute)
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("GitHub down at the re-check: %d, want the roles last read to hold", resp.StatusCode)
+	}
+	g.mu.Lock()
+	g.down = false
+	clear(g.tokens)
+	g.mu.Unlock()
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a token GitHub no longer accepts still opens the console: %d", resp.StatusCode)
+	}
+}
+
+// TestGitHubTokenSealedAtRest: the person's GitHub token is kept to read
+// roles again, never in the clear in the database.
+func TestGitHubTokenSealedAtRest(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	h.client().githubSignIn()
+	g.mu.Lock()
+	var tokens []string
+	for tok := range g.tokens {
+		tokens = append(tokens, tok)
+	}
+	g.mu.Unlock()
+	if len(tokens) == 0 {
+		t.Fatal("the stand-in issued no token")
+	}
+	rows, err := h.db.SQL().QueryContext(t.Context(), `SELECT github_token, perms FROM console_sessions`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var sealed, perms string
+		if err := rows.Scan(&sealed, &perms); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		for _, tok := range tokens {
+			if sealed == "" || strings.Contains(sealed, tok) {
+				t.Fatalf("session row keeps the GitHub token %q as %q", tok, sealed)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d session rows, want 1", n)
 	}
 }

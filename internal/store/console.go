@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -47,10 +47,12 @@ func (q Q) ConsoleLogs(ctx context.Context, lq OutcomeQuery) ([]RuntimeLog, erro
 		if status != "" && status != "failed" {
 			return []RuntimeLog{}, nil // only failed invocations have an error kind
 		}
-		// The outcome row of a failed invocation reads
-		// "invocation failed (<kind>): <message>".
-		status = "failed"
-		add("message LIKE ?", "invocation failed ("+lq.Kind+")%")
+		// Only failed outcome rows have a kind: the kind index alone
+		// finds them (a status condition would tempt SQLite to walk every
+		// failed row instead).
+		status = ""
+		where = append(where, "error_kind <> ''")
+		add("error_kind = ?", lq.Kind)
 	}
 	if status != "" {
 		where = append(where, "status <> ''")
@@ -109,20 +111,18 @@ type OutcomeStat struct {
 	Count      int
 }
 
-// OutcomeStats aggregates env's outcome rows since a time by time bucket,
-// workflow, status and duration class, in the database: charts read a
-// few hundred numbers instead of every invocation. It reads the covering
-// outcome index only.
+// OutcomeStats counts env's invocations since a time by time bucket,
+// workflow, status and duration class. It reads the per-minute counts the
+// log writer keeps (runtime_outcome_minutes), so its cost grows with the
+// number of minutes, not of invocations; since and bucket are rounded to
+// whole minutes.
 func (q Q) OutcomeStats(ctx context.Context, env string, since time.Time, bucket time.Duration) ([]OutcomeStat, error) {
-	var cls strings.Builder
-	cls.WriteString("CASE")
-	for i, b := range DurationClasses {
-		fmt.Fprintf(&cls, " WHEN duration_us <= %d THEN %d", b, i)
-	}
-	fmt.Fprintf(&cls, " ELSE %d END", len(DurationClasses))
-	rows, err := q.query(ctx, `SELECT (at - ?) / ? AS b, workflow_id, status, `+cls.String()+` AS c, COUNT(*)
-		FROM runtime_logs WHERE env = ? AND at >= ? AND status <> ''
-		GROUP BY b, workflow_id, status, c`, micros(since), bucket.Microseconds(), env, micros(since))
+	from := micros(since)
+	from -= from % minuteMicros
+	b := max(bucket.Microseconds()-bucket.Microseconds()%minuteMicros, minuteMicros)
+	rows, err := q.query(ctx, `SELECT (minute - ?) / ? AS b, workflow_id, status, class, SUM(n)
+		FROM runtime_outcome_minutes WHERE env = ? AND minute >= ?
+		GROUP BY b, workflow_id, status, class`, from, b, env, from)
 	if err != nil {
 		return nil, fmt.Errorf("store: outcome stats: %w", err)
 	}
@@ -132,40 +132,36 @@ func (q Q) OutcomeStats(ctx context.Context, env string, since time.Time, bucket
 	})
 }
 
-// FailureKinds counts env's failed invocations since a time by error kind
-// (kinds are letters and '-'; the outcome message names its kind).
+// FailureKinds counts env's failed invocations since a time (rounded down
+// to the minute) by error kind: the kinds asked for, and "other" for the rest.
 func (q Q) FailureKinds(ctx context.Context, env string, since time.Time, kinds []string) (map[string]int, error) {
-	var cols []string
-	var args []any
 	for _, k := range kinds {
 		if !kindName(k) {
 			return nil, fmt.Errorf("store: error kind %q: letters and '-' only", k)
 		}
-		cols = append(cols, "SUM(CASE WHEN message LIKE ? THEN 1 ELSE 0 END)")
-		args = append(args, "invocation failed ("+k+")%")
 	}
-	cols = append(cols, "COUNT(*)")
-	args = append(args, env, "failed", micros(since))
-	vals := make([]sql.NullInt64, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	err := q.queryRow(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM runtime_logs
-		WHERE env = ? AND status <> '' AND status = ? AND at >= ?`, args...).Scan(ptrs...)
+	from := micros(since)
+	from -= from % minuteMicros
+	rows, err := q.query(ctx, `SELECT error_kind, SUM(n) FROM runtime_outcome_minutes
+		WHERE env = ? AND minute >= ? AND status = 'failed' GROUP BY error_kind`, env, from)
 	if err != nil {
 		return nil, fmt.Errorf("store: failure kinds: %w", err)
 	}
+	defer rows.Close()
 	out := map[string]int{}
-	known := 0
-	for i, k := range kinds {
-		if n := int(vals[i].Int64); n > 0 {
-			out[k] = n
-			known += n
+	for rows.Next() {
+		var k string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("store: failure kinds: %w", err)
 		}
+		if !slices.Contains(kinds, k) {
+			k = "other"
+		}
+		out[k] += n
 	}
-	if other := int(vals[len(kinds)].Int64) - known; other > 0 {
-		out["other"] = other
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: failure kinds: %w", err)
 	}
 	return out, nil
 }

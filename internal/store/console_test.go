@@ -89,7 +89,19 @@ func TestConsoleQueries(t *testing.T) {
 		if len(seen) != 80 {
 			t.Fatalf("paging saw %d rows", len(seen))
 		}
-		stats, err := db.OutcomeStats(ctx, "prod", t0, 10*time.Second)
+		// Two and a half minutes later, 6 more invocations (2 failed).
+		var later []store.RuntimeLog
+		for i := range 6 {
+			l := store.RuntimeLog{InvocationID: fmt.Sprintf("late_%d", i), Env: "prod", WorkflowID: "a", Level: "info",
+				Status: "succeeded", Message: "invocation succeeded", Duration: time.Millisecond, At: t0.Add(150*time.Second + time.Duration(i)*time.Second)}
+			if i < 2 {
+				l.Status, l.Message = "failed", "invocation failed (memory): z"
+			}
+			later = append(later, l)
+		}
+		must(t, db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, later) }))
+		// Buckets are whole minutes: 10 s counts as one.
+		stats, err := db.OutcomeStats(ctx, "prod", t0.Add(20*time.Second), 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,11 +116,14 @@ func TestConsoleQueries(t *testing.T) {
 				t.Errorf("class %d for 1 ms", st.Class)
 			}
 		}
-		if len(perBucket) != 4 || perBucket[0] != 10 || perBucket[3] != 10 || failed != 10 {
+		if len(perBucket) != 2 || perBucket[0] != 40 || perBucket[2] != 6 || failed != 12 {
 			t.Fatalf("outcome stats per bucket %v, failed %d", perBucket, failed)
 		}
+		if stats, _ := db.OutcomeStats(ctx, "prod", t0.Add(time.Minute), 2*time.Minute); len(stats) == 0 || stats[0].Bucket != 0 {
+			t.Fatalf("since the second minute, 2-minute buckets: %+v", stats)
+		}
 		kinds, err := db.FailureKinds(ctx, "prod", t0, []string{"timeout", "memory"})
-		if err != nil || kinds["timeout"] != 5 || kinds["other"] != 5 || kinds["memory"] != 0 {
+		if err != nil || kinds["timeout"] != 5 || kinds["other"] != 5 || kinds["memory"] != 2 {
 			t.Fatalf("failure kinds: %v %v", kinds, err)
 		}
 		if _, err := db.FailureKinds(ctx, "prod", t0, []string{"x'"}); err == nil {
@@ -129,8 +144,9 @@ func TestConsoleQueryPlans(t *testing.T) {
 		"workflow":   `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"status":     `SELECT seq FROM runtime_logs WHERE env = 'prod' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"wf+status":  `SELECT seq FROM runtime_logs WHERE env = 'prod' AND workflow_id = 'a' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
-		"kind":       `SELECT seq FROM runtime_logs WHERE env = 'prod' AND message LIKE 'invocation failed (timeout)%' AND status <> '' AND status = 'failed' ORDER BY at DESC, seq DESC LIMIT 100`,
-		"stats":      `SELECT (at - 0) / 10 AS b, workflow_id, status, duration_us, COUNT(*) FROM runtime_logs WHERE env = 'prod' AND at >= 0 AND status <> '' GROUP BY b, workflow_id, status, duration_us`,
+		"kind":       `SELECT seq FROM runtime_logs WHERE env = 'prod' AND error_kind <> '' AND error_kind = 'timeout' ORDER BY at DESC, seq DESC LIMIT 100`,
+		"stats":      `SELECT (minute - 0) / 60000000 AS b, workflow_id, status, class, SUM(n) FROM runtime_outcome_minutes WHERE env = 'prod' AND minute >= 0 GROUP BY b, workflow_id, status, class`,
+		"kinds":      `SELECT error_kind, SUM(n) FROM runtime_outcome_minutes WHERE env = 'prod' AND minute >= 0 AND status = 'failed' GROUP BY error_kind`,
 		"invocation": `SELECT seq FROM runtime_logs WHERE env = 'prod' AND invocation_id = 'inv_001' ORDER BY seq DESC LIMIT 100`,
 	}
 	for name, query := range cases {
@@ -151,8 +167,11 @@ func TestConsoleQueryPlans(t *testing.T) {
 		if !strings.Contains(p, "USING") || strings.Contains(p, "TEMP B-TREE FOR ORDER BY") {
 			t.Errorf("%s: plan %q walks no index in order", name, p)
 		}
-		if name == "stats" && !strings.Contains(p, "COVERING INDEX") {
-			t.Errorf("outcomes: plan %q reads the table", p)
+		if name == "kind" && !strings.Contains(p, "runtime_logs_outcome_kind") {
+			t.Errorf("kind: plan %q does not walk the kind index", p)
+		}
+		if (name == "stats" || name == "kinds") && !strings.Contains(p, "runtime_outcome_minutes USING INDEX sqlite_autoindex") {
+			t.Errorf("%s: plan %q does not walk the per-minute counts by (env, minute)", name, p)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -35,36 +36,104 @@ func SanitizeText(s string) string {
 // workflow logged can never make the database refuse a batch.
 func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 	totals := map[string]LogTotal{}
+	minutes := map[outcomeMinute]int64{}
 	for len(logs) > 0 {
 		n := min(len(logs), appendChunk)
 		chunk := logs[:n]
 		logs = logs[n:]
 		var b strings.Builder
 		b.WriteString(`INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
-			message, status, duration_us, at) VALUES `)
-		args := make([]any, 0, 10*n)
+			message, status, duration_us, at, error_kind) VALUES `)
+		args := make([]any, 0, 11*n)
 		for i, l := range chunk {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			at := l.At
 			if at.IsZero() {
 				at = time.Now()
 			}
-			env, msg := SanitizeText(l.Env), SanitizeText(l.Message)
-			args = append(args, SanitizeText(l.InvocationID), env, SanitizeText(l.WorkflowID), SanitizeText(l.DeploymentID),
-				SanitizeText(l.Trigger), SanitizeText(l.Level), msg, SanitizeText(l.Status), l.Duration.Microseconds(), micros(at))
+			env, msg, status, wf := SanitizeText(l.Env), SanitizeText(l.Message), SanitizeText(l.Status), SanitizeText(l.WorkflowID)
+			kind := outcomeKind(status, msg)
+			args = append(args, SanitizeText(l.InvocationID), env, wf, SanitizeText(l.DeploymentID),
+				SanitizeText(l.Trigger), SanitizeText(l.Level), msg, status, l.Duration.Microseconds(), micros(at), kind)
 			t := totals[env]
 			t.Rows++
 			t.Bytes += int64(len(msg))
 			totals[env] = t
+			if status != "" {
+				m := micros(at)
+				minutes[outcomeMinute{env, m - m%minuteMicros, wf, status, durationClass(l.Duration.Microseconds()), kind}]++
+			}
 		}
 		if _, err := q.exec(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("store: append runtime logs: %w", err)
 		}
 	}
+	if err := q.addOutcomeMinutes(ctx, minutes); err != nil {
+		return err
+	}
 	return q.addLogTotals(ctx, totals, 1)
+}
+
+const minuteMicros = int64(time.Minute / time.Microsecond)
+
+// outcomeMinute keys one row of runtime_outcome_minutes.
+type outcomeMinute struct {
+	env    string
+	minute int64
+	wf     string
+	status string
+	class  int
+	kind   string
+}
+
+// outcomeKind is the error kind a failed outcome row names in its message
+// ("invocation failed (<kind>): …"), or "".
+func outcomeKind(status, msg string) string {
+	const prefix = "invocation failed ("
+	if status != "failed" || !strings.HasPrefix(msg, prefix) {
+		return ""
+	}
+	k, _, ok := strings.Cut(msg[len(prefix):], "):")
+	if !ok || !kindName(k) {
+		return ""
+	}
+	return k
+}
+
+// durationClass is the index of the first class of DurationClasses that
+// holds us, or len(DurationClasses).
+func durationClass(us int64) int {
+	for i, b := range DurationClasses {
+		if us <= b {
+			return i
+		}
+	}
+	return len(DurationClasses)
+}
+
+// addOutcomeMinutes adds outcome counts to their minutes, in key order so
+// concurrent writers lock rows in the same order.
+func (q Q) addOutcomeMinutes(ctx context.Context, minutes map[outcomeMinute]int64) error {
+	keys := make([]outcomeMinute, 0, len(minutes))
+	for k := range minutes {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b outcomeMinute) int {
+		return cmp.Or(strings.Compare(a.env, b.env), cmp.Compare(a.minute, b.minute), strings.Compare(a.wf, b.wf),
+			strings.Compare(a.status, b.status), cmp.Compare(a.class, b.class), strings.Compare(a.kind, b.kind))
+	})
+	for _, k := range keys {
+		_, err := q.exec(ctx, `INSERT INTO runtime_outcome_minutes (env, minute, workflow_id, status, class, error_kind, n)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (env, minute, workflow_id, status, class, error_kind)
+			DO UPDATE SET n = runtime_outcome_minutes.n + excluded.n`, k.env, k.minute, k.wf, k.status, k.class, k.kind, minutes[k])
+		if err != nil {
+			return fmt.Errorf("store: outcome minutes: %w", err)
+		}
+	}
+	return nil
 }
 
 // addLogTotals adds (sign 1) or subtracts (-1) per-environment totals, in
@@ -148,7 +217,20 @@ func (q Q) RuntimeLogs(ctx context.Context, lq LogQuery) ([]RuntimeLog, error) {
 // call is one short transaction, so on SQLite's single connection other
 // work runs between batches.
 func (db *DB) PruneRuntimeLogs(ctx context.Context, before time.Time, limit int) (int64, error) {
-	return db.deleteLogs(ctx, `WHERE at < ? ORDER BY at LIMIT ?`, micros(before), limit)
+	n, err := db.deleteLogs(ctx, `WHERE at < ? ORDER BY at LIMIT ?`, micros(before), limit)
+	if err != nil || n >= int64(limit) {
+		return n, err
+	}
+	// The logs are pruned: the outcome counts of the same minutes go too,
+	// in the rest of the batch.
+	res, err := db.exec(ctx, `DELETE FROM runtime_outcome_minutes WHERE (env, minute, workflow_id, status, class, error_kind) IN
+		(SELECT env, minute, workflow_id, status, class, error_kind FROM runtime_outcome_minutes WHERE minute < ? LIMIT ?)`,
+		micros(before)-minuteMicros, int64(limit)-n)
+	if err != nil {
+		return n, fmt.Errorf("store: prune outcome minutes: %w", err)
+	}
+	m, err := res.RowsAffected()
+	return n + m, err
 }
 
 // TrimRuntimeLogs deletes at most limit of env's oldest rows (its quota is
