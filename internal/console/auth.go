@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/secrets"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Sessions are signed cookies (HMAC-SHA256 under the console's key), so
@@ -167,9 +168,11 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			return
 		}
 		env := r.PathValue("env")
-		if env != "" && !validEnv(env) {
-			http.Error(w, "environment names are 1-64 letters, digits, '-' or '_'", http.StatusBadRequest)
-			return
+		if env != "" {
+			if err := workflow.CheckEnvironment(env); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
 		}
 		if env != "" && !c.canSee(r.Context(), s, env) {
 			// The same answer as for an environment that does not exist.
@@ -282,18 +285,6 @@ func (c *Console) audit(r *http.Request, s *session, action, env, target string,
 		args = append(args, "target", target)
 	}
 	c.log.Info("audit", args...)
-}
-
-func validEnv(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Console) minPermission() string {

@@ -466,7 +466,7 @@ func (j *Jobs) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Inse
 // behind it (its process died before the sync started) — a takeover job
 // is queued instead of swallowing the request.
 func (j *Jobs) EnqueueSync(ctx context.Context, args SyncArgs) (EnqueueResult, error) {
-	if err := validName("environment", args.Env); err != nil {
+	if err := checkEnv(args.Env); err != nil {
 		return EnqueueResult{}, err
 	}
 	if args.CommitSHA == "" {

@@ -34,6 +34,7 @@ import (
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Types the API speaks, defined in store so both layers share them.
@@ -280,7 +281,7 @@ func newID(prefix string) string {
 
 // EnsureEnvironment creates an environment (preview mode off) if needed.
 func (s *Service) EnsureEnvironment(ctx context.Context, env string) error {
-	if err := validName("environment", env); err != nil {
+	if err := checkEnv(env); err != nil {
 		return err
 	}
 	return s.db.EnsureEnvironment(ctx, env)
@@ -322,6 +323,14 @@ func (s *Service) CheckRuntimeToken(ctx context.Context, env, token string) (boo
 		return false, nil
 	}
 	return secrets.CompareToken(tokenHash(token), e.RuntimeTokenHash), nil
+}
+
+// checkEnv is the one environment-name rule, refused as ErrInvalid.
+func checkEnv(env string) error {
+	if err := workflow.CheckEnvironment(env); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	return nil
 }
 
 // validName bounds names that reach URLs, logs and AAD strings.

@@ -17,6 +17,7 @@ import (
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // DefaultEnvironment is where a repository's default branch syncs.
@@ -40,6 +41,9 @@ func ParseEnvRules(s string) ([]EnvRule, error) {
 		repo, branch, ok2 := strings.Cut(left, "@")
 		if !ok || !ok2 || !validRepo(repo) || branch == "" || env == "" || strings.ContainsAny(branch+env, " \t") {
 			return nil, fmt.Errorf("environment rule %q: write owner/repo@branch=environment", part)
+		}
+		if err := workflow.CheckEnvironment(env); err != nil {
+			return nil, fmt.Errorf("environment rule %q: %w", part, err)
 		}
 		out = append(out, EnvRule{Repo: repo, Branch: branch, Env: env})
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/flowgate/flowgate/internal/httpjson"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/secrets"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Limits on what a caller can send.
@@ -251,9 +252,11 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 			httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the management API needs the admin token as a Bearer token")
 			return
 		}
-		if !validName(r.PathValue("env")) && r.PathValue("env") != "" {
-			httpjson.Error(w, http.StatusBadRequest, "bad_environment", "environment names are 1-64 letters, digits, '-' or '_'")
-			return
+		if env := r.PathValue("env"); env != "" {
+			if err := workflow.CheckEnvironment(env); err != nil {
+				httpjson.Error(w, http.StatusBadRequest, "bad_environment", err.Error())
+				return
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -274,18 +277,8 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// validName accepts environment names: 1-64 letters, digits, '-', '_'.
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
+// validName is the environment-name rule (workflow.CheckEnvironment).
+func validName(s string) bool { return workflow.ValidEnvironment(s) }
 
 // literalPath serves h only when the path is sent exactly as path: the mux
 // also routes escaped spellings (/%6Detrics) here, which a proxy rule that
