@@ -33,13 +33,13 @@ func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
 	if err != nil {
 		return nil, err
 	}
-	rules, err := githubapp.ParseEnvRules(env("GITHUB_ENVIRONMENTS"))
+	rules, err := githubapp.ParseEnvRules(cfg.GitHubEnvironments)
 	if err != nil {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
 	opts := githubapp.Options{
 		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
-		MinPermission: env("GITHUB_MIN_PERMISSION"),
+		MinPermission: cfg.GitHubMinPermission,
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}
 	gh, err := githubapp.New(opts)
@@ -87,7 +87,7 @@ func loadStoredGitHubApp(cfg *Config) error {
 // printed only here, so only whoever reads this console can create the
 // App that Flowgate will trust.
 func (a *App) githubSetupRoutes() (map[string]http.Handler, error) {
-	if a.cfg.GitHub() || env("GITHUB_SETUP") == "" {
+	if a.cfg.GitHub() || !a.cfg.GitHubSetup {
 		return nil, nil
 	}
 	state, err := secrets.GenerateToken()
@@ -95,7 +95,7 @@ func (a *App) githubSetupRoutes() (map[string]http.Handler, error) {
 		return nil, err
 	}
 	s := &githubapp.Setup{
-		State: state, PublicURL: a.cfg.PublicURL, APIURL: a.cfg.GitHubAPIURL, WebURL: env("GITHUB_WEB_URL"),
+		State: state, PublicURL: a.cfg.PublicURL, APIURL: a.cfg.GitHubAPIURL, WebURL: a.cfg.GitHubWebURL,
 		Save: func(app githubapp.StoredApp) error {
 			if err := githubapp.SaveStoredApp(a.cfg.DataDir, app); err != nil {
 				return err
