@@ -111,11 +111,6 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	// OnSync, when set, is told each finished sync's outcome: "succeeded",
-	// "failed" (the repository has errors), "skipped" or "error" (the sync
-	// could not run). The service counts them in its metrics.
-	OnSync func(outcome string)
-
 	// DataDir holds the snapshots syncs work in (<DataDir>/snapshots,
 	// private, emptied by New) and the npm tarball cache; default: a new
 	// private temporary directory.
@@ -148,7 +143,7 @@ type Service struct {
 	liveInterval time.Duration
 	previewMax   int
 	previewWin   time.Duration
-	onSync       func(outcome string)
+	syncOutcomes sync.Map // outcome -> *atomic.Uint64 (SyncOutcomes)
 
 	cache sync.Map // environment name -> *envCache
 
@@ -182,7 +177,6 @@ func New(opts Options) (*Service, error) {
 		liveInterval: opts.LiveCheckInterval,
 		previewMax:   opts.PreviewMaxFailures,
 		previewWin:   opts.PreviewWindow,
-		onSync:       opts.OnSync,
 		maxStale:     opts.SnapshotMaxStale,
 		snapTimeout:  opts.SnapshotTimeout,
 		fetchers:     map[string]Fetcher{"dir": DirFetcher, "dev": DirFetcher},

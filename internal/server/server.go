@@ -127,9 +127,6 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// SyncFinished counts a finished sync by outcome in the metrics.
-func (s *Server) SyncFinished(status string) { s.metrics.syncs.WithLabelValues(status).Inc() }
-
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
