@@ -128,27 +128,15 @@ func (a *App) Handle(ctx context.Context, d DeliveryArgs) error {
 	if err != nil {
 		return badPayload("%s: %v", d.Event, err)
 	}
+	h := eventHandlers[d.Event]
+	if h == nil {
+		return nil
+	}
 	ev, err := github.ParseWebHook(d.Event, payload)
 	if err != nil {
 		return badPayload("%s: %v", d.Event, err)
 	}
-	switch e := ev.(type) {
-	case *github.PushEvent:
-		return a.onPush(ctx, d, e)
-	case *github.PullRequestEvent:
-		return a.onPullRequest(ctx, d, e)
-	case *github.IssueCommentEvent:
-		return a.onIssueComment(ctx, d, e)
-	case *github.CheckRunEvent:
-		return a.onCheckRun(ctx, d, e)
-	case *github.CheckSuiteEvent:
-		return a.onCheckSuite(ctx, d, e)
-	case *github.InstallationEvent:
-		return a.onInstallation(ctx, e)
-	case *github.InstallationRepositoriesEvent:
-		return a.onInstallationRepositories(ctx, e)
-	}
-	return nil
+	return h.Handle(ctx, a, d, ev)
 }
 
 // repoRef is a repository as the handlers need it. ID is GitHub's
