@@ -124,7 +124,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err := a.tokens(ctx); err != nil {
 		return nil, err
 	}
-	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite}
+	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite,
+		Prune: deploy.PruneOptions{LogQuotaRows: int64(cfg.LogQuotaRows), LogQuotaBytes: cfg.LogQuotaBytes}}
 	deploy.RegisterReseal(&jopts)
 	// The GitHub App's delivery workers are part of the job queue; its
 	// webhook endpoint queues into it, so it is made after the queue.
@@ -149,7 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		}
 	}
 	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts,
-		LogQuotaRows: cfg.LogQuotaRows, LogQuotaBytes: cfg.LogQuotaBytes, Jobs: a.jobs}
+		Jobs: a.jobs}
 	if cfg.RuntimeToken != "" {
 		sv.ConfiguredRuntimeTokens = []string{"production"}
 	}

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -144,6 +145,7 @@ type Service struct {
 	previewMax   int
 	previewWin   time.Duration
 	syncOutcomes sync.Map // outcome -> *atomic.Uint64 (SyncOutcomes)
+	logsTrimmed  atomic.Uint64
 
 	cache sync.Map // environment name -> *envCache
 

@@ -16,7 +16,6 @@ type metrics struct {
 	failures    *prometheus.CounterVec   // by trigger, error kind
 	latency     *prometheus.HistogramVec // by trigger
 	logsDropped prometheus.Counter
-	logsTrimmed prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -35,10 +34,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "flowgate_runtime_logs_dropped_total", Help: "Runtime log rows dropped because the log store fell behind.",
 		}),
 	}
-	m.logsTrimmed = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "flowgate_runtime_logs_trimmed_total", Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
-	})
-	reg.MustRegister(m.invocations, m.failures, m.latency, m.logsDropped, m.logsTrimmed,
+	reg.MustRegister(m.invocations, m.failures, m.latency, m.logsDropped,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -70,6 +66,10 @@ func (c syncCollector) Collect(ch chan<- prometheus.Metric) {
 func (m *metrics) snapshots(reg *prometheus.Registry, d *deploy.Service) {
 	reg.MustRegister(
 		syncCollector{d},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "flowgate_runtime_logs_trimmed_total",
+			Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
+		}, func() float64 { return float64(d.LogsTrimmed()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "flowgate_runtime_state_refresh_failures_total",
 			Help: "Failed reads of an environment's runtime state (live deployments, token, variables, keys); the last good state is served meanwhile.",

@@ -30,9 +30,8 @@ import (
 
 // Limits on what a caller can send.
 const (
-	MaxEventBytes    = 1 << 20   // a trigger's event
-	MaxManageBytes   = 128 << 10 // a management request body
-	DefaultRetention = 7 * 24 * time.Hour
+	MaxEventBytes  = 1 << 20   // a trigger's event
+	MaxManageBytes = 128 << 10 // a management request body
 )
 
 // Options configure a Server. Deploy and Runner are required.
@@ -61,15 +60,7 @@ type Options struct {
 	// LogBuffer bounds runtime log rows waiting to be written (default
 	// 8192); past it rows are dropped and counted, never waited for.
 	LogBuffer int
-	// LogRetention is how long runtime logs are kept (default 7 days).
-	LogRetention time.Duration
-	// LogQuotaRows bounds the runtime log rows kept per environment
-	// (default DefaultLogQuotaRows) and LogQuotaBytes their message bytes
-	// (default DefaultLogQuotaBytes); past either the oldest go first,
-	// counted in flowgate_runtime_logs_trimmed_total.
-	LogQuotaRows  int
-	LogQuotaBytes int64
-	Logger        *slog.Logger
+	Logger    *slog.Logger
 	// Registry receives the metrics (default a new registry).
 	Registry *prometheus.Registry
 }
@@ -104,9 +95,6 @@ func New(opts Options) (*Server, error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	if opts.LogRetention <= 0 {
-		opts.LogRetention = DefaultRetention
-	}
 	s := &Server{
 		opts:    opts,
 		deploy:  opts.Deploy,
@@ -120,8 +108,7 @@ func New(opts Options) (*Server, error) {
 		failures:     newFailureSampler(10 * time.Second),
 		adminFails:   secrets.NewLimiter(adminGuessing),
 	}
-	s.logs = newLogWriter(opts.Deploy, logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
-		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
+	s.logs = newLogWriter(opts.Deploy, opts.LogBuffer, s.metrics.logsDropped, opts.Logger)
 	s.metrics.snapshots(opts.Registry, opts.Deploy)
 	s.routes()
 	return s, nil
