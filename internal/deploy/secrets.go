@@ -12,13 +12,13 @@ import (
 // MaxVariableBytes bounds one variable's value.
 const MaxVariableBytes = 64 << 10
 
-// VariableView is a variable as the management API shows it: a secret's
+// VariableView is a variable as it may be shown (the API, the console): a secret's
 // value is never included.
 type VariableView struct {
-	Name      string    `json:"name"`
-	Value     string    `json:"value,omitempty"` // "" for secrets
-	IsSecret  bool      `json:"isSecret"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Name      string
+	Value     string // "" for secrets
+	IsSecret  bool
+	UpdatedAt time.Time
 }
 
 // EnvValue is a variable as a workflow invocation sees it (kinde.env), in
@@ -134,9 +134,9 @@ func (s *Service) EnvForInvocation(ctx context.Context, env string) (map[string]
 
 // KeyInfo describes a workflow encryption key without the key.
 type KeyInfo struct {
-	ID        string    `json:"id"`
-	Active    bool      `json:"active"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID        string
+	Active    bool
+	CreatedAt time.Time
 }
 
 // CreateEncryptionKey makes a new key for a workflow and returns it once,
