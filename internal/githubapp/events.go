@@ -16,9 +16,10 @@ type EventHandler interface {
 	Handle(ctx context.Context, a *App, d DeliveryArgs, event any) error
 }
 
-// eventHandlers maps each event the App acts on to its handler. Adding an
-// event is one line here plus its handler.
-var eventHandlers = register(
+// handlers are the App's event handlers, in the order the App's manifest
+// subscribes to their events. Adding an event is one line here plus its
+// handler.
+var handlers = []EventHandler{
 	on[github.PushEvent]{"push", (*App).onPush},
 	on[github.PullRequestEvent]{"pull_request", (*App).onPullRequest},
 	on[github.IssueCommentEvent]{"issue_comment", (*App).onIssueComment},
@@ -30,7 +31,28 @@ var eventHandlers = register(
 	on[github.InstallationRepositoriesEvent]{"installation_repositories", func(a *App, ctx context.Context, _ DeliveryArgs, e *github.InstallationRepositoriesEvent) error {
 		return a.onInstallationRepositories(ctx, e)
 	}},
-)
+}
+
+// eventHandlers maps each event the App acts on to its handler.
+var eventHandlers = register(handlers...)
+
+// alwaysSent are events GitHub delivers to every App: a manifest cannot
+// subscribe to them.
+var alwaysSent = map[string]bool{"installation": true, "installation_repositories": true}
+
+// subscribedEvents are the events the App's manifest subscribes to: every
+// handled one that GitHub does not send anyway.
+func subscribedEvents() []string {
+	var out []string
+	for _, h := range handlers {
+		for _, ev := range h.Handles() {
+			if !alwaysSent[ev] {
+				out = append(out, ev)
+			}
+		}
+	}
+	return out
+}
 
 // Handles reports whether the App acts on event; others are acknowledged
 // and dropped unread.
