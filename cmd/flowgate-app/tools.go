@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/flowgate/flowgate/internal/app"
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/migrate"
 )
@@ -30,24 +31,32 @@ type storeFlags struct {
 	dataDir, db, arts *string
 }
 
-func addStoreFlags(fs *flag.FlagSet, prefix, what string, defaults bool) storeFlags {
-	def := func(name string) string {
-		if defaults {
-			return os.Getenv(name)
-		}
-		return ""
-	}
+// addStoreFlags defaults the flags to cfg's settings; a nil cfg gives no defaults.
+func addStoreFlags(fs *flag.FlagSet, prefix, what string, cfg *app.Config) storeFlags {
+	var db, arts string
 	s := storeFlags{}
-	if defaults {
-		dd := os.Getenv("FLOWGATE_DATA_DIR")
+	if cfg != nil {
+		dd := cfg.DataDir
 		if dd == "" {
 			dd = "flowgate-data"
 		}
 		s.dataDir = fs.String("data-dir", dd, "data directory whose flowgate.db and artifacts/ are the defaults (FLOWGATE_DATA_DIR)")
+		db, arts = cfg.DatabaseURL, cfg.Artifacts
 	}
-	s.db = fs.String(prefix+"db", def("FLOWGATE_DATABASE_URL"), what+" database: postgres://… or a SQLite file path")
-	s.arts = fs.String(prefix+"artifacts", def("FLOWGATE_ARTIFACTS"), what+" artifact store: a directory or s3://bucket/prefix")
+	s.db = fs.String(prefix+"db", db, what+" database: postgres://… or a SQLite file path")
+	s.arts = fs.String(prefix+"artifacts", arts, what+" artifact store: a directory or s3://bucket/prefix")
 	return s
+}
+
+// envConfig is the service's configuration from the FLOWGATE_* variables;
+// ok is false (and the error written) when they do not parse.
+func envConfig(tool string, stderr io.Writer) (app.Config, bool) {
+	cfg, err := app.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "flowgate %s: %v\n", tool, err)
+		return cfg, false
+	}
+	return cfg, true
 }
 
 func (s storeFlags) resolve() (db, arts string) {
@@ -103,9 +112,13 @@ River's job queue is not carried: the old process drains it.
 `)
 		fs.PrintDefaults()
 	}
-	from := addStoreFlags(fs, "from-", "source", false)
-	to := addStoreFlags(fs, "to-", "destination", false)
-	endpoint := fs.String("s3-endpoint", os.Getenv("FLOWGATE_S3_ENDPOINT"), "S3-compatible endpoint for s3:// stores (FLOWGATE_S3_ENDPOINT); credentials from the AWS chain")
+	cfg, ok := envConfig("migrate", stderr)
+	if !ok {
+		return 2
+	}
+	from := addStoreFlags(fs, "from-", "source", nil)
+	to := addStoreFlags(fs, "to-", "destination", nil)
+	endpoint := fs.String("s3-endpoint", cfg.S3Endpoint, "S3-compatible endpoint for s3:// stores (FLOWGATE_S3_ENDPOINT); credentials from the AWS chain")
 	dry := fs.Bool("dry-run", false, "print what would move; write nothing")
 	if ok, code := parse(fs, args, stderr); !ok {
 		return code
@@ -150,9 +163,13 @@ The master key is never copied: keep it apart, restore with the same one.
 `)
 		fs.PrintDefaults()
 	}
-	from := addStoreFlags(fs, "", "source", true)
+	cfg, ok := envConfig("backup", stderr)
+	if !ok {
+		return 2
+	}
+	from := addStoreFlags(fs, "", "source", &cfg)
 	dir := fs.String("to", "", "backup directory (created; must be empty)")
-	endpoint := fs.String("s3-endpoint", os.Getenv("FLOWGATE_S3_ENDPOINT"), "S3-compatible endpoint (FLOWGATE_S3_ENDPOINT)")
+	endpoint := fs.String("s3-endpoint", cfg.S3Endpoint, "S3-compatible endpoint (FLOWGATE_S3_ENDPOINT)")
 	if ok, code := parse(fs, args, stderr); !ok {
 		return code
 	}
@@ -173,7 +190,7 @@ The master key is never copied: keep it apart, restore with the same one.
 		return 1
 	}
 	note := "FLOWGATE_MASTER_KEY"
-	if os.Getenv("FLOWGATE_MASTER_KEY") == "" {
+	if cfg.MasterKey == "" {
 		note = "the master.key file of the data directory " + *from.dataDir
 	}
 	m, err := migrate.Backup(ctx, migrate.BackupOptions{FromDB: db, From: src, Dir: *dir, MasterKeyNote: note})
@@ -202,11 +219,15 @@ a corrupted backup fails the restore and nothing corrupt is written.
 `)
 		fs.PrintDefaults()
 	}
-	to := addStoreFlags(fs, "", "destination", true)
+	cfg, ok := envConfig("restore", stderr)
+	if !ok {
+		return 2
+	}
+	to := addStoreFlags(fs, "", "destination", &cfg)
 	dir := fs.String("from", "", "backup directory")
 	check := fs.Bool("verify-only", false, "check the backup (row counts, every artifact's SHA-256) and restore nothing")
 	force := fs.Bool("force", false, "restore into a store that already holds rows (rows with the same keys are overwritten)")
-	endpoint := fs.String("s3-endpoint", os.Getenv("FLOWGATE_S3_ENDPOINT"), "S3-compatible endpoint (FLOWGATE_S3_ENDPOINT)")
+	endpoint := fs.String("s3-endpoint", cfg.S3Endpoint, "S3-compatible endpoint (FLOWGATE_S3_ENDPOINT)")
 	if ok, code := parse(fs, args, stderr); !ok {
 		return code
 	}

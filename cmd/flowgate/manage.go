@@ -17,6 +17,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // The management commands talk to a running service's management API (the
@@ -105,6 +107,10 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 	}
 	if r.format != "table" && r.format != "json" {
 		fmt.Fprintf(stderr, "flowgate %s: unknown --format %q: use table or json\n", name, r.format)
+		return nil, nil, exitUsage, false
+	}
+	if err := workflow.CheckEnvironment(r.env); err != nil {
+		fmt.Fprintf(stderr, "flowgate %s: --env: %v\n", name, err)
 		return nil, nil, exitUsage, false
 	}
 	cfg := readConfig()

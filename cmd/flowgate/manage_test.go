@@ -203,6 +203,8 @@ func TestManageCommandErrors(t *testing.T) {
 		"no token":         {[]string{"deployments", "--server", s.url}, exitUsage, "no admin token"},
 		"not a URL":        {[]string{"deployments", "--server", "ftp://x", "--token", "t"}, exitUsage, "not an http(s) URL"},
 		"bad format":       {[]string{"vars", "--token", "t", "--format", "xml"}, exitUsage, "unknown --format"},
+		"bad env":          {[]string{"vars", "--server", s.url, "--token", "t", "--env", "a/b"}, exitUsage, "--env: environment name"},
+		"dot-segment env":  {[]string{"vars", "--server", s.url, "--token", "t", "--env", ".."}, exitUsage, "--env: environment name"},
 		"too many args":    {[]string{"rollback", "--server", s.url, "--token", "t", "a", "b"}, exitUsage, "expected 1 argument"},
 		"nobody listening": {[]string{"deployments", "--server", "http://127.0.0.1:1", "--token", "t"}, exitUsage, "no answer"},
 		"help":             {[]string{"make-live", "--help"}, exitOK, "Usage: flowgate make-live"},

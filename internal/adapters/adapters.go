@@ -159,8 +159,8 @@ func verdictFor(policy string) Verdict {
 // Authorize checks the hook request's token against env's runtime token
 // (constant time, by hash) and answers 401 when it does not match.
 func Authorize(w http.ResponseWriter, r *http.Request, rt Runtime, log *slog.Logger, env string) bool {
-	if !validEnv(env) {
-		httpjson.Error(w, http.StatusBadRequest, "bad_environment", "environment names are 1-64 letters, digits, '-' or '_'")
+	if err := workflow.CheckEnvironment(env); err != nil {
+		httpjson.Error(w, http.StatusBadRequest, "bad_environment", err.Error())
 		return false
 	}
 	tok := Token(r)
@@ -198,19 +198,6 @@ func trunc(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// validEnv accepts environment names: 1-64 letters, digits, '-', '_'.
-func validEnv(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Accept is the start every hook shares: the caller is authorized for

@@ -46,7 +46,7 @@ func TestHookEndpointsRefuseBadCalls(t *testing.T) {
 		{"hydra: wrong token", hydraPath, "Bearer nope", hydraBody, 401, "runtime token"},
 		{"hydra: the admin token is not a runtime token", hydraPath, "Bearer " + fg.AdminToken, hydraBody, 401, "runtime token"},
 		{"hydra: token of another environment", "/api/v1/environments/staging/adapters/hydra/token-hook", bearer, hydraBody, 401, "runtime token"},
-		{"hydra: bad environment name", "/api/v1/environments/bad.name/adapters/hydra/token-hook", bearer, hydraBody, 400, "environment names"},
+		{"hydra: bad environment name", "/api/v1/environments/bad~name/adapters/hydra/token-hook", bearer, hydraBody, 400, "environment name"},
 		{"hydra: not JSON", hydraPath, bearer, `{"session": `, 400, "not Hydra's token hook request"},
 		{"hydra: wrong types", hydraPath, bearer, `{"request": {"grant_types": "client_credentials"}}`, 400, "not Hydra's token hook request"},
 		{"hydra: body over 1 MiB", hydraPath, bearer, `{"x": "` + strings.Repeat("a", 1<<20) + `"}`, 413, "larger than"},

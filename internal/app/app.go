@@ -18,6 +18,7 @@ import (
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/builder"
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/npm"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/sandbox"
@@ -44,6 +45,7 @@ type App struct {
 	started chan struct{}
 	stopNow chan struct{} // closed by StopNow: ends the drain early
 	stopped sync.Once
+	closers []func(ctx context.Context) // what New opened, in order; closeAll runs them in reverse
 
 	adminToken, runtimeToken string // runtimeToken is known only when this start generated or was given it
 }
@@ -76,6 +78,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	a.onClose(func(context.Context) { a.db.Close() })
 	cipher, err := secrets.LoadMasterKey(cfg.MasterKey, cfg.DataDir)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
@@ -95,6 +98,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	} else if a.runner, err = sandbox.NewSupervisor(sopts); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
+	a.onClose(func(context.Context) { a.runner.Close() })
 	runner := a.runner
 	// Repository content is parsed in builder processes (internal/builder),
 	// so a repository that crashes a parser fails its own sync only.
@@ -113,11 +117,6 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 		Check: func(ctx context.Context, dir string) (*project.Report, error) {
 			return check(ctx, dir, project.Options{Inspector: runner})
 		},
-		OnSync: func(outcome string) {
-			if a.server != nil {
-				a.server.SyncFinished(outcome)
-			}
-		},
 	})
 	if err != nil {
 		return nil, err
@@ -125,19 +124,33 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if err := a.tokens(ctx); err != nil {
 		return nil, err
 	}
-	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite}
+	jopts := deploy.JobsOptions{Store: a.db, Service: a.deploy, Logger: log, SoleProcess: a.db.Dialect() == store.SQLite,
+		Prune: deploy.PruneOptions{LogQuotaRows: int64(cfg.LogQuotaRows), LogQuotaBytes: cfg.LogQuotaBytes}}
 	deploy.RegisterReseal(&jopts)
+	// The GitHub App's delivery workers are part of the job queue; its
+	// webhook endpoint queues into it, so it is made after the queue.
+	var gh *githubapp.App
 	if cfg.GitHub() {
-		if a.github, err = newGitHubParts(ctx, a); err != nil {
+		if gh, err = newGitHubApp(a); err != nil {
 			return nil, err
 		}
-		a.github.register(&jopts)
+		gh.Register(&jopts)
 	}
 	if a.jobs, err = deploy.NewJobs(ctx, jopts); err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
+	a.onClose(func(ctx context.Context) {
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.log.Warn("stop jobs", "err", err)
+		}
+	})
+	if gh != nil {
+		if a.github, err = newGitHubParts(a, gh); err != nil {
+			return nil, err
+		}
+	}
 	sv := server.Options{Deploy: a.deploy, Runner: a.runner, AdminToken: a.adminToken, Logger: log, AllowHosts: cfg.AllowHosts,
-		LogQuotaRows: cfg.LogQuotaRows, LogQuotaBytes: cfg.LogQuotaBytes, Jobs: a.jobs}
+		Jobs: a.jobs}
 	if cfg.RuntimeToken != "" {
 		sv.ConfiguredRuntimeTokens = []string{"production"}
 	}
@@ -154,9 +167,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*App
 	if a.server, err = server.New(sv); err != nil {
 		return nil, err
 	}
+	a.onClose(func(ctx context.Context) { a.server.Close(ctx) })
 	if a.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
+	a.onClose(func(context.Context) { a.ln.Close() }) // already closed when it was served
 	a.http = &http.Server{
 		Handler:           a.server,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -236,24 +251,16 @@ func (a *App) drain() {
 // the requests already running finish.
 func (a *App) StopNow() { a.stopped.Do(func() { close(a.stopNow) }) }
 
+// onClose registers how to close what was just opened.
+func (a *App) onClose(f func(ctx context.Context)) { a.closers = append(a.closers, f) }
+
+// closeAll closes what New opened, newest first: the listener, the server
+// (flushing runtime logs), the job queue, the sandbox, the database last.
 func (a *App) closeAll(ctx context.Context) {
-	if a.jobs != nil {
-		if err := a.jobs.Stop(ctx); err != nil {
-			a.log.Warn("stop jobs", "err", err)
-		}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i](ctx)
 	}
-	if a.server != nil {
-		a.server.Close(ctx)
-	}
-	if a.ln != nil && a.http == nil {
-		a.ln.Close()
-	}
-	if a.runner != nil {
-		a.runner.Close()
-	}
-	if a.db != nil {
-		a.db.Close()
-	}
+	a.closers = nil
 }
 
 // tokens sets up the admin token and the runtime tokens. Given ones are

@@ -35,6 +35,12 @@ type Config struct {
 	GitHubPrivateKey    string // FLOWGATE_GITHUB_PRIVATE_KEY (PEM), or …_FILE
 	GitHubWebhookSecret string // FLOWGATE_GITHUB_WEBHOOK_SECRET
 	GitHubAPIURL        string // FLOWGATE_GITHUB_API_URL, default https://api.github.com/
+	GitHubWebURL        string // FLOWGATE_GITHUB_WEB_URL, default https://github.com (App setup, console sign-in)
+	GitHubEnvironments  string // FLOWGATE_GITHUB_ENVIRONMENTS: owner/repo@branch=env,… beyond the default branch → production
+	GitHubMinPermission string // FLOWGATE_GITHUB_MIN_PERMISSION: write (default), maintain or admin, to change things
+	GitHubSetup         bool   // FLOWGATE_GITHUB_SETUP (any value): serve the one-click App setup page
+	GitHubClientID      string // FLOWGATE_GITHUB_CLIENT_ID: the App's OAuth client, for console sign-in with GitHub
+	GitHubClientSecret  string // FLOWGATE_GITHUB_CLIENT_SECRET
 	PublicURL           string // FLOWGATE_PUBLIC_URL: where people reach this app (links in check runs)
 
 	Isolation   string   // FLOWGATE_ISOLATION: process (default) or inprocess
@@ -57,7 +63,8 @@ type Config struct {
 // code (tests) has no delay unless it sets one.
 const DefaultDrainDelay = 5 * time.Second
 
-// env reads FLOWGATE_<name>.
+// env reads FLOWGATE_<name>; only FromEnv calls it, so every setting is a
+// Config field (a test holds this file to it).
 func env(name string) string { return os.Getenv("FLOWGATE_" + name) }
 
 // FromEnv reads the FLOWGATE_* environment variables.
@@ -69,6 +76,9 @@ func FromEnv() (Config, error) {
 		DevRepo: env("DEV_REPO"), Environment: env("DEV_ENVIRONMENT"),
 		GitHubPrivateKey: env("GITHUB_PRIVATE_KEY"), GitHubWebhookSecret: env("GITHUB_WEBHOOK_SECRET"),
 		GitHubAPIURL: env("GITHUB_API_URL"), PublicURL: env("PUBLIC_URL"),
+		GitHubWebURL: env("GITHUB_WEB_URL"), GitHubEnvironments: env("GITHUB_ENVIRONMENTS"),
+		GitHubMinPermission: env("GITHUB_MIN_PERMISSION"), GitHubSetup: env("GITHUB_SETUP") != "",
+		GitHubClientID: env("GITHUB_CLIENT_ID"), GitHubClientSecret: env("GITHUB_CLIENT_SECRET"),
 		Isolation: env("ISOLATION"), NPMRegistry: env("NPM_REGISTRY"),
 	}
 	if v := env("GITHUB_APP_ID"); v != "" {

@@ -28,9 +28,9 @@ func (a *App) consoleRoutes(routes map[string]http.Handler) (map[string]http.Han
 		opts.SessionKey = m.Sum(nil)
 	}
 	// Sign-in with GitHub uses the App's OAuth credentials.
-	if id, secret := env("GITHUB_CLIENT_ID"), env("GITHUB_CLIENT_SECRET"); a.cfg.GitHub() && id != "" && secret != "" {
+	if id, secret := a.cfg.GitHubClientID, a.cfg.GitHubClientSecret; a.cfg.GitHub() && id != "" && secret != "" {
 		opts.GitHub = &console.GitHubOAuth{ClientID: id, ClientSecret: secret, APIURL: a.cfg.GitHubAPIURL,
-			WebURL: env("GITHUB_WEB_URL"), PublicURL: a.cfg.PublicURL, MinPermission: env("GITHUB_MIN_PERMISSION")}
+			WebURL: a.cfg.GitHubWebURL, PublicURL: a.cfg.PublicURL, MinPermission: a.cfg.GitHubMinPermission}
 	}
 	if a.github != nil {
 		opts.SyncAgain = a.syncAgain

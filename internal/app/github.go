@@ -1,15 +1,11 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
 
-	"github.com/riverqueue/river"
-
-	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/secrets"
 )
@@ -21,50 +17,39 @@ type githubParts struct {
 	app     *githubapp.App
 }
 
-// newGitHubParts builds the GitHub App from the FLOWGATE_GITHUB_* settings:
+// newGitHubApp builds the GitHub App from the FLOWGATE_GITHUB_* settings:
 // installation clients (App JWT → cached installation tokens, retried
-// requests), the webhook handler (HMAC, recorded delivery ids, River
-// jobs) and the handlers the jobs run. FLOWGATE_GITHUB_ENVIRONMENTS maps
-// branches to environments; FLOWGATE_GITHUB_MIN_PERMISSION is what slash
-// commands need (write, maintain or admin).
-func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
+// requests) and the handlers the delivery jobs run.
+// FLOWGATE_GITHUB_ENVIRONMENTS maps branches to environments;
+// FLOWGATE_GITHUB_MIN_PERMISSION is what slash commands need (write,
+// maintain or admin).
+func newGitHubApp(a *App) (*githubapp.App, error) {
 	cfg := a.cfg
 	clients, err := githubapp.NewClients(cfg.GitHubAppID, []byte(cfg.GitHubPrivateKey), cfg.GitHubAPIURL, nil, githubapp.RetryPolicy{})
 	if err != nil {
 		return nil, err
 	}
-	rules, err := githubapp.ParseEnvRules(env("GITHUB_ENVIRONMENTS"))
+	rules, err := githubapp.ParseEnvRules(cfg.GitHubEnvironments)
 	if err != nil {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
 	opts := githubapp.Options{
 		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
-		MinPermission: env("GITHUB_MIN_PERMISSION"),
+		MinPermission: cfg.GitHubMinPermission,
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}
-	gh, err := githubapp.New(opts)
-	if err != nil {
-		return nil, err
-	}
-	q := &githubapp.RiverQueue{Jobs: lateJobs{a}, Store: a.db}
-	hook, err := githubapp.NewWebhookHandler([]byte(cfg.GitHubWebhookSecret), q, a.log.With("component", "webhook"))
+	return githubapp.New(opts)
+}
+
+// newGitHubParts adds the webhook endpoint (HMAC, recorded delivery ids)
+// to the App; it queues deliveries into the open job queue.
+func newGitHubParts(a *App, gh *githubapp.App) (*githubParts, error) {
+	q := &githubapp.RiverQueue{Jobs: a.jobs, Store: a.db}
+	hook, err := githubapp.NewWebhookHandler([]byte(a.cfg.GitHubWebhookSecret), q, a.log.With("component", "webhook"))
 	if err != nil {
 		return nil, err
 	}
 	return &githubParts{webhook: hook, app: gh}, nil
-}
-
-func (g *githubParts) register(o *deploy.JobsOptions) { g.app.Register(o) }
-
-// lateJobs reaches the job queue, which is made after the GitHub parts
-// (its workers include theirs).
-type lateJobs struct{ a *App }
-
-func (l lateJobs) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (deploy.EnqueueResult, error) {
-	if l.a.jobs == nil {
-		return deploy.EnqueueResult{}, fmt.Errorf("the job queue is not open yet")
-	}
-	return l.a.jobs.Enqueue(ctx, args, opts)
 }
 
 // loadStoredGitHubApp turns the integration on with the credentials the
@@ -87,7 +72,7 @@ func loadStoredGitHubApp(cfg *Config) error {
 // printed only here, so only whoever reads this console can create the
 // App that Flowgate will trust.
 func (a *App) githubSetupRoutes() (map[string]http.Handler, error) {
-	if a.cfg.GitHub() || env("GITHUB_SETUP") == "" {
+	if a.cfg.GitHub() || !a.cfg.GitHubSetup {
 		return nil, nil
 	}
 	state, err := secrets.GenerateToken()
@@ -95,7 +80,7 @@ func (a *App) githubSetupRoutes() (map[string]http.Handler, error) {
 		return nil, err
 	}
 	s := &githubapp.Setup{
-		State: state, PublicURL: a.cfg.PublicURL, APIURL: a.cfg.GitHubAPIURL, WebURL: env("GITHUB_WEB_URL"),
+		State: state, PublicURL: a.cfg.PublicURL, APIURL: a.cfg.GitHubAPIURL, WebURL: a.cfg.GitHubWebURL,
 		Save: func(app githubapp.StoredApp) error {
 			if err := githubapp.SaveStoredApp(a.cfg.DataDir, app); err != nil {
 				return err

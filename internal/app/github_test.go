@@ -419,8 +419,8 @@ func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
 // the next start serves webhooks with them.
 func TestGitHubAppSetup(t *testing.T) {
 	w := newGHWorld(t)
-	t.Setenv("FLOWGATE_GITHUB_SETUP", "1")
 	cfg := w.cfg
+	cfg.GitHubSetup = true
 	cfg.GitHubAppID, cfg.GitHubPrivateKey, cfg.GitHubWebhookSecret = 0, "", ""
 	cfg.Isolation = "inprocess"
 	r := start(t, cfg)

@@ -71,7 +71,7 @@ func PrintSettings(w io.Writer) {
 // loopbackWebhook says why GitHub could not deliver webhooks to this app,
 // or "" when it can as far as the configuration tells.
 func loopbackWebhook(cfg Config) string {
-	if !cfg.GitHub() && env("GITHUB_SETUP") == "" {
+	if !cfg.GitHub() && !cfg.GitHubSetup {
 		return ""
 	}
 	host := ""

@@ -9,14 +9,10 @@ import (
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// EnvVar is one environment variable as kinde.env.get returns it.
-type EnvVar struct {
-	Value    string `json:"value"`
-	IsSecret bool   `json:"isSecret"`
-	// Unreadable, when set, is why the value could not be provided (a
-	// secret that does not decrypt): reading the variable throws it.
-	Unreadable string `json:"unreadable,omitempty"`
-}
+// EnvVar is one environment variable as kinde.env.get returns it; the
+// type is workflow's, so packages that only pass variables along (the
+// server, deploy) need not import the sandbox's bindings.
+type EnvVar = workflow.EnvVar
 
 // Config is everything one invocation's bindings need from the host.
 type Config struct {

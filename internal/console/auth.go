@@ -21,6 +21,7 @@ import (
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // A session is a row in the store named by a signed cookie (HMAC-SHA256
@@ -279,9 +280,11 @@ func (c *Console) authed(h pageFunc) http.Handler {
 			return
 		}
 		env := r.PathValue("env")
-		if env != "" && !validEnv(env) {
-			http.Error(w, "environment names are 1-64 letters, digits, '-' or '_'", http.StatusBadRequest)
-			return
+		if env != "" {
+			if err := workflow.CheckEnvironment(env); err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
 		}
 		if env != "" && !c.canSee(r.Context(), s, env) {
 			// The same answer as for an environment that does not exist.
@@ -404,18 +407,6 @@ func (c *Console) audit(r *http.Request, s *session, action, env, target string,
 		args = append(args, "target", target)
 	}
 	c.log.Info("audit", args...)
-}
-
-func validEnv(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *Console) minPermission() string {

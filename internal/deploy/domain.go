@@ -38,28 +38,8 @@ func (s *Service) SourceFor(ctx context.Context, env string) (store.Source, erro
 	return s.db.SourceFor(ctx, env)
 }
 
-// PruneDeliveries forgets webhook delivery ids recorded before a time.
-func (s *Service) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
-	return s.db.PruneDeliveries(ctx, before)
-}
-
 // Ping checks the database answers.
 func (s *Service) Ping(ctx context.Context) error { return s.db.SQL().PingContext(ctx) }
-
-// PruneRuntimeLogs deletes up to limit runtime log rows older than before.
-func (s *Service) PruneRuntimeLogs(ctx context.Context, before time.Time, limit int) (int64, error) {
-	return s.db.PruneRuntimeLogs(ctx, before, limit)
-}
-
-// TrimRuntimeLogs deletes up to limit of an environment's oldest runtime log rows.
-func (s *Service) TrimRuntimeLogs(ctx context.Context, env string, limit int) (int64, error) {
-	return s.db.TrimRuntimeLogs(ctx, env, limit)
-}
-
-// RuntimeLogTotals is each environment's runtime log rows and bytes.
-func (s *Service) RuntimeLogTotals(ctx context.Context) (map[string]store.LogTotal, error) {
-	return s.db.RuntimeLogTotals(ctx)
-}
 
 // ConsoleLogs reads the runtime log rows the console lists.
 func (s *Service) ConsoleLogs(ctx context.Context, q store.OutcomeQuery) ([]store.RuntimeLog, error) {

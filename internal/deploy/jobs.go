@@ -112,6 +112,8 @@ type JobsOptions struct {
 	// belongs to a process that died, and is taken over at once instead of
 	// after its lease.
 	SoleProcess bool
+	// Prune bounds runtime logs and delivery ids (the housekeeping jobs).
+	Prune PruneOptions
 	// ID names this client (default: River's random id).
 	ID string
 	// InsertOnly makes a client that enqueues but never works jobs.
@@ -202,6 +204,10 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 		cfg.Queues = map[string]river.QueueConfig{QueueSync: {MaxWorkers: opts.SyncWorkers}}
 		for name, q := range opts.Queues {
 			cfg.Queues[name] = q
+		}
+		p := &pruner{svc: opts.Service, opts: opts.Prune.withDefaults()}
+		if err := p.register(workers, cfg); err != nil {
+			return nil, fmt.Errorf("deploy: register housekeeping: %w", err)
 		}
 	}
 
@@ -466,7 +472,7 @@ func (j *Jobs) Enqueue(ctx context.Context, args river.JobArgs, opts *river.Inse
 // behind it (its process died before the sync started) — a takeover job
 // is queued instead of swallowing the request.
 func (j *Jobs) EnqueueSync(ctx context.Context, args SyncArgs) (EnqueueResult, error) {
-	if err := validName("environment", args.Env); err != nil {
+	if err := checkEnv(args.Env); err != nil {
 		return EnqueueResult{}, err
 	}
 	if args.CommitSHA == "" {

@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -34,6 +35,7 @@ import (
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Types the API speaks, defined in store so both layers share them.
@@ -110,11 +112,6 @@ type Options struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	// OnSync, when set, is told each finished sync's outcome: "succeeded",
-	// "failed" (the repository has errors), "skipped" or "error" (the sync
-	// could not run). The service counts them in its metrics.
-	OnSync func(outcome string)
-
 	// DataDir holds the snapshots syncs work in (<DataDir>/snapshots,
 	// private, emptied by New) and the npm tarball cache; default: a new
 	// private temporary directory.
@@ -147,7 +144,8 @@ type Service struct {
 	liveInterval time.Duration
 	previewMax   int
 	previewWin   time.Duration
-	onSync       func(outcome string)
+	syncOutcomes sync.Map // outcome -> *atomic.Uint64 (SyncOutcomes)
+	logsTrimmed  atomic.Uint64
 
 	cache sync.Map // environment name -> *envCache
 
@@ -181,7 +179,6 @@ func New(opts Options) (*Service, error) {
 		liveInterval: opts.LiveCheckInterval,
 		previewMax:   opts.PreviewMaxFailures,
 		previewWin:   opts.PreviewWindow,
-		onSync:       opts.OnSync,
 		maxStale:     opts.SnapshotMaxStale,
 		snapTimeout:  opts.SnapshotTimeout,
 		fetchers:     map[string]Fetcher{"dir": DirFetcher, "dev": DirFetcher},
@@ -280,7 +277,7 @@ func newID(prefix string) string {
 
 // EnsureEnvironment creates an environment (preview mode off) if needed.
 func (s *Service) EnsureEnvironment(ctx context.Context, env string) error {
-	if err := validName("environment", env); err != nil {
+	if err := checkEnv(env); err != nil {
 		return err
 	}
 	return s.db.EnsureEnvironment(ctx, env)
@@ -322,6 +319,14 @@ func (s *Service) CheckRuntimeToken(ctx context.Context, env, token string) (boo
 		return false, nil
 	}
 	return secrets.CompareToken(tokenHash(token), e.RuntimeTokenHash), nil
+}
+
+// checkEnv is the one environment-name rule, refused as ErrInvalid.
+func checkEnv(env string) error {
+	if err := workflow.CheckEnvironment(env); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	return nil
 }
 
 // validName bounds names that reach URLs, logs and AAD strings.

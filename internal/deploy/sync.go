@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/diag"
@@ -64,11 +65,21 @@ func (s *Service) Sync(ctx context.Context, req SyncRequest) (*SyncResult, error
 	return s.Run(ctx, req)
 }
 
-// observe reports a finished sync's outcome (metrics).
+// observe counts a finished sync's outcome: "succeeded", "failed" (the
+// repository has errors), "skipped" or "error" (the sync could not run).
 func (s *Service) observe(outcome string) {
-	if s.onSync != nil {
-		s.onSync(outcome)
-	}
+	n, _ := s.syncOutcomes.LoadOrStore(outcome, new(atomic.Uint64))
+	n.(*atomic.Uint64).Add(1)
+}
+
+// SyncOutcomes counts the syncs this process finished, by outcome (metrics).
+func (s *Service) SyncOutcomes() map[string]uint64 {
+	out := map[string]uint64{}
+	s.syncOutcomes.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return out
 }
 
 // planned is one valid workflow on its way to a deployment.

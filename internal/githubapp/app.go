@@ -17,6 +17,7 @@ import (
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // DefaultEnvironment is where a repository's default branch syncs.
@@ -40,6 +41,9 @@ func ParseEnvRules(s string) ([]EnvRule, error) {
 		repo, branch, ok2 := strings.Cut(left, "@")
 		if !ok || !ok2 || !validRepo(repo) || branch == "" || env == "" || strings.ContainsAny(branch+env, " \t") {
 			return nil, fmt.Errorf("environment rule %q: write owner/repo@branch=environment", part)
+		}
+		if err := workflow.CheckEnvironment(env); err != nil {
+			return nil, fmt.Errorf("environment rule %q: %w", part, err)
 		}
 		out = append(out, EnvRule{Repo: repo, Branch: branch, Env: env})
 	}
@@ -124,27 +128,15 @@ func (a *App) Handle(ctx context.Context, d DeliveryArgs) error {
 	if err != nil {
 		return badPayload("%s: %v", d.Event, err)
 	}
+	h := eventHandlers[d.Event]
+	if h == nil {
+		return nil
+	}
 	ev, err := github.ParseWebHook(d.Event, payload)
 	if err != nil {
 		return badPayload("%s: %v", d.Event, err)
 	}
-	switch e := ev.(type) {
-	case *github.PushEvent:
-		return a.onPush(ctx, d, e)
-	case *github.PullRequestEvent:
-		return a.onPullRequest(ctx, d, e)
-	case *github.IssueCommentEvent:
-		return a.onIssueComment(ctx, d, e)
-	case *github.CheckRunEvent:
-		return a.onCheckRun(ctx, d, e)
-	case *github.CheckSuiteEvent:
-		return a.onCheckSuite(ctx, d, e)
-	case *github.InstallationEvent:
-		return a.onInstallation(ctx, e)
-	case *github.InstallationRepositoriesEvent:
-		return a.onInstallationRepositories(ctx, e)
-	}
-	return nil
+	return h.Handle(ctx, a, d, ev)
 }
 
 // repoRef is a repository as the handlers need it. ID is GitHub's

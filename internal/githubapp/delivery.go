@@ -117,28 +117,7 @@ func (w *DeliveryWorker) Work(ctx context.Context, job *river.Job[DeliveryArgs])
 		return err
 	}
 	log.Debug("delivery handled")
-	if job.ID%pruneEvery == 0 {
-		w.App.pruneDeliveries(ctx, time.Now().Add(-DeliveryRetention))
-	}
 	return nil
-}
-
-// DeliveryRetention is how long delivery ids are remembered. GitHub lets
-// people redeliver for a few days; a month is far past that.
-const DeliveryRetention = 30 * 24 * time.Hour
-
-// pruneEvery: one delivery job in this many also prunes old delivery ids.
-const pruneEvery = 200
-
-func (a *App) pruneDeliveries(ctx context.Context, before time.Time) {
-	n, err := a.opts.Deploy.PruneDeliveries(ctx, before)
-	if err != nil {
-		a.log.Warn("prune webhook delivery ids", "err", err)
-		return
-	}
-	if n > 0 {
-		a.log.Info("pruned webhook delivery ids", "count", n)
-	}
 }
 
 // Register adds the delivery worker and its queue to the service's jobs.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/riverqueue/river"
 
@@ -70,19 +69,4 @@ func FuzzHandle(f *testing.F) {
 		h := newHarness(t)
 		_ = h.app.Handle(context.Background(), DeliveryArgs{ID: "fuzz", Event: event, Payload: []byte(payload)})
 	})
-}
-
-func TestOldDeliveryIDsArePruned(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
-	old := time.Now().Add(-DeliveryRetention - time.Hour)
-	h.db.RecordDelivery(ctx, "old", old)
-	h.db.RecordDelivery(ctx, "new", time.Now())
-	h.app.pruneDeliveries(ctx, time.Now().Add(-DeliveryRetention))
-	if fresh, _ := h.db.RecordDelivery(ctx, "old", time.Now()); !fresh {
-		t.Error("an id past the retention was kept")
-	}
-	if fresh, _ := h.db.RecordDelivery(ctx, "new", time.Now()); fresh {
-		t.Error("a recent id was pruned")
-	}
 }

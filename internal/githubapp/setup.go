@@ -126,7 +126,7 @@ func (s *Setup) manifest(base string) ([]byte, error) {
 			"checks": "write", "contents": "read", "deployments": "write", "issues": "write",
 			"pull_requests": "read", "metadata": "read",
 		},
-		"default_events": []string{"push", "pull_request", "issue_comment", "check_run", "check_suite"},
+		"default_events": subscribedEvents(),
 	})
 }
 

@@ -35,12 +35,6 @@ type Queue interface {
 	EnqueueDelivery(ctx context.Context, d Delivery) (duplicate bool, err error)
 }
 
-// Events the app acts on; others are acknowledged with 202 and dropped.
-var handledEvents = map[string]bool{
-	"push": true, "pull_request": true, "issue_comment": true, "check_run": true,
-	"check_suite": true, "installation": true, "installation_repositories": true,
-}
-
 // DefaultBodyReads bounds how many webhook bodies are read at once: each
 // may be 25 MB, and only a verified signature makes one worth keeping.
 const DefaultBodyReads = 4
@@ -93,7 +87,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusRequestEntityTooLarge, "payload_too_large", "the payload is larger than 25 MB")
 		return
 	}
-	if !handledEvents[event] {
+	if !Handles(event) {
 		// Nothing is done for it, so its body is never read.
 		httpjson.Write(w, http.StatusAccepted, map[string]string{"status": "ignored", "event": event})
 		return

@@ -19,7 +19,7 @@ func TestLogWriterDropsInsteadOfWaiting(t *testing.T) {
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{Name: "dropped"})
 	// No writer goroutine: nothing drains the buffer, as when the database hangs.
 	w := &logWriter{in: make(chan []store.RuntimeLog, 2), dropped: dropped, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		done: make(chan struct{}), stop: func() {}, kept: make(chan struct{})}
+		done: make(chan struct{})}
 	row := []store.RuntimeLog{{Message: "a"}, {Message: "b"}}
 	for range 10 {
 		w.add(row) // a blocking add would hang here
@@ -29,7 +29,6 @@ func TestLogWriterDropsInsteadOfWaiting(t *testing.T) {
 	}
 	// After close, rows are counted as dropped, never sent on a closed channel.
 	close(w.done)
-	close(w.kept)
 	w.close(context.Background())
 	w.add(row)
 	if got := testutil.ToFloat64(dropped); got != 18 {

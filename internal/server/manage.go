@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/httpjson"
@@ -31,17 +30,6 @@ func (s *Server) listEnvironments(w http.ResponseWriter, r *http.Request) {
 		out = append(out, viewEnvironment(e))
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"environments": out})
-}
-
-type environmentView struct {
-	Name            string    `json:"name"`
-	PreviewMode     bool      `json:"previewMode"`
-	HasRuntimeToken bool      `json:"hasRuntimeToken"`
-	CreatedAt       time.Time `json:"createdAt"`
-}
-
-func viewEnvironment(e store.Environment) environmentView {
-	return environmentView{Name: e.Name, PreviewMode: e.PreviewMode, HasRuntimeToken: e.RuntimeTokenHash != "", CreatedAt: e.CreatedAt}
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, r *http.Request) {
@@ -94,8 +82,8 @@ func (s *Server) rotateRuntimeToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusCreated, map[string]string{"environment": env, "runtimeToken": tok,
-		"note": "shown once: store it in your auth server's configuration"})
+	httpjson.Write(w, http.StatusCreated, runtimeTokenView{Environment: env, RuntimeToken: tok,
+		Note: "shown once: store it in your auth server's configuration"})
 }
 
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
@@ -109,20 +97,6 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request) {
 		out = append(out, viewWorkflow(wf))
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"workflows": out})
-}
-
-type workflowView struct {
-	ID                 string `json:"id"`
-	Name               string `json:"name,omitempty"`
-	Trigger            string `json:"trigger"`
-	LiveDeploymentID   string `json:"liveDeploymentId,omitempty"`
-	LatestDeploymentID string `json:"latestDeploymentId,omitempty"`
-	LatestStatus       string `json:"latestStatus,omitempty"`
-}
-
-func viewWorkflow(wf deploy.WorkflowSummary) workflowView {
-	return workflowView{ID: wf.ID, Name: wf.Name, Trigger: wf.Trigger, LiveDeploymentID: wf.LiveDeploymentID,
-		LatestDeploymentID: wf.LatestDeploymentID, LatestStatus: string(wf.LatestStatus)}
 }
 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request) {
@@ -140,23 +114,6 @@ func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-type deploymentView struct {
-	ID                 string    `json:"id"`
-	WorkflowID         string    `json:"workflowId"`
-	Status             string    `json:"status"`
-	CommitSHA          string    `json:"commitSha,omitempty"`
-	SyncID             string    `json:"syncId,omitempty"`
-	File               string    `json:"file,omitempty"`
-	BundleSHA256       string    `json:"bundleSha256"`
-	CreatedAt          time.Time `json:"createdAt"`
-	HasPreviewPassword bool      `json:"hasPreviewPassword"`
-}
-
-func viewDeployment(d deploy.Deployment) deploymentView {
-	return deploymentView{ID: d.ID, WorkflowID: d.WorkflowID, Status: string(d.Status), CommitSHA: d.CommitSHA,
-		SyncID: d.SyncID, File: d.File, BundleSHA256: d.BundleDigest, CreatedAt: d.CreatedAt, HasPreviewPassword: d.HasPreviewPassword}
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
@@ -187,17 +144,9 @@ func (s *Server) listFlips(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	type flipView struct {
-		From   string    `json:"from,omitempty"`
-		To     string    `json:"to,omitempty"`
-		Action string    `json:"action"`
-		Actor  string    `json:"actor"`
-		Reason string    `json:"reason,omitempty"`
-		At     time.Time `json:"at"`
-	}
 	out := make([]flipView, 0, len(fs))
 	for _, f := range fs {
-		out = append(out, flipView{f.FromDeployment, f.ToDeployment, f.Action, f.Actor, f.Reason, f.At})
+		out = append(out, viewFlip(f))
 	}
 	httpjson.Write(w, http.StatusOK, map[string]any{"flips": out})
 }
@@ -234,10 +183,11 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	if keys == nil {
-		keys = []deploy.KeyInfo{}
+	out := make([]keyView, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, viewKey(k))
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"keys": keys})
+	httpjson.Write(w, http.StatusOK, map[string]any{"keys": out})
 }
 
 // createKey makes a key and shows it once.
@@ -247,8 +197,7 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusCreated, map[string]any{"id": info.ID, "active": info.Active, "createdAt": info.CreatedAt,
-		"key": key, "note": "shown once: Flowgate keeps only a sealed copy"})
+	httpjson.Write(w, http.StatusCreated, newKeyView{keyView: viewKey(info), Key: key, Note: "shown once: Flowgate keeps only a sealed copy"})
 }
 
 func (s *Server) activateKey(w http.ResponseWriter, r *http.Request) {
@@ -277,10 +226,11 @@ func (s *Server) listVariables(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	if vs == nil {
-		vs = []deploy.VariableView{}
+	out := make([]variableView, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, viewVariable(v))
 	}
-	httpjson.Write(w, http.StatusOK, map[string]any{"variables": vs})
+	httpjson.Write(w, http.StatusOK, map[string]any{"variables": out})
 }
 
 func (s *Server) getVariable(w http.ResponseWriter, r *http.Request) {
@@ -289,7 +239,7 @@ func (s *Server) getVariable(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, v)
+	httpjson.Write(w, http.StatusOK, viewVariable(v))
 }
 
 // putVariable stores {"value": "…", "isSecret": true}; the answer never
@@ -336,8 +286,8 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, map[string]string{"deploymentId": dep, "password": pw,
-		"header": PreviewPasswordHeader, "note": "each call replaces the previous password"})
+	httpjson.Write(w, http.StatusOK, previewView{DeploymentID: dep, Password: pw, Header: PreviewPasswordHeader,
+		Note: "each call replaces the previous password"})
 }
 
 func (s *Server) listSyncs(w http.ResponseWriter, r *http.Request) {
@@ -362,30 +312,6 @@ func (s *Server) getSync(w http.ResponseWriter, r *http.Request) {
 	httpjson.Write(w, http.StatusOK, viewSync(sy))
 }
 
-type syncView struct {
-	ID          string               `json:"id"`
-	CommitSHA   string               `json:"commitSha"`
-	Source      string               `json:"source,omitempty"`
-	Status      string               `json:"status"`
-	RequestedAt time.Time            `json:"requestedAt"`
-	StartedAt   time.Time            `json:"startedAt"`
-	FinishedAt  *time.Time           `json:"finishedAt,omitempty"`
-	Error       string               `json:"error,omitempty"`
-	Log         []store.SyncLogEntry `json:"log"`
-}
-
-func viewSync(s deploy.SyncRecord) syncView {
-	v := syncView{ID: s.ID, CommitSHA: s.CommitSHA, Source: s.Source, Status: s.Status, RequestedAt: s.RequestedAt,
-		StartedAt: s.StartedAt, Error: s.Error, Log: s.Log}
-	if !s.FinishedAt.IsZero() {
-		v.FinishedAt = &s.FinishedAt
-	}
-	if v.Log == nil {
-		v.Log = []store.SyncLogEntry{}
-	}
-	return v
-}
-
 // listLogs serves ?kind=runtime (default) from the runtime log table and
 // ?kind=sync|build from the sync logs, filtered by ?workflow=.
 func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
@@ -401,29 +327,9 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		type logView struct {
-			Seq          int64     `json:"seq"`
-			InvocationID string    `json:"invocationId"`
-			WorkflowID   string    `json:"workflowId"`
-			DeploymentID string    `json:"deploymentId"`
-			Level        string    `json:"level"`
-			Message      string    `json:"message"`
-			Status       string    `json:"status,omitempty"`
-			DurationMs   float64   `json:"durationMs,omitempty"`
-			At           time.Time `json:"at"`
-			// Kind tells a workflow's own console line ("console") from the
-			// row Flowgate writes with the invocation's outcome ("outcome"),
-			// so workflow code cannot pass its lines off as the system's.
-			Kind string `json:"kind"`
-		}
-		out := make([]logView, 0, len(rows))
+		out := make([]runtimeLogView, 0, len(rows))
 		for _, l := range rows {
-			v := logView{Seq: l.Seq, InvocationID: l.InvocationID, WorkflowID: l.WorkflowID, DeploymentID: l.DeploymentID,
-				Level: l.Level, Message: l.Message, At: l.At, Kind: "console"}
-			if l.Status != "" {
-				v.Kind, v.Status, v.DurationMs = "outcome", l.Status, float64(l.Duration.Microseconds())/1000
-			}
-			out = append(out, v)
+			out = append(out, viewRuntimeLog(l))
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"logs": out})
 	case "sync", "build":
@@ -432,21 +338,15 @@ func (s *Server) listLogs(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, err)
 			return
 		}
-		type syncLog struct {
-			SyncID    string               `json:"syncId"`
-			CommitSHA string               `json:"commitSha"`
-			Status    string               `json:"status"`
-			Entries   []store.SyncLogEntry `json:"entries"`
-		}
-		out := []syncLog{}
+		out := []syncLogView{}
 		for _, sy := range syncs {
-			var es []store.SyncLogEntry
+			var es []syncLogEntryView // null when none: the contract since the first release
 			for _, e := range sy.Log {
 				if (wf == "" || e.WorkflowID == wf) && (kind == "sync") != (e.Rule == "build-error") {
-					es = append(es, e)
+					es = append(es, viewSyncLogEntry(e))
 				}
 			}
-			out = append(out, syncLog{sy.ID, sy.CommitSHA, sy.Status, es})
+			out = append(out, syncLogView{SyncID: sy.ID, CommitSHA: sy.CommitSHA, Status: sy.Status, Entries: es})
 		}
 		httpjson.Write(w, http.StatusOK, map[string]any{"logs": out})
 	default:

@@ -15,9 +15,7 @@ type metrics struct {
 	invocations *prometheus.CounterVec   // by trigger, status
 	failures    *prometheus.CounterVec   // by trigger, error kind
 	latency     *prometheus.HistogramVec // by trigger
-	syncs       *prometheus.CounterVec   // by outcome
 	logsDropped prometheus.Counter
-	logsTrimmed prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -32,17 +30,11 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Name: "flowgate_invocation_duration_seconds", Help: "Trigger call latency inside the server, by trigger.",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"trigger"}),
-		syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "flowgate_syncs_total", Help: "Finished syncs by outcome (succeeded, failed, error).",
-		}, []string{"outcome"}),
 		logsDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "flowgate_runtime_logs_dropped_total", Help: "Runtime log rows dropped because the log store fell behind.",
 		}),
 	}
-	m.logsTrimmed = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "flowgate_runtime_logs_trimmed_total", Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
-	})
-	reg.MustRegister(m.invocations, m.failures, m.latency, m.syncs, m.logsDropped, m.logsTrimmed,
+	reg.MustRegister(m.invocations, m.failures, m.latency, m.logsDropped,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -55,11 +47,29 @@ func (m *metrics) observe(trigger string, res *workflow.Result, d time.Duration)
 	m.latency.WithLabelValues(trigger).Observe(d.Seconds())
 }
 
+// syncCollector exports deploy's count of finished syncs, read when scraped.
+type syncCollector struct{ d *deploy.Service }
+
+var syncsDesc = prometheus.NewDesc("flowgate_syncs_total", "Finished syncs by outcome (succeeded, failed, skipped, error).", []string{"outcome"}, nil)
+
+func (c syncCollector) Describe(ch chan<- *prometheus.Desc) { ch <- syncsDesc }
+
+func (c syncCollector) Collect(ch chan<- prometheus.Metric) {
+	for outcome, n := range c.d.SyncOutcomes() {
+		ch <- prometheus.MustNewConstMetric(syncsDesc, prometheus.CounterValue, float64(n), outcome)
+	}
+}
+
 // snapshots exports the health of the trigger path's in-memory state
 // (deploy.Service.Snapshot): how stale it is and how often refreshing it
 // failed, read when scraped.
 func (m *metrics) snapshots(reg *prometheus.Registry, d *deploy.Service) {
 	reg.MustRegister(
+		syncCollector{d},
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "flowgate_runtime_logs_trimmed_total",
+			Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
+		}, func() float64 { return float64(d.LogsTrimmed()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "flowgate_runtime_state_refresh_failures_total",
 			Help: "Failed reads of an environment's runtime state (live deployments, token, variables, keys); the last good state is served meanwhile.",

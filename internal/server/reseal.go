@@ -15,7 +15,7 @@ func (s *Server) startReseal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusAccepted, run)
+	httpjson.Write(w, http.StatusAccepted, viewResealRun(run))
 }
 
 // getReseal: GET /api/v1/secrets/reseal (the newest run) and
@@ -26,5 +26,5 @@ func (s *Server) getReseal(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, err)
 		return
 	}
-	httpjson.Write(w, http.StatusOK, run)
+	httpjson.Write(w, http.StatusOK, viewResealRun(run))
 }

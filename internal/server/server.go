@@ -25,13 +25,13 @@ import (
 	"github.com/flowgate/flowgate/internal/httpjson"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/secrets"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Limits on what a caller can send.
 const (
-	MaxEventBytes    = 1 << 20   // a trigger's event
-	MaxManageBytes   = 128 << 10 // a management request body
-	DefaultRetention = 7 * 24 * time.Hour
+	MaxEventBytes  = 1 << 20   // a trigger's event
+	MaxManageBytes = 128 << 10 // a management request body
 )
 
 // Options configure a Server. Deploy and Runner are required.
@@ -60,15 +60,7 @@ type Options struct {
 	// LogBuffer bounds runtime log rows waiting to be written (default
 	// 8192); past it rows are dropped and counted, never waited for.
 	LogBuffer int
-	// LogRetention is how long runtime logs are kept (default 7 days).
-	LogRetention time.Duration
-	// LogQuotaRows bounds the runtime log rows kept per environment
-	// (default DefaultLogQuotaRows) and LogQuotaBytes their message bytes
-	// (default DefaultLogQuotaBytes); past either the oldest go first,
-	// counted in flowgate_runtime_logs_trimmed_total.
-	LogQuotaRows  int
-	LogQuotaBytes int64
-	Logger        *slog.Logger
+	Logger    *slog.Logger
 	// Registry receives the metrics (default a new registry).
 	Registry *prometheus.Registry
 }
@@ -103,9 +95,6 @@ func New(opts Options) (*Server, error) {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	if opts.LogRetention <= 0 {
-		opts.LogRetention = DefaultRetention
-	}
 	s := &Server{
 		opts:    opts,
 		deploy:  opts.Deploy,
@@ -119,15 +108,11 @@ func New(opts Options) (*Server, error) {
 		failures:     newFailureSampler(10 * time.Second),
 		adminFails:   secrets.NewLimiter(adminGuessing),
 	}
-	s.logs = newLogWriter(opts.Deploy, logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
-		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
+	s.logs = newLogWriter(opts.Deploy, opts.LogBuffer, s.metrics.logsDropped, opts.Logger)
 	s.metrics.snapshots(opts.Registry, opts.Deploy)
 	s.routes()
 	return s, nil
 }
-
-// SyncFinished counts a finished sync by outcome in the metrics.
-func (s *Server) SyncFinished(status string) { s.metrics.syncs.WithLabelValues(status).Inc() }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
@@ -251,9 +236,11 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 			httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the management API needs the admin token as a Bearer token")
 			return
 		}
-		if !validName(r.PathValue("env")) && r.PathValue("env") != "" {
-			httpjson.Error(w, http.StatusBadRequest, "bad_environment", "environment names are 1-64 letters, digits, '-' or '_'")
-			return
+		if env := r.PathValue("env"); env != "" {
+			if err := workflow.CheckEnvironment(env); err != nil {
+				httpjson.Error(w, http.StatusBadRequest, "bad_environment", err.Error())
+				return
+			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxManageBytes)
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -274,18 +261,8 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// validName accepts environment names: 1-64 letters, digits, '-', '_'.
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
+// validName is the environment-name rule (workflow.CheckEnvironment).
+func validName(s string) bool { return workflow.ValidEnvironment(s) }
 
 // literalPath serves h only when the path is sent exactly as path: the mux
 // also routes escaped spellings (/%6Detrics) here, which a proxy rule that
