@@ -41,7 +41,7 @@ func readLock(root string) (*lockfile, []diag.Diagnostic) {
 			DevDependencies map[string]string `json:"devDependencies"`
 		}
 		if err := json.Unmarshal(data, &pj); err != nil {
-			ds = append(ds, diag.Errorf(RuleBuildError, "package.json", 1, 1, "package.json is not valid JSON (%v): fix it so Flowgate can read the versions it pins", err))
+			ds = append(ds, diag.New(RuleBuildError, "package.json", 1, 1, "package.json is not valid JSON (%v): fix it so Flowgate can read the versions it pins", err))
 		}
 		for n, r := range pj.DevDependencies {
 			l.ranges[n] = r
@@ -58,7 +58,7 @@ func readLock(root string) (*lockfile, []diag.Diagnostic) {
 			Dependencies map[string]locked `json:"dependencies"`
 		}
 		if err := json.Unmarshal(data, &pl); err != nil {
-			ds = append(ds, diag.Errorf(RuleBuildError, "package-lock.json", 1, 1, "package-lock.json is not valid JSON (%v): run `npm install` and commit the file it writes", err))
+			ds = append(ds, diag.New(RuleBuildError, "package-lock.json", 1, 1, "package-lock.json is not valid JSON (%v): run `npm install` and commit the file it writes", err))
 		}
 		for n, e := range pl.Dependencies { // lockfileVersion 1
 			l.locked[n] = e
@@ -81,12 +81,12 @@ func readManifest(root, name string) ([]byte, *diag.Diagnostic) {
 		return nil, nil
 	}
 	if err != nil || !info.Mode().IsRegular() || info.Size() > maxManifestBytes {
-		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s must be a regular file of at most %d MiB", name, maxManifestBytes>>20)
+		d := diag.New(RuleBuildError, name, 1, 1, "%s must be a regular file of at most %d MiB", name, maxManifestBytes>>20)
 		return nil, &d
 	}
 	data, err := readSmall(p, maxManifestBytes)
 	if err != nil {
-		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s cannot be read: %v", name, err)
+		d := diag.New(RuleBuildError, name, 1, 1, "%s cannot be read: %v", name, err)
 		return nil, &d
 	}
 	return data, nil

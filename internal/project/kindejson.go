@@ -77,7 +77,7 @@ func (c *Config) KeyPos(key string) (line, col int) {
 func ParseKindeJSON(data []byte) (*Config, []diag.Diagnostic) {
 	bad := func(off int, format string, args ...any) []diag.Diagnostic {
 		line, col := position(data, off)
-		return []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, line, col, format, args...)}
+		return []diag.Diagnostic{diag.New(RuleInvalidKindeJSON, KindeJSON, line, col, format, args...)}
 	}
 	keys, values, err := topLevel(data)
 	if err != nil {

@@ -395,7 +395,7 @@ func undefinedNames(ctx context.Context, w *Workflow, sources map[string][]byte)
 		if types[orig.File] == nil {
 			types[orig.File] = typeNames(src)
 		}
-		ds = append(ds, diag.Warnf(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, types[orig.File])))
+		ds = append(ds, diag.New(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, types[orig.File])))
 	}
 	return ds
 }

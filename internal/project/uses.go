@@ -189,7 +189,7 @@ func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
 			} else {
 				msg = fmt.Sprintf("%s, but %s does not declare it: add %q: {} to workflowSettings.bindings, or the call fails at run time", what, who, u.binding)
 			}
-			ds = append(ds, diag.Warnf(RuleUndeclaredBinding, file, line, col, "%s", msg))
+			ds = append(ds, diag.New(RuleUndeclaredBinding, file, line, col, "%s", msg))
 		}
 	}
 	return ds
