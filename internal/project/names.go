@@ -17,6 +17,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/srcmap"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // The undefined-name check works on the bundle, not on the TypeScript
@@ -412,7 +413,7 @@ func undefinedMessage(name string, types map[string]bool) string {
 	case types[name]:
 		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}
-	if _, ok := helperBindings[name]; ok || infrastructureValues[name] {
+	if workflow.HelperBindings(name) != nil || infrastructureValues[name] {
 		return fmt.Sprintf("%s is not imported%s: add it to the import from %q, as in import { %s } from %q", name, throws, infrastructure, name, infrastructure)
 	}
 	if s := suggest(name, sandboxExtras, 2); s != "" && s != name {
@@ -422,7 +423,7 @@ func undefinedMessage(name string, types map[string]bool) string {
 }
 
 // infrastructureValues are the @kinde/infrastructure exports that are
-// values but call no binding (helperBindings has the others).
+// values but call no binding (workflow.BindingSpecs lists the others).
 var infrastructureValues = map[string]bool{
 	"PromptTypes": true, "Scopes": true, "WorkflowTrigger": true, "getDarkModeLogoUrl": true,
 	"getFallbackFaviconUrl": true, "getKindeCSRF": true, "getKindeLoginUrl": true, "getKindeNonce": true,

@@ -252,24 +252,11 @@ func undefinedTrigger(expr, what string) string {
 		return fmt.Sprintf("trigger is %s (%s): set it to a trigger string such as \"user:tokens_generation\" or a WorkflowTrigger member", what, expr)
 	}
 	msg := fmt.Sprintf("trigger is %s — is WorkflowTrigger.%s misspelt?", what, member)
-	if s := suggest(member, triggerMembers, 2); s != "" {
-		return msg + fmt.Sprintf(" Did you mean WorkflowTrigger.%s (%q)?", s, triggerByMember[s])
+	if s := suggest(member, workflow.Members, 2); s != "" {
+		t, _ := workflow.TriggerByMember(s)
+		return msg + fmt.Sprintf(" Did you mean WorkflowTrigger.%s (%q)?", s, t.Name)
 	}
-	return msg + " WorkflowTrigger has " + strings.Join(triggerMembers, ", ")
-}
-
-// triggerMembers are the WorkflowTrigger members of @kinde/infrastructure.
-var triggerMembers = []string{
-	"UserTokenGeneration", "UserPreMFA", "PostAuthentication", "M2MTokenGeneration", "ExistingPasswordProvided",
-	"NewPasswordProvided", "PlanSelection", "PlanCancellationRequest", "UserPreRegistration", "NewUsernameProvided",
-}
-
-var triggerByMember = map[string]string{
-	"UserTokenGeneration": workflow.UserTokenGeneration, "UserPreMFA": workflow.UserPreMFA,
-	"PostAuthentication": workflow.PostAuthentication, "M2MTokenGeneration": workflow.M2MTokenGeneration,
-	"ExistingPasswordProvided": workflow.ExistingPasswordProvided, "NewPasswordProvided": workflow.NewPasswordProvided,
-	"PlanSelection": workflow.PlanSelection, "PlanCancellationRequest": workflow.PlanCancellationRequest,
-	"UserPreRegistration": workflow.UserPreRegistration, "NewUsernameProvided": workflow.NewUsernameProvided,
+	return msg + " WorkflowTrigger has " + strings.Join(workflow.Members, ", ")
 }
 
 func (res *introspection) readPolicy(v goja.Value, loc *locator) {

@@ -22,24 +22,6 @@ type use struct {
 // infrastructure is the package whose helpers call the kinde.* bindings.
 const infrastructure = "@kinde/infrastructure"
 
-// helperBindings maps each @kinde/infrastructure helper to the bindings it calls.
-var helperBindings = map[string][]string{
-	"accessTokenCustomClaims": {workflow.BindAccessToken},
-	"idTokenCustomClaims":     {workflow.BindIDToken},
-	"m2mTokenClaims":          {workflow.BindM2MToken},
-	"getEnvironmentVariable":  {workflow.BindEnv},
-	"denyAccess":              {workflow.BindAuth},
-	"fetch":                   {workflow.BindFetch},
-	"secureFetch":             {workflow.BindSecureFetch},
-	"setEnforcementPolicy":    {workflow.BindMFA},
-	"denyPlanSelection":       {workflow.BindPlan},
-	"denyPlanCancellation":    {workflow.BindPlan},
-	"invalidateFormField":     {workflow.BindWidget},
-	"getLocalization":         {workflow.BindLocalization},
-	"getM2MToken":             {workflow.BindFetch},
-	"createKindeAPI":          {workflow.BindFetch, workflow.BindEnv},
-}
-
 // bindingUses finds the kinde.x member reads and the calls of
 // @kinde/infrastructure helpers in one source file. kinde.cache is not a
 // declarable binding and is skipped.
@@ -91,7 +73,7 @@ func bindingUses(src []byte) []use {
 		if !ok && namespaces[t.text] {
 			helper, _ = member(i + 1)
 		}
-		for _, b := range helperBindings[helper] {
+		for _, b := range workflow.HelperBindings(helper) {
 			uses = append(uses, use{binding: b, via: helper, off: t.off})
 		}
 	}
@@ -142,7 +124,7 @@ func parseImport(toks []token, i int, helpers map[string]string, namespaces map[
 				local = clause[k+2].text
 				k += 2
 			}
-			if _, ok := helperBindings[t.text]; ok {
+			if workflow.HelperBindings(t.text) != nil {
 				helpers[local] = t.text
 			}
 		}
