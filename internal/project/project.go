@@ -285,8 +285,11 @@ func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Wor
 		}
 	}
 	step(StepAnalyze, w.File)
-	w.Diagnostics = append(w.Diagnostics, undeclared(w, own)...)
-	w.Diagnostics = append(w.Diagnostics, undefinedNames(ctx, w, own)...)
+	// One goja parse of the bundle serves both analyses; nil when it fails
+	// or ctx ends (undeclared then counts every line, undefinedNames reports nothing).
+	names, _ := parseBundle(ctx, w.Bundle.Code)
+	w.Diagnostics = append(w.Diagnostics, undeclared(w, own, names)...)
+	w.Diagnostics = append(w.Diagnostics, undefinedNames(ctx, w, own, names)...)
 }
 
 // crossCheck applies the rules across workflows: ids and triggers must be

@@ -135,10 +135,10 @@ func parseImport(toks []token, i int, helpers map[string]string, namespaces map[
 // undeclared reports, once per file and binding, the first use of a
 // binding the workflow does not declare. sources are the workflow's own
 // bundled files (not node_modules) with their text.
-func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
+func undeclared(wf *Workflow, sources map[string][]byte, names *bundleNames) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	trigger := wf.Settings.Trigger
-	kept := bundledLines(wf)
+	kept := bundledLines(wf, names)
 	for _, file := range slices.Sorted(maps.Keys(sources)) {
 		src := sources[file]
 		seen := map[string]bool{}
@@ -196,31 +196,24 @@ type fileLine struct {
 }
 
 // bundledLines are the lines of the original files that the workflow's
-// bundle holds code from, read through its source map: esbuild leaves out
+// bundle holds code from: the original position of every reference in
+// the bundle's goja AST, read through its source map. esbuild leaves out
 // what the workflow never imports, so a shared module's other functions
-// (and the bindings they use) are not the workflow's. nil when the map
-// cannot be read (then every line counts). One pass over the bundle.
-func bundledLines(wf *Workflow) map[fileLine]bool {
-	if wf.Bundle == nil || len(wf.Bundle.SourceMap) == 0 {
+// (and the bindings they use) are not the workflow's. nil when the bundle
+// did not parse or the map cannot be read (then every line counts).
+func bundledLines(wf *Workflow, names *bundleNames) map[fileLine]bool {
+	if names == nil || wf.Bundle == nil || len(wf.Bundle.SourceMap) == 0 {
 		return nil
 	}
 	sm, err := srcmap.Parse(wf.File, wf.Bundle.SourceMap)
 	if err != nil {
 		return nil
 	}
-	code := wf.Bundle.Code
 	kept := map[fileLine]bool{}
-	line, lineStart, scanned := 1, 0, 0
-	for _, t := range lex(code) {
-		if t.kind != tokIdent {
-			continue
-		}
-		for ; scanned < t.off; scanned++ {
-			if code[scanned] == '\n' {
-				line, lineStart = line+1, scanned+1
-			}
-		}
-		if o, ok := sm.Original(line, t.off-lineStart+1); ok {
+	f := names.prog.File
+	for _, r := range names.all {
+		p := f.Position(r.idx - f.Base())
+		if o, ok := sm.Original(p.Line, p.Column); ok {
 			kept[fileLine{o.File, o.Line}] = true
 		}
 	}
