@@ -31,3 +31,13 @@ func TestRulesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveElsewhere: the duplicate-trigger error the service reports for a
+// trigger still served by a workflow the repository no longer has.
+func TestLiveElsewhere(t *testing.T) {
+	d := LiveElsewhere("kindeSrc/environment/workflows/aWorkflow.ts", "user:tokens_generation", "old")
+	want := `kindeSrc/environment/workflows/aWorkflow.ts:1:1: error: trigger user:tokens_generation is already served by workflow "old", which is no longer in the repository but stays live until deleted; delete it in Flowgate, or deactivate it, then sync again [duplicate-trigger]`
+	if got := d.String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
