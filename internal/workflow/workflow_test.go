@@ -1,6 +1,8 @@
 package workflow
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -137,5 +139,20 @@ func TestRegistry(t *testing.T) {
 	}
 	if _, ok := Sample("../workflow"); ok {
 		t.Error("Sample read a file for an unknown trigger")
+	}
+}
+
+// TestTriggersDocumented: docs/workflows.md's trigger table has a row for
+// every trigger whose "when" is the table's When.
+func TestTriggersDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "workflows.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range TriggerSpecs {
+		row := "| `" + tr.Name + "` | " + tr.When + " |"
+		if !strings.Contains(string(b), row) {
+			t.Errorf("docs/workflows.md has no row starting %q: add it to the trigger table, or make When and the row say the same", row)
+		}
 	}
 }
