@@ -278,7 +278,7 @@ func (d *death) diagnostic() diag.Diagnostic {
 	if file == "" {
 		file = project.KindeJSON
 	}
-	return diag.Errorf(project.RuleBuildCrashed, file, 1, 1, "%s", d.message())
+	return diag.New(project.RuleBuildCrashed, file, 1, 1, "%s", d.message())
 }
 
 // crashReport is the Report of a check whose builder died outside one

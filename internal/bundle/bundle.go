@@ -22,12 +22,12 @@ import (
 
 // Rule ids this package reports.
 const (
-	RuleBuildError          = "build-error"
-	RuleMissingOutputBundle = "missing-output-bundle"
+	RuleBuildError          = diag.RuleBuildError
+	RuleMissingOutputBundle = diag.RuleMissingOutputBundle
 	// RuleLinkOutsideRepo (the project rule of the same id): an import
 	// resolves, through a symbolic link or a relative path, to a file
 	// outside the repository and the tool's own package folders.
-	RuleLinkOutsideRepo = "link-outside-repo"
+	RuleLinkOutsideRepo = diag.RuleLinkOutsideRepo
 )
 
 // Limits and the language level of every bundle, exported so the runtime
@@ -176,7 +176,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence, spent *int
 				switch {
 				case *spent > MaxRepositorySourceBytes:
 					// Each entry reads the shared modules again.
-					results[i] = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, e, 1, 1,
+					results[i] = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, e, 1, 1,
 						"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
 						MaxRepositorySourceBytes>>20)}}
 				case total <= MaxTotalOutputBytes:
@@ -219,7 +219,7 @@ func capOutput(r *Result, entry string, total int) int {
 		total += len(o.Code) + len(o.SourceMap)
 	}
 	if total > MaxTotalOutputBytes {
-		*r = Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+		*r = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, entry, 1, 1,
 			"the bundles of this repository's workflows add up to more than %d MiB (at this one): workflows that share a large module should import only what they need",
 			MaxTotalOutputBytes>>20)}}
 	}
@@ -229,11 +229,11 @@ func capOutput(r *Result, entry string, total int) int {
 // finish applies the per-bundle checks and computes the bundle's identity.
 func finish(entry string, code, sourceMap []byte, inputs []string) Result {
 	if isEmpty(code) {
-		return Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleMissingOutputBundle, entry, 1, 1,
+		return Result{Diagnostics: []diag.Diagnostic{diag.New(RuleMissingOutputBundle, entry, 1, 1,
 			"the bundle of this workflow is empty: the file exports nothing that runs. Export workflowSettings and a default async function that handles the event")}}
 	}
 	if len(code) > MaxBundleSize {
-		return Result{Diagnostics: []diag.Diagnostic{diag.Errorf(RuleBuildError, entry, 1, 1,
+		return Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, entry, 1, 1,
 			"bundle is %.1f MiB, over the %d MiB limit: import only the modules the workflow needs (see the largest inputs with esbuild --analyze)",
 			float64(len(code))/(1<<20), MaxBundleSize>>20)}}
 	}
@@ -287,14 +287,14 @@ func fromMessage(m api.Message, root, entry string, fence *fence) diag.Diagnosti
 		m.Location = &loc
 	}
 	if _, ok := m.Detail.(outsideRepo); ok {
-		d := diag.Errorf(RuleLinkOutsideRepo, entry, 1, 1, "%s", m.Text)
+		d := diag.New(RuleLinkOutsideRepo, entry, 1, 1, "%s", m.Text)
 		locate(&d, m.Location)
 		return d
 	}
 	if loc := m.Location; loc != nil && loc.File != "" && fence.outside(root, absIn(root, loc.File)) {
-		return diag.Errorf(RuleLinkOutsideRepo, entry, 1, 1, "%s", readOutside)
+		return diag.New(RuleLinkOutsideRepo, entry, 1, 1, "%s", readOutside)
 	}
-	d := diag.Errorf(RuleBuildError, entry, 1, 1, "%s", m.Text)
+	d := diag.New(RuleBuildError, entry, 1, 1, "%s", m.Text)
 	locate(&d, m.Location)
 	if strings.Contains(m.Text, "Top-level await") {
 		d.Message = "top-level await is not supported: a workflow's top-level code runs once when it is loaded and cannot wait. Move the await into the default export function"

@@ -56,12 +56,12 @@ func Preflight(root string) []diag.Diagnostic {
 		// budget of its own: installed packages hold many files.
 		if strings.HasPrefix(rel, "node_modules/") || strings.Contains(rel, "/node_modules/") {
 			if inPackages++; inPackages > MaxPackageEntries {
-				ds = append(ds, diag.Errorf(RuleBuildError, "node_modules", 1, 1,
+				ds = append(ds, diag.New(RuleBuildError, "node_modules", 1, 1,
 					"the repository's node_modules has more than %d files and folders: install only the packages the workflows need", MaxPackageEntries))
 				return filepath.SkipAll
 			}
 		} else if n++; n > MaxTreeEntries {
-			ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1,
+			ds = append(ds, diag.New(RuleBuildError, ".", 1, 1,
 				"the repository has more than %d files and folders: Flowgate builds workflow repositories, not whole monorepos", MaxTreeEntries))
 			return filepath.SkipAll
 		}
@@ -80,7 +80,7 @@ func Preflight(root string) []diag.Diagnostic {
 			mode = info.Mode()
 		}
 		if mode&(fs.ModeDevice|fs.ModeCharDevice|fs.ModeNamedPipe|fs.ModeSocket) != 0 {
-			ds = append(ds, diag.Errorf(RuleBuildError, rel, 1, 1,
+			ds = append(ds, diag.New(RuleBuildError, rel, 1, 1,
 				"%s is %s, not a regular file: reading it could block the build or never end. Remove it from the repository", rel, fileKind(mode)))
 			return nil
 		}
@@ -90,7 +90,7 @@ func Preflight(root string) []diag.Diagnostic {
 		return nil
 	})
 	if err != nil {
-		ds = append(ds, diag.Errorf(RuleBuildError, ".", 1, 1, "the repository cannot be read: %v", err))
+		ds = append(ds, diag.New(RuleBuildError, ".", 1, 1, "the repository cannot be read: %v", err))
 	}
 	diag.Sort(ds)
 	return ds
@@ -101,10 +101,10 @@ func checkConfig(root, p string, depth int) []diag.Diagnostic {
 	rel := relSlash(root, p)
 	data, err := readRegular(p, MaxConfigBytes)
 	if err != nil {
-		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, 1, 1, "%s cannot be used: %v", rel, err)}
+		return []diag.Diagnostic{diag.New(RuleBuildError, rel, 1, 1, "%s cannot be used: %v", rel, err)}
 	}
 	if msg, line := checkShape(rel, data); msg != "" {
-		return []diag.Diagnostic{diag.Errorf(RuleBuildError, rel, line, 1, "%s", msg)}
+		return []diag.Diagnostic{diag.New(RuleBuildError, rel, line, 1, "%s", msg)}
 	}
 	name := filepath.Base(p)
 	if name != "tsconfig.json" && name != "jsconfig.json" && depth == 0 {
@@ -116,12 +116,12 @@ func checkConfig(root, p string, depth int) []diag.Diagnostic {
 		target, ok := extendsTarget(root, filepath.Dir(p), ext.path)
 		switch {
 		case !ok:
-			ds = append(ds, diag.Errorf(RuleLinkOutsideRepo, rel, line, col,
+			ds = append(ds, diag.New(RuleLinkOutsideRepo, rel, line, col,
 				"%s extends a file outside the repository: a tsconfig may only extend files inside it or an installed package", rel))
 		case target == "":
 			// a package, or a file that does not exist: esbuild reports it
 		case depth >= maxExtends:
-			ds = append(ds, diag.Errorf(RuleBuildError, rel, line, col,
+			ds = append(ds, diag.New(RuleBuildError, rel, line, col,
 				"%s extends a chain of more than %d tsconfig files: shorten the chain", rel, maxExtends))
 		default:
 			ds = append(ds, checkConfig(root, target, depth+1)...)

@@ -29,7 +29,7 @@ import (
 
 // RuleSyncKilled is the rule of the diagnostic a sync gets when its runs
 // died with their process too many times: it is not retried.
-const RuleSyncKilled = "sync-killed-process"
+const RuleSyncKilled = diag.RuleSyncKilled
 
 // Reporter tells a source's people how a sync goes (GitHub check runs). It
 // is called with a context that outlives a cancelled job.
@@ -186,7 +186,7 @@ func (s *Service) replay(ctx context.Context, y store.Sync) (*SyncResult, error)
 func (s *Service) killed(ctx context.Context, rep Reporter, req SyncRequest, rec store.Sync, crashes int) (*SyncResult, error) {
 	msg := fmt.Sprintf("this commit's sync stopped the process running it %d times (a crash, an out-of-memory kill or a restart each time); it is not tried again. Push a fix, or sync the commit again on purpose, once the cause is known", crashes)
 	rec.Status, rec.Reason, rec.Error, rec.FinishedAt = store.SyncFailed, store.ReasonKilled, msg, s.now()
-	rec.Log = []store.SyncLogEntry{{Severity: diag.Error, Rule: RuleSyncKilled, File: project.KindeJSON, Line: 1, Column: 1, Message: msg}}
+	rec.Log = []store.SyncLogEntry{entry(&project.Workflow{}, diag.New(RuleSyncKilled, project.KindeJSON, 1, 1, "%s", msg))}
 	if err := s.db.InsertSync(ctx, rec); err != nil {
 		return nil, fmt.Errorf("deploy: record killed sync of %s: %w", req.Env, err)
 	}

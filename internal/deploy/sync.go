@@ -132,9 +132,7 @@ func (s *Service) deploy(ctx context.Context, req SyncRequest, res *SyncResult, 
 				return res, err
 			}
 			if owner != "" && owner != w.Settings.ID && !inCommit[owner] {
-				d := diag.Errorf(project.RuleDuplicateTrigger, w.File, 1, 1,
-					"trigger %s is already served by workflow %q, which is no longer in the repository but stays live until deleted; delete it in Flowgate, or deactivate it, then sync again",
-					w.Settings.Trigger, owner)
+				d := project.LiveElsewhere(w.File, w.Settings.Trigger, owner)
 				report.Diagnostics = append(report.Diagnostics, d)
 				log = append(log, entry(w, d))
 			}

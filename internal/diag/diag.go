@@ -31,7 +31,9 @@ type Diagnostic struct {
 	Column   int    `json:"column"`
 }
 
-// Errorf builds an error diagnostic.
+// Errorf builds an error diagnostic whatever its rule. Code that reports a
+// problem uses New, which takes the severity from the rule table; Errorf and
+// Warnf are for tests and renderers that need a given severity.
 func Errorf(rule, file string, line, col int, format string, args ...any) Diagnostic {
 	return Diagnostic{Severity: Error, Rule: rule, File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
 }

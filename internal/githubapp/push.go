@@ -251,7 +251,7 @@ func (a *App) report(j syncJob, res *deploy.SyncResult, preview bool) SyncReport
 	rep.Diagnostics = append(rep.Diagnostics, logDiagnostics(res.Sync.Log)...)
 	if res.Sync.Status == store.SyncFailed && len(diagErrors(rep.Diagnostics)) == 0 {
 		// Failed without a located error: say why on kinde.json.
-		rep.Diagnostics = append(rep.Diagnostics, diag.Errorf("sync-failed", "kinde.json", 1, 1, "%s", res.Sync.Error))
+		rep.Diagnostics = append(rep.Diagnostics, diag.New(diag.RuleSyncFailed, "kinde.json", 1, 1, "%s", res.Sync.Error))
 	}
 	return rep
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/jsonpos"
 )
 
 // What a caller reads from files or requests before it can invoke: the
@@ -19,20 +20,14 @@ import (
 // CheckEvent reports whether data is exactly one JSON object; the error is
 // "line:col: what is wrong".
 func CheckEvent(data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return errors.New(JSONError(data, err))
-	}
-	end := dec.InputOffset()
-	if _, err := dec.Token(); err != io.EOF {
-		for end < int64(len(data)) && strings.IndexByte(" \t\r\n", data[end]) >= 0 {
-			end++
+	if err := jsonpos.Check(data); err != nil {
+		var e *jsonpos.Error
+		if errors.As(err, &e) {
+			return fmt.Errorf("%d:%d: invalid JSON: %s", e.Line, e.Col, e.Message())
 		}
-		l, c := JSONPos(data, end)
-		return fmt.Errorf("%d:%d: invalid JSON: text after the end of the value", l, c)
+		return err
 	}
-	if _, ok := v.(map[string]any); !ok {
+	if first := bytes.TrimLeft(data, " \t\r\n"); first[0] != '{' {
 		return errors.New("1:1: the event must be a JSON object ({\"request\": …, \"context\": …})")
 	}
 	return nil
@@ -80,20 +75,6 @@ func DecodeKey(s string) ([]byte, error) {
 	return nil, errors.New("the encryption key is not Base64")
 }
 
-// JSONPos turns a byte offset in data into a 1-based line and column.
-func JSONPos(data []byte, off int64) (line, col int) {
-	off = min(max(off, 0), int64(len(data)))
-	line, col = 1, 1
-	for _, b := range data[:off] {
-		if b == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return line, col
-}
-
 // JSONError locates a decoding error of data as "line:col: message".
 func JSONError(data []byte, err error) string {
 	var se *json.SyntaxError
@@ -101,17 +82,17 @@ func JSONError(data []byte, err error) string {
 	switch {
 	case errors.As(err, &se):
 		// Offset is just past the offending byte.
-		l, c := JSONPos(data, max(se.Offset-1, 0))
+		l, c := jsonpos.Pos(data, max(int(se.Offset)-1, 0))
 		return fmt.Sprintf("%d:%d: invalid JSON: %v", l, c, se)
 	case errors.As(err, &te):
-		l, c := JSONPos(data, te.Offset)
+		l, c := jsonpos.Pos(data, int(te.Offset))
 		what := te.Field
 		if what == "" {
 			what = "the value"
 		}
 		return fmt.Sprintf("%d:%d: %s must be %s, not a JSON %s", l, c, what, JSONKind(te.Type.Kind().String()), te.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		l, c := JSONPos(data, int64(len(data)))
+		l, c := jsonpos.Pos(data, len(data))
 		return fmt.Sprintf("%d:%d: invalid JSON: unexpected end of input", l, c)
 	}
 	return err.Error()

@@ -37,7 +37,7 @@ func readSmall(name string, limit int64) ([]byte, error) {
 }
 
 func (r ImportRef) errorf(format string, args ...any) diag.Diagnostic {
-	return diag.Errorf(RuleBuildError, r.File, r.Line, r.Col, format, args...)
+	return diag.New(RuleBuildError, r.File, r.Line, r.Col, format, args...)
 }
 
 // nodeBuiltins are left to the bundler, which explains that workflows do

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/jsonpos"
 )
 
 // maxManifestBytes bounds package.json and package-lock.json.
@@ -27,6 +28,21 @@ type lockfile struct {
 	ranges map[string]string
 }
 
+// jsonErrorPos locates an error of json.Unmarshal on data: the offending
+// character of a syntax error, the value of the wrong type.
+func jsonErrorPos(data []byte, err error) (line, col int) {
+	var pe *jsonpos.Error
+	if errors.As(jsonpos.Check(data), &pe) {
+		return pe.Line, pe.Col
+	}
+	var te *json.UnmarshalTypeError
+	if doc, perr := jsonpos.Parse(data); perr == nil && errors.As(err, &te) {
+		off, _ := doc.Value(doc.Before(int(te.Offset) - 1))
+		return jsonpos.Pos(data, off)
+	}
+	return 1, 1
+}
+
 // readLock reads package-lock.json (lockfileVersion 1, 2 or 3) and
 // package.json at the repository root, next to kinde.json. Missing files
 // pin nothing; unreadable ones are build-errors.
@@ -41,7 +57,8 @@ func readLock(root string) (*lockfile, []diag.Diagnostic) {
 			DevDependencies map[string]string `json:"devDependencies"`
 		}
 		if err := json.Unmarshal(data, &pj); err != nil {
-			ds = append(ds, diag.Errorf(RuleBuildError, "package.json", 1, 1, "package.json is not valid JSON (%v): fix it so Flowgate can read the versions it pins", err))
+			line, col := jsonErrorPos(data, err)
+			ds = append(ds, diag.New(RuleBuildError, "package.json", line, col, "package.json is not valid JSON (%v): fix it so Flowgate can read the versions it pins", err))
 		}
 		for n, r := range pj.DevDependencies {
 			l.ranges[n] = r
@@ -58,7 +75,8 @@ func readLock(root string) (*lockfile, []diag.Diagnostic) {
 			Dependencies map[string]locked `json:"dependencies"`
 		}
 		if err := json.Unmarshal(data, &pl); err != nil {
-			ds = append(ds, diag.Errorf(RuleBuildError, "package-lock.json", 1, 1, "package-lock.json is not valid JSON (%v): run `npm install` and commit the file it writes", err))
+			line, col := jsonErrorPos(data, err)
+			ds = append(ds, diag.New(RuleBuildError, "package-lock.json", line, col, "package-lock.json is not valid JSON (%v): run `npm install` and commit the file it writes", err))
 		}
 		for n, e := range pl.Dependencies { // lockfileVersion 1
 			l.locked[n] = e
@@ -81,12 +99,12 @@ func readManifest(root, name string) ([]byte, *diag.Diagnostic) {
 		return nil, nil
 	}
 	if err != nil || !info.Mode().IsRegular() || info.Size() > maxManifestBytes {
-		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s must be a regular file of at most %d MiB", name, maxManifestBytes>>20)
+		d := diag.New(RuleBuildError, name, 1, 1, "%s must be a regular file of at most %d MiB", name, maxManifestBytes>>20)
 		return nil, &d
 	}
 	data, err := readSmall(p, maxManifestBytes)
 	if err != nil {
-		d := diag.Errorf(RuleBuildError, name, 1, 1, "%s cannot be read: %v", name, err)
+		d := diag.New(RuleBuildError, name, 1, 1, "%s cannot be read: %v", name, err)
 		return nil, &d
 	}
 	return data, nil

@@ -29,7 +29,7 @@ import (
 
 // RuleBuildError is the rule of every diagnostic Install returns (the
 // bundle's rule id: an import that cannot be satisfied fails the build).
-const RuleBuildError = "build-error"
+const RuleBuildError = diag.RuleBuildError
 
 // Defaults of Options.
 const (
@@ -144,7 +144,7 @@ func Install(ctx context.Context, repoDir, destDir string, opts Options) ([]Inst
 	in := &installer{opts: opts, dest: destDir, lock: lock, done: map[string]Installed{}, reg: &registry{opts: opts}}
 	for _, imp := range imports {
 		if !slices.Contains(opts.Allow, imp.Package) {
-			ds = append(ds, diag.Errorf(RuleBuildError, imp.File, imp.Line, imp.Col,
+			ds = append(ds, diag.New(RuleBuildError, imp.File, imp.Line, imp.Col,
 				"cannot import %q: Flowgate installs only the packages on its allow-list (%s). Remove the import, or ask the operator to allow the package",
 				imp.Package, strings.Join(opts.Allow, ", ")))
 			continue

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -45,12 +47,19 @@ func (p *packument) resolve(spec string) (string, bool) {
 	if _, ok := p.Versions[spec]; ok {
 		return spec, true
 	}
+	found := maxSatisfying(maps.Keys(p.Versions), spec)
+	return found, found != ""
+}
+
+// maxSatisfying is the highest of versions in the npm range spec, or ""
+// (npm's semver.maxSatisfying; an invalid range matches nothing).
+func maxSatisfying(versions iter.Seq[string], spec string) string {
 	r, err := parseRange(spec)
 	if err != nil {
-		return "", false
+		return ""
 	}
 	best, found := version{}, ""
-	for v := range p.Versions {
+	for v := range versions {
 		pv, err := parseVersion(v)
 		if err != nil || !r.matches(pv) {
 			continue
@@ -59,7 +68,7 @@ func (p *packument) resolve(spec string) (string, bool) {
 			best, found = pv, v
 		}
 	}
-	return found, found != ""
+	return found
 }
 
 // sample lists a few versions for an error message.

@@ -23,8 +23,8 @@ func parseVersion(s string) (version, error) {
 	}
 	var n [3]int
 	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
+		v, ok := number(p)
+		if !ok {
 			return version{}, fmt.Errorf("invalid version %q", s)
 		}
 		n[i] = v
@@ -50,7 +50,66 @@ func (v version) compare(o version) int {
 	case o.pre == "":
 		return -1
 	}
-	return strings.Compare(v.pre, o.pre)
+	return comparePre(v.pre, o.pre)
+}
+
+// comparePre orders prerelease parts as semver does: dot-separated
+// identifiers left to right, numeric ones by value and below alphanumeric
+// ones, and a prefix before anything longer (rc.2 < rc.10, beta < beta.1).
+func comparePre(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, y := as[i], bs[i]
+		nx, xnum := numeric(x)
+		ny, ynum := numeric(y)
+		var c int
+		switch {
+		case xnum && ynum:
+			c = cmp.Or(cmp.Compare(len(nx), len(ny)), strings.Compare(nx, ny))
+		case xnum:
+			c = -1
+		case ynum:
+			c = 1
+		default:
+			c = strings.Compare(x, y)
+		}
+		if c != 0 {
+			return c
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
+}
+
+// numeric reports whether s is all digits, and returns it without leading
+// zeros so that digit strings of any length compare by length then text.
+func numeric(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return "", false
+		}
+	}
+	t := strings.TrimLeft(s, "0")
+	if t == "" {
+		t = "0"
+	}
+	return t, true
+}
+
+// number parses one numeric part of a version: digits, no leading zero.
+func number(p string) (int, bool) {
+	if p == "" || len(p) > 1 && p[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return 0, false
+		}
+	}
+	v, err := strconv.Atoi(p)
+	return v, err == nil
 }
 
 // comparator is one "op version" condition.
@@ -126,14 +185,20 @@ func parseRange(s string) (versionRange, error) {
 		for i := 0; i < len(f); i++ {
 			tok := f[i]
 			op := ""
-			for _, o := range []string{">=", "<=", ">", "<", "=", "^", "~"} {
+			for _, o := range []string{">=", "<=", ">", "<", "=", "^", "~>", "~"} {
 				if strings.HasPrefix(tok, o) {
 					op, tok = o, tok[len(o):]
 					break
 				}
 			}
-			if tok == "" && i+1 < len(f) { // "> 1.2.3"
-				i++
+			if op == "~>" {
+				op = "~" // npm reads ~> as ~
+			}
+			if tok == "" && op != "" {
+				if i+1 >= len(f) {
+					return nil, fmt.Errorf("invalid range %q: %s needs a version", s, op)
+				}
+				i++ // "> 1.2.3"
 				tok = f[i]
 			}
 			cs, err := comparators(op, tok)
@@ -166,8 +231,8 @@ func partial(s string) (version, int, error) {
 		if p == "x" || p == "X" || p == "*" {
 			break
 		}
-		v, err := strconv.Atoi(p)
-		if err != nil || v < 0 {
+		v, ok := number(p)
+		if !ok {
 			return version{}, 0, fmt.Errorf("invalid range %q", s)
 		}
 		n[i] = v
@@ -229,6 +294,7 @@ func comparators(op, tok string) ([]comparator, error) {
 			// >1.2 means >=1.3.0; <=1.2 means <1.3.0
 			b := upper(v, n, "<")
 			if op == ">" {
+				b.v.pre = "" // >1.2 is >=1.3.0: 1.3.0-rc.1 is not in it
 				return []comparator{{">=", b.v}}, nil
 			}
 			return []comparator{b}, nil

@@ -48,7 +48,7 @@ func discover(root string, c *Config) ([]string, []diag.Diagnostic) {
 	info, err := os.Stat(filepath.Join(root, filepath.FromSlash(dir)))
 	if err != nil || !info.IsDir() {
 		line, col := c.KeyPos("rootDir")
-		return nil, []diag.Diagnostic{diag.Errorf(RuleNoWorkflows, KindeJSON, line, col,
+		return nil, []diag.Diagnostic{diag.New(RuleNoWorkflows, KindeJSON, line, col,
 			"no workflows: the folder %s does not exist. Put workflow files (named like userTokensWorkflow.ts) in %s, or point \"rootDir\" in kinde.json at the folder that holds environment/workflows",
 			dir, dir)}
 	}
@@ -97,7 +97,7 @@ func (w *walker) insideLink(rel string) bool {
 	if r, err := filepath.Rel(w.realRoot, real); real != "" && err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
 		return true
 	}
-	w.ds = append(w.ds, diag.Errorf(RuleLinkOutsideRepo, rel, 1, 1,
+	w.ds = append(w.ds, diag.New(RuleLinkOutsideRepo, rel, 1, 1,
 		"%s is a symbolic link that leads outside the repository, and Flowgate reads only the repository's own files: replace the link with the file or folder itself",
 		rel))
 	return false
@@ -221,7 +221,7 @@ func (w *walker) notAWorkflow(rel string) {
 	}
 	line, col := position(src, off)
 	use := base + "Workflow" + ext
-	w.ds = append(w.ds, diag.Warnf(RuleNotAWorkflowFile, rel, line, col,
+	w.ds = append(w.ds, diag.New(RuleNotAWorkflowFile, rel, line, col,
 		"%s exports workflowSettings but is not a workflow, because only files whose name ends in \"Workflow\" are discovered: rename it to %s so its trigger runs (or, if it is a shared module, stop exporting workflowSettings from it)",
 		name, use))
 }

@@ -1,15 +1,14 @@
 package project
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/jsonpos"
 )
 
 // KindeJSON is the configuration file at the repository root.
@@ -77,7 +76,7 @@ func (c *Config) KeyPos(key string) (line, col int) {
 func ParseKindeJSON(data []byte) (*Config, []diag.Diagnostic) {
 	bad := func(off int, format string, args ...any) []diag.Diagnostic {
 		line, col := position(data, off)
-		return []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, line, col, format, args...)}
+		return []diag.Diagnostic{diag.New(RuleInvalidKindeJSON, KindeJSON, line, col, format, args...)}
 	}
 	keys, values, err := topLevel(data)
 	if err != nil {
@@ -91,10 +90,6 @@ func ParseKindeJSON(data []byte) (*Config, []diag.Diagnostic) {
 				msg += " (the file ends too early: check for a missing } or \")"
 			}
 			return nil, bad(off, "%s", msg)
-		}
-		var trailing errTrailing
-		if errors.As(err, &trailing) {
-			return nil, bad(int(trailing), "kinde.json has text after its closing }: remove it")
 		}
 		var notObj errNotObject
 		if errors.As(err, &notObj) {
@@ -166,74 +161,33 @@ type errNotObject int
 
 func (e errNotObject) Error() string { return "not a JSON object" }
 
-// errTrailing is the offset of text after the top-level object.
-type errTrailing int
-
-func (e errTrailing) Error() string { return "text after the end of the JSON object" }
-
-// topLevel decodes a JSON object one key at a time, keeping where each key
-// and value starts so diagnostics can point at them.
+// topLevel reads a JSON object with jsonpos, keeping where each top-level
+// key and value starts so diagnostics can point at them. A syntax error is
+// the *json.SyntaxError of encoding/json (its text is what kinde.json's
+// message quotes).
 func topLevel(data []byte) (keys map[string]int, values map[string]rawValue, err error) {
-	// Unmarshal first: its syntax errors carry the exact offset, which the
-	// streaming decoder's do not.
-	if err := json.Unmarshal(data, new(any)); err != nil {
-		var syn *json.SyntaxError
-		if errors.As(err, &syn) {
-			return nil, nil, err
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	start := skipSpace(data, 0)
-	tok, err := dec.Token()
+	doc, err := jsonpos.Parse(data)
 	if err != nil {
+		var e *jsonpos.Error
+		if errors.As(err, &e) && e.Err != nil {
+			return nil, nil, e.Err
+		}
 		return nil, nil, err
 	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, nil, errNotObject(start)
+	if !doc.IsObject() {
+		off, _ := doc.Value("")
+		return nil, nil, errNotObject(off)
 	}
 	keys, values = map[string]int{}, map[string]rawValue{}
-	for dec.More() {
-		keyOff := skipSpace(data, int(dec.InputOffset()))
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, nil, err
-		}
-		key, _ := tok.(string)
-		valOff := skipSpace(data, int(dec.InputOffset()))
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, err
-		}
-		keys[key] = keyOff
-		values[key] = rawValue{data: raw, off: valOff}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, err
-	}
-	// Anything after the object is an error too.
-	end := int(dec.InputOffset())
-	for end < len(data) && strings.IndexByte(" \t\r\n", data[end]) >= 0 {
-		end++
-	}
-	if end < len(data) {
-		return nil, nil, errTrailing(end)
+	for _, m := range doc.Members("") {
+		keyOff, _ := doc.Key(m.Path)
+		valOff, _ := doc.Value(m.Path)
+		raw, _ := doc.Raw(m.Path)
+		keys[m.Key] = keyOff
+		values[m.Key] = rawValue{data: raw, off: valOff}
 	}
 	return keys, values, nil
 }
 
-// skipSpace moves past whitespace and the separators ',' and ':'.
-func skipSpace(data []byte, off int) int {
-	for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
-		off++
-	}
-	return off
-}
-
 // position converts a byte offset into a 1-based line and character column.
-func position(data []byte, off int) (line, col int) {
-	off = min(max(off, 0), len(data))
-	before := data[:off]
-	line = bytes.Count(before, []byte("\n")) + 1
-	lineStart := bytes.LastIndexByte(before, '\n') + 1
-	return line, utf8.RuneCount(before[lineStart:]) + 1
-}
+func position(data []byte, off int) (line, col int) { return jsonpos.Pos(data, off) }

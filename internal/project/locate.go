@@ -110,12 +110,9 @@ func isIdent(b byte) bool {
 	return b == '_' || b == '$' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
-func (l *locator) errorf(rule string, a at, format string, args ...any) diag.Diagnostic {
-	return diag.Errorf(rule, l.file, a.line, a.col, format, args...)
-}
-
-func (l *locator) warnf(rule string, a at, format string, args ...any) diag.Diagnostic {
-	return diag.Warnf(rule, l.file, a.line, a.col, format, args...)
+// report is a diagnostic of rule at a, with the rule's severity.
+func (l *locator) report(rule string, a at, format string, args ...any) diag.Diagnostic {
+	return diag.New(rule, l.file, a.line, a.col, format, args...)
 }
 
 // suggest returns the candidate closest to s when it is at most maxDist

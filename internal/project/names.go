@@ -17,6 +17,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/diag"
 	"github.com/flowgate/flowgate/internal/srcmap"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // The undefined-name check works on the bundle, not on the TypeScript
@@ -106,9 +107,28 @@ func unresolved(code []byte) ([]ref, *ast.Program, error) {
 // counted in while it is open, so each reference is one map lookup,
 // whatever the nesting and however many distinct names there are.
 func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error) {
-	prog, err := parser.ParseFile(nil, "bundle.js", string(code), 0, parser.WithDisableSourceMaps)
+	b, err := parseBundle(ctx, code)
 	if err != nil {
 		return nil, nil, err
+	}
+	return b.unresolved, b.prog, nil
+}
+
+// bundleNames is what one parse of a bundle gives the analysis: the
+// references no scope declares (undefined-name), and every reference
+// (where code the bundle kept came from, for undeclared-binding).
+type bundleNames struct {
+	prog       *ast.Program
+	unresolved []ref
+	all        []ref
+}
+
+// parseBundle parses code with goja, the parser the sandbox runs it with,
+// and sorts its references; it stops with ctx's error when ctx ends.
+func parseBundle(ctx context.Context, code []byte) (*bundleNames, error) {
+	prog, err := parser.ParseFile(nil, "bundle.js", string(code), 0, parser.WithDisableSourceMaps)
+	if err != nil {
+		return nil, err
 	}
 	f := &freeNames{ctx: ctx, guarded: map[string]bool{}}
 	top := &scope{declared: map[string]bool{}}
@@ -116,9 +136,9 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 		f.walk(reflect.ValueOf(st), top)
 	}
 	if f.err != nil {
-		return nil, nil, f.err
+		return nil, f.err
 	}
-	var out []ref
+	var out, all []ref
 	open := map[string]int{}
 	type frame struct {
 		s    *scope
@@ -133,6 +153,7 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 				out = append(out, r)
 			}
 		}
+		all = append(all, s.refs...)
 	}
 	enter(top)
 	stack := []frame{{s: top}}
@@ -150,8 +171,10 @@ func unresolvedCtx(ctx context.Context, code []byte) ([]ref, *ast.Program, error
 		}
 		stack = stack[:len(stack)-1]
 	}
-	slices.SortStableFunc(out, func(a, b ref) int { return cmp.Compare(a.idx, b.idx) })
-	return out, prog, nil
+	byIdx := func(a, b ref) int { return cmp.Compare(a.idx, b.idx) }
+	slices.SortStableFunc(out, byIdx)
+	slices.SortStableFunc(all, byIdx)
+	return &bundleNames{prog: prog, unresolved: out, all: all}, nil
 }
 
 // walk visits an AST value in scope s. Nodes that bind names or hold
@@ -362,11 +385,11 @@ func typeNames(src []byte) map[string]bool {
 // not define. sources are the workflow's own files with their text. It
 // costs time linear in the bundle and the sources, and returns nothing
 // when ctx ends first.
-func undefinedNames(ctx context.Context, w *Workflow, sources map[string][]byte) []diag.Diagnostic {
-	refs, prog, err := unresolvedCtx(ctx, w.Bundle.Code)
-	if err != nil || len(refs) == 0 {
+func undefinedNames(ctx context.Context, w *Workflow, sources map[string][]byte, b *bundleNames) []diag.Diagnostic {
+	if b == nil || len(b.unresolved) == 0 {
 		return nil
 	}
+	refs, prog := b.unresolved, b.prog
 	sm, err := srcmap.Parse(w.File, w.Bundle.SourceMap)
 	if err != nil {
 		return nil
@@ -395,7 +418,7 @@ func undefinedNames(ctx context.Context, w *Workflow, sources map[string][]byte)
 		if types[orig.File] == nil {
 			types[orig.File] = typeNames(src)
 		}
-		ds = append(ds, diag.Warnf(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, types[orig.File])))
+		ds = append(ds, diag.New(RuleUndefinedName, orig.File, orig.Line, orig.Column, "%s", undefinedMessage(r.name, types[orig.File])))
 	}
 	return ds
 }
@@ -412,7 +435,7 @@ func undefinedMessage(name string, types map[string]bool) string {
 	case types[name]:
 		return name + " is only a TypeScript type or declaration here, and those are erased when the workflow is built, so it has no value at run time" + throws + ": use a value, such as a const object or an enum"
 	}
-	if _, ok := helperBindings[name]; ok || infrastructureValues[name] {
+	if workflow.HelperBindings(name) != nil || infrastructureValues[name] {
 		return fmt.Sprintf("%s is not imported%s: add it to the import from %q, as in import { %s } from %q", name, throws, infrastructure, name, infrastructure)
 	}
 	if s := suggest(name, sandboxExtras, 2); s != "" && s != name {
@@ -422,7 +445,7 @@ func undefinedMessage(name string, types map[string]bool) string {
 }
 
 // infrastructureValues are the @kinde/infrastructure exports that are
-// values but call no binding (helperBindings has the others).
+// values but call no binding (workflow.BindingSpecs lists the others).
 var infrastructureValues = map[string]bool{
 	"PromptTypes": true, "Scopes": true, "WorkflowTrigger": true, "getDarkModeLogoUrl": true,
 	"getFallbackFaviconUrl": true, "getKindeCSRF": true, "getKindeLoginUrl": true, "getKindeNonce": true,

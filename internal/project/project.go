@@ -64,10 +64,10 @@ func Load(dir string) (*Project, []diag.Diagnostic, error) {
 	data, err := readRegular(filepath.Join(root, KindeJSON), maxKindeJSON)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return p, []diag.Diagnostic{diag.Errorf(RuleMissingKindeJSON, KindeJSON, 1, 1,
+		return p, []diag.Diagnostic{diag.New(RuleMissingKindeJSON, KindeJSON, 1, 1,
 			`the repository has no kinde.json at its root: add one containing {"rootDir": "kindeSrc", "version": "2024-12-09"} so Flowgate knows where the workflows are`)}, nil
 	case err != nil:
-		return p, []diag.Diagnostic{diag.Errorf(RuleInvalidKindeJSON, KindeJSON, 1, 1,
+		return p, []diag.Diagnostic{diag.New(RuleInvalidKindeJSON, KindeJSON, 1, 1,
 			"kinde.json cannot be read (%v): make it a regular file of at most %d KiB", unwrapped(err), maxKindeJSON>>10)}, nil
 	}
 	cfg, ds := ParseKindeJSON(data)
@@ -80,7 +80,7 @@ func Load(dir string) (*Project, []diag.Diagnostic, error) {
 	p.Files = files
 	if len(files) == 0 && !diag.HasErrors(more) {
 		line, col := cfg.KeyPos("rootDir")
-		ds = append(ds, diag.Errorf(RuleNoWorkflows, KindeJSON, line, col,
+		ds = append(ds, diag.New(RuleNoWorkflows, KindeJSON, line, col,
 			"no workflows: %s has no workflow files. A workflow file's name ends in \"Workflow\" with the extension .ts, .js, .tsx or .jsx (for example userTokensWorkflow.ts); check its name and that \"rootDir\" in kinde.json points at the right folder",
 			cfg.WorkflowsDir()))
 	}
@@ -236,7 +236,7 @@ func Check(ctx context.Context, dir string, opts Options) (*Report, error) {
 		w := &Workflow{File: file, Bundle: built[i].Output, Diagnostics: built[i].Diagnostics}
 		r.Workflows[i] = w
 		if why, ok := opts.Crashed[file]; ok {
-			w.Diagnostics = append(w.Diagnostics, diag.Errorf(RuleBuildCrashed, file, 1, 1, "%s", why))
+			w.Diagnostics = append(w.Diagnostics, diag.New(RuleBuildCrashed, file, 1, 1, "%s", why))
 			continue
 		}
 		if w.Bundle == nil {
@@ -285,8 +285,11 @@ func checkOne(ctx context.Context, insp Inspector, timeout time.Duration, w *Wor
 		}
 	}
 	step(StepAnalyze, w.File)
-	w.Diagnostics = append(w.Diagnostics, undeclared(w, own)...)
-	w.Diagnostics = append(w.Diagnostics, undefinedNames(ctx, w, own)...)
+	// One goja parse of the bundle serves both analyses; nil when it fails
+	// or ctx ends (undeclared then counts every line, undefinedNames reports nothing).
+	names, _ := parseBundle(ctx, w.Bundle.Code)
+	w.Diagnostics = append(w.Diagnostics, undeclared(w, own, names)...)
+	w.Diagnostics = append(w.Diagnostics, undefinedNames(ctx, w, own, names)...)
 }
 
 // crossCheck applies the rules across workflows: ids and triggers must be
@@ -311,7 +314,7 @@ func crossCheck(ws []*Workflow, src *sources) {
 					}
 				}
 				loc := newLocator(w.File, src.get(w.File))
-				w.Diagnostics = append(w.Diagnostics, loc.errorf(rule, loc.key(field),
+				w.Diagnostics = append(w.Diagnostics, loc.report(rule, loc.key(field),
 					"%s %q is also used by %s: %s", what, k, strings.Join(others, ", "), advice))
 			}
 		}

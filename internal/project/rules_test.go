@@ -5,30 +5,39 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/diag"
 )
 
-// TestRulesDocumented: every rule id is explained beside its constant and
-// listed in the CLI documentation, so a new rule cannot ship undocumented.
+// TestRulesDocumented: every rule id of the table is listed in the
+// documentation people read (docs/cli.md, or docs/operations.md for the
+// service's own rules), so a new rule cannot ship undocumented.
 func TestRulesDocumented(t *testing.T) {
-	code, err := os.ReadFile("rules.go")
-	if err != nil {
-		t.Fatal(err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", "docs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
 	}
-	docs, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
-	if err != nil {
-		t.Fatal(err)
+	cli, ops := read("cli.md"), read("operations.md")
+	for _, r := range diag.Rules {
+		doc, where := cli, "docs/cli.md"
+		if r.Service {
+			doc, where = ops, "docs/operations.md"
+		}
+		if !strings.Contains(doc, "`"+r.ID+"`") {
+			t.Errorf("rule %q is not listed in %s", r.ID, where)
+		}
 	}
-	seen := map[string]bool{}
-	for _, r := range Rules {
-		if seen[r] {
-			t.Errorf("rule %q listed twice in Rules", r)
-		}
-		seen[r] = true
-		if !strings.Contains(string(code), "//\t"+r+" ") {
-			t.Errorf("rule %q has no line in rules.go's documentation block", r)
-		}
-		if !strings.Contains(string(docs), "`"+r+"`") {
-			t.Errorf("rule %q is not listed in docs/cli.md", r)
-		}
+}
+
+// TestLiveElsewhere: the duplicate-trigger error the service reports for a
+// trigger still served by a workflow the repository no longer has.
+func TestLiveElsewhere(t *testing.T) {
+	d := LiveElsewhere("kindeSrc/environment/workflows/aWorkflow.ts", "user:tokens_generation", "old")
+	want := `kindeSrc/environment/workflows/aWorkflow.ts:1:1: error: trigger user:tokens_generation is already served by workflow "old", which is no longer in the repository but stays live until deleted; delete it in Flowgate, or deactivate it, then sync again [duplicate-trigger]`
+	if got := d.String(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

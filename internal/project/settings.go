@@ -148,13 +148,13 @@ func (res *introspection) read(vm *goja.Runtime, exp *goja.Object, loc *locator)
 		res.checkDefault(nil, loc)
 	}
 	if !present(ws) {
-		res.ds = append(res.ds, loc.errorf(RuleMissingSettings, loc.settings(),
+		res.ds = append(res.ds, loc.report(RuleMissingSettings, loc.settings(),
 			"the workflow does not export workflowSettings: add `export const workflowSettings = { id: \"myWorkflow\", trigger: \"user:tokens_generation\" }`"))
 		return
 	}
 	obj, ok := ws.(*goja.Object)
 	if !ok {
-		res.ds = append(res.ds, loc.errorf(RuleMissingSettings, loc.settings(),
+		res.ds = append(res.ds, loc.report(RuleMissingSettings, loc.settings(),
 			"workflowSettings is %s, not an object: export an object such as { id: \"myWorkflow\", trigger: \"user:tokens_generation\" }", describe(ws)))
 		return
 	}
@@ -177,7 +177,7 @@ func (res *introspection) checkDefault(v goja.Value, loc *locator) {
 		if _, ok := goja.AssertFunction(o.Get("handle")); ok {
 			return
 		}
-		res.ds = append(res.ds, loc.errorf(RuleMissingDefaultExport, loc.defaultExport(),
+		res.ds = append(res.ds, loc.report(RuleMissingDefaultExport, loc.defaultExport(),
 			"the default export is an object without a handle method: export an async function, `export default async function handler(event) {…}`"))
 		return
 	}
@@ -185,25 +185,25 @@ func (res *introspection) checkDefault(v goja.Value, loc *locator) {
 	if present(v) {
 		what = fmt.Sprintf("the default export is %s, not a function", describe(v))
 	}
-	res.ds = append(res.ds, loc.errorf(RuleMissingDefaultExport, loc.defaultExport(),
+	res.ds = append(res.ds, loc.report(RuleMissingDefaultExport, loc.defaultExport(),
 		"%s: add `export default async function handler(event) {…}`, which runs when the trigger fires", what))
 }
 
 func (res *introspection) readID(v goja.Value, loc *locator) {
 	at := loc.key("id")
 	if !present(v) {
-		res.ds = append(res.ds, loc.errorf(RuleMissingID, at,
+		res.ds = append(res.ds, loc.report(RuleMissingID, at,
 			"workflowSettings has no id: add a unique id such as id: \"onUserTokensGenerated\""))
 		return
 	}
 	id, ok := v.Export().(string)
 	if !ok || id == "" {
-		res.ds = append(res.ds, loc.errorf(RuleMissingID, at,
+		res.ds = append(res.ds, loc.report(RuleMissingID, at,
 			"workflowSettings.id is %s: it must be a non-empty string such as \"onUserTokensGenerated\"", describe(v)))
 		return
 	}
 	if !workflow.ValidID(id) {
-		res.ds = append(res.ds, loc.errorf(RuleInvalidID, at,
+		res.ds = append(res.ds, loc.report(RuleInvalidID, at,
 			"workflow id %q is not allowed: use 1 to 128 letters, digits, '_', '-' or '.', starting with a letter or digit", id))
 		return
 	}
@@ -214,17 +214,17 @@ func (res *introspection) readTrigger(obj *goja.Object, loc *locator) {
 	at := loc.key("trigger")
 	v := obj.Get("trigger")
 	if v == nil { // no trigger key at all
-		res.ds = append(res.ds, loc.errorf(RuleMissingTrigger, at,
+		res.ds = append(res.ds, loc.report(RuleMissingTrigger, at,
 			"workflowSettings has no trigger: add one such as trigger: WorkflowTrigger.UserTokenGeneration (\"user:tokens_generation\")"))
 		return
 	}
 	if goja.IsUndefined(v) || goja.IsNull(v) {
-		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at, "%s", undefinedTrigger(loc.triggerExpr(), describe(v))))
+		res.ds = append(res.ds, loc.report(RuleUnknownTrigger, at, "%s", undefinedTrigger(loc.triggerExpr(), describe(v))))
 		return
 	}
 	t, ok := v.Export().(string)
 	if !ok {
-		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at,
+		res.ds = append(res.ds, loc.report(RuleUnknownTrigger, at,
 			"workflowSettings.trigger is %s: it must be a trigger string such as \"user:tokens_generation\"", describe(v)))
 		return
 	}
@@ -235,7 +235,7 @@ func (res *introspection) readTrigger(obj *goja.Object, loc *locator) {
 		} else {
 			msg += ": use one of " + quoteList(workflow.Triggers)
 		}
-		res.ds = append(res.ds, loc.errorf(RuleUnknownTrigger, at, "%s", msg))
+		res.ds = append(res.ds, loc.report(RuleUnknownTrigger, at, "%s", msg))
 		return
 	}
 	res.settings.Trigger = t
@@ -252,24 +252,11 @@ func undefinedTrigger(expr, what string) string {
 		return fmt.Sprintf("trigger is %s (%s): set it to a trigger string such as \"user:tokens_generation\" or a WorkflowTrigger member", what, expr)
 	}
 	msg := fmt.Sprintf("trigger is %s — is WorkflowTrigger.%s misspelt?", what, member)
-	if s := suggest(member, triggerMembers, 2); s != "" {
-		return msg + fmt.Sprintf(" Did you mean WorkflowTrigger.%s (%q)?", s, triggerByMember[s])
+	if s := suggest(member, workflow.Members, 2); s != "" {
+		t, _ := workflow.TriggerByMember(s)
+		return msg + fmt.Sprintf(" Did you mean WorkflowTrigger.%s (%q)?", s, t.Name)
 	}
-	return msg + " WorkflowTrigger has " + strings.Join(triggerMembers, ", ")
-}
-
-// triggerMembers are the WorkflowTrigger members of @kinde/infrastructure.
-var triggerMembers = []string{
-	"UserTokenGeneration", "UserPreMFA", "PostAuthentication", "M2MTokenGeneration", "ExistingPasswordProvided",
-	"NewPasswordProvided", "PlanSelection", "PlanCancellationRequest", "UserPreRegistration", "NewUsernameProvided",
-}
-
-var triggerByMember = map[string]string{
-	"UserTokenGeneration": workflow.UserTokenGeneration, "UserPreMFA": workflow.UserPreMFA,
-	"PostAuthentication": workflow.PostAuthentication, "M2MTokenGeneration": workflow.M2MTokenGeneration,
-	"ExistingPasswordProvided": workflow.ExistingPasswordProvided, "NewPasswordProvided": workflow.NewPasswordProvided,
-	"PlanSelection": workflow.PlanSelection, "PlanCancellationRequest": workflow.PlanCancellationRequest,
-	"UserPreRegistration": workflow.UserPreRegistration, "NewUsernameProvided": workflow.NewUsernameProvided,
+	return msg + " WorkflowTrigger has " + strings.Join(workflow.Members, ", ")
 }
 
 func (res *introspection) readPolicy(v goja.Value, loc *locator) {
@@ -283,7 +270,7 @@ func (res *introspection) readPolicy(v goja.Value, loc *locator) {
 	}
 	action, _ := a.Export().(string)
 	if action != "stop" && action != "continue" {
-		res.ds = append(res.ds, loc.warnf(RuleInvalidFailurePolicy, loc.key("failurePolicy"),
+		res.ds = append(res.ds, loc.report(RuleInvalidFailurePolicy, loc.key("failurePolicy"),
 			"failurePolicy.action %s is not supported and is treated as \"stop\": use \"stop\" (fail the auth flow when the workflow fails) or \"continue\"", describe(a)))
 		return
 	}
@@ -296,7 +283,7 @@ func (res *introspection) readBindings(v goja.Value, loc *locator) {
 	}
 	o, ok := v.(*goja.Object)
 	if !ok {
-		res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, loc.key("bindings"),
+		res.ds = append(res.ds, loc.report(RuleUnknownBinding, loc.key("bindings"),
 			"workflowSettings.bindings is %s: it must be an object such as { \"kinde.env\": {} }", describe(v)))
 		return
 	}
@@ -307,9 +294,9 @@ func (res *introspection) readBindings(v goja.Value, loc *locator) {
 		case name == "kinde.cache":
 			// Not a binding of its own: kinde.cache comes with kinde.fetch
 			// or kinde.secureFetch. A warning, as the declaration is harmless.
-			res.ds = append(res.ds, loc.warnf(RuleUnknownBinding, at,
+			res.ds = append(res.ds, diag.Lenient(loc.report(RuleUnknownBinding, at,
 				"\"kinde.cache\" is not declared by itself: kinde.cache exists when kinde.fetch or kinde.secureFetch is declared. "+
-					"Declare \"kinde.fetch\": {} instead"))
+					"Declare \"kinde.fetch\": {} instead")))
 			continue
 		case !workflow.IsBinding(name):
 			msg := fmt.Sprintf("unknown binding %q", name)
@@ -318,13 +305,13 @@ func (res *introspection) readBindings(v goja.Value, loc *locator) {
 			} else {
 				msg += ": bindings are " + quoteList(workflow.Bindings)
 			}
-			res.ds = append(res.ds, loc.errorf(RuleUnknownBinding, at, "%s", msg))
+			res.ds = append(res.ds, loc.report(RuleUnknownBinding, at, "%s", msg))
 			continue
 		case trigger != "" && !workflow.Allowed(trigger, name):
 			// A warning, as on Kinde a binding the trigger lacks is simply
 			// not there: code written for Kinde (kinde.mfa declared on
 			// every trigger) deploys, and kinde.X reads as undefined.
-			res.ds = append(res.ds, loc.warnf(RuleBindingNotAllowed, at,
+			res.ds = append(res.ds, loc.report(RuleBindingNotAllowed, at,
 				"binding %q is not available to %s workflows: %s will be undefined when it runs; remove it (this trigger allows %s)",
 				name, trigger, name, quoteList(workflow.AllowedBindings(trigger))))
 			continue
@@ -371,7 +358,7 @@ func describe(v goja.Value) string {
 
 // compileError locates a bundle that goja cannot parse.
 func compileError(file string, out *bundle.Output, err error) diag.Diagnostic {
-	d := diag.Errorf(RuleBuildError, file, 1, 1,
+	d := diag.New(RuleBuildError, file, 1, 1,
 		"the bundle does not parse in the workflow runtime: %v. Use syntax up to ES2020", err)
 	var ce *goja.CompilerSyntaxError
 	if errors.As(err, &ce) && ce.File != nil {
@@ -384,7 +371,7 @@ func compileError(file string, out *bundle.Output, err error) diag.Diagnostic {
 
 // runError locates an exception thrown by top-level code.
 func runError(file string, out *bundle.Output, err error) diag.Diagnostic {
-	d := diag.Errorf(RuleTopLevelError, file, 1, 1, "reading the workflow's settings failed: %v", err)
+	d := diag.New(RuleTopLevelError, file, 1, 1, "reading the workflow's settings failed: %v", err)
 	var interrupted *goja.InterruptedError
 	var overflow *goja.StackOverflowError
 	var ex *goja.Exception

@@ -22,24 +22,6 @@ type use struct {
 // infrastructure is the package whose helpers call the kinde.* bindings.
 const infrastructure = "@kinde/infrastructure"
 
-// helperBindings maps each @kinde/infrastructure helper to the bindings it calls.
-var helperBindings = map[string][]string{
-	"accessTokenCustomClaims": {workflow.BindAccessToken},
-	"idTokenCustomClaims":     {workflow.BindIDToken},
-	"m2mTokenClaims":          {workflow.BindM2MToken},
-	"getEnvironmentVariable":  {workflow.BindEnv},
-	"denyAccess":              {workflow.BindAuth},
-	"fetch":                   {workflow.BindFetch},
-	"secureFetch":             {workflow.BindSecureFetch},
-	"setEnforcementPolicy":    {workflow.BindMFA},
-	"denyPlanSelection":       {workflow.BindPlan},
-	"denyPlanCancellation":    {workflow.BindPlan},
-	"invalidateFormField":     {workflow.BindWidget},
-	"getLocalization":         {workflow.BindLocalization},
-	"getM2MToken":             {workflow.BindFetch},
-	"createKindeAPI":          {workflow.BindFetch, workflow.BindEnv},
-}
-
 // bindingUses finds the kinde.x member reads and the calls of
 // @kinde/infrastructure helpers in one source file. kinde.cache is not a
 // declarable binding and is skipped.
@@ -91,7 +73,7 @@ func bindingUses(src []byte) []use {
 		if !ok && namespaces[t.text] {
 			helper, _ = member(i + 1)
 		}
-		for _, b := range helperBindings[helper] {
+		for _, b := range workflow.HelperBindings(helper) {
 			uses = append(uses, use{binding: b, via: helper, off: t.off})
 		}
 	}
@@ -142,7 +124,7 @@ func parseImport(toks []token, i int, helpers map[string]string, namespaces map[
 				local = clause[k+2].text
 				k += 2
 			}
-			if _, ok := helperBindings[t.text]; ok {
+			if workflow.HelperBindings(t.text) != nil {
 				helpers[local] = t.text
 			}
 		}
@@ -153,10 +135,10 @@ func parseImport(toks []token, i int, helpers map[string]string, namespaces map[
 // undeclared reports, once per file and binding, the first use of a
 // binding the workflow does not declare. sources are the workflow's own
 // bundled files (not node_modules) with their text.
-func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
+func undeclared(wf *Workflow, sources map[string][]byte, names *bundleNames) []diag.Diagnostic {
 	var ds []diag.Diagnostic
 	trigger := wf.Settings.Trigger
-	kept := bundledLines(wf)
+	kept := bundledLines(wf, names)
 	for _, file := range slices.Sorted(maps.Keys(sources)) {
 		src := sources[file]
 		seen := map[string]bool{}
@@ -189,7 +171,7 @@ func undeclared(wf *Workflow, sources map[string][]byte) []diag.Diagnostic {
 			} else {
 				msg = fmt.Sprintf("%s, but %s does not declare it: add %q: {} to workflowSettings.bindings, or the call fails at run time", what, who, u.binding)
 			}
-			ds = append(ds, diag.Warnf(RuleUndeclaredBinding, file, line, col, "%s", msg))
+			ds = append(ds, diag.New(RuleUndeclaredBinding, file, line, col, "%s", msg))
 		}
 	}
 	return ds
@@ -214,31 +196,24 @@ type fileLine struct {
 }
 
 // bundledLines are the lines of the original files that the workflow's
-// bundle holds code from, read through its source map: esbuild leaves out
+// bundle holds code from: the original position of every reference in
+// the bundle's goja AST, read through its source map. esbuild leaves out
 // what the workflow never imports, so a shared module's other functions
-// (and the bindings they use) are not the workflow's. nil when the map
-// cannot be read (then every line counts). One pass over the bundle.
-func bundledLines(wf *Workflow) map[fileLine]bool {
-	if wf.Bundle == nil || len(wf.Bundle.SourceMap) == 0 {
+// (and the bindings they use) are not the workflow's. nil when the bundle
+// did not parse or the map cannot be read (then every line counts).
+func bundledLines(wf *Workflow, names *bundleNames) map[fileLine]bool {
+	if names == nil || wf.Bundle == nil || len(wf.Bundle.SourceMap) == 0 {
 		return nil
 	}
 	sm, err := srcmap.Parse(wf.File, wf.Bundle.SourceMap)
 	if err != nil {
 		return nil
 	}
-	code := wf.Bundle.Code
 	kept := map[fileLine]bool{}
-	line, lineStart, scanned := 1, 0, 0
-	for _, t := range lex(code) {
-		if t.kind != tokIdent {
-			continue
-		}
-		for ; scanned < t.off; scanned++ {
-			if code[scanned] == '\n' {
-				line, lineStart = line+1, scanned+1
-			}
-		}
-		if o, ok := sm.Original(line, t.off-lineStart+1); ok {
+	f := names.prog.File
+	for _, r := range names.all {
+		p := f.Position(r.idx - f.Base())
+		if o, ok := sm.Original(p.Line, p.Column); ok {
 			kept[fileLine{o.File, o.Line}] = true
 		}
 	}

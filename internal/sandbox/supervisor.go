@@ -281,7 +281,7 @@ func cutToDeadline(ctx context.Context, wall time.Duration) time.Duration {
 // inspectFailed is an Introspection holding one located error.
 func inspectFailed(in project.InspectInput, msg string) project.Introspection {
 	return project.Introspection{Diagnostics: []diag.Diagnostic{
-		diag.Errorf(project.RuleTopLevelError, in.File, 1, 1, "%s", msg),
+		diag.New(project.RuleTopLevelError, in.File, 1, 1, "%s", msg),
 	}}
 }
 

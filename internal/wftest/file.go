@@ -13,12 +13,12 @@ import (
 	"net/url"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/invoke"
+	"github.com/flowgate/flowgate/internal/jsonpos"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -79,110 +79,6 @@ type FileError struct {
 
 func (e *FileError) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Col, e.Msg) }
 
-// positions records where each value and key of a JSON document starts,
-// by path (cases[0].fetch[1].url), so errors can name a line and column.
-type positions struct {
-	data  []byte
-	value map[string]int64
-	key   map[string]int64
-}
-
-func locateJSON(data []byte) (*positions, error) {
-	p := &positions{data: data, value: map[string]int64{}, key: map[string]int64{}}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := p.walk(dec, ""); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset() + 1}
-	}
-	return p, nil
-}
-
-// start skips the separators before the next token.
-func (p *positions) start(off int64) int64 {
-	for off < int64(len(p.data)) && strings.IndexByte(" \t\r\n:,", p.data[off]) >= 0 {
-		off++
-	}
-	return off
-}
-
-func (p *positions) walk(dec *json.Decoder, path string) error {
-	at := p.start(dec.InputOffset())
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	p.value[path] = at
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil
-	}
-	for i := 0; dec.More(); i++ {
-		child := fmt.Sprintf("%s[%d]", path, i)
-		if d == '{' {
-			kat := p.start(dec.InputOffset())
-			kt, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key, _ := kt.(string)
-			child = key
-			if path != "" {
-				child = path + "." + key
-			}
-			p.key[child] = kat
-		}
-		if err := p.walk(dec, child); err != nil {
-			return err
-		}
-	}
-	_, err = dec.Token()
-	return err
-}
-
-// at returns the line and column of the value at path, or of the nearest
-// enclosing value that exists.
-func (p *positions) at(path string) (int, int) {
-	for {
-		if off, ok := p.value[path]; ok {
-			return invoke.JSONPos(p.data, off)
-		}
-		i := strings.LastIndexAny(path, ".[")
-		if i < 0 {
-			return invoke.JSONPos(p.data, p.value[""])
-		}
-		path = path[:i]
-	}
-}
-
-// before returns the path of the last value starting at or before off
-// (the innermost one when several start there).
-func (p *positions) before(off int64) string {
-	best, bestOff := "", int64(-1)
-	for path, o := range p.value {
-		if o <= off && (o > bestOff || o == bestOff && len(path) > len(best)) {
-			best, bestOff = path, o
-		}
-	}
-	return best
-}
-
-// keyNamed finds the first key called name, for "unknown field" errors.
-func (p *positions) keyNamed(name string) (string, bool) {
-	var paths []string
-	for k := range p.key {
-		if k == name || strings.HasSuffix(k, "."+name) {
-			paths = append(paths, k)
-		}
-	}
-	if len(paths) == 0 {
-		return "", false
-	}
-	sort.Slice(paths, func(i, j int) bool { return p.key[paths[i]] < p.key[paths[j]] })
-	return paths[0], true
-}
-
 var unknownFieldRe = regexp.MustCompile(`unknown field "([^"]*)"`)
 
 // Size limits on what a test file makes the runner read: test files and
@@ -239,18 +135,14 @@ func Parse(data []byte, shown string, repo fs.FS, dir string) (*File, error) {
 	errAt := func(line, col int, format string, a ...any) error {
 		return &FileError{Path: shown, Line: line, Col: col, Msg: fmt.Sprintf(format, a...)}
 	}
-	if err := json.Unmarshal(data, new(any)); err != nil {
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			// Offset is just past the offending byte.
-			l, c := invoke.JSONPos(data, max(se.Offset-1, 0))
-			return nil, errAt(l, c, "invalid JSON: %v", err)
-		}
-		l, c := invoke.JSONPos(data, int64(len(data)))
-		return nil, errAt(l, c, "invalid JSON: unexpected end of input")
-	}
-	pos, err := locateJSON(data)
+	pos, err := jsonpos.Parse(data)
 	if err != nil {
+		var e *jsonpos.Error
+		if errors.As(err, &e) && e.Err != nil {
+			// Offset is just past the offending byte.
+			l, c := jsonpos.Pos(data, max(int(e.Err.Offset)-1, 0))
+			return nil, errAt(l, c, "invalid JSON: %v", e.Err)
+		}
 		return nil, errAt(1, 1, "invalid JSON: %v", err)
 	}
 	if len(bytes.TrimSpace(data)) == 0 || bytes.TrimSpace(data)[0] != '{' {
@@ -262,19 +154,20 @@ func Parse(data []byte, shown string, repo fs.FS, dir string) (*File, error) {
 	if err := dec.Decode(&raw); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			path := pos.before(te.Offset)
-			l, c := pos.at(path)
+			path := pos.Before(int(te.Offset))
+			l, c := pos.At(path)
 			return nil, errAt(l, c, "%s must be %s, not a JSON %s", path, invoke.JSONKind(te.Type.Kind().String()), te.Value)
 		}
 		if m := unknownFieldRe.FindStringSubmatch(err.Error()); m != nil {
-			path, _ := pos.keyNamed(m[1])
-			l, c := invoke.JSONPos(data, pos.key[path])
+			path, _ := pos.KeyNamed(m[1])
+			off, _ := pos.Key(path)
+			l, c := jsonpos.Pos(data, off)
 			return nil, errAt(l, c, "unknown field %q in %s; see docs/testing-workflows.md for the format", m[1], where(path))
 		}
 		return nil, errAt(1, 1, "%v", err)
 	}
 	at := func(path, format string, a ...any) error {
-		l, c := pos.at(path)
+		l, c := pos.At(path)
 		return errAt(l, c, "%s: %s", path, fmt.Sprintf(format, a...))
 	}
 	tf := &File{Path: shown, Workflow: raw.Workflow, Trigger: raw.Trigger}

@@ -37,8 +37,8 @@ const StatusFailed = http.StatusFailedDependency
 
 // Trigger names.
 const (
-	triggerUser = "user:tokens_generation"
-	triggerM2M  = "m2m:token_generation"
+	triggerUser = workflow.UserTokenGeneration
+	triggerM2M  = workflow.M2MTokenGeneration
 )
 
 // HookRequest is the body Hydra posts (the fields the adapter reads).

@@ -32,6 +32,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/adapters"
 	"github.com/flowgate/flowgate/internal/httpjson"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // Path is where the hooks are mounted; {hook} is one of Hooks' keys.
@@ -39,10 +40,10 @@ const Path = "POST /api/v1/environments/{env}/adapters/kratos/{hook}"
 
 // Hooks maps a hook name (the last URL segment) to its trigger.
 var Hooks = map[string]string{
-	"registration":          "user:pre_registration",
-	"login":                 "user:post_authentication",
-	"registration-password": "user:new_password_provided",
-	"settings-password":     "user:new_password_provided",
+	"registration":          workflow.UserPreRegistration,
+	"login":                 workflow.PostAuthentication,
+	"registration-password": workflow.NewPasswordProvided,
+	"settings-password":     workflow.NewPasswordProvided,
 }
 
 // Message ids: Kratos' generic validation error, whose text UIs show as the
@@ -188,14 +189,14 @@ func Event(hook string, b *HookBody) (event []byte, field string, err error) {
 	field = "#/"
 
 	switch trigger {
-	case "user:pre_registration", "user:post_authentication":
+	case workflow.UserPreRegistration, workflow.PostAuthentication:
 		req["ip"] = header(b.RequestHeaders, "True-Client-Ip")
 		req["userAgent"] = header(b.RequestHeaders, "User-Agent")
 		req["authUrlParams"] = authURLParams(reqURL)
 		ctx["application"] = map[string]any{"clientId": clientID}
 		ctx["domains"] = map[string]any{"kindeDomain": host(reqURL)}
 		auth := map[string]any{"connectionId": b.Flow.Active}
-		if trigger == "user:pre_registration" {
+		if trigger == workflow.UserPreRegistration {
 			// Kinde has no user yet; the traits being registered are what a
 			// registration check needs, so they come along.
 			ctx["user"] = map[string]any{"email": email, "traits": orEmpty(traits)}
@@ -208,7 +209,7 @@ func Event(hook string, b *HookBody) (event []byte, field string, err error) {
 			auth["provider"] = b.Flow.Active
 		}
 		ctx["auth"] = auth
-	case "user:new_password_provided":
+	case workflow.NewPasswordProvided:
 		field = "#/password"
 		pw, _ := b.Flow.TransientPayload["password"].(string)
 		if pw == "" {
