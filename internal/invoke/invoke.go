@@ -47,6 +47,10 @@ type Request struct {
 	// EncryptionKeyError is why the active key could not be provided:
 	// kinde.secureFetch throws it.
 	EncryptionKeyError string
+
+	// Record asks the run to capture how its outbound requests were
+	// answered (Response.Fetch), for recording.
+	Record bool
 }
 
 // Pick finds the workflow a request names, or nil when none does.
@@ -88,6 +92,7 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 		Stubs:         req.Stubs,
 		WallTime:      req.WallTime,
 		CacheScope:    req.CacheScope,
+		Record:        req.Record,
 	}
 	sreq.EncryptionKeyError = req.EncryptionKeyError
 	resp := runner.Run(ctx, sreq)

@@ -38,12 +38,17 @@ type Request struct {
 	// EncryptionKeyError is why the active key could not be provided (it
 	// does not decrypt): kinde.secureFetch throws it.
 	EncryptionKeyError string `json:"encryptionKeyError,omitempty"`
+
+	// Record asks for Response.Fetch (the recording contract of issue 19;
+	// the replay engine implements the capture).
+	Record bool `json:"record,omitempty"`
 }
 
 // Response is what a Runner returns for a Request.
 type Response struct {
 	Result    *workflow.Result `json:"result"`
 	Unmatched []string         `json:"unmatched,omitempty"` // requests no stub answered (httpstub.Transport.Unmatched)
+	Fetch     []httpstub.Stub  `json:"fetch,omitempty"`     // with Request.Record: how each outbound request was answered
 }
 
 // Runner runs workflow code. Implementations are safe for concurrent use.
