@@ -97,6 +97,9 @@ func Parse(b []byte) (Settings, error) {
 	return s.Defaults(), nil
 }
 
+// ValidWorkflowID reports whether s can be a workflow id in the settings.
+func ValidWorkflowID(s string) bool { return validID(s) }
+
 func validID(s string) bool {
 	if len(s) == 0 || len(s) > 128 {
 		return false
