@@ -20,12 +20,12 @@ import (
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/invoke"
-	"github.com/flowgate/flowgate/internal/secrets"
-	"github.com/flowgate/flowgate/internal/workflow"
 	"github.com/flowgate/flowgate/internal/recording"
 	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 const recAdmin = "admin-token-for-recording-tests"
