@@ -34,21 +34,22 @@ type Request struct {
 	Stubs         []httpstub.Stub            `json:"stubs"`            // non-nil: fetch is answered only from these (flowgate test); no omitempty, [] ≠ null
 	WallTime      time.Duration              `json:"wallTime,omitempty"`
 	CacheScope    string                     `json:"cacheScope,omitempty"` // JWT cache namespace (the environment); one cache per scope
+	// Record asks for Response.Fetch: what every outbound request of the
+	// run was answered (bounded: outbound.RecordBodyBytes, RecordEntries).
+	Record bool `json:"record,omitempty"`
 
 	// EncryptionKeyError is why the active key could not be provided (it
 	// does not decrypt): kinde.secureFetch throws it.
 	EncryptionKeyError string `json:"encryptionKeyError,omitempty"`
-
-	// Record asks for Response.Fetch (the recording contract of issue 19;
-	// the replay engine implements the capture).
-	Record bool `json:"record,omitempty"`
 }
 
 // Response is what a Runner returns for a Request.
 type Response struct {
 	Result    *workflow.Result `json:"result"`
 	Unmatched []string         `json:"unmatched,omitempty"` // requests no stub answered (httpstub.Transport.Unmatched)
-	Fetch     []httpstub.Stub  `json:"fetch,omitempty"`     // with Request.Record: how each outbound request was answered
+	// Fetch is what each outbound request was answered, in order, when
+	// Request.Record was set (request bodies are not kept).
+	Fetch []httpstub.Stub `json:"fetch,omitempty"`
 }
 
 // Runner runs workflow code. Implementations are safe for concurrent use.
