@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,7 +41,16 @@ type recordingWorld struct {
 	token string
 }
 
-func newRecordingWorld(t *testing.T) *recordingWorld {
+const claimsWorkflow = `
+export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: { "kinde.env": {} } };
+export default async function handle(event: any) { return { ok: kinde.env.get("API_KEY")?.value?.length }; }
+`
+
+func newRecordingWorld(t *testing.T) *recordingWorld { return newRecordingWorldWith(t, claimsWorkflow) }
+
+// newRecordingWorldWith serves code as the addClaims workflow; allow are
+// loopback hosts its fetches may reach.
+func newRecordingWorldWith(t *testing.T, code string, allow ...string) *recordingWorld {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
@@ -62,7 +72,8 @@ func newRecordingWorld(t *testing.T) *recordingWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Deploy: svc, Runner: sandbox.NewInProcess(sandbox.Options{}), AdminToken: recAdmin, Logger: quiet})
+	srv, err := New(Options{Deploy: svc, Runner: sandbox.NewInProcess(sandbox.Options{}), AdminToken: recAdmin, Logger: quiet,
+		AllowHosts: allow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +81,7 @@ func newRecordingWorld(t *testing.T) *recordingWorld {
 	dir := t.TempDir()
 	files := map[string]string{
 		"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
-		"kindeSrc/environment/workflows/addClaimsWorkflow.ts": `
-export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: { "kinde.env": {} } };
-export default async function handle(event: any) { return { ok: kinde.env.get("API_KEY")?.value?.length }; }
-`,
+		"kindeSrc/environment/workflows/addClaimsWorkflow.ts": code,
 	}
 	for name, content := range files {
 		p := filepath.Join(dir, name)
@@ -351,4 +359,52 @@ func newSucceeded(id string) *workflow.Result {
 
 func invokeRequest(event string) invoke.Request {
 	return invoke.Request{Trigger: "user:tokens_generation", Event: []byte(event)}
+}
+
+// TestRecordedFetchRedacted: a workflow's outbound answers are recorded
+// through the real capture, with the secret it put in the URL query and
+// the one the service echoed in the body removed, and the email hashed
+// as in the event.
+func TestRecordedFetchRedacted(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Set-Cookie", "s=sk_live_51HxSecretValue")
+		io.WriteString(w, `{"echo":"`+r.URL.Query().Get("key")+`","user":"`+r.URL.Query().Get("email")+`","plan":"pro"}`)
+	}))
+	defer upstream.Close()
+	host := strings.TrimPrefix(upstream.URL, "http://")
+	w := newRecordingWorldWith(t, `
+export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: { "kinde.env": {}, "kinde.fetch": {} } };
+export default async function handle(event: any) {
+  const k = kinde.env.get("API_KEY").value;
+  const res = await kinde.fetch("http://`+host+`/lookup?key=" + encodeURIComponent(k) + "&email=" + encodeURIComponent(event.context.auth.providedEmail));
+  return { plan: res.json.plan };
+}
+`, host)
+	w.admin(t, "PUT", "/api/v1/environments/prod/recording", `{"enabled": true, "workflows": ["addClaims"], "sampleRate": 1}`, http.StatusOK, nil)
+	w.trigger(t, secretEvent)
+	w.flush(t)
+	got, err := w.svc.Recordings(context.Background(), "prod", "addClaims", 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("recordings = %d, %v", len(got), err)
+	}
+	if len(got[0].Fetch) != 1 {
+		t.Fatalf("fetch = %+v", got[0].Fetch)
+	}
+	f := got[0].Fetch[0]
+	all := f.URL + "\n" + f.Body + "\n" + string(got[0].Event)
+	for k, v := range f.Headers {
+		all += "\n" + k + ": " + v
+	}
+	t.Logf("recorded: %s", all)
+	for _, never := range []string{"sk_live_51HxSecretValue", "sk_live_51HxSecretValue"[:12], "ada@", "ada%40", "Set-Cookie", "Tr0ub4dor"} {
+		if strings.Contains(all, never) {
+			t.Errorf("recording holds %q", never)
+		}
+	}
+	var ev struct{ Context struct{ Auth struct{ ProvidedEmail string } } }
+	json.Unmarshal(got[0].Event, &ev)
+	if f.Status != 200 || !strings.Contains(f.Body, `"plan":"pro"`) || !strings.Contains(f.URL, url.QueryEscape(ev.Context.Auth.ProvidedEmail)) {
+		t.Fatalf("recorded answer = %+v (event email %s)", f, ev.Context.Auth.ProvidedEmail)
+	}
 }
