@@ -79,10 +79,19 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	}
 
 	// The text pass: every spelling of the passwords found and of the
-	// secret variables, wherever a workflow or a service put it.
+	// secret variables, wherever a workflow or a service put it. One
+	// redactor for the whole call (building it is most of the cost).
 	cfg := &bindings.Config{Env: c.Env, Redact: w.passwords}
 	scrub := func(s string) string { return passwordsOut(bindings.RedactText(cfg, s), w.passwords) }
-	ev := scrub(string(event))
+	pieces := []string{string(event)}
+	for _, f := range fetch {
+		pieces = append(pieces, f.URL, f.Body)
+	}
+	pieces = scrubAll(pieces, scrub)
+	ev := pieces[0]
+	for i := range fetch {
+		fetch[i].URL, fetch[i].Body = pieces[1+2*i], pieces[2+2*i]
+	}
 	if !json.Valid([]byte(ev)) {
 		// A secret spelled across JSON syntax: store the structure-safe
 		// form with each string scrubbed instead.
@@ -95,7 +104,6 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	}
 	total := 0
 	for i := range fetch {
-		fetch[i].URL, fetch[i].Body = scrub(fetch[i].URL), scrub(fetch[i].Body)
 		for k, v := range fetch[i].Headers {
 			fetch[i].Headers[k] = scrub(v)
 		}
@@ -109,6 +117,22 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 		rec.Fetch = fetch
 	}
 	return rec, nil
+}
+
+// pieceSep joins the texts of one call for a single redaction pass; no
+// spelling of a secret spans it unless the secret holds it (then each
+// text is redacted on its own).
+const pieceSep = "\x00\x1f\x00"
+
+func scrubAll(pieces []string, scrub func(string) string) []string {
+	out := strings.Split(scrub(strings.Join(pieces, pieceSep)), pieceSep)
+	if len(out) == len(pieces) {
+		return out
+	}
+	for i, p := range pieces {
+		pieces[i] = scrub(p)
+	}
+	return pieces
 }
 
 // passwordsOut removes the passwords as the runtime's Result redaction

@@ -210,3 +210,14 @@ func TestSettingsValidate(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkRedact(b *testing.B) {
+	c := Call{Event: []byte(`{"request":{"ip":"203.0.113.7"},"context":{"auth":{"password":"Tr0ub4dor&3","providedEmail":"ada@example.com"},"user":{"id":"kp_1","given_name":"Ada"}}}`),
+		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/x?email=ada%40example.com", Status: 200, Body: `{"plan":"pro","user":"ada@example.com"}`}},
+		Env:   testEnv}
+	for b.Loop() {
+		if _, err := Redact(c, PIIRule{}, testKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

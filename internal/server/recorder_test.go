@@ -46,11 +46,11 @@ export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generat
 export default async function handle(event: any) { return { ok: kinde.env.get("API_KEY")?.value?.length }; }
 `
 
-func newRecordingWorld(t *testing.T) *recordingWorld { return newRecordingWorldWith(t, claimsWorkflow) }
+func newRecordingWorld(t testing.TB) *recordingWorld { return newRecordingWorldWith(t, claimsWorkflow) }
 
 // newRecordingWorldWith serves code as the addClaims workflow; allow are
 // loopback hosts its fetches may reach.
-func newRecordingWorldWith(t *testing.T, code string, allow ...string) *recordingWorld {
+func newRecordingWorldWith(t testing.TB, code string, allow ...string) *recordingWorld {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
@@ -105,7 +105,7 @@ func newRecordingWorldWith(t *testing.T, code string, allow ...string) *recordin
 	return w
 }
 
-func (w *recordingWorld) call(t *testing.T, method, path, token, body string) *httptest.ResponseRecorder {
+func (w *recordingWorld) call(t testing.TB, method, path, token, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = "192.0.2.1:1234"
@@ -117,7 +117,7 @@ func (w *recordingWorld) call(t *testing.T, method, path, token, body string) *h
 	return rec
 }
 
-func (w *recordingWorld) admin(t *testing.T, method, path, body string, want int, out any) *httptest.ResponseRecorder {
+func (w *recordingWorld) admin(t testing.TB, method, path, body string, want int, out any) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := w.call(t, method, path, recAdmin, body)
 	if rec.Code != want {
@@ -131,7 +131,7 @@ func (w *recordingWorld) admin(t *testing.T, method, path, body string, want int
 	return rec
 }
 
-func (w *recordingWorld) trigger(t *testing.T, event string) {
+func (w *recordingWorld) trigger(t testing.TB, event string) {
 	t.Helper()
 	rec := w.call(t, "POST", "/api/v1/environments/prod/triggers/user:tokens_generation", w.token, event)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"succeeded"`) {
@@ -410,5 +410,24 @@ export default async function handle(event: any) {
 	json.Unmarshal(got[0].Event, &ev)
 	if f.Status != 200 || !strings.Contains(f.Body, `"plan":"pro"`) || !strings.Contains(f.URL, url.QueryEscape(ev.Context.Auth.ProvidedEmail)) {
 		t.Fatalf("recorded answer = %+v (event email %s)", f, ev.Context.Auth.ProvidedEmail)
+	}
+}
+
+// BenchmarkTriggerRecording: a trigger call with recording off, and with
+// every call sampled (the queue, redaction and storage run beside it).
+func BenchmarkTriggerRecording(b *testing.B) {
+	for _, mode := range []struct{ name, settings string }{
+		{"off", `{"enabled": false}`},
+		{"every-call", `{"enabled": true, "workflows": ["addClaims"], "sampleRate": 1}`},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			w := newRecordingWorld(b)
+			w.admin(b, "PUT", "/api/v1/environments/prod/recording", mode.settings, http.StatusOK, nil)
+			w.trigger(b, secretEvent)
+			b.ResetTimer()
+			for b.Loop() {
+				w.trigger(b, secretEvent)
+			}
+		})
 	}
 }
