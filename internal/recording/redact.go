@@ -19,8 +19,8 @@ import (
 // recorded (and counted), never cut (a cut event would replay as another).
 const (
 	MaxEventBytes = 256 << 10 // the redacted event
-	MaxFetch      = 50        // recorded outbound answers
-	MaxFetchBytes = 512 << 10 // their URLs and bodies together
+	MaxFetch      = replay.MaxFetch // recorded outbound answers (redirect hops included)
+	MaxFetchBytes = 640 << 10       // their URLs and bodies together
 )
 
 // ErrTooLarge: the call is larger than a recording may be.
@@ -45,8 +45,8 @@ type Call struct {
 // event's, and any field named like one at any depth) and secret values
 // removed in every spelling the runtime's redaction knows, from the event
 // and from every recorded URL and body, and personal data treated by rule,
-// with key as the environment's hashing key. Only Content-Type is kept of
-// a recorded answer's headers.
+// with key as the environment's hashing key. Only Content-Type and
+// Location are kept of a recorded answer's headers.
 func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	rule = rule.Defaults()
 	if len(c.Fetch) > MaxFetch {
@@ -65,8 +65,16 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	fetch := make([]httpstub.Stub, 0, len(c.Fetch))
 	for _, f := range c.Fetch {
 		s := httpstub.Stub{Method: f.Method, URL: w.url(f.URL), Status: f.Status, Body: f.Body}
-		if ct := header(f.Headers, "Content-Type"); ct != "" {
-			s.Headers = map[string]string{"Content-Type": ct}
+		for _, h := range []string{"Content-Type", "Location"} { // what a replay answers with
+			if v := header(f.Headers, h); v != "" {
+				if s.Headers == nil {
+					s.Headers = map[string]string{}
+				}
+				if h == "Location" {
+					v = w.url(v)
+				}
+				s.Headers[h] = v
+			}
 		}
 		if b := []byte(s.Body); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
 			if out, err := w.json(b); err == nil {
@@ -115,6 +123,11 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	rec := replay.Recorded{ID: c.ID, WorkflowID: c.WorkflowID, Trigger: c.Trigger, Event: json.RawMessage(ev)}
 	if len(fetch) > 0 {
 		rec.Fetch = fetch
+	}
+	// What is stored must replay: a call the replay reader refuses (too
+	// deeply nested, an answer without a status) is not recorded.
+	if _, err := replay.Parse(bytes.NewReader(marshal(rec)), "recording", false, 1); err != nil {
+		return replay.Recorded{}, fmt.Errorf("not replayable: %w", err)
 	}
 	return rec, nil
 }
