@@ -303,3 +303,23 @@ func TestRunRedactsSecretsFromDiffs(t *testing.T) {
 		}
 	}
 }
+
+func TestSameValue(t *testing.T) {
+	for _, c := range []struct {
+		a, b any
+		same bool
+	}{
+		{nil, nil, true}, {1.0, 1.0, true}, {1.0, "1", false}, {"a", "a", true},
+		{[]any{1.0, "x"}, []any{1.0, "x"}, true}, {[]any{1.0}, []any{1.0, 2.0}, false}, {[]any{}, []any(nil), false},
+		{map[string]any{"a": []any{true}}, map[string]any{"a": []any{true}}, true},
+		{map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, false}, {map[string]any{}, nil, false},
+		{0.0, -0.0 * 1, true},
+	} {
+		if got := sameValue(c.a, c.b, 0); got != c.same {
+			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)
+		}
+		if want := fullJSON(c.a) == fullJSON(c.b); want != c.same {
+			t.Errorf("case %#v/%#v: JSON says %v", c.a, c.b, want)
+		}
+	}
+}
