@@ -163,9 +163,10 @@ func TestRunRouting(t *testing.T) {
 		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),             // nothing handles it
 		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                             // neither id nor trigger matches
 		{ID: "ev_hostile_id", WorkflowID: "x\n|`<b>", Event: json.RawMessage(`{}`)}, // odd id, no trigger
+		{ID: "ev_nameless", Event: json.RawMessage(`{}`)},                           // neither id nor trigger
 	}})
-	if rep.Unrouted != 3 {
-		t.Errorf("unrouted %d, want 3", rep.Unrouted)
+	if rep.Unrouted != 4 {
+		t.Errorf("unrouted %d, want 4", rep.Unrouted)
 	}
 	byID := map[string]WorkflowReport{}
 	for _, w := range rep.Workflows {
@@ -174,7 +175,7 @@ func TestRunRouting(t *testing.T) {
 	if w := byID["oldName"]; w.Changed != 1 || len(w.Diffs) != 1 || w.Diffs[0].After != `"required"` {
 		t.Errorf("oldName routed by trigger: %+v", w)
 	}
-	for _, id := range []string{"ghost", "ghost2", "x\n|`<b>"} {
+	for _, id := range []string{"ghost", "ghost2", "x\n|`<b>", NoWorkflowID} {
 		if w := byID[id]; w.Events != 1 || w.Changed != 0 {
 			t.Errorf("%q: %+v", id, w)
 		}
@@ -202,13 +203,17 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 };`
 	urls := []string{srv.URL + "/live", "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/%0d%0aX-Injected:%201",
 		"https://example.com/" + strings.Repeat("a", 5000), "https://user:pw@example.com/?q=<script>"}
-	ev, _ := json.Marshal(map[string]any{"context": map[string]any{"urls": urls}})
 	var fetch []httpstub.Stub
 	for _, u := range urls[1:] { // the live server's URL is not recorded
 		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: u, Status: 200, Body: "recorded"})
 	}
+	// A recorded redirect loop, and a redirect to a file: URL.
+	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/")
+	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "https://loop.example.com/a", Status: 302, Headers: map[string]string{"Location": "/a"}},
+		httpstub.Stub{Method: "GET", URL: "https://jump.example.com/", Status: 302, Headers: map[string]string{"Location": "file:///etc/passwd"}})
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "file:///etc/passwd", Status: 200, Body: "x"},
 		httpstub.Stub{Method: "GET\r\nX: y", URL: "javascript:alert(1)", Status: 200})
+	ev, _ := json.Marshal(map[string]any{"context": map[string]any{"urls": urls}})
 	w := []invoke.Workflow{wf("t", workflow.UserTokenGeneration, code, workflow.BindAccessToken, workflow.BindFetch)}
 	rep := Run(context.Background(), runner, Input{Candidate: w, Baseline: w, Events: []Recorded{
 		{ID: "ev", WorkflowID: "t", Trigger: workflow.UserTokenGeneration, Event: ev, Fetch: fetch}}})
@@ -216,7 +221,6 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 		t.Fatalf("the replay reached the network %d times", hits.Load())
 	}
 	got := rep.Workflows[0]
-	t.Logf("claims: %s", rep.Text())
 	if got.Refused != 4 || got.Changed != 0 {
 		t.Errorf("refused %d (want 4: on each side, the unrecorded URL and the one the URL parser spells differently), changed %d", got.Refused, got.Changed)
 	}
@@ -300,6 +304,26 @@ func TestRunRedactsSecretsFromDiffs(t *testing.T) {
 	for _, out := range []string{rep.Text(), rep.Markdown()} {
 		if strings.Contains(out, "sk_live_99") {
 			t.Errorf("secret in the report:\n%s", out)
+		}
+	}
+}
+
+func TestSameValue(t *testing.T) {
+	for _, c := range []struct {
+		a, b any
+		same bool
+	}{
+		{nil, nil, true}, {1.0, 1.0, true}, {1.0, "1", false}, {"a", "a", true},
+		{[]any{1.0, "x"}, []any{1.0, "x"}, true}, {[]any{1.0}, []any{1.0, 2.0}, false}, {[]any{}, []any(nil), false},
+		{map[string]any{"a": []any{true}}, map[string]any{"a": []any{true}}, true},
+		{map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, false}, {map[string]any{}, nil, false},
+		{0.0, -0.0 * 1, true},
+	} {
+		if got := sameValue(c.a, c.b, 0); got != c.same {
+			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)
+		}
+		if want := fullJSON(c.a) == fullJSON(c.b); want != c.same {
+			t.Errorf("case %#v/%#v: JSON says %v", c.a, c.b, want)
 		}
 	}
 }
