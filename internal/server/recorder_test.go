@@ -220,8 +220,9 @@ func TestTriggerCallsRecordedRedacted(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "application/x-ndjson" {
 		t.Fatalf("export content type %q", ct)
 	}
+	export := rec.Body.Bytes()
 	lines := 0
-	sc := bufio.NewScanner(rec.Body)
+	sc := bufio.NewScanner(bytes.NewReader(export))
 	for sc.Scan() {
 		var r replay.Recorded
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.WorkflowID != "addClaims" || len(r.Event) == 0 {
@@ -231,6 +232,14 @@ func TestTriggerCallsRecordedRedacted(t *testing.T) {
 	}
 	if lines != 2 {
 		t.Fatalf("export has %d lines, want 2", lines)
+	}
+	// The export is what `flowgate test --replay DIR` reads.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prod.jsonl"), export, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if read, err := replay.ReadDir(dir); err != nil || len(read) != 2 {
+		t.Fatalf("replay reads %d of the export: %v", len(read), err)
 	}
 	if rec := w.admin(t, "GET", "/api/v1/environments/prod/recordings/export?workflow=nothing", "", http.StatusOK, nil); rec.Body.Len() != 0 {
 		t.Fatalf("empty export: %q", rec.Body)
