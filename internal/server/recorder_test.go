@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -438,5 +439,31 @@ func BenchmarkTriggerRecording(b *testing.B) {
 				w.trigger(b, secretEvent)
 			}
 		})
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) AddRecording(context.Context, string, replay.Recorded, int) (int64, error) {
+	return 0, errors.New("injected: database is away")
+}
+
+func (failingStore) PruneRecordings(context.Context) (int64, error) {
+	return 0, errors.New("injected: database is away")
+}
+
+// TestRecorderStoreFailureCounted: a database that refuses writes costs
+// the recording, counted, and nothing else.
+func TestRecorderStoreFailureCounted(t *testing.T) {
+	r := newRecorder(failingStore{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := &deploy.RecordingState{Settings: recording.Settings{}.Defaults(), Key: make([]byte, 32)}
+	r.add("prod", st, invokeRequest(`{"a":1}`), sandbox.Response{Result: newSucceeded("addClaims")})
+	r.add("prod", st, invokeRequest(`{"a":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`), sandbox.Response{Result: newSucceeded("addClaims")})
+	if err := r.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s, u, ok := testutil.ToFloat64(r.dropped.WithLabelValues("store")), testutil.ToFloat64(r.dropped.WithLabelValues("unrecordable")),
+		testutil.ToFloat64(r.recorded); s != 1 || u != 1 || ok != 0 {
+		t.Fatalf("store drops %v, unrecordable %v, recorded %v", s, u, ok)
 	}
 }
