@@ -39,8 +39,12 @@ func TestCompare(t *testing.T) {
 		{"plan", ok(), with(func(r *workflow.Result) {
 			r.Plan = &workflow.Plan{DenySelection: &workflow.DenySelection{Message: "m", Reasons: []string{"r"}}}
 		}), []string{`plan plan.denySelection  → {"message":"m","reasons":["r"]}`}},
-		{"plan cancellation", with(func(r *workflow.Result) { r.Plan = &workflow.Plan{DenyCancellation: &workflow.DenyCancellation{Reason: "a"}} }),
-			with(func(r *workflow.Result) { r.Plan = &workflow.Plan{DenyCancellation: &workflow.DenyCancellation{Reason: "b"}} }),
+		{"plan cancellation", with(func(r *workflow.Result) {
+			r.Plan = &workflow.Plan{DenyCancellation: &workflow.DenyCancellation{Reason: "a"}}
+		}),
+			with(func(r *workflow.Result) {
+				r.Plan = &workflow.Plan{DenyCancellation: &workflow.DenyCancellation{Reason: "b"}}
+			}),
 			[]string{`plan plan.denyCancellation {"reason":"a"} → {"reason":"b"}`}},
 		{"form fields", with(func(r *workflow.Result) {
 			r.Widget = &workflow.Widget{InvalidFormFields: map[string]string{"email": "bad", "p_password": "weak"}}

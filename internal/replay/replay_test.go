@@ -159,9 +159,9 @@ func TestRunRouting(t *testing.T) {
 	b := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, mfaBase, workflow.BindMFA)}
 	c := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, `module.exports.default = async () => { kinde.mfa.setEnforcementPolicy("required"); };`, workflow.BindMFA)}
 	rep := Run(context.Background(), runner, Input{Candidate: c, Baseline: b, Events: []Recorded{
-		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),               // id matches nothing: by trigger
-		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),             // nothing handles it
-		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                             // neither id nor trigger matches
+		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),              // id matches nothing: by trigger
+		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),            // nothing handles it
+		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                            // neither id nor trigger matches
 		{ID: "ev_hostile_id", WorkflowID: "x\n|`<b>", Event: json.RawMessage(`{}`)}, // odd id, no trigger
 		{ID: "ev_nameless", Event: json.RawMessage(`{}`)},                           // neither id nor trigger
 	}})
