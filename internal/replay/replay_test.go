@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -207,8 +208,12 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 	for _, u := range urls[1:] { // the live server's URL is not recorded
 		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: u, Status: 200, Body: "recorded"})
 	}
-	// A recorded redirect loop, and a redirect to a file: URL.
-	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/")
+	// A recorded redirect loop, a redirect to a file: URL, statuses no
+	// server sends.
+	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/", "https://odd.example.com/0", "https://odd.example.com/-1", "https://odd.example.com/99999")
+	for _, st := range []int{0, -1, 99999} {
+		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: fmt.Sprintf("https://odd.example.com/%d", st), Status: st, Body: "odd"})
+	}
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "https://loop.example.com/a", Status: 302, Headers: map[string]string{"Location": "/a"}},
 		httpstub.Stub{Method: "GET", URL: "https://jump.example.com/", Status: 302, Headers: map[string]string{"Location": "file:///etc/passwd"}})
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "file:///etc/passwd", Status: 200, Body: "x"},
