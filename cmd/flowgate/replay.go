@@ -110,12 +110,13 @@ func runReplay(f *replayFlags, o replayOptions) int {
 }
 
 // loadBaseline reads the baseline build: a local path (a build folder,
-// its manifest.json or one of its bundles), else deployments on a server.
+// its manifest.json or one of its bundles), else deployments on a server
+// (always, with --server).
 func loadBaseline(ctx context.Context, f *replayFlags, runner sandbox.Runner, stderr io.Writer) ([]invoke.Workflow, error) {
-	if _, err := os.Stat(f.against); err == nil {
+	if _, err := os.Stat(f.against); err == nil && f.server == "" {
 		return loadBuild(ctx, f.against, runner)
 	}
-	if strings.ContainsAny(f.against, `/\`) || strings.HasSuffix(f.against, ".json") || strings.HasSuffix(f.against, ".js") {
+	if f.server == "" && (strings.ContainsAny(f.against, `/\`) || strings.HasSuffix(f.against, ".json") || strings.HasSuffix(f.against, ".js")) {
 		return nil, errors.New("no such file or folder")
 	}
 	r := &remote{name: "test", server: f.server, token: f.token, env: f.environment, stderr: stderr,

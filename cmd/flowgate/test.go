@@ -47,7 +47,8 @@ status and failures by error kind (docs/behaviour-diff.md).
   --replay DIR       the recorded calls
   --against B        the baseline: a "flowgate build" output folder, its
                      manifest.json or one of its bundles; or, on --server,
-                     "live" (every live deployment) or deployment ids (dep_…,dep_…)
+                     "live" (every live deployment) or deployment ids (dep_…,dep_…);
+                     with --server it always names deployments
   --server URL, --token TOKEN   the service, as the management commands take them
   --environment NAME the server's environment (default production)
   --env FILE         variables both builds see, as "flowgate run --env"

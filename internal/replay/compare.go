@@ -154,9 +154,9 @@ func compareClaims(path string, b, c map[string]any, depth int, emit func(Diff))
 		p := path + pathKey(k)
 		switch {
 		case !bok:
-			emit(Diff{Category: CatClaimAdded, Path: p, After: jsonText(cv)})
+			emit(Diff{Category: CatClaimAdded, Path: p, After: fullJSON(cv)})
 		case !cok:
-			emit(Diff{Category: CatClaimRemoved, Path: p, Before: jsonText(bv)})
+			emit(Diff{Category: CatClaimRemoved, Path: p, Before: fullJSON(bv)})
 		default:
 			bm, bIsMap := bv.(map[string]any)
 			cm, cIsMap := cv.(map[string]any)

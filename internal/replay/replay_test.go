@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,9 +160,9 @@ func TestRunRouting(t *testing.T) {
 	b := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, mfaBase, workflow.BindMFA)}
 	c := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, `module.exports.default = async () => { kinde.mfa.setEnforcementPolicy("required"); };`, workflow.BindMFA)}
 	rep := Run(context.Background(), runner, Input{Candidate: c, Baseline: b, Events: []Recorded{
-		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),               // id matches nothing: by trigger
-		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),             // nothing handles it
-		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                             // neither id nor trigger matches
+		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),              // id matches nothing: by trigger
+		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),            // nothing handles it
+		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                            // neither id nor trigger matches
 		{ID: "ev_hostile_id", WorkflowID: "x\n|`<b>", Event: json.RawMessage(`{}`)}, // odd id, no trigger
 		{ID: "ev_nameless", Event: json.RawMessage(`{}`)},                           // neither id nor trigger
 	}})
@@ -207,8 +208,12 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 	for _, u := range urls[1:] { // the live server's URL is not recorded
 		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: u, Status: 200, Body: "recorded"})
 	}
-	// A recorded redirect loop, and a redirect to a file: URL.
-	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/")
+	// A recorded redirect loop, a redirect to a file: URL, statuses no
+	// server sends.
+	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/", "https://odd.example.com/0", "https://odd.example.com/-1", "https://odd.example.com/99999")
+	for _, st := range []int{0, -1, 99999} {
+		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: fmt.Sprintf("https://odd.example.com/%d", st), Status: st, Body: "odd"})
+	}
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "https://loop.example.com/a", Status: 302, Headers: map[string]string{"Location": "/a"}},
 		httpstub.Stub{Method: "GET", URL: "https://jump.example.com/", Status: 302, Headers: map[string]string{"Location": "file:///etc/passwd"}})
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "file:///etc/passwd", Status: 200, Body: "x"},
@@ -241,9 +246,10 @@ func TestRunCandidateFailuresAreKinds(t *testing.T) {
   if (id === "hog") { const a = []; for (;;) a.push(new Array(1e7).fill(id)); }
   kinde.mfa.setEnforcementPolicy("skip");
 };`, workflow.BindMFA)}
-	// The spin is stopped by the wall time, the hog by memory: the hog
-	// gets a long wall time so that its outcome does not depend on load.
-	spin := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 300 * time.Millisecond, Events: []Recorded{
+	// The spin never ends: the wall time stops it, however loaded the
+	// machine. The hog is stopped by memory; its wall time is long so that
+	// load cannot make it a timeout.
+	spin := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 2 * time.Second, Events: []Recorded{
 		event("ev_spin", "w", workflow.UserPreMFA, "spin", ""),
 	}})
 	rest := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 30 * time.Second, Events: []Recorded{
@@ -251,17 +257,22 @@ func TestRunCandidateFailuresAreKinds(t *testing.T) {
 		event("ev_ok", "w", workflow.UserPreMFA, "ok", ""),
 	}})
 	for _, c := range []struct {
-		rep     *Report
-		kind    workflow.ErrorKind
-		events  int
-		changed int
-	}{{spin, workflow.KindTimeout, 1, 1}, {rest, workflow.KindMemory, 2, 1}} {
+		rep    *Report
+		kind   workflow.ErrorKind
+		events int
+	}{{spin, workflow.KindTimeout, 1}, {rest, workflow.KindMemory, 2}} {
 		w := c.rep.Workflows[0]
-		if w.Events != c.events || w.Changed != c.changed || w.CandidateFailures[c.kind] != 1 || len(w.CandidateFailures) != 1 || len(w.BaselineFailures) != 0 {
+		if w.Events != c.events || w.CandidateFailures[c.kind] != 1 || len(w.CandidateFailures) != 1 {
 			t.Fatalf("want one %s: %+v", c.kind, w)
 		}
-		if d := w.Diffs[0]; d.Path != "status" || d.Before != "succeeded" || d.After != "failed ("+string(c.kind)+")" {
-			t.Errorf("first diff %+v", d)
+		if len(w.BaselineFailures) != 0 {
+			// The trivial baseline ran out of wall time on a very loaded
+			// machine: then there is no change to check.
+			t.Logf("baseline failed: %v", w.BaselineFailures)
+			continue
+		}
+		if d := w.Diffs[0]; w.Changed != 1 || d.Path != "status" || d.Before != "succeeded" || d.After != "failed ("+string(c.kind)+")" {
+			t.Errorf("changed %d, first diff %+v", w.Changed, d)
 		}
 	}
 }
