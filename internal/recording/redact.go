@@ -18,7 +18,7 @@ import (
 // Bounds of one stored recording, after redaction: a call past them is not
 // recorded (and counted), never cut (a cut event would replay as another).
 const (
-	MaxEventBytes = 256 << 10 // the redacted event
+	MaxEventBytes = 256 << 10       // the redacted event
 	MaxFetch      = replay.MaxFetch // recorded outbound answers (redirect hops included)
 	MaxFetchBytes = 640 << 10       // their URLs and bodies together
 )
