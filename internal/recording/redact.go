@@ -228,6 +228,10 @@ func (w *walker) field(k string, e any) (any, bool) {
 	case w.drop[fk]:
 		return nil, false
 	case isPasswordField(fk):
+		switch e.(type) {
+		case bool, nil: // isPasswordReset: true holds no secret, and replays need its type
+			return e, true
+		}
 		w.collect(e)
 		return Mark, true
 	case nameFields[fk]:

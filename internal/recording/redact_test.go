@@ -66,10 +66,11 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 	pj, _ := json.Marshal(password)
 	sj, _ := json.Marshal(secret)
 	for name, c := range map[string]Call{
-		"the event's password fields":            {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
-		"passwords nested in arrays and objects": {Event: []byte(`{"a":[{"b":[{"userPassword":"deep-pass-1"}]}],"creds":{"old_password":["arr-pass-2",{"x":"arr-pass-3"}]},"PASSWD":"caps-pass-4"}`)},
-		"a password copied into another field":   {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
-		"a secret value inside the event":        {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
+		"the event's password fields":                {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
+		"passwords nested in arrays and objects":     {Event: []byte(`{"a":[{"b":[{"userPassword":"deep-pass-1"}]}],"creds":{"old_password":["arr-pass-2",{"x":"arr-pass-3"}]},"PASSWD":"caps-pass-4"}`)},
+		"flags named like passwords keep their type": {Event: []byte(`{"isPasswordReset":true,"passwordExpiry":null,"pin":123456789}`)},
+		"a password copied into another field":       {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
+		"a secret value inside the event":            {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
 		"a secret in a fetch URL query and a response body": {Event: []byte(`{}`), Fetch: []httpstub.Stub{
 			{Method: "GET", URL: "https://api.example.com/v1/users?api_key=" + url.QueryEscape(secret) + "&q=1", Status: 200,
 				Headers: map[string]string{"content-type": "application/json", "Set-Cookie": "session=" + secret},
@@ -83,6 +84,10 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 			stored := mustRedact(t, c, PIIRule{})
 			assertAbsent(t, stored, secret, password, "other-pass-77", "deep-pass-1", "arr-pass-2", "arr-pass-3",
 				"caps-pass-4", "copied-pass-5", "deep-pass-6", "deep-pass-7")
+			if strings.Contains(string(c.Event), "isPasswordReset") && (!strings.Contains(stored, `"isPasswordReset":true`) ||
+				!strings.Contains(stored, `"passwordExpiry":null`) || strings.Contains(stored, "123456789")) {
+				t.Errorf("password-named flags: %s", stored)
+			}
 			if strings.Contains(stored, "Set-Cookie") {
 				t.Errorf("a header other than Content-Type was stored: %s", stored)
 			}
