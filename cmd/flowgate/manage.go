@@ -46,6 +46,7 @@ var manageUsages = map[string]string{
 	"keys":        "Usage: flowgate keys [flags] WORKFLOW [create | activate KEY | deactivate KEY | delete KEY]\n\nLists or manages a workflow's encryption keys; create shows the new key once.\n",
 	"logs":        "Usage: flowgate logs [flags] [--workflow ID] [--kind runtime|sync|build] [--follow]\n\nPrints runtime logs (oldest first), or the sync/build logs.\n  --follow   keep printing new runtime lines until interrupted\n",
 	"preview":     "Usage: flowgate preview [flags] DEPLOYMENT\n\nSets a fresh preview password for a deployment and prints it with how to call it.\n",
+	"recording":   recordingUsage,
 	"sync":        "Usage: flowgate sync [flags] [SYNC_ID | again]\n\nLists recent syncs, or one sync with every diagnostic as file:line:col.\n`again` syncs the environment's last synced commit again (GitHub integration), e.g. after deleting or deactivating a workflow.\n",
 }
 
@@ -61,6 +62,7 @@ func manageCommands() map[string]command {
 		"logs":        {"print (or follow) runtime, sync and build logs", runLogs},
 		"preview":     {"get preview credentials for a deployment", runPreview},
 		"sync":        {"list syncs, or show one with its diagnostics", runSync},
+		"recording":   {"show, enable, disable, export or delete an environment's recorded trigger calls", runRecording},
 	}
 }
 
@@ -72,6 +74,7 @@ type remote struct {
 	stdout, stderr                   io.Writer
 	client                           *http.Client
 	pollEvery                        time.Duration
+	rec                              recordingFlags // flowgate recording's own
 }
 
 // parseRemote reads the common flags (and the command's own) and the
@@ -88,6 +91,7 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 	fs.BoolVar(&r.follow, "follow", false, "")
 	fs.StringVar(&r.workflow, "workflow", "", "")
 	fs.StringVar(&r.kind, "kind", "runtime", "")
+	r.rec.register(fs)
 	// Flags may follow positionals too (`vars set NAME VALUE --secret`).
 	var pos []string
 	for rest := args; ; {
@@ -113,6 +117,17 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		fmt.Fprintf(stderr, "flowgate %s: --env: %v\n", name, err)
 		return nil, nil, exitUsage, false
 	}
+	if code, ok := r.resolve(); !ok {
+		return nil, nil, code, false
+	}
+	return r, pos, 0, true
+}
+
+// resolve fills in the server and token from the environment and the
+// config file (flags win) and checks them; name is the command's, for
+// messages. `flowgate test --replay --against` shares it.
+func (r *remote) resolve() (int, bool) {
+	name, stderr := r.name, r.stderr
 	cfg := readConfig()
 	r.server = firstSet(r.server, os.Getenv("FLOWGATE_SERVER"), cfg.Server, "http://127.0.0.1:8080")
 	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"))
@@ -124,18 +139,18 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		} else {
 			fmt.Fprintf(stderr, "flowgate %s: the token in %s is for %s, not %s: pass --token or set FLOWGATE_ADMIN_TOKEN for this server\n",
 				name, configPath(), printable(home), printable(r.server))
-			return nil, nil, exitUsage, false
+			return exitUsage, false
 		}
 	}
 	if r.token == "" {
 		fmt.Fprintf(stderr, "flowgate %s: no admin token: pass --token, set FLOWGATE_ADMIN_TOKEN, or put it in %s\n", name, configPath())
-		return nil, nil, exitUsage, false
+		return exitUsage, false
 	}
 	if u, err := url.Parse(r.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fmt.Fprintf(stderr, "flowgate %s: --server %q is not an http(s) URL\n", name, r.server)
-		return nil, nil, exitUsage, false
+		return exitUsage, false
 	}
-	return r, pos, 0, true
+	return 0, true
 }
 
 // refuseRedirect keeps the admin token (and a request's body, such as a

@@ -10,7 +10,7 @@ import (
 )
 
 // Housekeeping runs as River periodic jobs: runtime log retention and
-// per-environment quotas, and forgetting old webhook delivery ids. River
+// per-environment quotas, recording retention (recordings.go), and forgetting old webhook delivery ids. River
 // enqueues periodic jobs on its elected leader only, so one replica prunes
 // at a time, and a run survives nothing it need not: the next period
 // starts afresh.
@@ -101,7 +101,13 @@ func (w *pruneLogsWorker) Work(ctx context.Context, _ *river.Job[PruneLogsArgs])
 	if _, err := w.p.pruneLogs(ctx); err != nil {
 		return err
 	}
-	_, err := w.p.enforceQuotas(ctx)
+	if _, err := w.p.enforceQuotas(ctx); err != nil {
+		return err
+	}
+	n, err := w.p.svc.PruneRecordings(ctx)
+	if n > 0 {
+		w.p.svc.log.Info("pruned recordings", "rows", n)
+	}
 	return err
 }
 
