@@ -10,13 +10,7 @@ import (
 )
 
 // EnvVar is one environment variable as kinde.env.get returns it.
-type EnvVar struct {
-	Value    string `json:"value"`
-	IsSecret bool   `json:"isSecret"`
-	// Unreadable, when set, is why the value could not be provided (a
-	// secret that does not decrypt): reading the variable throws it.
-	Unreadable string `json:"unreadable,omitempty"`
-}
+type EnvVar = workflow.EnvVar
 
 // Config is everything one invocation's bindings need from the host.
 type Config struct {

@@ -40,6 +40,8 @@ type Snapshot struct {
 	vars      map[string]EnvValue
 	keys      map[string][]byte // by workflow id; absent: no active key
 	keyErrs   map[string]string // by workflow id: why the active key does not open
+
+	prepared sync.Map // trigger -> *Invocation, filled by the first call (resolve.go)
 }
 
 // CheckToken reports whether token is the environment's runtime token (in

@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,13 +82,10 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	logs    *logWriter
-	cache   *codeCache
 
-	previewSlots chan struct{}    // bounds concurrent preview password checks
-	adminFails   *secrets.Limiter // wrong admin tokens per address
-	failures     *failureSampler
-	views        sync.Map    // environment -> *envView, derived from its latest snapshot
-	draining     atomic.Bool // shutting down: /readyz answers 503
+	adminFails *secrets.Limiter // wrong admin tokens per address
+	failures   *failureSampler
+	draining   atomic.Bool // shutting down: /readyz answers 503
 }
 
 // New builds a Server.
@@ -113,11 +109,9 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Logger,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(opts.Registry),
-		cache:   newCodeCache(64 << 20),
 
-		previewSlots: make(chan struct{}, 2),
-		failures:     newFailureSampler(10 * time.Second),
-		adminFails:   secrets.NewLimiter(adminGuessing),
+		failures:   newFailureSampler(10 * time.Second),
+		adminFails: secrets.NewLimiter(adminGuessing),
 	}
 	s.logs = newLogWriter(opts.Deploy, logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
 		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
