@@ -39,15 +39,8 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 		n := min(len(logs), appendChunk)
 		chunk := logs[:n]
 		logs = logs[n:]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
-			message, status, duration_us, at) VALUES `)
 		args := make([]any, 0, 10*n)
-		for i, l := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, l := range chunk {
 			at := l.At
 			if at.IsZero() {
 				at = time.Now()
@@ -60,12 +53,36 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 			t.Bytes += int64(len(msg))
 			totals[env] = t
 		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		query := fullChunkQuery // prepared (SQLite)
+		if n < appendChunk {
+			query = insertLogsQuery(n)
+		}
+		if _, err := q.execFixed(ctx, query, args...); err != nil {
 			return fmt.Errorf("store: append runtime logs: %w", err)
 		}
 	}
 	return q.addLogTotals(ctx, totals, 1)
 }
+
+var fullChunkQuery = insertLogsQuery(appendChunk)
+
+// insertLogsQuery is the INSERT of n runtime log rows.
+func insertLogsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
+			message, status, duration_us, at) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+const addLogTotalsQuery = `INSERT INTO runtime_log_totals (env, row_count, byte_count) VALUES (?, ?, ?)
+			ON CONFLICT (env) DO UPDATE SET row_count = runtime_log_totals.row_count + excluded.row_count,
+			byte_count = runtime_log_totals.byte_count + excluded.byte_count`
 
 // addLogTotals adds (sign 1) or subtracts (-1) per-environment totals, in
 // environment order so concurrent writers lock rows in the same order.
@@ -77,9 +94,7 @@ func (q Q) addLogTotals(ctx context.Context, totals map[string]LogTotal, sign in
 	slices.Sort(envs)
 	for _, env := range envs {
 		t := totals[env]
-		_, err := q.exec(ctx, `INSERT INTO runtime_log_totals (env, row_count, byte_count) VALUES (?, ?, ?)
-			ON CONFLICT (env) DO UPDATE SET row_count = runtime_log_totals.row_count + excluded.row_count,
-			byte_count = runtime_log_totals.byte_count + excluded.byte_count`, env, sign*t.Rows, sign*t.Bytes)
+		_, err := q.execFixed(ctx, addLogTotalsQuery, env, sign*t.Rows, sign*t.Bytes)
 		if err != nil {
 			return fmt.Errorf("store: runtime log totals: %w", err)
 		}
