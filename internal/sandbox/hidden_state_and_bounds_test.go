@@ -329,3 +329,35 @@ func TestStringSpreadBounded(t *testing.T) {
 		})
 	}
 }
+
+// The rest of a nested pattern or of a parameter without a default copies
+// a long string's characters like a spread, but its source is not an
+// expression the load-time rewrite can wrap.
+func TestNestedRestBounded(t *testing.T) {
+	t.Skip(`hole: ({a: {...r}} = {a: s}) and (({...r}) => r)(s) with a 16M character s copy natively; only the worker's deadline stops them`)
+	const code = `module.exports.default = async function (event) {
+  const long = "x".repeat(1 << 24);
+  const attacks = {
+    nested: () => { const { a: { ...r } } = { a: long }; return r; },
+    parameter: () => (({ ...r }) => r)(long),
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
+};`
+	in := NewInProcess(Options{})
+	defer in.Close()
+	res := in.Run(context.Background(), &Request{
+		Settings: workflow.Settings{ID: "rest", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
+		Code: []byte(code), Event: []byte(`{}`),
+	}).Result
+	wantOK(t, res)
+	for _, k := range []string{"nested", "parameter"} {
+		if got, _ := res.AccessToken.CustomClaims[k].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
+			t.Errorf("%s: %v, want a guard's RangeError", k, got)
+		}
+	}
+}
