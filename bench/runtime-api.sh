@@ -17,12 +17,18 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/flowgate" ./cmd/flowgate
 go test -c -o "$out/app.test" ./internal/app
+# The baseline's copy of the starter with the library installed inside it
+# (the service installs it itself when it syncs; a link out of a
+# repository is refused).
+mkdir -p "$out/starter/node_modules/@kinde"
+cp -R examples/starter/. "$out/starter/"
+cp -R testdata/npm/node_modules/@kinde/infrastructure "$out/starter/node_modules/@kinde/"
 ev=examples/starter/events/tokens.json
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq "$RUNS"); do
   echo "== round $i (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   "$out/flowgate" bench --isolation inprocess --trigger user:tokens_generation --event "$ev" --n "$N" \
-    --concurrency 2 --format json examples/starter >"$out/inproc-$i.json"
+    --concurrency 2 --format json "$out/starter" >"$out/inproc-$i.json"
   (cd internal/app && "$out/app.test" -test.run '^$' -test.bench RuntimeAPI -test.benchtime "${N}x") |
     grep '^Benchmark' | tee -a "$out/api-after.txt" >&2
   if [ -n "${BEFORE_APP:-}" ]; then
