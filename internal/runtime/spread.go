@@ -17,6 +17,18 @@ import (
 // identifier cannot be written in source, so a workflow cannot shadow it.
 const spreadGuardName = "%spreadSource"
 
+// compileGuarded is goja.Compile (strict) with every object spread and
+// rest source guarded, for code run on a guarded runtime (the global must
+// exist); its errors are goja.Compile's.
+func compileGuarded(name, src string) (*goja.Program, error) {
+	tree, err := goja.Parse(name, src)
+	if err != nil {
+		return nil, err
+	}
+	guardSpreads(tree)
+	return goja.CompileAST(tree, true)
+}
+
 // guardSpreads rewrites prg in place (positions kept: the call carries
 // the original expression's offsets).
 func guardSpreads(prg *ast.Program) {
