@@ -50,7 +50,9 @@ flowgate() {
   shift
   "$bin" bench --trigger user:tokens_generation --event "$ev" --n "$N" --concurrency 1 --format json "$@" "$out/claims"
 }
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$ROUNDS"); do
+  echo "== round $r (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
   flowgate "$out/flowgate" --isolation inprocess >"$out/inprocess-$r.json"
   flowgate "$out/flowgate" --isolation process >"$out/process-$r.json"
   if [ -n "${BEFORE:-}" ]; then
@@ -62,7 +64,7 @@ for r in $(seq "$ROUNDS"); do
   node bench/node-vm.mjs "$bundle" "$ev" --n "$N" >"$out/node-$r.json"
 done
 
-echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) kinde-oss/workflows-runtime@$kinde_rev $(go env GOVERSION) node $(node --version) GOGC=$GOGC nproc=$(nproc) load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) $(git rev-parse --short HEAD) kinde-oss/workflows-runtime@$kinde_rev $(go env GOVERSION) node $(node --version) GOGC=$GOGC nproc=$(nproc) rounds=$ROUNDS N=$N load: $load0 -> $(cut -d' ' -f1-3 /proc/loadavg)"
 paths="inprocess process kinde kindebg node"
 [ -n "${BEFORE:-}" ] && paths="$paths beforein beforeproc"
 for m in $paths; do
@@ -85,8 +87,18 @@ for (const [k, label] of Object.entries(rows)) {
   med[k] = r.median.cpuUsPerInvocation;
   console.log(`| ${label} | ${r.median.cpuUsPerInvocation} | ${r.median.p50Us} | ${r.median.p99Us} | ${r.median.meanUs} | ${r.median.throughputPerSec} | ${r.each.map((e) => e.cpuUs).join(", ")} |`);
 }
-const x = (a, b) => (med[a] / med[b]).toFixed(2) + "×";
+const ratio = (a, b) => med[a] / med[b];
+const x = (a, b) => ratio(a, b).toFixed(2) + "×";
+const met = (ok) => (ok ? "MET" : "not met");
 console.log();
 console.log(`Kinde (per call) / supervised: ${x("kinde", "process")}   Kinde (Background) / supervised: ${x("kindebg", "process")}`);
 console.log(`Node vm / supervised: ${x("node", "process")}   supervised / in-process: ${x("process", "inprocess")}   Node vm / in-process: ${x("node", "inprocess")}`);
+// Issue 14's goals, on the medians above.
+const p99 = m("process").median.p99Us;
+console.log();
+console.log(`goal: supervised CPU ≥ 3× below Kinde's fresh-VM runtime (context per call): ${x("kinde", "process")} ${met(ratio("kinde", "process") >= 3)}`);
+console.log(`goal: supervised CPU ≥ 4× below Node vm: ${x("node", "process")} ${met(ratio("node", "process") >= 4)}`);
+console.log(`goal: supervised p99 < 0.5 ms at c=1: ${(p99 / 1000).toFixed(2)} ms ${met(p99 < 500)}`);
+console.log(`goal: supervised ≤ 1.5× the in-process CPU: ${x("process", "inprocess")} ${met(ratio("process", "inprocess") <= 1.5)}`);
+console.log(`goal: in-process CPU ≥ 8× below Node vm: ${x("node", "inprocess")} ${met(ratio("node", "inprocess") >= 8)}`);
 JS

@@ -165,6 +165,13 @@ var (
 // warning that names where the secret was found, never the secret.
 
 // redactOutput is s with secrets replaced, warning when there were any.
+// redacting reports whether this invocation has anything to redact
+// (redactOutput and redactValue return their input unchanged otherwise).
+func (inv *Invocation) redacting() bool {
+	inv.initRedactor()
+	return len(inv.secretForms) > 0
+}
+
 func (inv *Invocation) redactOutput(where, s string) string {
 	inv.initRedactor()
 	if len(inv.secretForms) == 0 {

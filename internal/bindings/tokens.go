@@ -71,8 +71,21 @@ func (r *Realm) tokenMethods(binding string) ([2]goja.Value, bool) {
 	return fns, ok
 }
 
+// setClaimNames are "<binding>.setCustomClaim" per binding, made once: the
+// name labels errors and redaction warnings, and a call should not build it.
+var setClaimNames = func() map[string]string {
+	m := map[string]string{}
+	for _, b := range workflow.Bindings {
+		m[b] = b + ".setCustomClaim"
+	}
+	return m
+}()
+
 func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) goja.Value {
-	fn := binding + ".setCustomClaim"
+	fn, ok := setClaimNames[binding]
+	if !ok {
+		fn = binding + ".setCustomClaim"
+	}
 	st := inv.claims[binding]
 	if st == nil { // the binding is not declared in this invocation
 		inv.fail(ErrUnavailable, "TypeError", "%s: %s is not available", fn, binding)
@@ -81,8 +94,11 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	if name == "" {
 		inv.throwType("%s: name must not be empty", fn)
 	}
-	if r := inv.redactOutput(fn+" claim name", name); r != name {
-		inv.throwType("%s: a claim name may not hold a secret value or password", fn)
+	// The labels are built only when there is something to redact.
+	if inv.redacting() {
+		if r := inv.redactOutput(fn+" claim name", name); r != name {
+			inv.throwType("%s: a claim name may not hold a secret value or password", fn)
+		}
 	}
 	if Prohibited(binding, name) {
 		inv.log("warn", fn+": claim \""+name+"\" is reserved by the platform and was not set")
@@ -105,7 +121,10 @@ func (inv *Invocation) setCustomClaim(binding string, call goja.FunctionCall) go
 	size := len(name) + w.size
 	st.total += size - st.sizes[name]
 	st.sizes[name] = size
-	st.tok.CustomClaims[name] = inv.redactValue(fn+" claim \""+name+"\"", value)
+	if inv.redacting() {
+		value = inv.redactValue(fn+" claim \""+name+"\"", value)
+	}
+	st.tok.CustomClaims[name] = value
 	return goja.Undefined()
 }
 

@@ -160,6 +160,9 @@ type Service struct {
 	lease       time.Duration
 	maxCrashes  int
 
+	code         *codeCache    // bundles and source maps for the trigger path
+	previewSlots chan struct{} // bounds concurrent preview password checks
+
 	// hook, when set (tests only), runs at named steps and may fail them.
 	hook func(step string) error
 }
@@ -187,6 +190,8 @@ func New(opts Options) (*Service, error) {
 		installFn:    opts.Install,
 		lease:        opts.Lease,
 		maxCrashes:   opts.MaxCrashes,
+		code:         newCodeCache(codeCacheBytes),
+		previewSlots: make(chan struct{}, 2),
 	}
 	if s.maxStale <= 0 {
 		s.maxStale = DefaultSnapshotMaxStale

@@ -41,6 +41,8 @@ type Snapshot struct {
 	keys      map[string][]byte // by workflow id; absent: no active key
 	keyErrs   map[string]string // by workflow id: why the active key does not open
 	recording *RecordingState   // nil: nothing is recorded
+
+	prepared sync.Map // trigger -> *Invocation, filled by the first call (resolve.go)
 }
 
 // CheckToken reports whether token is the environment's runtime token (in

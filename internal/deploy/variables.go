@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flowgate/flowgate/internal/store"
+	"github.com/flowgate/flowgate/internal/workflow"
 )
 
 // MaxVariableBytes bounds one variable's value.
@@ -20,16 +21,8 @@ type VariableView struct {
 	UpdatedAt time.Time
 }
 
-// EnvValue is a variable as a workflow invocation sees it (kinde.env), in
-// the shape of the CLI's --env file.
-type EnvValue struct {
-	Value    string `json:"value"`
-	IsSecret bool   `json:"isSecret"`
-	// Unreadable says why a secret's stored value does not open (no
-	// configured master key opens it, or it is damaged); Value is then
-	// empty and only an invocation that reads the variable fails.
-	Unreadable string `json:"unreadable,omitempty"`
-}
+// EnvValue is a variable as a workflow invocation sees it (kinde.env).
+type EnvValue = workflow.EnvVar
 
 // unreadableSecret is the message an invocation that reads a secret no
 // configured master key opens fails with.

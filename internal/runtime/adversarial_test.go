@@ -120,7 +120,10 @@ func TestNoHostAccess(t *testing.T) {
 		{"eval", `eval("typeof require")`, "undefined"},
 		// kinde and console are globals as on Kinde's runtime (this run's own: current.go).
 		{"global eval", `(0, eval)("typeof require + typeof module + (globalThis.kinde === kinde) + typeof console")`, "undefinedundefinedtrueobject"},
-		{"global names", `Object.getOwnPropertyNames(globalThis).filter(n => !/^(Object|Function|Array|String|Number|BigInt|RegExp|Date|Boolean|Proxy|Reflect|Error|AggregateError|TypeError|ReferenceError|SyntaxError|RangeError|EvalError|URIError|eval|Math|JSON|ArrayBuffer|DataView|(Big)?(Ui|I)nt(8|16|32|64)(Clamped)?Array|Float(32|64)Array|Symbol|WeakSet|WeakMap|Map|Set|Promise|globalThis|NaN|undefined|Infinity|isNaN|parseInt|parseFloat|isFinite|(de|en)codeURI(Component)?|escape|unescape|URL|URLSearchParams|GoError|kinde|console)$/.test(n)).join()`, ""},
+		{"global names", `Object.getOwnPropertyNames(globalThis).filter(n => !/^(Object|Function|Array|String|Number|BigInt|RegExp|Date|Boolean|Proxy|Reflect|Error|AggregateError|TypeError|ReferenceError|SyntaxError|RangeError|EvalError|URIError|eval|Math|JSON|ArrayBuffer|DataView|(Big)?(Ui|I)nt(8|16|32|64)(Clamped)?Array|Float(32|64)Array|Symbol|WeakSet|WeakMap|Map|Set|Promise|globalThis|NaN|undefined|Infinity|isNaN|parseInt|parseFloat|isFinite|(de|en)codeURI(Component)?|escape|unescape|URL|URLSearchParams|GoError|kinde|console|%spreadSource)$/.test(n)).join()`, ""},
+		// The object spread guard (spread.go): a frozen check that returns its
+		// argument or throws; its name cannot be written as an identifier.
+		{"spread guard is inert", `(() => { const g = globalThis["%spreadSource"]; return [g("ab"), Object.isFrozen(g), Object.getOwnPropertyDescriptor(globalThis, "%spreadSource").writable].join() })()`, "ab,true,false"},
 		{"GoError is inert", `(() => { try { return String(new GoError("x")) } catch (e) { return "threw" } })()`, ""},
 		{"global frozen", `Object.isFrozen(globalThis) && Object.isFrozen(Object.prototype) && Object.isFrozen(Array.prototype)`, "true"},
 		{"setTimeout absent", `typeof setTimeout + typeof queueMicrotask`, "undefinedundefined"},

@@ -217,12 +217,15 @@ func (e *Engine) LoadDigest(sum [32]byte, code, sourceMap []byte) (*Program, err
 	src := wrapPrefix + string(code) + "\n})"
 	// Strict, as the ES modules the bundle was built from are: no
 	// arguments.callee (the wrapper), no sloppy this, no with.
-	prog, err := goja.Compile(bundleName, src, true)
+	tree, err := parser.ParseFile(nil, bundleName, src, 0)
 	if err != nil {
-		// goja.Compile drops the parser's position; parse again to get it.
-		if _, perr := parser.ParseFile(nil, bundleName, src, 0); perr != nil {
-			err = perr
-		}
+		return nil, loadError(err, smap)
+	}
+	if !e.fresh { // the fresh baseline runs unguarded, as Kinde's runtime does
+		guardSpreads(tree)
+	}
+	prog, err := goja.CompileAST(tree, true)
+	if err != nil {
 		return nil, loadError(err, smap)
 	}
 	p := &Program{sum: sum, prog: prog, smap: smap, pool: make(chan *slot, e.limits.PoolSize)}

@@ -277,6 +277,11 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 	}
 	g.replace(obj(vm.Get("JSON")), "parse", g.jsonParse)
 	g.replace(global, "eval", g.eval)
+	// Object spread and rest sources (spread.go); the name cannot be
+	// written in source, and the property can be neither changed nor removed.
+	if err := global.DefineDataProperty(spreadGuardName, g.named(g.spreadSource, "", 1), goja.FLAG_FALSE, goja.FLAG_FALSE, goja.FLAG_FALSE); err != nil {
+		panic(err)
+	}
 
 	// JSON.stringify counts the output size as the values go by (aliases of
 	// one big string count every time), through a composed replacer.

@@ -29,7 +29,7 @@ func (e *Engine) Inspect(ctx context.Context, code []byte, read func(vm *goja.Ru
 	if e.closed.Load() {
 		return &Error{Kind: workflow.KindInternal, Err: errClosed}
 	}
-	prog, err := goja.Compile(bundleName, string(code), true)
+	prog, err := compileGuarded(bundleName, string(code)) // settings reading runs the top-level code too
 	if err != nil {
 		return err
 	}

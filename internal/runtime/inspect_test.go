@@ -28,6 +28,8 @@ func TestInspect(t *testing.T) {
 		{"string doubling", `let s = "x"; for (;;) s += s`, "", "exceeded"}, // memory or, on a slow machine, time
 		{"deep recursion", `function f() { return f() + 1 } f()`, "", "at f (bundle.js:1"},
 		{"syntax error", `let = = 1`, "", "bundle.js"},
+		{"object spread of a long string", `({ ..."x".repeat(2 ** 24) })`, "", "memory limit exceeded"},
+		{"ordinary spread", `const o = { ...{ id: "w" }, ..."ab" }; exports.workflowSettings = { id: o.id + o[0] }`, "wa", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -404,6 +404,14 @@ func (g *guards) checkSource(c goja.FunctionCall) goja.Value {
 		switch ch {
 		case '"', '\'', '`':
 			quote = ch
+		case '.':
+			// Dynamic code is compiled by goja directly, without the
+			// load-time rewrite that bounds object spread and rest
+			// (spread.go): the syntax is refused here instead.
+			if strings.HasPrefix(s[i:], "...") {
+				g.throw(workflow.KindMemory, g.rangeError,
+					"memory limit exceeded: spread and rest syntax (...) is not allowed in dynamic code (eval, new Function): its copy is not bounded there")
+			}
 		case '(', '[', '{':
 			depth++
 			if depth > maxNesting/4 {

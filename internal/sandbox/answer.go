@@ -180,14 +180,33 @@ func appendResult(b []byte, resp *Response) ([]byte, bool) {
 
 var errBadAnswer = errors.New("the answer frame is malformed")
 
+// words are the fixed vocabulary of a Result (triggers, statuses, log
+// levels, failure policies): decoded without a copy per call.
+var words = func() map[string]string {
+	m := map[string]string{}
+	for _, w := range append([]string{workflow.StatusSucceeded, workflow.StatusFailed, workflow.StatusSkipped,
+		"stop", "continue", "log", "info", "warn", "error", "debug"}, workflow.Triggers...) {
+		m[w] = w
+	}
+	return m
+}()
+
+// word is b as a string, shared when it is one of words.
+func word(b []byte) string {
+	if w, ok := words[string(b)]; ok { // no allocation for the lookup
+		return w
+	}
+	return string(b)
+}
+
 // decodeResult reads a msgResultBin body.
 func decodeResult(body []byte) (Response, error) {
 	d := decoder{b: body}
 	r := &workflow.Result{}
 	r.WorkflowID = string(d.bytes())
-	r.Trigger = string(d.bytes())
-	r.Status = string(d.bytes())
-	r.FailurePolicy = string(d.bytes())
+	r.Trigger = word(d.bytes())
+	r.Status = word(d.bytes())
+	r.FailurePolicy = word(d.bytes())
 	r.DurationMs = math.Float64frombits(d.u64())
 	if d.byte() == 1 {
 		r.Error = &workflow.Error{Kind: workflow.ErrorKind(d.bytes()), Message: string(d.bytes()), Stack: string(d.bytes())}
@@ -198,7 +217,7 @@ func decodeResult(body []byte) (Response, error) {
 		}
 		r.Logs = make([]workflow.Log, n)
 		for i := range r.Logs {
-			r.Logs[i] = workflow.Log{Level: string(d.bytes()), Message: string(d.bytes())}
+			r.Logs[i] = workflow.Log{Level: word(d.bytes()), Message: string(d.bytes())}
 		}
 	}
 	for _, t := range []**workflow.Token{&r.AccessToken, &r.IDToken, &r.M2MToken} {

@@ -275,27 +275,89 @@ func TestTypedArrayElementsBounded(t *testing.T) {
 	}
 }
 
-// Object spread of a long string ({..."x".repeat(2 ** 24)}) copies one
-// property per character in a single compiled instruction: no builtin
-// guard sees it and the run's interrupt cannot land inside it (80 s in
-// process isolation with a 5 s wall time; the worker layer stops it at
-// its deadline). Closing it needs a bound inside goja's copyDataProperties.
+// Object spread and rest of a long string or array ({..."x".repeat(2 ** 24)})
+// copy one property per element in a single compiled instruction, where
+// no interrupt lands: the source's length is bounded before the copy, in
+// every form (spread, rest in a declaration, in an assignment, in a
+// parameter default, a String object, an array), and dynamic code may not
+// use the syntax at all. Ordinary spreads still work.
 func TestStringSpreadBounded(t *testing.T) {
-	t.Skip(`hole: {..."x".repeat(2 ** 24)} runs natively far past the wall time in process isolation; only the worker's deadline stops it`)
 	const code = `module.exports.default = async function (event) {
-  let got = "no error";
-  try { ({ ..."x".repeat(1 << 24) }); } catch (e) { got = e.name + ": " + e.message; }
-  kinde.accessToken.setCustomClaim("spread", got);
+  const long = "x".repeat(1 << 24);
+  const attacks = {
+    spread: () => ({ ...long }),
+    nested: () => ({ a: { b: [{ ...long }] } }),
+    stringObject: () => ({ ...new String(long) }),
+    array: () => { const a = []; a.length = (1 << 14) + 1; return { ...a }; },
+    restDeclaration: () => { const { ...r } = long; return r; },
+    restAssignment: () => { let r; ({ ...r } = long); return r; },
+    restDefault: () => (({ ...r } = long) => r)(),
+    eval: () => (0, eval)("({...'x'.repeat(1 << 24)})"),
+    newFunction: () => new Function("s", "return {...s}")(long),
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
+  const { a, ...rest } = { a: 1, b: 2, c: 3 };
+  const o = { ...{ x: 1 }, ..."ab", ...[7], ...null, ...rest, ..."y".repeat(1 << 14) };
+  for (const k of Object.keys(o)) if (+k > 1) delete o[k];
+  kinde.accessToken.setCustomClaim("ok", JSON.stringify(o) + " " + a);
+};`
+	req := &Request{
+		Settings: workflow.Settings{ID: "spread", Trigger: workflow.UserTokenGeneration,
+			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
+		Code: []byte(code), Event: []byte(`{}`),
+	}
+	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
+	in := NewInProcess(Options{})
+	defer in.Close()
+	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
+		t.Run(name, func(t *testing.T) {
+			res := r.Run(context.Background(), req).Result
+			wantOK(t, res)
+			c := res.AccessToken.CustomClaims
+			if want := `{"0":"y","1":"y","x":1,"b":2,"c":3} 1`; c["ok"] != want {
+				t.Errorf("ordinary spreads: %v, want %s", c["ok"], want)
+			}
+			for _, k := range []string{"spread", "nested", "stringObject", "array", "restDeclaration", "restAssignment", "restDefault", "eval", "newFunction"} {
+				if got, _ := c[k].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
+					t.Errorf("%s: %v, want a guard's RangeError", k, c[k])
+				}
+			}
+		})
+	}
+}
+
+// The rest of a nested pattern or of a parameter without a default copies
+// a long string's characters like a spread, but its source is not an
+// expression the load-time rewrite can wrap.
+func TestNestedRestBounded(t *testing.T) {
+	t.Skip(`hole: ({a: {...r}} = {a: s}) and (({...r}) => r)(s) with a 16M character s copy natively; only the worker's deadline stops them`)
+	const code = `module.exports.default = async function (event) {
+  const long = "x".repeat(1 << 24);
+  const attacks = {
+    nested: () => { const { a: { ...r } } = { a: long }; return r; },
+    parameter: () => (({ ...r }) => r)(long),
+  };
+  for (const [name, f] of Object.entries(attacks)) {
+    let got = "no error";
+    try { f(); } catch (e) { got = e.name + ": " + e.message; }
+    kinde.accessToken.setCustomClaim(name, got);
+  }
 };`
 	in := NewInProcess(Options{})
 	defer in.Close()
 	res := in.Run(context.Background(), &Request{
-		Settings: workflow.Settings{ID: "spread", Trigger: workflow.UserTokenGeneration,
+		Settings: workflow.Settings{ID: "rest", Trigger: workflow.UserTokenGeneration,
 			Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}},
 		Code: []byte(code), Event: []byte(`{}`),
 	}).Result
 	wantOK(t, res)
-	if got, _ := res.AccessToken.CustomClaims["spread"].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
-		t.Errorf("spread: %v, want a guard's RangeError", got)
+	for _, k := range []string{"nested", "parameter"} {
+		if got, _ := res.AccessToken.CustomClaims[k].(string); !strings.HasPrefix(got, "RangeError: memory limit exceeded") {
+			t.Errorf("%s: %v, want a guard's RangeError", k, got)
+		}
 	}
 }

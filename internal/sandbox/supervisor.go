@@ -49,6 +49,7 @@ type Supervisor struct {
 	config []byte     // the configuration frame every worker gets first
 	slots  *fairSlots // one per running request, shared fairly between scopes
 	digest digestMemo // bundles' digests, so a bundle is not hashed per call
+	meta   metaMemo   // the per-workflow part of requests, encoded (metamemo.go)
 
 	mu     sync.Mutex
 	idle   []*worker
@@ -161,7 +162,7 @@ func (s *Supervisor) run(ctx context.Context, typ byte, req *Request) Response {
 	if q, ok := s.Quarantined(digest); ok {
 		return Response{Result: failed(req, workflow.KindQuarantined, quarantineMessage(q))}
 	}
-	meta, err := encodeMeta(req)
+	meta, err := s.meta.encode(req)
 	if err != nil {
 		return Response{Result: failed(req, workflow.KindInternal, "sandbox: encode request: "+err.Error())}
 	}

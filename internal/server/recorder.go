@@ -16,7 +16,6 @@ import (
 	"github.com/flowgate/flowgate/internal/recording"
 	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/sandbox"
-	"github.com/flowgate/flowgate/internal/store"
 )
 
 // recordBuffer bounds the calls waiting to be redacted and stored; past it
@@ -71,15 +70,11 @@ func newRecorder(db recordStore, reg *prometheus.Registry, log *slog.Logger) *re
 // sample decides, before a run, whether it is recorded: recording on for
 // the workflow in the snapshot, and the sample drawn. Previews are never
 // recorded. nil: not recorded.
-func (r *recorder) sample(snap *deploy.Snapshot, live *store.LiveDeployment, preview bool) *deploy.RecordingState {
-	if live == nil || preview {
-		return nil
+func (r *recorder) sample(inv *deploy.Invocation) *deploy.RecordingState {
+	if st := inv.Recording; st != nil && !inv.Preview && st.Settings.Sampled(r.draw()) {
+		return st
 	}
-	st := snap.Recording()
-	if st == nil || !st.Settings.Records(live.WorkflowID) || !st.Settings.Sampled(r.draw()) {
-		return nil
-	}
-	return st
+	return nil
 }
 
 // add queues a recorded run (state from sample; nil: nothing to do). It

@@ -344,21 +344,29 @@ func TestRecorderNeverBlocks(t *testing.T) {
 func TestPreviewNotRecorded(t *testing.T) {
 	w := newRecordingWorld(t)
 	w.admin(t, "PUT", "/api/v1/environments/prod/recording", `{"enabled": true, "workflows": ["addClaims"], "sampleRate": 1}`, http.StatusOK, nil)
-	snap, err := w.svc.Snapshot(context.Background(), "prod")
+	ctx := context.Background()
+	inv, err := w.svc.ResolveLive(ctx, "prod", "user:tokens_generation")
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := snap.Live("user:tokens_generation")
-	if w.srv.rec.sample(snap, live, false) == nil {
+	if w.srv.rec.sample(inv) == nil {
 		t.Fatal("a live call with sample rate 1 was not sampled")
 	}
-	if w.srv.rec.sample(snap, live, true) != nil || w.srv.rec.sample(snap, nil, false) != nil {
+	preview := *inv
+	preview.Preview = true
+	nothing, err := w.svc.ResolveLive(ctx, "prod", "user:pre_mfa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.srv.rec.sample(&preview) != nil || w.srv.rec.sample(nothing) != nil {
 		t.Fatal("a preview, or a call with nothing live, was sampled")
 	}
 	w.srv.rec.draw = func() float64 { return 0.9999 }
 	w.admin(t, "PUT", "/api/v1/environments/prod/recording", `{"enabled": true, "workflows": ["addClaims"], "sampleRate": 0.5}`, http.StatusOK, nil)
-	snap, _ = w.svc.Snapshot(context.Background(), "prod")
-	if w.srv.rec.sample(snap, live, false) != nil {
+	if inv, err = w.svc.ResolveLive(ctx, "prod", "user:tokens_generation"); err != nil {
+		t.Fatal(err)
+	}
+	if w.srv.rec.sample(inv) != nil {
 		t.Fatal("a draw above the sample rate was sampled")
 	}
 }

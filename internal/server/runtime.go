@@ -10,21 +10,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
 	"time"
 
-	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/httpjson"
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
-
-// outsideReadTimeout bounds what the trigger path may still read outside
-// memory — a bundle not cached yet, a preview's password check — so a
-// black-holed database or S3 never holds a call indefinitely.
-const outsideReadTimeout = 5 * time.Second
 
 // PreviewPasswordHeader carries a deployment's preview password.
 const PreviewPasswordHeader = "X-Flowgate-Preview-Password"
@@ -43,16 +36,15 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusNotFound, "unknown_trigger", fmt.Sprintf("%q is not a trigger Flowgate knows", trunc(trig, 80)))
 		return
 	}
-	// One in-memory snapshot answers the token, the live deployment, the
-	// variables and the key: the database is read only to refresh it.
-	snap, err := s.deploy.Snapshot(r.Context(), env)
-	if err != nil {
-		s.unavailable(w, err)
-		return
+	var preview *deploy.Preview
+	if dep := r.URL.Query().Get("deploy_id"); dep != "" {
+		preview = &deploy.Preview{DeploymentID: dep, Password: r.Header.Get(PreviewPasswordHeader)}
 	}
-	if !snap.CheckToken(bearer(r)) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="flowgate-runtime"`)
-		httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the runtime API needs the environment's runtime token as a Bearer token")
+	// The token is checked first: nothing else is read for a caller
+	// without it. The live path is answered from memory.
+	inv, err := s.deploy.Resolve(r.Context(), env, trig, bearer(r), preview)
+	if err != nil {
+		s.resolveFailed(w, err)
 		return
 	}
 	event, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEventBytes))
@@ -68,178 +60,65 @@ func (s *Server) trigger(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "bad_event", msg)
 		return
 	}
+	httpjson.Write(w, http.StatusOK, s.run(r.Context(), inv, event, start))
+}
 
-	var live *store.LiveDeployment
-	dep := r.URL.Query().Get("deploy_id")
-	preview := dep != ""
-	if preview {
-		live, err = s.previewCheck(r.Context(), env, dep, r.Header.Get(PreviewPasswordHeader))
-		if errors.Is(err, context.DeadlineExceeded) {
-			s.unavailable(w, err)
-			return
-		}
-		if err != nil {
-			s.fail(w, err)
-			return
-		}
-		if live.Trigger != trig {
-			httpjson.Error(w, http.StatusBadRequest, "trigger_mismatch", fmt.Sprintf("deployment %s runs on %s, not %s", dep, live.Trigger, trig))
-			return
-		}
-	} else {
-		live = snap.Live(trig)
-	}
-	res, err := s.run(r.Context(), snap, trig, live, preview, event, start)
-	if err != nil {
+// resolveFailed answers a trigger call deploy.Resolve refused.
+func (s *Server) resolveFailed(w http.ResponseWriter, err error) {
+	var mismatch *deploy.TriggerMismatchError
+	switch {
+	case errors.Is(err, deploy.ErrUnauthorized):
+		w.Header().Set("WWW-Authenticate", `Bearer realm="flowgate-runtime"`)
+		httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "the runtime API needs the environment's runtime token as a Bearer token")
+	case errors.As(err, &mismatch):
+		httpjson.Error(w, http.StatusBadRequest, "trigger_mismatch", mismatch.Error())
+	case errors.Is(err, deploy.ErrNotFound), errors.Is(err, deploy.ErrBadPassword), errors.Is(err, deploy.ErrRateLimited),
+		errors.Is(err, deploy.ErrConflict), errors.Is(err, deploy.ErrInvalid):
+		s.fail(w, err)
+	default:
 		s.unavailable(w, err)
-		return
 	}
-	httpjson.Write(w, http.StatusOK, res)
 }
 
 // RuntimeTokenOK reports whether token is env's runtime token (compared in
 // constant time against the environment's in-memory snapshot). The runtime
 // API and the auth-server adapters both check tokens here.
 func (s *Server) RuntimeTokenOK(ctx context.Context, env, token string) (bool, error) {
-	snap, err := s.deploy.Snapshot(ctx, env)
-	if err != nil {
-		return false, err
-	}
-	return snap.CheckToken(token), nil
+	return s.deploy.CheckToken(ctx, env, token)
 }
 
 // Invoke runs env's live workflow for trig on event exactly as the runtime
 // API does (same snapshot, metrics and runtime logs); the auth-server
-// adapters call it. The event must already have passed invoke.CheckEvent.
+// adapters call it after RuntimeTokenOK. The event must already have
+// passed invoke.CheckEvent.
 func (s *Server) Invoke(ctx context.Context, env, trig string, event []byte) (*workflow.Result, error) {
 	start := time.Now()
-	snap, err := s.deploy.Snapshot(ctx, env)
+	inv, err := s.deploy.ResolveLive(ctx, env, trig)
 	if err != nil {
 		return nil, err
 	}
-	return s.run(ctx, snap, trig, snap.Live(trig), false, event, start)
+	return s.run(ctx, inv, event, start), nil
 }
 
-// run invokes live (nil: nothing is live, the Result is skipped) on event
-// with the variables and key of snap. A preview's key is read outside the
-// snapshot (a previewed workflow may have nothing live).
-func (s *Server) run(ctx context.Context, snap *deploy.Snapshot, trig string, live *store.LiveDeployment, preview bool, event []byte, start time.Time) (*workflow.Result, error) {
-	env := snap.Env
-	req := invoke.Request{Trigger: trig, Event: event, CacheScope: env, AllowHosts: s.opts.AllowHosts}
-	if live != nil {
-		view := s.viewOf(snap)
-		wf, err := view.workflow(ctx, s, live)
-		if err != nil {
-			return nil, err
-		}
-		req.Workflows = []invoke.Workflow{wf}
-		req.Env = view.vars
-		if preview {
-			kctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
-			req.EncryptionKey, err = s.deploy.ActiveEncryptionKey(kctx, env, live.WorkflowID)
-			cancel()
-			var unreadable *deploy.UnreadableKeyError
-			if errors.As(err, &unreadable) {
-				req.EncryptionKeyError, err = unreadable.Error(), nil
-			}
-			if err != nil {
-				return nil, err
-			}
-		} else {
-			// Only kinde.secureFetch needs the key: an unreadable one fails
-			// that call, the rest runs.
-			req.EncryptionKey, req.EncryptionKeyError = snap.Key(live.WorkflowID), snap.KeyError(live.WorkflowID)
-		}
+// run runs a resolved invocation on event (nothing live: the Result is
+// skipped) and records its metrics and runtime logs.
+func (s *Server) run(ctx context.Context, inv *deploy.Invocation, event []byte, start time.Time) *workflow.Result {
+	req := invoke.Request{Trigger: inv.Trigger, Event: event, CacheScope: inv.Env, AllowHosts: s.opts.AllowHosts}
+	if inv.Deployment != nil {
+		req.Workflows = []invoke.Workflow{{Settings: inv.Settings, Code: inv.Code, SourceMap: inv.SourceMap}}
+		req.Env, req.EncryptionKey, req.EncryptionKeyError = inv.Vars, inv.Key, inv.KeyError
 	}
-	rec := s.rec.sample(snap, live, preview) // recording (recorder.go): decided before the run, queued after it
+	rec := s.rec.sample(inv) // recording (recorder.go): decided before the run, queued after it
 	req.Record = rec != nil
 	resp := invoke.Run(ctx, s.runner, req)
 	res := resp.Result
-	s.rec.add(env, rec, req, resp)
-	s.metrics.observe(trig, res, time.Since(start))
-	if live != nil {
-		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))
-		logFailure(s.log, s.failures, env, trig, live.DeploymentID, res, time.Now())
+	s.rec.add(inv.Env, rec, req, resp)
+	s.metrics.observe(inv.Trigger, res, time.Since(start))
+	if d := inv.Deployment; d != nil {
+		s.logs.add(runtimeLogs(inv.Env, inv.Trigger, d.DeploymentID, res, start))
+		logFailure(s.log, s.failures, inv.Env, inv.Trigger, d.DeploymentID, res, time.Now())
 	}
-	return res, nil
-}
-
-// envView is what the handler derives once per snapshot: the variables
-// in the runner's form and each live workflow's settings and code.
-type envView struct {
-	snap *deploy.Snapshot
-	vars map[string]bindings.EnvVar
-
-	mu  sync.Mutex
-	wfs map[string]invoke.Workflow // by deployment id
-}
-
-// viewOf returns the view of snap, deriving it when snap is new.
-func (s *Server) viewOf(snap *deploy.Snapshot) *envView {
-	if v, ok := s.views.Load(snap.Env); ok && v.(*envView).snap == snap {
-		return v.(*envView)
-	}
-	vars := make(map[string]bindings.EnvVar, len(snap.Vars()))
-	for k, v := range snap.Vars() {
-		vars[k] = bindings.EnvVar{Value: v.Value, IsSecret: v.IsSecret, Unreadable: v.Unreadable}
-	}
-	v := &envView{snap: snap, vars: vars, wfs: map[string]invoke.Workflow{}}
-	s.views.Store(snap.Env, v)
-	return v
-}
-
-// workflow returns a deployment's settings and code, loaded once per view
-// (preview deployments are not kept: each needs its password anyway).
-func (v *envView) workflow(ctx context.Context, s *Server, live *store.LiveDeployment) (invoke.Workflow, error) {
-	v.mu.Lock()
-	wf, ok := v.wfs[live.DeploymentID]
-	v.mu.Unlock()
-	if ok {
-		return wf, nil
-	}
-	wf, err := s.workflowOf(ctx, live)
-	if err != nil {
-		return wf, err
-	}
-	if l := v.snap.Live(live.Trigger); l != nil && l.DeploymentID == live.DeploymentID {
-		v.mu.Lock()
-		v.wfs[live.DeploymentID] = wf
-		v.mu.Unlock()
-	}
-	return wf, nil
-}
-
-// workflowOf loads a deployment's settings and bundle (cached by digest:
-// artifacts are immutable).
-func (s *Server) workflowOf(ctx context.Context, live *store.LiveDeployment) (invoke.Workflow, error) {
-	var wf invoke.Workflow
-	if err := json.Unmarshal(live.Settings, &wf.Settings); err != nil {
-		return wf, fmt.Errorf("deployment %s settings: %w", live.DeploymentID, err)
-	}
-	var err error
-	if wf.Code, err = s.artifact(ctx, live.BundleDigest); err != nil {
-		return wf, err
-	}
-	if live.SourceMapDigest != "" {
-		if wf.SourceMap, err = s.artifact(ctx, live.SourceMapDigest); err != nil {
-			return wf, err
-		}
-	}
-	return wf, nil
-}
-
-func (s *Server) artifact(ctx context.Context, digest string) ([]byte, error) {
-	if b, ok := s.cache.get(digest); ok {
-		return b, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
-	defer cancel()
-	b, err := s.deploy.Artifact(ctx, digest)
-	if err != nil {
-		return nil, fmt.Errorf("artifact %s: %w", digest, err)
-	}
-	s.cache.put(digest, b)
-	return b, nil
+	return res
 }
 
 // unavailable answers a trigger call that found no usable runtime state
@@ -290,59 +169,9 @@ func newInvocationID() string {
 	return "inv_" + hex.EncodeToString(b[:])
 }
 
-// codeCache keeps recently used artifacts in memory, bounded by bytes.
-type codeCache struct {
-	mu    sync.Mutex
-	max   int
-	size  int
-	items map[string][]byte
-	order []string // insertion order, for eviction
-}
-
-func newCodeCache(max int) *codeCache { return &codeCache{max: max, items: map[string][]byte{}} }
-
-func (c *codeCache) get(k string) ([]byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	b, ok := c.items[k]
-	return b, ok
-}
-
-func (c *codeCache) put(k string, b []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.items[k]; ok || len(b) > c.max {
-		return
-	}
-	for c.size+len(b) > c.max && len(c.order) > 0 {
-		old := c.order[0]
-		c.order = c.order[1:]
-		c.size -= len(c.items[old])
-		delete(c.items, old)
-	}
-	c.items[k] = b
-	c.order = append(c.order, k)
-	c.size += len(b)
-}
-
 func trunc(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	return s[:n] + "…"
-}
-
-// preview checks a preview password. The check is a deliberately slow,
-// memory-hard hash: at most two run at once, so a burst of guesses can
-// neither exhaust memory nor slip past the failure count together.
-func (s *Server) previewCheck(ctx context.Context, env, dep, password string) (*store.LiveDeployment, error) {
-	ctx, cancel := context.WithTimeout(ctx, outsideReadTimeout)
-	defer cancel()
-	select {
-	case s.previewSlots <- struct{}{}:
-		defer func() { <-s.previewSlots }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	return s.deploy.Preview(ctx, env, dep, password)
 }

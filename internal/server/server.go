@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,13 +75,10 @@ type Server struct {
 	metrics *metrics
 	logs    *logWriter
 	rec     *recorder // sampled trigger calls, recorded off the request path
-	cache   *codeCache
 
-	previewSlots chan struct{}    // bounds concurrent preview password checks
-	adminFails   *secrets.Limiter // wrong admin tokens per address
-	failures     *failureSampler
-	views        sync.Map    // environment -> *envView, derived from its latest snapshot
-	draining     atomic.Bool // shutting down: /readyz answers 503
+	adminFails *secrets.Limiter // wrong admin tokens per address
+	failures   *failureSampler
+	draining   atomic.Bool // shutting down: /readyz answers 503
 }
 
 // New builds a Server.
@@ -103,11 +99,9 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Logger,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(opts.Registry),
-		cache:   newCodeCache(64 << 20),
 
-		previewSlots: make(chan struct{}, 2),
-		failures:     newFailureSampler(10 * time.Second),
-		adminFails:   secrets.NewLimiter(adminGuessing),
+		failures:   newFailureSampler(10 * time.Second),
+		adminFails: secrets.NewLimiter(adminGuessing),
 	}
 	s.logs = newLogWriter(opts.Deploy, opts.LogBuffer, s.metrics.logsDropped, opts.Logger)
 	s.rec = newRecorder(opts.Deploy, opts.Registry, opts.Logger)

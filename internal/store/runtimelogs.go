@@ -41,15 +41,8 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 		n := min(len(logs), appendChunk)
 		chunk := logs[:n]
 		logs = logs[n:]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
-			message, status, duration_us, at, error_kind) VALUES `)
 		args := make([]any, 0, 11*n)
-		for i, l := range chunk {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		for _, l := range chunk {
 			at := l.At
 			if at.IsZero() {
 				at = time.Now()
@@ -67,7 +60,11 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 				minutes[outcomeMinute{env, m - m%minuteMicros, wf, status, durationClass(l.Duration.Microseconds()), kind}]++
 			}
 		}
-		if _, err := q.exec(ctx, b.String(), args...); err != nil {
+		query := fullChunkQuery // prepared (SQLite)
+		if n < appendChunk {
+			query = insertLogsQuery(n)
+		}
+		if _, err := q.execFixed(ctx, query, args...); err != nil {
 			return fmt.Errorf("store: append runtime logs: %w", err)
 		}
 	}
@@ -114,6 +111,10 @@ func durationClass(us int64) int {
 	return len(DurationClasses)
 }
 
+const addOutcomeMinuteQuery = `INSERT INTO runtime_outcome_minutes (env, minute, workflow_id, status, class, error_kind, n)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (env, minute, workflow_id, status, class, error_kind)
+			DO UPDATE SET n = runtime_outcome_minutes.n + excluded.n`
+
 // addOutcomeMinutes adds outcome counts to their minutes, in key order so
 // concurrent writers lock rows in the same order.
 func (q Q) addOutcomeMinutes(ctx context.Context, minutes map[outcomeMinute]int64) error {
@@ -126,15 +127,33 @@ func (q Q) addOutcomeMinutes(ctx context.Context, minutes map[outcomeMinute]int6
 			strings.Compare(a.status, b.status), cmp.Compare(a.class, b.class), strings.Compare(a.kind, b.kind))
 	})
 	for _, k := range keys {
-		_, err := q.exec(ctx, `INSERT INTO runtime_outcome_minutes (env, minute, workflow_id, status, class, error_kind, n)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (env, minute, workflow_id, status, class, error_kind)
-			DO UPDATE SET n = runtime_outcome_minutes.n + excluded.n`, k.env, k.minute, k.wf, k.status, k.class, k.kind, minutes[k])
+		_, err := q.execFixed(ctx, addOutcomeMinuteQuery, k.env, k.minute, k.wf, k.status, k.class, k.kind, minutes[k])
 		if err != nil {
 			return fmt.Errorf("store: outcome minutes: %w", err)
 		}
 	}
 	return nil
 }
+
+var fullChunkQuery = insertLogsQuery(appendChunk)
+
+// insertLogsQuery is the INSERT of n runtime log rows.
+func insertLogsQuery(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO runtime_logs (invocation_id, env, workflow_id, deployment_id, trigger, level,
+			message, status, duration_us, at, error_kind) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+const addLogTotalsQuery = `INSERT INTO runtime_log_totals (env, row_count, byte_count) VALUES (?, ?, ?)
+			ON CONFLICT (env) DO UPDATE SET row_count = runtime_log_totals.row_count + excluded.row_count,
+			byte_count = runtime_log_totals.byte_count + excluded.byte_count`
 
 // addLogTotals adds (sign 1) or subtracts (-1) per-environment totals, in
 // environment order so concurrent writers lock rows in the same order.
@@ -146,9 +165,7 @@ func (q Q) addLogTotals(ctx context.Context, totals map[string]LogTotal, sign in
 	slices.Sort(envs)
 	for _, env := range envs {
 		t := totals[env]
-		_, err := q.exec(ctx, `INSERT INTO runtime_log_totals (env, row_count, byte_count) VALUES (?, ?, ?)
-			ON CONFLICT (env) DO UPDATE SET row_count = runtime_log_totals.row_count + excluded.row_count,
-			byte_count = runtime_log_totals.byte_count + excluded.byte_count`, env, sign*t.Rows, sign*t.Bytes)
+		_, err := q.execFixed(ctx, addLogTotalsQuery, env, sign*t.Rows, sign*t.Bytes)
 		if err != nil {
 			return fmt.Errorf("store: runtime log totals: %w", err)
 		}

@@ -131,3 +131,56 @@ func TestRuntimeLogPruneAndTrim(t *testing.T) {
 		}
 	})
 }
+
+// Batches of any size are stored whole, full chunks through the prepared
+// statement (SQLite) and the rest as plain statements, inside and outside
+// a transaction, and the totals count every row — also after a batch the
+// database refused rolled back.
+func TestRuntimeLogBatchSizes(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		db := open(t, b.NewURL(t))
+		want := int64(0)
+		for _, n := range []int{1, 99, 100, 101, 250, 512} {
+			rows := make([]store.RuntimeLog, n)
+			for i := range rows {
+				rows[i] = store.RuntimeLog{InvocationID: fmt.Sprint("b", n, "-", i), Env: "prod", Level: "info", Message: "m"}
+			}
+			must(t, db.InTx(ctx, func(q store.Q) error { return q.AppendRuntimeLogs(ctx, rows) }))
+			want += int64(n)
+		}
+		// Outside a transaction too (the store's own executor).
+		must(t, db.AppendRuntimeLogs(ctx, make100("direct")))
+		want += 100
+		// A batch that fails after its first chunk leaves nothing behind.
+		err := db.InTx(ctx, func(q store.Q) error {
+			if err := q.AppendRuntimeLogs(ctx, make100("rolled-back")); err != nil {
+				return err
+			}
+			return fmt.Errorf("abort")
+		})
+		if err == nil {
+			t.Fatal("the aborted batch committed")
+		}
+		tot, err := db.RuntimeLogTotals(ctx)
+		must(t, err)
+		if tot["prod"].Rows != want || tot["prod"].Bytes != want {
+			t.Errorf("totals = %+v, want %d rows and bytes", tot["prod"], want)
+		}
+		for id, n := range map[string]int{"b1-0": 1, "b100-99": 1, "b101-100": 1, "b250-249": 1, "b512-511": 1, "direct99": 1, "rolled-back0": 0} {
+			got, err := db.RuntimeLogs(ctx, store.LogQuery{Env: "prod", InvocationID: id})
+			must(t, err)
+			if len(got) != n {
+				t.Errorf("%s: %d rows, want %d", id, len(got), n)
+			}
+		}
+	})
+}
+
+func make100(prefix string) []store.RuntimeLog {
+	rows := make([]store.RuntimeLog, 100)
+	for i := range rows {
+		rows[i] = store.RuntimeLog{InvocationID: fmt.Sprint(prefix, i), Env: "prod", Level: "info", Message: "m"}
+	}
+	return rows
+}

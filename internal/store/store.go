@@ -85,6 +85,9 @@ func Open(ctx context.Context, spec, dataDir string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.dialect == SQLite {
+		db.prep = prepare(ctx, db.sqlDB)
+	}
 	return db, nil
 }
 
@@ -168,7 +171,7 @@ func (db *DB) InTx(ctx context.Context, fn func(q Q) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := fn(Q{ex: tx, dialect: db.dialect}); err != nil {
+	if err := fn(Q{ex: tx, dialect: db.dialect, prep: db.prep}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -189,6 +192,7 @@ type execer interface {
 type Q struct {
 	ex      execer
 	dialect Dialect
+	prep    prepared // SQLite: statements for fixed texts (prepared.go)
 }
 
 func (q Q) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

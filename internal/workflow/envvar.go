@@ -1,6 +1,9 @@
 package workflow
 
-// EnvVar is one environment variable as a workflow reads it (kinde.env).
+// EnvVar is one environment variable as an invocation sees it (kinde.env)
+// and as the CLI's --env file spells it. The deployment store, the runtime
+// API and the bindings share this one type, so the variables go from the
+// environment's snapshot to the run without a copy.
 type EnvVar struct {
 	Value    string `json:"value"`
 	IsSecret bool   `json:"isSecret"`
