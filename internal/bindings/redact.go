@@ -233,6 +233,32 @@ func RedactText(cfg *Config, s string) string {
 	return r.Replace(s)
 }
 
+// RedactTruncated is RedactText for text cut at a bound: a secret the
+// cut split leaves its first part at the end, which no whole spelling
+// matches, so that tail is dropped as well (and a replacement character
+// the cut left of a split multi-byte character with it).
+func RedactTruncated(cfg *Config, s string) string {
+	r, forms := newRedactor(cfg)
+	if len(forms) == 0 {
+		return s
+	}
+	s = r.Replace(s)
+	trimmed := strings.TrimSuffix(s, "\uFFFD")
+	fs, cut := foldASCII(trimmed), len(trimmed)
+	for _, f := range forms {
+		for k := min(len(f)-1, len(fs)); k >= 1; k-- {
+			if strings.HasSuffix(fs, f[:k]) {
+				cut = min(cut, len(fs)-k)
+				break
+			}
+		}
+	}
+	if cut == len(trimmed) {
+		return s
+	}
+	return trimmed[:cut]
+}
+
 // numbersText is an array of numbers as JSON prints its elements ("1,2,3"),
 // when every element is a number.
 func numbersText(x []any) (string, bool) {

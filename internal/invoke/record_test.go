@@ -7,6 +7,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
+	"github.com/flowgate/flowgate/internal/outbound"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
@@ -39,5 +40,41 @@ func TestRecordPassesThroughRedacted(t *testing.T) {
 	}
 	if got.Method != "GET" || got.Status != 200 || !strings.HasPrefix(got.URL, "https://api.example.com/") {
 		t.Errorf("recording changed beyond redaction: %+v", got)
+	}
+}
+
+// TestRecordTruncatedBodyKeepsNoSecretPrefix: a recorded body cut at the
+// recording's bound can end inside a secret (an API echoing what it was
+// sent); the part before the cut matches no whole spelling, so it must be
+// dropped rather than stored.
+func TestRecordTruncatedBodyKeepsNoSecretPrefix(t *testing.T) {
+	const pw, secret = "hunter2000&x", "sk_live_4242"
+	s := settings("newPw", workflow.NewPasswordProvided)
+	pad := strings.Repeat("a", outbound.RecordBodyBytes-7)
+	for _, tc := range []struct{ name, body string }{
+		{"secret", pad + secret[:7]},
+		{"password", pad + pw[:7]},
+		{"secret in JSON, upper case", pad + `"SK_LIVE`},
+		{"secret cut in a multi-byte spelling", pad + "sk_li\uFFFD"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeRunner{resp: sandbox.Response{Result: &workflow.Result{Status: workflow.StatusSucceeded}, Fetch: []httpstub.Stub{{
+				Method: "GET", URL: "https://api.example.com/echo", Status: 200, Body: tc.body, Truncated: true,
+			}}}}
+			resp := Run(context.Background(), f, Request{Workflows: []Workflow{{Settings: s}}, Trigger: s.Trigger, Record: true,
+				Env:   map[string]bindings.EnvVar{"K": {Value: secret, IsSecret: true}},
+				Event: []byte(`{"context": {"auth": {"firstPassword": "hunter2000&x"}}}`)})
+			body := strings.ToLower(strings.TrimRight(resp.Fetch[0].Body, "\uFFFD"))
+			for _, v := range []string{secret, pw} {
+				for k := bindings.MinRedactLen; k < len(v); k++ {
+					if strings.HasSuffix(body, v[:k]) {
+						t.Fatalf("the recording ends with %q, the first %d bytes of a secret", v[:k], k)
+					}
+				}
+			}
+			if !strings.HasPrefix(resp.Fetch[0].Body, pad) || !resp.Fetch[0].Truncated {
+				t.Errorf("more than the cut secret was dropped: %d bytes left", len(resp.Fetch[0].Body))
+			}
+		})
 	}
 }
