@@ -110,7 +110,9 @@ func TestPublicRepositoryGrantsNoOneTheEnvironment(t *testing.T) {
 	h, g := githubHarness(t)
 	g.public["acme/flows"] = true
 	g.repos["triager"] = map[string]string{"acme/flows": "triage"}
-	for login, want := range map[string]int{"stranger": http.StatusNotFound, "reader": http.StatusNotFound, "triager": http.StatusOK} {
+	// stranger and reader can see no environment, so they are not signed
+	// in at all (sent to sign-in).
+	for login, want := range map[string]int{"stranger": http.StatusSeeOther, "reader": http.StatusSeeOther, "triager": http.StatusOK} {
 		g.signInAs(login)
 		c := h.client()
 		c.githubSignIn()

@@ -88,3 +88,32 @@ func TestGitHubTokenSealedAtRest(t *testing.T) {
 		t.Fatalf("%d session rows, want 1", n)
 	}
 }
+
+// TestGitHubSignInWithoutAccessStoresNoSession: anyone with a GitHub
+// account can go through the OAuth flow. Someone who can read none of the
+// environments' repositories must not get a session row (with a sealed
+// token, re-checked against GitHub) per sign-in: scripted sign-ins would
+// grow console_sessions without bound until the rows expire.
+func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
+	h, g := githubHarness(t)
+	g.public["acme/flows"] = true // pull on a public repository counts for nothing
+	g.signInAs("stranger")
+	for range 5 {
+		resp := h.client().githubSignIn()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("sign-in of someone with no environment: %d, want 403", resp.StatusCode)
+		}
+	}
+	var n int
+	if err := h.db.SQL().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM console_sessions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d session rows for sign-ins that can see nothing, want 0", n)
+	}
+	g.public["acme/flows"] = false
+	g.signInAs("reader")
+	if resp := h.client().githubSignIn(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reader's sign-in: %d", resp.StatusCode)
+	}
+}
