@@ -117,3 +117,35 @@ func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
 		t.Fatalf("reader's sign-in: %d", resp.StatusCode)
 	}
 }
+
+// TestGitHubRolesDoNotOutliveFailedRechecks: a failed re-check keeps the
+// roles last read, but not for ever: someone removed from the repository
+// whose re-checks keep failing (an outage, or GitHub rate-limiting that
+// person's requests) must lose the environment within a bounded time.
+func TestGitHubRolesDoNotOutliveFailedRechecks(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	g.mu.Lock()
+	delete(g.repos["writer"], "acme/flows")
+	g.down = true
+	g.mu.Unlock()
+	g.advance(6 * time.Minute)
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("one failed re-check: %d, want the roles last read to hold", resp.StatusCode)
+	}
+	for range 24 { // two hours of failed re-checks, one every five minutes
+		g.advance(5 * time.Minute)
+		c.get("/console/")
+	}
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode == http.StatusOK {
+		t.Fatal("two hours of failed re-checks later, the removed writer still opens prod")
+	}
+	g.mu.Lock()
+	g.down = false
+	g.mu.Unlock()
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GitHub back, the re-check must drop prod: %d", resp.StatusCode)
+	}
+}
