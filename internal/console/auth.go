@@ -109,7 +109,10 @@ func (c *Console) current(r *http.Request) *session {
 	if row.Perms != "" && json.Unmarshal([]byte(row.Perms), &s.Perms) != nil {
 		return nil
 	}
-	if row.GitHubToken != "" && c.opts.GitHub != nil && now.Sub(row.CheckedAt) >= c.opts.GitHub.RecheckEvery {
+	if row.GitHubToken != "" && c.opts.GitHub == nil {
+		return nil // GitHub sign-in turned off: nothing could read these roles again
+	}
+	if row.GitHubToken != "" && now.Sub(row.CheckedAt) >= c.opts.GitHub.RecheckEvery {
 		if !c.recheck(ctx, &s, row.GitHubToken, row.CheckedAt) {
 			return nil
 		}

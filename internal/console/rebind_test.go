@@ -58,7 +58,7 @@ func TestGitHubRoleEndsWhenTheEnvironmentIsRebound(t *testing.T) {
 // holds, with the longest names and roles, still make a cookie browsers
 // keep (4096 bytes with its name), and the console reads every role back.
 func TestLargestGitHubSessionFitsACookie(t *testing.T) {
-	h := newHarness(t)
+	h, _ := githubHarness(t) // a GitHub session needs GitHub sign-in on
 	perms := map[string]string{}
 	for i := range maxEnvironmentsPerSession {
 		perms[strings.Repeat("e", 62)+string(rune('A'+i))+"x"] = "maintain@" + repoTag(strings.Repeat("o", 100)+"/"+strings.Repeat("n", 99))

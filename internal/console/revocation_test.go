@@ -149,3 +149,28 @@ func TestGitHubRolesDoNotOutliveFailedRechecks(t *testing.T) {
 		t.Fatalf("GitHub back, the re-check must drop prod: %d", resp.StatusCode)
 	}
 }
+
+// TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff: GitHub sessions hold
+// roles only while the console can read them again. Once GitHub sign-in
+// is turned off (the client credentials removed), nothing re-checks them,
+// so they must stop working instead of keeping their last roles until
+// they expire.
+func TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	off, err := New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, Logger: newTestLogger(h.logs), Now: g.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for p, hd := range off.Routes() {
+		mux.Handle(p, hd)
+	}
+	h.srv.Config.Handler = mux
+	g.advance(6 * time.Minute)
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with GitHub sign-in off, a GitHub session still opens prod: %d", resp.StatusCode)
+	}
+}
