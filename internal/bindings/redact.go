@@ -3,11 +3,13 @@ package bindings
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
@@ -139,7 +141,49 @@ func secretForms(v string) []string {
 	forms = append(forms, url.QueryEscape(v), whatwgurl.FormEscape(v), url.PathEscape(v),
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
 	forms = append(forms, whatwgurl.EncodedForms(v)...)
+	forms = append(forms, escapedJSONForms(v)...)
 	return append(forms, encodingForms(v)...)
+}
+
+// escapedJSONForms are v inside a JSON string as other servers' encoders
+// write it (an answer a run received, kept by a recording): Go's
+// encoding/json escapes & < > as \u0026 …, Python's json every character
+// outside ASCII, .NET's System.Text.Json both and " + ' ` as well.
+func escapedJSONForms(v string) []string {
+	var forms []string
+	var b bytes.Buffer
+	if json.NewEncoder(&b).Encode(v) == nil { // HTML escaping on
+		j := strings.TrimSuffix(b.String(), "\n")
+		forms = append(forms, j[1:len(j)-1])
+	}
+	return append(forms, jsonUnicodeEscaped(v, `"`), jsonUnicodeEscaped(v, "\"&<>+'`"))
+}
+
+// jsonUnicodeEscaped is v in a JSON string with control characters,
+// characters outside ASCII and those in also written as \uXXXX.
+func jsonUnicodeEscaped(v, also string) string {
+	var n strings.Builder
+	for _, r := range v {
+		switch {
+		case r == '\\':
+			n.WriteString(`\\`)
+		case r == '\n':
+			n.WriteString(`\n`)
+		case r == '\r':
+			n.WriteString(`\r`)
+		case r == '\t':
+			n.WriteString(`\t`)
+		case r < 0x20 || r >= 0x7f || strings.ContainsRune(also, r):
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&n, `\u%04x`, u)
+			}
+		case r == '"':
+			n.WriteString(`\"`)
+		default:
+			n.WriteRune(r)
+		}
+	}
+	return n.String()
 }
 
 // jsEscape is v as quoteJS writes it between quote characters q.

@@ -78,3 +78,32 @@ func TestRecordTruncatedBodyKeepsNoSecretPrefix(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordRedactsSecretsAsJSONEncodersEscapeThem: a recorded body is
+// what some server wrote, often with a JSON encoder that escapes HTML
+// characters (Go's encoding/json: & as \u0026) or every character outside
+// plain ASCII (.NET's System.Text.Json). An API echoing a password or a
+// secret must not leave it in the recording in those spellings.
+func TestRecordRedactsSecretsAsJSONEncodersEscapeThem(t *testing.T) {
+	const pw, secret = "hunter2000&x<y", "sk+live'é>42"
+	s := settings("newPw", workflow.NewPasswordProvided)
+	for _, body := range []string{
+		`{"echo":"hunter2000\u0026x\u003cy"}`,                           // Go
+		`{"echo":"hunter2000\u0026x\u003Cy"}`,                           // .NET
+		`{"key":"sk+live'é\u003e42"}`,                                   // Go
+		`{"key":"sk+live'\u00e9>42"}`,                                   // Python
+		`{"key":"sk\u002Blive\u0027\u00E9\u003E42"}`,                    // .NET
+		`{"echo":"hunter2000\u0026x\u003cy","key":"sk+live'é\u003e42"}`, // both
+	} {
+		f := &fakeRunner{resp: sandbox.Response{Result: &workflow.Result{Status: workflow.StatusSucceeded}, Fetch: []httpstub.Stub{{
+			Method: "POST", URL: "https://api.example.com/echo", Status: 200, Body: body,
+		}}}}
+		resp := Run(context.Background(), f, Request{Workflows: []Workflow{{Settings: s}}, Trigger: s.Trigger, Record: true,
+			Env:   map[string]bindings.EnvVar{"K": {Value: secret, IsSecret: true}},
+			Event: []byte(`{"context": {"auth": {"firstPassword": "hunter2000&x<y"}}}`)})
+		got := strings.ToLower(resp.Fetch[0].Body)
+		if strings.Contains(got, "hunter2000") || strings.Contains(got, "live") {
+			t.Errorf("recorded body keeps a secret: %s", resp.Fetch[0].Body)
+		}
+	}
+}
