@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"math"
 	"net/url"
 	"slices"
@@ -142,6 +143,7 @@ func secretForms(v string) []string {
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
 	forms = append(forms, whatwgurl.EncodedForms(v)...)
 	forms = append(forms, escapedJSONForms(v)...)
+	forms = append(forms, html.EscapeString(v)) // an HTML page echoing it
 	return append(forms, encodingForms(v)...)
 }
 

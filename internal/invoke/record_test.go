@@ -80,7 +80,7 @@ func TestRecordTruncatedBodyKeepsNoSecretPrefix(t *testing.T) {
 }
 
 // TestRecordRedactsSecretsAsJSONEncodersEscapeThem: a recorded body is
-// what some server wrote, often with a JSON encoder that escapes HTML
+// what some server wrote: HTML escaped, or often with a JSON encoder that escapes HTML
 // characters (Go's encoding/json: & as \u0026) or every character outside
 // plain ASCII (.NET's System.Text.Json). An API echoing a password or a
 // secret must not leave it in the recording in those spellings.
@@ -94,6 +94,7 @@ func TestRecordRedactsSecretsAsJSONEncodersEscapeThem(t *testing.T) {
 		`{"key":"sk+live'\u00e9>42"}`,                                   // Python
 		`{"key":"sk\u002Blive\u0027\u00E9\u003E42"}`,                    // .NET
 		`{"echo":"hunter2000\u0026x\u003cy","key":"sk+live'é\u003e42"}`, // both
+		`<p>Not accepted: hunter2000&amp;x&lt;y</p>`,                    // an HTML page
 	} {
 		f := &fakeRunner{resp: sandbox.Response{Result: &workflow.Result{Status: workflow.StatusSucceeded}, Fetch: []httpstub.Stub{{
 			Method: "POST", URL: "https://api.example.com/echo", Status: 200, Body: body,
