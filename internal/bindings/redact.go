@@ -3,11 +3,14 @@ package bindings
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"html"
 	"math"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/flowgate/flowgate/internal/whatwgurl"
 )
@@ -139,7 +142,50 @@ func secretForms(v string) []string {
 	forms = append(forms, url.QueryEscape(v), whatwgurl.FormEscape(v), url.PathEscape(v),
 		jsEscape(v, '\''), jsEscape(v, '"')) // console's util.inspect quoting
 	forms = append(forms, whatwgurl.EncodedForms(v)...)
+	forms = append(forms, escapedJSONForms(v)...)
+	forms = append(forms, html.EscapeString(v)) // an HTML page echoing it
 	return append(forms, encodingForms(v)...)
+}
+
+// escapedJSONForms are v inside a JSON string as other servers' encoders
+// write it (an answer a run received, kept by a recording): Go's
+// encoding/json escapes & < > as \u0026 …, Python's json every character
+// outside ASCII, .NET's System.Text.Json both and " + ' ` as well.
+func escapedJSONForms(v string) []string {
+	var forms []string
+	var b bytes.Buffer
+	if json.NewEncoder(&b).Encode(v) == nil { // HTML escaping on
+		j := strings.TrimSuffix(b.String(), "\n")
+		forms = append(forms, j[1:len(j)-1])
+	}
+	return append(forms, jsonUnicodeEscaped(v, `"`), jsonUnicodeEscaped(v, "\"&<>+'`"))
+}
+
+// jsonUnicodeEscaped is v in a JSON string with control characters,
+// characters outside ASCII and those in also written as \uXXXX.
+func jsonUnicodeEscaped(v, also string) string {
+	var n strings.Builder
+	for _, r := range v {
+		switch {
+		case r == '\\':
+			n.WriteString(`\\`)
+		case r == '\n':
+			n.WriteString(`\n`)
+		case r == '\r':
+			n.WriteString(`\r`)
+		case r == '\t':
+			n.WriteString(`\t`)
+		case r < 0x20 || r >= 0x7f || strings.ContainsRune(also, r):
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&n, `\u%04x`, u)
+			}
+		case r == '"':
+			n.WriteString(`\"`)
+		default:
+			n.WriteRune(r)
+		}
+	}
+	return n.String()
 }
 
 // jsEscape is v as quoteJS writes it between quote characters q.
@@ -238,6 +284,32 @@ func RedactText(cfg *Config, s string) string {
 		return s
 	}
 	return r.Replace(s)
+}
+
+// RedactTruncated is RedactText for text cut at a bound: a secret the
+// cut split leaves its first part at the end, which no whole spelling
+// matches, so that tail is dropped as well (and a replacement character
+// the cut left of a split multi-byte character with it).
+func RedactTruncated(cfg *Config, s string) string {
+	r, forms := newRedactor(cfg)
+	if len(forms) == 0 {
+		return s
+	}
+	s = r.Replace(s)
+	trimmed := strings.TrimSuffix(s, "\uFFFD")
+	fs, cut := foldASCII(trimmed), len(trimmed)
+	for _, f := range forms {
+		for k := min(len(f)-1, len(fs)); k >= 1; k-- {
+			if strings.HasSuffix(fs, f[:k]) {
+				cut = min(cut, len(fs)-k)
+				break
+			}
+		}
+	}
+	if cut == len(trimmed) {
+		return s
+	}
+	return trimmed[:cut]
 }
 
 // numbersText is an array of numbers as JSON prints its elements ("1,2,3"),

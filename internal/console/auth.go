@@ -110,18 +110,28 @@ func (c *Console) current(r *http.Request) *session {
 	if row.Perms != "" && json.Unmarshal([]byte(row.Perms), &s.Perms) != nil {
 		return nil
 	}
-	if row.GitHubToken != "" && c.opts.GitHub != nil && now.Sub(row.CheckedAt) >= c.opts.GitHub.RecheckEvery {
-		if !c.recheck(ctx, &s, row.GitHubToken) {
+	if row.GitHubToken != "" && c.opts.GitHub == nil {
+		return nil // GitHub sign-in turned off: nothing could read these roles again
+	}
+	if row.GitHubToken != "" && now.Sub(row.CheckedAt) >= c.opts.GitHub.RecheckEvery {
+		if !c.recheck(ctx, &s, row.GitHubToken, row.CheckedAt) {
 			return nil
 		}
 	}
 	return &s
 }
 
+// maxStaleRechecks bounds how long GitHub answering errors keeps the
+// roles last read: RecheckEvery times this (30 minutes by default).
+const maxStaleRechecks = 6
+
 // recheck reads a GitHub user's roles again with their sealed token. A
 // token GitHub no longer accepts ends the session; GitHub unreachable
-// keeps the roles last read, until the next request tries again.
-func (c *Console) recheck(ctx context.Context, s *session, sealed string) bool {
+// keeps the roles last read (checked at checked), until the next request
+// tries again, for at most maxStaleRechecks intervals: after that the
+// session works again only once a re-check succeeds, so someone removed
+// on GitHub cannot keep access by their re-checks failing.
+func (c *Console) recheck(ctx context.Context, s *session, sealed string, checked time.Time) bool {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	token, ok := c.openToken(sealed, s.ID)
@@ -137,7 +147,7 @@ func (c *Console) recheck(ctx context.Context, s *session, sealed string) bool {
 	}
 	if err != nil {
 		c.log.Warn("console session: reading GitHub roles again", "user", s.User, "err", err)
-		return true
+		return c.now().Sub(checked) < maxStaleRechecks*c.opts.GitHub.RecheckEvery
 	}
 	enc, _ := json.Marshal(perms)
 	if err := c.deploy.RecheckConsoleSession(ctx, s.ID, string(enc), c.now()); err != nil {

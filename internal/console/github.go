@@ -150,6 +150,13 @@ func (c *Console) githubCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusBadGateway, "GitHub did not say which repositories you can read: try again.")
 		return
 	}
+	if len(perms) == 0 {
+		// Anyone on GitHub gets this far: no session row for someone who
+		// could see nothing, so scripted sign-ins cannot grow the table.
+		c.log.Info("console GitHub sign-in: no environment readable", "login", trunc(user.Login, 64), "remote", clientIP(r))
+		refuse(http.StatusForbidden, "GitHub says you cannot read the repository of any environment here: ask for access, then sign in again.")
+		return
+	}
 	c.setCookie(w, oauthCookie, "", -1)
 	s, err := c.startSession(ctx, w, user.Login, false, perms, token)
 	if err != nil {

@@ -88,3 +88,89 @@ func TestGitHubTokenSealedAtRest(t *testing.T) {
 		t.Fatalf("%d session rows, want 1", n)
 	}
 }
+
+// TestGitHubSignInWithoutAccessStoresNoSession: anyone with a GitHub
+// account can go through the OAuth flow. Someone who can read none of the
+// environments' repositories must not get a session row (with a sealed
+// token, re-checked against GitHub) per sign-in: scripted sign-ins would
+// grow console_sessions without bound until the rows expire.
+func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
+	h, g := githubHarness(t)
+	g.public["acme/flows"] = true // pull on a public repository counts for nothing
+	g.signInAs("stranger")
+	for range 5 {
+		resp := h.client().githubSignIn()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("sign-in of someone with no environment: %d, want 403", resp.StatusCode)
+		}
+	}
+	var n int
+	if err := h.db.SQL().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM console_sessions`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d session rows for sign-ins that can see nothing, want 0", n)
+	}
+	g.public["acme/flows"] = false
+	g.signInAs("reader")
+	if resp := h.client().githubSignIn(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reader's sign-in: %d", resp.StatusCode)
+	}
+}
+
+// TestGitHubRolesDoNotOutliveFailedRechecks: a failed re-check keeps the
+// roles last read, but not for ever: someone removed from the repository
+// whose re-checks keep failing (an outage, or GitHub rate-limiting that
+// person's requests) must lose the environment within a bounded time.
+func TestGitHubRolesDoNotOutliveFailedRechecks(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	g.mu.Lock()
+	delete(g.repos["writer"], "acme/flows")
+	g.down = true
+	g.mu.Unlock()
+	g.advance(6 * time.Minute)
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("one failed re-check: %d, want the roles last read to hold", resp.StatusCode)
+	}
+	for range 24 { // two hours of failed re-checks, one every five minutes
+		g.advance(5 * time.Minute)
+		c.get("/console/")
+	}
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode == http.StatusOK {
+		t.Fatal("two hours of failed re-checks later, the removed writer still opens prod")
+	}
+	g.mu.Lock()
+	g.down = false
+	g.mu.Unlock()
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GitHub back, the re-check must drop prod: %d", resp.StatusCode)
+	}
+}
+
+// TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff: GitHub sessions hold
+// roles only while the console can read them again. Once GitHub sign-in
+// is turned off (the client credentials removed), nothing re-checks them,
+// so they must stop working instead of keeping their last roles until
+// they expire.
+func TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff(t *testing.T) {
+	h, g := githubHarness(t)
+	g.signInAs("writer")
+	c := h.client()
+	c.githubSignIn()
+	off, err := New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, Logger: newTestLogger(h.logs), Now: g.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for p, hd := range off.Routes() {
+		mux.Handle(p, hd)
+	}
+	h.srv.Config.Handler = mux
+	g.advance(6 * time.Minute)
+	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("with GitHub sign-in off, a GitHub session still opens prod: %d", resp.StatusCode)
+	}
+}

@@ -109,7 +109,11 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 	for i := range resp.Fetch {
 		f := &resp.Fetch[i]
 		f.URL = redactLine(bindings.RedactText(cfg, f.URL), passwords)
-		f.Body = redactLine(bindings.RedactText(cfg, f.Body), passwords)
+		if f.Truncated {
+			f.Body = redactLine(bindings.RedactTruncated(cfg, f.Body), passwords)
+		} else {
+			f.Body = redactLine(bindings.RedactText(cfg, f.Body), passwords)
+		}
 		for k, v := range f.Headers {
 			f.Headers[k] = redactLine(bindings.RedactText(cfg, v), passwords)
 		}

@@ -18,6 +18,7 @@ import (
 const (
 	MaxRecordBytes = 4 << 20   // one recorded call (one *.json file, one line of a *.jsonl file)
 	MaxFileBytes   = 256 << 20 // one file
+	MaxTotalBytes  = 256 << 20 // every file of a folder together: what ReadDir keeps in memory
 	MaxEvents      = 100_000   // in all
 	MaxFetch       = 64        // recorded answers per call
 	MaxDepth       = 64        // nesting of a recorded call's JSON
@@ -43,11 +44,17 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // file (one per line; blank lines skipped) directly in dir, in name order.
 // Links, subdirectories and other files are left out.
 func ReadDir(dir string) ([]Recorded, error) {
+	return readDir(dir, MaxTotalBytes)
+}
+
+// readDir is ReadDir with at most maxTotal bytes read over all files.
+func readDir(dir string, maxTotal int64) ([]Recorded, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []Recorded
+	var total int64
 	for _, e := range entries { // sorted by name
 		name := e.Name()
 		ext := strings.ToLower(filepath.Ext(name))
@@ -58,14 +65,30 @@ func ReadDir(dir string) ([]Recorded, error) {
 		if err != nil {
 			return nil, err
 		}
-		recs, err := Parse(f, name, ext == ".jsonl", MaxEvents-len(out))
+		cr := &countingReader{r: io.LimitReader(f, maxTotal-total+1)}
+		recs, err := Parse(cr, name, ext == ".jsonl", MaxEvents-len(out))
 		f.Close()
+		if total += cr.n; total > maxTotal {
+			return nil, &ParseError{File: name, Err: fmt.Errorf("the recordings are larger than %d bytes in all", maxTotal)}
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, recs...)
 	}
 	return out, nil
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 var errTooMany = fmt.Errorf("more than %d recorded calls", MaxEvents)

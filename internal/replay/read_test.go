@@ -126,3 +126,38 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReadDirBoundsTheTotal: every file within its own bound, but many of
+// them (hard links of one file cost no disk) would be kept in memory
+// whole; past a total bound the folder is refused with a clear error.
+func TestReadDirBoundsTheTotal(t *testing.T) {
+	line := goodLine + "\n"
+	for _, tc := range []struct {
+		name    string
+		files   map[string]string
+		refused bool
+	}{
+		{"under the bound", map[string]string{"a.json": goodLine, "b.jsonl": line + line}, false},
+		{"many *.json files", map[string]string{"a.json": goodLine, "b.json": goodLine, "c.json": goodLine, "d.json": goodLine}, true},
+		{"many *.jsonl lines", map[string]string{"a.jsonl": line + line, "b.jsonl": line + line + line}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, data := range tc.files {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := readDir(dir, int64(3*len(line)+len(line)/2))
+			if tc.refused != (err != nil) {
+				t.Fatalf("err = %v, want refused %v", err, tc.refused)
+			}
+			if err != nil && !strings.Contains(err.Error(), "bytes in all") {
+				t.Errorf("err = %v, want the total bound named", err)
+			}
+		})
+	}
+	if MaxTotalBytes > MaxFileBytes {
+		t.Errorf("MaxTotalBytes %d: a folder may hold more than one file's bound", MaxTotalBytes)
+	}
+}
