@@ -14,7 +14,13 @@ import (
 )
 
 // URL is a parsed URL. The zero value is not a URL; make one with Parse.
-type URL struct{ u *wurl.Url }
+type URL struct {
+	u *wurl.Url
+	// query, when set, is a query SetQuery wrote (the library's is then
+	// absent): URLSearchParams writes its whole list back on every change,
+	// and passing megabytes through the parser each time cost seconds.
+	query *string
+}
 
 // ErrInvalid is the error of every input that is not a URL.
 //
@@ -69,7 +75,15 @@ func Parse(input string, base *URL) (*URL, error) {
 		return nil, err
 	}
 	var b *wurl.Url
-	if base != nil {
+	switch {
+	case base != nil && base.query != nil:
+		// Resolving may keep the base's query: give the library all of it.
+		c, err := parser.Parse(base.Href())
+		if err != nil {
+			return nil, ErrInvalid
+		}
+		b = c
+	case base != nil:
 		// The library shares parts of the base with the result (the
 		// path, the query); a copy keeps base and result independent.
 		b = base.u.Clone()
@@ -78,11 +92,17 @@ func Parse(input string, base *URL) (*URL, error) {
 	if err != nil {
 		return nil, ErrInvalid
 	}
-	return &URL{u}, nil
+	return &URL{u: u}, nil
 }
 
 // Href is the whole serialised URL.
-func (u *URL) Href() string { return u.u.Href(false) }
+func (u *URL) Href() string {
+	if u.query == nil {
+		return u.u.Href(false)
+	}
+	noFrag := u.u.Href(true)
+	return noFrag + "?" + *u.query + u.u.Href(false)[len(noFrag):]
+}
 
 // Scheme is the lower-case scheme without its colon ("https").
 func (u *URL) Scheme() string { return u.u.Scheme() }
@@ -109,7 +129,15 @@ func (u *URL) Port() string { return u.u.Port() }
 func (u *URL) Pathname() string { return u.u.Pathname() }
 
 // Search is "?" and the query, or "" when the query is empty or absent.
-func (u *URL) Search() string { return u.u.Search() }
+func (u *URL) Search() string {
+	if u.query != nil {
+		if *u.query == "" {
+			return ""
+		}
+		return "?" + *u.query
+	}
+	return u.u.Search()
+}
 
 // Hash is "#" and the fragment, or "" when the fragment is empty or absent.
 func (u *URL) Hash() string { return u.u.Hash() }
@@ -127,18 +155,21 @@ func (u *URL) Origin() string {
 
 // Query is the percent-encoded query without "?" ("" when it is empty or
 // absent: URLSearchParams reads both as no pairs).
-func (u *URL) Query() string { return u.u.Query() }
+func (u *URL) Query() string {
+	if u.query != nil {
+		return *u.query
+	}
+	return u.u.Query()
+}
 
 // SetQuery replaces the query with an already-encoded one (what
 // URLSearchParams writes back); an empty q removes it.
 func (u *URL) SetQuery(q string) {
-	if q == "" {
-		u.u.SetSearch("")
-		return
+	u.u.SetSearch("")
+	u.query = nil
+	if q != "" {
+		u.query = &q
 	}
-	// The query state of the parser keeps an encoded query as it is and,
-	// unlike SetSearch, does not rebuild the library's own search params.
-	_, _ = parser.BasicParser(q, nil, u.u, wurl.StateQuery)
 }
 
 // The setters, as Node's URL setters: a value that does not fit is ignored.
@@ -149,7 +180,7 @@ func (u *URL) SetPassword(v string) { u.u.SetPassword(v) }
 func (u *URL) SetHost(v string)     { u.u.SetHost(v) }
 func (u *URL) SetHostname(v string) { u.u.SetHostname(v) }
 func (u *URL) SetPort(v string)     { u.u.SetPort(v) }
-func (u *URL) SetSearch(v string)   { u.u.SetSearch(v) }
+func (u *URL) SetSearch(v string)   { u.query = nil; u.u.SetSearch(v) }
 func (u *URL) SetHash(v string)     { u.u.SetHash(v) }
 
 // SetPathname ignores a path past MaxPathWork, as it ignores other

@@ -226,4 +226,17 @@ func TestBaseNotShared(t *testing.T) {
 	if got := u.Href(); got != "https://h/x?y=2#f" {
 		t.Errorf("got %q", got)
 	}
+	// A written query is kept by what resolves against it, and replaced
+	// by the search setter.
+	if r, err := Parse("#g", u); err != nil || r.Href() != "https://h/x?y=2#g" || r.Search() != "?y=2" {
+		t.Errorf("resolved against a written query: %v, %v", r.Href(), err)
+	}
+	u.SetSearch("z=3")
+	if got := u.Href(); got != "https://h/x?z=3#f" || u.Query() != "z=3" {
+		t.Errorf("after the search setter: %q (query %q)", got, u.Query())
+	}
+	u.SetQuery("")
+	if got := u.Href(); got != "https://h/x#f" || u.Search() != "" {
+		t.Errorf("after an empty written query: %q", got)
+	}
 }
