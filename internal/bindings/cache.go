@@ -12,6 +12,7 @@ import (
 
 	"github.com/dop251/goja"
 	jose "github.com/go-jose/go-jose/v4"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/flowgate/flowgate/internal/jwks"
 	"github.com/flowgate/flowgate/internal/outbound"
@@ -32,10 +33,10 @@ const (
 // value is ready to use; it is safe for concurrent use by the invocations
 // of one environment.
 type TokenCache struct {
-	mu     sync.Mutex
-	tokens map[string]string // name + key identity -> token
-	sets   jwks.Cache        // JWKS URL -> keys
-	now    func() time.Time  // tests move the clock
+	mu     sync.Mutex                 // guards making tokens
+	tokens *lru.Cache[string, string] // name + key identity -> token
+	sets   jwks.Cache                 // JWKS URL -> keys
+	now    func() time.Time           // tests move the clock
 }
 
 // NewTokenCache returns an empty cache.
@@ -48,32 +49,24 @@ func (c *TokenCache) clock() time.Time {
 	return time.Now()
 }
 
-func (c *TokenCache) get(key string) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.tokens[key]
-}
-
-func (c *TokenCache) put(key, token string) {
+// cache is the token LRU, made on first use (the zero TokenCache is ready).
+func (c *TokenCache) cache() *lru.Cache[string, string] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.tokens == nil {
-		c.tokens = map[string]string{}
+		c.tokens, _ = lru.New[string, string](maxCachedTokens) // size > 0
 	}
-	if len(c.tokens) >= maxCachedTokens {
-		for k := range c.tokens { // bounded: drop an arbitrary entry
-			delete(c.tokens, k)
-			break
-		}
-	}
-	c.tokens[key] = token
+	return c.tokens
 }
 
-func (c *TokenCache) drop(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.tokens, key)
+func (c *TokenCache) get(key string) string {
+	t, _ := c.cache().Get(key)
+	return t
 }
+
+func (c *TokenCache) put(key, token string) { c.cache().Add(key, token) }
+
+func (c *TokenCache) drop(key string) { c.cache().Remove(key) }
 
 // validation is a jwtToken call's key: a JWKS URL or a static HS256 secret.
 type validation struct {

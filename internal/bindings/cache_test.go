@@ -201,3 +201,28 @@ func TestShortStaticKeyNotCached(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenCacheBounded: the token cache holds maxCachedTokens tokens and,
+// when full, drops the one used longest ago.
+func TestTokenCacheBounded(t *testing.T) {
+	var c TokenCache // the zero value is ready
+	for i := range maxCachedTokens {
+		c.put(fmt.Sprint("k", i), fmt.Sprint("t", i))
+	}
+	if c.get("k0") != "t0" { // k0 is now the most recently used, k1 the least
+		t.Fatal("k0 missing before the cache was full")
+	}
+	c.put("new", "t")
+	if c.get("k1") != "" {
+		t.Error("the least recently used token was kept past the bound")
+	}
+	for _, k := range []string{"k0", "new", fmt.Sprint("k", maxCachedTokens-1)} {
+		if c.get(k) == "" {
+			t.Errorf("%s was dropped", k)
+		}
+	}
+	c.drop("new")
+	if c.get("new") != "" {
+		t.Error("drop kept the token")
+	}
+}

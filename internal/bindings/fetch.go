@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -58,7 +59,9 @@ func (inv *Invocation) readFetch(call goja.FunctionCall, fn, method string) *fet
 			inv.throwType("%s: the URL is longer than %d bytes", fn, 3*maxURLText)
 		}
 		var err error
-		if parsed, err = whatwgurl.Parse(u, nil); err != nil {
+		if parsed, err = whatwgurl.Parse(u, nil); errors.Is(err, whatwgurl.ErrTooComplex) {
+			inv.throwType("%s: %v", fn, err)
+		} else if err != nil {
 			inv.throwType("%s: invalid URL %q", fn, cutUTF8(inv.Redact(u), 200)) // redact, then cut
 		}
 	} else if u, ok := hostURL(raw); ok {

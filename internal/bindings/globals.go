@@ -1,6 +1,7 @@
 package bindings
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -370,15 +371,25 @@ func (r *urlRealm) parseArgs(input, base goja.Value) (*urlObject, error) {
 	var b *whatwgurl.URL
 	if !goja.IsUndefined(base) {
 		var err error
-		if b, err = whatwgurl.Parse(r.text(base, "the base URL"), nil); err != nil {
+		if b, err = r.parse(r.text(base, "the base URL"), nil); err != nil {
 			return nil, err
 		}
 	}
-	u, err := whatwgurl.Parse(r.text(input, "the URL"), b)
+	u, err := r.parse(r.text(input, "the URL"), b)
 	if err != nil {
 		return nil, err
 	}
 	return &urlObject{URL: u}, nil
+}
+
+// parse is whatwgurl.Parse with a URL past its shape bounds refused as
+// too large (a RangeError, as for text past maxURLText).
+func (r *urlRealm) parse(input string, base *whatwgurl.URL) (*whatwgurl.URL, error) {
+	u, err := whatwgurl.Parse(input, base)
+	if errors.Is(err, whatwgurl.ErrTooComplex) {
+		r.tooLarge(err.Error())
+	}
+	return u, err
 }
 
 func (r *urlRealm) urlClass() *goja.Object {
@@ -393,14 +404,14 @@ func (r *urlRealm) urlClass() *goja.Object {
 			u := r.thisURL(call)
 			apply(u, r.text(call.Argument(0), "the value"))
 			if u.sp != nil {
-				q, _ := u.Query()
+				q := u.Query()
 				u.sp.list = whatwgurl.ParseForm(q)
 			}
 			return goja.Undefined()
 		}
 	}
 	r.accessor(p, "href", str((*urlObject).Href), set(func(u *urlObject, v string) {
-		n, err := whatwgurl.Parse(v, nil)
+		n, err := r.parse(v, nil)
 		if err != nil {
 			r.invalidURL(v)
 		}
@@ -419,7 +430,7 @@ func (r *urlRealm) urlClass() *goja.Object {
 	r.accessor(p, "searchParams", func(call goja.FunctionCall) goja.Value {
 		u := r.thisURL(call)
 		if u.spObj == nil {
-			q, _ := u.Query()
+			q := u.Query()
 			u.sp = &searchParams{list: whatwgurl.ParseForm(q), url: u}
 			u.spObj = r.wrapSP(u.sp, r.spProto)
 		}

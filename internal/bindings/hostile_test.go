@@ -3,6 +3,7 @@ package bindings
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -412,6 +413,7 @@ func TestFetchRequestBounded(t *testing.T) {
 		`kinde.fetch("` + srv.URL + `", {headers: Object.fromEntries(Array.from({length: 101}, (_, i) => ["h" + i, "v"]))})`: "TypeError: kinde.fetch: at most 100 headers may be sent, got 101",
 		`kinde.fetch("` + srv.URL + `", {headers: {a: "x".repeat(40000)}})`:                                                  "TypeError: kinde.fetch: the headers are larger than 32768 bytes",
 		`kinde.fetch("` + srv.URL + `", {method: "POST", body: "x".repeat((1 << 20) + 1)})`:                                  "Error: kinde.fetch: the request body for " + srv.Listener.Addr().String() + " is larger than the 1048576-byte limit",
+		`kinde.fetch("` + srv.URL + `/" + "a/".repeat(50000))`:                                                               "TypeError: kinde.fetch: the URL is too complex: 50003 path separators in " + fmt.Sprint(len(srv.URL)+100001) + " bytes (separators × bytes may be at most 67108864)",
 	} {
 		if _, err := s.run(js); err != want {
 			t.Errorf("%.60s…: %q, want %q", js, err, want)

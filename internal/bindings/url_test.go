@@ -81,3 +81,28 @@ func TestURLAndSearchParamsMatchNode(t *testing.T) {
 		}
 	}
 }
+
+// TestURLShapeBounded: a URL whose parse or serialisation would cost the
+// square of its size (many path separators in a long path, a long
+// userinfo, many '@') is refused as too large before it is parsed, by
+// new URL, URL.canParse, the href setter and kinde.fetch alike.
+func TestURLShapeBounded(t *testing.T) {
+	s := newSandbox(t, &Config{})
+	const deep = `"https://h/" + "a/".repeat(50000)`
+	const user = `"https://" + "u".repeat(9000) + "@h/"`
+	const ats = `"https://" + "@".repeat(2000) + "h/"`
+	for js, want := range map[string]string{
+		`new URL(` + deep + `)`:                        "RangeError: the URL is too complex: 50003 path separators in 100010 bytes (separators × bytes may be at most 67108864)",
+		`new URL(` + user + `)`:                        "RangeError: the URL is too complex: 9008 bytes before its last '@', more than the 8192 allowed",
+		`new URL(` + ats + `)`:                         "RangeError: the URL is too complex: 2000 '@' before the query, more than the 1024 allowed",
+		`URL.canParse(` + deep + `)`:                   "RangeError: the URL is too complex: 50003 path separators in 100010 bytes (separators × bytes may be at most 67108864)",
+		`new URL("/x", ` + deep + `)`:                  "RangeError: the URL is too complex: 50003 path separators in 100010 bytes (separators × bytes may be at most 67108864)",
+		`new URL("https://a/").href = ` + ats:          "RangeError: the URL is too complex: 2000 '@' before the query, more than the 1024 allowed",
+		`new URL("https://h/?" + "a/@".repeat(50000))`: "",
+	} {
+		_, err := s.run(js)
+		if err != want {
+			t.Errorf("%.50s…\n got %q\nwant %q", js, err, want)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -339,10 +341,11 @@ func latencyChart(id string, b []bucketStat, rg chartRange) svgChart {
 // chartCache keeps computed chart pages for chartTTL. A stale page is
 // served at once while one background refresh (bounded by a timeout)
 // counts the next; a missing one is counted in the request. Bounded by
-// entry count: past it, the cache starts over.
+// entry count: past it, the page used longest ago is dropped.
 type chartCache struct {
-	mu      sync.Mutex
-	entries map[string]*chartEntry
+	mu      sync.Mutex // guards making entries and the entries' fields
+	entries *lru.Cache[string, *chartEntry]
+	stored  func() // tests: called when a background refresh has ended
 }
 
 type chartEntry struct {
@@ -355,7 +358,10 @@ const maxChartEntries = 1000
 
 func (cc *chartCache) get(ctx context.Context, key string, now time.Time, compute func(context.Context) (map[string]any, error)) (map[string]any, error) {
 	cc.mu.Lock()
-	e, ok := cc.entries[key]
+	if cc.entries == nil {
+		cc.entries, _ = lru.New[string, *chartEntry](maxChartEntries) // size > 0
+	}
+	e, ok := cc.entries.Get(key)
 	if ok {
 		data := e.data
 		if now.Sub(e.at) >= chartTTL && !e.refreshing {
@@ -370,12 +376,7 @@ func (cc *chartCache) get(ctx context.Context, key string, now time.Time, comput
 	if err != nil {
 		return nil, err
 	}
-	cc.mu.Lock()
-	if cc.entries == nil || len(cc.entries) >= maxChartEntries {
-		cc.entries = map[string]*chartEntry{}
-	}
-	cc.entries[key] = &chartEntry{data: data, at: now}
-	cc.mu.Unlock()
+	cc.entries.Add(key, &chartEntry{data: data, at: now})
 	return data, nil
 }
 
@@ -386,9 +387,12 @@ func (cc *chartCache) refresh(e *chartEntry, now time.Time, compute func(context
 	defer cancel()
 	data, err := compute(ctx)
 	cc.mu.Lock()
-	defer cc.mu.Unlock()
 	e.refreshing = false
 	if err == nil {
 		e.data, e.at = data, now
+	}
+	cc.mu.Unlock()
+	if cc.stored != nil {
+		cc.stored()
 	}
 }

@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -651,14 +652,11 @@ func TestPagesRender(t *testing.T) {
 // TestChartCache: counted once per TTL; a stale page is served while one
 // background refresh counts the next.
 func TestChartCache(t *testing.T) {
-	var cc chartCache
-	calls := 0
 	refreshed := make(chan struct{}, 1)
+	cc := chartCache{stored: func() { refreshed <- struct{}{} }}
+	calls := 0
 	compute := func(context.Context) (map[string]any, error) {
 		calls++
-		if calls > 1 {
-			defer func() { refreshed <- struct{}{} }()
-		}
 		return map[string]any{"n": calls}, nil
 	}
 	t0 := time.Unix(1000, 0)
@@ -681,5 +679,33 @@ func TestChartCache(t *testing.T) {
 	<-refreshed
 	if n := get(chartTTL + time.Second); n != 2 || calls != 2 {
 		t.Fatalf("after the refresh: %d, %d calls", n, calls)
+	}
+}
+
+// TestChartCacheBounded: past maxChartEntries pages the one used longest
+// ago is dropped (counted again when asked for); the others stay.
+func TestChartCacheBounded(t *testing.T) {
+	var cc chartCache
+	counted := map[string]int{}
+	get := func(key string) {
+		if _, err := cc.get(t.Context(), key, time.Unix(1000, 0), func(context.Context) (map[string]any, error) {
+			counted[key]++
+			return map[string]any{}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range maxChartEntries {
+		get(fmt.Sprint(i))
+	}
+	get("0") // "1" is now the least recently used
+	get("new")
+	get("0")
+	get(fmt.Sprint(maxChartEntries - 1))
+	get("1")
+	for key, want := range map[string]int{"0": 1, fmt.Sprint(maxChartEntries - 1): 1, "new": 1, "1": 2} {
+		if counted[key] != want {
+			t.Errorf("page %s counted %d times, want %d", key, counted[key], want)
+		}
 	}
 }

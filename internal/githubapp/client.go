@@ -11,7 +11,7 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/golang-jwt/jwt/v4"
-	"github.com/google/go-github/v62/github"
+	"github.com/google/go-github/v88/github"
 )
 
 // Clients hands out REST clients for the App's installations. Each
@@ -69,8 +69,10 @@ func (c *Clients) Installation(id int64) *github.Client {
 	}
 	tr := ghinstallation.NewFromAppsTransport(c.apps, id)
 	tr.BaseURL = c.apps.BaseURL
-	cl := github.NewClient(&http.Client{Transport: tr})
-	cl.BaseURL = c.apiURL
+	cl, err := github.NewClient(github.WithHTTPClient(&http.Client{Transport: tr}), github.WithURLs(new(c.apiURL.String()), nil))
+	if err != nil {
+		panic("githubapp: API URL checked by NewClients: " + err.Error())
+	}
 	c.byInst[id] = cl
 	return cl
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/google/go-github/v62/github"
+	"github.com/google/go-github/v88/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/store"
@@ -248,7 +248,7 @@ func (a *App) mayChange(ctx context.Context, r repoRef, user *github.User) (bool
 		return false, "none", nil
 	}
 	cl := a.client(r)
-	req, err := cl.NewRequest("GET", fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", r.Owner, r.Name, user.GetLogin()), nil)
+	req, err := cl.NewRequest(ctx, "GET", fmt.Sprintf("repos/%s/%s/collaborators/%s/permission", r.Owner, r.Name, user.GetLogin()), nil)
 	if err != nil {
 		return false, "", err
 	}
@@ -256,7 +256,7 @@ func (a *App) mayChange(ctx context.Context, r repoRef, user *github.User) (bool
 		Permission string `json:"permission"`
 		RoleName   string `json:"role_name"`
 	}
-	resp, err := cl.Do(ctx, req, &perm)
+	resp, err := cl.Do(req, &perm)
 	if resp != nil && resp.StatusCode == 404 {
 		return false, "none", nil // not a collaborator
 	}

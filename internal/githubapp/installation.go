@@ -3,7 +3,7 @@ package githubapp
 import (
 	"context"
 
-	"github.com/google/go-github/v62/github"
+	"github.com/google/go-github/v88/github"
 
 	"github.com/flowgate/flowgate/internal/store"
 )

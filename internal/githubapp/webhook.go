@@ -13,7 +13,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/google/go-github/v62/github"
+	"github.com/google/go-github/v88/github"
 
 	"github.com/flowgate/flowgate/internal/httpjson"
 )

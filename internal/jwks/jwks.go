@@ -273,6 +273,8 @@ func (c *Cache) fetchSet(ctx context.Context, url string, fetch Fetcher) (*Set, 
 }
 
 // evict makes room for one more set, dropping sets no fetch is filling.
+// Not the shared LRU (golang-lru): an entry whose fetch is under way must
+// stay, or the callers waiting on it would each fetch again.
 // Called with c.mu held.
 func (c *Cache) evict() {
 	if len(c.sets) < MaxSets {

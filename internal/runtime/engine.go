@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/file"
 	"github.com/dop251/goja/parser"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/srcmap"
@@ -70,9 +70,9 @@ type Engine struct {
 	idle   atomic.Int64 // idle runtimes over all programs
 	closed atomic.Bool
 
-	mu       sync.Mutex
-	programs map[[32]byte]*list.Element // of *Program
-	lru      *list.List
+	// programs are the compiled bundles by Digest, least recently used
+	// evicted first; an evicted program's idle runtimes are dropped.
+	programs *lru.Cache[[32]byte, *Program]
 }
 
 // New returns an Engine with opts.
@@ -82,9 +82,11 @@ func New(opts Options) *Engine {
 		fresh:       opts.Fresh,
 		newBindings: opts.NewBindings,
 		install:     opts.InstallGlobals,
-		programs:    map[[32]byte]*list.Element{},
-		lru:         list.New(),
 	}
+	e.programs, _ = lru.NewWithEvict(e.limits.MaxPrograms, func(_ [32]byte, p *Program) { // size > 0: withDefaults
+		p.evicted.Store(true)
+		e.drain(p)
+	})
 	if e.newBindings == nil {
 		e.realms = true
 		e.newBindings = func(ctx context.Context, vm *goja.Runtime, cfg *bindings.Config, res *workflow.Result) Bindings {
@@ -109,18 +111,7 @@ func (e *Engine) Close() {
 	if e.closed.Swap(true) {
 		return
 	}
-	e.mu.Lock()
-	progs := make([]*Program, 0, e.lru.Len())
-	for el := e.lru.Front(); el != nil; el = el.Next() {
-		progs = append(progs, el.Value.(*Program))
-	}
-	e.programs = map[[32]byte]*list.Element{}
-	e.lru.Init()
-	e.mu.Unlock()
-	for _, p := range progs {
-		p.evicted.Store(true)
-		e.drain(p)
-	}
+	e.programs.Purge() // evicts each: its runtimes are no longer pooled
 	if e.ownGov {
 		e.gov.Close()
 	}
@@ -195,13 +186,9 @@ func Digest(code, sourceMap []byte) [32]byte {
 // found without hashing the bundle on every run. sum must be
 // Digest(code, sourceMap).
 func (e *Engine) LoadDigest(sum [32]byte, code, sourceMap []byte) (*Program, error) {
-	e.mu.Lock()
-	if el, ok := e.programs[sum]; ok {
-		e.lru.MoveToFront(el)
-		e.mu.Unlock()
-		return el.Value.(*Program), nil
+	if p, ok := e.programs.Get(sum); ok {
+		return p, nil
 	}
-	e.mu.Unlock()
 
 	var smap *srcmap.Map
 	if len(sourceMap) > 0 {
@@ -231,20 +218,9 @@ func (e *Engine) LoadDigest(sum [32]byte, code, sourceMap []byte) (*Program, err
 	p := &Program{sum: sum, prog: prog, smap: smap, pool: make(chan *slot, e.limits.PoolSize)}
 	p.mapStack = func(st string) string { return mapStack(p, st) }
 
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if el, ok := e.programs[sum]; ok { // loaded concurrently
-		e.lru.MoveToFront(el)
-		return el.Value.(*Program), nil
-	}
-	e.programs[sum] = e.lru.PushFront(p)
-	for e.lru.Len() > e.limits.MaxPrograms {
-		old := e.lru.Back()
-		e.lru.Remove(old)
-		op := old.Value.(*Program)
-		delete(e.programs, op.sum)
-		op.evicted.Store(true)
-		e.drain(op)
+	if prev, loaded, _ := e.programs.PeekOrAdd(sum, p); loaded { // loaded concurrently
+		e.programs.Get(sum) // most recently used
+		return prev, nil
 	}
 	return p, nil
 }

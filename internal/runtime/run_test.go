@@ -121,6 +121,35 @@ func TestLoadCache(t *testing.T) {
 	}
 }
 
+// TestLoadCacheEvictsLeastRecentlyUsed: loading a cached program again
+// keeps it; the program evicted is the one used longest ago, and its idle
+// runtimes leave the pool with it, as every program's do on Close.
+func TestLoadCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	e := New(Options{Limits: Limits{MaxPrograms: 2, PoolSize: 1}})
+	a := load(t, e, handler(`1`))
+	b := load(t, e, handler(`2`))
+	wantSucceeded(t, run(t, e, b, `{}`))
+	if len(b.pool) != 1 || e.idle.Load() != 1 {
+		t.Fatalf("after a run: %d pooled, %d idle; want 1, 1", len(b.pool), e.idle.Load())
+	}
+	load(t, e, handler(`1`)) // a is now the most recently used
+	c := load(t, e, handler(`3`))
+	if !b.evicted.Load() || a.evicted.Load() || c.evicted.Load() {
+		t.Fatalf("evicted: a %v, b %v, c %v; want only b", a.evicted.Load(), b.evicted.Load(), c.evicted.Load())
+	}
+	if len(b.pool) != 0 || e.idle.Load() != 0 {
+		t.Errorf("evicted program keeps %d pooled runtimes (%d idle)", len(b.pool), e.idle.Load())
+	}
+	if again := load(t, e, handler(`1`)); again != a {
+		t.Error("the recently used program was compiled again")
+	}
+	wantSucceeded(t, run(t, e, a, `{}`))
+	e.Close()
+	if !a.evicted.Load() || !c.evicted.Load() || len(a.pool) != 0 || e.idle.Load() != 0 {
+		t.Errorf("after Close: a evicted %v, c evicted %v, %d pooled, %d idle", a.evicted.Load(), c.evicted.Load(), len(a.pool), e.idle.Load())
+	}
+}
+
 func TestResultSizeBackstop(t *testing.T) {
 	e := New(Options{Limits: Limits{MaxResultBytes: 200}})
 	p := load(t, e, handler(`kinde.accessToken.setCustomClaim("a", "x".repeat(150)); kinde.accessToken.setCustomClaim("b", {c: ["<&>", 1.5, null, true]})`))

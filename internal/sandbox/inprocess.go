@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/outbound"
@@ -26,8 +28,8 @@ type InProcess struct {
 
 	mu      sync.Mutex
 	closed  bool
-	engines map[time.Duration]*runtime.Engine // one per wall time in use
-	caches  map[string]*bindings.TokenCache   // JWT caches by Request.CacheScope
+	engines map[time.Duration]*runtime.Engine        // one per wall time in use
+	caches  *lru.Cache[string, *bindings.TokenCache] // JWT caches by Request.CacheScope, the least recently used dropped
 }
 
 // bounds on the per-runner maps (a handful of wall times and environments
@@ -42,14 +44,15 @@ const (
 func NewInProcess(opts Options) Runner { return newInProcess(opts) }
 
 func newInProcess(opts Options) *InProcess {
-	return &InProcess{
+	p := &InProcess{
 		limits:  opts.Limits,
 		inspect: project.NewLocalInspector(),
 		clients: outbound.NewClients(maxClients),
 		gov:     runtime.NewGovernor(opts.Limits.SampleInterval),
 		engines: map[time.Duration]*runtime.Engine{},
-		caches:  map[string]*bindings.TokenCache{},
 	}
+	p.caches, _ = lru.New[string, *bindings.TokenCache](maxScopes) // size > 0
+	return p
 }
 
 // engine returns the engine for a wall time (0 = the limits' own), and
@@ -81,14 +84,11 @@ func (p *InProcess) engine(wall time.Duration) (*runtime.Engine, bool) {
 func (p *InProcess) cache(scope string) *bindings.TokenCache {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if c := p.caches[scope]; c != nil {
+	if c, ok := p.caches.Get(scope); ok {
 		return c
 	}
-	if len(p.caches) >= maxScopes {
-		clear(p.caches)
-	}
 	c := bindings.NewTokenCache()
-	p.caches[scope] = c
+	p.caches.Add(scope, c)
 	return c
 }
 
@@ -161,7 +161,7 @@ func (p *InProcess) Close() error {
 		e.Close()
 	}
 	clear(p.engines)
-	clear(p.caches)
+	p.caches.Purge()
 	p.clients.Close()
 	p.gov.Close()
 	return nil

@@ -3,7 +3,6 @@ package sandbox
 import (
 	"bufio"
 	"bytes"
-	"container/list"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -14,6 +13,8 @@ import (
 	goruntime "runtime"
 	"runtime/debug"
 	"sync"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -266,42 +267,21 @@ type bundle struct {
 }
 
 // bundleCache keeps the most recently used bundles a worker was sent.
-type bundleCache struct {
-	mu    sync.Mutex
-	max   int
-	byKey map[[32]byte]*list.Element
-	lru   *list.List
-}
+type bundleCache struct{ lru *lru.Cache[[32]byte, *bundle] }
 
 func newBundleCache(max int) *bundleCache {
 	if max <= 0 {
 		max = 64
 	}
-	return &bundleCache{max: max, byKey: map[[32]byte]*list.Element{}, lru: list.New()}
+	c, _ := lru.New[[32]byte, *bundle](max) // max > 0
+	return &bundleCache{c}
 }
 
-func (c *bundleCache) get(digest [32]byte) (*bundle, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, ok := c.byKey[digest]
-	if !ok {
-		return nil, false
-	}
-	c.lru.MoveToFront(el)
-	return el.Value.(*bundle), true
-}
+func (c *bundleCache) get(digest [32]byte) (*bundle, bool) { return c.lru.Get(digest) }
 
+// put keeps the first bundle sent for a digest (the digest names the bytes).
 func (c *bundleCache) put(digest [32]byte, code, sourceMap []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[digest]; ok {
-		c.lru.MoveToFront(el)
-		return
-	}
-	c.byKey[digest] = c.lru.PushFront(&bundle{digest: digest, code: code, sourceMap: sourceMap})
-	for c.lru.Len() > c.max {
-		old := c.lru.Back()
-		c.lru.Remove(old)
-		delete(c.byKey, old.Value.(*bundle).digest)
+	if _, ok := c.lru.Get(digest); !ok {
+		c.lru.Add(digest, &bundle{digest: digest, code: code, sourceMap: sourceMap})
 	}
 }

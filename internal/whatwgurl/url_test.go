@@ -2,8 +2,10 @@ package whatwgurl
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -30,20 +32,8 @@ type nodeCase struct {
 // what Node gave (file: forms, IPv4 shorthand, percent-encoded hosts,
 // ports, userinfo, opaque paths…).
 func TestMatchesNode(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("testdata", "node.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rec struct {
-		Node  string     `json:"node"`
-		Cases []nodeCase `json:"cases"`
-	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		t.Fatal(err)
-	}
-	if len(rec.Cases) < 100 {
-		t.Fatalf("only %d recorded cases", len(rec.Cases))
-	}
+	rec := loadRecord(t)
+	var err error
 	for _, c := range rec.Cases {
 		name := c.Input
 		var base *URL
@@ -74,6 +64,27 @@ func TestMatchesNode(t *testing.T) {
 			t.Errorf("%q:\n got %+v\nwant %+v", name, got, want)
 		}
 	}
+}
+
+type record struct {
+	Node  string     `json:"node"`
+	Cases []nodeCase `json:"cases"`
+}
+
+// loadRecord reads testdata/node.json.
+func loadRecord(t testing.TB) record {
+	data, err := os.ReadFile(filepath.Join("testdata", "node.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Cases) < 100 {
+		t.Fatalf("only %d recorded cases", len(rec.Cases))
+	}
+	return rec
 }
 
 // FuzzParse: any input parses or fails cleanly, and what parses
@@ -124,4 +135,108 @@ func FuzzForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParse parses the recorded inputs (the URLs workflows meet)
+// and serialises each.
+func BenchmarkParse(b *testing.B) {
+	cases := loadRecord(b).Cases
+	b.ResetTimer()
+	for b.Loop() {
+		for _, c := range cases {
+			var base *URL
+			if c.Base != nil {
+				base, _ = Parse(*c.Base, nil)
+			}
+			if u, err := Parse(c.Input, base); err == nil {
+				_ = u.Href()
+			}
+		}
+	}
+}
+
+// TestShapeBounds: text past each bound is refused with ErrTooComplex
+// before the library sees it; text at the bound parses; the query and
+// fragment do not count.
+func TestShapeBounds(t *testing.T) {
+	r := strings.Repeat
+	side := 1 << 13 // MaxPathWork = side*side
+	// "https://h" and k-2 slashes: k separators in k+7 bytes, at most
+	// MaxPathWork for k up to 8188.
+	cases := []struct {
+		name, input string
+		refused     bool
+	}{
+		{"separators × length at the bound", "https://h" + r("/", 8186), false},
+		{"one separator past it", "https://h" + r("/", 8187), true},
+		{"few separators in a long path", "https://h/" + r("a", 1<<20) + "/b", false},
+		{"a long path past it", "https://h/" + r("a", 1<<20) + r("/", 64), true},
+		{"backslashes count", `https://h` + r(`\`, side), true},
+		{"separators in the query do not count", "https://h/?" + r("/", 1<<20), false},
+		{"separators in the fragment do not count", "https://h/#" + r("/", 1<<20), false},
+		{"'@' at the bound", "https://" + r("@", MaxAts) + "h/", false},
+		{"'@' past it", "https://" + r("@", MaxAts+1) + "h/", true},
+		{"userinfo at the bound", "https://" + r("u", MaxUserinfoSpan-len("https://")) + "@h/", false},
+		{"userinfo past it", "https://" + r("u", MaxUserinfoSpan-len("https://")+1) + "@h/", true},
+		{"'@' in the query does not count", "https://h/?" + r("a", 1<<20) + "@", false},
+	}
+	for _, c := range cases {
+		u, err := Parse(c.input, nil)
+		switch {
+		case c.refused && !errors.Is(err, ErrTooComplex):
+			t.Errorf("%s: err %v, want ErrTooComplex", c.name, err)
+		case !c.refused && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case !c.refused && len(u.Href()) == 0:
+			t.Errorf("%s: empty href", c.name)
+		}
+	}
+	// A base past the bounds cannot be made, and the pathname setter
+	// ignores a path past them.
+	u, err := Parse("https://h/a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetPathname("/" + strings.Repeat("/", side))
+	if u.Pathname() != "/a" {
+		t.Errorf("pathname setter took a path past the bound: %.40q", u.Pathname())
+	}
+	u.SetPathname("/b/c")
+	if u.Pathname() != "/b/c" {
+		t.Errorf("pathname setter: %q, want /b/c", u.Pathname())
+	}
+}
+
+// TestBaseNotShared: a URL resolved against a base shares nothing with
+// it (the library would share the base's path and query).
+func TestBaseNotShared(t *testing.T) {
+	base, err := Parse("https://h/a/b?q=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Parse("#f", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.SetPathname("/x")
+	u.SetQuery("y=2")
+	if got := base.Href(); got != "https://h/a/b?q=1" {
+		t.Errorf("base changed to %q", got)
+	}
+	if got := u.Href(); got != "https://h/x?y=2#f" {
+		t.Errorf("got %q", got)
+	}
+	// A written query is kept by what resolves against it, and replaced
+	// by the search setter.
+	if r, err := Parse("#g", u); err != nil || r.Href() != "https://h/x?y=2#g" || r.Search() != "?y=2" {
+		t.Errorf("resolved against a written query: %v, %v", r.Href(), err)
+	}
+	u.SetSearch("z=3")
+	if got := u.Href(); got != "https://h/x?z=3#f" || u.Query() != "z=3" {
+		t.Errorf("after the search setter: %q (query %q)", got, u.Query())
+	}
+	u.SetQuery("")
+	if got := u.Href(); got != "https://h/x#f" || u.Search() != "" {
+		t.Errorf("after an empty written query: %q", got)
+	}
 }
