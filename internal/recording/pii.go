@@ -128,7 +128,8 @@ func set(names ...string) map[string]bool {
 }
 
 // emailRE finds email addresses inside text (local@domain.tld).
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+`)
+// An '@' percent-encoded (%40, in a URL) counts.
+var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+`)
 
 // hasher makes the keyed hashes of one environment.
 type hasher struct{ key []byte }

@@ -2,11 +2,13 @@ package recording
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
@@ -81,7 +83,7 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 				s.Body = string(out)
 			}
 		} else {
-			s.Body = w.text(s.Body)
+			s.Body = w.form(s.Body)
 		}
 		fetch = append(fetch, s)
 	}
@@ -215,6 +217,13 @@ func (w *walker) value(v any) any {
 		}
 		return x
 	case string:
+		if t := strings.TrimSpace(x); len(t) > 1 && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+			// JSON carried as text (double-encoded): its fields follow the
+			// rule too, password fields included.
+			if out, err := w.json([]byte(t)); err == nil {
+				return string(out)
+			}
+		}
 		return w.text(x)
 	}
 	return v
@@ -307,15 +316,54 @@ func (w *walker) text(s string) string {
 			return netip.AddrPortFrom(netip.MustParseAddr(w.h.ip(ap.Addr())), ap.Port()).String()
 		}
 	}
-	if w.rule.Emails != Keep && strings.IndexByte(s, '@') >= 0 {
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllStringFunc(s, w.jwt)
+	}
+	if w.rule.Emails != Keep && (strings.IndexByte(s, '@') >= 0 || strings.Contains(s, "%40")) {
 		s = emailRE.ReplaceAllStringFunc(s, func(a string) string {
 			if w.rule.Emails == Drop {
 				return ""
+			}
+			// An address in a URL (alice%40example.com) hashes as the
+			// address it spells and keeps its encoding.
+			if local, domain, ok := strings.Cut(a, "%40"); ok && !strings.Contains(a, "@") {
+				if l, err := url.PathUnescape(local); err == nil {
+					local = l
+				}
+				return strings.Replace(w.h.email(w.rule.Emails, local+"@"+domain), "@", "%40", 1)
 			}
 			return w.h.email(w.rule.Emails, a)
 		})
 	}
 	return s
+}
+
+// jwtRE finds a JWT (its header and claims are base64url JSON objects).
+var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+
+// jwt applies the rule to a JWT's claims (an id_token's email and
+// names), re-encoded; the signature no longer matches, which a replay
+// never checks against a live key anyway.
+func (w *walker) jwt(tok string) string {
+	parts := strings.SplitN(tok, ".", 3)
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !json.Valid(claims) {
+		return tok
+	}
+	out, err := w.json(claims)
+	if err != nil {
+		return tok
+	}
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(out) + "." + parts[2]
+}
+
+// form applies the rule to a body that is not JSON: a form-encoded one
+// (no spaces, key=value pairs) as a URL query, any other as text.
+func (w *walker) form(body string) string {
+	if !strings.Contains(body, "=") || strings.ContainsAny(body, " \t\r\n") {
+		return w.text(body)
+	}
+	return w.query(body)
 }
 
 // url applies the value rules to a URL's query values and path, keeping
@@ -333,7 +381,7 @@ func (w *walker) url(raw string) string {
 		u.User = nil // credentials in a URL are never stored
 		base = u.String()
 	}
-	if strings.IndexByte(base, '@') >= 0 {
+	if strings.IndexByte(base, '@') >= 0 || strings.Contains(base, "%40") {
 		if p, err := url.PathUnescape(base); err == nil {
 			base = w.text(p)
 		}
@@ -341,6 +389,12 @@ func (w *walker) url(raw string) string {
 	if !hasQuery {
 		return base
 	}
+	return base + "?" + w.query(query) + frag
+}
+
+// query applies the rule to a URL query or form body: password fields
+// replaced, the value rules applied to keys and values.
+func (w *walker) query(query string) string {
 	pairs := strings.Split(query, "&")
 	for i, p := range pairs {
 		k, v, _ := strings.Cut(p, "=")
@@ -355,11 +409,18 @@ func (w *walker) url(raw string) string {
 			pairs[i] = k + "=" + Mark
 			continue
 		}
-		if nv := w.text(dv); nv != dv {
-			pairs[i] = k + "=" + url.QueryEscape(nv)
+		nk, nv := w.text(dk), w.text(dv)
+		if nk != dk {
+			k = url.QueryEscape(nk)
+		}
+		if nv != dv {
+			v = url.QueryEscape(nv)
+		}
+		if nk != dk || nv != dv {
+			pairs[i] = k + "=" + v
 		}
 	}
-	return base + "?" + strings.Join(pairs, "&") + frag
+	return strings.Join(pairs, "&")
 }
 
 // scrubStrings applies f to every string and key of decoded JSON.
