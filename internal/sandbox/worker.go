@@ -244,6 +244,12 @@ func (wk *workerState) answer(typ byte, v any) error {
 	case jsonDepth(body) > maxAnswerDepth:
 		err = fmt.Errorf("it nests more than %d levels deep", maxAnswerDepth)
 	}
+	if r, ok := v.(Response); err != nil && ok && typ == msgResult && len(r.Fetch) > 0 {
+		// A recording too large to send costs the recording, never the
+		// call: the run's Result goes without it.
+		r.Fetch = nil
+		return wk.answer(typ, r)
+	}
 	if err != nil {
 		var fallback any = project.Introspection{}
 		if typ == msgResult {
