@@ -22,7 +22,7 @@ import (
 const (
 	MaxEventBytes = 256 << 10       // the redacted event
 	MaxFetch      = replay.MaxFetch // recorded outbound answers (redirect hops included)
-	MaxFetchBytes = 640 << 10       // their URLs and bodies together
+	MaxFetchBytes = 640 << 10       // their URLs, kept headers and bodies together
 )
 
 // ErrTooLarge: the call is larger than a recording may be.
@@ -116,6 +116,7 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	for i := range fetch {
 		for k, v := range fetch[i].Headers {
 			fetch[i].Headers[k] = scrub(v)
+			total += len(fetch[i].Headers[k]) // a kept header is recorded like the URL
 		}
 		total += len(fetch[i].URL) + len(fetch[i].Body)
 	}

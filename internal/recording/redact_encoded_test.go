@@ -2,6 +2,7 @@ package recording
 
 import (
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -74,5 +75,18 @@ func TestRedactEmailsInsideJWTs(t *testing.T) {
 				t.Errorf("an email inside a JWT is stored readable: %s", b)
 			}
 		}
+	}
+}
+
+// TestRedactBoundsRecordedHeaders: the two headers kept of an answer
+// (Content-Type, Location) count toward the bound on a call's recorded
+// answers like URLs and bodies: a service's megabyte header made the
+// stored recording several times the documented size.
+func TestRedactBoundsRecordedHeaders(t *testing.T) {
+	_, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{}`), Env: testEnv, Fetch: []httpstub.Stub{{Method: "GET",
+		URL: "https://api.example.com/x", Status: 200,
+		Headers: map[string]string{"Content-Type": "text/plain; x=" + strings.Repeat("a", 3<<20)}, Body: "ok"}}}, PIIRule{}, testKey)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a 3 MiB header was recorded (err %v)", err)
 	}
 }
