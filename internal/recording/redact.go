@@ -370,14 +370,8 @@ func (w *walker) form(body string) string {
 // url applies the value rules to a URL's query values and path, keeping
 // the rest as written (a replay matches the URL exactly).
 func (w *walker) url(raw string) string {
+	raw, frag, hasFrag := strings.Cut(raw, "#")
 	base, query, hasQuery := strings.Cut(raw, "?")
-	frag := ""
-	if hasQuery {
-		query, frag, _ = strings.Cut(query, "#")
-		if frag != "" || strings.Contains(raw, "#") {
-			frag = "#" + frag
-		}
-	}
 	if u, err := url.Parse(base); err == nil && u.User != nil {
 		u.User = nil // credentials in a URL are never stored
 		base = u.String()
@@ -387,10 +381,18 @@ func (w *walker) url(raw string) string {
 			base = w.text(p)
 		}
 	}
-	if !hasQuery {
-		return base
+	if strings.Contains(base, "eyJ") {
+		base = jwtRE.ReplaceAllStringFunc(base, w.jwt)
 	}
-	return base + "?" + w.query(query) + frag
+	if hasQuery {
+		base += "?" + w.query(query)
+	}
+	if hasFrag {
+		// A redirect's fragment carries fields as a query does
+		// (response_mode=fragment: #id_token=…&state=…).
+		base += "#" + w.form(frag)
+	}
+	return base
 }
 
 // query applies the rule to a URL query or form body: password fields

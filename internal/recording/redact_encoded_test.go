@@ -90,3 +90,21 @@ func TestRedactBoundsRecordedHeaders(t *testing.T) {
 		t.Fatalf("a 3 MiB header was recorded (err %v)", err)
 	}
 }
+
+// TestRedactURLFragments: an auth server's redirect puts tokens and
+// fields in the fragment (response_mode=fragment: #id_token=…&password=…);
+// the rule reaches the fragment as it does the query.
+func TestRedactURLFragments(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	jwt := seg(`{"alg":"RS256"}`) + "." + seg(`{"email":"erin.person@example.com"}`) + ".c2ln"
+	for _, loc := range []string{
+		"https://app.example.com/cb#id_token=" + jwt + "&state=1",
+		"https://app.example.com/cb?x=1#id_token=" + jwt + "&password=pw-In-Fragment-9",
+	} {
+		stored := mustRedact(t, Call{Event: []byte(`{}`), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://auth.example.com/authorize",
+			Status: 302, Headers: map[string]string{"Location": loc}}}}, PIIRule{})
+		if strings.Contains(stored, "pw-In-Fragment-9") || strings.Contains(stored, seg(`{"email":"erin.person@example.com"}`)) {
+			t.Errorf("a fragment's password or id_token is stored: %s", stored)
+		}
+	}
+}
