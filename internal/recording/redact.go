@@ -222,6 +222,10 @@ func (w *walker) value(v any) any {
 			// JSON carried as text (double-encoded): its fields follow the
 			// rule too, password fields included.
 			if out, err := w.json([]byte(t)); err == nil {
+				var orig any
+				if unmarshal([]byte(t), &orig) == nil && bytes.Equal(marshal(orig), out) {
+					return x // nothing to change: kept as written, for the replay
+				}
 				return string(out)
 			}
 		}

@@ -108,3 +108,13 @@ func TestRedactURLFragments(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactKeepsJSONTextWithNothingToChange: JSON carried as text with
+// nothing the rule touches is stored as written (a replay hands the
+// workflow the same text).
+func TestRedactKeepsJSONTextWithNothingToChange(t *testing.T) {
+	stored := mustRedact(t, Call{Event: []byte(`{"raw":"{ \"b\": 1, \"a\": [1, 2] }"}`)}, PIIRule{})
+	if !strings.Contains(stored, `{ \"b\": 1, \"a\": [1, 2] }`) {
+		t.Errorf("JSON text rewritten: %s", stored)
+	}
+}
