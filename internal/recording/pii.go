@@ -129,7 +129,8 @@ func set(names ...string) map[string]bool {
 
 // emailRE finds email addresses inside text (local@domain.tld).
 // An '@' percent-encoded (%40, in a URL) counts.
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}(?:@|%40)[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+`)
+// Letters and digits of any script count (RFC 6531 local parts, IDN domains).
+var emailRE = regexp.MustCompile(`[\p{L}\p{M}\p{N}._%+\-]{1,64}(?:@|%40)[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]{0,62}[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]{0,62}[\p{L}\p{M}\p{N}])?)+`)
 
 // hasher makes the keyed hashes of one environment.
 type hasher struct{ key []byte }

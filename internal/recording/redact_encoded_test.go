@@ -118,3 +118,14 @@ func TestRedactKeepsJSONTextWithNothingToChange(t *testing.T) {
 		t.Errorf("JSON text rewritten: %s", stored)
 	}
 }
+
+// TestRedactInternationalEmails: an address with a non-ASCII local part
+// or domain (RFC 6531, IDN) is an email address too.
+func TestRedactInternationalEmails(t *testing.T) {
+	stored := mustRedact(t, Call{Event: []byte(`{"context":{"user":{"email":"josé@example.com","other":"frank@bücher.de"}}}`)}, PIIRule{})
+	for _, v := range []string{"josé", "frank"} {
+		if strings.Contains(stored, v) {
+			t.Errorf("the local part %q is stored: %s", v, stored)
+		}
+	}
+}
