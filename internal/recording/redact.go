@@ -400,7 +400,8 @@ func (w *walker) url(raw string) string {
 }
 
 // query applies the rule to a URL query or form body: password fields
-// replaced, the value rules applied to keys and values.
+// replaced, the field rules applied to each pair, the value rules to keys
+// and values.
 func (w *walker) query(query string) string {
 	pairs := strings.Split(query, "&")
 	for i, p := range pairs {
@@ -416,7 +417,12 @@ func (w *walker) query(query string) string {
 			pairs[i] = k + "=" + Mark
 			continue
 		}
-		nk, nv := w.text(dk), w.text(dv)
+		// The field rules (names, phones, usernames, dropFields) apply
+		// to a pair as to a JSON field; a dropped one keeps its name.
+		nk, nv := w.text(dk), ""
+		if e, keep := w.field(dk, dv); keep {
+			nv, _ = e.(string)
+		}
 		if nk != dk {
 			k = url.QueryEscape(nk)
 		}

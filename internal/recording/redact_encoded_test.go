@@ -129,3 +129,20 @@ func TestRedactInternationalEmails(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactFieldRulesInQueriesAndForms: a field the rule drops or hashes
+// in the event (a name, a phone, a listed dropField) is a field in a URL
+// query or form body too: a workflow passing event.user.first_name or an
+// SSN to a service kept it in the recorded URL.
+func TestRedactFieldRulesInQueriesAndForms(t *testing.T) {
+	stored := mustRedact(t, Call{
+		Event: []byte(`{"context":{"user":{"first_name":"Carolyn","ssn":"123-45-6789"}}}`),
+		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://crm.example.com/api?first_name=Carolyn&ssn=123-45-6789&phone=%2B15551234567&username=carolyn99",
+			Status: 200, Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, Body: "family_name=Persondottir&ok=1"}},
+	}, PIIRule{DropFields: []string{"ssn"}})
+	for _, v := range []string{"Carolyn", "123-45-6789", "5551234567", "carolyn99", "Persondottir"} {
+		if strings.Contains(stored, v) {
+			t.Errorf("%q is stored: %s", v, stored)
+		}
+	}
+}
