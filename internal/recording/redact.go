@@ -240,6 +240,9 @@ func (w *walker) field(k string, e any) (any, bool) {
 	fk := fieldKey(k)
 	switch {
 	case w.drop[fk]:
+		if isPasswordField(fk) {
+			w.collect(e) // dropped here, still removed wherever else it is
+		}
 		return nil, false
 	case isPasswordField(fk):
 		switch e.(type) {

@@ -146,3 +146,16 @@ func TestRedactFieldRulesInQueriesAndForms(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactDroppedPasswordFieldCopiesRemoved: listing a password field
+// in dropFields (to be safe) must not stop its value being removed where
+// else it appears.
+func TestRedactDroppedPasswordFieldCopiesRemoved(t *testing.T) {
+	stored := mustRedact(t, Call{
+		Event: []byte(`{"data":{"userPassword":"pw-Dropped-Copy-3"}}`),
+		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/check?u=pw-Dropped-Copy-3", Status: 200, Body: `{"ok":true}`}},
+	}, PIIRule{DropFields: []string{"userPassword"}})
+	if strings.Contains(stored, "pw-Dropped-Copy-3") {
+		t.Errorf("a dropped password field's value is stored elsewhere: %s", stored)
+	}
+}
