@@ -240,8 +240,12 @@ func (w *walker) field(k string, e any) (any, bool) {
 	fk := fieldKey(k)
 	switch {
 	case w.drop[fk]:
+		// Dropped here, a password in it is still removed wherever else
+		// it is.
 		if isPasswordField(fk) {
-			w.collect(e) // dropped here, still removed wherever else it is
+			w.collect(e)
+		} else {
+			w.passwordsIn(e)
 		}
 		return nil, false
 	case isPasswordField(fk):
@@ -275,6 +279,24 @@ func (w *walker) keyed(action, kind string, e any) (any, bool) {
 		}
 	}
 	return nil, false // drop, or a structure that cannot be hashed
+}
+
+// passwordsIn collects the values of the password fields inside v.
+func (w *walker) passwordsIn(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if isPasswordField(k) {
+				w.collect(e)
+			} else {
+				w.passwordsIn(e)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			w.passwordsIn(e)
+		}
+	}
 }
 
 // collect remembers every string under a password field.

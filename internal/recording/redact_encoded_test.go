@@ -152,10 +152,12 @@ func TestRedactFieldRulesInQueriesAndForms(t *testing.T) {
 // else it appears.
 func TestRedactDroppedPasswordFieldCopiesRemoved(t *testing.T) {
 	stored := mustRedact(t, Call{
-		Event: []byte(`{"data":{"userPassword":"pw-Dropped-Copy-3"}}`),
-		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/check?u=pw-Dropped-Copy-3", Status: 200, Body: `{"ok":true}`}},
-	}, PIIRule{DropFields: []string{"userPassword"}})
-	if strings.Contains(stored, "pw-Dropped-Copy-3") {
-		t.Errorf("a dropped password field's value is stored elsewhere: %s", stored)
+		Event: []byte(`{"data":{"userPassword":"pw-Dropped-Copy-3"},"creds":[{"clientSecret":"cs-Dropped-Copy-4"}]}`),
+		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/check?u=pw-Dropped-Copy-3&c=cs-Dropped-Copy-4", Status: 200, Body: `{"ok":true}`}},
+	}, PIIRule{DropFields: []string{"userPassword", "creds"}})
+	for _, v := range []string{"pw-Dropped-Copy-3", "cs-Dropped-Copy-4"} {
+		if strings.Contains(stored, v) {
+			t.Errorf("a dropped password field's value %s is stored elsewhere: %s", v, stored)
+		}
 	}
 }
