@@ -278,6 +278,7 @@ func (w *walker) keyed(action, kind string, e any) (any, bool) {
 			return w.h.token(kind, s), true
 		}
 	}
+	w.passwordsIn(e)
 	return nil, false // drop, or a structure that cannot be hashed
 }
 
