@@ -108,6 +108,8 @@ var (
 		"displayname", "surname", "preferredname")
 	phoneFields    = set("phone", "phonenumber", "mobile", "mobilenumber", "mobilephone", "telephone", "tel", "msisdn")
 	usernameFields = set("username", "suppliedusername", "login", "preferredusername")
+	// tokenFields hold bearer credentials (OAuth token answers).
+	tokenFields = set("accesstoken", "refreshtoken")
 )
 
 // isPasswordField reports whether a field holds a password: the runtime's

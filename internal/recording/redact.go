@@ -255,6 +255,13 @@ func (w *walker) field(k string, e any) (any, bool) {
 		}
 		w.collect(e)
 		return Mark, true
+	case tokenFields[fk]:
+		if s, ok := e.(string); ok && s != "" && jwtRE.FindString(s) != s {
+			// An opaque bearer token: a keyed hash, its copies removed.
+			w.collect(s)
+			return w.h.token("token", s), true
+		}
+		return w.value(e), true
 	case nameFields[fk]:
 		return w.keyed(w.rule.Names, "name", e)
 	case phoneFields[fk]:
@@ -385,7 +392,12 @@ func (w *walker) jwt(tok string) string {
 	if err != nil {
 		return tok
 	}
-	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(out) + "." + parts[2]
+	if parts[2] != "" {
+		w.passwords = append(w.passwords, parts[2]) // its copies go too
+	}
+	// The signature is not kept: a recorded token is no credential
+	// (the M2M token's answer is a bearer token got with a secret).
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(out) + "."
 }
 
 // form applies the rule to a body that is not JSON: a form-encoded one

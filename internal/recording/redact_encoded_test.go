@@ -161,3 +161,24 @@ func TestRedactDroppedPasswordFieldCopiesRemoved(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactBearerTokens: the M2M token answer (and any token endpoint's)
+// holds a live bearer credential got with a secret variable; a recording
+// keeps no usable one: a JWT loses its signature, an opaque token is
+// replaced by a keyed hash, and its copies elsewhere are removed.
+func TestRedactBearerTokens(t *testing.T) {
+	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	sig := "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+	jwt := seg(`{"alg":"RS256","typ":"JWT"}`) + "." + seg(`{"aud":["https://x.kinde.com/api"],"scp":["read:users"]}`) + "." + sig
+	stored := mustRedact(t, Call{Event: []byte(`{}`), Fetch: []httpstub.Stub{
+		{Method: "POST", URL: "https://x.kinde.com/oauth2/token", Status: 200, Body: `{"access_token":"` + jwt + `","expires_in":86400}`},
+		{Method: "POST", URL: "https://github.com/login/oauth/access_token", Status: 200,
+			Headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, Body: "access_token=gho_Opaque0123456789&refresh_token=ghr_Opaque9876543210"},
+		{Method: "GET", URL: "https://api.example.com/me?access_token=gho_Opaque0123456789", Status: 200, Body: `{}`},
+	}}, PIIRule{})
+	for _, v := range []string{sig, "gho_Opaque0123456789", "ghr_Opaque9876543210"} {
+		if strings.Contains(stored, v) {
+			t.Errorf("a usable bearer credential is stored (%s): %s", v, stored)
+		}
+	}
+}
