@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
 	"regexp"
@@ -78,13 +79,7 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 				s.Headers[h] = v
 			}
 		}
-		if b := []byte(s.Body); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
-			if out, err := w.json(b); err == nil {
-				s.Body = string(out)
-			}
-		} else {
-			s.Body = w.form(s.Body)
-		}
+		s.Body = w.body(s.Body)
 		fetch = append(fetch, s)
 	}
 
@@ -398,6 +393,39 @@ func (w *walker) jwt(tok string) string {
 	// The signature is not kept: a recorded token is no credential
 	// (the M2M token's answer is a bearer token got with a secret).
 	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(out) + "."
+}
+
+// body applies the rule to a recorded answer's body: JSON (after a
+// byte-order mark too), a stream of JSON values (NDJSON), a form, or text.
+func (w *walker) body(s string) string {
+	t := strings.TrimPrefix(s, "\ufeff")
+	if b := []byte(t); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
+		if out, err := w.json(b); err == nil {
+			return s[:len(s)-len(t)] + string(out)
+		}
+	}
+	// Each value of a stream follows the rule; the password values of
+	// those decoded are collected even when the rest is not JSON, so the
+	// text pass removes them.
+	dec := json.NewDecoder(strings.NewReader(t))
+	dec.UseNumber()
+	var outs []string
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if err == io.EOF && len(outs) > 1 {
+			out := strings.Join(outs, "\n")
+			if strings.HasSuffix(t, "\n") {
+				out += "\n"
+			}
+			return out
+		}
+		if err != nil {
+			break
+		}
+		outs = append(outs, string(marshal(w.value(v))))
+	}
+	return w.form(s)
 }
 
 // form applies the rule to a body that is not JSON: a form-encoded one

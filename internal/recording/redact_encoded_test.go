@@ -182,3 +182,19 @@ func TestRedactBearerTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactPasswordFieldsOfJSONLikeBodies: JSON a service sends with a
+// byte-order mark, or as a stream of values (NDJSON), is JSON to a
+// workflow too; its password fields go.
+func TestRedactPasswordFieldsOfJSONLikeBodies(t *testing.T) {
+	for _, body := range []string{
+		"\ufeff" + `{"user":"u1","password":"pw-Behind-BOM-5"}`,
+		`{"n":1}` + "\n" + `{"clientSecret":"pw-In-NDJSON-6"}` + "\n",
+	} {
+		stored := mustRedact(t, Call{Event: []byte(`{}`), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/x",
+			Status: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}}}, PIIRule{})
+		if strings.Contains(stored, "pw-Behind-BOM-5") || strings.Contains(stored, "pw-In-NDJSON-6") {
+			t.Errorf("a password field is stored: %s", stored)
+		}
+	}
+}
