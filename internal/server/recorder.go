@@ -104,6 +104,10 @@ func (r *recorder) add(env string, st *deploy.RecordingState, req invoke.Request
 	if st == nil || resp.Result == nil {
 		return
 	}
+	if sandbox.RecordingCut(resp.Fetch) { // too large to leave the worker: a part would replay as another call
+		r.dropped.WithLabelValues("too_large").Inc()
+		return
+	}
 	p := pendingRecording{env: env, state: st, call: recording.Call{
 		WorkflowID: resp.Result.WorkflowID, Trigger: req.Trigger, Event: req.Event, Fetch: resp.Fetch, Env: req.Env}}
 	p.size = callBytes(p.call)

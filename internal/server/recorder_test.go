@@ -503,3 +503,18 @@ func TestRecorderQueueBoundedInBytes(t *testing.T) {
 		t.Errorf("queued bytes %d after the queue drained", q)
 	}
 }
+
+// TestRecorderDropsCutRecording: a recording a worker could not send
+// whole (sandbox.RecordingCut) is dropped as too large, not stored as a
+// call without outbound answers.
+func TestRecorderDropsCutRecording(t *testing.T) {
+	r := newRecorder(failingStore{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := &deploy.RecordingState{Settings: recording.Settings{}.Defaults(), Key: make([]byte, 32)}
+	r.add("prod", st, invokeRequest(`{"a":1}`), sandbox.Response{Result: newSucceeded("addClaims"), Fetch: []httpstub.Stub{{}}})
+	if err := r.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, s := testutil.ToFloat64(r.dropped.WithLabelValues("too_large")), testutil.ToFloat64(r.dropped.WithLabelValues("store")); n != 1 || s != 0 {
+		t.Fatalf("too_large %v, store %v", n, s)
+	}
+}
