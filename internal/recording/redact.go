@@ -357,15 +357,18 @@ func (w *walker) text(s string) string {
 			if w.rule.Emails == Drop {
 				return ""
 			}
-			// An address in a URL (alice%40example.com) hashes as the
-			// address it spells and keeps its encoding.
-			if local, domain, ok := strings.Cut(a, "%40"); ok && !strings.Contains(a, "@") {
-				if l, err := url.PathUnescape(local); err == nil {
-					local = l
-				}
-				return strings.Replace(w.h.email(w.rule.Emails, local+"@"+domain), "@", "%40", 1)
+			// An address in a URL (alice%2Bx%40example.com) hashes as
+			// the address it spells and keeps its encoding, so the
+			// replayed workflow's URL matches.
+			sep := "@"
+			if !strings.Contains(a, "@") {
+				sep = "%40"
 			}
-			return w.h.email(w.rule.Emails, a)
+			local, domain, _ := strings.Cut(a, sep)
+			if l, err := url.PathUnescape(local); err == nil {
+				local = l
+			}
+			return strings.Replace(w.h.email(w.rule.Emails, local+"@"+domain), "@", sep, 1)
 		})
 	}
 	return s
@@ -447,9 +450,7 @@ func (w *walker) url(raw string) string {
 		base = u.String()
 	}
 	if strings.IndexByte(base, '@') >= 0 || strings.Contains(base, "%40") {
-		if p, err := url.PathUnescape(base); err == nil {
-			base = w.text(p)
-		}
+		base = w.text(base) // as written: a replay matches the URL exactly
 	}
 	if strings.Contains(base, "eyJ") {
 		base = jwtRE.ReplaceAllStringFunc(base, w.jwt)

@@ -2,7 +2,9 @@ package recording
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -195,6 +197,30 @@ func TestRedactPasswordFieldsOfJSONLikeBodies(t *testing.T) {
 			Status: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}}}, PIIRule{})
 		if strings.Contains(stored, "pw-Behind-BOM-5") || strings.Contains(stored, "pw-In-NDJSON-6") {
 			t.Errorf("a password field is stored: %s", stored)
+		}
+	}
+}
+
+// TestRedactEmailInURLPathReplays: an address a workflow put in a URL
+// path (encodeURIComponent) is hashed in place, with its encoding, to the
+// value the replayed workflow builds from the redacted event.
+func TestRedactEmailInURLPathReplays(t *testing.T) {
+	rec, err := Redact(Call{WorkflowID: "wf", Env: testEnv, Event: []byte(`{"email":"alice+x@example.com"}`), Fetch: []httpstub.Stub{
+		{Method: "GET", URL: "https://api.example.com/users/alice%2Bx%40example.com/roles%2Fall", Status: 200},
+		{Method: "GET", URL: "https://api.example.com/users/alice+x@example.com", Status: 200},
+	}}, PIIRule{}, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev struct{ Email string }
+	if err := json.Unmarshal(rec.Event, &ev); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"https://api.example.com/users/" + url.PathEscape(ev.Email) + "/roles%2Fall", "https://api.example.com/users/" + ev.Email}
+	want[0] = strings.Replace(want[0], "@", "%40", 1)
+	for i, w := range want {
+		if rec.Fetch[i].URL != w {
+			t.Errorf("recorded URL %d = %s, want %s", i, rec.Fetch[i].URL, w)
 		}
 	}
 }
