@@ -503,7 +503,8 @@ func (w *walker) query(query string) string {
 	return strings.Join(pairs, "&")
 }
 
-// scrubStrings applies f to every string and key of decoded JSON.
+// scrubStrings applies f to every string and key of decoded JSON; a
+// number f changes becomes the mark.
 func scrubStrings(v any, f func(string) string) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -519,6 +520,10 @@ func scrubStrings(v any, f func(string) string) any {
 		return x
 	case string:
 		return f(x)
+	case json.Number:
+		if f(x.String()) != x.String() { // a numeric secret, written as a number
+			return Mark
+		}
 	}
 	return v
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 )
 
@@ -222,5 +223,16 @@ func TestRedactEmailInURLPathReplays(t *testing.T) {
 		if rec.Fetch[i].URL != w {
 			t.Errorf("recorded URL %d = %s, want %s", i, rec.Fetch[i].URL, w)
 		}
+	}
+}
+
+// TestRedactNumericSecretInEvent: a numeric secret value that is a JSON
+// number in the event is removed too (replacing it as text breaks the
+// JSON, and the structure-safe form scrubbed only strings).
+func TestRedactNumericSecretInEvent(t *testing.T) {
+	env := map[string]bindings.EnvVar{"ACCOUNT_PIN": {Value: "918273645", IsSecret: true}}
+	stored := mustRedact(t, Call{Env: env, Event: []byte(`{"context":{"account":918273645,"n":[1,918273645]}}`)}, PIIRule{})
+	if strings.Contains(stored, "918273645") {
+		t.Errorf("a numeric secret is stored: %s", stored)
 	}
 }
