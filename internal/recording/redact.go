@@ -86,8 +86,11 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	// The text pass: every spelling of the passwords found and of the
 	// secret variables, wherever a workflow or a service put it. One
 	// redactor for the whole call (building it is most of the cost).
-	cfg := &bindings.Config{Env: c.Env, Redact: w.passwords}
-	scrub := func(s string) string { return passwordsOut(bindings.RedactText(cfg, s), w.passwords) }
+	// Passwords also as the runtime's Result redaction removes them (it
+	// knows Go's HTML-escaped JSON spelling too).
+	red := bindings.TextRedactor(&bindings.Config{Env: c.Env, Redact: w.passwords})
+	pw := workflow.PasswordsRedactor(w.passwords)
+	scrub := func(s string) string { return pw(red(s)) }
 	pieces := []string{string(event)}
 	for _, f := range fetch {
 		pieces = append(pieces, f.URL, f.Body)
@@ -144,14 +147,6 @@ func scrubAll(pieces []string, scrub func(string) string) []string {
 		pieces[i] = scrub(p)
 	}
 	return pieces
-}
-
-// passwordsOut removes the passwords as the runtime's Result redaction
-// does (it also knows Go's HTML-escaped JSON spelling).
-func passwordsOut(s string, passwords []string) string {
-	r := workflow.Result{Logs: []workflow.Log{{Message: s}}}
-	r.RedactStrings(passwords)
-	return r.Logs[0].Message
 }
 
 func header(h map[string]string, name string) string {
