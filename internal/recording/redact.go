@@ -98,7 +98,14 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	pieces = scrubAll(pieces, scrub)
 	ev := pieces[0]
 	for i := range fetch {
+		body := fetch[i].Body
 		fetch[i].URL, fetch[i].Body = pieces[1+2*i], pieces[2+2*i]
+		if b := []byte(body); json.Valid(b) && !json.Valid([]byte(fetch[i].Body)) {
+			// As for the event below: a JSON answer stays JSON.
+			var v any
+			_ = unmarshal(b, &v)
+			fetch[i].Body = string(marshal(scrubStrings(v, scrub)))
+		}
 	}
 	if !json.Valid([]byte(ev)) {
 		// A secret spelled across JSON syntax: store the structure-safe

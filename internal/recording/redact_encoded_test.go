@@ -259,3 +259,18 @@ func TestRedactFallbackBuildsRedactorOnce(t *testing.T) {
 		t.Errorf("the fallback made %.0f allocations, the normal pass %.0f", fallback, normal)
 	}
 }
+
+// TestRedactNumericSecretInJSONAnswer: a JSON answer holding a numeric
+// secret as a number is stored without it and still as JSON (the replayed
+// workflow parses it).
+func TestRedactNumericSecretInJSONAnswer(t *testing.T) {
+	env := map[string]bindings.EnvVar{"ACCOUNT_PIN": {Value: "918273645", IsSecret: true}}
+	rec, err := Redact(Call{WorkflowID: "wf", Env: env, Event: []byte(`{}`), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/x",
+		Status: 200, Body: `{"echo":918273645,"ok":true}`}}}, PIIRule{}, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := rec.Fetch[0].Body; strings.Contains(b, "918273645") || !json.Valid([]byte(b)) {
+		t.Errorf("stored answer %s", b)
+	}
+}
