@@ -312,6 +312,16 @@ func RedactTruncated(cfg *Config, s string) string {
 	return trimmed[:cut]
 }
 
+// TextRedactor is RedactText for many texts under one cfg: the redactor
+// (most of the cost) is built once.
+func TextRedactor(cfg *Config) func(string) string {
+	r, forms := newRedactor(cfg)
+	if len(forms) == 0 {
+		return func(s string) string { return s }
+	}
+	return r.Replace
+}
+
 // numbersText is an array of numbers as JSON prints its elements ("1,2,3"),
 // when every element is a number.
 func numbersText(x []any) (string, bool) {

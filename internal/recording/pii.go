@@ -108,6 +108,8 @@ var (
 		"displayname", "surname", "preferredname")
 	phoneFields    = set("phone", "phonenumber", "mobile", "mobilenumber", "mobilephone", "telephone", "tel", "msisdn")
 	usernameFields = set("username", "suppliedusername", "login", "preferredusername")
+	// tokenFields hold bearer credentials (OAuth token answers).
+	tokenFields = set("accesstoken", "refreshtoken")
 )
 
 // isPasswordField reports whether a field holds a password: the runtime's
@@ -128,7 +130,9 @@ func set(names ...string) map[string]bool {
 }
 
 // emailRE finds email addresses inside text (local@domain.tld).
-var emailRE = regexp.MustCompile(`[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+`)
+// An '@' percent-encoded (%40, in a URL) counts.
+// Letters and digits of any script count (RFC 6531 local parts, IDN domains).
+var emailRE = regexp.MustCompile(`[\p{L}\p{M}\p{N}._%+\-]{1,64}(?:@|%40)[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]{0,62}[\p{L}\p{M}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}\-]{0,62}[\p{L}\p{M}\p{N}])?)+`)
 
 // hasher makes the keyed hashes of one environment.
 type hasher struct{ key []byte }

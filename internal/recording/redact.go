@@ -2,11 +2,14 @@ package recording
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
@@ -20,7 +23,7 @@ import (
 const (
 	MaxEventBytes = 256 << 10       // the redacted event
 	MaxFetch      = replay.MaxFetch // recorded outbound answers (redirect hops included)
-	MaxFetchBytes = 640 << 10       // their URLs and bodies together
+	MaxFetchBytes = 640 << 10       // their URLs, kept headers and bodies together
 )
 
 // ErrTooLarge: the call is larger than a recording may be.
@@ -76,21 +79,18 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 				s.Headers[h] = v
 			}
 		}
-		if b := []byte(s.Body); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
-			if out, err := w.json(b); err == nil {
-				s.Body = string(out)
-			}
-		} else {
-			s.Body = w.text(s.Body)
-		}
+		s.Body = w.body(s.Body)
 		fetch = append(fetch, s)
 	}
 
 	// The text pass: every spelling of the passwords found and of the
 	// secret variables, wherever a workflow or a service put it. One
 	// redactor for the whole call (building it is most of the cost).
-	cfg := &bindings.Config{Env: c.Env, Redact: w.passwords}
-	scrub := func(s string) string { return passwordsOut(bindings.RedactText(cfg, s), w.passwords) }
+	// Passwords also as the runtime's Result redaction removes them (it
+	// knows Go's HTML-escaped JSON spelling too).
+	red := bindings.TextRedactor(&bindings.Config{Env: c.Env, Redact: w.passwords})
+	pw := workflow.PasswordsRedactor(w.passwords)
+	scrub := func(s string) string { return pw(red(s)) }
 	pieces := []string{string(event)}
 	for _, f := range fetch {
 		pieces = append(pieces, f.URL, f.Body)
@@ -98,7 +98,14 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	pieces = scrubAll(pieces, scrub)
 	ev := pieces[0]
 	for i := range fetch {
+		body := fetch[i].Body
 		fetch[i].URL, fetch[i].Body = pieces[1+2*i], pieces[2+2*i]
+		if b := []byte(body); json.Valid(b) && !json.Valid([]byte(fetch[i].Body)) {
+			// As for the event below: a JSON answer stays JSON.
+			var v any
+			_ = unmarshal(b, &v)
+			fetch[i].Body = string(marshal(scrubStrings(v, scrub)))
+		}
 	}
 	if !json.Valid([]byte(ev)) {
 		// A secret spelled across JSON syntax: store the structure-safe
@@ -114,6 +121,7 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	for i := range fetch {
 		for k, v := range fetch[i].Headers {
 			fetch[i].Headers[k] = scrub(v)
+			total += len(fetch[i].Headers[k]) // a kept header is recorded like the URL
 		}
 		total += len(fetch[i].URL) + len(fetch[i].Body)
 	}
@@ -146,14 +154,6 @@ func scrubAll(pieces []string, scrub func(string) string) []string {
 		pieces[i] = scrub(p)
 	}
 	return pieces
-}
-
-// passwordsOut removes the passwords as the runtime's Result redaction
-// does (it also knows Go's HTML-escaped JSON spelling).
-func passwordsOut(s string, passwords []string) string {
-	r := workflow.Result{Logs: []workflow.Log{{Message: s}}}
-	r.RedactStrings(passwords)
-	return r.Logs[0].Message
 }
 
 func header(h map[string]string, name string) string {
@@ -215,6 +215,17 @@ func (w *walker) value(v any) any {
 		}
 		return x
 	case string:
+		if t := strings.TrimSpace(x); len(t) > 1 && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+			// JSON carried as text (double-encoded): its fields follow the
+			// rule too, password fields included.
+			if out, err := w.json([]byte(t)); err == nil {
+				var orig any
+				if unmarshal([]byte(t), &orig) == nil && bytes.Equal(marshal(orig), out) {
+					return x // nothing to change: kept as written, for the replay
+				}
+				return string(out)
+			}
+		}
 		return w.text(x)
 	}
 	return v
@@ -226,6 +237,13 @@ func (w *walker) field(k string, e any) (any, bool) {
 	fk := fieldKey(k)
 	switch {
 	case w.drop[fk]:
+		// Dropped here, a password in it is still removed wherever else
+		// it is.
+		if isPasswordField(fk) {
+			w.collect(e)
+		} else {
+			w.passwordsIn(e)
+		}
 		return nil, false
 	case isPasswordField(fk):
 		switch e.(type) {
@@ -234,6 +252,13 @@ func (w *walker) field(k string, e any) (any, bool) {
 		}
 		w.collect(e)
 		return Mark, true
+	case tokenFields[fk]:
+		if s, ok := e.(string); ok && s != "" && jwtRE.FindString(s) != s {
+			// An opaque bearer token: a keyed hash, its copies removed.
+			w.collect(s)
+			return w.h.token("token", s), true
+		}
+		return w.value(e), true
 	case nameFields[fk]:
 		return w.keyed(w.rule.Names, "name", e)
 	case phoneFields[fk]:
@@ -257,7 +282,26 @@ func (w *walker) keyed(action, kind string, e any) (any, bool) {
 			return w.h.token(kind, s), true
 		}
 	}
+	w.passwordsIn(e)
 	return nil, false // drop, or a structure that cannot be hashed
+}
+
+// passwordsIn collects the values of the password fields inside v.
+func (w *walker) passwordsIn(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if isPasswordField(k) {
+				w.collect(e)
+			} else {
+				w.passwordsIn(e)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			w.passwordsIn(e)
+		}
+	}
 }
 
 // collect remembers every string under a password field.
@@ -307,40 +351,127 @@ func (w *walker) text(s string) string {
 			return netip.AddrPortFrom(netip.MustParseAddr(w.h.ip(ap.Addr())), ap.Port()).String()
 		}
 	}
-	if w.rule.Emails != Keep && strings.IndexByte(s, '@') >= 0 {
+	if strings.Contains(s, "eyJ") {
+		s = jwtRE.ReplaceAllStringFunc(s, w.jwt)
+	}
+	if w.rule.Emails != Keep && (strings.IndexByte(s, '@') >= 0 || strings.Contains(s, "%40")) {
 		s = emailRE.ReplaceAllStringFunc(s, func(a string) string {
 			if w.rule.Emails == Drop {
 				return ""
 			}
-			return w.h.email(w.rule.Emails, a)
+			// An address in a URL (alice%2Bx%40example.com) hashes as
+			// the address it spells and keeps its encoding, so the
+			// replayed workflow's URL matches.
+			sep := "@"
+			if !strings.Contains(a, "@") {
+				sep = "%40"
+			}
+			local, domain, _ := strings.Cut(a, sep)
+			if l, err := url.PathUnescape(local); err == nil {
+				local = l
+			}
+			return strings.Replace(w.h.email(w.rule.Emails, local+"@"+domain), "@", sep, 1)
 		})
 	}
 	return s
 }
 
+// jwtRE finds a JWT (its header and claims are base64url JSON objects).
+var jwtRE = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`)
+
+// jwt applies the rule to a JWT's claims (an id_token's email and
+// names), re-encoded; the signature no longer matches, which a replay
+// never checks against a live key anyway.
+func (w *walker) jwt(tok string) string {
+	parts := strings.SplitN(tok, ".", 3)
+	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !json.Valid(claims) {
+		return tok
+	}
+	out, err := w.json(claims)
+	if err != nil {
+		return tok
+	}
+	if parts[2] != "" {
+		w.passwords = append(w.passwords, parts[2]) // its copies go too
+	}
+	// The signature is not kept: a recorded token is no credential
+	// (the M2M token's answer is a bearer token got with a secret).
+	return parts[0] + "." + base64.RawURLEncoding.EncodeToString(out) + "."
+}
+
+// body applies the rule to a recorded answer's body: JSON (after a
+// byte-order mark too), a stream of JSON values (NDJSON), a form, or text.
+func (w *walker) body(s string) string {
+	t := strings.TrimPrefix(s, "\ufeff")
+	if b := []byte(t); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
+		if out, err := w.json(b); err == nil {
+			return s[:len(s)-len(t)] + string(out)
+		}
+	}
+	// Each value of a stream follows the rule; the password values of
+	// those decoded are collected even when the rest is not JSON, so the
+	// text pass removes them.
+	dec := json.NewDecoder(strings.NewReader(t))
+	dec.UseNumber()
+	var outs []string
+	for {
+		var v any
+		err := dec.Decode(&v)
+		if err == io.EOF && len(outs) > 1 {
+			out := strings.Join(outs, "\n")
+			if strings.HasSuffix(t, "\n") {
+				out += "\n"
+			}
+			return out
+		}
+		if err != nil {
+			break
+		}
+		outs = append(outs, string(marshal(w.value(v))))
+	}
+	return w.form(s)
+}
+
+// form applies the rule to a body that is not JSON: a form-encoded one
+// (no spaces, key=value pairs) as a URL query, any other as text.
+func (w *walker) form(body string) string {
+	if !strings.Contains(body, "=") || strings.ContainsAny(body, " \t\r\n") {
+		return w.text(body)
+	}
+	return w.query(body)
+}
+
 // url applies the value rules to a URL's query values and path, keeping
 // the rest as written (a replay matches the URL exactly).
 func (w *walker) url(raw string) string {
+	raw, frag, hasFrag := strings.Cut(raw, "#")
 	base, query, hasQuery := strings.Cut(raw, "?")
-	frag := ""
-	if hasQuery {
-		query, frag, _ = strings.Cut(query, "#")
-		if frag != "" || strings.Contains(raw, "#") {
-			frag = "#" + frag
-		}
-	}
 	if u, err := url.Parse(base); err == nil && u.User != nil {
 		u.User = nil // credentials in a URL are never stored
 		base = u.String()
 	}
-	if strings.IndexByte(base, '@') >= 0 {
-		if p, err := url.PathUnescape(base); err == nil {
-			base = w.text(p)
-		}
+	if strings.IndexByte(base, '@') >= 0 || strings.Contains(base, "%40") {
+		base = w.text(base) // as written: a replay matches the URL exactly
 	}
-	if !hasQuery {
-		return base
+	if strings.Contains(base, "eyJ") {
+		base = jwtRE.ReplaceAllStringFunc(base, w.jwt)
 	}
+	if hasQuery {
+		base += "?" + w.query(query)
+	}
+	if hasFrag {
+		// A redirect's fragment carries fields as a query does
+		// (response_mode=fragment: #id_token=…&state=…).
+		base += "#" + w.form(frag)
+	}
+	return base
+}
+
+// query applies the rule to a URL query or form body: password fields
+// replaced, the field rules applied to each pair, the value rules to keys
+// and values.
+func (w *walker) query(query string) string {
 	pairs := strings.Split(query, "&")
 	for i, p := range pairs {
 		k, v, _ := strings.Cut(p, "=")
@@ -355,14 +486,27 @@ func (w *walker) url(raw string) string {
 			pairs[i] = k + "=" + Mark
 			continue
 		}
-		if nv := w.text(dv); nv != dv {
-			pairs[i] = k + "=" + url.QueryEscape(nv)
+		// The field rules (names, phones, usernames, dropFields) apply
+		// to a pair as to a JSON field; a dropped one keeps its name.
+		nk, nv := w.text(dk), ""
+		if e, keep := w.field(dk, dv); keep {
+			nv, _ = e.(string)
+		}
+		if nk != dk {
+			k = url.QueryEscape(nk)
+		}
+		if nv != dv {
+			v = url.QueryEscape(nv)
+		}
+		if nk != dk || nv != dv {
+			pairs[i] = k + "=" + v
 		}
 	}
-	return base + "?" + strings.Join(pairs, "&") + frag
+	return strings.Join(pairs, "&")
 }
 
-// scrubStrings applies f to every string and key of decoded JSON.
+// scrubStrings applies f to every string and key of decoded JSON; a
+// number f changes becomes the mark.
 func scrubStrings(v any, f func(string) string) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -378,6 +522,10 @@ func scrubStrings(v any, f func(string) string) any {
 		return x
 	case string:
 		return f(x)
+	case json.Number:
+		if f(x.String()) != x.String() { // a numeric secret, written as a number
+			return Mark
+		}
 	}
 	return v
 }

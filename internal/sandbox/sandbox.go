@@ -52,6 +52,17 @@ type Response struct {
 	Fetch []httpstub.Stub `json:"fetch,omitempty"`
 }
 
+// cutRecording is Response.Fetch when the recording was too large to send
+// from a worker: one answer with no method and no status, which no real
+// recording holds.
+func cutRecording() []httpstub.Stub { return []httpstub.Stub{{}} }
+
+// RecordingCut reports whether fetch is the mark of a recording too large
+// to send (the call is then not recorded).
+func RecordingCut(fetch []httpstub.Stub) bool {
+	return len(fetch) == 1 && fetch[0].Method == "" && fetch[0].Status == 0 && fetch[0].URL == ""
+}
+
 // Runner runs workflow code. Implementations are safe for concurrent use.
 type Runner interface {
 	// Run invokes the request's workflow once. Every failure, including a

@@ -245,6 +245,12 @@ func (wk *workerState) answer(typ byte, v any) error {
 	case jsonDepth(body) > maxAnswerDepth:
 		err = fmt.Errorf("it nests more than %d levels deep", maxAnswerDepth)
 	}
+	if r, ok := v.(Response); err != nil && ok && typ == msgResult && len(r.Fetch) > 0 && !RecordingCut(r.Fetch) {
+		// A recording too large to send costs the recording, never the
+		// call: the run's Result goes with the mark of a cut recording.
+		r.Fetch = cutRecording()
+		return wk.answer(typ, r)
+	}
 	if err != nil {
 		var fallback any = project.Introspection{}
 		if typ == msgResult {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,12 @@ import (
 // recordBuffer bounds the calls waiting to be redacted and stored; past it
 // a sampled call is dropped and counted, never waited for.
 const recordBuffer = 256
+
+// recordQueueBytes bounds the bytes those calls hold (events, recorded
+// URLs, headers and bodies, before redaction): a call is up to a 1 MiB
+// event and megabytes of answers, so the count alone let the queue hold
+// gigabytes while the database was slow.
+const recordQueueBytes = 64 << 20
 
 // recordStore is the part of the deploy service the recorder uses.
 type recordStore interface {
@@ -43,12 +50,26 @@ type recorder struct {
 
 	mu     sync.RWMutex
 	closed bool
+	queued atomic.Int64 // bytes held by the queued calls
 }
 
 type pendingRecording struct {
 	env   string
 	state *deploy.RecordingState
 	call  recording.Call
+	size  int64
+}
+
+// callBytes is about what a queued call holds.
+func callBytes(c recording.Call) int64 {
+	n := len(c.Event)
+	for _, f := range c.Fetch {
+		n += len(f.Method) + len(f.URL) + len(f.Body)
+		for k, v := range f.Headers {
+			n += len(k) + len(v)
+		}
+	}
+	return int64(n)
 }
 
 func newRecorder(db recordStore, reg *prometheus.Registry, log *slog.Logger) *recorder {
@@ -83,17 +104,33 @@ func (r *recorder) add(env string, st *deploy.RecordingState, req invoke.Request
 	if st == nil || resp.Result == nil {
 		return
 	}
+	if sandbox.RecordingCut(resp.Fetch) { // too large to leave the worker: a part would replay as another call
+		r.dropped.WithLabelValues("too_large").Inc()
+		return
+	}
 	p := pendingRecording{env: env, state: st, call: recording.Call{
 		WorkflowID: resp.Result.WorkflowID, Trigger: req.Trigger, Event: req.Event, Fetch: resp.Fetch, Env: req.Env}}
+	p.size = callBytes(p.call)
+	if p.size > recordQueueBytes {
+		r.dropped.WithLabelValues("too_large").Inc()
+		return
+	}
+	if r.queued.Add(p.size) > recordQueueBytes {
+		r.queued.Add(-p.size)
+		r.dropped.WithLabelValues("queue_full").Inc()
+		return
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.closed {
+		r.queued.Add(-p.size)
 		r.dropped.WithLabelValues("queue_full").Inc()
 		return
 	}
 	select {
 	case r.in <- p:
 	default:
+		r.queued.Add(-p.size)
 		r.dropped.WithLabelValues("queue_full").Inc()
 	}
 }
@@ -103,6 +140,7 @@ func (r *recorder) run() {
 	var refusedLogged time.Time
 	for p := range r.in {
 		err := r.store(p)
+		r.queued.Add(-p.size)
 		if err == nil {
 			r.recorded.Inc()
 			continue

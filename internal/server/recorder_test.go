@@ -21,6 +21,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/artifact"
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/recording"
 	"github.com/flowgate/flowgate/internal/replay"
@@ -473,5 +474,47 @@ func TestRecorderStoreFailureCounted(t *testing.T) {
 	if s, u, ok := testutil.ToFloat64(r.dropped.WithLabelValues("store")), testutil.ToFloat64(r.dropped.WithLabelValues("unrecordable")),
 		testutil.ToFloat64(r.recorded); s != 1 || u != 1 || ok != 0 {
 		t.Fatalf("store drops %v, unrecordable %v, recorded %v", s, u, ok)
+	}
+}
+
+// TestRecorderQueueBoundedInBytes: while the store is stuck, the queue
+// holds at most recordQueueBytes of calls however large each is (a 1 MiB
+// event and half a MiB of answers here); the rest are dropped and counted.
+func TestRecorderQueueBoundedInBytes(t *testing.T) {
+	bs := &blockingStore{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	r := newRecorder(bs, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := &deploy.RecordingState{Settings: recording.Settings{PII: recording.PIIRule{DropFields: []string{"pad"}}}.Defaults(), Key: make([]byte, 32)}
+	event := `{"pad":"` + strings.Repeat("x", 1<<20-20) + `"}`
+	resp := sandbox.Response{Result: newSucceeded("addClaims"), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/x",
+		Status: 200, Body: strings.Repeat("y", 512<<10)}}}
+	per := int64(len(event) + 512<<10)
+	for range recordBuffer {
+		r.add("prod", st, invokeRequest(event), resp)
+	}
+	accepted := recordBuffer - int64(testutil.ToFloat64(r.dropped.WithLabelValues("queue_full")))
+	if held := (accepted - 1) * per; held > recordQueueBytes { // one may be with the stuck writer
+		t.Errorf("the queue holds %d calls, %d MiB (at most %d MiB)", accepted, held>>20, recordQueueBytes>>20)
+	}
+	close(bs.release)
+	if err := r.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if q := r.queued.Load(); q != 0 {
+		t.Errorf("queued bytes %d after the queue drained", q)
+	}
+}
+
+// TestRecorderDropsCutRecording: a recording a worker could not send
+// whole (sandbox.RecordingCut) is dropped as too large, not stored as a
+// call without outbound answers.
+func TestRecorderDropsCutRecording(t *testing.T) {
+	r := newRecorder(failingStore{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := &deploy.RecordingState{Settings: recording.Settings{}.Defaults(), Key: make([]byte, 32)}
+	r.add("prod", st, invokeRequest(`{"a":1}`), sandbox.Response{Result: newSucceeded("addClaims"), Fetch: []httpstub.Stub{{}}})
+	if err := r.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, s := testutil.ToFloat64(r.dropped.WithLabelValues("too_large")), testutil.ToFloat64(r.dropped.WithLabelValues("store")); n != 1 || s != 0 {
+		t.Fatalf("too_large %v, store %v", n, s)
 	}
 }

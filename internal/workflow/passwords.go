@@ -113,6 +113,15 @@ func (r *Result) RedactStrings(secrets []string) {
 
 // passwordReplacer replaces each secret, longest first so that a secret
 // containing another is replaced whole; nil when there is nothing to do.
+// PasswordsRedactor is RedactStrings' replacement for many texts: the
+// replacer is built once.
+func PasswordsRedactor(secrets []string) func(string) string {
+	if rep := passwordReplacer(secrets); rep != nil {
+		return rep.Replace
+	}
+	return func(s string) string { return s }
+}
+
 func passwordReplacer(secrets []string) *strings.Replacer {
 	var forms []string
 	for _, v := range secrets {
