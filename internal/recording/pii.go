@@ -104,7 +104,7 @@ func fieldKey(k string) string {
 }
 
 var (
-	nameFields = set("givenname", "familyname", "firstname", "lastname", "fullname", "middlename", "nickname",
+	nameFields = set("name", "givenname", "familyname", "firstname", "lastname", "fullname", "middlename", "nickname",
 		"displayname", "surname", "preferredname")
 	phoneFields    = set("phone", "phonenumber", "mobile", "mobilenumber", "mobilephone", "telephone", "tel", "msisdn")
 	usernameFields = set("username", "suppliedusername", "login", "preferredusername")

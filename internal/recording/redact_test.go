@@ -119,7 +119,7 @@ func TestRecordedURLStaysReplayable(t *testing.T) {
 func TestPIIRule(t *testing.T) {
 	event := `{"request":{"ip":"203.0.113.7","forwarded":"[2001:db8::1]:443"},"context":{"user":{"id":"kp_1","email":"Ada.L@Example.com",
 		"given_name":"Ada","familyName":"Lovelace","full-name":"Ada Lovelace","phone_number":"+44 20 7946 0958","suppliedUsername":"ada77",
-		"bio":"write to ada.l@example.com or bob@corp.example","ssn":"123-45-6789"}}}`
+		"bio":"write to ada.l@example.com or bob@corp.example","ssn":"123-45-6789","name":"Augusta Ada King"}}}`
 	cases := []struct {
 		name       string
 		rule       PIIRule
@@ -127,7 +127,7 @@ func TestPIIRule(t *testing.T) {
 	}{
 		{"defaults", PIIRule{},
 			[]string{`"id":"kp_1"`, "@example.com", "@corp.example", `"ip":"2`, `"phone_number":"+999`, `"ssn":"123-45-6789"`},
-			[]string{"203.0.113.7", "2001:db8::1", "Ada", "Lovelace", "7946", "ada77", "ada.l@", "bob@", "given_name", "familyName", "full-name"}},
+			[]string{"203.0.113.7", "2001:db8::1", "Ada", "Lovelace", "7946", "ada77", "ada.l@", "bob@", "given_name", "familyName", "full-name", "Augusta"}},
 		{"keep everything", PIIRule{Emails: Keep, IPs: Keep, Phones: Keep, Names: Keep, Usernames: Keep},
 			[]string{"203.0.113.7", "Ada.L@Example.com", "Lovelace", "+44 20 7946 0958", "ada77"}, nil},
 		{"drop everything, and a custom field", PIIRule{Emails: Drop, IPs: Drop, Phones: Drop, Names: Drop, Usernames: Drop, DropFields: []string{"SSN"}},
