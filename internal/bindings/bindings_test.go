@@ -2,6 +2,7 @@ package bindings
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -110,6 +111,28 @@ func TestGetCustomClaimsIsPlainObjectOfClaimsSoFar(t *testing.T) {
 		JSON.stringify(c) + " " + Object.getPrototypeOf(c === null ? {} : c).constructor.name`)
 	if got != `{"a":{"b":[1]}} Object` {
 		t.Errorf("got %v", got)
+	}
+}
+
+// Before any claim is set, getCustomClaims is what JSON.parse("{}") gives:
+// a new plain object per call, a copy (writing to it sets no claim).
+func TestGetCustomClaimsBeforeAnyClaim(t *testing.T) {
+	tests := []struct{ name, js, want string }{
+		{"plain object", `const c = kinde.accessToken.getCustomClaims();
+			Object.getPrototypeOf(c) === Object.prototype && Object.isExtensible(c) && JSON.stringify(c)`, "{}"},
+		{"new each call", `kinde.accessToken.getCustomClaims() !== kinde.accessToken.getCustomClaims()`, "true"},
+		{"a copy", `kinde.accessToken.getCustomClaims().a = 1; JSON.stringify(kinde.accessToken.getCustomClaims())`, "{}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSandbox(t, &Config{Settings: declare(workflow.UserTokenGeneration, workflow.BindAccessToken)})
+			if got := s.mustRun(t, tt.js); fmt.Sprint(got) != tt.want {
+				t.Errorf("got %v, want %s", got, tt.want)
+			}
+			if n := len(s.res.AccessToken.CustomClaims); n != 0 {
+				t.Errorf("%d claims set", n)
+			}
+		})
 	}
 }
 

@@ -192,7 +192,14 @@ type redactor struct {
 	mask *strings.Replacer
 }
 
+// noSecrets is the redactor of an invocation with nothing to redact (the
+// common case): it holds no state, so every invocation shares it.
+var noSecrets = &redactor{}
+
 func newMatcher(forms []string) *redactor {
+	if len(forms) == 0 {
+		return noSecrets
+	}
 	pairs := make([]string, 0, 2*len(forms))
 	for _, f := range forms {
 		pairs = append(pairs, f, "\x01"+strings.Repeat("\x00", len(f)-1))
@@ -202,6 +209,9 @@ func newMatcher(forms []string) *redactor {
 
 // Replace is s with each secret occurrence replaced by RedactMark.
 func (r *redactor) Replace(s string) string {
+	if r.mask == nil {
+		return s
+	}
 	f := foldASCII(s)
 	m := r.mask.Replace(f)
 	if m == f {

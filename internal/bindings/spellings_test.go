@@ -101,3 +101,17 @@ func TestShortSecretLeavesOtherTextAlone(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// With nothing to redact, every text comes back unchanged, also the mask's
+// own marker bytes, and no per-invocation replacer is built.
+func TestRedactorWithoutSecrets(t *testing.T) {
+	r, forms := newRedactor(&Config{Env: map[string]EnvVar{"PLAIN": {Value: "not-a-secret-value"}}})
+	if len(forms) != 0 || r != noSecrets {
+		t.Fatalf("forms %q, shared redactor %v", forms, r == noSecrets)
+	}
+	for _, s := range []string{"", "plain text", "\x00\x01\x00", "not-a-secret-value", strings.Repeat("é", 100)} {
+		if got := r.Replace(s); got != s {
+			t.Errorf("Replace(%q) = %q", s, got)
+		}
+	}
+}

@@ -133,6 +133,11 @@ func (inv *Invocation) getCustomClaims(binding string) goja.Value {
 	if st == nil {
 		inv.fail(ErrUnavailable, "TypeError", "%s.getCustomClaims: %s is not available", binding, binding)
 	}
+	if len(st.tok.CustomClaims) == 0 {
+		// What JSON.parse("{}") makes, without the encoding round trip
+		// (the common case: a workflow reads the claims before setting any).
+		return inv.vm.NewObject()
+	}
 	b, _ := json.Marshal(st.tok.CustomClaims)
 	v, _ := inv.parseJSON(string(b))
 	return v

@@ -5,6 +5,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"slices"
 	"syscall"
 	"testing"
@@ -62,8 +63,40 @@ func selfCPU() time.Duration {
 }
 
 func benchInvoke(b *testing.B, r Runner, workerCPU func() time.Duration) {
+	benchRequest(b, r, claimsRequest(), workerCPU)
+}
+
+// The Bundle benchmarks run a built bundle on an event, both named by the
+// environment (FLOWGATE_BENCH_BUNDLE, FLOWGATE_BENCH_EVENT), as
+// bench/compare.sh builds them (the real @kinde/infrastructure workflow).
+func BenchmarkInProcessBundle(b *testing.B) {
+	req := bundleRequest(b)
+	r := NewInProcess(Options{})
+	defer r.Close()
+	benchRequest(b, r, req, func() time.Duration { return 0 })
+}
+
+func BenchmarkSupervisorBundle(b *testing.B) {
+	req := bundleRequest(b)
+	s, _ := newSupervisor(b, func(o *Options) { o.Workers = 1; o.MemoryCeiling = 0 })
+	benchRequest(b, s, req, s.WorkerCPU)
+}
+
+func bundleRequest(b *testing.B) *Request {
+	code, err := os.ReadFile(os.Getenv("FLOWGATE_BENCH_BUNDLE"))
+	if err != nil {
+		b.Skip("FLOWGATE_BENCH_BUNDLE names no bundle")
+	}
+	event, err := os.ReadFile(os.Getenv("FLOWGATE_BENCH_EVENT"))
+	if err != nil {
+		b.Skip("FLOWGATE_BENCH_EVENT names no event")
+	}
+	return &Request{Code: code, Event: event, Settings: workflow.Settings{ID: "benchClaims",
+		Trigger: workflow.UserTokenGeneration, Bindings: map[string]workflow.BindingSettings{workflow.BindAccessToken: {}}}}
+}
+
+func benchRequest(b *testing.B, r Runner, req *Request, workerCPU func() time.Duration) {
 	ctx := context.Background()
-	req := claimsRequest()
 	for range 200 { // warm: worker started, bundle sent, runtimes pooled
 		if res := r.Run(ctx, req).Result; res.Status != workflow.StatusSucceeded {
 			b.Fatalf("%+v", res.Error)
