@@ -255,7 +255,10 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		victim = s.Run(context.Background(), busyRequest(1500))
+		// Busy far longer than the test waits: only the kill ends it.
+		req := busyRequest(120_000)
+		req.WallTime = 5 * time.Minute
+		victim = s.Run(context.Background(), req)
 	}()
 	var pids []int
 	for deadline := time.Now().Add(10 * time.Second); len(pids) == 0; {
@@ -271,10 +274,26 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			others[i] = s.Run(context.Background(), busyRequest(300))
+			req := busyRequest(300)
+			req.WallTime = time.Minute
+			others[i] = s.Run(context.Background(), req)
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Kill once the others are running beside the victim (or, on a
+	// machine that starved this goroutine, already done).
+	othersDone := make(chan struct{})
+	go func() { wg.Wait(); close(othersDone) }()
+	for deadline := time.Now().Add(time.Minute); len(s.busyPIDs()) < 1+len(others); {
+		select {
+		case <-othersDone:
+		case <-time.After(5 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("the other runs never started")
+			}
+			continue
+		}
+		break
+	}
 	victimProc, err := os.FindProcess(pids[0])
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +449,7 @@ func TestCloseStopsWorkers(t *testing.T) {
 	s.Close()
 	select {
 	case <-ws[0].exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("the worker still runs after Close")
 	}
 	wantKind(t, s.Run(context.Background(), busyRequest(1)).Result, workflow.KindInternal)
