@@ -38,7 +38,7 @@ func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
 	opts := githubapp.Options{
-		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
+		Clients: clients, Deploy: a.deploy, Environments: rules,
 		MinPermission: env("GITHUB_MIN_PERMISSION"),
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}

@@ -76,6 +76,7 @@ func waitState(t *testing.T, j *Jobs, id int64, want string) int {
 }
 
 func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -149,6 +150,7 @@ func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
 }
 
 func TestSyncJobSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -209,6 +211,7 @@ func TestSyncJobSurvivesRestart(t *testing.T) {
 }
 
 func TestSyncJobRescuedAfterItsProcessDied(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -279,6 +282,7 @@ func (w *otherWorker) count(name string) int {
 // a few lease checks, not after River's rescue interval; one held by a
 // process that still renews its lease is left alone.
 func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})

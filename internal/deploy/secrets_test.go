@@ -17,6 +17,7 @@ import (
 )
 
 func TestSecretsNeverReadBack(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -79,6 +80,7 @@ func TestSecretsNeverReadBack(t *testing.T) {
 }
 
 func TestVariableInputRejected(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -103,6 +105,7 @@ func TestVariableInputRejected(t *testing.T) {
 }
 
 func TestEncryptionKeys(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -166,6 +169,7 @@ func TestEncryptionKeys(t *testing.T) {
 }
 
 func TestPreviewPassword(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -222,6 +226,7 @@ func TestPreviewPassword(t *testing.T) {
 }
 
 func TestRuntimeToken(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -247,6 +252,7 @@ func TestRuntimeToken(t *testing.T) {
 // concurrent wrong guesses all got checked (the count was read before any
 // was recorded), and a deleted workflow still ran through its preview.
 func TestPreviewHardening(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))

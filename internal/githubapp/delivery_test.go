@@ -27,6 +27,7 @@ func (f *flakyJobs) Enqueue(_ context.Context, args river.JobArgs, _ *river.Inse
 }
 
 func TestRiverQueueRecordsDeliveries(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jobs := &flakyJobs{fail: true}
 	q := &RiverQueue{Jobs: jobs, Store: h.db}
@@ -73,6 +74,7 @@ func FuzzHandle(f *testing.F) {
 }
 
 func TestOldDeliveryIDsArePruned(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	old := time.Now().Add(-DeliveryRetention - time.Hour)

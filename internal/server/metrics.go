@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -43,7 +44,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		Name: "flowgate_runtime_logs_trimmed_total", Help: "Stored runtime log rows deleted, oldest first, to keep an environment within its quota.",
 	})
 	reg.MustRegister(m.invocations, m.failures, m.latency, m.syncs, m.logsDropped, m.logsTrimmed,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
