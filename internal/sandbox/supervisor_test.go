@@ -262,7 +262,7 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 		victim = s.Run(context.Background(), req)
 	}()
 	var pids []int
-	for deadline := time.Now().Add(10 * time.Second); len(pids) == 0; {
+	for deadline := time.Now().Add(time.Minute); len(pids) == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("the victim never started")
 		}
@@ -484,10 +484,11 @@ func TestEmptyBundleIsALoadFailureNotACrash(t *testing.T) {
 
 func TestCloseDuringARunIsNotTheWorkflowsFault(t *testing.T) {
 	s, _ := newSupervisor(t, nil)
-	req := busyRequest(3000)
+	req := busyRequest(120_000) // only the Close ends it
+	req.WallTime = 5 * time.Minute
 	done := make(chan *workflow.Result)
 	go func() { done <- s.Run(context.Background(), req).Result }()
-	for deadline := time.Now().Add(10 * time.Second); len(s.busyPIDs()) == 0; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); len(s.busyPIDs()) == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the run never started")
 		}
