@@ -9,6 +9,9 @@
 #
 # Arguments are passed to go test as they are (packages, -run, …); the
 # default is ./... . -count=1 is always added: a cached pass proves nothing.
+# -timeout is STRESS_TIMEOUT (default 60m): with 16 busy processes on 2
+# CPUs a package gets a ninth of the CPU, so go test's 10-minute default
+# would fail slow packages for their length, not for a flaky outcome.
 # The test's own dependencies (PostgreSQL, MinIO, …) are whatever the
 # environment provides, as for `go test` itself; .ci/run starts them.
 set -uo pipefail
@@ -16,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 runs=${STRESS_RUNS:-5}
 busy=${STRESS_BUSY:-16}
+timeout=${STRESS_TIMEOUT:-60m}
 args=("$@")
 ((${#args[@]})) || args=(./...)
 
@@ -47,7 +51,7 @@ echo "stress: $busy busy processes on $(nproc) CPUs; $runs run(s) of go test ${a
 for i in $(seq "$runs"); do
 	log="$log_dir/run-$i.log"
 	start=$(date +%s)
-	go test -count=1 "${args[@]}" >"$log" 2>&1
+	go test -count=1 -timeout "$timeout" "${args[@]}" >"$log" 2>&1
 	rc=$?
 	took=$(($(date +%s) - start))
 	if ((rc != 0)); then
@@ -56,6 +60,8 @@ for i in $(seq "$runs"); do
 		# go test prints "--- FAIL: TestX/sub (1.2s)" per failed test and
 		# "FAIL	pkg" per failed package; a panic or build error has neither.
 		grep -E '^\s*--- FAIL: |^FAIL\s|^panic: ' "$log" | sed 's/^/  /' || true
+		# A timeout names the tests that were running.
+		grep -A6 '^panic: test timed out' "$log" | grep -E '^\s+Test' | sed 's/^\s*/  running at the timeout: /' || true
 		echo "the full output: $log"
 		exit 1
 	fi

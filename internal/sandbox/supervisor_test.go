@@ -119,6 +119,16 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
+// testWall is the wall time of the test runners: far above what any run
+// needs however loaded the machine, so a guard, a kill or a crash ends a
+// case, never the clock. Tests of the deadline set a short one per request.
+const testWall = 2 * time.Minute
+
+// patientInProcess is the in-process runner with the tests' wall time.
+func patientInProcess() Runner {
+	return NewInProcess(Options{Limits: runtime.Limits{WallTime: testWall}})
+}
+
 func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
@@ -126,7 +136,7 @@ func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *logBuffer) {
 		Workers:       3,
 		MemoryCeiling: 256 << 20,
 		Grace:         300 * time.Millisecond,
-		Limits:        runtime.Limits{WallTime: 2 * time.Second},
+		Limits:        runtime.Limits{WallTime: testWall},
 		Logger:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {
@@ -195,7 +205,7 @@ func wantOK(t *testing.T, res *workflow.Result) {
 
 func TestRunMatchesInProcess(t *testing.T) {
 	s, _ := newSupervisor(t, nil)
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for i := range 3 { // the second and third runs reuse the cached bundle
 		got := s.Run(context.Background(), claimsRequest())
