@@ -286,10 +286,14 @@ func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})
-		s.lease = 300 * time.Millisecond
+		// A lease no load outlasts between the live process's beats (every
+		// 20ms); the dead process's last beat is an hour old, and the lease
+		// checks run every 50ms.
+		s.lease = time.Minute
 		w := &otherWorker{ran: map[string]int{}}
 		j, err := NewJobs(ctx, JobsOptions{Store: s.db, Service: s, PollInterval: 50 * time.Millisecond,
-			RetryPolicy: soonRetry{}, Logger: quietLogger(),
+			TakeOverInterval: 50 * time.Millisecond,
+			RetryPolicy:      soonRetry{}, Logger: quietLogger(),
 			// River's rescuer is far off: only the lease releases jobs here.
 			RescueStuckJobsAfter: 2 * time.Hour,
 			Register:             func(ws *river.Workers) error { return river.AddWorkerSafely(ws, w) },
