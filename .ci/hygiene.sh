@@ -4,7 +4,8 @@
 #   2. the flowgate CLI builds for macOS and Windows (workflow authors run it on laptops);
 #   3. every checked-in fuzz seed parses for its target, and no corpus folder is orphaned
 #      (a seed folder whose Fuzz function was renamed or moved is never run);
-#   4. the runtime and bindings tests pass under the race detector.
+#   4. the runtime and bindings tests pass under the race detector;
+#   5. staticcheck finds nothing (a pinned version, fetched through the module proxy).
 # Every check runs; the script fails at the end if any failed, naming them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,13 @@ fi
 # runs without -race in the main `go test ./...`; here we look for races.
 check "go test -race of runtime and bindings" \
   go test -count=1 -race -short ./internal/runtime/... ./internal/bindings/...
+
+# 5. staticcheck, pinned: `go run pkg@version` fetches and builds it once
+# into the module and build caches, so a fresh machine needs nothing else.
+# A finding that is intended is silenced where it is, with
+# //lint:ignore CHECK reason.
+check "staticcheck ./..." \
+  go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 if ((${#failed[@]})); then
   printf '\nhygiene: %d check(s) failed:\n' "${#failed[@]}"

@@ -41,7 +41,6 @@ func checks() []check {
 // ---- provider ----------------------------------------------------------------
 
 func checkProvider(m *module) []string {
-	var found []string
 	for _, tf := range m.all("terraform", "") {
 		for _, rp := range tf.children("required_providers") {
 			a := rp.attr("aws")
@@ -61,7 +60,6 @@ func checkProvider(m *module) []string {
 				return append(problems, "required_providers.aws.version must be a literal constraint")
 			}
 			c := v.AsString()
-			found = append(found, c)
 			// Any 5.x from the CI mirror's 5.100.0 on; never 6 or 4.
 			for _, tc := range []struct {
 				version string
@@ -79,10 +77,8 @@ func checkProvider(m *module) []string {
 			return problems
 		}
 	}
-	if len(found) == 0 {
-		return []string{"no terraform.required_providers.aws block"}
-	}
-	return nil
+	// The first aws block returned above.
+	return []string{"no terraform.required_providers.aws block"}
 }
 
 var constraintRE = regexp.MustCompile(`^\s*(~>|>=|<=|!=|=|>|<)?\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$`)

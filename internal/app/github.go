@@ -34,7 +34,7 @@ func newGitHubApp(a *App) (*githubapp.App, error) {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
 	opts := githubapp.Options{
-		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
+		Clients: clients, Deploy: a.deploy, Environments: rules,
 		MinPermission: cfg.GitHubMinPermission,
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestAutoLive(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -72,6 +73,7 @@ func TestAutoLive(t *testing.T) {
 }
 
 func TestPreviewModeDraftThenMakeLive(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -121,6 +123,7 @@ func TestPreviewModeDraftThenMakeLive(t *testing.T) {
 }
 
 func TestRollback(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -152,6 +155,7 @@ func TestRollback(t *testing.T) {
 }
 
 func TestDeactivateAndReactivate(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -179,6 +183,7 @@ func TestDeactivateAndReactivate(t *testing.T) {
 }
 
 func TestDeleteWorkflow(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -218,6 +223,7 @@ func TestDeleteWorkflow(t *testing.T) {
 }
 
 func TestKeptWorkflowBlocksItsTrigger(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -258,6 +264,7 @@ func hasLog(log []SyncLogEntry, workflowID, rule string) bool {
 }
 
 func TestBrokenCommitChangesNothingLive(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -316,6 +323,7 @@ func hasLogRule(log []SyncLogEntry, rule string) bool {
 }
 
 func TestCrashesLeaveConsistentState(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(s *Service, fa *faultyArtifacts)
@@ -376,6 +384,7 @@ func TestCrashesLeaveConsistentState(t *testing.T) {
 }
 
 func TestMakeLiveRefusesMissingArtifactOrFailed(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, fa := newEnv(t, b.NewURL(t)).service(t)
@@ -404,6 +413,7 @@ func TestMakeLiveRefusesMissingArtifactOrFailed(t *testing.T) {
 }
 
 func TestOlderCommitNeverOverridesNewer(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -428,6 +438,7 @@ func TestOlderCommitNeverOverridesNewer(t *testing.T) {
 }
 
 func TestReplicasSeeFlips(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -466,6 +477,7 @@ func TestReplicasSeeFlips(t *testing.T) {
 }
 
 func TestConcurrentMakeLiveKeepsOneLive(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -497,6 +509,7 @@ func TestConcurrentMakeLiveKeepsOneLive(t *testing.T) {
 }
 
 func TestSyncThatCannotRunIsRecorded(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)

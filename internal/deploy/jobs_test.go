@@ -76,6 +76,7 @@ func waitState(t *testing.T, j *Jobs, id int64, want string) int {
 }
 
 func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -149,6 +150,7 @@ func TestSyncJobDeduplicatedAndClaimedOnce(t *testing.T) {
 }
 
 func TestSyncJobSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -209,6 +211,7 @@ func TestSyncJobSurvivesRestart(t *testing.T) {
 }
 
 func TestSyncJobRescuedAfterItsProcessDied(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -279,13 +282,18 @@ func (w *otherWorker) count(name string) int {
 // a few lease checks, not after River's rescue interval; one held by a
 // process that still renews its lease is left alone.
 func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})
-		s.lease = 300 * time.Millisecond
+		// A lease no load outlasts between the live process's beats (every
+		// 20ms); the dead process's last beat is an hour old, and the lease
+		// checks run every 50ms.
+		s.lease = time.Minute
 		w := &otherWorker{ran: map[string]int{}}
 		j, err := NewJobs(ctx, JobsOptions{Store: s.db, Service: s, PollInterval: 50 * time.Millisecond,
-			RetryPolicy: soonRetry{}, Logger: quietLogger(),
+			TakeOverInterval: 50 * time.Millisecond,
+			RetryPolicy:      soonRetry{}, Logger: quietLogger(),
 			// River's rescuer is far off: only the lease releases jobs here.
 			RescueStuckJobsAfter: 2 * time.Hour,
 			Register:             func(ws *river.Workers) error { return river.AddWorkerSafely(ws, w) },

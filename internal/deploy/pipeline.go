@@ -274,7 +274,6 @@ func (s *Service) heartbeat(ctx context.Context, id string, lost context.CancelC
 // snapshot is one commit's files, fetched and cleaned.
 type snapshot struct {
 	dir     string // the repository root
-	rootDir string // kinde.json's rootDir ("" when unreadable)
 	skipped int
 	release func()
 }

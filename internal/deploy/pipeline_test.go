@@ -17,6 +17,7 @@ import (
 // A sync is (environment, commit): running it again after it finished
 // changes nothing — not even after a person rolled back in between.
 func TestSyncRunAgainDoesNothing(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -49,6 +50,7 @@ func TestSyncRunAgainDoesNothing(t *testing.T) {
 // A make-live, rollback or deactivate made after a commit was pushed wins
 // over that commit's sync, however late it runs.
 func TestManualFlipAfterRequestWins(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -98,6 +100,7 @@ func (f *blockingFetcher) Fetch(ctx context.Context, src JobSource, sha, dst str
 // takeover does not undo a rollback made after the push; and the dead
 // run, should it wake up, records nothing.
 func TestDeadSyncTakenOverWithoutUndoingAFlip(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -171,6 +174,7 @@ func TestDeadSyncTakenOverWithoutUndoingAFlip(t *testing.T) {
 
 // A sync whose runs keep killing their process fails for good, saying so.
 func TestSyncThatKeepsKillingItsProcessFails(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t)
@@ -218,6 +222,7 @@ func git(t *testing.T, dir string, args ...string) string {
 // repository (its committed tree, not the working copy, nor its
 // node_modules) and a plain copy.
 func TestSameTreeSameDeploymentFromEverySource(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
@@ -264,6 +269,7 @@ func TestSameTreeSameDeploymentFromEverySource(t *testing.T) {
 // Snapshots live in a private folder under the data directory, emptied
 // at start (a killed process leaves its snapshot behind).
 func TestSnapshotsArePrivateAndSwept(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	left := filepath.Join(data, "snapshots", "sync-123", "src")
 	if err := os.MkdirAll(left, 0o755); err != nil {
@@ -299,6 +305,7 @@ func TestSnapshotsArePrivateAndSwept(t *testing.T) {
 // Special files refuse the commit, located; links are left out;
 // committed node_modules never reach the check.
 func TestSnapshotRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := newEnv(t, storetest.SQLiteURL(t)).service(t)
 	dir := twoWorkflows(t, "v1")
@@ -322,6 +329,7 @@ func TestSnapshotRefusesSpecialFiles(t *testing.T) {
 // the sync started) is not swallowed when it is queued again: a takeover
 // job runs it now, not when River's rescuer gets to it.
 func TestStuckJobReenqueuedIsNotSwallowed(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})
@@ -360,6 +368,7 @@ func TestStuckJobReenqueuedIsNotSwallowed(t *testing.T) {
 
 // The job queue takes a dead sync over on its own, within the lease.
 func TestJobsTakeOverDeadSyncs(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -403,6 +412,7 @@ func jsonString(s string) string {
 // "running" was the previous process's, and is taken over at once — not
 // after its lease.
 func TestSoleProcessTakesOverAtStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, storetest.SQLiteURL(t))
 	s, _ := e.service(t, svcOpts{realClock: true})
@@ -438,6 +448,7 @@ func TestSoleProcessTakesOverAtStart(t *testing.T) {
 // record, the River row "running") is taken over by the queue's own
 // loop, not left for River's rescuer.
 func TestJobsTakeOverJobsClaimedByADeadProcess(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		s, _ := newEnv(t, b.NewURL(t)).service(t, svcOpts{realClock: true})

@@ -56,6 +56,7 @@ func waitRun(t *testing.T, s *Service, id string) store.ResealRun {
 // holding only the new key opens every variable and workflow key; a value
 // no key opens is named in the run and left as it is.
 func TestResealFinishesAMasterKeyRotation(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -127,6 +128,7 @@ func TestResealFinishesAMasterKeyRotation(t *testing.T) {
 
 // A workflow key that does not open fails only what needs it.
 func TestUnreadableEncryptionKeyIsNamed(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))

@@ -27,6 +27,7 @@ func waitRefresh(s *Service, env string) {
 // in the background, kept (up to the max stale) when the database fails,
 // read again at once after a change made through this replica.
 func TestSnapshotServesLastGoodState(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()
 		e := newEnv(t, b.NewURL(t))
@@ -131,6 +132,7 @@ func TestSnapshotServesLastGoodState(t *testing.T) {
 // Made-up environment names cost a bounded amount of memory and never
 // authenticate.
 func TestSnapshotUnknownEnvironments(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.SQLiteURL(t))
 	s, _ := e.service(t)
 	ctx := context.Background()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestLogSyncOutcome(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, nil))
 	args := SyncArgs{Env: "production", CommitSHA: "0123456789abcdef"}

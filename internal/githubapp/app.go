@@ -14,7 +14,6 @@ import (
 	"github.com/google/go-github/v88/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
-	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -54,12 +53,6 @@ func ParseEnvRules(s string) ([]EnvRule, error) {
 type Options struct {
 	Clients *Clients
 	Deploy  *deploy.Service
-	// Inspector runs workflows' top-level code when a pull request is
-	// checked (the service's sandbox runner: worker processes).
-	//
-	// Deprecated: pull requests are checked by the deploy pipeline, with
-	// deploy.Options.Check; the App ignores it.
-	Inspector project.Inspector
 	// Environments map repositories' branches to environments; with no
 	// rule for a repository, its default branch syncs into production.
 	Environments []EnvRule
@@ -258,11 +251,6 @@ func repoFrom(repo *github.Repository, inst *github.Installation) (repoRef, erro
 		return repoRef{}, badPayload("repository %q", truncate(r.Full(), 200))
 	}
 	return r, nil
-}
-
-func jsonString(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 // withoutTimes drops every timestamp field ("…_at", "timestamp") from a

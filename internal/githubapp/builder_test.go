@@ -23,6 +23,7 @@ func TestMain(m *testing.M) {
 // fails its build check with a located diagnostic; the job is not
 // retried and nothing goes live.
 func TestForkPullRequestCannotKillTheService(t *testing.T) {
+	t.Parallel()
 	wf := `import { x } from "./hostile";
 export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation" };
 export default async function f() { console.log(x); }`

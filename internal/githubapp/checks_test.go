@@ -47,6 +47,7 @@ func render(o CheckOutput) []byte {
 }
 
 func TestCheckGolden(t *testing.T) {
+	t.Parallel()
 	wfs := []WorkflowLine{
 		{ID: "enrichTokens", Trigger: "user:tokens_generation", File: "kindeSrc/environment/workflows/enrichTokensWorkflow.ts", Deployment: "dep_1", Status: "Live"},
 		{ID: "checkPassword", Trigger: "user:new_password_provided", File: "kindeSrc/environment/workflows/pw/checkPasswordWorkflow.ts", Deployment: "dep_2", Status: "Live"},
@@ -71,6 +72,7 @@ func TestCheckGolden(t *testing.T) {
 }
 
 func TestCheckLimits(t *testing.T) {
+	t.Parallel()
 	var ds []diag.Diagnostic
 	for i := range 120 {
 		ds = append(ds, diag.Errorf("unknown-trigger", "k/w.ts", i+1, 1, "%s", strings.Repeat("é", 40<<10)))

@@ -33,6 +33,7 @@ func fakeGitHub(t testing.TB) (*githubtest.Server, *Clients) {
 }
 
 func TestClientsRetryAndCacheTokens(t *testing.T) {
+	t.Parallel()
 	gh, cl := fakeGitHub(t)
 	gh.Fail(githubtest.Fault{Method: "POST", PathPrefix: "/repos/acme/flows/check-runs", Status: 502, Count: 1})
 	gh.Fail(githubtest.Fault{Method: "POST", PathPrefix: "/repos/acme/flows/check-runs", Status: 403, RetryAfter: "0", Count: 1})
@@ -57,6 +58,7 @@ func TestClientsRetryAndCacheTokens(t *testing.T) {
 }
 
 func TestClientsGiveUp(t *testing.T) {
+	t.Parallel()
 	gh, cl := fakeGitHub(t)
 	gh.Fail(githubtest.Fault{PathPrefix: "/repos/acme/flows/check-runs", Status: 500, Count: 100})
 	_, resp, err := cl.Installation(7).Checks.CreateCheckRun(context.Background(), "acme", "flows", github.CreateCheckRunOptions{Name: "x", HeadSHA: "a"})
@@ -75,6 +77,7 @@ func TestClientsGiveUp(t *testing.T) {
 }
 
 func TestNewClientsRefusesBadConfig(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		id  int64
 		key []byte

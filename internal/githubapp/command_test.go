@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseCommand(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		body    string

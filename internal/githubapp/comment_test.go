@@ -36,6 +36,7 @@ func twoLive(t *testing.T, h *harness) (first, second string) {
 }
 
 func TestSlashCommands(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, body, user, perm, userType, action string
 		minPerm                                  string
@@ -150,6 +151,7 @@ func TestSlashCommands(t *testing.T) {
 // A comment in a repository whose environment belongs to another
 // repository can flip nothing there.
 func TestCommandsOnlyReachTheRepositorysOwnEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	twoLive(t, h)
 	h.gh.Install(testInst, "acme/other")

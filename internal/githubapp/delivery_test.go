@@ -26,6 +26,7 @@ func (f *flakyJobs) Enqueue(_ context.Context, args river.JobArgs, _ *river.Inse
 }
 
 func TestRiverQueueRecordsDeliveries(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	jobs := &flakyJobs{fail: true}
 	q := &RiverQueue{Jobs: jobs, Store: h.db}

@@ -10,6 +10,7 @@ import (
 )
 
 func TestInstallationEventsKeepTheConnectedRepositories(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	repos := func() string {
@@ -66,6 +67,7 @@ func TestInstallationEventsKeepTheConnectedRepositories(t *testing.T) {
 }
 
 func TestRerunsSyncAgain(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ event, action string }{{"check_run", "rerequested"}, {"check_suite", "rerequested"}} {
 		t.Run(c.event, func(t *testing.T) {
 			h := newHarness(t)
@@ -99,6 +101,7 @@ func TestRerunsSyncAgain(t *testing.T) {
 }
 
 func TestMakeLiveButtonInPreviewMode(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.svc.EnsureEnvironment(ctx, "production")
@@ -141,6 +144,7 @@ func TestMakeLiveButtonInPreviewMode(t *testing.T) {
 
 // More than 50 diagnostics go in further updates of 50, all kept.
 func TestAnnotationBatches(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ids, err := h.app.startChecks(context.Background(), repoRef{Owner: "acme", Name: "flows", Installation: testInst}, sha("x"), "d", CheckBuild)
 	if err != nil {
@@ -167,6 +171,7 @@ func TestAnnotationBatches(t *testing.T) {
 // A check suite whose head branch is named like the connected branch (a
 // fork's "main") re-checks its commit but never deploys it.
 func TestRerunOfAnUnsyncedCommitNeverDeploys(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, push := h.commit("good", starter("gold"))
 	if err := h.deliver("push", push); err != nil {

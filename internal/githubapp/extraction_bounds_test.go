@@ -12,6 +12,7 @@ import (
 // bodies of kinds never written — fail one sync cleanly with a red check
 // that says why, nothing goes live, and the next good push syncs.
 func TestExtractionBoundsFailOneSyncCleanly(t *testing.T) {
+	t.Parallel()
 	many := func(n int, mk func(i int) entry) []entry {
 		var es []entry
 		for i := range n {

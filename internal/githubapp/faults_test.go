@@ -14,6 +14,7 @@ import (
 // as they are; the retried job reports the same sync without deploying
 // again.
 func TestGitHubOutageAfterTheSyncIsRetriedWithoutDeployingTwice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s, push := h.commit("one", starter("gold"))
 	// Two in_progress updates pass, then every attempt at completing fails.
@@ -52,6 +53,7 @@ func TestGitHubOutageAfterTheSyncIsRetriedWithoutDeployingTwice(t *testing.T) {
 // An outage before the sync (the archive cannot be fetched) changes
 // nothing; the check runs say a retry follows, and the retry deploys.
 func TestGitHubOutageBeforeTheSync(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s, push := h.commit("one", starter("gold"))
 	h.gh.Fail(githubtest.Fault{Method: "GET", PathPrefix: "/repos/acme/flows/tarball/", Status: 503, Count: 4})
@@ -80,6 +82,7 @@ func TestGitHubOutageBeforeTheSync(t *testing.T) {
 
 // 5xx answers and rate limits within the retry budget are invisible.
 func TestTransientGitHubErrorsAreRetried(t *testing.T) {
+	t.Parallel()
 	faults := []githubtest.Fault{
 		{Method: "POST", PathPrefix: "/repos/acme/flows/check-runs", Status: 502, Count: 2},
 		{Method: "POST", PathPrefix: "/repos/acme/flows/check-runs", Status: 403, RetryAfter: "0", Count: 1},
@@ -109,6 +112,7 @@ func TestTransientGitHubErrorsAreRetried(t *testing.T) {
 // Secrets of the environment never reach check runs or comments, even when
 // a workflow throws one at its top level or a pull request quotes it.
 func TestSecretsNeverReachGitHub(t *testing.T) {
+	t.Parallel()
 	const secret = "sk_live_9f8e7d6c5b4a"
 	h := newHarness(t)
 	ctx := context.Background()
@@ -170,6 +174,7 @@ declare const kinde: any;
 
 // A delivery whose payload cannot be read is dropped, not retried.
 func TestBadPayloadIsNotRetried(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	for _, c := range []struct{ event, body string }{
 		{"push", `{"ref": 1}`},

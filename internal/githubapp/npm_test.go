@@ -46,6 +46,7 @@ func localRegistry(t testing.TB) (*httptest.Server, *atomic.Int32) {
 // A workflow importing @kinde/infrastructure gets it from the configured
 // registry — never from the node_modules the commit carries.
 func TestPushInstallsAllowedPackagesFromTheRegistry(t *testing.T) {
+	t.Parallel()
 	reg, tarballs := localRegistry(t)
 	h := newHarness(t, func(o *harnessOptions) {
 		o.NPM.Registry = reg.URL

@@ -16,6 +16,7 @@ import (
 // as a GitHub push (a tarball) or as a commit of a local git repository
 // (the dev repo), and the GitHub path installs no package itself.
 func TestGitHubAndDevRepoDeployTheSameBytes(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git not installed")
 	}
@@ -69,6 +70,7 @@ func TestGitHubAndDevRepoDeployTheSameBytes(t *testing.T) {
 // A commit whose syncs keep killing the service is given up with a failed
 // check run that says so, and nothing deploys.
 func TestCommitThatKeepsKillingTheServiceFailsItsChecks(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
 	s, push := h.commit("boom", starter("gold"))

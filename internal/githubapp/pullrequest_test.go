@@ -27,6 +27,7 @@ func (h *harness) pr(action, headSHA, headRepo string) []byte {
 }
 
 func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, action, headRepo string
 		broken, wantChecks     bool
@@ -102,6 +103,7 @@ func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
 // out of the checkout, links, a committed node_modules, huge files,
 // top-level code that throws.
 func TestHostileCommits(t *testing.T) {
+	t.Parallel()
 	outside := filepath.Join(t.TempDir(), "pwned")
 	cases := []struct {
 		name      string
@@ -189,6 +191,7 @@ export default async function f() {}`,
 // Archives past the download limit, and compression bombs past the
 // extraction limits, fail the check runs without being retried.
 func TestOversizedArchives(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name  string
 		opts  func(*harnessOptions)

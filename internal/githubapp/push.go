@@ -278,18 +278,6 @@ func logDiagnostics(log []store.SyncLogEntry) []diag.Diagnostic {
 	return out
 }
 
-func mergeDiagnostics(a, b []diag.Diagnostic) []diag.Diagnostic {
-	seen := map[diag.Diagnostic]bool{}
-	var out []diag.Diagnostic
-	for _, d := range append(append([]diag.Diagnostic(nil), a...), b...) {
-		if !seen[d] {
-			seen[d] = true
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
 func diagErrors(ds []diag.Diagnostic) []diag.Diagnostic {
 	var out []diag.Diagnostic
 	for _, d := range ds {

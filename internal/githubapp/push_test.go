@@ -10,6 +10,7 @@ import (
 )
 
 func TestPushGoesLiveWithGreenChecksAndADeployment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s, push := h.commit("one", starter("gold"))
 	if err := h.deliver("push", push); err != nil {
@@ -51,6 +52,7 @@ func TestPushGoesLiveWithGreenChecksAndADeployment(t *testing.T) {
 }
 
 func TestBrokenPushIsRedAndChangesNothingLive(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, push := h.commit("good", starter("gold"))
 	if err := h.deliver("push", push); err != nil {
@@ -84,6 +86,7 @@ func TestBrokenPushIsRedAndChangesNothingLive(t *testing.T) {
 }
 
 func TestPushSkipsWhenNothingFlowgateReadsChanged(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		changed  []string
@@ -123,6 +126,7 @@ func TestPushSkipsWhenNothingFlowgateReadsChanged(t *testing.T) {
 }
 
 func TestPushWithManyCommitsSyncsFully(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := sha("many")
 	h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold")))
@@ -139,6 +143,7 @@ func TestPushWithManyCommitsSyncsFully(t *testing.T) {
 }
 
 func TestPushToOtherBranchesAndTagsIsIgnored(t *testing.T) {
+	t.Parallel()
 	for _, ref := range []string{"refs/heads/feature", "refs/tags/v1"} {
 		h := newHarness(t)
 		s, _ := h.commit(ref, starter("gold"))
@@ -152,6 +157,7 @@ func TestPushToOtherBranchesAndTagsIsIgnored(t *testing.T) {
 }
 
 func TestEnvironmentRules(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(o *harnessOptions) {
 		o.Environments = []EnvRule{{Repo: testRepo, Branch: "release", Env: "staging"}}
 	})
@@ -177,6 +183,7 @@ func TestEnvironmentRules(t *testing.T) {
 }
 
 func TestEnvironmentOwnedByAnotherRepository(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	h.svc.EnsureEnvironment(ctx, "production")

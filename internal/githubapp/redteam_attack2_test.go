@@ -35,6 +35,7 @@ func secretHarness(t *testing.T, secret string) *harness {
 // a multi-line secret (a PEM key) thrown at top level: the summary's problem
 // list runs the message through oneLine() BEFORE redaction.
 func TestAttackSecretMultiline(t *testing.T) {
+	t.Parallel()
 	secret := "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END KEY-----"
 	h := secretHarness(t, secret)
 	leaky := starter("gold")
@@ -53,6 +54,7 @@ export default async function f() {}
 
 // A secret straddling the 64 KiB annotation cut / 65535-char summary cut is cut before it is redacted.
 func TestAttackSecretTruncation(t *testing.T) {
+	t.Parallel()
 	secret := "sk_live_ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	h := secretHarness(t, secret)
 	for pad := 65250; pad <= 65490; pad += 20 {
@@ -72,6 +74,7 @@ export default async function f() {}
 
 // A secret with a quote/backslash/non-ASCII char, quoted by a diagnostic with %q.
 func TestAttackSecretQuoted(t *testing.T) {
+	t.Parallel()
 	secret := `pä"ss-w0rd-42`
 	h := secretHarness(t, secret)
 	leaky := starter("gold")
@@ -103,6 +106,7 @@ func itoa(i int) string {
 // A secret stored with a trailing newline (pasted from a file): the thrown
 // message is cut at its first line, so the value never matches whole.
 func TestAttackSecretTrailingNewline(t *testing.T) {
+	t.Parallel()
 	secret := "sk_live_TRAILINGNL99\n"
 	h := secretHarness(t, secret)
 	leaky := starter("gold")

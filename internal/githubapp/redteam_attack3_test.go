@@ -33,6 +33,7 @@ func mutate(v any, path []string, val any, del bool) {
 }
 
 func TestAttackPayloadPanics(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.gh.SetPermission(testRepo, "wanda", "write")
 	twoLive(t, h)

@@ -8,6 +8,7 @@ import (
 // A push whose first attempt failed (GitHub outage fetching the tarball) is
 // retried by the job AFTER a newer push went live.
 func TestAttackStaleRetryAfterOutage(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	sA := sha("A")
 	pA := h.push(sA, []string{wfPath})
@@ -33,6 +34,7 @@ func TestAttackStaleRetryAfterOutage(t *testing.T) {
 
 // /make-live with a deployment id of ANOTHER workflow.
 func TestAttackMakeLiveCrossWorkflow(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	fs := starter("gold")
 	fs["kindeSrc/environment/workflows/other/otherWorkflow.ts"] = `export const workflowSettings = { id: "other", trigger: "user:post_authentication", bindings: {} };

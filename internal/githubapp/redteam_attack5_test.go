@@ -9,6 +9,7 @@ import (
 )
 
 func TestAttackHostileTarballs(t *testing.T) {
+	t.Parallel()
 	outside := t.TempDir()
 	h := newHarness(t)
 	twoLive(t, h)

@@ -25,6 +25,7 @@ func bundleOf(t *testing.T, h *harness, wf string) string {
 // A node_modules committed below the root (kindeSrc/node_modules) is not removed
 // and esbuild resolves it before the registry-installed copy at the root.
 func TestAttackNestedNodeModules(t *testing.T) {
+	t.Parallel()
 	reg, _ := localRegistry(t)
 	h := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"@kinde/infrastructure"} })
 	fs := files{
@@ -50,6 +51,7 @@ export default async function addClaims(event: any) { const c = accessTokenCusto
 }
 
 func TestAttackNestedNodeModulesOffList(t *testing.T) {
+	t.Parallel()
 	reg, _ := localRegistry(t)
 	h := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"@kinde/infrastructure"} })
 	fs := starter("x")

@@ -9,6 +9,7 @@ import (
 // TestRepliesGolden: what people read in answer to each slash command,
 // with deployment ids and commits replaced by placeholders.
 func TestRepliesGolden(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	first, second := twoLive(t, h)
 	h.gh.SetPermission(testRepo, "wanda", "write")

@@ -13,6 +13,7 @@ import (
 // that takes the freed name cannot deploy into it or flip it, and only an
 // explicit re-bind hands the environment over.
 func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	_, push := h.commit("one", starter("gold"))
@@ -84,6 +85,7 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 // Environments recorded before ids were kept are bound by the next push
 // of the repository they name, then hold to that id.
 func TestUnboundEnvironmentIsBoundByItsRepositorysNextPush(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	if err := h.svc.EnsureEnvironment(ctx, DefaultEnvironment); err != nil {

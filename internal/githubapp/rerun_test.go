@@ -11,6 +11,7 @@ import (
 // permission /make-live needs, and a permitted re-run syncs the old commit
 // again without moving live past the newer commit's deployment.
 func TestRerunOfAnOlderCommitNeedsPermissionAndKeepsTheNewerLive(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ event, action string }{{"check_run", "rerequested"}, {"check_suite", "rerequested"}} {
 		t.Run(c.event, func(t *testing.T) {
 			h := newHarness(t)
@@ -82,6 +83,7 @@ func TestRerunOfAnOlderCommitNeedsPermissionAndKeepsTheNewerLive(t *testing.T) {
 // GitHub's suspend and unsuspend events list no repositories: unsuspending
 // brings back every repository the suspension set aside.
 func TestUnsuspendReconnectsTheInstallationsRepositories(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	install := func(action string, set map[string]any) {
 		t.Helper()

@@ -10,6 +10,7 @@ import (
 // (no new commit), so the workflow is deployed and live once more; a
 // reader may not, and an unknown argument is refused.
 func TestSlashSyncResyncsTheUnchangedTree(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	_, second := twoLive(t, h)
 	h.gh.SetPermission(testRepo, "wanda", "write")

@@ -18,6 +18,7 @@ import (
 )
 
 func TestSetupManifestFlow(t *testing.T) {
+	t.Parallel()
 	gh, _ := fakeGitHub(t)
 	var saved []StoredApp
 	s := &Setup{State: "s3cret-state", PublicURL: "https://flowgate.example.com/", APIURL: gh.URL, WebURL: "https://github.example",
@@ -103,6 +104,7 @@ func TestSetupManifestFlow(t *testing.T) {
 }
 
 func TestStoredAppFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if _, ok, err := LoadStoredApp(dir); ok || err != nil {
 		t.Fatalf("empty dir: %v %v", ok, err)

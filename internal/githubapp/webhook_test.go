@@ -34,6 +34,7 @@ func (q *memQueue) EnqueueDelivery(_ context.Context, d Delivery) (bool, error) 
 }
 
 func TestWebhookHandler(t *testing.T) {
+	t.Parallel()
 	secret := []byte("It's a Secret to Everybody")
 	push := example(t, "push", "")
 	cases := []struct {
@@ -95,6 +96,7 @@ func TestWebhookHandler(t *testing.T) {
 }
 
 func TestWebhookReplayRunsOnce(t *testing.T) {
+	t.Parallel()
 	secret := []byte("s3cret")
 	q := &memQueue{seen: map[string]Delivery{}}
 	h, _ := NewWebhookHandler(secret, q, nil)
@@ -120,12 +122,14 @@ func TestWebhookReplayRunsOnce(t *testing.T) {
 }
 
 func TestWebhookRefusesEmptySecret(t *testing.T) {
+	t.Parallel()
 	if _, err := NewWebhookHandler(nil, &memQueue{}, nil); err == nil {
 		t.Fatal("a handler without a secret was built")
 	}
 }
 
 func TestWebhookPayloadTooLarge(t *testing.T) {
+	t.Parallel()
 	for _, declared := range []bool{true, false} {
 		h, _ := NewWebhookHandler([]byte("s"), &memQueue{seen: map[string]Delivery{}}, nil)
 		body := &countingReader{r: strings.NewReader(strings.Repeat(" ", MaxPayloadBytes+1))}
@@ -181,6 +185,7 @@ func signed(req *http.Request, event, id, sig string) {
 // a byte of its body is read: unsigned posts cannot make the service
 // buffer 25 MB each.
 func TestWebhookChecksHeadersBeforeReadingTheBody(t *testing.T) {
+	t.Parallel()
 	good := Sign([]byte("s"), []byte("{}"))
 	cases := []struct {
 		name, event, id, sig string
@@ -220,6 +225,7 @@ func TestWebhookChecksHeadersBeforeReadingTheBody(t *testing.T) {
 // slow sender, another post waits without reading and gives up with 503
 // when its client goes away; once a slot frees, posts go through again.
 func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
+	t.Parallel()
 	secret := []byte("s")
 	payload := example(t, "push", "")
 	q := &memQueue{seen: map[string]Delivery{}}

@@ -449,7 +449,7 @@ func TestRegistryDown(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	// A registry that answers 500 is an error too, not a diagnostic.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", 503) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "down", http.StatusServiceUnavailable) }))
 	defer srv.Close()
 	o.Registry = srv.URL
 	if _, _, err := Install(context.Background(), dir, t.TempDir(), o); err == nil || !strings.Contains(err.Error(), "503") {

@@ -151,6 +151,10 @@ func TestIdleRuntimeForgetsInvocation(t *testing.T) {
 func TestErrorKinds(t *testing.T) {
 	e := New(Options{Limits: Limits{WallTime: 2 * time.Second, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
 	defer e.Close()
+	// Every kind but timeout runs with a wall time no machine load reaches,
+	// so only the guard under test can end it.
+	patient := New(Options{Limits: Limits{WallTime: 2 * time.Minute, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
+	defer patient.Close()
 	tests := []struct {
 		name, body string
 		kind       workflow.ErrorKind
@@ -171,6 +175,10 @@ func TestErrorKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e := e
+			if tt.kind != workflow.KindTimeout {
+				e = patient
+			}
 			r := run(t, e, load(t, e, handler(tt.body)), `{}`)
 			if r.Status != workflow.StatusFailed || r.Error == nil || r.Error.Kind != tt.kind {
 				t.Fatalf("status %q error %+v; want kind %q", r.Status, r.Error, tt.kind)
@@ -292,7 +300,7 @@ func TestIdleRuntimeCap(t *testing.T) {
 func TestSharedGovernor(t *testing.T) {
 	gov := NewGovernor(0)
 	defer gov.Close()
-	a := New(Options{Governor: gov, Limits: Limits{WallTime: 10 * time.Second, MemoryBytes: 16 << 20}})
+	a := New(Options{Governor: gov, Limits: Limits{WallTime: 2 * time.Minute, MemoryBytes: 16 << 20}})
 	b := New(Options{Governor: gov})
 	defer a.Close()
 	defer b.Close()

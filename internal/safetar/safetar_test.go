@@ -15,7 +15,6 @@ type entry struct {
 	name     string
 	typ      byte
 	body     string
-	size     int64 // header size when it should differ from len(body)
 	linkname string
 }
 

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -47,7 +46,7 @@ func crossRunRequest(user, ip string) *Request {
 
 func TestNoStateCrossesRuns(t *testing.T) {
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -147,7 +146,7 @@ func resultStrings(t *testing.T, res *workflow.Result) []string {
 func TestSecretEncodingsAreRedacted(t *testing.T) {
 	const secret, password = "sk_live_Secret/Value+1", "Pa ss/wörd?&=€"
 	sup, _ := newSupervisor(t, nil)
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	request := func(marked bool) *Request {
 		r := &Request{
@@ -201,8 +200,8 @@ func TestSecretEncodingsAreRedacted(t *testing.T) {
 // message shows no address of the host's network, and each huge native
 // call ends as kind memory from its guard.
 func TestServiceErrorsAndNativeBounds(t *testing.T) {
-	sup, _ := newSupervisor(t, func(o *Options) { o.Limits.WallTime = 5 * time.Second })
-	in := NewInProcess(Options{})
+	sup, _ := newSupervisor(t, nil)
+	in := patientInProcess()
 	defer in.Close()
 	addr := regexp.MustCompile(`\b(?:\d{1,3}\.){3}\d{1,3}\b|lookup `)
 	cases := []struct{ name, body, want string }{
@@ -241,7 +240,7 @@ func TestServiceErrorsAndNativeBounds(t *testing.T) {
 // A numeric secret (a PIN) set as a number claim is redacted as well.
 func TestNumericSecretClaimIsRedacted(t *testing.T) {
 	sup, _ := newSupervisor(t, nil)
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -276,7 +275,7 @@ func TestNumericSecretClaimIsRedacted(t *testing.T) {
 // Result and no worker is killed.
 func TestDeepClaimIsRefusedWhereSet(t *testing.T) {
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1; o.QuarantineAfter = 2 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	req := func() *Request {
 		return &Request{

@@ -65,11 +65,10 @@ func TestFairSlotsCancelledWaiterLeaksNothing(t *testing.T) {
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for range 5000 {
+	for deadline := time.Now().Add(time.Minute); !time.Now().After(deadline); time.Sleep(time.Millisecond) {
 		if cond() {
 			return
 		}
-		time.Sleep(time.Millisecond)
 	}
 	t.Fatal("condition never held")
 }

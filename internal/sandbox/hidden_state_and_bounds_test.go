@@ -42,7 +42,7 @@ func TestRedactsFullCaseMappingAndNumericSecrets(t *testing.T) {
 		Redact: []string{password},
 	}
 	sup, _ := newSupervisor(t, nil)
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -92,7 +92,7 @@ func TestNoStateOnHiddenSharedObjects(t *testing.T) {
   kinde.accessToken.setCustomClaim("me", me);
 };`
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestURLBindingsRefuseHugeText(t *testing.T) {
 		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
 	}
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -202,7 +202,7 @@ func TestBindingsDoNotListTypedArrayKeys(t *testing.T) {
 		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
 	}
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -256,7 +256,7 @@ func TestTypedArrayElementsBounded(t *testing.T) {
 		Event: []byte(`{"request":{},"context":{"user":{"id":"kp_1"}}}`),
 	}
 	sup, _ := newSupervisor(t, func(o *Options) { o.Workers = 1 })
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for name, r := range map[string]Runner{"supervised": sup, "in-process": in} {
 		t.Run(name, func(t *testing.T) {
@@ -347,7 +347,7 @@ func TestNestedRestBounded(t *testing.T) {
     kinde.accessToken.setCustomClaim(name, got);
   }
 };`
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	res := in.Run(context.Background(), &Request{
 		Settings: workflow.Settings{ID: "rest", Trigger: workflow.UserTokenGeneration,

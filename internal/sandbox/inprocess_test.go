@@ -34,7 +34,7 @@ func TestInProcessWallTimesAndClose(t *testing.T) {
 }
 
 func TestInProcessStubsAreNotTheNetwork(t *testing.T) {
-	p := NewInProcess(Options{})
+	p := patientInProcess()
 	defer p.Close()
 	req := &Request{
 		Settings: workflow.Settings{ID: "f", Trigger: workflow.UserTokenGeneration,

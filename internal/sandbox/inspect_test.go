@@ -45,7 +45,7 @@ export const workflowSettings = { id: "bad", trigger: "user:post_authentication"
 export default async function handler(event: any) {}
 `,
 	})
-	r, err := project.Check(context.Background(), dir, project.Options{Inspector: s})
+	r, err := project.Check(context.Background(), dir, project.Options{Inspector: s, SettingsTimeout: testWall})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ export default async function handler(event: any) {}
 export default async function handler(event: any) {}
 `,
 	})
-	r, err := project.Check(context.Background(), dir, project.Options{Inspector: crashingInspector{s, "crashWorkflow.ts"}})
+	r, err := project.Check(context.Background(), dir, project.Options{Inspector: crashingInspector{s, "crashWorkflow.ts"}, SettingsTimeout: testWall})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,9 @@ func TestMetaMemoByValue(t *testing.T) {
 		{"id", func(r *Request) { r.Settings.ID = "b" }},
 		{"name", func(r *Request) { r.Settings.Name = "n" }},
 		{"failure policy", func(r *Request) { r.Settings.FailurePolicy.Action = "continue" }},
-		{"binding option", func(r *Request) { r.Settings.Bindings[workflow.BindAccessToken] = workflow.BindingSettings{ResetClaims: true} }},
+		{"binding option", func(r *Request) {
+			r.Settings.Bindings[workflow.BindAccessToken] = workflow.BindingSettings{ResetClaims: true}
+		}},
 		{"variable value", func(r *Request) { r.Env["PLAN"] = bindings.EnvVar{Value: "pro"} }},
 		{"variable secret", func(r *Request) { r.Env["PLAN"] = bindings.EnvVar{Value: "free", IsSecret: true} }},
 		{"variable unreadable", func(r *Request) { r.Env["PLAN"] = bindings.EnvVar{Unreadable: "no key"} }},

@@ -500,8 +500,7 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	start := time.Now()
 	deadline := start.Add(limit)
 	var peak uint64
-	var check func()
-	check = func() {
+	check := func() {
 		now := time.Now()
 		if !now.Before(deadline) {
 			c.stop(&failure{kind: workflow.KindTimeout, message: fmt.Sprintf(

@@ -92,6 +92,7 @@ func testHooks() map[byte]hook {
 func recurse(n int) int {
 	var pad [256]byte
 	pad[n%256] = byte(n)
+	//lint:ignore SA5007 the overflow hook exhausts the Go stack on purpose
 	return recurse(n+1) + int(pad[0])
 }
 
@@ -118,6 +119,16 @@ func (l *logBuffer) String() string {
 	return l.buf.String()
 }
 
+// testWall is the wall time of the test runners: far above what any run
+// needs however loaded the machine, so a guard, a kill or a crash ends a
+// case, never the clock. Tests of the deadline set a short one per request.
+const testWall = 2 * time.Minute
+
+// patientInProcess is the in-process runner with the tests' wall time.
+func patientInProcess() Runner {
+	return NewInProcess(Options{Limits: runtime.Limits{WallTime: testWall}})
+}
+
 func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
@@ -125,7 +136,7 @@ func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *logBuffer) {
 		Workers:       3,
 		MemoryCeiling: 256 << 20,
 		Grace:         300 * time.Millisecond,
-		Limits:        runtime.Limits{WallTime: 2 * time.Second},
+		Limits:        runtime.Limits{WallTime: testWall},
 		Logger:        slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if mod != nil {
@@ -194,7 +205,7 @@ func wantOK(t *testing.T, res *workflow.Result) {
 
 func TestRunMatchesInProcess(t *testing.T) {
 	s, _ := newSupervisor(t, nil)
-	in := NewInProcess(Options{})
+	in := patientInProcess()
 	defer in.Close()
 	for i := range 3 { // the second and third runs reuse the cached bundle
 		got := s.Run(context.Background(), claimsRequest())
@@ -255,10 +266,13 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		victim = s.Run(context.Background(), busyRequest(1500))
+		// Busy far longer than the test waits: only the kill ends it.
+		req := busyRequest(120_000)
+		req.WallTime = 5 * time.Minute
+		victim = s.Run(context.Background(), req)
 	}()
 	var pids []int
-	for deadline := time.Now().Add(10 * time.Second); len(pids) == 0; {
+	for deadline := time.Now().Add(time.Minute); len(pids) == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("the victim never started")
 		}
@@ -271,10 +285,26 @@ func TestKillMidInvocationFailsOnlyThatOne(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			others[i] = s.Run(context.Background(), busyRequest(300))
+			req := busyRequest(300)
+			req.WallTime = time.Minute
+			others[i] = s.Run(context.Background(), req)
 		}()
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Kill once the others are running beside the victim (or, on a
+	// machine that starved this goroutine, already done).
+	othersDone := make(chan struct{})
+	go func() { wg.Wait(); close(othersDone) }()
+	for deadline := time.Now().Add(time.Minute); len(s.busyPIDs()) < 1+len(others); {
+		select {
+		case <-othersDone:
+		case <-time.After(5 * time.Millisecond):
+			if time.Now().After(deadline) {
+				t.Fatal("the other runs never started")
+			}
+			continue
+		}
+		break
+	}
 	victimProc, err := os.FindProcess(pids[0])
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +460,7 @@ func TestCloseStopsWorkers(t *testing.T) {
 	s.Close()
 	select {
 	case <-ws[0].exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("the worker still runs after Close")
 	}
 	wantKind(t, s.Run(context.Background(), busyRequest(1)).Result, workflow.KindInternal)
@@ -464,10 +494,11 @@ func TestEmptyBundleIsALoadFailureNotACrash(t *testing.T) {
 
 func TestCloseDuringARunIsNotTheWorkflowsFault(t *testing.T) {
 	s, _ := newSupervisor(t, nil)
-	req := busyRequest(3000)
+	req := busyRequest(120_000) // only the Close ends it
+	req.WallTime = 5 * time.Minute
 	done := make(chan *workflow.Result)
 	go func() { done <- s.Run(context.Background(), req).Result }()
-	for deadline := time.Now().Add(10 * time.Second); len(s.busyPIDs()) == 0; time.Sleep(5 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); len(s.busyPIDs()) == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the run never started")
 		}

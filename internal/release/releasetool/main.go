@@ -33,7 +33,7 @@ func main() {
 
 func run(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: releasetool info|archive|sbom|checksums ...")
+		return fmt.Errorf("usage: releasetool info|archive|sbom|checksums [flags] [args]")
 	}
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -63,7 +63,7 @@ func run(args []string) error {
 		return nil
 	case "archive":
 		if len(args) < 2 || *mtime < 0 {
-			return fmt.Errorf("archive: want -mtime UNIX OUT FILE...")
+			return fmt.Errorf("archive: want -mtime UNIX OUT FILE [FILE]")
 		}
 		var entries []release.Entry
 		for _, p := range args[1:] {
