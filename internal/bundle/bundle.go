@@ -1,7 +1,8 @@
-// Package bundle turns one workflow file into one self-contained CommonJS
-// bundle that goja can run, with an external source map back to the
-// original sources. It uses esbuild, resolves imports only from inside the
-// repository, and reports problems as located diagnostics (rule build-error).
+// Package bundle turns one workflow file into one self-contained script
+// that goja runs as a CommonJS module (it assigns module.exports), with an
+// external source map back to the original sources. It uses esbuild,
+// resolves imports only from inside the repository, and reports problems
+// as located diagnostics (rule build-error).
 package bundle
 
 import (
@@ -50,7 +51,7 @@ var Unsupported = []string{"async-generator", "for-await"}
 
 // Output is one workflow's bundle.
 type Output struct {
-	Code      []byte   // the CommonJS bundle; module.exports holds the workflow's exports
+	Code      []byte   // the bundle, run as a CommonJS module: module.exports holds the workflow's exports
 	SourceMap []byte   // version 3 source map; sources are relative to the repository root
 	SHA256    string   // hex SHA-256 of Code: the bundle's identity
 	Inputs    []string // repository-relative, slash-separated files the bundle was built from, sorted
@@ -158,57 +159,114 @@ func (c Config) BuildAll(root string, entries []string) []Result {
 
 // buildAll adds the bytes each esbuild run reads to spent, the
 // repository's total.
+//
+// Each entry is bundled as an ES module and rewritten by hoist into a
+// script that assigns module.exports; an entry hoist cannot rewrite, or a
+// run with errors, is bundled as CommonJS instead (the format Flowgate
+// used before, whose diagnostics users see).
 func (c Config) buildAll(root string, entries []string, fence *fence, spent *int64) []Result {
 	results := make([]Result, len(entries))
 	if len(entries) == 0 {
 		return results
 	}
-	opts := Options(root, entries)
-	opts.AbsWorkingDir = workDir(root)
-	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries)}
-	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(r)}
-	res := api.Build(opts)
-	*spent += r.total
-	if len(res.Errors) > 0 {
-		if len(entries) > 1 {
-			var total int
-			for i, e := range entries {
-				switch {
-				case *spent > MaxRepositorySourceBytes:
-					// Each entry reads the shared modules again.
-					results[i] = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, e, 1, 1,
-						"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
-						MaxRepositorySourceBytes>>20)}}
-				case total <= MaxTotalOutputBytes:
-					results[i] = c.buildAll(root, []string{e}, fence, spent)[0]
-				}
-				total = capOutput(&results[i], e, total)
+	var rest []int // the entries left to the CommonJS build
+	res := c.run(root, entries, fence, spent, api.FormatESModule)
+	switch {
+	case len(res.Errors) > 0 && len(entries) > 1:
+		return c.oneByOne(root, entries, fence, spent)
+	case len(res.Errors) > 0:
+		rest = []int{0}
+	default:
+		files, meta := outputFiles(res, root, fence)
+		for i, e := range entries {
+			name := outputName(i) + ".js"
+			if code, smap, ok := hoist(fence.unprefix(files[name]), files[name+".map"], meta[name].exports); ok {
+				results[i] = finish(e, code, smap, meta[name].inputs)
+			} else {
+				rest = append(rest, i)
 			}
-			return results
 		}
-		var ds []diag.Diagnostic
-		for _, m := range res.Errors {
-			ds = append(ds, fromMessage(m, root, entries[0], fence))
+	}
+	if len(rest) > 0 {
+		sub := make([]string, len(rest))
+		for j, i := range rest {
+			sub[j] = entries[i]
 		}
-		diag.Sort(ds)
-		results[0].Diagnostics = ds
-		return results
-	}
-	byPath := map[string][]byte{}
-	for _, f := range res.OutputFiles {
-		rel, _ := filepath.Rel(root, f.Path)
-		byPath[filepath.ToSlash(rel)] = f.Contents
-	}
-	meta := outputs(res.Metafile, fence)
-	for i, e := range entries {
-		name := outputName(i) + ".js"
-		results[i] = finish(e, fence.unprefix(byPath[name]), byPath[name+".map"], meta[name])
+		for j, r := range c.buildCommonJS(root, sub, fence, spent) {
+			results[rest[j]] = r
+		}
 	}
 	var total int
 	for i, e := range entries {
 		total = capOutput(&results[i], e, total)
 	}
 	return results
+}
+
+// run is one esbuild run over the entries in the given format.
+func (c Config) run(root string, entries []string, fence *fence, spent *int64, format api.Format) api.BuildResult {
+	opts := Options(root, entries)
+	opts.Format = format
+	opts.AbsWorkingDir = workDir(root)
+	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries)}
+	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(r)}
+	res := api.Build(opts)
+	*spent += r.total
+	return res
+}
+
+// buildCommonJS bundles the entries as CommonJS modules.
+func (c Config) buildCommonJS(root string, entries []string, fence *fence, spent *int64) []Result {
+	res := c.run(root, entries, fence, spent, api.FormatCommonJS)
+	if len(res.Errors) > 0 {
+		if len(entries) > 1 {
+			return c.oneByOne(root, entries, fence, spent)
+		}
+		var ds []diag.Diagnostic
+		for _, m := range res.Errors {
+			ds = append(ds, fromMessage(m, root, entries[0], fence))
+		}
+		diag.Sort(ds)
+		return []Result{{Diagnostics: ds}}
+	}
+	files, meta := outputFiles(res, root, fence)
+	results := make([]Result, len(entries))
+	for i, e := range entries {
+		name := outputName(i) + ".js"
+		results[i] = finish(e, fence.unprefix(files[name]), files[name+".map"], meta[name].inputs)
+	}
+	return results
+}
+
+// oneByOne builds each entry on its own after a run over all of them had
+// errors, so every entry gets its own result.
+func (c Config) oneByOne(root string, entries []string, fence *fence, spent *int64) []Result {
+	results := make([]Result, len(entries))
+	var total int
+	for i, e := range entries {
+		switch {
+		case *spent > MaxRepositorySourceBytes:
+			// Each entry reads the shared modules again.
+			results[i] = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, e, 1, 1,
+				"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
+				MaxRepositorySourceBytes>>20)}}
+		case total <= MaxTotalOutputBytes:
+			results[i] = c.buildAll(root, []string{e}, fence, spent)[0]
+		}
+		total = capOutput(&results[i], e, total)
+	}
+	return results
+}
+
+// outputFiles maps each output file of the run, relative to the root, to
+// its bytes, and each to what the metafile says of it.
+func outputFiles(res api.BuildResult, root string, fence *fence) (map[string][]byte, map[string]outputMeta) {
+	files := map[string][]byte{}
+	for _, f := range res.OutputFiles {
+		rel, _ := filepath.Rel(root, f.Path)
+		files[filepath.ToSlash(rel)] = f.Contents
+	}
+	return files, outputs(res.Metafile, fence)
 }
 
 // capOutput adds r's bundle and source map to total, the bytes of the
@@ -253,14 +311,22 @@ func isEmpty(code []byte) bool {
 	return true
 }
 
-// outputs maps each output file of the metafile to its sorted input files.
-func outputs(metafile string, fence *fence) map[string][]string {
+// outputMeta is what the metafile says of one output file.
+type outputMeta struct {
+	inputs  []string // repository-relative, sorted
+	exports []string // the export names of an ES module output
+}
+
+// outputs maps each output file of the metafile to its sorted input files
+// and its exports.
+func outputs(metafile string, fence *fence) map[string]outputMeta {
 	var m struct {
 		Outputs map[string]struct {
-			Inputs map[string]json.RawMessage `json:"inputs"`
+			Inputs  map[string]json.RawMessage `json:"inputs"`
+			Exports []string                   `json:"exports"`
 		} `json:"outputs"`
 	}
-	out := map[string][]string{}
+	out := map[string]outputMeta{}
 	if err := json.Unmarshal([]byte(metafile), &m); err != nil {
 		return out
 	}
@@ -270,7 +336,7 @@ func outputs(metafile string, fence *fence) map[string][]string {
 			ins = append(ins, fence.rel(filepath.ToSlash(p)))
 		}
 		slices.Sort(ins)
-		out[fence.rel(filepath.ToSlash(name))] = ins
+		out[fence.rel(filepath.ToSlash(name))] = outputMeta{inputs: ins, exports: o.Exports}
 	}
 	return out
 }

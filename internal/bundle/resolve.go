@@ -119,7 +119,11 @@ func (f *fence) unprefix(code []byte) []byte {
 	if f.prefix == "" || code == nil {
 		return code
 	}
-	return bytes.ReplaceAll(code, []byte("\n// "+f.prefix), []byte("\n// "))
+	code = bytes.ReplaceAll(code, []byte("\n// "+f.prefix), []byte("\n// "))
+	if first := []byte("// " + f.prefix); bytes.HasPrefix(code, first) { // a bundle with no helpers starts with one
+		code = append([]byte("// "), code[len(first):]...)
+	}
+	return code
 }
 
 // rel turns a path as esbuild reports it into one relative to the root.

@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 
+	"github.com/flowgate/flowgate/internal/bundle"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -52,22 +55,49 @@ export default async function handle(event: any) {
 }
 `
 
-func TestErrorStackIsSourceMapped(t *testing.T) {
-	code, smap := build(t, throwingTS)
-	e := New(Options{})
-	p, err := e.Load(code, smap)
-	if err != nil {
+// buildFlowgate bundles a TypeScript workflow with Flowgate's own build
+// (internal/bundle), whose bundles assign module.exports directly.
+func buildFlowgate(t testing.TB, ts string) (code, smap []byte) {
+	t.Helper()
+	root := t.TempDir()
+	const entry = "kindeSrc/environment/workflows/claimsWorkflow.ts"
+	p := filepath.Join(root, filepath.FromSlash(entry))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := run(t, e, p, `{"n": 5}`)
-	wantFailed(t, r, "Error: too big: 5")
-	for _, want := range []string{"claimsWorkflow.ts:5:11", "claimsWorkflow.ts:11:3"} {
-		if !strings.Contains(r.Error.Stack, want) {
-			t.Errorf("stack %q lacks %s", r.Error.Stack, want)
-		}
+	if err := os.WriteFile(p, []byte(ts), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(r.Error.Stack, "bundle.js") {
-		t.Errorf("stack still names the bundle: %q", r.Error.Stack)
+	out, ds := bundle.Build(root, entry)
+	if out == nil {
+		t.Fatalf("build: %v", ds)
+	}
+	return out.Code, out.SourceMap
+}
+
+// TestErrorStackIsSourceMapped: both bundle shapes the runtime loads (the
+// esbuild CommonJS bundles older Flowgate versions deployed, and today's
+// build) report a stack in the workflow's own lines.
+func TestErrorStackIsSourceMapped(t *testing.T) {
+	for name, build := range map[string]func(testing.TB, string) ([]byte, []byte){"commonjs": build, "flowgate build": buildFlowgate} {
+		t.Run(name, func(t *testing.T) {
+			code, smap := build(t, throwingTS)
+			e := New(Options{})
+			p, err := e.Load(code, smap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := run(t, e, p, `{"n": 5}`)
+			wantFailed(t, r, "Error: too big: 5")
+			for _, want := range []string{"claimsWorkflow.ts:5:11", "claimsWorkflow.ts:11:3"} {
+				if !strings.Contains(r.Error.Stack, want) {
+					t.Errorf("stack %q lacks %s", r.Error.Stack, want)
+				}
+			}
+			if strings.Contains(r.Error.Stack, "bundle.js") {
+				t.Errorf("stack still names the bundle: %q", r.Error.Stack)
+			}
+		})
 	}
 }
 
