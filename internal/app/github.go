@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp"
+	"github.com/flowgate/flowgate/internal/prdiff"
 	"github.com/flowgate/flowgate/internal/secrets"
 )
 
@@ -37,8 +38,13 @@ func newGitHubParts(ctx context.Context, a *App) (*githubParts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
+	// Pull requests' behaviour diffs replay in the same sandbox as triggers.
+	differ, err := prdiff.New(prdiff.Options{Source: a.deploy, Runner: a.runner})
+	if err != nil {
+		return nil, err
+	}
 	opts := githubapp.Options{
-		Clients: clients, Deploy: a.deploy, Inspector: a.runner, Environments: rules,
+		Clients: clients, Deploy: a.deploy, Diff: differ, Inspector: a.runner, Environments: rules,
 		MinPermission: env("GITHUB_MIN_PERMISSION"),
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-github/v62/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/prdiff"
 	"github.com/flowgate/flowgate/internal/project"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
@@ -50,6 +51,9 @@ func ParseEnvRules(s string) ([]EnvRule, error) {
 type Options struct {
 	Clients *Clients
 	Deploy  *deploy.Service
+	// Diff, when set, posts each pull request's behaviour diff (the
+	// "Behaviour diff" check run) and answers /diff and its button.
+	Diff *prdiff.Differ
 	// Inspector runs workflows' top-level code when a pull request is
 	// checked (the service's sandbox runner: worker processes).
 	//

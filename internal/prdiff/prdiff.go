@@ -1,0 +1,310 @@
+// Package prdiff is a pull request's behaviour diff: the pull request's
+// build replayed on an environment's recorded trigger calls against the
+// deployment live for each trigger, judged by the repository's policy,
+// as the "Behaviour diff" check run shows it. The replay itself is
+// internal/replay's; this package gathers its inputs from the service and
+// words the outcome.
+package prdiff
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flowgate/flowgate/internal/bindings"
+	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/invoke"
+	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/replay"
+	"github.com/flowgate/flowgate/internal/sandbox"
+	"github.com/flowgate/flowgate/internal/workflow"
+)
+
+// Source is what a diff reads from the service (*deploy.Service): the
+// environment's runtime state (live deployment per trigger, variables),
+// bundles by digest, and the recorded calls of a workflow, newest first.
+type Source interface {
+	Snapshot(ctx context.Context, env string) (*deploy.Snapshot, error)
+	Artifact(ctx context.Context, digest string) ([]byte, error)
+	Recordings(ctx context.Context, env, workflowID string, limit int) ([]replay.Recorded, error)
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxEvents = 500
+	DefaultMaxDiffs  = 10
+	// DefaultDocsURL is where the check run says how recording is turned on.
+	DefaultDocsURL = "https://github.com/flowgate/flowgate/blob/main/docs/recording.md"
+)
+
+// Options configure a Differ. Source and Runner are required.
+type Options struct {
+	Source Source
+	// Runner runs both builds (the service's sandbox: worker processes).
+	Runner sandbox.Runner
+	// MaxEvents bounds the recorded calls replayed per workflow, newest
+	// first (default DefaultMaxEvents).
+	MaxEvents int
+	// MaxDiffs bounds the differences the report shows per workflow
+	// (default DefaultMaxDiffs); every changed event is still counted.
+	MaxDiffs int
+	// DocsURL is linked when nothing was recorded (default DefaultDocsURL).
+	DocsURL string
+}
+
+// Differ runs behaviour diffs. It is safe for concurrent use.
+type Differ struct{ o Options }
+
+// New checks opts and returns a Differ.
+func New(o Options) (*Differ, error) {
+	if o.Source == nil || o.Runner == nil {
+		return nil, fmt.Errorf("prdiff: Source and Runner are required")
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = DefaultMaxEvents
+	}
+	if o.MaxDiffs <= 0 {
+		o.MaxDiffs = DefaultMaxDiffs
+	}
+	if o.DocsURL == "" {
+		o.DocsURL = DefaultDocsURL
+	}
+	return &Differ{o: o}, nil
+}
+
+// Request is one diff.
+type Request struct {
+	Env string
+	// Candidate is the pull request's build: its valid workflows.
+	Candidate []invoke.Workflow
+	// Only limits the diff to one workflow id (`/diff <workflow>`).
+	Only string
+	// Policy is the base branch's flowgate.behaviourDiff (nil: none, the
+	// check run is neutral). PolicyNote says why none could be read.
+	Policy     *project.DiffPolicy
+	PolicyNote string
+}
+
+// Conclusions of the check run.
+const (
+	Neutral = "neutral"
+	Success = "success"
+	Failure = "failure"
+)
+
+// Outcome is the check run: its conclusion, title and Markdown summary.
+type Outcome struct {
+	Conclusion string
+	Title      string
+	Summary    string
+	// Replayed is how many workflows were replayed (0: nothing compared).
+	Replayed int
+	// Changed lists, by workflow id, the share (0-100) of recorded events
+	// whose outcome changed.
+	Changed map[string]float64
+}
+
+// Run replays req's candidate against the live deployments on the
+// environment's recordings. The error is for state that could not be read
+// (the database, the artifact store): try again later. Everything about
+// the pull request itself is in the Outcome.
+func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
+	cand := req.Candidate
+	if req.Only != "" {
+		cand = nil
+		for _, w := range req.Candidate {
+			if w.Settings.ID == req.Only {
+				cand = append(cand, w)
+			}
+		}
+		if len(cand) == 0 {
+			return Outcome{Conclusion: Neutral, Title: "No workflow " + req.Only,
+				Summary: fmt.Sprintf("This pull request's build has no workflow `%s`: nothing was replayed.\n", cell(req.Only))}, nil
+		}
+	}
+	if len(cand) == 0 {
+		return Outcome{Conclusion: Neutral, Title: "No workflows to compare",
+			Summary: "This pull request's build has no valid workflow: nothing was replayed.\n"}, nil
+	}
+	snap, err := d.o.Source.Snapshot(ctx, req.Env)
+	if err != nil {
+		return Outcome{}, fmt.Errorf("prdiff: runtime state of %s: %w", req.Env, err)
+	}
+	var (
+		in                   = replay.Input{Env: standIns(snap.Vars()), MaxDiffs: d.o.MaxDiffs}
+		noRecordings, noLive []string
+	)
+	for _, w := range cand {
+		id := w.Settings.ID
+		recs, err := d.o.Source.Recordings(ctx, req.Env, id, d.o.MaxEvents)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("prdiff: recordings of %s in %s: %w", id, req.Env, err)
+		}
+		if len(recs) == 0 {
+			noRecordings = append(noRecordings, id)
+			continue
+		}
+		live := snap.Live(w.Settings.Trigger)
+		if live == nil {
+			noLive = append(noLive, id)
+			continue
+		}
+		base, err := d.liveWorkflow(ctx, live)
+		if err != nil {
+			return Outcome{}, err
+		}
+		in.Candidate = append(in.Candidate, w)
+		in.Baseline = append(in.Baseline, base)
+		in.Events = append(in.Events, recs...)
+	}
+	if len(in.Candidate) == 0 && len(noLive) == 0 {
+		return d.recordingOff(req.Env, noRecordings), nil
+	}
+	var rep *replay.Report
+	if len(in.Candidate) > 0 {
+		rep = replay.Run(ctx, d.o.Runner, in)
+	}
+	return judge(req, rep, noLive, noRecordings), nil
+}
+
+// liveWorkflow loads a live deployment's bundle and source map.
+func (d *Differ) liveWorkflow(ctx context.Context, l *deploy.LiveDeployment) (invoke.Workflow, error) {
+	var w invoke.Workflow
+	if err := json.Unmarshal(l.Settings, &w.Settings); err != nil {
+		return w, fmt.Errorf("prdiff: settings of deployment %s: %w", l.DeploymentID, err)
+	}
+	code, err := d.o.Source.Artifact(ctx, l.BundleDigest)
+	if err != nil {
+		return w, fmt.Errorf("prdiff: bundle of deployment %s: %w", l.DeploymentID, err)
+	}
+	w.Code = code
+	if l.SourceMapDigest != "" {
+		if w.SourceMap, err = d.o.Source.Artifact(ctx, l.SourceMapDigest); err != nil {
+			return w, fmt.Errorf("prdiff: source map of deployment %s: %w", l.DeploymentID, err)
+		}
+	}
+	return w, nil
+}
+
+// standIns are the variables both builds run with. A secret's value is
+// never handed to a pull request's code (its result is shown on GitHub,
+// and a writer of the repository is not thereby a reader of the
+// environment's secrets): each secret reads as the same stand-in in both
+// builds, so the comparison stays fair. Recorded outbound answers replace
+// every call the secret would have authorised.
+func standIns(vars map[string]deploy.EnvValue) map[string]bindings.EnvVar {
+	out := make(map[string]bindings.EnvVar, len(vars))
+	for name, v := range vars {
+		switch {
+		case v.Unreadable != "":
+			out[name] = bindings.EnvVar{IsSecret: true, Unreadable: v.Unreadable}
+		case v.IsSecret:
+			out[name] = bindings.EnvVar{Value: SecretStandIn(name), IsSecret: true}
+		default:
+			out[name] = bindings.EnvVar{Value: v.Value}
+		}
+	}
+	return out
+}
+
+// SecretStandIn is what a secret variable reads as in a replay.
+func SecretStandIn(name string) string { return "flowgate-replay-secret:" + name }
+
+// recordingOff is the outcome when none of the workflows has a recording.
+func (d *Differ) recordingOff(env string, ids []string) Outcome {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Nothing was replayed: there are no recorded trigger calls for %s in `%s`. Recording is off for them, or nothing has been recorded yet.\n\n", list(ids), cell(env))
+	fmt.Fprintf(&b, "Turn recording on for the environment (and, if you like, only for some workflows) to see here what a pull request would change on real traffic: [Recording trigger calls](%s).\n", d.o.DocsURL)
+	return Outcome{Conclusion: Neutral, Title: "Recording is off", Summary: b.String()}
+}
+
+// judge words the replay's report and applies the policy.
+func judge(req Request, rep *replay.Report, noLive, noRecordings []string) Outcome {
+	out := Outcome{Conclusion: Neutral, Changed: map[string]float64{}}
+	var b strings.Builder
+	if rep != nil {
+		out.Changed = changedPercents(rep)
+		out.Replayed = len(out.Changed)
+		if rep.Changed() {
+			out.Title = "Behaviour changes on recorded traffic"
+		} else {
+			out.Title = "No behaviour change"
+		}
+		b.WriteString(strings.TrimRight(rep.Markdown(), "\n"))
+		b.WriteString("\n\n")
+	} else {
+		out.Title = "No live deployment to compare against"
+	}
+	for _, id := range noLive {
+		fmt.Fprintf(&b, "- `%s`: no live deployment to compare against in `%s` (its recordings wait for one).\n", cell(id), cell(req.Env))
+	}
+	for _, id := range noRecordings {
+		fmt.Fprintf(&b, "- `%s`: no recorded trigger calls in `%s` (recording is off for it, or nothing was recorded yet).\n", cell(id), cell(req.Env))
+	}
+	if len(noLive)+len(noRecordings) > 0 {
+		b.WriteString("\n")
+	}
+	switch {
+	case req.Policy == nil:
+		if req.PolicyNote != "" {
+			fmt.Fprintf(&b, "No policy applies: %s.\n", req.PolicyNote)
+		}
+	case rep == nil:
+		fmt.Fprintf(&b, "Policy: more than %s of a workflow's recorded events changing outcome fails this check; nothing was compared.\n", pct(req.Policy.MaxChangedPercent))
+	default:
+		var over []string
+		for _, id := range sortedKeys(out.Changed) {
+			if p := out.Changed[id]; p > req.Policy.MaxChangedPercent {
+				over = append(over, fmt.Sprintf("`%s` (%s)", cell(id), pct(p)))
+			}
+		}
+		if len(over) > 0 {
+			out.Conclusion = Failure
+			out.Title = "Policy exceeded: " + strings.Join(over, ", ")
+			fmt.Fprintf(&b, "**Policy exceeded**: kinde.json allows at most %s of a workflow's recorded events to change outcome; %s.\n", pct(req.Policy.MaxChangedPercent), strings.Join(over, ", "))
+		} else {
+			out.Conclusion = Success
+			fmt.Fprintf(&b, "Within the policy: kinde.json allows at most %s of a workflow's recorded events to change outcome.\n", pct(req.Policy.MaxChangedPercent))
+		}
+	}
+	out.Summary = b.String()
+	return out
+}
+
+func pct(p float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", p), "0"), ".0") + "%" }
+
+func sortedKeys(m map[string]float64) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func list(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = "`" + cell(id) + "`"
+	}
+	return strings.Join(q, ", ")
+}
+
+// cell makes text safe in a Markdown table cell or code span.
+func cell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "`", "'").Replace(s)
+}
+
+// Candidate turns a checked build's valid workflows into replay inputs.
+func Candidate(rep *project.Report) []invoke.Workflow {
+	var out []invoke.Workflow
+	for _, w := range rep.Workflows {
+		if !w.Valid() || w.Settings.ID == "" || !workflow.ValidID(w.Settings.ID) {
+			continue
+		}
+		out = append(out, invoke.Workflow{Settings: w.Settings, Code: w.Bundle.Code, SourceMap: w.Bundle.SourceMap})
+	}
+	return out
+}
