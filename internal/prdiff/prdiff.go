@@ -273,7 +273,9 @@ func judge(req Request, rep *replay.Report, noLive, noRecordings []string) Outco
 	return out
 }
 
-func pct(p float64) string { return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", p), "0"), ".0") + "%" }
+func pct(p float64) string {
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", p), "0"), ".0") + "%"
+}
 
 func sortedKeys(m map[string]float64) []string {
 	ks := make([]string, 0, len(m))
