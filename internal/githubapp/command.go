@@ -72,7 +72,7 @@ func ParseCommand(body string) (cmd Command, ok bool, err error) {
 		cmd.Workflow = args[0]
 	case CmdDiff:
 		if len(args) > 1 {
-			return Command{}, true, fmt.Errorf("usage: /diff [<workflow-id>]")
+			return Command{}, true, fmt.Errorf("usage: /diff, or /diff <workflow-id>")
 		}
 		if len(args) == 1 {
 			cmd.Workflow = args[0]

@@ -197,10 +197,14 @@ func (s *Server) SetPermission(repo, user, perm string) {
 
 // SetPullRequest serves pr (a pull request object as GitHub answers it,
 // e.g. the "pull_request" of a real webhook payload) as repo's pull
-// request number n.
+// request number n; a nil pr removes it.
 func (s *Server) SetPullRequest(repo string, n int, pr map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if pr == nil {
+		delete(s.pulls, fmt.Sprintf("%s#%d", repo, n))
+		return
+	}
 	s.pulls[fmt.Sprintf("%s#%d", repo, n)] = pr
 }
 
