@@ -20,6 +20,9 @@ type Stub struct {
 	Status  int               `json:"status"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    string            `json:"body,omitempty"`
+	// Truncated marks a recorded answer whose body was cut to the
+	// recording's bound (outbound.RecordBodyBytes); it is replayed as cut.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // maxUnmatched bounds how many unanswered requests are remembered (a

@@ -43,6 +43,10 @@ type Request struct {
 	Stubs      []httpstub.Stub
 	WallTime   time.Duration // 0 = the runner's default
 	CacheScope string        // the JWT cache's namespace: the environment
+	// Record asks for the Response's Fetch: what each outbound request was
+	// answered (sandbox.Request.Record), with the event's passwords and the
+	// secret variables redacted from URLs and bodies.
+	Record bool
 
 	// EncryptionKeyError is why the active key could not be provided:
 	// kinde.secureFetch throws it.
@@ -88,6 +92,7 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 		Stubs:         req.Stubs,
 		WallTime:      req.WallTime,
 		CacheScope:    req.CacheScope,
+		Record:        req.Record,
 	}
 	sreq.EncryptionKeyError = req.EncryptionKeyError
 	resp := runner.Run(ctx, sreq)
@@ -100,6 +105,14 @@ func Run(ctx context.Context, runner sandbox.Runner, req Request) sandbox.Respon
 	cfg := &bindings.Config{Env: req.Env, Redact: passwords}
 	for i, u := range resp.Unmatched {
 		resp.Unmatched[i] = redactLine(bindings.RedactText(cfg, u), passwords)
+	}
+	for i := range resp.Fetch {
+		f := &resp.Fetch[i]
+		f.URL = redactLine(bindings.RedactText(cfg, f.URL), passwords)
+		f.Body = redactLine(bindings.RedactText(cfg, f.Body), passwords)
+		for k, v := range f.Headers {
+			f.Headers[k] = redactLine(bindings.RedactText(cfg, v), passwords)
+		}
 	}
 	return resp
 }

@@ -46,6 +46,9 @@ type Policy struct {
 	// and `flowgate test`, which answer requests from stubs). AllowHosts
 	// and the address checks do not apply to it.
 	Transport http.RoundTripper
+	// Record, when set, keeps what every request was answered (replay's
+	// capture); the requests still go through Transport or the network.
+	Record *Recorder
 }
 
 // RequestTimeout is the per-request timeout in force.
@@ -133,10 +136,20 @@ func (cs *Clients) Len() int {
 	return len(cs.clients)
 }
 
-// client returns the client for policy p: p's own Transport when set, a
+// client returns the client for policy p (see base), its answers
+// recorded when p asks for it.
+func (cs *Clients) client(p *Policy) *http.Client {
+	c := cs.base(p)
+	if p != nil && p.Record != nil {
+		return &http.Client{Transport: p.Record.wrap(c.Transport), CheckRedirect: c.CheckRedirect}
+	}
+	return c
+}
+
+// base returns the client for policy p: p's own Transport when set, a
 // kept guarded client for p's allow-list, or (cs nil or closed) a guarded
 // client that keeps no idle connections.
-func (cs *Clients) client(p *Policy) *http.Client {
+func (cs *Clients) base(p *Policy) *http.Client {
 	if p != nil && p.Transport != nil {
 		return &http.Client{Transport: p.Transport, CheckRedirect: checkRedirect}
 	}

@@ -17,8 +17,9 @@ import (
 // message, stack), the logs (a count, then level and message each), the
 // three tokens (a presence byte, resetClaims, then the claims as a value),
 // the rarely set sections (auth, mfa, plan, widget, ssoSession, risk) as one
-// JSON text (empty when none is set), and the unmatched stub requests (a
-// count, then each). A value is a tag byte — n(ull), t(rue), f(alse),
+// JSON text (empty when none is set), the unmatched stub requests (a
+// count, then each), and the recorded answers (Response.Fetch) as one JSON
+// text (empty when none). A value is a tag byte — n(ull), t(rue), f(alse),
 // d (8-byte float), s(tring), a(rray: count, values), m(ap: count, then key
 // and value each).
 //
@@ -162,6 +163,15 @@ func appendResult(b []byte, resp *Response) ([]byte, bool) {
 	for _, u := range resp.Unmatched {
 		e.str(u)
 	}
+	if len(resp.Fetch) == 0 {
+		e.b = binary.BigEndian.AppendUint32(e.b, 0)
+	} else {
+		text, err := json.Marshal(resp.Fetch)
+		if err != nil {
+			return b, false
+		}
+		e.b = appendBytes(e.b, text)
+	}
 	if !e.ok {
 		return b, false
 	}
@@ -219,6 +229,11 @@ func decodeResult(body []byte) (Response, error) {
 		resp.Unmatched = make([]string, n)
 		for i := range resp.Unmatched {
 			resp.Unmatched[i] = string(d.bytes())
+		}
+	}
+	if fetch := d.bytes(); len(fetch) > 0 {
+		if err := json.Unmarshal(fetch, &resp.Fetch); err != nil {
+			return Response{}, errBadAnswer
 		}
 	}
 	if d.bad || len(d.b) > 0 {

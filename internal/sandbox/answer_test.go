@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -45,6 +46,9 @@ func TestBinaryAnswerIsTheJSONAnswer(t *testing.T) {
 			SSOSession: &workflow.SSOSession{Policy: "p"}, Risk: &workflow.Risk{Score: 0.5}},
 			Unmatched: []string{"GET https://x/", ""}},
 		"empty": {Result: &workflow.Result{}},
+		"recorded answers": {Result: &workflow.Result{Status: workflow.StatusSucceeded}, Fetch: []httpstub.Stub{
+			{Method: "GET", URL: "https://x/?q=ü", Status: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: `{"a":1}`},
+			{Method: "POST", URL: "https://y/", Status: 302, Headers: map[string]string{"Location": "/z"}, Truncated: true}}},
 	}
 	for name, resp := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -93,7 +97,7 @@ func TestBinaryAnswerCoversResult(t *testing.T) {
 		reflect.TypeFor[workflow.Error](): {"Kind", "Message", "Stack"},
 		reflect.TypeFor[workflow.Token](): {"CustomClaims", "ResetClaims"},
 		reflect.TypeFor[workflow.Log]():   {"Level", "Message"},
-		reflect.TypeFor[Response]():       {"Result", "Unmatched"},
+		reflect.TypeFor[Response]():       {"Result", "Unmatched", "Fetch"},
 	}
 	for typ, fields := range want {
 		var got []string

@@ -117,6 +117,11 @@ func (p *InProcess) run(ctx context.Context, req *Request, sum [32]byte) Respons
 		stubs = httpstub.NewTransport(req.Stubs)
 		net = &bindings.NetPolicy{Transport: stubs}
 	}
+	var rec *outbound.Recorder
+	if req.Record {
+		rec = outbound.NewRecorder()
+		net.Record = rec
+	}
 	cfg := &bindings.Config{
 		Settings:      req.Settings,
 		Env:           req.Env,
@@ -131,6 +136,9 @@ func (p *InProcess) run(ctx context.Context, req *Request, sum [32]byte) Respons
 	out := Response{Result: res}
 	if stubs != nil {
 		out.Unmatched = stubs.Unmatched()
+	}
+	if rec != nil {
+		out.Fetch = rec.Stubs()
 	}
 	return out
 }

@@ -48,7 +48,7 @@ const (
 // protocol version, so a stale binary refuses a newer supervisor.
 const (
 	workerEnv     = "FLOWGATE_SANDBOX_WORKER"
-	workerVersion = "2"
+	workerVersion = "3"
 )
 
 // workerConfig is the first frame a worker reads.
@@ -80,7 +80,10 @@ type runMsg struct {
 	*Request
 }
 
-const flagCode = 1
+const (
+	flagCode   = 1
+	flagRecord = 2 // Request.Record
+)
 
 // runMeta is the part of a Request that is the same for every call of a
 // workflow in an environment.
@@ -103,6 +106,9 @@ func appendRun(b []byte, m *runMsg) []byte {
 	var flags byte
 	if m.HasCode {
 		flags |= flagCode
+	}
+	if m.Record {
+		flags |= flagRecord
 	}
 	b = append(b, flags)
 	b = append(b, m.Digest[:]...)
@@ -150,6 +156,7 @@ func decodeRun(body []byte) (*runMsg, error) {
 			m.Redact[i] = string(d.bytes())
 		}
 	}
+	m.Record = flags&flagRecord != 0
 	if flags&flagCode != 0 {
 		m.HasCode = true
 		m.Code = d.bytes()

@@ -28,6 +28,7 @@ func TestRunFrameRoundTrip(t *testing.T) {
 		Stubs:         []httpstub.Stub{},
 		WallTime:      1500 * time.Millisecond,
 		CacheScope:    "env_1",
+		Record:        true,
 	}
 	for _, c := range []struct {
 		name    string

@@ -34,6 +34,9 @@ type Request struct {
 	Stubs         []httpstub.Stub            `json:"stubs"`            // non-nil: fetch is answered only from these (flowgate test); no omitempty, [] ≠ null
 	WallTime      time.Duration              `json:"wallTime,omitempty"`
 	CacheScope    string                     `json:"cacheScope,omitempty"` // JWT cache namespace (the environment); one cache per scope
+	// Record asks for Response.Fetch: what every outbound request of the
+	// run was answered (bounded: outbound.RecordBodyBytes, RecordEntries).
+	Record bool `json:"record,omitempty"`
 
 	// EncryptionKeyError is why the active key could not be provided (it
 	// does not decrypt): kinde.secureFetch throws it.
@@ -44,6 +47,9 @@ type Request struct {
 type Response struct {
 	Result    *workflow.Result `json:"result"`
 	Unmatched []string         `json:"unmatched,omitempty"` // requests no stub answered (httpstub.Transport.Unmatched)
+	// Fetch is what each outbound request was answered, in order, when
+	// Request.Record was set (request bodies are not kept).
+	Fetch []httpstub.Stub `json:"fetch,omitempty"`
 }
 
 // Runner runs workflow code. Implementations are safe for concurrent use.

@@ -252,7 +252,7 @@ func (wk *workerState) answer(typ byte, v any) error {
 			if r, ok := v.(Response); ok && r.Result != nil {
 				res.WorkflowID, res.Trigger, res.FailurePolicy = r.Result.WorkflowID, r.Result.Trigger, r.Result.FailurePolicy
 			}
-			fallback = Response{Result: res}
+			fallback = Response{Result: res} // the recording is dropped with the rest
 		}
 		body, _ = json.Marshal(fallback)
 	}
