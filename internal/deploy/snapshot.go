@@ -40,6 +40,7 @@ type Snapshot struct {
 	vars      map[string]EnvValue
 	keys      map[string][]byte // by workflow id; absent: no active key
 	keyErrs   map[string]string // by workflow id: why the active key does not open
+	recording *RecordingState   // nil: nothing is recorded
 }
 
 // CheckToken reports whether token is the environment's runtime token (in
@@ -63,6 +64,10 @@ func (sn *Snapshot) Live(trigger string) *LiveDeployment {
 
 // Vars are the environment's variables, secrets opened (shared: read only).
 func (sn *Snapshot) Vars() map[string]EnvValue { return sn.vars }
+
+// Recording is the environment's recording state, or nil when it records
+// nothing (recordings.go).
+func (sn *Snapshot) Recording() *RecordingState { return sn.recording }
 
 // Key is a workflow's active encryption key, or nil.
 func (sn *Snapshot) Key(workflowID string) []byte { return sn.keys[workflowID] }
@@ -340,6 +345,9 @@ func (s *Service) loadSnapshot(ctx context.Context, env string) (*Snapshot, erro
 		}
 	}
 	if sn.vars, err = s.EnvForInvocation(ctx, env); err != nil {
+		return nil, err
+	}
+	if sn.recording, err = s.recordingState(ctx, env); err != nil {
 		return nil, err
 	}
 	return sn, nil

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/httpjson"
+	"github.com/flowgate/flowgate/internal/recording"
+	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -510,4 +513,97 @@ func limit(r *http.Request, def int) int {
 // actor names the management API as the author of a change.
 func actor(r *http.Request) deploy.Actor {
 	return deploy.Actor{Name: "admin-api", Reason: trunc(r.URL.Query().Get("reason"), 200)}
+}
+
+// ---- recording (docs/recording.md) ----
+
+// recordingView is an environment's recording settings and how many calls
+// each workflow has recorded.
+type recordingView struct {
+	recording.Settings
+	Recorded map[string]int64 `json:"recorded"`
+}
+
+func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
+	env := r.PathValue("env")
+	st, err := s.deploy.RecordingSettings(r.Context(), env)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	counts, err := s.deploy.RecordingCounts(r.Context(), env)
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, recordingView{Settings: st, Recorded: counts})
+}
+
+// putRecording replaces the settings (unset fields take their defaults).
+func (s *Server) putRecording(w http.ResponseWriter, r *http.Request) {
+	var body recording.Settings
+	if !decode(w, r, &body) {
+		return
+	}
+	if _, err := s.deploy.PutRecordingSettings(r.Context(), r.PathValue("env"), body); err != nil {
+		s.fail(w, err)
+		return
+	}
+	s.getRecording(w, r)
+}
+
+// deleteRecordings deletes every recording of the environment.
+func (s *Server) deleteRecordings(w http.ResponseWriter, r *http.Request) {
+	n, err := s.deploy.DeleteRecordings(r.Context(), r.PathValue("env"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	httpjson.Write(w, http.StatusOK, map[string]int64{"deleted": n})
+}
+
+// exportRecordings streams the recordings (?workflow= one workflow's) as
+// JSON Lines of replay.Recorded, newest first, read page by page.
+func (s *Server) exportRecordings(w http.ResponseWriter, r *http.Request) {
+	env, wf := r.PathValue("env"), r.URL.Query().Get("workflow")
+	if wf != "" && !recording.ValidWorkflowID(wf) {
+		httpjson.Error(w, http.StatusBadRequest, "invalid", "workflow ids are 1-128 letters, digits, '-', '_' or '.'")
+		return
+	}
+	ExportRecordings(w, r, s.deploy, env, wf, s.log)
+}
+
+// ExportRecordings writes env's recordings as a JSON Lines download (the
+// API's export and the console's link). Headers are sent with the first
+// line; a failure after that ends the stream short (logged).
+func ExportRecordings(w http.ResponseWriter, r *http.Request, d *deploy.Service, env, workflowID string, log *slog.Logger) {
+	name := env
+	if workflowID != "" {
+		name += "-" + workflowID
+	}
+	started := false
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	err := d.ExportRecordings(r.Context(), env, workflowID, func(rec replay.Recorded) error {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.Header().Set("Content-Disposition", `attachment; filename="recordings-`+name+`.jsonl"`)
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+		}
+		return enc.Encode(rec)
+	})
+	switch {
+	case err != nil && !started:
+		httpjson.Error(w, http.StatusInternalServerError, "internal", "internal error (logged)")
+		log.Error("export recordings", "env", env, "err", err)
+	case err != nil:
+		log.Warn("export recordings ended early", "env", env, "err", err)
+	case !started:
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Content-Disposition", `attachment; filename="recordings-`+name+`.jsonl"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	}
 }

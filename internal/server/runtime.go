@@ -151,7 +151,11 @@ func (s *Server) run(ctx context.Context, snap *deploy.Snapshot, trig string, li
 			req.EncryptionKey, req.EncryptionKeyError = snap.Key(live.WorkflowID), snap.KeyError(live.WorkflowID)
 		}
 	}
-	res := invoke.Run(ctx, s.runner, req).Result
+	rec := s.rec.sample(snap, live, preview) // recording (recorder.go): decided before the run, queued after it
+	req.Record = rec != nil
+	resp := invoke.Run(ctx, s.runner, req)
+	res := resp.Result
+	s.rec.add(env, rec, req, resp)
 	s.metrics.observe(trig, res, time.Since(start))
 	if live != nil {
 		s.logs.add(runtimeLogs(env, trig, live.DeploymentID, res, start))

@@ -83,6 +83,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	logs    *logWriter
+	rec     *recorder // sampled trigger calls, recorded off the request path
 	cache   *codeCache
 
 	previewSlots chan struct{}    // bounds concurrent preview password checks
@@ -121,6 +122,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.logs = newLogWriter(opts.Deploy, logLimits{buffer: opts.LogBuffer, retention: opts.LogRetention,
 		quotaRows: opts.LogQuotaRows, quotaBytes: opts.LogQuotaBytes}, s.metrics.logsDropped, s.metrics.logsTrimmed, opts.Logger)
+	s.rec = newRecorder(opts.Deploy, opts.Registry, opts.Logger)
 	s.metrics.snapshots(opts.Registry, opts.Deploy)
 	s.routes()
 	return s, nil
@@ -142,8 +144,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close flushes the runtime logs still queued (bounded by ctx).
-func (s *Server) Close(ctx context.Context) error { return s.logs.close(ctx) }
+// Close flushes the runtime logs and recordings still queued (bounded by ctx).
+func (s *Server) Close(ctx context.Context) error {
+	return errors.Join(s.logs.close(ctx), s.rec.close(ctx))
+}
 
 func (s *Server) routes() {
 	m := s.mux
@@ -194,6 +198,10 @@ func (s *Server) routes() {
 	admin("GET "+env+"/syncs", s.listSyncs)
 	admin("GET "+env+"/syncs/{id}", s.getSync)
 	admin("GET "+env+"/logs", s.listLogs)
+	admin("GET "+env+"/recording", s.getRecording)
+	admin("PUT "+env+"/recording", s.putRecording)
+	admin("DELETE "+env+"/recordings", s.deleteRecordings)
+	admin("GET "+env+"/recordings/export", s.exportRecordings)
 	admin("GET "+env+"/github-repository", s.getGitHubRepository)
 	admin("PUT "+env+"/github-repository", s.putGitHubRepository)
 	admin("POST /api/v1/secrets/reseal", s.startReseal)
