@@ -2,12 +2,22 @@ package prdiff
 
 import "github.com/flowgate/flowgate/internal/replay"
 
-// changedPercents reads the replay report's per-workflow share of
-// recorded events whose outcome changed.
-func changedPercents(rep *replay.Report) map[string]float64 {
-	out := map[string]float64{}
+// Share is how much of a workflow's recorded traffic changed, in percent.
+type Share struct {
+	Events    int
+	Changed   float64 // events whose Result changed in any way
+	Decisions float64 // events whose auth decision changed
+}
+
+// shares reads the replay report's per-workflow shares.
+func shares(rep *replay.Report) map[string]Share {
+	out := map[string]Share{}
 	for _, w := range rep.Workflows {
-		out[w.WorkflowID] = w.ChangedPercent
+		s := Share{Events: w.Events, Changed: w.ChangedPercent}
+		if w.Events > 0 {
+			s.Decisions = float64(w.DecisionsChanged) * 100 / float64(w.Events)
+		}
+		out[w.WorkflowID] = s
 	}
 	return out
 }

@@ -101,9 +101,8 @@ type Outcome struct {
 	Summary    string
 	// Replayed is how many workflows were replayed (0: nothing compared).
 	Replayed int
-	// Changed lists, by workflow id, the share (0-100) of recorded events
-	// whose outcome changed.
-	Changed map[string]float64
+	// Changed is, by workflow id, how much of its recorded traffic changed.
+	Changed map[string]Share
 }
 
 // Run replays req's candidate against the live deployments on the
@@ -222,10 +221,10 @@ func (d *Differ) recordingOff(env string, ids []string) Outcome {
 
 // judge words the replay's report and applies the policy.
 func judge(req Request, rep *replay.Report, noLive, noRecordings []string) Outcome {
-	out := Outcome{Conclusion: Neutral, Changed: map[string]float64{}}
+	out := Outcome{Conclusion: Neutral, Changed: map[string]Share{}}
 	var b strings.Builder
 	if rep != nil {
-		out.Changed = changedPercents(rep)
+		out.Changed = shares(rep)
 		out.Replayed = len(out.Changed)
 		if rep.Changed() {
 			out.Title = "Behaviour changes on recorded traffic"
@@ -246,38 +245,60 @@ func judge(req Request, rep *replay.Report, noLive, noRecordings []string) Outco
 	if len(noLive)+len(noRecordings) > 0 {
 		b.WriteString("\n")
 	}
-	switch {
-	case req.Policy == nil:
+	pol := req.Policy
+	if pol == nil {
 		if req.PolicyNote != "" {
 			fmt.Fprintf(&b, "No policy applies: %s.\n", req.PolicyNote)
 		}
-	case rep == nil:
-		fmt.Fprintf(&b, "Policy: more than %s of a workflow's recorded events changing outcome fails this check; nothing was compared.\n", pct(req.Policy.MaxChangedPercent))
-	default:
-		var over []string
-		for _, id := range sortedKeys(out.Changed) {
-			if p := out.Changed[id]; p > req.Policy.MaxChangedPercent {
-				over = append(over, fmt.Sprintf("`%s` (%s)", cell(id), pct(p)))
-			}
+		out.Summary = b.String()
+		return out
+	}
+	rule := policyText(pol)
+	if rep == nil {
+		fmt.Fprintf(&b, "Policy (the base branch's kinde.json): %s; nothing was compared.\n", rule)
+		out.Summary = b.String()
+		return out
+	}
+	var over []string
+	for _, id := range sortedKeys(out.Changed) {
+		sh := out.Changed[id]
+		switch {
+		case pol.MaxDecisionsChangedPercent != nil && sh.Decisions > *pol.MaxDecisionsChangedPercent:
+			over = append(over, fmt.Sprintf("`%s` (%s of events changed a decision)", cell(id), pct(sh.Decisions)))
+		case pol.MaxChangedPercent != nil && sh.Changed > *pol.MaxChangedPercent:
+			over = append(over, fmt.Sprintf("`%s` (%s of events changed)", cell(id), pct(sh.Changed)))
 		}
-		if len(over) > 0 {
-			out.Conclusion = Failure
-			out.Title = "Policy exceeded: " + strings.Join(over, ", ")
-			fmt.Fprintf(&b, "**Policy exceeded**: kinde.json allows at most %s of a workflow's recorded events to change outcome; %s.\n", pct(req.Policy.MaxChangedPercent), strings.Join(over, ", "))
-		} else {
-			out.Conclusion = Success
-			fmt.Fprintf(&b, "Within the policy: kinde.json allows at most %s of a workflow's recorded events to change outcome.\n", pct(req.Policy.MaxChangedPercent))
-		}
+	}
+	if len(over) > 0 {
+		out.Conclusion = Failure
+		out.Title = "Policy exceeded: " + strings.Join(over, ", ")
+		fmt.Fprintf(&b, "**Policy exceeded.** The base branch's kinde.json fails this check when %s; %s.\n", rule, strings.Join(over, ", "))
+	} else {
+		out.Conclusion = Success
+		fmt.Fprintf(&b, "Within the policy: the base branch's kinde.json fails this check when %s.\n", rule)
 	}
 	out.Summary = b.String()
 	return out
+}
+
+// policyText words a policy: "more than 1% of a workflow's recorded
+// events change a decision, or more than 5% change at all".
+func policyText(p *project.DiffPolicy) string {
+	var parts []string
+	if p.MaxDecisionsChangedPercent != nil {
+		parts = append(parts, fmt.Sprintf("more than %s of a workflow's recorded events change an auth decision", pct(*p.MaxDecisionsChangedPercent)))
+	}
+	if p.MaxChangedPercent != nil {
+		parts = append(parts, fmt.Sprintf("more than %s of a workflow's recorded events change outcome at all", pct(*p.MaxChangedPercent)))
+	}
+	return strings.Join(parts, ", or ")
 }
 
 func pct(p float64) string {
 	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.2f", p), "0"), ".0") + "%"
 }
 
-func sortedKeys(m map[string]float64) []string {
+func sortedKeys(m map[string]Share) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)

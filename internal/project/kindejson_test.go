@@ -152,6 +152,7 @@ deny("x"); infra.secureFetch("u", {}); other();
 // The behaviour diff policy: read when it is exactly what the docs say,
 // refused whole (an error at the "flowgate" key) otherwise.
 func TestDiffPolicy(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
 	cases := []struct {
 		name, flowgate string
 		want           *DiffPolicy
@@ -160,22 +161,29 @@ func TestDiffPolicy(t *testing.T) {
 		{name: "absent", flowgate: ""},
 		{name: "no behaviourDiff", flowgate: `{}`},
 		{name: "other keys are for later", flowgate: `{"somethingElse": true}`},
-		{name: "five percent", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5}}`, want: &DiffPolicy{MaxChangedPercent: 5}},
-		{name: "zero fails on any change", flowgate: `{"behaviourDiff": {"maxChangedPercent": 0}}`, want: &DiffPolicy{}},
-		{name: "fraction", flowgate: `{"behaviourDiff": {"maxChangedPercent": 2.5}}`, want: &DiffPolicy{MaxChangedPercent: 2.5}},
-		{name: "hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 100}}`, want: &DiffPolicy{MaxChangedPercent: 100}},
+		{name: "five percent", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5}}`, want: &DiffPolicy{MaxChangedPercent: f(5)}},
+		{name: "decisions", flowgate: `{"behaviourDiff": {"maxDecisionsChangedPercent": 1}}`, want: &DiffPolicy{MaxDecisionsChangedPercent: f(1)}},
+		{name: "both", flowgate: `{"behaviourDiff": {"maxDecisionsChangedPercent": 0, "maxChangedPercent": 2.5}}`, want: &DiffPolicy{MaxChangedPercent: f(2.5), MaxDecisionsChangedPercent: f(0)}},
+		{name: "zero fails on any change", flowgate: `{"behaviourDiff": {"maxChangedPercent": 0}}`, want: &DiffPolicy{MaxChangedPercent: f(0)}},
+		{name: "hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 100}}`, want: &DiffPolicy{MaxChangedPercent: f(100)}},
 		{name: "negative", flowgate: `{"behaviourDiff": {"maxChangedPercent": -1}}`, wantErr: true},
-		{name: "over a hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 100.5}}`, wantErr: true},
+		{name: "decisions over a hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5, "maxDecisionsChangedPercent": 100.5}}`, wantErr: true},
 		{name: "huge", flowgate: `{"behaviourDiff": {"maxChangedPercent": 1e400}}`, wantErr: true},
 		{name: "a string", flowgate: `{"behaviourDiff": {"maxChangedPercent": "5"}}`, wantErr: true},
 		{name: "a percent string", flowgate: `{"behaviourDiff": {"maxChangedPercent": "5%"}}`, wantErr: true},
-		{name: "missing the number", flowgate: `{"behaviourDiff": {}}`, wantErr: true},
+		{name: "null limit", flowgate: `{"behaviourDiff": {"maxChangedPercent": null}}`, wantErr: true},
+		{name: "no limit", flowgate: `{"behaviourDiff": {}}`, wantErr: true},
 		{name: "misspelt key", flowgate: `{"behaviourDiff": {"maxChangedPercnt": 5}}`, wantErr: true},
+		{name: "misspelt key beside a good one", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5, "maxDecisionChangedPercent": 1}}`, wantErr: true},
 		{name: "null", flowgate: `{"behaviourDiff": null}`, wantErr: true},
 		{name: "an array", flowgate: `{"behaviourDiff": [5]}`, wantErr: true},
 		{name: "a number", flowgate: `{"behaviourDiff": 5}`, wantErr: true},
 		{name: "flowgate not an object", flowgate: `"strict"`, wantErr: true},
 		{name: "flowgate null", flowgate: `null`, wantErr: true},
+	}
+	same := func(a, b *DiffPolicy) bool {
+		eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+		return a == nil && b == nil || a != nil && b != nil && eq(a.MaxChangedPercent, b.MaxChangedPercent) && eq(a.MaxDecisionsChangedPercent, b.MaxDecisionsChangedPercent)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -200,7 +208,7 @@ func TestDiffPolicy(t *testing.T) {
 			if len(ds) != 0 {
 				t.Fatalf("diagnostics: %s", messages(ds))
 			}
-			if (cfg.DiffPolicy == nil) != (c.want == nil) || c.want != nil && *cfg.DiffPolicy != *c.want {
+			if !same(cfg.DiffPolicy, c.want) {
 				t.Fatalf("policy %+v, want %+v", cfg.DiffPolicy, c.want)
 			}
 			// A builder process sends the config as JSON: the policy travels.
@@ -212,7 +220,7 @@ func TestDiffPolicy(t *testing.T) {
 			if err := back.UnmarshalJSON(b); err != nil {
 				t.Fatal(err)
 			}
-			if (back.DiffPolicy == nil) != (c.want == nil) || c.want != nil && *back.DiffPolicy != *c.want {
+			if !same(back.DiffPolicy, c.want) {
 				t.Fatalf("after the builder's JSON: %+v", back.DiffPolicy)
 			}
 		})

@@ -12,8 +12,9 @@ import "github.com/flowgate/flowgate/internal/bundle"
 //	missing-output-bundle   the bundle is empty (the file has no code)
 //	missing-kinde-json      no kinde.json at the repository root (reported at kinde.json:1:1)
 //	invalid-kinde-json      kinde.json is not JSON, not an object, has a bad rootDir/integrations, or lacks version
-//	invalid-diff-policy     kinde.json's "flowgate" key is not an object, or flowgate.behaviourDiff is not
-//	                        {"maxChangedPercent": N} with N from 0 to 100 (the pull-request behaviour diff policy)
+//	invalid-diff-policy     kinde.json's "flowgate" key is not an object, or flowgate.behaviourDiff is not an object
+//	                        with maxChangedPercent and/or maxDecisionsChangedPercent, numbers from 0 to 100, and
+//	                        nothing else (the pull-request behaviour diff policy)
 //	missing-settings        no workflowSettings export, or it is not an object
 //	missing-id              workflowSettings.id is absent or not a non-empty string
 //	invalid-id              the id is not 1-128 letters, digits, '_', '-', '.' (it names build files and URLs)
