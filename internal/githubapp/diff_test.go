@@ -1,6 +1,7 @@
 package githubapp
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -288,6 +289,70 @@ func TestDiffButton(t *testing.T) {
 			}
 			if h.live("addClaims") != live {
 				t.Fatal("a diff button moved a live pointer")
+			}
+		})
+	}
+}
+
+func TestPullOf(t *testing.T) {
+	cases := map[string]int{"pr:12": 12, "pr:1": 1, "pr:999999999": 999999999,
+		"": 0, "pr:": 0, "12": 0, "pr:0": 0, "pr:-1": 0, "pr:+1": 0, "pr:1e3": 0, "pr:1 ": 0, " pr:1": 0,
+		"pr:1000000000": 0, "pr:99999999999999999999": 0, "PR:1": 0, "pr:12/../1": 0, "pr:١٢": 0}
+	for in, want := range cases {
+		n, ok := pullOf(in)
+		if ok != (want > 0) || n != want && ok {
+			t.Errorf("pullOf(%q) = %d, %v; want %d", in, n, ok, want)
+		}
+	}
+}
+
+func FuzzPullOf(f *testing.F) {
+	for _, s := range []string{"pr:12", "pr:", "pr:0", "x", "pr:99999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := pullOf(s)
+		if ok && (n <= 0 || diffExternalID(n) != s) {
+			t.Fatalf("pullOf(%q) = %d: not what diffExternalID writes", s, n)
+		}
+	})
+}
+
+// The policy that judges a pull request is its base commit's.
+func TestBasePolicy(t *testing.T) {
+	h := newHarness(t, func(o *harnessOptions) { o.Diff = true })
+	r := repoRef{Owner: "acme", Name: "flows", Installation: testInst}
+	serve := func(label, kindeJSON string) string {
+		fs := starter("gold")
+		fs["kinde.json"] = kindeJSON
+		s := sha(label)
+		h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+		return s
+	}
+	cases := []struct {
+		name, base string
+		want       *float64
+		wantNote   string
+	}{
+		{name: "a policy", base: serve("p", `{"version": "2024-12-09", "flowgate": {"behaviourDiff": {"maxChangedPercent": 7}}}`), want: func() *float64 { v := 7.0; return &v }()},
+		{name: "none", base: serve("n", `{"version": "2024-12-09"}`)},
+		{name: "an invalid one", base: serve("i", `{"version": "2024-12-09", "flowgate": {"behaviourDiff": {"maxChangedPercent": "5%"}}}`), wantNote: "invalid `flowgate.behaviourDiff`"},
+		{name: "no kinde.json", base: serve("k", `not json`)},
+		{name: "a base GitHub does not have", base: sha("gone"), wantNote: "could not be read"},
+		{name: "no base", base: "", wantNote: "base commit is unknown"},
+		{name: "a base that is not a commit id", base: "../../etc", wantNote: "base commit is unknown"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pol, note := h.app.basePolicy(context.Background(), r, c.base)
+			if !strings.Contains(note, c.wantNote) || c.wantNote == "" && note != "" {
+				t.Errorf("note %q, want %q", note, c.wantNote)
+			}
+			switch {
+			case c.want == nil && pol != nil:
+				t.Errorf("policy %+v, want none", pol)
+			case c.want != nil && (pol == nil || pol.MaxChangedPercent == nil || *pol.MaxChangedPercent != *c.want):
+				t.Errorf("policy %+v, want maxChangedPercent %v", pol, *c.want)
 			}
 		})
 	}

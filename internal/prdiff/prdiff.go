@@ -52,6 +52,10 @@ type Options struct {
 	MaxDiffs int
 	// DocsURL is linked when nothing was recorded (default DefaultDocsURL).
 	DocsURL string
+	// Concurrency is how many replay runs go at once (default 1): the
+	// runner's workers also serve the trigger path, which a pull request
+	// must not crowd out.
+	Concurrency int
 }
 
 // Differ runs behaviour diffs. It is safe for concurrent use.
@@ -70,6 +74,9 @@ func New(o Options) (*Differ, error) {
 	}
 	if o.DocsURL == "" {
 		o.DocsURL = DefaultDocsURL
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 1
 	}
 	return &Differ{o: o}, nil
 }
@@ -132,7 +139,7 @@ func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
 		return Outcome{}, fmt.Errorf("prdiff: runtime state of %s: %w", req.Env, err)
 	}
 	var (
-		in                   = replay.Input{Env: standIns(snap.Vars()), MaxDiffs: d.o.MaxDiffs}
+		in                   = replay.Input{Env: standIns(snap.Vars()), MaxDiffs: d.o.MaxDiffs, Concurrency: d.o.Concurrency}
 		noRecordings, noLive []string
 	)
 	for _, w := range cand {
@@ -164,6 +171,11 @@ func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
 	var rep *replay.Report
 	if len(in.Candidate) > 0 {
 		rep = replay.Run(ctx, d.o.Runner, in)
+		if err := ctx.Err(); err != nil {
+			// The runs cut short failed as timeouts: not the pull
+			// request's behaviour, so no outcome.
+			return Outcome{}, fmt.Errorf("prdiff: replay interrupted: %w", err)
+		}
 	}
 	return judge(req, rep, noLive, noRecordings), nil
 }

@@ -249,3 +249,16 @@ func reverse(s string) string {
 	}
 	return string(r)
 }
+
+// A replay cut short (the job's deadline, a shutdown) is no outcome: its
+// unfinished runs would read as timeouts of the pull request's code.
+func TestCancelledReplayIsNoOutcome(t *testing.T) {
+	_, d := world(t)
+	cand := build(t, map[string]string{"addClaimsWorkflow.ts": claims("diamond", "static")})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, err := d.Run(ctx, Request{Env: env, Candidate: cand})
+	if err == nil {
+		t.Fatalf("a cancelled replay gave an outcome: %+v", out)
+	}
+}
