@@ -17,27 +17,41 @@ const MaxCheckRunText = 65535
 // Markdown renders the report for a check run: a table of the workflows,
 // then per workflow how many recorded events changed outcome and its
 // first diffs as a table ("No behaviour change" when none). It fits
-// MaxCheckRunText: diff rows are dropped (and said so) until it does.
+// MaxCheckRunText: diff rows are dropped (and said so) until it does, and
+// past that the report is cut at a line with a note.
 func (r *Report) Markdown() string {
-	rows := 0
+	head := r.markdownHead()
+	most := 0
 	for _, w := range r.Workflows {
-		rows = max(rows, len(w.Diffs))
+		most = max(most, len(w.Diffs))
 	}
-	for {
-		s := r.markdown(rows)
-		if len(s) <= MaxCheckRunText {
-			return s
+	for _, rows := range []int{most, 20, 10, 5, 3, 1, 0} {
+		if rows > most {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString(head)
+		fits := b.Len() <= MaxCheckRunText
+		for i := 0; fits && i < len(r.Workflows); i++ {
+			b.WriteString(markdownSection(&r.Workflows[i], rows))
+			fits = b.Len() <= MaxCheckRunText
+		}
+		if fits {
+			return b.String()
 		}
 		if rows == 0 {
-			return cutToLimit(s, MaxCheckRunText)
+			return cutToLimit(b.String(), MaxCheckRunText)
 		}
-		rows /= 2
 	}
+	return cutToLimit(head, MaxCheckRunText) // not reached: rows 0 is always tried
 }
 
 // cutToLimit cuts s at a line boundary so that it and a closing note fit.
 func cutToLimit(s string, limit int) string {
 	const note = "\n\n_The rest of the report is cut to GitHub's size limit; run `flowgate test --replay` for all of it._\n"
+	if len(s) <= limit {
+		return s
+	}
 	s = s[:limit-len(note)]
 	if i := strings.LastIndexByte(s, '\n'); i > 0 {
 		s = s[:i]
@@ -45,7 +59,8 @@ func cutToLimit(s string, limit int) string {
 	return s + note
 }
 
-func (r *Report) markdown(rows int) string {
+// markdownHead is the summary and the table of workflows.
+func (r *Report) markdownHead() string {
 	var b strings.Builder
 	changed := r.changedEvents()
 	if changed == 0 {
@@ -64,40 +79,48 @@ func (r *Report) markdown(rows int) string {
 		fmt.Fprintf(&b, "| %s | %s | %s (%s%%) | %s | %s |\n", code(w.WorkflowID), count(w.Events), count(w.Changed),
 			strconv.FormatFloat(w.ChangedPercent, 'f', 2, 64), count(w.DecisionsChanged), count(w.Refused))
 	}
-	for _, w := range r.Workflows {
-		fmt.Fprintf(&b, "\n### %s", code(w.WorkflowID))
-		if w.Trigger != "" && w.Trigger != w.WorkflowID {
-			fmt.Fprintf(&b, " (%s)", code(w.Trigger))
+	return b.String()
+}
+
+// markdownSection is one workflow's section with at most rows diffs.
+func markdownSection(w *WorkflowReport, rows int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n### %s", code(w.WorkflowID))
+	if w.Trigger != "" && w.Trigger != w.WorkflowID {
+		fmt.Fprintf(&b, " (%s)", code(w.Trigger))
+	}
+	b.WriteString("\n\n")
+	if w.Changed == 0 {
+		fmt.Fprintf(&b, "No behaviour change in %s.\n", plural(w.Events, "event"))
+	} else {
+		fmt.Fprintf(&b, "%s of %s changed outcome (%s in a decision).\n", count(w.Changed), plural(w.Events, "event"), count(w.DecisionsChanged))
+		fmt.Fprintf(&b, "\nChanges: %s.\n", categories(w.Categories))
+	}
+	if f := failures(*w); f != "" {
+		fmt.Fprintf(&b, "\nFailures: %s.\n", f)
+	}
+	fmt.Fprintf(&b, "\nDuration p50 / p99: baseline %s / %s ms, candidate %s / %s ms.\n",
+		ms(w.Baseline.P50), ms(w.Baseline.P99), ms(w.Candidate.P50), ms(w.Candidate.P99))
+	if w.Refused > 0 {
+		verb := "were"
+		if w.Refused == 1 {
+			verb = "was"
 		}
-		b.WriteString("\n\n")
-		if w.Changed == 0 {
-			fmt.Fprintf(&b, "No behaviour change in %s.\n", plural(w.Events, "event"))
-		} else {
-			fmt.Fprintf(&b, "%s of %s changed outcome (%s in a decision).\n", count(w.Changed), plural(w.Events, "event"), count(w.DecisionsChanged))
-			fmt.Fprintf(&b, "\nChanges: %s.\n", categories(w.Categories))
+		fmt.Fprintf(&b, "\n%s not in the recordings %s refused.\n", plural(w.Refused, "outbound request"), verb)
+	}
+	n := min(rows, len(w.Diffs))
+	if n == 0 {
+		if len(w.Diffs) > 0 {
+			b.WriteString("\n_Diffs left out to fit GitHub's size limit._\n")
 		}
-		if f := failures(w); f != "" {
-			fmt.Fprintf(&b, "\nFailures: %s.\n", f)
-		}
-		fmt.Fprintf(&b, "\nDuration p50 / p99: baseline %s / %s ms, candidate %s / %s ms.\n",
-			ms(w.Baseline.P50), ms(w.Baseline.P99), ms(w.Candidate.P50), ms(w.Candidate.P99))
-		if w.Refused > 0 {
-			fmt.Fprintf(&b, "\n%s not in the recordings were refused.\n", plural(w.Refused, "outbound request"))
-		}
-		n := min(rows, len(w.Diffs))
-		if n == 0 {
-			if len(w.Diffs) > 0 {
-				b.WriteString("\n_Diffs left out to fit GitHub's size limit._\n")
-			}
-			continue
-		}
-		b.WriteString("\n| Event | Path | Before | After |\n| --- | --- | --- | --- |\n")
-		for _, d := range w.Diffs[:n] {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(d.EventID), code(d.Path), code(d.Before), code(d.After))
-		}
-		if total := total(w.Categories); total > n {
-			fmt.Fprintf(&b, "\n_First %s of %s shown._\n", count(n), plural(total, "diff"))
-		}
+		return b.String()
+	}
+	b.WriteString("\n| Event | Path | Before | After |\n| --- | --- | --- | --- |\n")
+	for _, d := range w.Diffs[:n] {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", code(d.EventID), code(d.Path), code(d.Before), code(d.After))
+	}
+	if total := total(w.Categories); total > n {
+		fmt.Fprintf(&b, "\n_First %s of %s shown._\n", count(n), plural(total, "diff"))
 	}
 	return b.String()
 }
