@@ -44,6 +44,7 @@ var manageUsages = map[string]string{
 	"keys":        "Usage: flowgate keys [flags] WORKFLOW [create | activate KEY | deactivate KEY | delete KEY]\n\nLists or manages a workflow's encryption keys; create shows the new key once.\n",
 	"logs":        "Usage: flowgate logs [flags] [--workflow ID] [--kind runtime|sync|build] [--follow]\n\nPrints runtime logs (oldest first), or the sync/build logs.\n  --follow   keep printing new runtime lines until interrupted\n",
 	"preview":     "Usage: flowgate preview [flags] DEPLOYMENT\n\nSets a fresh preview password for a deployment and prints it with how to call it.\n",
+	"recording":   recordingUsage,
 	"sync":        "Usage: flowgate sync [flags] [SYNC_ID | again]\n\nLists recent syncs, or one sync with every diagnostic as file:line:col.\n`again` syncs the environment's last synced commit again (GitHub integration), e.g. after deleting or deactivating a workflow.\n",
 }
 
@@ -59,6 +60,7 @@ func manageCommands() map[string]command {
 		"logs":        {"print (or follow) runtime, sync and build logs", runLogs},
 		"preview":     {"get preview credentials for a deployment", runPreview},
 		"sync":        {"list syncs, or show one with its diagnostics", runSync},
+		"recording":   {"show, enable, disable, export or delete an environment's recorded trigger calls", runRecording},
 	}
 }
 
@@ -70,6 +72,7 @@ type remote struct {
 	stdout, stderr                   io.Writer
 	client                           *http.Client
 	pollEvery                        time.Duration
+	rec                              recordingFlags // flowgate recording's own
 }
 
 // parseRemote reads the common flags (and the command's own) and the
@@ -86,6 +89,7 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 	fs.BoolVar(&r.follow, "follow", false, "")
 	fs.StringVar(&r.workflow, "workflow", "", "")
 	fs.StringVar(&r.kind, "kind", "runtime", "")
+	r.rec.register(fs)
 	// Flags may follow positionals too (`vars set NAME VALUE --secret`).
 	var pos []string
 	for rest := args; ; {

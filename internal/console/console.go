@@ -155,6 +155,9 @@ func (c *Console) routes() {
 	page("GET "+env+"/test", c.testPage)
 	page("POST "+env+"/test", c.runTest)
 	page("GET "+env+"/charts", c.charts)
+	page("POST "+env+"/recording", c.putRecording)
+	page("POST "+env+"/recordings/delete", c.deleteRecordings)
+	page("GET "+env+"/recordings/export", c.exportRecordings)
 }
 
 // ServeHTTP sets the security headers every answer carries and serves.

@@ -32,6 +32,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"when":     func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 		"redacted": redacted,
 		"dict":     dict,
+		"recorded": recorded,
 		"ms":       func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) },
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html")
@@ -97,16 +98,18 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, pag
 // notices are the fixed texts a redirect after an action may show (a
 // code, not text from the URL, so a link cannot put words on the page).
 var notices = map[string]string{
-	"make-live":      "The deployment is live.",
-	"rollback":       "Rolled back to the previous live deployment.",
-	"deactivate":     "The workflow is deactivated: its trigger runs nothing now.",
-	"delete":         "The workflow is deleted.",
-	"variable":       "The variable is saved.",
-	"variable-gone":  "The variable is deleted.",
-	"key-activate":   "The key is active.",
-	"key-deactivate": "The key is inactive.",
-	"key-delete":     "The key is deleted.",
-	"sync-again":     "The last synced commit was synced again: its sync is at the top.",
+	"make-live":       "The deployment is live.",
+	"rollback":        "Rolled back to the previous live deployment.",
+	"deactivate":      "The workflow is deactivated: its trigger runs nothing now.",
+	"delete":          "The workflow is deleted.",
+	"variable":        "The variable is saved.",
+	"variable-gone":   "The variable is deleted.",
+	"key-activate":    "The key is active.",
+	"key-deactivate":  "The key is inactive.",
+	"key-delete":      "The key is deleted.",
+	"sync-again":      "The last synced commit was synced again: its sync is at the top.",
+	"recording":       "The recording settings are saved.",
+	"recordings-gone": "Every recording of this environment is deleted.",
 }
 
 // fail shows a domain error as a page with a fitting status.
@@ -177,7 +180,7 @@ func (c *Console) workflows(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	c.render(w, r, http.StatusOK, "workflows", s, map[string]any{"Title": "Workflows · " + env, "Tab": "workflows",
-		"Environment": e, "Workflows": wfs})
+		"Environment": e, "Workflows": wfs, "Recording": c.recordingData(r, env)})
 }
 
 func (c *Console) workflow(w http.ResponseWriter, r *http.Request, s *session) {

@@ -67,7 +67,11 @@ func (s *Service) PutRecordingSettings(ctx context.Context, env string, st recor
 	if err != nil {
 		return st, err
 	}
-	return st, s.db.PutRecordingSettings(ctx, store.RecordingSettings{Env: env, Settings: b, PIIKey: sealed})
+	if err := s.db.PutRecordingSettings(ctx, store.RecordingSettings{Env: env, Settings: b, PIIKey: sealed}); err != nil {
+		return st, err
+	}
+	s.InvalidateSnapshot(env) // this replica records (or stops) at once; others within LiveCheckInterval
+	return st, nil
 }
 
 // recordingState reads env's recording state for its snapshot: nil when
@@ -202,19 +206,32 @@ func (s *Service) deleteRecordings(ctx context.Context, env string, before time.
 }
 
 // PruneRecordings deletes every environment's recordings older than its
-// retention, in small batches, and returns how many went.
+// retention (the default one where the settings are gone), in small
+// batches, and returns how many went.
 func (s *Service) PruneRecordings(ctx context.Context) (int64, error) {
 	all, err := s.db.AllRecordingSettings(ctx)
 	if err != nil {
 		return 0, err
 	}
-	var total int64
+	envs, err := s.db.RecordingEnvs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	days := map[string]int{}
 	for _, r := range all {
 		st, err := recording.Parse(r.Settings)
 		if err != nil {
 			st = recording.Settings{}.Defaults()
 		}
-		n, err := s.deleteRecordings(ctx, r.Env, s.now().Add(-time.Duration(st.RetentionDays)*24*time.Hour))
+		days[r.Env] = st.RetentionDays
+	}
+	var total int64
+	for _, env := range envs {
+		d, ok := days[env]
+		if !ok {
+			d = recording.DefaultRetentionDays
+		}
+		n, err := s.deleteRecordings(ctx, env, s.now().Add(-time.Duration(d)*24*time.Hour))
 		total += n
 		if err != nil {
 			return total, err

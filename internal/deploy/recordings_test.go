@@ -11,6 +11,7 @@ import (
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/recording"
+	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/store/storetest"
 )
 
@@ -47,6 +48,10 @@ func TestRecordingsStored(t *testing.T) {
 			t.Fatal("the hashing key changed, or the new settings were not read")
 		}
 
+		// An environment whose settings are gone keeps the default retention.
+		if _, err := s.AddRecording(ctx, "orphan", replay.Recorded{WorkflowID: "wf1", Event: []byte(`{}`)}, 3); err != nil {
+			t.Fatal(err)
+		}
 		const secret, password = "sk_live_secret_4242", "hunter2-correct-horse"
 		env := map[string]bindings.EnvVar{"API_KEY": {Value: secret, IsSecret: true}}
 		for i := range 5 {
@@ -110,7 +115,7 @@ func TestRecordingsStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != 2 { // wf1's n=2 and n=3 are past retention; n=4 and wf2's are not
+		if n != 3 { // wf1's n=2 and n=3 and the orphan's are past retention; n=4 and wf2's are not
 			left, _ := s.Recordings(ctx, "prod", "", 10)
 			t.Fatalf("pruned %d, %d left", n, len(left))
 		}

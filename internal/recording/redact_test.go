@@ -65,14 +65,14 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 	pj, _ := json.Marshal(password)
 	sj, _ := json.Marshal(secret)
 	for name, c := range map[string]Call{
-		"the event's password fields": {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
+		"the event's password fields":            {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
 		"passwords nested in arrays and objects": {Event: []byte(`{"a":[{"b":[{"userPassword":"deep-pass-1"}]}],"creds":{"old_password":["arr-pass-2",{"x":"arr-pass-3"}]},"PASSWD":"caps-pass-4"}`)},
-		"a password copied into another field": {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
-		"a secret value inside the event": {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
+		"a password copied into another field":   {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
+		"a secret value inside the event":        {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
 		"a secret in a fetch URL query and a response body": {Event: []byte(`{}`), Fetch: []httpstub.Stub{
 			{Method: "GET", URL: "https://api.example.com/v1/users?api_key=" + url.QueryEscape(secret) + "&q=1", Status: 200,
 				Headers: map[string]string{"content-type": "application/json", "Set-Cookie": "session=" + secret},
-				Body: `{"token":` + string(sj) + `,"list":["` + url.PathEscape(secret) + `"]}`},
+				Body:    `{"token":` + string(sj) + `,"list":["` + url.PathEscape(secret) + `"]}`},
 			{Method: "POST", URL: "https://user:" + url.PathEscape(secret) + "@api.example.com/login?password=deep-pass-6", Status: 401,
 				Body: "plain text: " + secret + " and " + hex.EncodeToString([]byte(secret))},
 		}},
@@ -189,7 +189,7 @@ func TestOversizedCallsRefused(t *testing.T) {
 func TestSettingsValidate(t *testing.T) {
 	for name, s := range map[string]Settings{
 		"sample rate 0 after defaults is 0.1": {},
-		"sample rate 1":                        {SampleRate: 1},
+		"sample rate 1":                       {SampleRate: 1},
 	} {
 		if err := s.Defaults().Validate(); err != nil {
 			t.Errorf("%s: %v", name, err)

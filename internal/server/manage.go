@@ -570,6 +570,7 @@ func (s *Server) exportRecordings(w http.ResponseWriter, r *http.Request) {
 		httpjson.Error(w, http.StatusBadRequest, "invalid", "workflow ids are 1-128 letters, digits, '-', '_' or '.'")
 		return
 	}
+	s.audit(r, http.StatusOK) // a read, but traffic leaving the service: audited like a change
 	ExportRecordings(w, r, s.deploy, env, wf, s.log)
 }
 

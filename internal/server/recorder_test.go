@@ -402,7 +402,11 @@ export default async function handle(event: any) {
 			t.Errorf("recording holds %q", never)
 		}
 	}
-	var ev struct{ Context struct{ Auth struct{ ProvidedEmail string } } }
+	var ev struct {
+		Context struct {
+			Auth struct{ ProvidedEmail string }
+		}
+	}
 	json.Unmarshal(got[0].Event, &ev)
 	if f.Status != 200 || !strings.Contains(f.Body, `"plan":"pro"`) || !strings.Contains(f.URL, url.QueryEscape(ev.Context.Auth.ProvidedEmail)) {
 		t.Fatalf("recorded answer = %+v (event email %s)", f, ev.Context.Auth.ProvidedEmail)

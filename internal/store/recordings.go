@@ -124,6 +124,18 @@ func (q Q) Recordings(ctx context.Context, env, workflowID string, beforeSeq int
 	})
 }
 
+// RecordingEnvs lists the environments that have recordings.
+func (q Q) RecordingEnvs(ctx context.Context) ([]string, error) {
+	rows, err := q.query(ctx, `SELECT DISTINCT env FROM recordings ORDER BY env`)
+	if err != nil {
+		return nil, fmt.Errorf("store: recording environments: %w", err)
+	}
+	return collect(rows, func(s interface{ Scan(...any) error }) (string, error) {
+		var env string
+		return env, s.Scan(&env)
+	})
+}
+
 // RecordingCounts returns how many recordings each workflow of env has.
 func (q Q) RecordingCounts(ctx context.Context, env string) (map[string]int64, error) {
 	rows, err := q.query(ctx, `SELECT workflow_id, COUNT(*) FROM recordings WHERE env = ? GROUP BY workflow_id`, env)
