@@ -84,7 +84,7 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 			return out, err
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "Pull request #%d at `%s`, replayed on the recorded trigger calls of `%s` against its live deployments.\n\n", p.Number, short(p.Head), cell(env))
+		fmt.Fprintf(&b, "Pull request #%d at `%s`, compared with the live deployments of `%s` on their recorded trigger calls.\n\n", p.Number, short(p.Head), cell(env))
 		b.WriteString(out.Summary)
 		out.Summary = b.String()
 	}

@@ -3,6 +3,7 @@ package githubapp
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -77,18 +78,19 @@ func withPR(t *testing.T, h *harness, noPush, broken bool, headRepo string) (hea
 func TestBehaviourDiffOnPullRequests(t *testing.T) {
 	cases := []struct {
 		name          string
-		noDiff        bool // the App has no differ
+		golden        string // testdata/checks/<golden>.md holds the check run as people read it
+		noDiff        bool   // the App has no differ
 		noPush        bool
 		broken        bool
 		headRepo      string
 		wantTitle     string // "" for no check run
 		wantInSummary []string
 	}{
-		{name: "nothing recorded", headRepo: testRepo, wantTitle: "Recording is off",
+		{name: "nothing recorded", golden: "diff-recording-off", headRepo: testRepo, wantTitle: "Recording is off",
 			wantInSummary: []string{"no recorded trigger calls for `addClaims` in `production`", "docs/recording.md"}},
-		{name: "a fork is not replayed by itself", headRepo: "mallory/flows", wantTitle: "Not run for a fork",
+		{name: "a fork is not replayed by itself", golden: "diff-fork", headRepo: "mallory/flows", wantTitle: "Not run for a fork",
 			wantInSummary: []string{"comment `/diff`", "write permission"}},
-		{name: "no environment yet", headRepo: testRepo, noPush: true, wantTitle: "No environment yet",
+		{name: "no environment yet", golden: "diff-no-environment", headRepo: testRepo, noPush: true, wantTitle: "No environment yet",
 			wantInSummary: []string{"push to its default branch first"}},
 		{name: "a broken build has no diff", headRepo: testRepo, broken: true},
 		{name: "not configured", headRepo: testRepo, noDiff: true},
@@ -119,6 +121,9 @@ func TestBehaviourDiffOnPullRequests(t *testing.T) {
 				if !strings.Contains(d.Summary, w) {
 					t.Errorf("summary lacks %q:\n%s", w, d.Summary)
 				}
+			}
+			if c.golden != "" {
+				golden(t, "checks/"+c.golden+".md", []byte(fmt.Sprintf("%s — %s — %s\n\n%s", d.Name, d.Conclusion, d.Title, d.Summary)))
 			}
 			if len(d.Actions) != 1 || d.Actions[0]["identifier"] != ActionDiff {
 				t.Errorf("actions %v, want the Run again button", d.Actions)

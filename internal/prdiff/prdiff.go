@@ -36,7 +36,7 @@ const (
 	DefaultMaxEvents = 500
 	DefaultMaxDiffs  = 10
 	// DefaultDocsURL is where the check run says how recording is turned on.
-	DefaultDocsURL = "https://github.com/flowgate/flowgate/blob/main/docs/recording.md"
+	DefaultDocsURL = "https://github.com/flowgate/flowgate/blob/main/docs/recording.md#turning-it-on"
 )
 
 // Options configure a Differ. Source and Runner are required.
@@ -227,7 +227,7 @@ func SecretStandIn(name string) string { return "flowgate-replay-secret:" + name
 func (d *Differ) recordingOff(env string, ids []string) Outcome {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Nothing was replayed: there are no recorded trigger calls for %s in `%s`. Recording is off for them, or nothing has been recorded yet.\n\n", list(ids), cell(env))
-	fmt.Fprintf(&b, "Turn recording on for the environment (and, if you like, only for some workflows) to see here what a pull request would change on real traffic: [Recording trigger calls](%s).\n", d.o.DocsURL)
+	fmt.Fprintf(&b, "Turn recording on for the environment (and, if you like, only for some workflows) to see here what a pull request would change on real traffic: [Recording trigger traffic: turning it on](%s).\n", d.o.DocsURL)
 	return Outcome{Conclusion: Neutral, Title: "Recording is off", Summary: b.String()}
 }
 
