@@ -87,7 +87,7 @@ func TestBehaviourDiffOnPullRequests(t *testing.T) {
 		wantInSummary []string
 	}{
 		{name: "nothing recorded", golden: "diff-recording-off", headRepo: testRepo, wantTitle: "Recording is off",
-			wantInSummary: []string{"no recorded trigger calls for `addClaims` in `production`", "docs/recording.md"}},
+			wantInSummary: []string{"recording is off in `production`, so there are no recorded trigger calls for `addClaims`", "docs/recording.md"}},
 		{name: "a fork is not replayed by itself", golden: "diff-fork", headRepo: "mallory/flows", wantTitle: "Not run for a fork",
 			wantInSummary: []string{"comment `/diff`", "write permission"}},
 		{name: "no environment yet", golden: "diff-no-environment", headRepo: testRepo, noPush: true, wantTitle: "No environment yet",

@@ -10,13 +10,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/invoke"
 	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/recording"
 	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -29,6 +32,7 @@ type Source interface {
 	Snapshot(ctx context.Context, env string) (*deploy.Snapshot, error)
 	Artifact(ctx context.Context, digest string) ([]byte, error)
 	Recordings(ctx context.Context, env, workflowID string, limit int) ([]replay.Recorded, error)
+	RecordingSettings(ctx context.Context, env string) (recording.Settings, error)
 }
 
 // Defaults of Options.
@@ -166,7 +170,11 @@ func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
 		in.Events = append(in.Events, recs...)
 	}
 	if len(in.Candidate) == 0 && len(noLive) == 0 {
-		return d.recordingOff(req.Env, noRecordings), nil
+		st, err := d.o.Source.RecordingSettings(ctx, req.Env)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("prdiff: recording settings of %s: %w", req.Env, err)
+		}
+		return d.nothingRecorded(req.Env, st, noRecordings), nil
 	}
 	var rep *replay.Report
 	if len(in.Candidate) > 0 {
@@ -223,12 +231,40 @@ func standIns(vars map[string]deploy.EnvValue) map[string]bindings.EnvVar {
 // SecretStandIn is what a secret variable reads as in a replay.
 func SecretStandIn(name string) string { return "flowgate-replay-secret:" + name }
 
-// recordingOff is the outcome when none of the workflows has a recording.
-func (d *Differ) recordingOff(env string, ids []string) Outcome {
+// nothingRecorded is the outcome when none of the workflows has a
+// recorded call: it says why, from the environment's recording settings.
+func (d *Differ) nothingRecorded(env string, st recording.Settings, ids []string) Outcome {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Nothing was replayed: there are no recorded trigger calls for %s in `%s`. Recording is off for them, or nothing has been recorded yet.\n\n", list(ids), cell(env))
-	fmt.Fprintf(&b, "Turn recording on for the environment (and, if you like, only for some workflows) to see here what a pull request would change on real traffic: [Recording trigger traffic: turning it on](%s).\n", d.o.DocsURL)
-	return Outcome{Conclusion: Neutral, Title: "Recording is off", Summary: b.String()}
+	out := Outcome{Conclusion: Neutral}
+	var left []string // the workflows recording leaves out
+	for _, id := range ids {
+		if !slices.Contains(st.Workflows, id) {
+			left = append(left, id)
+		}
+	}
+	switch {
+	case !st.Enabled:
+		out.Title = "Recording is off"
+		fmt.Fprintf(&b, "Nothing was replayed: recording is off in `%s`, so there are no recorded trigger calls for %s.\n\n", cell(env), list(ids))
+		fmt.Fprintf(&b, "Turn it on for %s to see here what a pull request would change on real traffic: [Recording trigger traffic: turning it on](%s).\n", list(ids), d.o.DocsURL)
+	case len(left) > 0:
+		out.Title = "Recording is off for " + strings.Join(left, ", ")
+		fmt.Fprintf(&b, "Nothing was replayed: recording is on in `%s`, but not for %s.\n\n", cell(env), list(left))
+		fmt.Fprintf(&b, "Add them to the recorded workflows: [Recording trigger traffic: turning it on](%s).\n", d.o.DocsURL)
+	default:
+		out.Title = "Nothing recorded yet"
+		fmt.Fprintf(&b, "Nothing was replayed: recording is on in `%s` for %s (one call in %s is kept), and none has been recorded yet. The next pull request, or `/diff`, replays what is recorded by then.\n", cell(env), list(ids), oneIn(st.SampleRate))
+	}
+	out.Summary = b.String()
+	return out
+}
+
+// oneIn words a sample rate: 0.1 → "10", 1 → "1".
+func oneIn(rate float64) string {
+	if rate <= 0 {
+		return "?"
+	}
+	return strconv.FormatFloat(1/rate, 'g', 3, 64)
 }
 
 // judge words the replay's report and applies the policy.

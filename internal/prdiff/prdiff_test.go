@@ -176,7 +176,7 @@ func TestRun(t *testing.T) {
 		{name: "a secret never reaches the candidate", candidate: map[string]string{"addClaimsWorkflow.ts": claims("platinum", "secret")},
 			wantConcl: Neutral, wantTitle: "Behaviour changes on recorded traffic", wantIn: []string{"`accessToken.tag`", reverse(SecretStandIn("API_KEY"))}},
 		{name: "a workflow with nothing recorded", candidate: map[string]string{"mfaPolicyWorkflow.ts": mfaWorkflow},
-			wantConcl: Neutral, wantTitle: "Recording is off", wantIn: []string{"no recorded trigger calls for `mfaPolicy`", "docs/recording.md"}},
+			wantConcl: Neutral, wantTitle: "Nothing recorded yet", wantIn: []string{"recording is on in `production` for `mfaPolicy`"}},
 		{name: "one workflow only", only: "addClaims",
 			candidate: map[string]string{"addClaimsWorkflow.ts": claims("diamond", "static"), "mfaPolicyWorkflow.ts": mfaWorkflow},
 			wantConcl: Neutral, wantTitle: "Behaviour changes on recorded traffic", wantIn: []string{"1 of 2"}},
@@ -260,5 +260,42 @@ func TestCancelledReplayIsNoOutcome(t *testing.T) {
 	out, err := d.Run(ctx, Request{Env: env, Candidate: cand})
 	if err == nil {
 		t.Fatalf("a cancelled replay gave an outcome: %+v", out)
+	}
+}
+
+// With nothing recorded, the check run says why, from the settings.
+func TestNothingRecorded(t *testing.T) {
+	cases := []struct {
+		name      string
+		settings  recording.Settings
+		wantTitle string
+		wantIn    []string
+	}{
+		{name: "off", settings: recording.Settings{Workflows: []string{"mfaPolicy"}}, wantTitle: "Recording is off",
+			wantIn: []string{"recording is off in `production`", "Turn it on for `mfaPolicy`", "docs/recording.md#turning-it-on"}},
+		{name: "on, not for it", settings: recording.Settings{Enabled: true, Workflows: []string{"addClaims"}}, wantTitle: "Recording is off for mfaPolicy",
+			wantIn: []string{"recording is on in `production`, but not for `mfaPolicy`", "docs/recording.md#turning-it-on"}},
+		{name: "on, nothing yet", settings: recording.Settings{Enabled: true, Workflows: []string{"mfaPolicy"}, SampleRate: 0.25}, wantTitle: "Nothing recorded yet",
+			wantIn: []string{"one call in 4 is kept"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			svc, d := world(t)
+			if _, err := svc.PutRecordingSettings(context.Background(), env, c.settings); err != nil {
+				t.Fatal(err)
+			}
+			out, err := d.Run(context.Background(), Request{Env: env, Candidate: build(t, map[string]string{"mfaPolicyWorkflow.ts": mfaWorkflow})})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Conclusion != Neutral || out.Title != c.wantTitle {
+				t.Fatalf("%s %q, want neutral %q\n%s", out.Conclusion, out.Title, c.wantTitle, out.Summary)
+			}
+			for _, w := range c.wantIn {
+				if !strings.Contains(out.Summary, w) {
+					t.Errorf("summary lacks %q:\n%s", w, out.Summary)
+				}
+			}
+		})
 	}
 }
