@@ -362,3 +362,58 @@ func TestBasePolicy(t *testing.T) {
 		})
 	}
 }
+
+// Every field of a diff button press and of a /diff comment, removed or
+// replaced by a hostile value, is handled without a panic (the payloads
+// are signed by GitHub, but a handler must not trust their shape).
+func TestDiffPayloadMutations(t *testing.T) {
+	h := newHarness(t, func(o *harnessOptions) { o.Diff = true })
+	head, _ := withPR(t, h, false, false, testRepo)
+	h.gh.SetPullRequest(testRepo, 12, nil) // a press that gets as far as GitHub learns nothing more
+	h.gh.SetPermission(testRepo, "wanda", "write")
+	evs := map[string][]byte{
+		"check_run": reaim(t, example(t, "check_run", "requested_action"), map[string]any{"check_run.name": CheckDiff, "check_run.head_sha": head,
+			"check_run.external_id": "pr:12", "requested_action.identifier": ActionDiff, "sender.login": "wanda"}),
+		"issue_comment": func() []byte {
+			var m map[string]any
+			json.Unmarshal(h.comment("created", "/diff addClaims", "wanda", "User", 9), &m)
+			setPath(m, "issue.pull_request", map[string]any{"url": "https://api.github.com/repos/acme/flows/pulls/12"})
+			b, _ := json.Marshal(m)
+			return b
+		}(),
+	}
+	vals := []any{nil, "x", 1e308, -1, []any{}, map[string]any{}, true, "pr:12"}
+	n := 0
+	for ev, raw := range evs {
+		var root any
+		json.Unmarshal(raw, &root)
+		var ps []string
+		paths(root, "", &ps)
+		for _, p := range ps {
+			parts := strings.Split(p, "\x00")[1:]
+			for i := -1; i < len(vals); i++ {
+				var cp any
+				json.Unmarshal(raw, &cp)
+				if i < 0 {
+					mutate(cp, parts, nil, true)
+				} else {
+					mutate(cp, parts, vals[i], false)
+				}
+				b, _ := json.Marshal(cp)
+				n++
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Fatalf("panic on %s with %s = %v: %v", ev, strings.Join(parts, "."), i, r)
+						}
+					}()
+					h.app.Handle(context.Background(), DeliveryArgs{ID: fmt.Sprint("m", n), Event: ev, Payload: b})
+				}()
+			}
+		}
+	}
+	if h.live("addClaims") == "" {
+		t.Fatal("the live deployment went away")
+	}
+	t.Logf("%d mutated deliveries", n)
+}
