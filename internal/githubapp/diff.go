@@ -77,8 +77,8 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 		out = prdiff.Outcome{Conclusion: prdiff.Neutral, Title: "Nothing to compare: the build has errors",
 			Summary: "The pull request's build has errors (the \"" + CheckBuild + "\" check run lists them): there is nothing to replay until it builds.\n"}
 	default:
-		pol, note := a.basePolicy(ctx, r, p.Base)
-		out, err = a.opts.Diff.Run(ctx, prdiff.Request{Env: env, Candidate: prdiff.Candidate(cand.Report), Only: only, Policy: pol, PolicyNote: note})
+		loadPolicy := func(ctx context.Context) (*project.DiffPolicy, string) { return a.basePolicy(ctx, r, p.Base) }
+		out, err = a.opts.Diff.Run(ctx, prdiff.Request{Env: env, Candidate: prdiff.Candidate(cand.Report), Only: only, LoadPolicy: loadPolicy})
 		if err != nil {
 			a.interruptChecks(ctx, r, ids, err)
 			return out, err

@@ -96,6 +96,10 @@ type Request struct {
 	// check run is neutral). PolicyNote says why none could be read.
 	Policy     *project.DiffPolicy
 	PolicyNote string
+	// LoadPolicy, when set, is called for Policy and PolicyNote only
+	// once something was replayed (reading the base commit costs a
+	// download that a pull request with nothing to compare need not pay).
+	LoadPolicy func(context.Context) (*project.DiffPolicy, string)
 }
 
 // Conclusions of the check run.
@@ -183,6 +187,9 @@ func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
 			// The runs cut short failed as timeouts: not the pull
 			// request's behaviour, so no outcome.
 			return Outcome{}, fmt.Errorf("prdiff: replay interrupted: %w", err)
+		}
+		if req.LoadPolicy != nil {
+			req.Policy, req.PolicyNote = req.LoadPolicy(ctx)
 		}
 	}
 	return judge(req, rep, noLive, noRecordings), nil

@@ -299,3 +299,33 @@ func TestNothingRecorded(t *testing.T) {
 		})
 	}
 }
+
+// The base commit's policy is read only when something was replayed.
+func TestLoadPolicyOnlyWhenReplayed(t *testing.T) {
+	_, d := world(t)
+	limit := 0.0
+	for _, c := range []struct {
+		name      string
+		wfs       map[string]string
+		wantCalls int
+		wantConcl string
+	}{
+		{"nothing recorded", map[string]string{"mfaPolicyWorkflow.ts": mfaWorkflow}, 0, Neutral},
+		{"replayed", map[string]string{"addClaimsWorkflow.ts": claims("diamond", "static")}, 1, Failure},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			load := func(context.Context) (*project.DiffPolicy, string) {
+				calls++
+				return &project.DiffPolicy{MaxChangedPercent: &limit}, ""
+			}
+			out, err := d.Run(context.Background(), Request{Env: env, Candidate: build(t, c.wfs), LoadPolicy: load})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if calls != c.wantCalls || out.Conclusion != c.wantConcl {
+				t.Fatalf("%d policy reads, %s; want %d, %s", calls, out.Conclusion, c.wantCalls, c.wantConcl)
+			}
+		})
+	}
+}
