@@ -77,7 +77,7 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 		out = prdiff.Outcome{Conclusion: prdiff.Neutral, Title: "Nothing to compare: the build has errors",
 			Summary: "The pull request's build has errors (the \"" + CheckBuild + "\" check run lists them): there is nothing to replay until it builds.\n"}
 	default:
-		loadPolicy := func(ctx context.Context) (*project.DiffPolicy, string) { return a.basePolicy(ctx, r, p.Base) }
+		loadPolicy := func(ctx context.Context) (*project.DiffPolicy, string, error) { return a.basePolicy(ctx, r, p.Base) }
 		out, err = a.opts.Diff.Run(ctx, prdiff.Request{Env: env, Candidate: prdiff.Candidate(cand.Report), Only: only, LoadPolicy: loadPolicy})
 		if err != nil {
 			a.interruptChecks(ctx, r, ids, err)
@@ -96,25 +96,34 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 }
 
 // basePolicy is the behaviour diff policy of the pull request's base
-// commit (nil: none), or why none could be read.
-func (a *App) basePolicy(ctx context.Context, r repoRef, base string) (*project.DiffPolicy, string) {
+// commit (nil: none), or why none applies. It fails closed: a base that
+// could not be read for now (GitHub unreachable) is an error, and the
+// delivery is retried — a neutral check run, which a required check lets
+// through, must not stand in for a policy that might fail it. Only a base
+// that can never be read (unknown to GitHub, refused as content) is
+// reported without a policy.
+func (a *App) basePolicy(ctx context.Context, r repoRef, base string) (*project.DiffPolicy, string, error) {
 	if !validSHA(base) {
-		return nil, "the pull request's base commit is unknown"
+		return nil, "the pull request's base commit is unknown", nil
 	}
 	cfg, ds, err := a.opts.Deploy.ReadConfig(ctx, source(r, "", ""), base)
-	if err != nil {
-		a.log.Warn("read the base branch's kinde.json", "repo", r.Full(), "commit", short(base), "err", err)
-		return nil, fmt.Sprintf("the base commit's (`%s`) kinde.json could not be read", short(base))
+	var bad *deploy.ContentError
+	switch {
+	case errors.As(err, &bad), errors.Is(err, errCommitNotFound):
+		a.log.Warn("the base commit's kinde.json cannot be read", "repo", r.Full(), "commit", short(base), "err", err)
+		return nil, fmt.Sprintf("the base commit's (`%s`) kinde.json cannot be read", short(base)), nil
+	case err != nil:
+		return nil, "", fmt.Errorf("read kinde.json of the base commit %s: %w", short(base), err)
 	}
 	for _, d := range ds {
 		if d.Rule == project.RuleInvalidDiffPolicy {
-			return nil, fmt.Sprintf("the base commit's (`%s`) kinde.json has an invalid `flowgate.behaviourDiff` (%s)", short(base), project.RuleInvalidDiffPolicy)
+			return nil, fmt.Sprintf("the base commit's (`%s`) kinde.json has an invalid `flowgate.behaviourDiff` (%s)", short(base), project.RuleInvalidDiffPolicy), nil
 		}
 	}
 	if cfg == nil {
-		return nil, ""
+		return nil, "", nil
 	}
-	return cfg.DiffPolicy, ""
+	return cfg.DiffPolicy, "", nil
 }
 
 // errNoPull: GitHub does not know the pull request.

@@ -338,18 +338,27 @@ func TestBasePolicy(t *testing.T) {
 		name, base string
 		want       *float64
 		wantNote   string
+		down       bool // the archive answers 503: an error, no note
 	}{
 		{name: "a policy", base: serve("p", `{"version": "2024-12-09", "flowgate": {"behaviourDiff": {"maxChangedPercent": 7}}}`), want: func() *float64 { v := 7.0; return &v }()},
 		{name: "none", base: serve("n", `{"version": "2024-12-09"}`)},
 		{name: "an invalid one", base: serve("i", `{"version": "2024-12-09", "flowgate": {"behaviourDiff": {"maxChangedPercent": "5%"}}}`), wantNote: "invalid `flowgate.behaviourDiff`"},
 		{name: "no kinde.json", base: serve("k", `not json`)},
-		{name: "a base GitHub does not have", base: sha("gone"), wantNote: "could not be read"},
+		{name: "a base GitHub does not have", base: sha("gone"), wantNote: "cannot be read"},
+		{name: "GitHub down: retried, never judged without the policy", base: serve("down", `{"version": "2024-12-09"}`), down: true},
 		{name: "no base", base: "", wantNote: "base commit is unknown"},
 		{name: "a base that is not a commit id", base: "../../etc", wantNote: "base commit is unknown"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			pol, note := h.app.basePolicy(context.Background(), r, c.base)
+			if c.down {
+				h.gh.Fail(githubtest.Fault{PathPrefix: "/repos/acme/flows/tarball/" + c.base, Status: 503, Count: 1000})
+				defer h.gh.ClearFaults()
+			}
+			pol, note, err := h.app.basePolicy(context.Background(), r, c.base)
+			if (err != nil) != c.down {
+				t.Fatalf("err = %v, want an error: %v", err, c.down)
+			}
 			if !strings.Contains(note, c.wantNote) || c.wantNote == "" && note != "" {
 				t.Errorf("note %q, want %q", note, c.wantNote)
 			}

@@ -99,7 +99,8 @@ type Request struct {
 	// LoadPolicy, when set, is called for Policy and PolicyNote only
 	// once something was replayed (reading the base commit costs a
 	// download that a pull request with nothing to compare need not pay).
-	LoadPolicy func(context.Context) (*project.DiffPolicy, string)
+	// Its error is returned by Run (try again later).
+	LoadPolicy func(context.Context) (*project.DiffPolicy, string, error)
 }
 
 // Conclusions of the check run.
@@ -189,7 +190,9 @@ func (d *Differ) Run(ctx context.Context, req Request) (Outcome, error) {
 			return Outcome{}, fmt.Errorf("prdiff: replay interrupted: %w", err)
 		}
 		if req.LoadPolicy != nil {
-			req.Policy, req.PolicyNote = req.LoadPolicy(ctx)
+			if req.Policy, req.PolicyNote, err = req.LoadPolicy(ctx); err != nil {
+				return Outcome{}, fmt.Errorf("prdiff: the policy: %w", err)
+			}
 		}
 	}
 	return judge(req, rep, noLive, noRecordings), nil

@@ -315,9 +315,9 @@ func TestLoadPolicyOnlyWhenReplayed(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			calls := 0
-			load := func(context.Context) (*project.DiffPolicy, string) {
+			load := func(context.Context) (*project.DiffPolicy, string, error) {
 				calls++
-				return &project.DiffPolicy{MaxChangedPercent: &limit}, ""
+				return &project.DiffPolicy{MaxChangedPercent: &limit}, "", nil
 			}
 			out, err := d.Run(context.Background(), Request{Env: env, Candidate: build(t, c.wfs), LoadPolicy: load})
 			if err != nil {
