@@ -77,7 +77,13 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 		out = prdiff.Outcome{Conclusion: prdiff.Neutral, Title: "Nothing to compare: the build has errors",
 			Summary: "The pull request's build has errors (the \"" + CheckBuild + "\" check run lists them): there is nothing to replay until it builds.\n"}
 	default:
-		loadPolicy := func(ctx context.Context) (*project.DiffPolicy, string, error) { return a.basePolicy(ctx, r, p.Base) }
+		var base *project.DiffPolicy
+		loaded := false
+		loadPolicy := func(ctx context.Context) (*project.DiffPolicy, string, error) {
+			pol, note, err := a.basePolicy(ctx, r, p.Base)
+			base, loaded = pol, err == nil && note == ""
+			return pol, note, err
+		}
 		out, err = a.opts.Diff.Run(ctx, prdiff.Request{Env: env, Candidate: prdiff.Candidate(cand.Report), Only: only, LoadPolicy: loadPolicy})
 		if err != nil {
 			a.interruptChecks(ctx, r, ids, err)
@@ -86,6 +92,9 @@ func (a *App) postDiff(ctx context.Context, r repoRef, p pull, cand *deploy.Chec
 		var b strings.Builder
 		fmt.Fprintf(&b, "Pull request #%d at `%s`, compared with the live deployments of `%s` on their recorded trigger calls.\n\n", p.Number, short(p.Head), cell(env))
 		b.WriteString(out.Summary)
+		if head := cand.Report.Config; loaded && head != nil && !samePolicy(base, head.DiffPolicy) {
+			b.WriteString("\nThis pull request changes `flowgate.behaviourDiff` in kinde.json: it is judged by the base branch's policy, and its own applies once it is merged.\n")
+		}
 		out.Summary = b.String()
 	}
 	co := CheckOutput{Name: CheckDiff, Conclusion: out.Conclusion, Title: cutUTF8(out.Title, maxTitle), Rerun: true}
@@ -124,6 +133,15 @@ func (a *App) basePolicy(ctx context.Context, r repoRef, base string) (*project.
 		return nil, "", nil
 	}
 	return cfg.DiffPolicy, "", nil
+}
+
+// samePolicy reports whether two policies set the same limits.
+func samePolicy(a, b *project.DiffPolicy) bool {
+	eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	if a == nil || b == nil {
+		return a == b
+	}
+	return eq(a.MaxChangedPercent, b.MaxChangedPercent) && eq(a.MaxDecisionsChangedPercent, b.MaxDecisionsChangedPercent)
 }
 
 // errNoPull: GitHub does not know the pull request.
