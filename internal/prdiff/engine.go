@@ -21,3 +21,12 @@ func shares(rep *replay.Report) map[string]Share {
 	}
 	return out
 }
+
+// changedEvents is how many of the report's events changed, of how many.
+func changedEvents(rep *replay.Report) (changed, events int) {
+	for _, w := range rep.Workflows {
+		changed += w.Changed
+		events += w.Events
+	}
+	return changed, events
+}

@@ -285,7 +285,8 @@ func judge(req Request, rep *replay.Report, noLive, noRecordings []string) Outco
 		out.Changed = shares(rep)
 		out.Replayed = len(out.Changed)
 		if rep.Changed() {
-			out.Title = "Behaviour changes on recorded traffic"
+			changed, events := changedEvents(rep)
+			out.Title = fmt.Sprintf("%d of %d recorded events change outcome", changed, events)
 		} else {
 			out.Title = "No behaviour change"
 		}
