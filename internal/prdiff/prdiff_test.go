@@ -57,7 +57,7 @@ declare const kinde: any;
 `
 
 // repo writes a repository with the given workflow files.
-func repo(t *testing.T, wfs map[string]string) string {
+func repo(t testing.TB, wfs map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	fs := map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`}
@@ -77,7 +77,7 @@ func repo(t *testing.T, wfs map[string]string) string {
 // world is a deploy service on SQLite whose live addClaims (plan
 // "platinum" for kp_vip, tag "static") has two recorded calls, a secret
 // API_KEY, and a differ replaying in an in-process sandbox.
-func world(t *testing.T) (*deploy.Service, *Differ) {
+func world(t testing.TB) (*deploy.Service, *Differ) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -128,7 +128,7 @@ func world(t *testing.T) (*deploy.Service, *Differ) {
 }
 
 // build checks a candidate repository as a pull request's build.
-func build(t *testing.T, wfs map[string]string) []invoke.Workflow {
+func build(t testing.TB, wfs map[string]string) []invoke.Workflow {
 	t.Helper()
 	rep, err := project.Check(context.Background(), repo(t, wfs), project.Options{})
 	if err != nil || !rep.OK() {
