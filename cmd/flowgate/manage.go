@@ -111,6 +111,17 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		fmt.Fprintf(stderr, "flowgate %s: unknown --format %q: use table or json\n", name, r.format)
 		return nil, nil, exitUsage, false
 	}
+	if code, ok := r.resolve(); !ok {
+		return nil, nil, code, false
+	}
+	return r, pos, 0, true
+}
+
+// resolve fills in the server and token from the environment and the
+// config file (flags win) and checks them; name is the command's, for
+// messages. `flowgate test --replay --against` shares it.
+func (r *remote) resolve() (int, bool) {
+	name, stderr := r.name, r.stderr
 	cfg := readConfig()
 	r.server = firstSet(r.server, os.Getenv("FLOWGATE_SERVER"), cfg.Server, "http://127.0.0.1:8080")
 	r.token = firstSet(r.token, os.Getenv("FLOWGATE_ADMIN_TOKEN"))
@@ -122,18 +133,18 @@ func parseRemote(name string, args []string, stdout, stderr io.Writer) (*remote,
 		} else {
 			fmt.Fprintf(stderr, "flowgate %s: the token in %s is for %s, not %s: pass --token or set FLOWGATE_ADMIN_TOKEN for this server\n",
 				name, configPath(), printable(home), printable(r.server))
-			return nil, nil, exitUsage, false
+			return exitUsage, false
 		}
 	}
 	if r.token == "" {
 		fmt.Fprintf(stderr, "flowgate %s: no admin token: pass --token, set FLOWGATE_ADMIN_TOKEN, or put it in %s\n", name, configPath())
-		return nil, nil, exitUsage, false
+		return exitUsage, false
 	}
 	if u, err := url.Parse(r.server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		fmt.Fprintf(stderr, "flowgate %s: --server %q is not an http(s) URL\n", name, r.server)
-		return nil, nil, exitUsage, false
+		return exitUsage, false
 	}
-	return r, pos, 0, true
+	return 0, true
 }
 
 // refuseRedirect keeps the admin token (and a request's body, such as a

@@ -11,10 +11,12 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/replay"
 	"github.com/flowgate/flowgate/internal/wftest"
 )
 
 const testUsage = `Usage: flowgate test [--run REGEXP] [--isolation process|inprocess] [DIR]
+       flowgate test --replay RECORDINGS --against BASELINE [flags] [DIR]
 
 Runs the workflow tests of the repository in DIR (default "."): every
 *.test.json file under the workflows' root folder (kinde.json "rootDir",
@@ -34,6 +36,27 @@ Flags:
 
 Exit status: 0 all passed, 1 a case failed (or the repository cannot be
 read), 2 bad usage or a malformed test file (with its line and column).
+
+Behaviour diff (--replay): replays the recorded trigger calls in the folder
+RECORDINGS (*.json files, one call each, and *.jsonl files, one per line: the
+recording export) against DIR's build (the candidate) and BASELINE, each
+call's outbound requests answered only from its recording, and prints what
+the candidate changes: claims, denials, form errors, MFA, plan decisions,
+status and failures by error kind (docs/behaviour-diff.md).
+
+  --replay DIR       the recorded calls
+  --against B        the baseline: a "flowgate build" output folder, its
+                     manifest.json or one of its bundles; or, on --server,
+                     "live" (every live deployment) or deployment ids (dep_…,dep_…);
+                     with --server it always names deployments
+  --server URL, --token TOKEN   the service, as the management commands take them
+  --environment NAME the server's environment (default production)
+  --env FILE         variables both builds see, as "flowgate run --env"
+  --format F         text (default), markdown (the check run's) or json
+  --max-diffs N      diffs shown per workflow (default 20)
+
+Exit status with --replay: 0 no behaviour change, 1 behaviour changed (or the
+repository has errors), 2 bad usage or could not run.
 `
 
 func runTest(args []string, stdout, stderr io.Writer) int {
@@ -41,9 +64,36 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard)
 	runPattern := fs.String("run", "", "")
 	isolation := isolationFlag(fs)
+	var rf replayFlags
+	fs.StringVar(&rf.dir, "replay", "", "")
+	fs.StringVar(&rf.against, "against", "", "")
+	fs.StringVar(&rf.server, "server", "", "")
+	fs.StringVar(&rf.token, "token", "", "")
+	fs.StringVar(&rf.environment, "environment", "production", "")
+	fs.StringVar(&rf.env, "env", "", "")
+	fs.StringVar(&rf.format, "format", "text", "")
+	fs.IntVar(&rf.maxDiffs, "max-diffs", replay.DefaultMaxDiffs, "")
 	dir, code, ok := parseArgs(fs, "test", testUsage, args, stdout, stderr)
 	if !ok {
 		return code
+	}
+	replayOnly := map[string]bool{"against": true, "server": true, "token": true, "environment": true, "env": true, "format": true, "max-diffs": true}
+	misplaced := ""
+	fs.Visit(func(f *flag.Flag) {
+		if (rf.dir == "" && replayOnly[f.Name]) || (rf.dir != "" && f.Name == "run") {
+			misplaced = f.Name
+		}
+	})
+	if misplaced != "" {
+		why := "only goes with --replay"
+		if misplaced == "run" {
+			why = "selects test cases; it does not go with --replay"
+		}
+		fmt.Fprintf(stderr, "flowgate test: --%s %s\nRun \"flowgate test --help\" for usage.\n", misplaced, why)
+		return exitUsage
+	}
+	if rf.dir != "" {
+		return runReplay(&rf, replayOptions{repo: dir, isolation: *isolation, stdout: stdout, stderr: stderr})
 	}
 	filter, err := regexp.Compile(*runPattern)
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 	"sync"
 )
 
-// Stub is one canned response, matched by exact method and URL.
+// Stub is one canned response, matched by exact method and URL. Stubs
+// with the same method and URL answer in turn (a recording of a run that
+// made the same request twice replays both answers); the last one repeats.
 type Stub struct {
 	Method  string            `json:"method"`
 	URL     string            `json:"url"`
@@ -37,6 +39,7 @@ type Transport struct {
 	stubs     []Stub
 	mu        sync.Mutex
 	unmatched []string
+	used      map[string]int // requests answered so far, by method and URL
 }
 
 // NewTransport returns a Transport answering from stubs.
@@ -44,17 +47,38 @@ func NewTransport(stubs []Stub) *Transport {
 	return &Transport{stubs: stubs}
 }
 
-// RoundTrip answers r from the first stub with r's method and URL.
+// RoundTrip answers r from the stubs with r's method and URL: the nth
+// such request from the nth of them, or the last.
 func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, r.Body)
 		_ = r.Body.Close()
 	}
 	u := r.URL.String()
-	for _, s := range t.stubs {
-		if s.Method != r.Method || s.URL != u {
-			continue
+	key := r.Method + " " + u
+	t.mu.Lock()
+	turn := t.used[key]
+	match := -1
+	for i, s := range t.stubs {
+		if s.Method == r.Method && s.URL == u {
+			match = i
+			if turn == 0 {
+				break
+			}
+			turn--
 		}
+	}
+	if match >= 0 {
+		if t.used == nil {
+			t.used = map[string]int{}
+		}
+		if len(t.used) < maxUnmatched || t.used[key] > 0 {
+			t.used[key]++
+		}
+	}
+	t.mu.Unlock()
+	if match >= 0 {
+		s := t.stubs[match]
 		h := http.Header{}
 		for k, v := range s.Headers {
 			h.Set(k, v)

@@ -61,3 +61,29 @@ func TestUnmatchedBounded(t *testing.T) {
 		t.Errorf("remembered %d unmatched requests, want the cap %d", n, maxUnmatched)
 	}
 }
+
+// TestStubsWithTheSameURLAnswerInTurn: the nth request to a method and
+// URL gets the nth stub for them; past the last, the last repeats.
+func TestStubsWithTheSameURLAnswerInTurn(t *testing.T) {
+	tr := NewTransport([]Stub{
+		{Method: "GET", URL: "https://a.example/x", Status: 200, Body: "first"},
+		{Method: "GET", URL: "https://a.example/other", Status: 200, Body: "other"},
+		{Method: "GET", URL: "https://a.example/x", Status: 503, Body: "second"},
+	})
+	get := func(u string) string {
+		req, _ := http.NewRequest("GET", u, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var got []string
+	for _, u := range []string{"https://a.example/x", "https://a.example/other", "https://a.example/x", "https://a.example/x", "https://a.example/other"} {
+		got = append(got, get(u))
+	}
+	if want := "first other second second other"; strings.Join(got, " ") != want {
+		t.Errorf("answers %q, want %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package replay
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,9 +154,9 @@ func compareClaims(path string, b, c map[string]any, depth int, emit func(Diff))
 		p := path + pathKey(k)
 		switch {
 		case !bok:
-			emit(Diff{Category: CatClaimAdded, Path: p, After: jsonText(cv)})
+			emit(Diff{Category: CatClaimAdded, Path: p, After: fullJSON(cv)})
 		case !cok:
-			emit(Diff{Category: CatClaimRemoved, Path: p, Before: jsonText(bv)})
+			emit(Diff{Category: CatClaimRemoved, Path: p, Before: fullJSON(bv)})
 		default:
 			bm, bIsMap := bv.(map[string]any)
 			cm, cIsMap := cv.(map[string]any)
@@ -163,11 +164,56 @@ func compareClaims(path string, b, c map[string]any, depth int, emit func(Diff))
 				compareClaims(p, bm, cm, depth+1, emit)
 				continue
 			}
-			if bj, cj := fullJSON(bv), fullJSON(cv); bj != cj {
-				emit(Diff{Category: CatClaimChanged, Path: p, Before: bj, After: cj})
+			if !sameValue(bv, cv, 0) {
+				emit(Diff{Category: CatClaimChanged, Path: p, Before: fullJSON(bv), After: fullJSON(cv)})
 			}
 		}
 	}
+}
+
+// sameValue reports whether two decoded JSON values are equal (as their
+// JSON would be), without encoding them; past a depth it compares JSON.
+func sameValue(a, b any, depth int) bool {
+	if depth > maxClaimDepth {
+		return fullJSON(a) == fullJSON(b)
+	}
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y && math.Signbit(x) == math.Signbit(y) // JSON writes -0
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for i := range x {
+			if !sameValue(x[i], y[i], depth+1) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for k, xv := range x {
+			yv, ok := y[k]
+			if !ok || !sameValue(xv, yv, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return fullJSON(a) == fullJSON(b)
 }
 
 // pathKey is ".key", or `["key"]` when the key is not a plain name.

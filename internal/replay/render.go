@@ -125,6 +125,15 @@ func markdownSection(w *WorkflowReport, rows int) string {
 	return b.String()
 }
 
+// Title is the report in one line, for a check run's title: "No
+// behaviour change in 4 recorded events", "2 of 4 recorded events changed outcome".
+func (r *Report) Title() string {
+	if n := r.changedEvents(); n > 0 {
+		return fmt.Sprintf("%s of %s changed outcome", count(n), plural(r.Events, "recorded event"))
+	}
+	return "No behaviour change in " + plural(r.Events, "recorded event")
+}
+
 // Text renders the report for the CLI.
 func (r *Report) Text() string {
 	var b strings.Builder

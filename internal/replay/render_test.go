@@ -41,8 +41,8 @@ func sampleReport() *Report {
 		{WorkflowID: "addClaims", Trigger: workflow.UserTokenGeneration, Events: 1000, Changed: 12, DecisionsChanged: 2, ChangedPercent: 1.2,
 			Categories:        map[Category]int{CatStatus: 2, CatClaimAdded: 10, CatClaimChanged: 3},
 			CandidateFailures: map[workflow.ErrorKind]int{workflow.KindTimeout: 2}, BaselineFailures: map[workflow.ErrorKind]int{workflow.KindThrown: 1},
-			Refused:           3,
-			Candidate:         Durations{P50: 1.25, P99: 9.5}, Baseline: Durations{P50: 1.2, P99: 8},
+			Refused:   3,
+			Candidate: Durations{P50: 1.25, P99: 9.5}, Baseline: Durations{P50: 1.2, P99: 8},
 			Diffs: []Diff{
 				{EventID: "ev_01", Category: CatStatus, Path: "status", Before: "succeeded", After: "failed (timeout)"},
 				{EventID: "ev_02", Category: CatClaimAdded, Path: "accessToken.tier", After: "2"},
@@ -63,6 +63,9 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			goldenCheck(t, c.name+".md.golden", c.rep.Markdown())
 			goldenCheck(t, c.name+".txt.golden", c.rep.Text())
+			if title := c.rep.Title(); strings.Contains(title, "\n") || !strings.Contains(c.rep.Markdown(), strings.TrimPrefix(title, "No behaviour change")) {
+				t.Errorf("title %q does not match the Markdown's summary", title)
+			}
 		})
 	}
 }

@@ -126,6 +126,9 @@ func (r *Report) Changed() bool {
 	return false
 }
 
+// NoWorkflowID groups events that name neither a workflow id nor a trigger.
+const NoWorkflowID = "(no workflow id)"
+
 // outcome is one event's replay.
 type outcome struct {
 	group, trigger string
@@ -180,7 +183,7 @@ func Run(ctx context.Context, runner sandbox.Runner, in Input) *Report {
 
 // replayOne runs one event on both builds and compares the Results.
 func replayOne(ctx context.Context, runner sandbox.Runner, in *Input, ev *Recorded, maxDiffs int, red *redactor) outcome {
-	group := cmp.Or(ev.WorkflowID, ev.Trigger)
+	group := cmp.Or(ev.WorkflowID, ev.Trigger, NoWorkflowID)
 	cand, candRefused := runSide(ctx, runner, in, in.Candidate, ev)
 	base, baseRefused := runSide(ctx, runner, in, in.Baseline, ev)
 	o := outcome{group: group, trigger: ev.Trigger, refused: candRefused + baseRefused,

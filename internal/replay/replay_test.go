@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,13 +160,14 @@ func TestRunRouting(t *testing.T) {
 	b := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, mfaBase, workflow.BindMFA)}
 	c := []invoke.Workflow{wf("renamed", workflow.UserPreMFA, `module.exports.default = async () => { kinde.mfa.setEnforcementPolicy("required"); };`, workflow.BindMFA)}
 	rep := Run(context.Background(), runner, Input{Candidate: c, Baseline: b, Events: []Recorded{
-		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),               // id matches nothing: by trigger
-		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),             // nothing handles it
-		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                             // neither id nor trigger matches
+		event("ev_old_id", "oldName", workflow.UserPreMFA, "kp_1", ""),              // id matches nothing: by trigger
+		event("ev_nothing", "ghost", workflow.PlanSelection, "kp_1", ""),            // nothing handles it
+		event("ev_no_trigger", "ghost2", "", "kp_1", ""),                            // neither id nor trigger matches
 		{ID: "ev_hostile_id", WorkflowID: "x\n|`<b>", Event: json.RawMessage(`{}`)}, // odd id, no trigger
+		{ID: "ev_nameless", Event: json.RawMessage(`{}`)},                           // neither id nor trigger
 	}})
-	if rep.Unrouted != 3 {
-		t.Errorf("unrouted %d, want 3", rep.Unrouted)
+	if rep.Unrouted != 4 {
+		t.Errorf("unrouted %d, want 4", rep.Unrouted)
 	}
 	byID := map[string]WorkflowReport{}
 	for _, w := range rep.Workflows {
@@ -174,7 +176,7 @@ func TestRunRouting(t *testing.T) {
 	if w := byID["oldName"]; w.Changed != 1 || len(w.Diffs) != 1 || w.Diffs[0].After != `"required"` {
 		t.Errorf("oldName routed by trigger: %+v", w)
 	}
-	for _, id := range []string{"ghost", "ghost2", "x\n|`<b>"} {
+	for _, id := range []string{"ghost", "ghost2", "x\n|`<b>", NoWorkflowID} {
 		if w := byID[id]; w.Events != 1 || w.Changed != 0 {
 			t.Errorf("%q: %+v", id, w)
 		}
@@ -202,13 +204,21 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 };`
 	urls := []string{srv.URL + "/live", "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/%0d%0aX-Injected:%201",
 		"https://example.com/" + strings.Repeat("a", 5000), "https://user:pw@example.com/?q=<script>"}
-	ev, _ := json.Marshal(map[string]any{"context": map[string]any{"urls": urls}})
 	var fetch []httpstub.Stub
 	for _, u := range urls[1:] { // the live server's URL is not recorded
 		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: u, Status: 200, Body: "recorded"})
 	}
+	// A recorded redirect loop, a redirect to a file: URL, statuses no
+	// server sends.
+	urls = append(urls, "https://loop.example.com/a", "https://jump.example.com/", "https://odd.example.com/0", "https://odd.example.com/-1", "https://odd.example.com/99999")
+	for _, st := range []int{0, -1, 99999} {
+		fetch = append(fetch, httpstub.Stub{Method: "GET", URL: fmt.Sprintf("https://odd.example.com/%d", st), Status: st, Body: "odd"})
+	}
+	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "https://loop.example.com/a", Status: 302, Headers: map[string]string{"Location": "/a"}},
+		httpstub.Stub{Method: "GET", URL: "https://jump.example.com/", Status: 302, Headers: map[string]string{"Location": "file:///etc/passwd"}})
 	fetch = append(fetch, httpstub.Stub{Method: "GET", URL: "file:///etc/passwd", Status: 200, Body: "x"},
 		httpstub.Stub{Method: "GET\r\nX: y", URL: "javascript:alert(1)", Status: 200})
+	ev, _ := json.Marshal(map[string]any{"context": map[string]any{"urls": urls}})
 	w := []invoke.Workflow{wf("t", workflow.UserTokenGeneration, code, workflow.BindAccessToken, workflow.BindFetch)}
 	rep := Run(context.Background(), runner, Input{Candidate: w, Baseline: w, Events: []Recorded{
 		{ID: "ev", WorkflowID: "t", Trigger: workflow.UserTokenGeneration, Event: ev, Fetch: fetch}}})
@@ -216,7 +226,6 @@ func TestRunNeverReachesTheNetwork(t *testing.T) {
 		t.Fatalf("the replay reached the network %d times", hits.Load())
 	}
 	got := rep.Workflows[0]
-	t.Logf("claims: %s", rep.Text())
 	if got.Refused != 4 || got.Changed != 0 {
 		t.Errorf("refused %d (want 4: on each side, the unrecorded URL and the one the URL parser spells differently), changed %d", got.Refused, got.Changed)
 	}
@@ -237,9 +246,10 @@ func TestRunCandidateFailuresAreKinds(t *testing.T) {
   if (id === "hog") { const a = []; for (;;) a.push(new Array(1e7).fill(id)); }
   kinde.mfa.setEnforcementPolicy("skip");
 };`, workflow.BindMFA)}
-	// The spin is stopped by the wall time, the hog by memory: the hog
-	// gets a long wall time so that its outcome does not depend on load.
-	spin := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 300 * time.Millisecond, Events: []Recorded{
+	// The spin never ends: the wall time stops it, however loaded the
+	// machine. The hog is stopped by memory; its wall time is long so that
+	// load cannot make it a timeout.
+	spin := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 2 * time.Second, Events: []Recorded{
 		event("ev_spin", "w", workflow.UserPreMFA, "spin", ""),
 	}})
 	rest := Run(context.Background(), sup, Input{Candidate: cand, Baseline: base, WallTime: 30 * time.Second, Events: []Recorded{
@@ -247,17 +257,22 @@ func TestRunCandidateFailuresAreKinds(t *testing.T) {
 		event("ev_ok", "w", workflow.UserPreMFA, "ok", ""),
 	}})
 	for _, c := range []struct {
-		rep     *Report
-		kind    workflow.ErrorKind
-		events  int
-		changed int
-	}{{spin, workflow.KindTimeout, 1, 1}, {rest, workflow.KindMemory, 2, 1}} {
+		rep    *Report
+		kind   workflow.ErrorKind
+		events int
+	}{{spin, workflow.KindTimeout, 1}, {rest, workflow.KindMemory, 2}} {
 		w := c.rep.Workflows[0]
-		if w.Events != c.events || w.Changed != c.changed || w.CandidateFailures[c.kind] != 1 || len(w.CandidateFailures) != 1 || len(w.BaselineFailures) != 0 {
+		if w.Events != c.events || w.CandidateFailures[c.kind] != 1 || len(w.CandidateFailures) != 1 {
 			t.Fatalf("want one %s: %+v", c.kind, w)
 		}
-		if d := w.Diffs[0]; d.Path != "status" || d.Before != "succeeded" || d.After != "failed ("+string(c.kind)+")" {
-			t.Errorf("first diff %+v", d)
+		if len(w.BaselineFailures) != 0 {
+			// The trivial baseline ran out of wall time on a very loaded
+			// machine: then there is no change to check.
+			t.Logf("baseline failed: %v", w.BaselineFailures)
+			continue
+		}
+		if d := w.Diffs[0]; w.Changed != 1 || d.Path != "status" || d.Before != "succeeded" || d.After != "failed ("+string(c.kind)+")" {
+			t.Errorf("changed %d, first diff %+v", w.Changed, d)
 		}
 	}
 }
@@ -300,6 +315,26 @@ func TestRunRedactsSecretsFromDiffs(t *testing.T) {
 	for _, out := range []string{rep.Text(), rep.Markdown()} {
 		if strings.Contains(out, "sk_live_99") {
 			t.Errorf("secret in the report:\n%s", out)
+		}
+	}
+}
+
+func TestSameValue(t *testing.T) {
+	for _, c := range []struct {
+		a, b any
+		same bool
+	}{
+		{nil, nil, true}, {1.0, 1.0, true}, {1.0, "1", false}, {"a", "a", true},
+		{[]any{1.0, "x"}, []any{1.0, "x"}, true}, {[]any{1.0}, []any{1.0, 2.0}, false}, {[]any{}, []any(nil), false},
+		{map[string]any{"a": []any{true}}, map[string]any{"a": []any{true}}, true},
+		{map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, false}, {map[string]any{}, nil, false},
+		{0.0, -0.0 * 1, true},
+	} {
+		if got := sameValue(c.a, c.b, 0); got != c.same {
+			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)
+		}
+		if want := fullJSON(c.a) == fullJSON(c.b); want != c.same {
+			t.Errorf("case %#v/%#v: JSON says %v", c.a, c.b, want)
 		}
 	}
 }

@@ -193,6 +193,7 @@ func (s *Server) routes() {
 	admin("PUT "+env+"/variables/{name}", s.putVariable)
 	admin("DELETE "+env+"/variables/{name}", s.deleteVariable)
 	admin("GET "+env+"/deployments/{dep}", s.getDeployment)
+	admin("GET "+env+"/deployments/{dep}/artifact", s.getArtifact)
 	admin("GET "+env+"/deployments/{dep}/preview", s.preview)
 	admin("POST "+env+"/deployments/{dep}/preview", s.preview)
 	admin("GET "+env+"/syncs", s.listSyncs)
