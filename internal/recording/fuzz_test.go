@@ -19,7 +19,7 @@ func FuzzRedact(f *testing.F) {
 		if !json.Valid([]byte(event)) {
 			return
 		}
-		rec, err := Redact(Call{Event: []byte(event), Fetch: []httpstub.Stub{{Method: "GET", URL: u, Status: 200, Body: body}}, Env: testEnv},
+		rec, err := Redact(Call{WorkflowID: "wf", Event: []byte(event), Fetch: []httpstub.Stub{{Method: "GET", URL: u, Status: 200, Body: body}}, Env: testEnv},
 			PIIRule{}, testKey)
 		if err != nil {
 			return

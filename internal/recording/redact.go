@@ -18,9 +18,9 @@ import (
 // Bounds of one stored recording, after redaction: a call past them is not
 // recorded (and counted), never cut (a cut event would replay as another).
 const (
-	MaxEventBytes = 256 << 10 // the redacted event
-	MaxFetch      = 50        // recorded outbound answers
-	MaxFetchBytes = 512 << 10 // their URLs and bodies together
+	MaxEventBytes = 256 << 10       // the redacted event
+	MaxFetch      = replay.MaxFetch // recorded outbound answers (redirect hops included)
+	MaxFetchBytes = 640 << 10       // their URLs and bodies together
 )
 
 // ErrTooLarge: the call is larger than a recording may be.
@@ -45,8 +45,8 @@ type Call struct {
 // event's, and any field named like one at any depth) and secret values
 // removed in every spelling the runtime's redaction knows, from the event
 // and from every recorded URL and body, and personal data treated by rule,
-// with key as the environment's hashing key. Only Content-Type is kept of
-// a recorded answer's headers.
+// with key as the environment's hashing key. Only Content-Type and
+// Location are kept of a recorded answer's headers.
 func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	rule = rule.Defaults()
 	if len(c.Fetch) > MaxFetch {
@@ -65,8 +65,16 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	fetch := make([]httpstub.Stub, 0, len(c.Fetch))
 	for _, f := range c.Fetch {
 		s := httpstub.Stub{Method: f.Method, URL: w.url(f.URL), Status: f.Status, Body: f.Body}
-		if ct := header(f.Headers, "Content-Type"); ct != "" {
-			s.Headers = map[string]string{"Content-Type": ct}
+		for _, h := range []string{"Content-Type", "Location"} { // what a replay answers with
+			if v := header(f.Headers, h); v != "" {
+				if s.Headers == nil {
+					s.Headers = map[string]string{}
+				}
+				if h == "Location" {
+					v = w.url(v)
+				}
+				s.Headers[h] = v
+			}
 		}
 		if b := []byte(s.Body); json.Valid(b) && len(bytes.TrimSpace(b)) > 0 {
 			if out, err := w.json(b); err == nil {
@@ -79,10 +87,19 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	}
 
 	// The text pass: every spelling of the passwords found and of the
-	// secret variables, wherever a workflow or a service put it.
+	// secret variables, wherever a workflow or a service put it. One
+	// redactor for the whole call (building it is most of the cost).
 	cfg := &bindings.Config{Env: c.Env, Redact: w.passwords}
 	scrub := func(s string) string { return passwordsOut(bindings.RedactText(cfg, s), w.passwords) }
-	ev := scrub(string(event))
+	pieces := []string{string(event)}
+	for _, f := range fetch {
+		pieces = append(pieces, f.URL, f.Body)
+	}
+	pieces = scrubAll(pieces, scrub)
+	ev := pieces[0]
+	for i := range fetch {
+		fetch[i].URL, fetch[i].Body = pieces[1+2*i], pieces[2+2*i]
+	}
 	if !json.Valid([]byte(ev)) {
 		// A secret spelled across JSON syntax: store the structure-safe
 		// form with each string scrubbed instead.
@@ -95,7 +112,6 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	}
 	total := 0
 	for i := range fetch {
-		fetch[i].URL, fetch[i].Body = scrub(fetch[i].URL), scrub(fetch[i].Body)
 		for k, v := range fetch[i].Headers {
 			fetch[i].Headers[k] = scrub(v)
 		}
@@ -108,7 +124,28 @@ func Redact(c Call, rule PIIRule, key []byte) (replay.Recorded, error) {
 	if len(fetch) > 0 {
 		rec.Fetch = fetch
 	}
+	// What is stored must replay: a call the replay reader refuses (too
+	// deeply nested, an answer without a status) is not recorded.
+	if _, err := replay.Parse(bytes.NewReader(marshal(rec)), "recording", false, 1); err != nil {
+		return replay.Recorded{}, fmt.Errorf("not replayable: %w", err)
+	}
 	return rec, nil
+}
+
+// pieceSep joins the texts of one call for a single redaction pass; no
+// spelling of a secret spans it unless the secret holds it (then each
+// text is redacted on its own).
+const pieceSep = "\x00\x1f\x00"
+
+func scrubAll(pieces []string, scrub func(string) string) []string {
+	out := strings.Split(scrub(strings.Join(pieces, pieceSep)), pieceSep)
+	if len(out) == len(pieces) {
+		return out
+	}
+	for i, p := range pieces {
+		pieces[i] = scrub(p)
+	}
+	return pieces
 }
 
 // passwordsOut removes the passwords as the runtime's Result redaction
@@ -191,6 +228,10 @@ func (w *walker) field(k string, e any) (any, bool) {
 	case w.drop[fk]:
 		return nil, false
 	case isPasswordField(fk):
+		switch e.(type) {
+		case bool, nil: // isPasswordReset: true holds no secret, and replays need its type
+			return e, true
+		}
 		w.collect(e)
 		return Mark, true
 	case nameFields[fk]:

@@ -28,6 +28,7 @@ func mustRedact(t *testing.T, c Call, rule PIIRule) string {
 	if c.Env == nil {
 		c.Env = testEnv
 	}
+	c.WorkflowID = "wf"
 	rec, err := Redact(c, rule, testKey)
 	if err != nil {
 		t.Fatal(err)
@@ -65,14 +66,16 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 	pj, _ := json.Marshal(password)
 	sj, _ := json.Marshal(secret)
 	for name, c := range map[string]Call{
-		"the event's password fields":            {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
-		"passwords nested in arrays and objects": {Event: []byte(`{"a":[{"b":[{"userPassword":"deep-pass-1"}]}],"creds":{"old_password":["arr-pass-2",{"x":"arr-pass-3"}]},"PASSWD":"caps-pass-4"}`)},
-		"a password copied into another field":   {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
-		"a secret value inside the event":        {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
+		"the event's password fields":                {Event: []byte(`{"context":{"auth":{"password":` + string(pj) + `,"firstPassword":` + string(pj) + `,"secondPassword":"other-pass-77"}}}`)},
+		"passwords nested in arrays and objects":     {Event: []byte(`{"a":[{"b":[{"userPassword":"deep-pass-1"}]}],"creds":{"old_password":["arr-pass-2",{"x":"arr-pass-3"}]},"PASSWD":"caps-pass-4"}`)},
+		"flags named like passwords keep their type": {Event: []byte(`{"isPasswordReset":true,"passwordExpiry":null,"pin":123456789}`)},
+		"a password copied into another field":       {Event: []byte(`{"context":{"auth":{"password":"copied-pass-5"}},"log":"user typed copied-pass-5 then","copied-pass-5":1}`)},
+		"a secret value inside the event":            {Event: []byte(`{"note":` + string(sj) + `,"b64":"` + base64.StdEncoding.EncodeToString([]byte(secret)) + `","up":"` + strings.ToUpper(secret) + `"}`)},
 		"a secret in a fetch URL query and a response body": {Event: []byte(`{}`), Fetch: []httpstub.Stub{
 			{Method: "GET", URL: "https://api.example.com/v1/users?api_key=" + url.QueryEscape(secret) + "&q=1", Status: 200,
 				Headers: map[string]string{"content-type": "application/json", "Set-Cookie": "session=" + secret},
 				Body:    `{"token":` + string(sj) + `,"list":["` + url.PathEscape(secret) + `"]}`},
+			{Method: "GET", URL: "https://api.example.com/r", Status: 302, Headers: map[string]string{"Location": "https://api.example.com/next?token=" + url.QueryEscape(secret) + "&password=deep-pass-7"}},
 			{Method: "POST", URL: "https://user:" + url.PathEscape(secret) + "@api.example.com/login?password=deep-pass-6", Status: 401,
 				Body: "plain text: " + secret + " and " + hex.EncodeToString([]byte(secret))},
 		}},
@@ -80,7 +83,11 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			stored := mustRedact(t, c, PIIRule{})
 			assertAbsent(t, stored, secret, password, "other-pass-77", "deep-pass-1", "arr-pass-2", "arr-pass-3",
-				"caps-pass-4", "copied-pass-5", "deep-pass-6")
+				"caps-pass-4", "copied-pass-5", "deep-pass-6", "deep-pass-7")
+			if strings.Contains(string(c.Event), "isPasswordReset") && (!strings.Contains(stored, `"isPasswordReset":true`) ||
+				!strings.Contains(stored, `"passwordExpiry":null`) || strings.Contains(stored, "123456789")) {
+				t.Errorf("password-named flags: %s", stored)
+			}
 			if strings.Contains(stored, "Set-Cookie") {
 				t.Errorf("a header other than Content-Type was stored: %s", stored)
 			}
@@ -91,7 +98,7 @@ func TestPasswordsAndSecretsNeverStored(t *testing.T) {
 func TestRecordedURLStaysReplayable(t *testing.T) {
 	// The parts without secrets or personal data keep their order and
 	// spelling: a replay matches URLs exactly.
-	c := Call{Event: []byte(`{}`), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/a%2Fb?z=1&a=2&email=ada%40example.com", Status: 200}}}
+	c := Call{WorkflowID: "wf", Event: []byte(`{}`), Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/a%2Fb?z=1&a=2&email=ada%40example.com", Status: 200}}}
 	rec, err := Redact(c, PIIRule{}, testKey)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +108,7 @@ func TestRecordedURLStaysReplayable(t *testing.T) {
 		t.Fatalf("URL = %s", u)
 	}
 	// The same email in the event hashes to the same value.
-	ev, _ := Redact(Call{Event: []byte(`{"email":"ada@example.com"}`)}, PIIRule{}, testKey)
+	ev, _ := Redact(Call{WorkflowID: "wf", Event: []byte(`{"email":"ada@example.com"}`)}, PIIRule{}, testKey)
 	var got struct{ Email string }
 	json.Unmarshal(ev.Event, &got)
 	if !strings.Contains(u, url.QueryEscape(got.Email)) {
@@ -136,7 +143,7 @@ func TestPIIRule(t *testing.T) {
 			if err := tc.rule.Defaults().Validate(); err != nil {
 				t.Fatal(err)
 			}
-			stored := mustRedact(t, Call{Event: []byte(event)}, tc.rule)
+			stored := mustRedact(t, Call{WorkflowID: "wf", Event: []byte(event)}, tc.rule)
 			for _, w := range tc.want {
 				if !strings.Contains(stored, w) {
 					t.Errorf("stored text lacks %s: %s", w, stored)
@@ -152,7 +159,7 @@ func TestPIIRule(t *testing.T) {
 }
 
 func TestHashesKeyedPerEnvironment(t *testing.T) {
-	ev := Call{Event: []byte(`{"email":"ada@example.com","ip":"198.51.100.4"}`)}
+	ev := Call{WorkflowID: "wf", Event: []byte(`{"email":"ada@example.com","ip":"198.51.100.4"}`)}
 	a1, _ := Redact(ev, PIIRule{}, testKey)
 	a2, _ := Redact(ev, PIIRule{}, testKey)
 	b, _ := Redact(ev, PIIRule{}, []byte("another-environment-key-32-bytes"))
@@ -166,22 +173,29 @@ func TestHashesKeyedPerEnvironment(t *testing.T) {
 
 func TestOversizedCallsRefused(t *testing.T) {
 	huge := `{"pad":"` + strings.Repeat("a", MaxEventBytes) + `"}`
-	if _, err := Redact(Call{Event: []byte(huge)}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
+	if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(huge)}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("huge event: %v", err)
 	}
 	many := make([]httpstub.Stub, MaxFetch+1)
-	if _, err := Redact(Call{Event: []byte(`{}`), Fetch: many}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
+	if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{}`), Fetch: many}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("too many fetches: %v", err)
 	}
-	bodies := []httpstub.Stub{{Body: strings.Repeat("b", MaxFetchBytes/2+1)}, {Body: strings.Repeat("b", MaxFetchBytes/2+1)}}
-	if _, err := Redact(Call{Event: []byte(`{}`), Fetch: bodies}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
+	bodies := []httpstub.Stub{{Method: "GET", URL: "https://a.example/", Status: 200, Body: strings.Repeat("b", MaxFetchBytes/2+1)},
+		{Method: "GET", URL: "https://a.example/", Status: 200, Body: strings.Repeat("b", MaxFetchBytes/2+1)}}
+	if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{}`), Fetch: bodies}, PIIRule{}, testKey); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("oversized bodies: %v", err)
 	}
-	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
-	if _, err := Redact(Call{Event: []byte(`{"d":` + deep + `}`)}, PIIRule{}, testKey); err != nil {
-		t.Fatalf("a deeply nested event: %v", err)
+	// Deeper than the replay reads: refused, whatever the depth.
+	for _, n := range []int{100, 5000} {
+		deep := strings.Repeat("[", n) + strings.Repeat("]", n)
+		if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{"d":` + deep + `}`)}, PIIRule{}, testKey); err == nil || errors.Is(err, ErrTooLarge) {
+			t.Fatalf("an event nested %d deep: %v", n, err)
+		}
 	}
-	if _, err := Redact(Call{Event: []byte(`{"a":`)}, PIIRule{}, testKey); err == nil {
+	if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{"d":` + strings.Repeat("[", 50) + strings.Repeat("]", 50) + `}`)}, PIIRule{}, testKey); err != nil {
+		t.Fatalf("an event nested 50 deep: %v", err)
+	}
+	if _, err := Redact(Call{WorkflowID: "wf", Event: []byte(`{"a":`)}, PIIRule{}, testKey); err == nil {
 		t.Fatal("a broken event was accepted")
 	}
 }
@@ -207,6 +221,17 @@ func TestSettingsValidate(t *testing.T) {
 	} {
 		if err := s.Defaults().Validate(); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func BenchmarkRedact(b *testing.B) {
+	c := Call{WorkflowID: "wf", Event: []byte(`{"request":{"ip":"203.0.113.7"},"context":{"auth":{"password":"Tr0ub4dor&3","providedEmail":"ada@example.com"},"user":{"id":"kp_1","given_name":"Ada"}}}`),
+		Fetch: []httpstub.Stub{{Method: "GET", URL: "https://api.example.com/x?email=ada%40example.com", Status: 200, Body: `{"plan":"pro","user":"ada@example.com"}`}},
+		Env:   testEnv}
+	for b.Loop() {
+		if _, err := Redact(c, PIIRule{}, testKey); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -571,13 +571,13 @@ func (s *Server) exportRecordings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(r, http.StatusOK) // a read, but traffic leaving the service: audited like a change
-	ExportRecordings(w, r, s.deploy, env, wf, s.log)
+	writeRecordings(w, r, s.deploy, env, wf, s.log)
 }
 
-// ExportRecordings writes env's recordings as a JSON Lines download (the
-// API's export and the console's link). Headers are sent with the first
-// line; a failure after that ends the stream short (logged).
-func ExportRecordings(w http.ResponseWriter, r *http.Request, d *deploy.Service, env, workflowID string, log *slog.Logger) {
+// writeRecordings writes env's recordings as a JSON Lines download.
+// Headers are sent with the first line; a failure after that ends the
+// stream short (logged).
+func writeRecordings(w http.ResponseWriter, r *http.Request, d *deploy.Service, env, workflowID string, log *slog.Logger) {
 	name := env
 	if workflowID != "" {
 		name += "-" + workflowID

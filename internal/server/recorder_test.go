@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -46,11 +47,11 @@ export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generat
 export default async function handle(event: any) { return { ok: kinde.env.get("API_KEY")?.value?.length }; }
 `
 
-func newRecordingWorld(t *testing.T) *recordingWorld { return newRecordingWorldWith(t, claimsWorkflow) }
+func newRecordingWorld(t testing.TB) *recordingWorld { return newRecordingWorldWith(t, claimsWorkflow) }
 
 // newRecordingWorldWith serves code as the addClaims workflow; allow are
 // loopback hosts its fetches may reach.
-func newRecordingWorldWith(t *testing.T, code string, allow ...string) *recordingWorld {
+func newRecordingWorldWith(t testing.TB, code string, allow ...string) *recordingWorld {
 	t.Helper()
 	ctx := context.Background()
 	data := t.TempDir()
@@ -105,7 +106,7 @@ func newRecordingWorldWith(t *testing.T, code string, allow ...string) *recordin
 	return w
 }
 
-func (w *recordingWorld) call(t *testing.T, method, path, token, body string) *httptest.ResponseRecorder {
+func (w *recordingWorld) call(t testing.TB, method, path, token, body string) *httptest.ResponseRecorder {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.RemoteAddr = "192.0.2.1:1234"
@@ -117,7 +118,7 @@ func (w *recordingWorld) call(t *testing.T, method, path, token, body string) *h
 	return rec
 }
 
-func (w *recordingWorld) admin(t *testing.T, method, path, body string, want int, out any) *httptest.ResponseRecorder {
+func (w *recordingWorld) admin(t testing.TB, method, path, body string, want int, out any) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := w.call(t, method, path, recAdmin, body)
 	if rec.Code != want {
@@ -131,7 +132,7 @@ func (w *recordingWorld) admin(t *testing.T, method, path, body string, want int
 	return rec
 }
 
-func (w *recordingWorld) trigger(t *testing.T, event string) {
+func (w *recordingWorld) trigger(t testing.TB, event string) {
 	t.Helper()
 	rec := w.call(t, "POST", "/api/v1/environments/prod/triggers/user:tokens_generation", w.token, event)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"succeeded"`) {
@@ -220,8 +221,9 @@ func TestTriggerCallsRecordedRedacted(t *testing.T) {
 	if ct := rec.Header().Get("Content-Type"); ct != "application/x-ndjson" {
 		t.Fatalf("export content type %q", ct)
 	}
+	export := rec.Body.Bytes()
 	lines := 0
-	sc := bufio.NewScanner(rec.Body)
+	sc := bufio.NewScanner(bytes.NewReader(export))
 	for sc.Scan() {
 		var r replay.Recorded
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.WorkflowID != "addClaims" || len(r.Event) == 0 {
@@ -231,6 +233,14 @@ func TestTriggerCallsRecordedRedacted(t *testing.T) {
 	}
 	if lines != 2 {
 		t.Fatalf("export has %d lines, want 2", lines)
+	}
+	// The export is what `flowgate test --replay DIR` reads.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "prod.jsonl"), export, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if read, err := replay.ReadDir(dir); err != nil || len(read) != 2 {
+		t.Fatalf("replay reads %d of the export: %v", len(read), err)
 	}
 	if rec := w.admin(t, "GET", "/api/v1/environments/prod/recordings/export?workflow=nothing", "", http.StatusOK, nil); rec.Body.Len() != 0 {
 		t.Fatalf("empty export: %q", rec.Body)
@@ -410,5 +420,50 @@ export default async function handle(event: any) {
 	json.Unmarshal(got[0].Event, &ev)
 	if f.Status != 200 || !strings.Contains(f.Body, `"plan":"pro"`) || !strings.Contains(f.URL, url.QueryEscape(ev.Context.Auth.ProvidedEmail)) {
 		t.Fatalf("recorded answer = %+v (event email %s)", f, ev.Context.Auth.ProvidedEmail)
+	}
+}
+
+// BenchmarkTriggerRecording: a trigger call with recording off, and with
+// every call sampled (the queue, redaction and storage run beside it).
+func BenchmarkTriggerRecording(b *testing.B) {
+	for _, mode := range []struct{ name, settings string }{
+		{"off", `{"enabled": false}`},
+		{"every-call", `{"enabled": true, "workflows": ["addClaims"], "sampleRate": 1}`},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			w := newRecordingWorld(b)
+			w.admin(b, "PUT", "/api/v1/environments/prod/recording", mode.settings, http.StatusOK, nil)
+			w.trigger(b, secretEvent)
+			b.ResetTimer()
+			for b.Loop() {
+				w.trigger(b, secretEvent)
+			}
+		})
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) AddRecording(context.Context, string, replay.Recorded, int) (int64, error) {
+	return 0, errors.New("injected: database is away")
+}
+
+func (failingStore) PruneRecordings(context.Context) (int64, error) {
+	return 0, errors.New("injected: database is away")
+}
+
+// TestRecorderStoreFailureCounted: a database that refuses writes costs
+// the recording, counted, and nothing else.
+func TestRecorderStoreFailureCounted(t *testing.T) {
+	r := newRecorder(failingStore{}, prometheus.NewRegistry(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	st := &deploy.RecordingState{Settings: recording.Settings{}.Defaults(), Key: make([]byte, 32)}
+	r.add("prod", st, invokeRequest(`{"a":1}`), sandbox.Response{Result: newSucceeded("addClaims")})
+	r.add("prod", st, invokeRequest(`{"a":`+strings.Repeat("[", 100)+strings.Repeat("]", 100)+`}`), sandbox.Response{Result: newSucceeded("addClaims")})
+	if err := r.close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if s, u, ok := testutil.ToFloat64(r.dropped.WithLabelValues("store")), testutil.ToFloat64(r.dropped.WithLabelValues("unrecordable")),
+		testutil.ToFloat64(r.recorded); s != 1 || u != 1 || ok != 0 {
+		t.Fatalf("store drops %v, unrecordable %v, recorded %v", s, u, ok)
 	}
 }
