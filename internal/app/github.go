@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/flowgate/flowgate/internal/githubapp"
+	"github.com/flowgate/flowgate/internal/prdiff"
 	"github.com/flowgate/flowgate/internal/secrets"
 )
 
@@ -33,8 +34,13 @@ func newGitHubApp(a *App) (*githubapp.App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("FLOWGATE_GITHUB_ENVIRONMENTS: %w", err)
 	}
+	// Pull requests' behaviour diffs replay in the same sandbox as triggers.
+	differ, err := prdiff.New(prdiff.Options{Source: a.deploy, Runner: a.runner})
+	if err != nil {
+		return nil, err
+	}
 	opts := githubapp.Options{
-		Clients: clients, Deploy: a.deploy, Environments: rules,
+		Clients: clients, Deploy: a.deploy, Diff: differ, Environments: rules,
 		MinPermission: cfg.GitHubMinPermission,
 		PublicURL:     cfg.PublicURL, Log: a.log.With("component", "github"),
 	}

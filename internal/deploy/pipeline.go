@@ -421,6 +421,26 @@ func (s *Service) Check(ctx context.Context, req CheckRequest) (*CheckResult, er
 	return &CheckResult{Report: report, RootDir: rootDir, Skipped: snap.skipped}, nil
 }
 
+// ReadConfig reads a commit's kinde.json without checking or building
+// anything: a pull request is judged by its base branch's settings (the
+// behaviour diff policy), never by what its own head says. A nil Config
+// with diagnostics: kinde.json is missing or unusable.
+func (s *Service) ReadConfig(ctx context.Context, src JobSource, sha string) (*project.Config, []diag.Diagnostic, error) {
+	if sha == "" {
+		return nil, nil, fmt.Errorf("reading a configuration needs a commit id: %w", ErrInvalid)
+	}
+	snap, err := s.takeSnapshot(ctx, src, sha)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer snap.release()
+	proj, ds, err := project.Load(snap.dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read snapshot: %w", err)
+	}
+	return proj.Config, ds, nil
+}
+
 func mergeDiags(a, b []diag.Diagnostic) []diag.Diagnostic {
 	if len(b) == 0 {
 		return a

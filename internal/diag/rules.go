@@ -28,6 +28,7 @@ const (
 	RuleNotAWorkflowFile     = "not-a-workflow-file"
 	RuleUndefinedName        = "undefined-name"
 	RuleBuildCrashed         = "build-crashed"
+	RuleInvalidDiffPolicy    = "invalid-diff-policy"
 	RuleSyncKilled           = "sync-killed-process"
 	RuleSyncFailed           = "sync-failed"
 )
@@ -74,6 +75,7 @@ var Rules = []Rule{
 	{ID: RuleNotAWorkflowFile, Severity: Warning, Doc: `a file under the workflows folder exports workflowSettings but is not discovered, because its name does not end in "Workflow"; the message gives the name to use`},
 	{ID: RuleUndefinedName, Severity: Warning, Doc: "the workflow's own code uses a name that is neither declared, imported nor a sandbox global (a missing import, fetch instead of kinde.fetch, a TypeScript type used as a value); it throws ReferenceError when that line runs. Once per file and name"},
 	{ID: RuleBuildCrashed, Severity: Error, Doc: "the builder process that parses the repository (bundling, settings, analysis) died: it crashed, ran past its CPU time or deadline, or grew past its memory ceiling; located in the file being read when it died. A repository whose builds keep crashing builders is quarantined and says so"},
+	{ID: RuleInvalidDiffPolicy, Severity: Error, Doc: "kinde.json's \"flowgate\" key is not an object, or flowgate.behaviourDiff is not an object with maxDecisionsChangedPercent/maxChangedPercent numbers from 0 to 100 and nothing else (the pull-request behaviour diff policy)"},
 	{ID: RuleSyncKilled, Severity: Error, Service: true, Doc: "the sync's runs died with their process too many times: it fails for good and is not retried"},
 	{ID: RuleSyncFailed, Severity: Error, Service: true, Doc: "the sync failed without a located error; the check run says why on kinde.json"},
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-github/v88/github"
 
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/prdiff"
 	"github.com/flowgate/flowgate/internal/safetar"
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/workflow"
@@ -53,6 +54,9 @@ func ParseEnvRules(s string) ([]EnvRule, error) {
 type Options struct {
 	Clients *Clients
 	Deploy  *deploy.Service
+	// Diff, when set, posts each pull request's behaviour diff (the
+	// "Behaviour diff" check run) and answers /diff and its button.
+	Diff *prdiff.Differ
 	// Environments map repositories' branches to environments; with no
 	// rule for a repository, its default branch syncs into production.
 	Environments []EnvRule

@@ -14,10 +14,13 @@ import (
 )
 
 // onCheckRun: "Re-run" syncs (or re-checks) the commit again; the "Make
-// live" button makes the commit's deployments live.
+// live" button makes the commit's deployments live; the behaviour diff's
+// "Run again" (or its re-run) diffs its pull request again.
 func (a *App) onCheckRun(ctx context.Context, d DeliveryArgs, e *github.CheckRunEvent) error {
 	cr := e.GetCheckRun()
-	if cr.GetName() != CheckSync && cr.GetName() != CheckBuild {
+	switch cr.GetName() {
+	case CheckSync, CheckBuild, CheckDiff:
+	default:
 		return nil // another app's check run
 	}
 	r, err := repoFrom(e.GetRepo(), e.GetInstallation())
@@ -27,14 +30,22 @@ func (a *App) onCheckRun(ctx context.Context, d DeliveryArgs, e *github.CheckRun
 	if ok, err := a.connected(ctx, r); err != nil || !ok {
 		return err
 	}
+	diff := cr.GetName() == CheckDiff
 	switch e.GetAction() {
 	case "rerequested":
+		if diff {
+			return a.diffButton(ctx, d, r, cr, e.GetSender())
+		}
 		return a.resync(ctx, d, r, cr.GetHeadSHA(), cr.GetCheckSuite().GetHeadBranch(), e.GetSender())
 	case "requested_action":
-		if ra := e.GetRequestedAction(); ra == nil || ra.Identifier != ActionMakeLive {
-			return nil
+		ra := e.GetRequestedAction()
+		switch {
+		case ra == nil:
+		case diff && ra.Identifier == ActionDiff:
+			return a.diffButton(ctx, d, r, cr, e.GetSender())
+		case !diff && ra.Identifier == ActionMakeLive:
+			return a.makeLiveButton(ctx, r, cr, e.GetSender())
 		}
-		return a.makeLiveButton(ctx, r, cr, e.GetSender())
 	}
 	return nil
 }
@@ -83,7 +94,8 @@ func (a *App) resync(ctx context.Context, d DeliveryArgs, r repoRef, sha, branch
 			return a.syncCommit(ctx, syncJob{repo: r, branch: branch, env: env, sha: sha, delivery: d, full: true, orderAt: first})
 		}
 	}
-	return a.checkCommit(ctx, r, sha, d.ID)
+	_, err := a.checkCommit(ctx, r, sha, d.ID)
+	return err
 }
 
 // firstSync reports whether a push of the repository synced sha into env,

@@ -55,6 +55,8 @@ type CheckOutput struct {
 	// MakeLive offers the "Make live" button (requested_action): a good
 	// build in an environment with preview mode on.
 	MakeLive bool
+	// Rerun offers the behaviour diff's "Run again" button.
+	Rerun bool
 }
 
 // Annotation is one diagnostic placed on a file and line.

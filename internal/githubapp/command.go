@@ -15,13 +15,14 @@ const (
 	CmdDeactivate = "deactivate"
 	CmdStatus     = "status"
 	CmdSync       = "sync"
+	CmdDiff       = "diff"
 	CmdHelp       = "help"
 )
 
 // Command is a slash command read from the first line of a comment.
 type Command struct {
 	Verb       string
-	Workflow   string // make-live, rollback, deactivate
+	Workflow   string // make-live, rollback, deactivate; diff (optional)
 	Deployment string // make-live only; empty means the newest good deployment
 }
 
@@ -32,6 +33,7 @@ const HelpText = "Flowgate commands (first line of a new comment; write access t
 	"- `/deactivate <workflow-id>` — stop running the workflow (no deployment is live)\n" +
 	"- `/status` — what is live in this repository's environment\n" +
 	"- `/sync` — sync the environment's last synced commit again (after deleting or deactivating a workflow)\n" +
+	"- `/diff [<workflow-id>]` — in a pull request: replay recorded traffic against its build and the live deployments again (the \"Behaviour diff\" check run)\n" +
 	"- `/help` — this text"
 
 // maxLine bounds what is read of a comment's first line: commands are short.
@@ -68,6 +70,13 @@ func ParseCommand(body string) (cmd Command, ok bool, err error) {
 			return Command{}, true, fmt.Errorf("usage: /%s <workflow-id>", verb)
 		}
 		cmd.Workflow = args[0]
+	case CmdDiff:
+		if len(args) > 1 {
+			return Command{}, true, fmt.Errorf("usage: /diff, or /diff <workflow-id>")
+		}
+		if len(args) == 1 {
+			cmd.Workflow = args[0]
+		}
 	case CmdMakeLive:
 		if len(args) < 1 || len(args) > 2 {
 			return Command{}, true, fmt.Errorf("usage: /make-live <workflow-id> [<deployment-id>]")

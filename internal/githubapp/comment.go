@@ -92,9 +92,12 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 		log.Warn("react to comment", "err", err)
 	}
 	var text, reaction string
-	if cmd.Verb == CmdSync {
+	switch {
+	case cmd.Verb == CmdDiff:
+		text, reaction, err = a.diffCommand(ctx, d, r, e.GetIssue(), cmd.Workflow)
+	case cmd.Verb == CmdSync:
 		text, reaction, err = a.syncAgain(ctx, d, r, env)
-	} else {
+	default:
 		text, reaction, err = a.runCommand(ctx, r, env, cmd, user.GetLogin(), fmt.Sprintf("/%s in %s#%d", cmd.Verb, r.Full(), issue), red)
 	}
 	if err != nil {
@@ -107,7 +110,7 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 // knownVerb is a verb fit for a log line: one of ours, or "unknown".
 func knownVerb(v string) string {
 	switch v {
-	case CmdMakeLive, CmdRollback, CmdDeactivate, CmdStatus, CmdHelp, CmdSync:
+	case CmdMakeLive, CmdRollback, CmdDeactivate, CmdStatus, CmdHelp, CmdSync, CmdDiff:
 		return v
 	}
 	return "unknown"

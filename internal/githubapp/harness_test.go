@@ -23,7 +23,9 @@ import (
 	"github.com/flowgate/flowgate/internal/deploy"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/npm"
+	"github.com/flowgate/flowgate/internal/prdiff"
 	"github.com/flowgate/flowgate/internal/project"
+	"github.com/flowgate/flowgate/internal/sandbox"
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
 )
@@ -55,6 +57,9 @@ type harnessOptions struct {
 	Options
 	NPM   npm.Options
 	Check func(ctx context.Context, dir string, opts project.Options) (*project.Report, error)
+	// Diff gives the App a behaviour differ on the deploy service, which
+	// replays in an in-process sandbox.
+	Diff bool
 }
 
 func newHarness(t testing.TB, mod ...func(*harnessOptions)) *harness {
@@ -92,6 +97,13 @@ func newHarness(t testing.TB, mod ...func(*harnessOptions)) *harness {
 	}
 	opts := ho.Options
 	opts.Deploy = svc
+	if ho.Diff {
+		runner := sandbox.NewInProcess(sandbox.Options{})
+		t.Cleanup(func() { runner.Close() })
+		if opts.Diff, err = prdiff.New(prdiff.Options{Source: svc, Runner: runner}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	app, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

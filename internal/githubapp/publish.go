@@ -65,6 +65,9 @@ func (a *App) finishCheck(ctx context.Context, r repoRef, id int64, out CheckOut
 	if out.MakeLive {
 		opts.Actions = []*github.CheckRunAction{{Label: "Make live", Description: "Make these deployments live", Identifier: ActionMakeLive}}
 	}
+	if out.Rerun {
+		opts.Actions = append(opts.Actions, &github.CheckRunAction{Label: "Run again", Description: "Replay recorded traffic again", Identifier: ActionDiff})
+	}
 	if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opts); err != nil {
 		return fmt.Errorf("complete check run %q on %s: %w", out.Name, r.Full(), err)
 	}

@@ -30,23 +30,30 @@ func (a *App) onPullRequest(ctx context.Context, d DeliveryArgs, e *github.PullR
 	sha := e.GetPullRequest().GetHead().GetSHA()
 	fork := e.GetPullRequest().GetHead().GetRepo().GetFullName() != r.Full()
 	a.log.Info("checking pull request", "repo", r.Full(), "pr", e.GetNumber(), "commit", short(sha), "fork", fork, "delivery_id", d.ID)
-	return a.checkCommit(ctx, r, sha, d.ID)
+	res, err := a.checkCommit(ctx, r, sha, d.ID)
+	if err != nil || res == nil || a.opts.Diff == nil {
+		return err
+	}
+	// The build succeeded: replay recorded traffic against it.
+	_, err = a.postDiff(ctx, r, pull{Number: e.GetNumber(), Head: sha, Base: e.GetPullRequest().GetBase().GetSHA(), Fork: fork}, res, "", true)
+	return err
 }
 
-// checkCommit validates and builds a commit without deploying it.
-func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string) error {
+// checkCommit validates and builds a commit without deploying it. It
+// returns the build when it has no errors.
+func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string) (*deploy.CheckResult, error) {
 	if !validSHA(sha) {
-		return badPayload("commit %q", truncate(sha, 80))
+		return nil, badPayload("commit %q", truncate(sha, 80))
 	}
 	// Redact the default environment's secrets too: a pull request cannot
 	// read them, but its code may quote one it learnt elsewhere.
 	red, err := a.redactorFor(ctx, a.commandEnv(r))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ids, err := a.startChecks(ctx, r, sha, externalID, CheckSync, CheckBuild)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The pipeline's first steps (fetch, snapshot, install packages,
 	// check and bundle) on the commit, storing nothing.
@@ -54,10 +61,10 @@ func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string
 	if err != nil {
 		var bad *deploy.ContentError
 		if errors.As(err, &bad) {
-			return a.failChecks(ctx, r, ids, "The commit cannot be checked", bad.Error(), red)
+			return nil, a.failChecks(ctx, r, ids, "The commit cannot be checked", bad.Error(), red)
 		}
 		a.interruptChecks(ctx, r, ids, err)
-		return err
+		return nil, err
 	}
 	rep := res.Report
 	out := SyncReport{Repo: r.Full(), SHA: sha, PullRequest: true}
@@ -67,7 +74,13 @@ func (a *App) checkCommit(ctx context.Context, r repoRef, sha, externalID string
 	out.Diagnostics = rep.Diagnostics
 	out = red.report(out)
 	if err := a.finishCheck(ctx, r, ids[CheckSync], SyncCheck(out), red); err != nil {
-		return err
+		return nil, err
 	}
-	return a.finishCheck(ctx, r, ids[CheckBuild], BuildCheck(out), red)
+	if err := a.finishCheck(ctx, r, ids[CheckBuild], BuildCheck(out), red); err != nil {
+		return nil, err
+	}
+	if !rep.OK() {
+		return nil, nil
+	}
+	return res, nil
 }

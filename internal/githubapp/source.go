@@ -47,6 +47,9 @@ func repoOf(src deploy.JobSource) (repoRef, sourceMeta, error) {
 	return repoRef{Owner: owner, Name: name, DefaultBranch: m.DefaultBranch, Installation: m.Installation}, m, nil
 }
 
+// errCommitNotFound: GitHub answers 404 for the commit's archive.
+var errCommitNotFound = errors.New("GitHub has no such commit")
+
 // fetcher is the App as the pipeline's GitHub Fetcher.
 type fetcher struct{ a *App }
 
@@ -63,8 +66,11 @@ func (f fetcher) Fetch(ctx context.Context, src deploy.JobSource, sha, dst strin
 	if !validSHA(sha) {
 		return deploy.Fetched{}, &deploy.ContentError{Err: fmt.Errorf("commit %q", truncate(sha, 80))}
 	}
-	u, _, err := a.client(r).Repositories.GetArchiveLink(ctx, r.Owner, r.Name, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 0)
+	u, linkResp, err := a.client(r).Repositories.GetArchiveLink(ctx, r.Owner, r.Name, github.Tarball, &github.RepositoryContentGetOptions{Ref: sha}, 0)
 	if err != nil {
+		if linkResp != nil && linkResp.StatusCode == http.StatusNotFound {
+			err = fmt.Errorf("%w: %w", errCommitNotFound, err) // still retried by syncs: GitHub may not serve a new push's commit yet
+		}
 		return deploy.Fetched{}, fmt.Errorf("tarball link of %s@%s: %w", r.Full(), short(sha), err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {

@@ -116,6 +116,7 @@ type frame struct {
 // no stack (encoding/json already caps nesting at 10000 in Check).
 func (d *Doc) walk() error {
 	dec := json.NewDecoder(bytes.NewReader(d.data))
+	dec.UseNumber() // Check accepts numbers past float64 (1e400): so must the walk
 	var stack []frame
 	path := ""
 	for {

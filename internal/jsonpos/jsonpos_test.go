@@ -145,3 +145,15 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestParseHugeNumbers: a number past float64's range is valid JSON; Parse
+// locates it like any other value (a policy reader then refuses it).
+func TestParseHugeNumbers(t *testing.T) {
+	doc, err := Parse([]byte(`{"a": 1e400, "b": -1e400}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off, ok := doc.Value("b"); !ok || off != 18 {
+		t.Fatalf("b at %d, %v", off, ok)
+	}
+}

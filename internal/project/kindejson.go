@@ -26,6 +26,9 @@ type Config struct {
 	Version string
 	// NPM is integrations.npm.enabled: use the locked package versions.
 	NPM bool
+	// DiffPolicy is flowgate.behaviourDiff: when a pull request's
+	// behaviour diff fails its check run (nil: the check run is neutral).
+	DiffPolicy *DiffPolicy
 
 	// keys holds the offset of each top-level key, to locate diagnostics.
 	keys map[string]int
@@ -38,13 +41,14 @@ type configJSON struct {
 	RootDir string         `json:"rootDir"`
 	Version string         `json:"version"`
 	NPM     bool           `json:"npm,omitempty"`
+	Diff    *DiffPolicy    `json:"diffPolicy,omitempty"`
 	Keys    map[string]int `json:"keys,omitempty"`
 	Data    []byte         `json:"data,omitempty"`
 }
 
 // MarshalJSON encodes c with what KeyPos needs.
 func (c *Config) MarshalJSON() ([]byte, error) {
-	return json.Marshal(configJSON{RootDir: c.RootDir, Version: c.Version, NPM: c.NPM, Keys: c.keys, Data: c.data})
+	return json.Marshal(configJSON{RootDir: c.RootDir, Version: c.Version, NPM: c.NPM, Diff: c.DiffPolicy, Keys: c.keys, Data: c.data})
 }
 
 // UnmarshalJSON decodes what MarshalJSON encoded.
@@ -53,7 +57,7 @@ func (c *Config) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
-	*c = Config{RootDir: v.RootDir, Version: v.Version, NPM: v.NPM, keys: v.Keys, data: v.Data}
+	*c = Config{RootDir: v.RootDir, Version: v.Version, NPM: v.NPM, DiffPolicy: v.Diff, keys: v.Keys, data: v.Data}
 	return nil
 }
 
@@ -129,6 +133,15 @@ func ParseKindeJSON(data []byte) (*Config, []diag.Diagnostic) {
 		} else if in.NPM != nil && in.NPM.Enabled != nil {
 			c.NPM = *in.NPM.Enabled
 		}
+	}
+
+	if raw, ok := values["flowgate"]; ok {
+		pol, problem := parseDiffPolicy(raw.data)
+		if problem != "" {
+			line, col := position(data, raw.off)
+			ds = append(ds, diag.New(RuleInvalidDiffPolicy, KindeJSON, line, col, "%s", problem))
+		}
+		c.DiffPolicy = pol
 	}
 	return c, ds
 }

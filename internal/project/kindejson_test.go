@@ -148,3 +148,81 @@ deny("x"); infra.secureFetch("u", {}); other();
 		t.Fatalf("uses:\n%v\nwant\n%v", got, want)
 	}
 }
+
+// The behaviour diff policy: read when it is exactly what the docs say,
+// refused whole (an error at the "flowgate" key) otherwise.
+func TestDiffPolicy(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	cases := []struct {
+		name, flowgate string
+		want           *DiffPolicy
+		wantErr        bool
+	}{
+		{name: "absent", flowgate: ""},
+		{name: "no behaviourDiff", flowgate: `{}`},
+		{name: "other keys are for later", flowgate: `{"somethingElse": true}`},
+		{name: "five percent", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5}}`, want: &DiffPolicy{MaxChangedPercent: f(5)}},
+		{name: "decisions", flowgate: `{"behaviourDiff": {"maxDecisionsChangedPercent": 1}}`, want: &DiffPolicy{MaxDecisionsChangedPercent: f(1)}},
+		{name: "both", flowgate: `{"behaviourDiff": {"maxDecisionsChangedPercent": 0, "maxChangedPercent": 2.5}}`, want: &DiffPolicy{MaxChangedPercent: f(2.5), MaxDecisionsChangedPercent: f(0)}},
+		{name: "zero fails on any change", flowgate: `{"behaviourDiff": {"maxChangedPercent": 0}}`, want: &DiffPolicy{MaxChangedPercent: f(0)}},
+		{name: "hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 100}}`, want: &DiffPolicy{MaxChangedPercent: f(100)}},
+		{name: "negative", flowgate: `{"behaviourDiff": {"maxChangedPercent": -1}}`, wantErr: true},
+		{name: "decisions over a hundred", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5, "maxDecisionsChangedPercent": 100.5}}`, wantErr: true},
+		{name: "huge", flowgate: `{"behaviourDiff": {"maxChangedPercent": 1e400}}`, wantErr: true},
+		{name: "a string", flowgate: `{"behaviourDiff": {"maxChangedPercent": "5"}}`, wantErr: true},
+		{name: "a percent string", flowgate: `{"behaviourDiff": {"maxChangedPercent": "5%"}}`, wantErr: true},
+		{name: "null limit", flowgate: `{"behaviourDiff": {"maxChangedPercent": null}}`, wantErr: true},
+		{name: "no limit", flowgate: `{"behaviourDiff": {}}`, wantErr: true},
+		{name: "misspelt key", flowgate: `{"behaviourDiff": {"maxChangedPercnt": 5}}`, wantErr: true},
+		{name: "misspelt key beside a good one", flowgate: `{"behaviourDiff": {"maxChangedPercent": 5, "maxDecisionChangedPercent": 1}}`, wantErr: true},
+		{name: "null", flowgate: `{"behaviourDiff": null}`, wantErr: true},
+		{name: "an array", flowgate: `{"behaviourDiff": [5]}`, wantErr: true},
+		{name: "a number", flowgate: `{"behaviourDiff": 5}`, wantErr: true},
+		{name: "flowgate not an object", flowgate: `"strict"`, wantErr: true},
+		{name: "flowgate null", flowgate: `null`, wantErr: true},
+	}
+	same := func(a, b *DiffPolicy) bool {
+		eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+		return a == nil && b == nil || a != nil && b != nil && eq(a.MaxChangedPercent, b.MaxChangedPercent) && eq(a.MaxDecisionsChangedPercent, b.MaxDecisionsChangedPercent)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := `{"version": "2024-12-09"`
+			if c.flowgate != "" {
+				in += `, "flowgate": ` + c.flowgate
+			}
+			in += "}"
+			cfg, ds := ParseKindeJSON([]byte(in))
+			if cfg == nil {
+				t.Fatalf("the whole kinde.json was refused: %v", messages(ds))
+			}
+			if c.wantErr {
+				if got := brief(ds); !slices.Equal(got, []string{"error invalid-diff-policy kinde.json:1:39"}) {
+					t.Fatalf("diagnostics %v (%s)", got, messages(ds))
+				}
+				if cfg.DiffPolicy != nil {
+					t.Fatalf("a refused policy was kept: %+v", cfg.DiffPolicy)
+				}
+				return
+			}
+			if len(ds) != 0 {
+				t.Fatalf("diagnostics: %s", messages(ds))
+			}
+			if !same(cfg.DiffPolicy, c.want) {
+				t.Fatalf("policy %+v, want %+v", cfg.DiffPolicy, c.want)
+			}
+			// A builder process sends the config as JSON: the policy travels.
+			b, err := cfg.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back Config
+			if err := back.UnmarshalJSON(b); err != nil {
+				t.Fatal(err)
+			}
+			if !same(back.DiffPolicy, c.want) {
+				t.Fatalf("after the builder's JSON: %+v", back.DiffPolicy)
+			}
+		})
+	}
+}

@@ -28,6 +28,7 @@ const (
 	RuleNotAWorkflowFile     = diag.RuleNotAWorkflowFile
 	RuleUndefinedName        = diag.RuleUndefinedName
 	RuleBuildCrashed         = diag.RuleBuildCrashed
+	RuleInvalidDiffPolicy    = diag.RuleInvalidDiffPolicy
 )
 
 // LiveElsewhere is the duplicate-trigger error for a workflow whose trigger

@@ -136,6 +136,9 @@ func TestResponsesHaveGitHubFields(t *testing.T) {
 	call(t, s, "POST", "/repos/acme/flows/issues/1/comments", auth, map[string]any{"body": "hi"}, 201, &c, sp, "/repos/{owner}/{repo}/issues/{issue_number}/comments")
 	call(t, s, "POST", fmt.Sprintf("/repos/acme/flows/issues/comments/%d/reactions", c.ID), auth, map[string]any{"content": "rocket"}, 201, nil, sp, "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions")
 	call(t, s, "GET", "/repos/acme/flows/collaborators/octocat/permission", auth, nil, 200, nil, sp, "/repos/{owner}/{repo}/collaborators/{username}/permission")
+	s.SetPullRequest("acme/flows", 12, examplePullRequest(t))
+	call(t, s, "GET", "/repos/acme/flows/pulls/12", auth, nil, 200, nil, sp, "/repos/{owner}/{repo}/pulls/{pull_number}")
+	call(t, s, "GET", "/repos/acme/flows/pulls/13", auth, nil, 404, nil, nil, "")
 	var d struct{ ID int64 }
 	call(t, s, "POST", "/repos/acme/flows/deployments", auth, map[string]any{"ref": "abc", "environment": "production"}, 201, &d, sp, "/repos/{owner}/{repo}/deployments")
 	call(t, s, "POST", fmt.Sprintf("/repos/acme/flows/deployments/%d/statuses", d.ID), auth, map[string]any{"state": "success"}, 201, nil, sp, "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses")
@@ -149,6 +152,33 @@ func TestResponsesHaveGitHubFields(t *testing.T) {
 	if n := len(s.BodyErrors()); n != 1 {
 		t.Errorf("body errors = %v", s.BodyErrors())
 	}
+}
+
+// examplePullRequest is the pull request of a real pull_request webhook
+// (npm @octokit/webhooks-examples): what tests give SetPullRequest.
+func examplePullRequest(t *testing.T) map[string]any {
+	t.Helper()
+	path := filepath.Join(testenv.NodeModules(t), "@octokit", "webhooks-examples", "api.github.com", "index.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		testenv.Missing(t, "npm package @octokit/webhooks-examples", "run `npm ci --prefix testdata/npm` (what .ci/run does)")
+	}
+	var idx []struct {
+		Name     string           `json:"name"`
+		Examples []map[string]any `json:"examples"`
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range idx {
+		for _, p := range e.Examples {
+			if pr, ok := p["pull_request"].(map[string]any); ok && e.Name == "pull_request" && p["action"] == "opened" {
+				return pr
+			}
+		}
+	}
+	t.Fatal("no pull_request/opened example")
+	return nil
 }
 
 func TestFaultsAndRedirect(t *testing.T) {

@@ -1,8 +1,8 @@
 // Package githubtest is a local HTTP server that plays the part of the
 // GitHub REST API the Flowgate GitHub App uses: installation tokens (App
 // JWTs verified with RS256), repository tarballs behind a redirect, check
-// runs, issue comments and reactions, collaborator permissions and
-// deployments. Its routes, the required fields of the requests it accepts
+// runs, issue comments and reactions, collaborator permissions,
+// pull requests and deployments. Its routes, the required fields of the requests it accepts
 // and of the responses it sends are checked against GitHub's OpenAPI
 // description (npm @octokit/openapi) by this package's tests. Faults
 // (5xx, rate limits with Retry-After) can be scheduled per route.
@@ -45,6 +45,7 @@ var Routes = []Route{
 	{"POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments", []string{"body"}, 201},
 	{"POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", []string{"content"}, 201},
 	{"GET", "/repos/{owner}/{repo}/collaborators/{username}/permission", nil, 200},
+	{"GET", "/repos/{owner}/{repo}/pulls/{pull_number}", nil, 200},
 	{"POST", "/repos/{owner}/{repo}/deployments", []string{"ref"}, 201},
 	{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", []string{"state"}, 201},
 	{"POST", "/app-manifests/{code}/conversions", nil, 201},
@@ -120,6 +121,7 @@ type Server struct {
 	installations map[int64]map[string]bool // installation -> repos it may reach
 	tarballs      map[string][]byte         // "owner/repo@sha" -> .tar.gz
 	permissions   map[string]string         // "owner/repo:user" -> admin|maintain|write|triage|read|none
+	pulls         map[string]map[string]any // "owner/repo#n" -> the pull request as GitHub answers it
 	checkRuns     map[int64]*CheckRun
 	comments      []Comment
 	reactions     []Reaction
@@ -140,6 +142,7 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 		installations: map[int64]map[string]bool{},
 		tarballs:      map[string][]byte{},
 		permissions:   map[string]string{},
+		pulls:         map[string]map[string]any{},
 		checkRuns:     map[int64]*CheckRun{},
 		deployments:   map[int64]*Deployment{},
 		nextID:        1000,
@@ -155,6 +158,7 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", s.repo(s.createComment))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions", s.repo(s.createReaction))
 	mux.HandleFunc("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.repo(s.permission))
+	mux.HandleFunc("GET /repos/{owner}/{repo}/pulls/{pull_number}", s.repo(s.pull))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.repo(s.createDeployment))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", s.repo(s.createDeploymentStatus))
 	mux.HandleFunc("POST /app-manifests/{code}/conversions", s.manifestConversion)
@@ -189,6 +193,37 @@ func (s *Server) SetPermission(repo, user, perm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.permissions[repo+":"+user] = perm
+}
+
+// SetPullRequest serves pr (a pull request object as GitHub answers it,
+// e.g. the "pull_request" of a real webhook payload) as repo's pull
+// request number n; a nil pr removes it.
+func (s *Server) SetPullRequest(repo string, n int, pr map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pr == nil {
+		delete(s.pulls, fmt.Sprintf("%s#%d", repo, n))
+		return
+	}
+	s.pulls[fmt.Sprintf("%s#%d", repo, n)] = pr
+}
+
+func (s *Server) pull(w http.ResponseWriter, r *http.Request, repo string, _ map[string]any) {
+	s.mu.Lock()
+	pr, ok := s.pulls[repo+"#"+r.PathValue("pull_number")]
+	out := make(map[string]any, len(pr)+1)
+	for k, v := range pr {
+		out[k] = v
+	}
+	s.mu.Unlock()
+	if !ok {
+		apiError(w, 404, "Not Found")
+		return
+	}
+	if _, ok := out["auto_merge"]; !ok {
+		out["auto_merge"] = nil // the REST answer has it; older webhook payloads do not
+	}
+	writeJSON(w, 200, out)
 }
 
 // Fail schedules a fault.
