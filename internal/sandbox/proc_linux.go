@@ -54,13 +54,15 @@ func pollable(fd int, name string) *os.File {
 	return os.NewFile(uintptr(fd), name)
 }
 
-// answerPipe is the pipe a worker answers on. Its read end blocks in
-// read(2) instead of going through Go's poller: the supervisor's goroutine
-// waits in the kernel and the worker's write wakes that very thread, where
-// a poller wait parks the goroutine and makes the scheduler spin up
-// threads to find other work on every answer. (The runtime does not take
-// the P of a thread blocked this briefly while other Ps are idle.)
-func answerPipe() (r, w *os.File, err error) {
+// blockingPipe is a pipe between the supervisor and a worker (requests
+// one way, answers the other) whose ends block in read(2) instead of going
+// through Go's poller: the waiting goroutine's thread sleeps in the kernel
+// and the other side's write wakes that very thread, where a poller wait
+// parks the goroutine and makes the scheduler spin up threads to find
+// other work on every message. (The runtime does not take the P of a
+// thread blocked this briefly while other Ps are idle.) Both directions
+// blocking halved a supervised invocation's CPU (BENCHMARKS.md).
+func blockingPipe() (r, w *os.File, err error) {
 	var p [2]int
 	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
 		return nil, nil, err

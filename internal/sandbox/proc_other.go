@@ -18,4 +18,4 @@ func cpuTicks(pid int) (uint64, bool) { return 0, false }
 
 func pollable(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
 
-func answerPipe() (r, w *os.File, err error) { return os.Pipe() }
+func blockingPipe() (r, w *os.File, err error) { return os.Pipe() }

@@ -679,11 +679,11 @@ func (s *Supervisor) start() (*worker, error) {
 	cmd.Stderr = w.stderr
 	// Our own pipes, not StdinPipe/StdoutPipe: Wait must not close them
 	// under a read in progress.
-	inR, inW, err := os.Pipe()
+	inR, inW, err := blockingPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start a sandbox process: %w", err)
 	}
-	outR, outW, err := answerPipe()
+	outR, outW, err := blockingPipe()
 	if err != nil {
 		inR.Close()
 		inW.Close()

@@ -38,26 +38,11 @@ func maybeWorker(hooks map[byte]hook) {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: protocol %q, this binary speaks %q\n", v, workerVersion)
 		os.Exit(3)
 	}
-	if err := serve(stdin(), os.Stdout, pollable(3, "cancel"), hooks); err != nil {
+	if err := serve(os.Stdin, os.Stdout, pollable(3, "cancel"), hooks); err != nil {
 		fmt.Fprintf(os.Stderr, "flowgate sandbox worker: %v\n", err)
 		os.Exit(3)
 	}
 	os.Exit(0)
-}
-
-// stdin is what the worker reads requests from: os.Stdin, through the
-// poller when it is the inherited fd 0 (a test may have put a pipe of its
-// own in os.Stdin's place).
-func stdin() *os.File {
-	rc, err := os.Stdin.SyscallConn()
-	if err != nil {
-		return os.Stdin
-	}
-	fd := -1
-	if rc.Control(func(f uintptr) { fd = int(f) }) != nil || fd != 0 {
-		return os.Stdin
-	}
-	return pollable(0, "stdin")
 }
 
 // serve reads frames from r and answers them on w until r ends, one
