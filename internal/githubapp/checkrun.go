@@ -162,7 +162,7 @@ func (a *App) makeLiveButton(ctx context.Context, r repoRef, cr *github.CheckRun
 	note := func(title, summary string) {
 		_, _, err := a.client(r).Checks.UpdateCheckRun(ctx, r.Owner, r.Name, cr.GetID(), github.UpdateCheckRunOptions{
 			Name:   cr.GetName(),
-			Output: &github.CheckRunOutput{Title: github.String(cutUTF8(red.text(title), maxTitle)), Summary: github.String(cutUTF8(red.text(summary), maxSummary))},
+			Output: &github.CheckRunOutput{Title: github.Ptr(cutUTF8(red.text(title), maxTitle)), Summary: github.Ptr(cutUTF8(red.text(summary), maxSummary))},
 		})
 		if err != nil {
 			a.log.Warn("update check run after make live", "repo", r.Full(), "err", err)

@@ -47,7 +47,7 @@ func (a *App) onIssueComment(ctx context.Context, d DeliveryArgs, e *github.Issu
 		if err := a.react(ctx, r, c.GetID(), reaction); err != nil {
 			log.Warn("react to comment", "err", err)
 		}
-		_, _, err := a.client(r).Issues.CreateComment(ctx, r.Owner, r.Name, issue, &github.IssueComment{Body: github.String(cutUTF8(red.text(text), maxSummary))})
+		_, _, err := a.client(r).Issues.CreateComment(ctx, r.Owner, r.Name, issue, &github.IssueComment{Body: github.Ptr(cutUTF8(red.text(text), maxSummary))})
 		if err != nil {
 			log.Error("reply to comment", "err", err)
 		}

@@ -210,7 +210,7 @@ func (a *App) diffButton(ctx context.Context, d DeliveryArgs, r repoRef, cr *git
 		summary := "**" + title + "**: " + text + "\n\n" + cr.GetOutput().GetSummary()
 		_, _, err := a.client(r).Checks.UpdateCheckRun(ctx, r.Owner, r.Name, cr.GetID(), github.UpdateCheckRunOptions{
 			Name:   CheckDiff,
-			Output: &github.CheckRunOutput{Title: github.String(cutUTF8(red.text(title), maxTitle)), Summary: github.String(cutUTF8(red.text(summary), maxSummary))},
+			Output: &github.CheckRunOutput{Title: github.Ptr(cutUTF8(red.text(title), maxTitle)), Summary: github.Ptr(cutUTF8(red.text(summary), maxSummary))},
 		})
 		if err != nil {
 			a.log.Warn("update the behaviour diff check run", "repo", r.Full(), "err", err)

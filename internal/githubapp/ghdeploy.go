@@ -19,20 +19,20 @@ func (a *App) recordFlip(ctx context.Context, r repoRef, env, ref, state, descri
 	desc := cutUTF8(red.text(description), 140)
 	prod := env == DefaultEnvironment
 	dep, _, err := cl.Repositories.CreateDeployment(ctx, r.Owner, r.Name, &github.DeploymentRequest{
-		Ref: github.String(ref), Task: github.String("deploy"), AutoMerge: github.Bool(false),
+		Ref: github.Ptr(ref), Task: github.Ptr("deploy"), AutoMerge: github.Ptr(false),
 		RequiredContexts: &[]string{}, // Flowgate's own check runs decided already
 		Payload:          map[string]any{"flowgate": map[string]any{"workflows": workflows}},
-		Environment:      github.String(env), Description: github.String(desc),
-		ProductionEnvironment: github.Bool(prod),
+		Environment:      github.Ptr(env), Description: github.Ptr(desc),
+		ProductionEnvironment: github.Ptr(prod),
 	})
 	if err != nil {
 		a.log.Error("record GitHub deployment", "repo", r.Full(), "env", env, "ref", short(ref), "err", err)
 		return 0, fmt.Errorf("GitHub deployment for %s: %w", env, err)
 	}
-	st := &github.DeploymentStatusRequest{State: github.String(state), Description: github.String(desc),
-		Environment: github.String(env), AutoInactive: github.Bool(state == "success")}
+	st := &github.DeploymentStatusRequest{State: github.Ptr(state), Description: github.Ptr(desc),
+		Environment: github.Ptr(env), AutoInactive: github.Ptr(state == "success")}
 	if u := a.logURL(env); u != "" {
-		st.LogURL = github.String(u)
+		st.LogURL = github.Ptr(u)
 	}
 	if _, _, err := cl.Repositories.CreateDeploymentStatus(ctx, r.Owner, r.Name, dep.GetID(), st); err != nil {
 		a.log.Error("record GitHub deployment status", "repo", r.Full(), "env", env, "deployment", dep.GetID(), "err", err)

@@ -23,7 +23,7 @@ func (a *App) startChecks(ctx context.Context, r repoRef, sha, externalID string
 	ids := checkIDs{}
 	for _, name := range names {
 		cr, _, err := cl.Checks.CreateCheckRun(ctx, r.Owner, r.Name, github.CreateCheckRunOptions{
-			Name: name, HeadSHA: sha, Status: github.String("queued"), ExternalID: github.String(externalID),
+			Name: name, HeadSHA: sha, Status: github.Ptr("queued"), ExternalID: github.Ptr(externalID),
 			DetailsURL: a.detailsURL(),
 		})
 		if err != nil {
@@ -33,7 +33,7 @@ func (a *App) startChecks(ctx context.Context, r repoRef, sha, externalID string
 	}
 	for _, name := range names {
 		if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, ids[name], github.UpdateCheckRunOptions{
-			Name: name, Status: github.String("in_progress"),
+			Name: name, Status: github.Ptr("in_progress"),
 		}); err != nil {
 			return nil, fmt.Errorf("start check run %q on %s: %w", name, r.Full(), err)
 		}
@@ -45,7 +45,7 @@ func (a *App) detailsURL() *string {
 	if a.opts.PublicURL == "" {
 		return nil
 	}
-	return github.String(strings.TrimSuffix(a.opts.PublicURL, "/") + "/")
+	return github.Ptr(strings.TrimSuffix(a.opts.PublicURL, "/") + "/")
 }
 
 // finishCheck completes a check run with out: the conclusion, summary and
@@ -59,8 +59,8 @@ func (a *App) finishCheck(ctx context.Context, r repoRef, id int64, out CheckOut
 		first = ghAnnotations(out.Annotations[0])
 	}
 	opts := github.UpdateCheckRunOptions{
-		Name: out.Name, Status: github.String("completed"), Conclusion: github.String(out.Conclusion),
-		Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: first},
+		Name: out.Name, Status: github.Ptr("completed"), Conclusion: github.Ptr(out.Conclusion),
+		Output: &github.CheckRunOutput{Title: github.Ptr(out.Title), Summary: github.Ptr(out.Summary), Annotations: first},
 	}
 	if out.MakeLive {
 		opts.Actions = []*github.CheckRunAction{{Label: "Make live", Description: "Make these deployments live", Identifier: ActionMakeLive}}
@@ -74,7 +74,7 @@ func (a *App) finishCheck(ctx context.Context, r repoRef, id int64, out CheckOut
 	for _, batch := range out.Annotations[min(1, len(out.Annotations)):] {
 		if _, _, err := cl.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, github.UpdateCheckRunOptions{
 			Name:   out.Name,
-			Output: &github.CheckRunOutput{Title: github.String(out.Title), Summary: github.String(out.Summary), Annotations: ghAnnotations(batch)},
+			Output: &github.CheckRunOutput{Title: github.Ptr(out.Title), Summary: github.Ptr(out.Summary), Annotations: ghAnnotations(batch)},
 		}); err != nil {
 			return fmt.Errorf("annotate check run %q on %s: %w", out.Name, r.Full(), err)
 		}
@@ -106,9 +106,9 @@ func (a *App) failChecks(ctx context.Context, r repoRef, ids checkIDs, title, su
 func (a *App) interruptChecks(ctx context.Context, r repoRef, ids checkIDs, cause error) {
 	for n, id := range ids {
 		_, _, err := a.client(r).Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, github.UpdateCheckRunOptions{
-			Name: n, Status: github.String("completed"), Conclusion: github.String("neutral"),
-			Output: &github.CheckRunOutput{Title: github.String("Interrupted: retrying"),
-				Summary: github.String("Flowgate could not finish this run and will try again; a new check run follows. Nothing live changed unless a later run says so.")},
+			Name: n, Status: github.Ptr("completed"), Conclusion: github.Ptr("neutral"),
+			Output: &github.CheckRunOutput{Title: github.Ptr("Interrupted: retrying"),
+				Summary: github.Ptr("Flowgate could not finish this run and will try again; a new check run follows. Nothing live changed unless a later run says so.")},
 		})
 		if err != nil {
 			a.log.Warn("mark check run interrupted", "repo", r.Full(), "check_run", id, "err", err)
@@ -123,8 +123,8 @@ func ghAnnotations(as []Annotation) []*github.CheckRunAnnotation {
 		line := max(an.StartLine, 1)
 		end := max(an.EndLine, line)
 		out = append(out, &github.CheckRunAnnotation{
-			Path: github.String(an.Path), StartLine: github.Int(line), EndLine: github.Int(end),
-			AnnotationLevel: github.String(an.Level), Message: github.String(an.Message), Title: github.String(an.Title),
+			Path: github.Ptr(an.Path), StartLine: github.Ptr(line), EndLine: github.Ptr(end),
+			AnnotationLevel: github.Ptr(an.Level), Message: github.Ptr(an.Message), Title: github.Ptr(an.Title),
 		})
 	}
 	return out
