@@ -329,7 +329,7 @@ func TestSameValue(t *testing.T) {
 		{[]any{1.0, "x"}, []any{1.0, "x"}, true}, {[]any{1.0}, []any{1.0, 2.0}, false}, {[]any{}, []any(nil), false},
 		{map[string]any{"a": []any{true}}, map[string]any{"a": []any{true}}, true},
 		{map[string]any{"a": 1.0}, map[string]any{"b": 1.0}, false}, {map[string]any{}, nil, false},
-		{0.0, math.Copysign(0, -1), true},
+		{0.0, math.Copysign(0, -1), false}, // -0 prints as -0 in a token: a different value
 	} {
 		if got := sameValue(c.a, c.b, 0); got != c.same {
 			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)
