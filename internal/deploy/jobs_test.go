@@ -321,7 +321,12 @@ func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
 		}
 		dead := claim("dead", "process-that-died")
 		live := claim("live", "process-still-alive")
-		// The live process renews its lease for the whole test.
+		// The live process renews its lease for the whole test, from before
+		// this process starts (its start releases every claim of a process
+		// with no live lease).
+		if err := s.db.BeatJobProcess(ctx, "process-still-alive", time.Now()); err != nil {
+			t.Fatal(err)
+		}
 		bctx, stop := context.WithCancel(ctx)
 		beat := make(chan struct{})
 		go func() {
