@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,7 +20,7 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+
 
 // diffWorkflow is addClaims with a claim rule and a denial rule.
 func diffWorkflow(vipPlan string, deny ...string) string {
@@ -115,7 +114,7 @@ func goldenDiff(t *testing.T, name string, c githubtest.CheckRun) {
 	text = durations.ReplaceAllString(text, "Duration p50 / p99: (run times)")
 	got := fmt.Sprintf("conclusion: %s\ntitle: %s\n\n%s", c.Conclusion, c.Title, text)
 	path := filepath.Join("testdata", name)
-	if *update {
+	if *updateGolden {
 		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

@@ -95,6 +95,7 @@ func populate(t testing.TB, spec string, arts artifact.Store) []string {
 	}
 	mustExec(t, db, `INSERT INTO github_repos (repo, installation_id, updated_at, removed_at, suspended_at) VALUES ('acme/wf', 7, 17, 0, 0)`)
 	mustExec(t, db, `INSERT INTO reseal_runs (id, state, created_at, updated_at) VALUES ('r1', 'done', 18, 19)`)
+	mustExec(t, db, `INSERT INTO recording_settings (env, settings, pii_key, updated_at) VALUES ('production', '{"enabled":true}', ?, 20)`, []byte{1, 2, 3, 0})
 
 	// Tables this fixture does not know: synthesise a row, or ask for one.
 	names, err := listTables(ctx, db.SQL(), db.Dialect())
