@@ -112,16 +112,17 @@ type OutcomeStat struct {
 }
 
 // OutcomeStats counts env's invocations since a time by time bucket,
-// workflow, status and duration class. It reads the per-minute counts the
-// log writer keeps (runtime_outcome_minutes), so its cost grows with the
-// number of minutes, not of invocations; since and bucket are rounded to
-// whole minutes.
+// workflow, status and duration class. It reads the per-minute or
+// per-hour counts the log writer keeps (outcomeTable), so its cost grows
+// with the number of minutes or hours, not of invocations; since and
+// bucket are rounded to whole minutes.
 func (q Q) OutcomeStats(ctx context.Context, env string, since time.Time, bucket time.Duration) ([]OutcomeStat, error) {
 	from := micros(since)
 	from -= from % minuteMicros
 	b := max(bucket.Microseconds()-bucket.Microseconds()%minuteMicros, minuteMicros)
-	rows, err := q.query(ctx, `SELECT (minute - ?) / ? AS b, workflow_id, status, class, SUM(n)
-		FROM runtime_outcome_minutes WHERE env = ? AND minute >= ?
+	table, column := outcomeTable(from, b)
+	rows, err := q.query(ctx, `SELECT (`+column+` - ?) / ? AS b, workflow_id, status, class, SUM(n)
+		FROM `+table+` WHERE env = ? AND `+column+` >= ?
 		GROUP BY b, workflow_id, status, class`, from, b, env, from)
 	if err != nil {
 		return nil, fmt.Errorf("store: outcome stats: %w", err)
@@ -130,6 +131,16 @@ func (q Q) OutcomeStats(ctx context.Context, env string, since time.Time, bucket
 		var o OutcomeStat
 		return o, s.Scan(&o.Bucket, &o.WorkflowID, &o.Status, &o.Class, &o.Count)
 	})
+}
+
+// outcomeTable is the outcome rollup that counts from a time in buckets of
+// a width (both in microseconds): the hours when both fall on whole hours
+// (a 24-hour chart reads 24 rows per series, not 1,440), else the minutes.
+func outcomeTable(from, bucket int64) (table, column string) {
+	if from%hourMicros == 0 && bucket%hourMicros == 0 {
+		return "runtime_outcome_hours", "hour"
+	}
+	return "runtime_outcome_minutes", "minute"
 }
 
 // FailureKinds counts env's failed invocations since a time (rounded down
@@ -142,8 +153,9 @@ func (q Q) FailureKinds(ctx context.Context, env string, since time.Time, kinds 
 	}
 	from := micros(since)
 	from -= from % minuteMicros
-	rows, err := q.query(ctx, `SELECT error_kind, SUM(n) FROM runtime_outcome_minutes
-		WHERE env = ? AND minute >= ? AND status = 'failed' GROUP BY error_kind`, env, from)
+	table, column := outcomeTable(from, hourMicros)
+	rows, err := q.query(ctx, `SELECT error_kind, SUM(n) FROM `+table+`
+		WHERE env = ? AND `+column+` >= ? AND status = 'failed' GROUP BY error_kind`, env, from)
 	if err != nil {
 		return nil, fmt.Errorf("store: failure kinds: %w", err)
 	}

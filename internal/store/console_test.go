@@ -126,8 +126,62 @@ func TestConsoleQueries(t *testing.T) {
 		if err != nil || kinds["timeout"] != 5 || kinds["other"] != 5 || kinds["memory"] != 2 {
 			t.Fatalf("failure kinds: %v %v", kinds, err)
 		}
+		// From a whole hour in hour buckets the hourly counts answer, else
+		// the minutes: both agree.
+		for _, bucket := range []time.Duration{time.Hour, 30 * time.Minute} {
+			stats, err := db.OutcomeStats(ctx, "prod", t0, bucket)
+			total, failed := 0, 0
+			for _, st := range stats {
+				if st.Bucket != 0 {
+					t.Errorf("%v buckets: bucket %d", bucket, st.Bucket)
+				}
+				total += st.Count
+				if st.Status == "failed" {
+					failed += st.Count
+				}
+			}
+			if err != nil || total != 46 || failed != 12 {
+				t.Fatalf("%v buckets from the hour: %d invocations, %d failed, %v", bucket, total, failed, err)
+			}
+		}
+		if kinds, err := db.FailureKinds(ctx, "prod", t0.Add(time.Minute), []string{"timeout", "memory"}); err != nil || len(kinds) != 1 || kinds["memory"] != 2 {
+			t.Fatalf("failure kinds since the second minute: %v %v", kinds, err)
+		}
 		if _, err := db.FailureKinds(ctx, "prod", t0, []string{"x'"}); err == nil {
 			t.Fatal("a kind with a quote was accepted")
+		}
+		// Retention takes the counts of pruned minutes and hours too, in
+		// batches, and keeps those of the last minute and hour before the cut.
+		prune := func(cut time.Time) {
+			t.Helper()
+			for {
+				n, err := db.PruneRuntimeLogs(ctx, cut, 7)
+				must(t, err)
+				if n > 7 {
+					t.Fatalf("one prune call deleted %d rows, limit 7", n)
+				}
+				if n == 0 {
+					return
+				}
+			}
+		}
+		counted := func(bucket time.Duration) int {
+			t.Helper()
+			stats, err := db.OutcomeStats(ctx, "prod", t0, bucket)
+			must(t, err)
+			n := 0
+			for _, st := range stats {
+				n += st.Count
+			}
+			return n
+		}
+		prune(t0.Add(time.Hour))
+		if m, h := counted(time.Minute), counted(time.Hour); m != 0 || h != 46 {
+			t.Fatalf("an hour on: %d invocations counted by minute (want 0), %d by hour (want 46)", m, h)
+		}
+		prune(t0.Add(2 * time.Hour))
+		if h := counted(time.Hour); h != 0 {
+			t.Fatalf("two hours on: %d invocations counted by hour, want 0", h)
 		}
 	})
 }
@@ -147,6 +201,8 @@ func TestConsoleQueryPlans(t *testing.T) {
 		"kind":       `SELECT seq FROM runtime_logs WHERE env = 'prod' AND error_kind <> '' AND error_kind = 'timeout' ORDER BY at DESC, seq DESC LIMIT 100`,
 		"stats":      `SELECT (minute - 0) / 60000000 AS b, workflow_id, status, class, SUM(n) FROM runtime_outcome_minutes WHERE env = 'prod' AND minute >= 0 GROUP BY b, workflow_id, status, class`,
 		"kinds":      `SELECT error_kind, SUM(n) FROM runtime_outcome_minutes WHERE env = 'prod' AND minute >= 0 AND status = 'failed' GROUP BY error_kind`,
+		"stats/hour": `SELECT (hour - 0) / 3600000000 AS b, workflow_id, status, class, SUM(n) FROM runtime_outcome_hours WHERE env = 'prod' AND hour >= 0 GROUP BY b, workflow_id, status, class`,
+		"kinds/hour": `SELECT error_kind, SUM(n) FROM runtime_outcome_hours WHERE env = 'prod' AND hour >= 0 AND status = 'failed' GROUP BY error_kind`,
 		"invocation": `SELECT seq FROM runtime_logs WHERE env = 'prod' AND invocation_id = 'inv_001' ORDER BY seq DESC LIMIT 100`,
 	}
 	for name, query := range cases {
@@ -172,6 +228,9 @@ func TestConsoleQueryPlans(t *testing.T) {
 		}
 		if (name == "stats" || name == "kinds") && !strings.Contains(p, "runtime_outcome_minutes USING INDEX sqlite_autoindex") {
 			t.Errorf("%s: plan %q does not walk the per-minute counts by (env, minute)", name, p)
+		}
+		if strings.HasSuffix(name, "/hour") && !strings.Contains(p, "runtime_outcome_hours USING INDEX sqlite_autoindex") {
+			t.Errorf("%s: plan %q does not walk the per-hour counts by (env, hour)", name, p)
 		}
 	}
 }

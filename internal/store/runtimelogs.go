@@ -36,7 +36,7 @@ func SanitizeText(s string) string {
 // workflow logged can never make the database refuse a batch.
 func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 	totals := map[string]LogTotal{}
-	minutes := map[outcomeMinute]int64{}
+	minutes, hours := map[outcomeKey]int64{}, map[outcomeKey]int64{}
 	for len(logs) > 0 {
 		n := min(len(logs), appendChunk)
 		chunk := logs[:n]
@@ -57,7 +57,10 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 			totals[env] = t
 			if status != "" {
 				m := micros(at)
-				minutes[outcomeMinute{env, m - m%minuteMicros, wf, status, durationClass(l.Duration.Microseconds()), kind}]++
+				k := outcomeKey{env, m - m%minuteMicros, wf, status, durationClass(l.Duration.Microseconds()), kind}
+				minutes[k]++
+				k.start = m - m%hourMicros
+				hours[k]++
 			}
 		}
 		query := fullChunkQuery // prepared (SQLite)
@@ -68,18 +71,25 @@ func (q Q) AppendRuntimeLogs(ctx context.Context, logs []RuntimeLog) error {
 			return fmt.Errorf("store: append runtime logs: %w", err)
 		}
 	}
-	if err := q.addOutcomeMinutes(ctx, minutes); err != nil {
+	if err := q.addOutcomes(ctx, addOutcomeMinuteQuery, minutes); err != nil {
+		return err
+	}
+	if err := q.addOutcomes(ctx, addOutcomeHourQuery, hours); err != nil {
 		return err
 	}
 	return q.addLogTotals(ctx, totals, 1)
 }
 
-const minuteMicros = int64(time.Minute / time.Microsecond)
+const (
+	minuteMicros = int64(time.Minute / time.Microsecond)
+	hourMicros   = int64(time.Hour / time.Microsecond)
+)
 
-// outcomeMinute keys one row of runtime_outcome_minutes.
-type outcomeMinute struct {
+// outcomeKey keys one row of runtime_outcome_minutes or
+// runtime_outcome_hours; start is the minute's or the hour's.
+type outcomeKey struct {
 	env    string
-	minute int64
+	start  int64
 	wf     string
 	status string
 	class  int
@@ -111,25 +121,29 @@ func durationClass(us int64) int {
 	return len(DurationClasses)
 }
 
-const addOutcomeMinuteQuery = `INSERT INTO runtime_outcome_minutes (env, minute, workflow_id, status, class, error_kind, n)
+const (
+	addOutcomeMinuteQuery = `INSERT INTO runtime_outcome_minutes (env, minute, workflow_id, status, class, error_kind, n)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (env, minute, workflow_id, status, class, error_kind)
 			DO UPDATE SET n = runtime_outcome_minutes.n + excluded.n`
+	addOutcomeHourQuery = `INSERT INTO runtime_outcome_hours (env, hour, workflow_id, status, class, error_kind, n)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (env, hour, workflow_id, status, class, error_kind)
+			DO UPDATE SET n = runtime_outcome_hours.n + excluded.n`
+)
 
-// addOutcomeMinutes adds outcome counts to their minutes, in key order so
-// concurrent writers lock rows in the same order.
-func (q Q) addOutcomeMinutes(ctx context.Context, minutes map[outcomeMinute]int64) error {
-	keys := make([]outcomeMinute, 0, len(minutes))
-	for k := range minutes {
+// addOutcomes adds outcome counts to their minutes or hours (query), in key
+// order so concurrent writers lock rows in the same order.
+func (q Q) addOutcomes(ctx context.Context, query string, counts map[outcomeKey]int64) error {
+	keys := make([]outcomeKey, 0, len(counts))
+	for k := range counts {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b outcomeMinute) int {
-		return cmp.Or(strings.Compare(a.env, b.env), cmp.Compare(a.minute, b.minute), strings.Compare(a.wf, b.wf),
+	slices.SortFunc(keys, func(a, b outcomeKey) int {
+		return cmp.Or(strings.Compare(a.env, b.env), cmp.Compare(a.start, b.start), strings.Compare(a.wf, b.wf),
 			strings.Compare(a.status, b.status), cmp.Compare(a.class, b.class), strings.Compare(a.kind, b.kind))
 	})
 	for _, k := range keys {
-		_, err := q.execFixed(ctx, addOutcomeMinuteQuery, k.env, k.minute, k.wf, k.status, k.class, k.kind, minutes[k])
-		if err != nil {
-			return fmt.Errorf("store: outcome minutes: %w", err)
+		if _, err := q.execFixed(ctx, query, k.env, k.start, k.wf, k.status, k.class, k.kind, counts[k]); err != nil {
+			return fmt.Errorf("store: outcome counts: %w", err)
 		}
 	}
 	return nil
@@ -238,16 +252,24 @@ func (db *DB) PruneRuntimeLogs(ctx context.Context, before time.Time, limit int)
 	if err != nil || n >= int64(limit) {
 		return n, err
 	}
-	// The logs are pruned: the outcome counts of the same minutes go too,
-	// in the rest of the batch.
-	res, err := db.exec(ctx, `DELETE FROM runtime_outcome_minutes WHERE (env, minute, workflow_id, status, class, error_kind) IN
-		(SELECT env, minute, workflow_id, status, class, error_kind FROM runtime_outcome_minutes WHERE minute < ? LIMIT ?)`,
-		micros(before)-minuteMicros, int64(limit)-n)
-	if err != nil {
-		return n, fmt.Errorf("store: prune outcome minutes: %w", err)
+	// The logs are pruned: the outcome counts of the same minutes and
+	// hours go too, in the rest of the batch.
+	for _, t := range []struct {
+		table, column string
+		size          int64
+	}{{"runtime_outcome_minutes", "minute", minuteMicros}, {"runtime_outcome_hours", "hour", hourMicros}} {
+		res, err := db.exec(ctx, `DELETE FROM `+t.table+` WHERE (env, `+t.column+`, workflow_id, status, class, error_kind) IN
+			(SELECT env, `+t.column+`, workflow_id, status, class, error_kind FROM `+t.table+` WHERE `+t.column+` < ? LIMIT ?)`,
+			micros(before)-t.size, int64(limit)-n)
+		if err != nil {
+			return n, fmt.Errorf("store: prune %s: %w", t.table, err)
+		}
+		m, err := res.RowsAffected()
+		if n += m; err != nil || n >= int64(limit) {
+			return n, err
+		}
 	}
-	m, err := res.RowsAffected()
-	return n + m, err
+	return n, nil
 }
 
 // TrimRuntimeLogs deletes at most limit of env's oldest rows (its quota is
