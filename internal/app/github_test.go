@@ -1,22 +1,11 @@
 package app
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"crypto/x509"
-	"encoding/hex"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,12 +14,12 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store/storetest"
-	"github.com/flowgate/flowgate/internal/testenv"
 )
 
+// ghRepo is the local GitHub's repository (githubtest.Start); the app
+// checks deliveries against ghSecret.
 const (
-	ghRepo    = "acme/flows"
-	ghInst    = 7
+	ghRepo    = githubtest.Repo
 	ghSecret  = "webhook secret for tests"
 	ghWfPath  = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
 	ghTimeout = 60 * time.Second
@@ -46,80 +35,30 @@ type ghWorld struct {
 
 func newGHWorld(t *testing.T) *ghWorld {
 	t.Helper()
-	key, err := githubtest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh := githubtest.New(42, key)
-	t.Cleanup(gh.Close)
-	gh.Install(ghInst, ghRepo)
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	gh := githubtest.Start(t)
 	cfg := Config{DataDir: t.TempDir(), Isolation: "process", Workers: 1,
-		GitHubAppID: 42, GitHubPrivateKey: string(pemKey), GitHubWebhookSecret: ghSecret, GitHubAPIURL: gh.URL,
+		GitHubAppID: gh.AppID, GitHubPrivateKey: string(gh.PEM()), GitHubWebhookSecret: ghSecret, GitHubAPIURL: gh.URL,
 		NPMRegistry: "http://127.0.0.1:1/"}
 	return &ghWorld{t: t, gh: gh, cfg: cfg}
 }
 
-// ghExample is a real webhook payload (npm @octokit/webhooks-examples).
-func ghExample(t *testing.T, event, action string) map[string]any {
-	t.Helper()
-	path := filepath.Join(testenv.NodeModules(t), "@octokit", "webhooks-examples", "api.github.com", "index.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		testenv.Missing(t, "npm package @octokit/webhooks-examples", "run `npm ci --prefix testdata/npm`")
-	}
-	var idx []struct {
-		Name     string           `json:"name"`
-		Examples []map[string]any `json:"examples"`
-	}
-	if err := json.Unmarshal(data, &idx); err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range idx {
-		for _, p := range e.Examples {
-			if e.Name == event && (action == "" || p["action"] == action) {
-				return p
-			}
-		}
-	}
-	t.Fatalf("no %s/%s example", event, action)
-	return nil
-}
-
-// payload re-aims a real payload at the test repository and sets fields.
+// payload is a real payload re-aimed at the test repository, with set
+// (dotted paths) applied.
 func (w *ghWorld) payload(event, action string, set map[string]any) []byte {
 	w.t.Helper()
-	p := ghExample(w.t, event, action)
-	repo := p["repository"].(map[string]any)
-	repo["name"], repo["full_name"], repo["default_branch"] = "flows", ghRepo, "main"
-	owner := repo["owner"].(map[string]any)
-	owner["login"], owner["name"] = "acme", "acme"
-	p["installation"] = map[string]any{"id": ghInst}
-	for k, v := range set {
-		m := p
-		parts := strings.Split(k, ".")
-		for _, part := range parts[:len(parts)-1] {
-			m = m[part].(map[string]any)
-		}
-		m[parts[len(parts)-1]] = v
-	}
-	b, _ := json.Marshal(p)
-	return b
+	return githubtest.Webhook(w.t, event, action, set)
 }
 
+// pushPayload is a real push of commit after to main that changes the
+// workflow.
 func (w *ghWorld) pushPayload(after string) []byte {
-	h := sha1.Sum([]byte("before" + after))
-	return w.payload("push", "", map[string]any{
-		"ref": "refs/heads/main", "after": after, "before": hex.EncodeToString(h[:]), "forced": false, "deleted": false,
-		"commits": []any{map[string]any{"id": after, "added": []any{}, "removed": []any{}, "modified": []any{ghWfPath}}},
-	})
+	w.t.Helper()
+	return githubtest.Push(w.t, after, []string{ghWfPath}, nil)
 }
 
-// commit serves a starter repository with plan as commit sha.
+// commit serves a starter repository with plan as the commit named label.
 func (w *ghWorld) commit(label, plan string, broken bool) string {
 	w.t.Helper()
-	h := sha1.Sum([]byte(label))
-	sha := hex.EncodeToString(h[:])
 	code := `export const workflowSettings = {
   id: "addClaims",
   trigger: "user:tokens_generation",
@@ -134,40 +73,29 @@ declare const kinde: any;
 	if broken {
 		code = strings.Replace(code, `"`+plan+`");`, `"`+plan+`";`, 1)
 	}
-	fs := map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code}
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := []string{}
-	for n := range fs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		tw.WriteHeader(&tar.Header{Name: "acme-flows-" + sha[:7] + "/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(fs[n]))})
-		tw.Write([]byte(fs[n]))
-	}
-	tw.Close()
-	gz.Close()
-	w.gh.SetTarball(ghRepo, sha, buf.Bytes())
+	return w.commitFiles(label, map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code})
+}
+
+// commitFiles serves files as the commit named label of the test
+// repository.
+func (w *ghWorld) commitFiles(label string, fs map[string]string) string {
+	w.t.Helper()
+	sha := githubtest.SHA(label)
+	w.gh.Commit(w.t, ghRepo, sha, fs)
 	return sha
 }
 
 // post sends a signed delivery (sig overrides the signature) and returns
-// the status and how long the answer took.
+// the status.
 func (w *ghWorld) post(base, id, event string, body []byte, sig string) int {
 	w.t.Helper()
 	if id == "" {
 		id = fmt.Sprintf("delivery-%d", w.seq.Add(1))
 	}
-	if sig == "" {
-		sig = githubapp.Sign([]byte(ghSecret), body)
+	req := githubtest.Delivery(base+"/webhooks/github", event, id, body, []byte(ghSecret))
+	if sig != "" {
+		req.Header.Set("X-Hub-Signature-256", sig)
 	}
-	req, _ := http.NewRequest("POST", base+"/webhooks/github", bytes.NewReader(body))
-	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", id)
-	req.Header.Set("X-Hub-Signature-256", sig)
-	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		w.t.Fatal(err)
@@ -177,13 +105,7 @@ func (w *ghWorld) post(base, id, event string, body []byte, sig string) int {
 }
 
 func (w *ghWorld) checks(sha string) map[string]githubtest.CheckRun {
-	out := map[string]githubtest.CheckRun{}
-	for _, c := range w.gh.CheckRuns(ghRepo) {
-		if c.HeadSHA == sha {
-			out[c.Name] = c
-		}
-	}
-	return out
+	return w.gh.Checks(ghRepo, sha)
 }
 
 func liveOf(a *App, wf string) string {
@@ -263,7 +185,7 @@ func TestGitHubAppEndToEnd(t *testing.T) {
 
 	// 5. Forged and replayed deliveries do nothing.
 	forged := w.pushPayload(w.commit("forged", "evil", false))
-	if st := w.post(base, "", "push", forged, githubapp.Sign([]byte("guess"), forged)); st != http.StatusUnauthorized {
+	if st := w.post(base, "", "push", forged, githubtest.Sign([]byte("guess"), forged)); st != http.StatusUnauthorized {
 		t.Fatalf("forged delivery answered %d", st)
 	}
 	if st := w.post(base, "replay-1", "issue_comment", w.comment("/status", "wanda", 90), ""); st != http.StatusAccepted {
@@ -345,11 +267,7 @@ func deliveriesSurviveARestart(t *testing.T, dbURL string) {
 	one := w.commit("one", "gold", false)
 	body := w.pushPayload(one)
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest("POST", "/webhooks/github", bytes.NewReader(body))
-	req.Header.Set("X-GitHub-Event", "push")
-	req.Header.Set("X-GitHub-Delivery", "queued-before-restart")
-	req.Header.Set("X-Hub-Signature-256", githubapp.Sign([]byte(ghSecret), body))
-	a.github.webhook.ServeHTTP(rec, req)
+	a.github.webhook.ServeHTTP(rec, githubtest.Delivery("/webhooks/github", "push", "queued-before-restart", body, []byte(ghSecret)))
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("webhook answered %d: %s", rec.Code, rec.Body)
 	}
@@ -454,7 +372,7 @@ func TestGitHubAppSetup(t *testing.T) {
 	r2 := start(t, cfg)
 	one := w.commit("one", "gold", false)
 	body := w.pushPayload(one)
-	if st := w.post(r2.URL(), "", "push", body, githubapp.Sign([]byte(w.gh.WebhookSecret), body)); st != http.StatusAccepted {
+	if st := w.post(r2.URL(), "", "push", body, githubtest.Sign([]byte(w.gh.WebhookSecret), body)); st != http.StatusAccepted {
 		t.Fatalf("push after setup: %d", st)
 	}
 	eventually(t, "push after setup completes", ghTimeout, completed(w, one))

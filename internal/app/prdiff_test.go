@@ -1,26 +1,18 @@
 package app
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
-
-
 
 // diffWorkflow is addClaims with a claim rule and a denial rule.
 func diffWorkflow(vipPlan string, deny ...string) string {
@@ -43,41 +35,13 @@ declare const kinde: any;
 `
 }
 
-// commitFiles serves files as a commit of the test repository.
-func (w *ghWorld) commitFiles(label string, fs map[string]string) string {
-	w.t.Helper()
-	h := sha1.Sum([]byte(label))
-	sha := hex.EncodeToString(h[:])
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := make([]string, 0, len(fs))
-	for n := range fs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		tw.WriteHeader(&tar.Header{Name: "acme-flows-" + sha[:7] + "/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(fs[n]))})
-		tw.Write([]byte(fs[n]))
-	}
-	tw.Close()
-	gz.Close()
-	w.gh.SetTarball(ghRepo, sha, buf.Bytes())
-	return sha
-}
-
 // openPR posts a real pull_request "opened" delivery for pull request n
 // and tells the local GitHub about it (for /diff).
 func (w *ghWorld) openPR(base string, n int, head, baseSHA string) {
 	w.t.Helper()
 	set := map[string]any{"number": n, "pull_request.number": n, "pull_request.head.sha": head,
 		"pull_request.head.repo.full_name": ghRepo, "pull_request.base.sha": baseSHA, "pull_request.base.ref": "main"}
-	pr := ghExample(w.t, "pull_request", "opened")["pull_request"].(map[string]any)
-	pr["number"] = n
-	pr["head"].(map[string]any)["sha"] = head
-	pr["head"].(map[string]any)["repo"].(map[string]any)["full_name"] = ghRepo
-	pr["base"].(map[string]any)["sha"] = baseSHA
-	w.gh.SetPullRequest(ghRepo, n, pr)
+	w.gh.SetPullRequest(ghRepo, n, githubtest.PullRequest(w.t, n, head, baseSHA, ghRepo))
 	if st := w.post(base, "", "pull_request", w.payload("pull_request", "opened", set), ""); st != http.StatusAccepted {
 		w.t.Fatalf("pull request delivery answered %d", st)
 	}
@@ -237,7 +201,7 @@ func TestBehaviourDiffEndToEnd(t *testing.T) {
 		"check_run.id": d.ID, "check_run.name": githubapp.CheckDiff, "check_run.head_sha": change,
 		"check_run.external_id": "pr:7", "requested_action.identifier": githubapp.ActionDiff, "sender.login": "wanda",
 	})
-	if st := w.post(base, "", "check_run", press, githubapp.Sign([]byte("a guessed secret"), press)); st != http.StatusUnauthorized {
+	if st := w.post(base, "", "check_run", press, githubtest.Sign([]byte("a guessed secret"), press)); st != http.StatusUnauthorized {
 		t.Fatalf("forged button press answered %d, want 401", st)
 	}
 	if n := len(w.diffRuns(change)); n != 1 {

@@ -1,12 +1,7 @@
 package app
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -32,18 +27,7 @@ export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generat
 export default async function f() {}
 declare const kinde: any; declare const process: any; declare const require: any;
 `
-	h := sha1.Sum([]byte("prleak"))
-	s := hex.EncodeToString(h[:])
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for n, c := range map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code} {
-		tw.WriteHeader(&tar.Header{Name: "acme-flows-" + s[:7] + "/" + n, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(c))})
-		tw.Write([]byte(c))
-	}
-	tw.Close()
-	gz.Close()
-	w.gh.SetTarball(ghRepo, s, buf.Bytes())
+	s := w.commitFiles("prleak", map[string]string{"kinde.json": `{"rootDir": "kindeSrc", "version": "2024-12-09"}`, ghWfPath: code})
 	pr := w.payload("pull_request", "opened", map[string]any{"pull_request.head.sha": s, "number": 3})
 	w.post(base, "", "pull_request", pr, "")
 	eventually(t, "pr", ghTimeout, completed(w, s))

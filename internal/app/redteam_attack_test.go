@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/flowgate/flowgate/internal/githubapp"
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // Found by an attack review: the HMAC covers the body only, and X-GitHub-Delivery
@@ -17,7 +17,7 @@ func TestAttackEndpointReplayNewID(t *testing.T) {
 	base := r.URL()
 	one := w.commit("one", "gold", false)
 	body1 := w.pushPayload(one)
-	sig1 := githubapp.Sign([]byte(ghSecret), body1) // what an eavesdropper/log reader has
+	sig1 := githubtest.Sign([]byte(ghSecret), body1) // what an eavesdropper/log reader has
 	w.post(base, "gh-guid-1", "push", body1, sig1)
 	eventually(t, "one", ghTimeout, completed(w, one))
 	two := w.commit("two", "platinum", false)

@@ -284,14 +284,14 @@ func TestBrowserConsole(t *testing.T) {
 	t.Logf("screenshots in %s", b.shot)
 }
 
-// TestBrowserGitHubSignIn: "Sign in with GitHub" through the stand-in
-// GitHub on 127.0.0.1 lands a writer on the console, named as such.
+// TestBrowserGitHubSignIn: "Sign in with GitHub" through the local
+// GitHub (githubtest) on 127.0.0.1 lands a writer on the console, named as such.
 func TestBrowserGitHubSignIn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the browser test in -short mode")
 	}
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	b := newBrowser(t, h.srv.URL)
 	b.n = 20
 	b.run("open", chromedp.Navigate(h.srv.URL+"/console/"), chromedp.WaitVisible(chromedp.ID("github")))

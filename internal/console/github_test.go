@@ -1,162 +1,22 @@
 package console
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
-// githubStub is a stand-in for GitHub's OAuth web flow and the two REST
-// calls sign-in makes, on 127.0.0.1, speaking GitHub's protocol: authorize
-// redirects back with a one-use code and the state, access_token trades
-// code + client credentials for a token (errors as a 200 JSON body, as
-// GitHub answers), /user and /repos/{owner}/{repo} answer per token.
-type githubStub struct {
-	srv *httptest.Server
-	mu  sync.Mutex
-	// as is the login the next authorize approves ("" denies).
-	as     string
-	codes  map[string]string            // code -> login
-	tokens map[string]string            // token -> login
-	repos  map[string]map[string]string // login -> "owner/repo" -> role
-	public map[string]bool              // "owner/repo" -> public (anyone signed in may pull)
-	seq    int
-	down   bool         // the API answers 502, as GitHub does in an outage
-	later  atomic.Int64 // how far the console's clock is ahead of the real one (ns)
-}
-
-// now is the console's clock in GitHub tests: advance moves it on.
-func (g *githubStub) now() time.Time { return time.Now().Add(time.Duration(g.later.Load())) }
-
-func (g *githubStub) advance(d time.Duration) { g.later.Add(int64(d)) }
-
-const (
-	stubClientID     = "Iv1.console-test"
-	stubClientSecret = "stub-client-secret"
-)
-
-func newGitHubStub(t testing.TB) *githubStub {
-	g := &githubStub{codes: map[string]string{}, tokens: map[string]string{}, repos: map[string]map[string]string{}, public: map[string]bool{}}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /login/oauth/authorize", g.authorize)
-	mux.HandleFunc("POST /login/oauth/access_token", g.accessToken)
-	mux.HandleFunc("GET /api/v3/user", g.user)
-	mux.HandleFunc("GET /api/v3/repos/{owner}/{repo}", g.repo)
-	g.srv = httptest.NewServer(mux)
-	t.Cleanup(g.srv.Close)
-	return g
-}
-
-func (g *githubStub) oauth() *GitHubOAuth {
-	return &GitHubOAuth{ClientID: stubClientID, ClientSecret: stubClientSecret, WebURL: g.srv.URL + "/", APIURL: g.srv.URL + "/api/v3/"}
-}
-
-func (g *githubStub) signInAs(login string) {
-	g.mu.Lock()
-	g.as = login
-	g.mu.Unlock()
-}
-
-func (g *githubStub) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	back, err := url.Parse(q.Get("redirect_uri"))
-	if q.Get("client_id") != stubClientID || err != nil || back.Host == "" {
-		http.Error(w, "bad authorize request", http.StatusBadRequest)
-		return
-	}
-	g.mu.Lock()
-	login := g.as
-	g.seq++
-	code := "code" + strings.Repeat("x", g.seq)
-	if login != "" {
-		g.codes[code] = login
-	}
-	g.mu.Unlock()
-	v := back.Query()
-	if login == "" {
-		v.Set("error", "access_denied")
-	} else {
-		v.Set("code", code)
-	}
-	v.Set("state", q.Get("state"))
-	back.RawQuery = v.Encode()
-	http.Redirect(w, r, back.String(), http.StatusFound)
-}
-
-func (g *githubStub) accessToken(w http.ResponseWriter, r *http.Request) {
-	r.ParseForm()
-	w.Header().Set("Content-Type", "application/json")
-	if r.PostForm.Get("client_id") != stubClientID || r.PostForm.Get("client_secret") != stubClientSecret {
-		json.NewEncoder(w).Encode(map[string]string{"error": "incorrect_client_credentials"})
-		return
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	login, ok := g.codes[r.PostForm.Get("code")]
-	delete(g.codes, r.PostForm.Get("code"))
-	if !ok {
-		json.NewEncoder(w).Encode(map[string]string{"error": "bad_verification_code"})
-		return
-	}
-	g.seq++
-	tok := "gho_" + login + strings.Repeat("0", g.seq)
-	g.tokens[tok] = login
-	json.NewEncoder(w).Encode(map[string]string{"access_token": tok, "token_type": "bearer", "scope": ""})
-}
-
-func (g *githubStub) who(r *http.Request) string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.tokens[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-}
-
-func (g *githubStub) user(w http.ResponseWriter, r *http.Request) {
-	login := g.who(r)
-	if login == "" {
-		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]any{"login": login, "id": 1})
-}
-
-func (g *githubStub) repo(w http.ResponseWriter, r *http.Request) {
-	login := g.who(r)
-	full := r.PathValue("owner") + "/" + r.PathValue("repo")
-	g.mu.Lock()
-	role, public, down := g.repos[login][full], g.public[full], g.down
-	g.mu.Unlock()
-	if down {
-		http.Error(w, "bad gateway", http.StatusBadGateway)
-		return
-	}
-	if login == "" {
-		http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
-		return
-	}
-	if public && role == "" {
-		role = "read" // what GitHub answers anyone about a public repository
-	}
-	if login == "" || role == "" {
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-		return
-	}
-	rank := permissionRank[role]
-	json.NewEncoder(w).Encode(map[string]any{"full_name": full, "private": !public, "permissions": map[string]bool{
-		"pull": rank >= 1, "triage": rank >= 2, "push": rank >= 3, "maintain": rank >= 4, "admin": rank >= 5}})
-}
-
-// githubHarness is the harness with GitHub sign-in on, and environment
-// "staging" synced from another repository.
-func githubHarness(t *testing.T) (*harness, *githubStub) {
-	g := newGitHubStub(t)
+// githubHarness is the harness with GitHub sign-in on, through the local
+// GitHub (its REST API under /api/v3, as GitHub Enterprise Server serves
+// it) and on its clock, and environment "prod" (acme/flows) joined by
+// "staging", synced from acme/other. reader may read acme/flows; writer
+// may write it and triage acme/other.
+func githubHarness(t *testing.T) (*harness, *githubtest.Server) {
+	gh := githubtest.Start(t)
 	h := newHarness(t)
 	if err := h.deploy.EnsureEnvironment(t.Context(), "staging"); err != nil {
 		t.Fatal(err)
@@ -164,8 +24,9 @@ func githubHarness(t *testing.T) (*harness, *githubStub) {
 	if err := h.db.PutSource(t.Context(), storeSource("staging", "acme/other")); err != nil {
 		t.Fatal(err)
 	}
+	oauth := &GitHubOAuth{ClientID: gh.ClientID, ClientSecret: gh.ClientSecret, WebURL: gh.URL + "/", APIURL: gh.URL + "/api/v3/"}
 	var err error
-	h.con, err = New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, GitHub: g.oauth(), Logger: newTestLogger(h.logs), Now: g.now})
+	h.con, err = New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, GitHub: oauth, Logger: newTestLogger(h.logs), Now: gh.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +35,16 @@ func githubHarness(t *testing.T) (*harness, *githubStub) {
 		mux.Handle(p, hd)
 	}
 	h.srv.Config.Handler = mux
-	g.repos["reader"] = map[string]string{"acme/flows": "read"}
-	g.repos["writer"] = map[string]string{"acme/flows": "write", "acme/other": "triage"}
-	return h, g
+	gh.SetPermission("acme/flows", "reader", "read")
+	gh.SetPermission("acme/flows", "writer", "write")
+	gh.SetPermission("acme/other", "writer", "triage")
+	return h, gh
+}
+
+// githubDown makes GitHub answer 502 to repository look-ups, as in an
+// outage, until gh.ClearFaults.
+func githubDown(gh *githubtest.Server) {
+	gh.Fail(githubtest.Fault{Method: "GET", PathPrefix: "/api/v3/repos/", Status: http.StatusBadGateway, Count: 1 << 30})
 }
 
 // githubSignIn follows the whole redirect dance as a browser would.
@@ -213,7 +81,7 @@ func TestGitHubSignInPermissions(t *testing.T) {
 	}
 
 	t.Run("reader sees prod only and cannot change it", func(t *testing.T) {
-		g.signInAs("reader")
+		g.SignInAs("reader")
 		c := h.client()
 		if resp := c.githubSignIn(); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
 			t.Fatalf("sign-in ended with %d → %q", resp.StatusCode, resp.Header.Get("Location"))
@@ -234,7 +102,7 @@ func TestGitHubSignInPermissions(t *testing.T) {
 		}
 	})
 	t.Run("writer changes prod, recorded by login", func(t *testing.T) {
-		g.signInAs("writer")
+		g.SignInAs("writer")
 		c := h.client()
 		c.githubSignIn()
 		_, page := c.get("/console/env/prod/workflows/claims")
@@ -262,7 +130,7 @@ func TestGitHubSignInPermissions(t *testing.T) {
 		}
 	})
 	t.Run("stranger is not signed in", func(t *testing.T) {
-		g.signInAs("stranger")
+		g.SignInAs("stranger")
 		c := h.client()
 		if resp := c.githubSignIn(); resp.StatusCode != http.StatusForbidden {
 			t.Fatalf("stranger's sign-in: %d, want 403", resp.StatusCode)
@@ -272,7 +140,7 @@ func TestGitHubSignInPermissions(t *testing.T) {
 		}
 	})
 	t.Run("denied at GitHub", func(t *testing.T) {
-		g.signInAs("")
+		g.SignInAs("")
 		c := h.client()
 		resp := c.githubSignIn()
 		if resp.StatusCode != http.StatusUnauthorized {
@@ -280,7 +148,7 @@ func TestGitHubSignInPermissions(t *testing.T) {
 		}
 	})
 	t.Run("a callback that did not start here is refused", func(t *testing.T) {
-		g.signInAs("writer")
+		g.SignInAs("writer")
 		victim, attacker := h.client(), h.client()
 		// The attacker starts a sign-in and hands the callback to the victim.
 		resp, _ := attacker.get("/console/signin/github")

@@ -17,7 +17,7 @@ import (
 // session expires.
 func TestGitHubRoleEndsWhenTheEnvironmentIsRebound(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer") // write on acme/flows, which feeds prod
+	g.SignInAs("writer") // write on acme/flows, which feeds prod
 	c := h.client()
 	c.githubSignIn()
 	_, page := c.get("/console/env/prod/variables")
@@ -86,16 +86,14 @@ func TestLargestGitHubSessionFitsACookie(t *testing.T) {
 // repository on GitHub must lose the environment in the console too.
 func TestGitHubRoleEndsWhenRevokedOnGitHub(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	c := h.client()
 	c.githubSignIn()
-	g.mu.Lock()
-	delete(g.repos["writer"], "acme/flows")
-	g.mu.Unlock()
+	g.SetPermission("acme/flows", "writer", "")
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("within the re-check interval the role read at sign-in holds: %d", resp.StatusCode)
 	}
-	g.advance(6 * time.Minute)
+	g.Advance(6 * time.Minute)
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("removed from acme/flows on GitHub, the writer still opens prod: %d", resp.StatusCode)
 	}
@@ -108,12 +106,12 @@ func TestGitHubRoleEndsWhenRevokedOnGitHub(t *testing.T) {
 // collaborators with triage or more still get in.
 func TestPublicRepositoryGrantsNoOneTheEnvironment(t *testing.T) {
 	h, g := githubHarness(t)
-	g.public["acme/flows"] = true
-	g.repos["triager"] = map[string]string{"acme/flows": "triage"}
+	g.SetPublic("acme/flows", true)
+	g.SetPermission("acme/flows", "triager", "triage")
 	// stranger and reader can see no environment, so they are not signed
 	// in at all (sent to sign-in).
 	for login, want := range map[string]int{"stranger": http.StatusSeeOther, "reader": http.StatusSeeOther, "triager": http.StatusOK} {
-		g.signInAs(login)
+		g.SignInAs(login)
 		c := h.client()
 		c.githubSignIn()
 		if resp, _ := c.get("/console/env/prod/logs"); resp.StatusCode != want {

@@ -32,20 +32,16 @@ func TestSignedOutCookieIsDead(t *testing.T) {
 // at the next re-check; GitHub being down keeps the roles last read.
 func TestGitHubSessionEndsWithItsToken(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	c := h.client()
 	c.githubSignIn()
-	g.mu.Lock()
-	g.down = true
-	g.mu.Unlock()
-	g.advance(6 * time.Minute)
+	githubDown(g)
+	g.Advance(6 * time.Minute)
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("GitHub down at the re-check: %d, want the roles last read to hold", resp.StatusCode)
 	}
-	g.mu.Lock()
-	g.down = false
-	clear(g.tokens)
-	g.mu.Unlock()
+	g.ClearFaults()
+	g.RevokeUserTokens()
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a token GitHub no longer accepts still opens the console: %d", resp.StatusCode)
 	}
@@ -55,16 +51,11 @@ func TestGitHubSessionEndsWithItsToken(t *testing.T) {
 // roles again, never in the clear in the database.
 func TestGitHubTokenSealedAtRest(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	h.client().githubSignIn()
-	g.mu.Lock()
-	var tokens []string
-	for tok := range g.tokens {
-		tokens = append(tokens, tok)
-	}
-	g.mu.Unlock()
+	tokens := g.UserTokens()
 	if len(tokens) == 0 {
-		t.Fatal("the stand-in issued no token")
+		t.Fatal("the local GitHub issued no token")
 	}
 	rows, err := h.db.SQL().QueryContext(t.Context(), `SELECT github_token, perms FROM console_sessions`)
 	if err != nil {
@@ -96,8 +87,8 @@ func TestGitHubTokenSealedAtRest(t *testing.T) {
 // grow console_sessions without bound until the rows expire.
 func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
 	h, g := githubHarness(t)
-	g.public["acme/flows"] = true // pull on a public repository counts for nothing
-	g.signInAs("stranger")
+	g.SetPublic("acme/flows", true) // pull on a public repository counts for nothing
+	g.SignInAs("stranger")
 	for range 5 {
 		resp := h.client().githubSignIn()
 		if resp.StatusCode != http.StatusForbidden {
@@ -111,8 +102,8 @@ func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("%d session rows for sign-ins that can see nothing, want 0", n)
 	}
-	g.public["acme/flows"] = false
-	g.signInAs("reader")
+	g.SetPublic("acme/flows", false)
+	g.SignInAs("reader")
 	if resp := h.client().githubSignIn(); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reader's sign-in: %d", resp.StatusCode)
 	}
@@ -124,27 +115,23 @@ func TestGitHubSignInWithoutAccessStoresNoSession(t *testing.T) {
 // person's requests) must lose the environment within a bounded time.
 func TestGitHubRolesDoNotOutliveFailedRechecks(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	c := h.client()
 	c.githubSignIn()
-	g.mu.Lock()
-	delete(g.repos["writer"], "acme/flows")
-	g.down = true
-	g.mu.Unlock()
-	g.advance(6 * time.Minute)
+	g.SetPermission("acme/flows", "writer", "")
+	githubDown(g)
+	g.Advance(6 * time.Minute)
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusOK {
 		t.Fatalf("one failed re-check: %d, want the roles last read to hold", resp.StatusCode)
 	}
 	for range 24 { // two hours of failed re-checks, one every five minutes
-		g.advance(5 * time.Minute)
+		g.Advance(5 * time.Minute)
 		c.get("/console/")
 	}
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode == http.StatusOK {
 		t.Fatal("two hours of failed re-checks later, the removed writer still opens prod")
 	}
-	g.mu.Lock()
-	g.down = false
-	g.mu.Unlock()
+	g.ClearFaults()
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("GitHub back, the re-check must drop prod: %d", resp.StatusCode)
 	}
@@ -157,10 +144,10 @@ func TestGitHubRolesDoNotOutliveFailedRechecks(t *testing.T) {
 // they expire.
 func TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff(t *testing.T) {
 	h, g := githubHarness(t)
-	g.signInAs("writer")
+	g.SignInAs("writer")
 	c := h.client()
 	c.githubSignIn()
-	off, err := New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, Logger: newTestLogger(h.logs), Now: g.now})
+	off, err := New(Options{Deploy: h.deploy, Runner: h.con.opts.Runner, AdminToken: adminToken, Logger: newTestLogger(h.logs), Now: g.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +156,7 @@ func TestGitHubSessionEndsWhenGitHubSignInIsTurnedOff(t *testing.T) {
 		mux.Handle(p, hd)
 	}
 	h.srv.Config.Handler = mux
-	g.advance(6 * time.Minute)
+	g.Advance(6 * time.Minute)
 	if resp, _ := c.get("/console/env/prod/variables"); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("with GitHub sign-in off, a GitHub session still opens prod: %d", resp.StatusCode)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -45,8 +46,8 @@ func BenchmarkPushToGreenChecks(b *testing.B) {
 	})
 	push := func(label string) {
 		fs, changed := tenWorkflows(label)
-		s := sha(label)
-		h.gh.SetTarball(testRepo, s, tarball(b, s, fs))
+		s := githubtest.SHA(label)
+		h.gh.Commit(b, testRepo, s, fs)
 		if err := h.deliver("push", h.push(s, changed)); err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/builder"
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // TestMain lets the test binary serve as a builder process.
@@ -53,8 +54,8 @@ export default async function f() { console.log(x); }`
 			h := newHarness(t, func(o *harnessOptions) { o.Check, o.NPM.ScanImports = b.Check, b.ScanImports })
 			c.fs["kinde.json"] = `{"rootDir": "kindeSrc", "version": "2024-12-09"}`
 			c.fs[wfPath] = wf
-			s := sha(c.name)
-			h.gh.SetTarball(testRepo, s, tarball(t, s, c.fs))
+			s := githubtest.SHA(c.name)
+			h.gh.Commit(t, testRepo, s, c.fs)
 			if err := h.deliver("pull_request", h.pr("opened", s, "mallory/flows")); err != nil {
 				t.Fatalf("the job failed (it would be retried): %v", err)
 			}

@@ -2,8 +2,6 @@ package githubapp
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"net/http"
 	"testing"
 	"time"
@@ -13,19 +11,12 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
-// fakeGitHub starts the local GitHub with installation 7 on acme/flows and
-// returns it with the App's client factory.
+// fakeGitHub starts the local GitHub (githubtest.Start) and returns it
+// with the App's client factory.
 func fakeGitHub(t testing.TB) (*githubtest.Server, *Clients) {
 	t.Helper()
-	key, err := githubtest.NewKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gh := githubtest.New(42, key)
-	t.Cleanup(gh.Close)
-	gh.Install(7, "acme/flows")
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-	cl, err := NewClients(42, pemKey, gh.URL, nil, RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond})
+	gh := githubtest.Start(t)
+	cl, err := NewClients(gh.AppID, gh.PEM(), gh.URL, nil, RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

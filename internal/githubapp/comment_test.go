@@ -3,12 +3,14 @@ package githubapp
 import (
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // comment is a real issue_comment payload re-aimed at the test repository.
 func (h *harness) comment(action, body, login, userType string, id int64) []byte {
 	h.t.Helper()
-	return reaim(h.t, example(h.t, "issue_comment", "created"), map[string]any{
+	return githubtest.Webhook(h.t, "issue_comment", "created", map[string]any{
 		"action": action, "comment.body": body, "comment.id": id,
 		"comment.user.login": login, "comment.user.type": userType,
 		"issue.number": 12, "sender.login": login, "sender.type": userType,
@@ -157,7 +159,7 @@ func TestCommandsOnlyReachTheRepositorysOwnEnvironment(t *testing.T) {
 	h.gh.Install(testInst, "acme/other")
 	h.gh.SetPermission("acme/other", "eve", "admin")
 	p := h.comment("created", "/rollback addClaims", "eve", "User", 1)
-	p = reaim(t, p, map[string]any{"repository.id": 555, "repository.full_name": "acme/other", "repository.name": "other"})
+	p = githubtest.Aim(t, p, map[string]any{"repository.id": 555, "repository.full_name": "acme/other", "repository.name": "other"})
 	before := h.live("addClaims")
 	if err := h.deliver("issue_comment", p); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/flowgate/flowgate/internal/deploy"
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // flakyJobs fails its first enqueue, then records what it is given.
@@ -62,7 +63,7 @@ func TestRiverQueueRecordsDeliveries(t *testing.T) {
 // handled delivery, a retryable error or a dropped bad payload.
 func FuzzHandle(f *testing.F) {
 	for _, ev := range []string{"push", "pull_request", "issue_comment", "check_run", "check_suite", "installation", "installation_repositories"} {
-		f.Add(ev, string(example(f, ev, "")))
+		f.Add(ev, string(githubtest.Example(f, ev, "")))
 	}
 	f.Add("push", `{"ref":"refs/heads/main","after":"abcdef1","repository":{"name":"flows","owner":{"login":"acme"},"default_branch":"main"},"installation":{"id":7},"commits":[{"modified":["../../x"]}]}`)
 	f.Add("issue_comment", `{"action":"created","comment":{"body":"/rollback x","user":{"login":"a/../b"}},"repository":{"name":"flows","owner":{"login":"acme"}},"installation":{"id":7}}`)

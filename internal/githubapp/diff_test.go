@@ -14,7 +14,7 @@ import (
 // and base commits.
 func (h *harness) prOn(action, head, base, headRepo string) []byte {
 	h.t.Helper()
-	return reaim(h.t, example(h.t, "pull_request", "opened"), map[string]any{
+	return githubtest.Webhook(h.t, "pull_request", "opened", map[string]any{
 		"action": action, "number": 12,
 		"pull_request.number":              12,
 		"pull_request.head.sha":            head,
@@ -29,16 +29,7 @@ func (h *harness) prOn(action, head, base, headRepo string) []byte {
 // pull request object from the webhook examples).
 func (h *harness) servePull(n int, head, base, headRepo string) {
 	h.t.Helper()
-	var p map[string]any
-	if err := json.Unmarshal(example(h.t, "pull_request", "opened"), &p); err != nil {
-		h.t.Fatal(err)
-	}
-	pr := p["pull_request"].(map[string]any)
-	pr["number"] = n
-	setPath(pr, "head.sha", head)
-	setPath(pr, "base.sha", base)
-	setPath(pr, "head.repo.full_name", headRepo)
-	h.gh.SetPullRequest(testRepo, n, pr)
+	h.gh.SetPullRequest(testRepo, n, githubtest.PullRequest(h.t, n, head, base, headRepo))
 }
 
 // diffRuns are the behaviour diff check runs on sha, oldest first.
@@ -67,8 +58,8 @@ func withPR(t *testing.T, h *harness, noPush, broken bool, headRepo string) (hea
 	if broken {
 		fs[wfPath] = strings.Replace(fs[wfPath], "export default", "export defaul", 1)
 	}
-	head = sha("pr head " + headRepo)
-	h.gh.SetTarball(testRepo, head, tarball(t, head, fs))
+	head = githubtest.SHA("pr head " + headRepo)
+	h.gh.Commit(t, testRepo, head, fs)
 	h.servePull(12, head, base, headRepo)
 	return head, base
 }
@@ -173,7 +164,7 @@ func TestDiffCommand(t *testing.T) {
 			head, _ := withPR(t, h, false, false, c.headRepo)
 			if c.unknownPR {
 				h.gh.SetPullRequest(testRepo, 12, nil)
-				head = sha("none")
+				head = githubtest.SHA("none")
 			}
 			if c.perm != "" {
 				h.gh.SetPermission(testRepo, c.user, c.perm)
@@ -188,7 +179,7 @@ func TestDiffCommand(t *testing.T) {
 			if c.notPR {
 				delete(m["issue"].(map[string]any), "pull_request")
 			} else {
-				setPath(m, "issue.pull_request", map[string]any{"url": "https://api.github.com/repos/acme/flows/pulls/12"})
+				githubtest.Set(m, "issue.pull_request", map[string]any{"url": "https://api.github.com/repos/acme/flows/pulls/12"})
 			}
 			p, _ = json.Marshal(m)
 			if err := h.deliver("issue_comment", p); err != nil {
@@ -278,7 +269,7 @@ func TestDiffButton(t *testing.T) {
 			if c.identifier != "" {
 				set["requested_action.identifier"] = c.identifier
 			}
-			if err := h.deliver("check_run", reaim(t, example(t, "check_run", "requested_action"), set)); err != nil {
+			if err := h.deliver("check_run", githubtest.Webhook(t, "check_run", "requested_action", set)); err != nil {
 				t.Fatal(err)
 			}
 			h.noBodyErrors()
@@ -330,8 +321,8 @@ func TestBasePolicy(t *testing.T) {
 	serve := func(label, kindeJSON string) string {
 		fs := starter("gold")
 		fs["kinde.json"] = kindeJSON
-		s := sha(label)
-		h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+		s := githubtest.SHA(label)
+		h.gh.Commit(t, testRepo, s, fs)
 		return s
 	}
 	cases := []struct {
@@ -344,7 +335,7 @@ func TestBasePolicy(t *testing.T) {
 		{name: "none", base: serve("n", `{"version": "2024-12-09"}`)},
 		{name: "an invalid one", base: serve("i", `{"version": "2024-12-09", "flowgate": {"behaviourDiff": {"maxChangedPercent": "5%"}}}`), wantNote: "invalid `flowgate.behaviourDiff`"},
 		{name: "no kinde.json", base: serve("k", `not json`)},
-		{name: "a base GitHub does not have", base: sha("gone"), wantNote: "cannot be read"},
+		{name: "a base GitHub does not have", base: githubtest.SHA("gone"), wantNote: "cannot be read"},
 		{name: "GitHub down: retried, never judged without the policy", base: serve("down", `{"version": "2024-12-09"}`), down: true},
 		{name: "no base", base: "", wantNote: "base commit is unknown"},
 		{name: "a base that is not a commit id", base: "../../etc", wantNote: "base commit is unknown"},
@@ -381,12 +372,12 @@ func TestDiffPayloadMutations(t *testing.T) {
 	h.gh.SetPullRequest(testRepo, 12, nil) // a press that gets as far as GitHub learns nothing more
 	h.gh.SetPermission(testRepo, "wanda", "write")
 	evs := map[string][]byte{
-		"check_run": reaim(t, example(t, "check_run", "requested_action"), map[string]any{"check_run.name": CheckDiff, "check_run.head_sha": head,
+		"check_run": githubtest.Webhook(t, "check_run", "requested_action", map[string]any{"check_run.name": CheckDiff, "check_run.head_sha": head,
 			"check_run.external_id": "pr:12", "requested_action.identifier": ActionDiff, "sender.login": "wanda"}),
 		"issue_comment": func() []byte {
 			var m map[string]any
 			json.Unmarshal(h.comment("created", "/diff addClaims", "wanda", "User", 9), &m)
-			setPath(m, "issue.pull_request", map[string]any{"url": "https://api.github.com/repos/acme/flows/pulls/12"})
+			githubtest.Set(m, "issue.pull_request", map[string]any{"url": "https://api.github.com/repos/acme/flows/pulls/12"})
 			b, _ := json.Marshal(m)
 			return b
 		}(),

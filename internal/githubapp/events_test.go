@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flowgate/flowgate/internal/diag"
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 func TestInstallationEventsKeepTheConnectedRepositories(t *testing.T) {
@@ -47,8 +48,8 @@ func TestInstallationEventsKeepTheConnectedRepositories(t *testing.T) {
 		for k, v := range s.set {
 			set[k] = v
 		}
-		raw := reaim(t, example(t, s.event, s.action), nil)
-		p := reaim(t, raw, set)
+		raw := githubtest.Webhook(t, s.event, s.action, nil)
+		p := githubtest.Aim(t, raw, set)
 		if err := h.deliver(s.event, p); err != nil {
 			t.Fatalf("%s %s: %v", s.event, s.action, err)
 		}
@@ -86,7 +87,7 @@ func TestRerunsSyncAgain(t *testing.T) {
 				set["check_suite.head_sha"] = s
 				set["check_suite.head_branch"] = "main"
 			}
-			if err := h.deliver(c.event, reaim(t, example(t, c.event, c.action), set)); err != nil {
+			if err := h.deliver(c.event, githubtest.Webhook(t, c.event, c.action, set)); err != nil {
 				t.Fatal(err)
 			}
 			syncs, _ := h.svc.Syncs(context.Background(), "production", 10)
@@ -115,7 +116,7 @@ func TestMakeLiveButtonInPreviewMode(t *testing.T) {
 		t.Fatalf("preview build: live %q, %s, actions %v", h.live("addClaims"), b.Conclusion, b.Actions)
 	}
 	press := func(user string) {
-		p := reaim(t, example(t, "check_run", "requested_action"), map[string]any{
+		p := githubtest.Webhook(t, "check_run", "requested_action", map[string]any{
 			"check_run.id": b.ID, "check_run.name": CheckBuild, "check_run.head_sha": s,
 			"requested_action.identifier": ActionMakeLive, "sender.login": user,
 		})
@@ -146,7 +147,7 @@ func TestMakeLiveButtonInPreviewMode(t *testing.T) {
 func TestAnnotationBatches(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	ids, err := h.app.startChecks(context.Background(), repoRef{Owner: "acme", Name: "flows", Installation: testInst}, sha("x"), "d", CheckBuild)
+	ids, err := h.app.startChecks(context.Background(), repoRef{Owner: "acme", Name: "flows", Installation: testInst}, githubtest.SHA("x"), "d", CheckBuild)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +155,12 @@ func TestAnnotationBatches(t *testing.T) {
 	for i := range 123 {
 		ds = append(ds, diag.Errorf("build-error", fmt.Sprintf("kindeSrc/f%d.ts", i), i+1, 1, "problem %d", i))
 	}
-	out := BuildCheck(SyncReport{SHA: sha("x"), Diagnostics: ds})
+	out := BuildCheck(SyncReport{SHA: githubtest.SHA("x"), Diagnostics: ds})
 	if err := h.app.finishCheck(context.Background(), repoRef{Owner: "acme", Name: "flows", Installation: testInst}, ids[CheckBuild], out, nil); err != nil {
 		t.Fatal(err)
 	}
 	h.noBodyErrors()
-	c := h.checks(sha("x"))[CheckBuild]
+	c := h.checks(githubtest.SHA("x"))[CheckBuild]
 	if len(c.Annotations) != 123 || c.Conclusion != "failure" {
 		t.Fatalf("%d annotations, %s", len(c.Annotations), c.Conclusion)
 	}
@@ -178,9 +179,9 @@ func TestRerunOfAnUnsyncedCommitNeverDeploys(t *testing.T) {
 		t.Fatal(err)
 	}
 	live := h.live("addClaims")
-	fork := sha("fork main")
-	h.gh.SetTarball(testRepo, fork, tarball(t, fork, starter("evil")))
-	p := reaim(t, example(t, "check_suite", "rerequested"), map[string]any{"check_suite.head_sha": fork, "check_suite.head_branch": "main"})
+	fork := githubtest.SHA("fork main")
+	h.gh.Commit(t, testRepo, fork, starter("evil"))
+	p := githubtest.Webhook(t, "check_suite", "rerequested", map[string]any{"check_suite.head_sha": fork, "check_suite.head_branch": "main"})
 	if err := h.deliver("check_suite", p); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // Archives that cost the service without writing big files — empty
@@ -13,8 +15,8 @@ import (
 // that says why, nothing goes live, and the next good push syncs.
 func TestExtractionBoundsFailOneSyncCleanly(t *testing.T) {
 	t.Parallel()
-	many := func(n int, mk func(i int) entry) []entry {
-		var es []entry
+	many := func(n int, mk func(i int) githubtest.Entry) []githubtest.Entry {
+		var es []githubtest.Entry
 		for i := range n {
 			es = append(es, mk(i))
 		}
@@ -22,26 +24,28 @@ func TestExtractionBoundsFailOneSyncCleanly(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		extra []entry
+		extra []githubtest.Entry
 		says  string
 	}{
-		{"directory bomb", many(400, func(i int) entry { return entry{name: fmt.Sprintf("x/d%d/", i), typ: tar.TypeDir} }), "more than 200 entries"},
-		{"parents of deep files", many(30, func(i int) entry {
-			return entry{name: fmt.Sprintf("x/%d/a/b/c/d/e/f/g/h/f.txt", i), typ: tar.TypeReg, body: "x"}
+		{"directory bomb", many(400, func(i int) githubtest.Entry {
+			return githubtest.Entry{Name: fmt.Sprintf("x/d%d/", i), Type: tar.TypeDir}
 		}), "more than 200 entries"},
-		{"link names", many(400, func(i int) entry {
-			return entry{name: fmt.Sprintf("x/l%d-%s", i, strings.Repeat("n", 200)), typ: tar.TypeSymlink, linkname: "/etc/passwd"}
+		{"parents of deep files", many(30, func(i int) githubtest.Entry {
+			return githubtest.Entry{Name: fmt.Sprintf("x/%d/a/b/c/d/e/f/g/h/f.txt", i), Type: tar.TypeReg, Body: "x"}
 		}), "more than 200 entries"},
-		{"deep path", []entry{{name: "x/" + strings.Repeat("d/", 70) + "f.txt", typ: tar.TypeReg, body: "x"}}, "directories deep"},
-		{"long name", []entry{{name: "x/" + strings.Repeat("n", 2000), typ: tar.TypeReg, body: "x"}}, "bytes long"},
-		{"device file", []entry{{name: "x/kindeSrc/zero", typ: tar.TypeChar}}, "is a device or FIFO"},
-		{"fifo", []entry{{name: "x/kindeSrc/pipe", typ: tar.TypeFifo}}, "is a device or FIFO"},
+		{"link names", many(400, func(i int) githubtest.Entry {
+			return githubtest.Entry{Name: fmt.Sprintf("x/l%d-%s", i, strings.Repeat("n", 200)), Type: tar.TypeSymlink, Linkname: "/etc/passwd"}
+		}), "more than 200 entries"},
+		{"deep path", []githubtest.Entry{{Name: "x/" + strings.Repeat("d/", 70) + "f.txt", Type: tar.TypeReg, Body: "x"}}, "directories deep"},
+		{"long name", []githubtest.Entry{{Name: "x/" + strings.Repeat("n", 2000), Type: tar.TypeReg, Body: "x"}}, "bytes long"},
+		{"device file", []githubtest.Entry{{Name: "x/kindeSrc/zero", Type: tar.TypeChar}}, "is a device or FIFO"},
+		{"fifo", []githubtest.Entry{{Name: "x/kindeSrc/pipe", Type: tar.TypeFifo}}, "is a device or FIFO"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, func(o *harnessOptions) { o.Limits.MaxFiles = 100 })
-			s := sha(c.name)
-			h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold"), c.extra...))
+			s := githubtest.SHA(c.name)
+			h.gh.Commit(t, testRepo, s, starter("gold"), c.extra...)
 			if err := h.post("push", h.push(s, []string{wfPath})); err != nil {
 				t.Fatalf("the job failed (it would be retried): %v", err)
 			}

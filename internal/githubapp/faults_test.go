@@ -132,8 +132,8 @@ declare const kinde: any;
 	if err := h.deliver("push", push); err != nil {
 		t.Fatal(err)
 	}
-	prSHA := sha("leaky-pr")
-	h.gh.SetTarball(testRepo, prSHA, tarball(t, prSHA, leaky))
+	prSHA := githubtest.SHA("leaky-pr")
+	h.gh.Commit(t, testRepo, prSHA, leaky)
 	if err := h.deliver("pull_request", h.pr("opened", prSHA, "mallory/flows")); err != nil {
 		t.Fatal(err)
 	}

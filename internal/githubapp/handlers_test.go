@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/google/go-github/v88/github"
 )
 
@@ -20,7 +21,7 @@ func TestEventHandlersTakeRealPayloads(t *testing.T) {
 		if !slices.Contains(h.Handles(), event) {
 			t.Errorf("%s is registered to a handler whose Handles() is %v", event, h.Handles())
 		}
-		ev, err := github.ParseWebHook(event, example(t, event, ""))
+		ev, err := github.ParseWebHook(event, githubtest.Example(t, event, ""))
 		if err != nil {
 			t.Fatalf("%s: %v", event, err)
 		}

@@ -1,20 +1,13 @@
 package githubapp
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path/filepath"
-	"sort"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,12 +23,12 @@ import (
 	"github.com/flowgate/flowgate/internal/store"
 )
 
+// The local GitHub's repository and installation (see githubtest.Start);
+// every payload names testRepoID, to which environments are bound.
 const (
-	testRepo = "acme/flows"
-	testInst = 7
-	// testRepoID is GitHub's id of testRepo in every payload (the examples
-	// carry several): environments are bound to it.
-	testRepoID = 186853002
+	testRepo   = githubtest.Repo
+	testInst   = githubtest.Installation
+	testRepoID = githubtest.RepoID
 	wfPath     = "kindeSrc/environment/workflows/tokens/addClaimsWorkflow.ts"
 )
 
@@ -146,130 +139,23 @@ declare const kinde: any;
 	}
 }
 
-// entry is one raw tar entry (for hostile archives).
-type entry struct {
-	name     string
-	typ      byte
-	body     string
-	linkname string
-	size     int64 // when > len(body): a zero-filled body of this size
-}
-
-// tarball packs fs under GitHub's "owner-repo-sha/" prefix, plus extra
-// raw entries.
-func tarball(t testing.TB, sha string, fs files, extra ...entry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	prefix := "acme-flows-" + sha[:7] + "/"
-	tw.WriteHeader(&tar.Header{Name: prefix, Typeflag: tar.TypeDir, Mode: 0o755})
-	names := make([]string, 0, len(fs))
-	for n := range fs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		extra = append([]entry{{name: prefix + n, typ: tar.TypeReg, body: fs[n]}}, extra...)
-	}
-	for _, e := range extra {
-		hdr := &tar.Header{Name: e.name, Typeflag: e.typ, Mode: 0o644, Linkname: e.linkname}
-		if e.typ == tar.TypeReg {
-			hdr.Size = int64(len(e.body))
-			if e.size > hdr.Size {
-				hdr.Size = e.size
-			}
-		}
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if e.typ == tar.TypeReg {
-			tw.Write([]byte(e.body))
-			if e.size > int64(len(e.body)) {
-				io.CopyN(tw, zeros{}, e.size-int64(len(e.body)))
-			}
-		}
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
-
-func sha(s string) string {
-	h := sha1.Sum([]byte(s))
-	return hex.EncodeToString(h[:])
-}
-
-// reaim rewrites a real webhook payload to point at the test repository
-// and installation, then applies set (dotted paths).
-func reaim(t testing.TB, raw json.RawMessage, set map[string]any) []byte {
-	t.Helper()
-	var p map[string]any
-	if err := json.Unmarshal(raw, &p); err != nil {
-		t.Fatal(err)
-	}
-	owner, name, _ := strings.Cut(testRepo, "/")
-	if repo, ok := p["repository"].(map[string]any); ok {
-		repo["id"], repo["name"], repo["full_name"], repo["default_branch"] = testRepoID, name, testRepo, "main"
-		if o, ok := repo["owner"].(map[string]any); ok {
-			o["login"], o["name"] = owner, owner
-		}
-	}
-	p["installation"] = map[string]any{"id": testInst, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNw=="}
-	for k, v := range set {
-		setPath(p, k, v)
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func setPath(m map[string]any, path string, v any) {
-	parts := strings.Split(path, ".")
-	for _, k := range parts[:len(parts)-1] {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	m[parts[len(parts)-1]] = v
-}
-
-// push is a real push payload to main at after, changing paths.
-func (h *harness) push(after string, changed []string, set ...map[string]any) []byte {
+// push is a real push payload to main at after, changing paths; sets
+// change fields by dotted path (see githubtest.Push).
+func (h *harness) push(after string, changed []string, sets ...map[string]any) []byte {
 	h.t.Helper()
-	var mods []any
-	for _, c := range changed {
-		mods = append(mods, c)
+	set := map[string]any{}
+	for _, m := range sets {
+		maps.Copy(set, m)
 	}
-	if mods == nil {
-		mods = []any{}
-	}
-	s := map[string]any{
-		"ref": "refs/heads/main", "after": after, "before": sha("before-" + after), "forced": false, "deleted": false, "created": false,
-		"commits": []any{map[string]any{"id": after, "added": []any{}, "removed": []any{}, "modified": mods, "message": "change", "distinct": true}},
-	}
-	for _, m := range set {
-		for k, v := range m {
-			s[k] = v
-		}
-	}
-	return reaim(h.t, example(h.t, "push", ""), s)
+	return githubtest.Push(h.t, after, changed, set)
 }
 
-// commit serves fs as commit sha and returns a push of it.
+// commit serves fs as the commit named label and returns its id and a
+// push of it.
 func (h *harness) commit(label string, fs files, changed ...string) (string, []byte) {
 	h.t.Helper()
-	s := sha(label)
-	h.gh.SetTarball(testRepo, s, tarball(h.t, s, fs))
+	s := githubtest.SHA(label)
+	h.gh.Commit(h.t, testRepo, s, fs)
 	if changed == nil {
 		changed = []string{wfPath}
 	}
@@ -278,13 +164,7 @@ func (h *harness) commit(label string, fs files, changed ...string) (string, []b
 
 // checks returns the check runs on sha by name (the newest of each name).
 func (h *harness) checks(sha string) map[string]githubtest.CheckRun {
-	out := map[string]githubtest.CheckRun{}
-	for _, c := range h.gh.CheckRuns(testRepo) {
-		if c.HeadSHA == sha {
-			out[c.Name] = c
-		}
-	}
-	return out
+	return h.gh.Checks(testRepo, sha)
 }
 
 func (h *harness) live(wf string) string {

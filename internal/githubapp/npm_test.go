@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // localRegistry serves the real @kinde/infrastructure 0.9.0 tarball the
@@ -71,8 +73,8 @@ export default async function addClaims(event: any) {
 }
 `,
 	}
-	s := sha("npm")
-	h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+	s := githubtest.SHA("npm")
+	h.gh.Commit(t, testRepo, s, fs)
 	if err := h.deliver("push", h.push(s, []string{wfPath})); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ export default async function addClaims(event: any) {
 	// Not on the allow-list: a located build error, nothing fetched.
 	h2 := newHarness(t, func(o *harnessOptions) { o.NPM.Registry = reg.URL; o.NPM.Allow = []string{"left-pad"} })
 	before := tarballs.Load()
-	h2.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+	h2.gh.Commit(t, testRepo, s, fs)
 	if err := h2.deliver("push", h2.push(s, []string{wfPath})); err != nil {
 		t.Fatal(err)
 	}

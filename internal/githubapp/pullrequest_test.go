@@ -10,13 +10,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // pr is a real pull_request payload re-aimed at the test repository, with
 // head sha from headRepo (a fork when it is not the test repository).
 func (h *harness) pr(action, headSHA, headRepo string) []byte {
 	h.t.Helper()
-	return reaim(h.t, example(h.t, "pull_request", "opened"), map[string]any{
+	return githubtest.Webhook(h.t, "pull_request", "opened", map[string]any{
 		"action": action, "number": 12,
 		"pull_request.number":              12,
 		"pull_request.head.sha":            headSHA,
@@ -56,8 +58,8 @@ func TestPullRequestsAreCheckedNeverDeployed(t *testing.T) {
 			if c.broken {
 				fs[wfPath] = strings.Replace(fs[wfPath], "export default", "export defaul", 1)
 			}
-			s := sha("pr-" + c.name)
-			h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+			s := githubtest.SHA("pr-" + c.name)
+			h.gh.Commit(t, testRepo, s, fs)
 			if err := h.deliver("pull_request", h.pr(c.action, s, c.headRepo)); err != nil {
 				t.Fatal(err)
 			}
@@ -108,19 +110,21 @@ func TestHostileCommits(t *testing.T) {
 	cases := []struct {
 		name      string
 		fs        files
-		extra     func(prefix string) []entry
+		extra     func(prefix string) []githubtest.Entry
 		wantTitle string // the check run's title contains it
 		wantConcl string
 	}{
 		{name: "dot-dot path", fs: starter("gold"), wantConcl: "failure", wantTitle: "cannot be",
-			extra: func(p string) []entry {
-				return []entry{{name: p + "../../../../../../../.." + outside, typ: tar.TypeReg, body: "x"}}
+			extra: func(p string) []githubtest.Entry {
+				return []githubtest.Entry{{Name: p + "../../../../../../../.." + outside, Type: tar.TypeReg, Body: "x"}}
 			}},
 		{name: "absolute path", fs: starter("gold"), wantConcl: "failure", wantTitle: "cannot be",
-			extra: func(p string) []entry { return []entry{{name: outside, typ: tar.TypeReg, body: "x"}} }},
+			extra: func(p string) []githubtest.Entry {
+				return []githubtest.Entry{{Name: outside, Type: tar.TypeReg, Body: "x"}}
+			}},
 		{name: "huge file", fs: starter("gold"), wantConcl: "failure", wantTitle: "cannot be",
-			extra: func(p string) []entry {
-				return []entry{{name: p + "kindeSrc/big.bin", typ: tar.TypeReg, size: 6 << 20}}
+			extra: func(p string) []githubtest.Entry {
+				return []githubtest.Entry{{Name: p + "kindeSrc/big.bin", Type: tar.TypeReg, Size: 6 << 20}}
 			}},
 		{name: "symlink to / imported by a workflow", wantConcl: "failure",
 			fs: files{
@@ -129,7 +133,9 @@ func TestHostileCommits(t *testing.T) {
 export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation" };
 export default async function f() { console.log(secret); }`,
 			},
-			extra: func(p string) []entry { return []entry{{name: p + "host", typ: tar.TypeSymlink, linkname: "/"}} }},
+			extra: func(p string) []githubtest.Entry {
+				return []githubtest.Entry{{Name: p + "host", Type: tar.TypeSymlink, Linkname: "/"}}
+			}},
 		{name: "committed node_modules is replaced", wantConcl: "failure",
 			fs: files{
 				"kinde.json":                     `{"rootDir": "kindeSrc", "version": "2024-12-09"}`,
@@ -151,12 +157,12 @@ export default async function f() {}`,
 		for _, kind := range []string{"push", "pull_request"} {
 			t.Run(c.name+"/"+kind, func(t *testing.T) {
 				h := newHarness(t, func(o *harnessOptions) { o.Limits.MaxFileBytes = 5 << 20 })
-				s := sha(c.name + kind)
-				var extra []entry
+				s := githubtest.SHA(c.name + kind)
+				var extra []githubtest.Entry
 				if c.extra != nil {
-					extra = c.extra("acme-flows-" + s[:7] + "/")
+					extra = c.extra(githubtest.Prefix(testRepo, s))
 				}
-				h.gh.SetTarball(testRepo, s, tarball(t, s, c.fs, extra...))
+				h.gh.Commit(t, testRepo, s, c.fs, extra...)
 				var err error
 				if kind == "push" {
 					err = h.deliver("push", h.push(s, []string{wfPath}))
@@ -195,17 +201,17 @@ func TestOversizedArchives(t *testing.T) {
 	cases := []struct {
 		name  string
 		opts  func(*harnessOptions)
-		extra []entry
+		extra []githubtest.Entry
 	}{
 		{name: "download limit", opts: func(o *harnessOptions) { o.MaxArchiveBytes = 2 << 10 },
-			extra: []entry{{name: "x/kindeSrc/noise.txt", typ: tar.TypeReg, body: randomText(16 << 10)}}},
+			extra: []githubtest.Entry{{Name: "x/kindeSrc/noise.txt", Type: tar.TypeReg, Body: randomText(16 << 10)}}},
 		{name: "compression bomb", opts: func(o *harnessOptions) {},
-			extra: []entry{{name: "x/kindeSrc/bomb.bin", typ: tar.TypeReg, size: 300 << 20}}},
+			extra: []githubtest.Entry{{Name: "x/kindeSrc/bomb.bin", Type: tar.TypeReg, Size: 300 << 20}}},
 		{name: "too many files", opts: func(o *harnessOptions) { o.Limits.MaxFiles = 20 },
-			extra: func() []entry {
-				var es []entry
+			extra: func() []githubtest.Entry {
+				var es []githubtest.Entry
 				for i := range 30 {
-					es = append(es, entry{name: fmt.Sprintf("x/f%d.txt", i), typ: tar.TypeReg, body: "x"})
+					es = append(es, githubtest.Entry{Name: fmt.Sprintf("x/f%d.txt", i), Type: tar.TypeReg, Body: "x"})
 				}
 				return es
 			}()},
@@ -213,8 +219,8 @@ func TestOversizedArchives(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, c.opts)
-			s := sha(c.name)
-			h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold"), c.extra...))
+			s := githubtest.SHA(c.name)
+			h.gh.Commit(t, testRepo, s, starter("gold"), c.extra...)
 			if err := h.deliver("push", h.push(s, []string{wfPath})); err != nil {
 				t.Fatalf("the job failed (it would be retried): %v", err)
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -104,8 +105,8 @@ func TestPushSkipsWhenNothingFlowgateReadsChanged(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
-			s := sha(c.name)
-			h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold")))
+			s := githubtest.SHA(c.name)
+			h.gh.Commit(t, testRepo, s, starter("gold"))
 			sets := []map[string]any{}
 			if c.set != nil {
 				sets = append(sets, c.set)
@@ -128,11 +129,11 @@ func TestPushSkipsWhenNothingFlowgateReadsChanged(t *testing.T) {
 func TestPushWithManyCommitsSyncsFully(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	s := sha("many")
-	h.gh.SetTarball(testRepo, s, tarball(t, s, starter("gold")))
+	s := githubtest.SHA("many")
+	h.gh.Commit(t, testRepo, s, starter("gold"))
 	var commits []any
 	for i := range fullSyncCommits {
-		commits = append(commits, map[string]any{"id": sha(fmt.Sprint(i)), "added": []any{}, "removed": []any{}, "modified": []any{"README.md"}})
+		commits = append(commits, map[string]any{"id": githubtest.SHA(fmt.Sprint(i)), "added": []any{}, "removed": []any{}, "modified": []any{"README.md"}})
 	}
 	if err := h.deliver("push", h.push(s, nil, map[string]any{"commits": commits})); err != nil {
 		t.Fatal(err)

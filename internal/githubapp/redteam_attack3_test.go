@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 func paths(v any, prefix string, out *[]string) {
@@ -38,13 +40,13 @@ func TestAttackPayloadPanics(t *testing.T) {
 	h.gh.SetPermission(testRepo, "wanda", "write")
 	twoLive(t, h)
 	evs := map[string][]byte{
-		"push":                      h.push(sha("zz"), []string{wfPath}),
+		"push":                      h.push(githubtest.SHA("zz"), []string{wfPath}),
 		"issue_comment":             h.comment("created", "/rollback addClaims", "wanda", "User", 5),
-		"pull_request":              h.pr("opened", sha("zzpr"), "mallory/flows"),
-		"check_run":                 reaim(t, example(t, "check_run", "requested_action"), map[string]any{"check_run.name": CheckBuild, "requested_action.identifier": "make-live"}),
-		"check_suite":               reaim(t, example(t, "check_suite", "rerequested"), nil),
-		"installation":              reaim(t, example(t, "installation", "deleted"), nil),
-		"installation_repositories": reaim(t, example(t, "installation_repositories", "removed"), nil),
+		"pull_request":              h.pr("opened", githubtest.SHA("zzpr"), "mallory/flows"),
+		"check_run":                 githubtest.Webhook(t, "check_run", "requested_action", map[string]any{"check_run.name": CheckBuild, "requested_action.identifier": "make-live"}),
+		"check_suite":               githubtest.Webhook(t, "check_suite", "rerequested", nil),
+		"installation":              githubtest.Webhook(t, "installation", "deleted", nil),
+		"installation_repositories": githubtest.Webhook(t, "installation_repositories", "removed", nil),
 	}
 	vals := []any{nil, "x", 1e308, -1, []any{}, map[string]any{}, true, strings.Repeat("é", 3)}
 	n, panics := 0, 0

@@ -3,6 +3,8 @@ package githubapp
 import (
 	"context"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // A push whose first attempt failed (GitHub outage fetching the tarball) is
@@ -10,7 +12,7 @@ import (
 func TestAttackStaleRetryAfterOutage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	sA := sha("A")
+	sA := githubtest.SHA("A")
 	pA := h.push(sA, []string{wfPath})
 	// attempt 1 of A: tarball not available yet (outage) -> error, job retried
 	errA := h.deliverAs("dA", "push", pA, h.clock.Add(1e9))
@@ -20,7 +22,7 @@ func TestAttackStaleRetryAfterOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	liveB := h.live("addClaims")
-	h.gh.SetTarball(testRepo, sA, tarball(t, sA, starter("old")))
+	h.gh.Commit(t, testRepo, sA, starter("old"))
 	// attempt 2 of A (same delivery, same ReceivedAt)
 	if err := h.deliverAs("dA", "push", pA, h.clock.Add(1e9)); err != nil {
 		t.Fatal(err)

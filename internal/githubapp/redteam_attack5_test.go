@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 func TestAttackHostileTarballs(t *testing.T) {
@@ -14,23 +16,22 @@ func TestAttackHostileTarballs(t *testing.T) {
 	h := newHarness(t)
 	twoLive(t, h)
 	before := h.live("addClaims")
-	p := "acme-flows-"
-	cases := map[string][]entry{
-		"link-dir-then-write": {{name: "LINK", typ: tar.TypeSymlink, linkname: outside}, {name: "LINK/pwn", typ: tar.TypeReg, body: "x"}},
-		"kindejson-symlink":   {{name: "kinde.json", typ: tar.TypeSymlink, linkname: "/etc/passwd"}},
-		"kindejson-hardlink":  {{name: "kinde.json", typ: tar.TypeLink, linkname: "/etc/passwd"}},
-		"wf-hardlink":         {{name: "kindeSrc/environment/workflows/tokens/x.ts", typ: tar.TypeLink, linkname: "../../../../../../../../etc/passwd"}},
-		"dotdot":              {{name: "../../../../" + strings.TrimPrefix(outside, "/") + "/pwn2", typ: tar.TypeReg, body: "x"}},
-		"abs":                 {{name: outside + "/pwn3", typ: tar.TypeReg, body: "x"}},
-		"bomb":                {{name: "kindeSrc/big.bin", typ: tar.TypeReg, size: 1 << 30}},
+	cases := map[string][]githubtest.Entry{
+		"link-dir-then-write": {{Name: "LINK", Type: tar.TypeSymlink, Linkname: outside}, {Name: "LINK/pwn", Type: tar.TypeReg, Body: "x"}},
+		"kindejson-symlink":   {{Name: "kinde.json", Type: tar.TypeSymlink, Linkname: "/etc/passwd"}},
+		"kindejson-hardlink":  {{Name: "kinde.json", Type: tar.TypeLink, Linkname: "/etc/passwd"}},
+		"wf-hardlink":         {{Name: "kindeSrc/environment/workflows/tokens/x.ts", Type: tar.TypeLink, Linkname: "../../../../../../../../etc/passwd"}},
+		"dotdot":              {{Name: "../../../../" + strings.TrimPrefix(outside, "/") + "/pwn2", Type: tar.TypeReg, Body: "x"}},
+		"abs":                 {{Name: outside + "/pwn3", Type: tar.TypeReg, Body: "x"}},
+		"bomb":                {{Name: "kindeSrc/big.bin", Type: tar.TypeReg, Size: 1 << 30}},
 	}
 	for label, extra := range cases {
-		s := sha("hostile-" + label)
-		pre := p + s[:7] + "/"
-		var ex []entry
+		s := githubtest.SHA("hostile-" + label)
+		pre := githubtest.Prefix(testRepo, s)
+		var ex []githubtest.Entry
 		for _, e := range extra {
-			if !strings.HasPrefix(e.name, "/") && !strings.HasPrefix(e.name, "..") {
-				e.name = pre + e.name
+			if !strings.HasPrefix(e.Name, "/") && !strings.HasPrefix(e.Name, "..") {
+				e.Name = pre + e.Name
 			}
 			ex = append(ex, e)
 		}
@@ -38,7 +39,7 @@ func TestAttackHostileTarballs(t *testing.T) {
 		if strings.HasPrefix(label, "kindejson") {
 			delete(fs, "kinde.json")
 		}
-		h.gh.SetTarball(testRepo, s, tarball(t, s, fs, ex...))
+		h.gh.Commit(t, testRepo, s, fs, ex...)
 		err := h.deliver("push", h.push(s, []string{wfPath}))
 		c := h.checks(s)
 		t.Logf("%s: err=%v sync=%s %q", label, err, c[CheckSync].Conclusion, c[CheckSync].Title)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 func bundleOf(t *testing.T, h *harness, wf string) string {
@@ -37,8 +39,8 @@ export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generat
 export default async function addClaims(event: any) { const c = accessTokenCustomClaims<any>(); c.plan = "gold"; }
 `,
 	}
-	s := sha("nested-nm")
-	h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+	s := githubtest.SHA("nested-nm")
+	h.gh.Commit(t, testRepo, s, fs)
 	if err := h.deliver("push", h.push(s, []string{wfPath})); err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +63,8 @@ func TestAttackNestedNodeModulesOffList(t *testing.T) {
 export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: {} };
 export default async function f() { console.log(v); }
 `
-	s := sha("nested-off")
-	h.gh.SetTarball(testRepo, s, tarball(t, s, fs))
+	s := githubtest.SHA("nested-off")
+	h.gh.Commit(t, testRepo, s, fs)
 	h.deliver("push", h.push(s, []string{wfPath}))
 	c := h.checks(s)
 	t.Logf("sync %s build %s %s\n%s\nlive=%q", c[CheckSync].Conclusion, c[CheckBuild].Conclusion, c[CheckBuild].Title, c[CheckBuild].Summary, h.live("addClaims"))

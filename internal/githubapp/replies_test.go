@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // TestRepliesGolden: what people read in answer to each slash command,
@@ -45,7 +47,7 @@ func TestRepliesGolden(t *testing.T) {
 	for i, c := range cs {
 		b.WriteString("### " + steps[i].user + ": " + steps[i].body + "\n\n" + c.Body + "\n\n")
 	}
-	out := strings.NewReplacer(first, "<first>", second, "<second>", sha("gold")[:7], "<commit-1>", sha("platinum")[:7], "<commit-2>").Replace(b.String())
+	out := strings.NewReplacer(first, "<first>", second, "<second>", githubtest.SHA("gold")[:7], "<commit-1>", githubtest.SHA("platinum")[:7], "<commit-2>").Replace(b.String())
 	out = regexp.MustCompile("dep_[A-Za-z0-9_-]+").ReplaceAllString(out, "<dep>")
 	for _, c := range cs {
 		if strings.Contains(c.Body, "evil.example") || strings.Contains(c.Body, "@everyone") {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -28,8 +29,8 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 	// acme/flows is renamed to acme/flows-renamed, and someone creates a
 	// new acme/flows: its pushes are refused.
 	const imposterID = 999_001
-	s2 := sha("imposter")
-	h.gh.SetTarball(testRepo, s2, tarball(t, s2, starter("evil")))
+	s2 := githubtest.SHA("imposter")
+	h.gh.Commit(t, testRepo, s2, starter("evil"))
 	if err := h.post("push", h.push(s2, []string{wfPath}, map[string]any{"repository.id": imposterID})); err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 	}
 	// Nor can a command in it flip production.
 	h.gh.SetPermission(testRepo, "mallory", "admin")
-	comment := reaim(t, h.comment("created", "/deactivate addClaims", "mallory", "User", 1), map[string]any{"repository.id": imposterID})
+	comment := githubtest.Aim(t, h.comment("created", "/deactivate addClaims", "mallory", "User", 1), map[string]any{"repository.id": imposterID})
 	if err := h.post("issue_comment", comment); err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +54,8 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 	// The renamed original keeps its environment.
 	const renamed = "acme/flows-renamed"
 	h.gh.Install(testInst, renamed)
-	s3 := sha("renamed")
-	h.gh.SetTarball(renamed, s3, tarball(t, s3, starter("platinum")))
+	s3 := githubtest.SHA("renamed")
+	h.gh.Commit(t, renamed, s3, starter("platinum"))
 	if err := h.post("push", h.push(s3, []string{wfPath}, map[string]any{"repository.full_name": renamed, "repository.name": "flows-renamed"})); err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,8 @@ func TestEnvironmentFollowsTheRepositoryIDNotItsName(t *testing.T) {
 	if _, err := h.svc.RebindGitHub(ctx, DefaultEnvironment, testRepo, imposterID); err != nil {
 		t.Fatal(err)
 	}
-	s4 := sha("handed-over")
-	h.gh.SetTarball(testRepo, s4, tarball(t, s4, starter("silver")))
+	s4 := githubtest.SHA("handed-over")
+	h.gh.Commit(t, testRepo, s4, starter("silver"))
 	if err := h.post("push", h.push(s4, []string{wfPath}, map[string]any{"repository.id": imposterID})); err != nil {
 		t.Fatal(err)
 	}

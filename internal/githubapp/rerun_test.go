@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store"
 )
 
@@ -36,7 +37,7 @@ func TestRerunOfAnOlderCommitNeedsPermissionAndKeepsTheNewerLive(t *testing.T) {
 					set["check_suite.head_sha"] = sha
 					set["check_suite.head_branch"] = "main"
 				}
-				if err := h.post(c.event, reaim(t, example(t, c.event, c.action), set)); err != nil {
+				if err := h.post(c.event, githubtest.Webhook(t, c.event, c.action, set)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -87,8 +88,8 @@ func TestUnsuspendReconnectsTheInstallationsRepositories(t *testing.T) {
 	h := newHarness(t)
 	install := func(action string, set map[string]any) {
 		t.Helper()
-		p := reaim(t, example(t, "installation", action), map[string]any{"action": action})
-		p = reaim(t, p, set)
+		p := githubtest.Webhook(t, "installation", action, map[string]any{"action": action})
+		p = githubtest.Aim(t, p, set)
 		if err := h.post("installation", p); err != nil {
 			t.Fatal(err)
 		}

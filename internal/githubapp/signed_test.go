@@ -1,12 +1,13 @@
 package githubapp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"time"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // webhookSecret signs the deliveries post sends.
@@ -24,10 +25,7 @@ func (h *harness) post(event string, payload []byte) error {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodPost, "/webhooks/github", bytes.NewReader(payload))
-	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("delivery-%d", n))
-	req.Header.Set("X-Hub-Signature-256", Sign(webhookSecret, payload))
+	req := githubtest.Delivery("/webhooks/github", event, fmt.Sprintf("delivery-%d", n), payload, webhookSecret)
 	rec := httptest.NewRecorder()
 	wh.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted {

@@ -2,7 +2,6 @@ package githubapp
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -156,13 +155,6 @@ func VerifySignature(secret, body []byte, header string) error {
 		return errors.New("the signature does not match the payload")
 	}
 	return nil
-}
-
-// Sign returns the X-Hub-Signature-256 value for body (tests and tools).
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
 // validToken accepts the short header values GitHub sends: letters,

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
 // memQueue records deliveries by id, as the River-backed queue does.
@@ -36,7 +38,7 @@ func (q *memQueue) EnqueueDelivery(_ context.Context, d Delivery) (bool, error) 
 func TestWebhookHandler(t *testing.T) {
 	t.Parallel()
 	secret := []byte("It's a Secret to Everybody")
-	push := example(t, "push", "")
+	push := githubtest.Example(t, "push", "")
 	cases := []struct {
 		name       string
 		method     string
@@ -48,10 +50,10 @@ func TestWebhookHandler(t *testing.T) {
 		wantQueued bool
 	}{
 		{name: "push queued", event: "push", id: "d-1", body: string(push), wantStatus: 202, wantQueued: true},
-		{name: "forged signature", event: "push", id: "d-2", body: string(push), signature: Sign([]byte("wrong"), push), wantStatus: 401},
+		{name: "forged signature", event: "push", id: "d-2", body: string(push), signature: githubtest.Sign([]byte("wrong"), push), wantStatus: 401},
 		{name: "no signature", event: "push", id: "d-3", body: string(push), signature: "-", wantStatus: 401},
 		{name: "sha1 only", event: "push", id: "d-4", body: string(push), signature: "sha1=abcdef", wantStatus: 401},
-		{name: "body changed after signing", event: "push", id: "d-5", body: string(push) + " ", signature: Sign(secret, push), wantStatus: 401},
+		{name: "body changed after signing", event: "push", id: "d-5", body: string(push) + " ", signature: githubtest.Sign(secret, push), wantStatus: 401},
 		{name: "unhandled event", event: "star", id: "d-6", body: `{"action":"created"}`, wantStatus: 202},
 		{name: "missing delivery id", event: "push", id: "", body: string(push), wantStatus: 400},
 		{name: "hostile delivery id", event: "push", id: "../../x", body: string(push), wantStatus: 400},
@@ -75,7 +77,7 @@ func TestWebhookHandler(t *testing.T) {
 			req.Header.Set("X-GitHub-Delivery", c.id)
 			switch c.signature {
 			case "":
-				req.Header.Set("X-Hub-Signature-256", Sign(secret, []byte(c.body)))
+				req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, []byte(c.body)))
 			case "-":
 			default:
 				req.Header.Set("X-Hub-Signature-256", c.signature)
@@ -100,12 +102,12 @@ func TestWebhookReplayRunsOnce(t *testing.T) {
 	secret := []byte("s3cret")
 	q := &memQueue{seen: map[string]Delivery{}}
 	h, _ := NewWebhookHandler(secret, q, nil)
-	body := example(t, "issue_comment", "created")
+	body := githubtest.Example(t, "issue_comment", "created")
 	send := func() int {
 		req := httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(string(body)))
 		req.Header.Set("X-GitHub-Event", "issue_comment")
 		req.Header.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-		req.Header.Set("X-Hub-Signature-256", Sign(secret, body))
+		req.Header.Set("X-Hub-Signature-256", githubtest.Sign(secret, body))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		return rec.Code
@@ -138,7 +140,7 @@ func TestWebhookPayloadTooLarge(t *testing.T) {
 		if declared {
 			req.ContentLength = MaxPayloadBytes + 1
 		}
-		signed(req, "push", "d-big", Sign([]byte("s"), nil))
+		signed(req, "push", "d-big", githubtest.Sign([]byte("s"), nil))
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusRequestEntityTooLarge {
@@ -186,7 +188,7 @@ func signed(req *http.Request, event, id, sig string) {
 // buffer 25 MB each.
 func TestWebhookChecksHeadersBeforeReadingTheBody(t *testing.T) {
 	t.Parallel()
-	good := Sign([]byte("s"), []byte("{}"))
+	good := githubtest.Sign([]byte("s"), []byte("{}"))
 	cases := []struct {
 		name, event, id, sig string
 		want                 int
@@ -227,7 +229,7 @@ func TestWebhookChecksHeadersBeforeReadingTheBody(t *testing.T) {
 func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
 	t.Parallel()
 	secret := []byte("s")
-	payload := example(t, "push", "")
+	payload := githubtest.Example(t, "push", "")
 	q := &memQueue{seen: map[string]Delivery{}}
 	h, _ := NewWebhookHandler(secret, q, nil)
 	release := make(chan struct{})
@@ -235,7 +237,7 @@ func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
 	for i := range DefaultBodyReads {
 		body := &countingReader{r: strings.NewReader(string(payload)), started: make(chan struct{}), block: release}
 		req := httptest.NewRequest("POST", "/webhooks/github", body)
-		signed(req, "push", fmt.Sprintf("slow-%d", i), Sign(secret, payload))
+		signed(req, "push", fmt.Sprintf("slow-%d", i), githubtest.Sign(secret, payload))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -247,7 +249,7 @@ func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
 	cancel()
 	waiting := &countingReader{r: strings.NewReader(string(payload))}
 	req := httptest.NewRequestWithContext(ctx, "POST", "/webhooks/github", waiting)
-	signed(req, "push", "waiting", Sign(secret, payload))
+	signed(req, "push", "waiting", githubtest.Sign(secret, payload))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || waiting.n.Load() != 0 {
@@ -256,7 +258,7 @@ func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
 	close(release)
 	wg.Wait()
 	req = httptest.NewRequest("POST", "/webhooks/github", strings.NewReader(string(payload)))
-	signed(req, "push", "after", Sign(secret, payload))
+	signed(req, "push", "after", githubtest.Sign(secret, payload))
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusAccepted || len(q.seen) != DefaultBodyReads+1 {
@@ -266,10 +268,10 @@ func TestWebhookBoundsConcurrentBodyReads(t *testing.T) {
 
 func FuzzVerifySignature(f *testing.F) {
 	f.Add([]byte("body"), "sha256=00")
-	f.Add([]byte(""), Sign([]byte("k"), nil))
+	f.Add([]byte(""), githubtest.Sign([]byte("k"), nil))
 	f.Fuzz(func(t *testing.T, body []byte, header string) {
 		err := VerifySignature([]byte("k"), body, header)
-		if err == nil && header != Sign([]byte("k"), body) && !strings.EqualFold(header, Sign([]byte("k"), body)) {
+		if err == nil && header != githubtest.Sign([]byte("k"), body) && !strings.EqualFold(header, githubtest.Sign([]byte("k"), body)) {
 			t.Fatalf("accepted a signature that is not the body's: %q", header)
 		}
 	})

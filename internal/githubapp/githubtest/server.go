@@ -1,18 +1,26 @@
-// Package githubtest is a local HTTP server that plays the part of the
-// GitHub REST API the Flowgate GitHub App uses: installation tokens (App
-// JWTs verified with RS256), repository tarballs behind a redirect, check
-// runs, issue comments and reactions, collaborator permissions,
-// pull requests and deployments. Its routes, the required fields of the requests it accepts
-// and of the responses it sends are checked against GitHub's OpenAPI
-// description (npm @octokit/openapi) by this package's tests. Faults
-// (5xx, rate limits with Retry-After) can be scheduled per route.
+// Package githubtest is the GitHub that Flowgate's tests talk to.
+//
+// Server is a local HTTP server that plays the part of GitHub the
+// Flowgate GitHub App and console use: installation tokens (App JWTs
+// verified with RS256), repository tarballs behind a redirect, check
+// runs, issue comments and reactions, collaborator permissions, pull
+// requests, deployments, the App manifest flow, and sign-in with GitHub
+// (the OAuth web flow, /user, a repository as a user sees it). Its REST
+// routes, the required fields of the requests it accepts and of the
+// responses it sends are checked against GitHub's OpenAPI description
+// (npm @octokit/openapi) by this package's tests. Faults (5xx, rate
+// limits with Retry-After) can be scheduled per route.
+//
+// The helpers beside it make what GitHub sends: repository tarballs
+// (Tarball, Commit), real webhook payloads from npm
+// @octokit/webhooks-examples re-aimed at the test repository (Example,
+// Webhook, Push, PullRequest) and signed deliveries (Sign, Delivery).
 package githubtest
 
 import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -22,9 +30,20 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v4"
+)
+
+// Start sets up App AppID with installation Installation on Repo
+// (GitHub id RepoID); Aim points payloads at them.
+const (
+	AppID        = 42
+	Installation = 7
+	Repo         = "acme/flows"
+	RepoID       = 186853002 // the repository's id in most example payloads
 )
 
 // Route is one API operation the server implements, named as in GitHub's
@@ -36,7 +55,10 @@ type Route struct {
 	Status   int      // success status
 }
 
-// Routes lists every operation the server serves.
+// Routes lists every REST operation the server serves. The OAuth web
+// flow (GET /login/oauth/authorize, POST /login/oauth/access_token) is
+// served too but is not part of GitHub's REST description, so it is not
+// listed here.
 var Routes = []Route{
 	{"POST", "/app/installations/{installation_id}/access_tokens", nil, 201},
 	{"GET", "/repos/{owner}/{repo}/tarball/{ref}", nil, 302},
@@ -49,6 +71,8 @@ var Routes = []Route{
 	{"POST", "/repos/{owner}/{repo}/deployments", []string{"ref"}, 201},
 	{"POST", "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses", []string{"state"}, 201},
 	{"POST", "/app-manifests/{code}/conversions", nil, 201},
+	{"GET", "/user", nil, 200},
+	{"GET", "/repos/{owner}/{repo}", nil, 200},
 }
 
 // AnnotationRequired are the fields GitHub requires on each annotation.
@@ -108,12 +132,16 @@ type Fault struct {
 	After      int
 }
 
-// Server is the fake GitHub. Create it with New; it is safe for
-// concurrent use.
+// Server is the fake GitHub. Create it with New or Start; it is safe for
+// concurrent use. Its REST routes are served at its URL and, as GitHub
+// Enterprise Server serves them, under URL/api/v3.
 type Server struct {
 	*httptest.Server
 	AppID int64
 	Key   *rsa.PrivateKey // the App's private key; tests give it to the app
+	// The App's OAuth credentials: what a manifest conversion hands out
+	// and what the OAuth web flow accepts.
+	ClientID, ClientSecret string
 
 	mu            sync.Mutex
 	nextID        int64
@@ -132,6 +160,11 @@ type Server struct {
 	tokensIssued  int
 	manifestCodes map[string]bool // one-time codes of the App manifest flow
 	WebhookSecret string          // what a manifest conversion hands out
+	signInAs      string          // the login the OAuth authorize page approves ("" denies)
+	oauthCodes    map[string]string
+	userTokens    map[string]string // OAuth token -> login
+	public        map[string]bool   // "owner/repo" -> public
+	ahead         atomic.Int64      // how far Now is ahead of the real time (ns)
 }
 
 // New starts a server for an App with appID; key signs its JWTs.
@@ -148,6 +181,11 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 		nextID:        1000,
 		manifestCodes: map[string]bool{},
 		WebhookSecret: "whsec-from-manifest",
+		ClientID:      "Iv1.test",
+		ClientSecret:  "client-secret",
+		oauthCodes:    map[string]string{},
+		userTokens:    map[string]string{},
+		public:        map[string]bool{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /app/installations/{installation_id}/access_tokens", s.accessToken)
@@ -162,12 +200,46 @@ func New(appID int64, key *rsa.PrivateKey) *Server {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments", s.repo(s.createDeployment))
 	mux.HandleFunc("POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", s.repo(s.createDeploymentStatus))
 	mux.HandleFunc("POST /app-manifests/{code}/conversions", s.manifestConversion)
-	s.Server = httptest.NewServer(s.faulty(mux))
+	mux.HandleFunc("GET /user", s.user)
+	mux.HandleFunc("GET /repos/{owner}/{repo}", s.repository)
+	root := http.NewServeMux()
+	root.Handle("/", mux)
+	root.Handle("/api/v3/", http.StripPrefix("/api/v3", mux))
+	root.HandleFunc("GET /login/oauth/authorize", s.authorize)
+	root.HandleFunc("POST /login/oauth/access_token", s.oauthToken)
+	s.Server = httptest.NewServer(s.faulty(root))
+	return s
+}
+
+// Start starts a server for App AppID (with a new key) that has
+// installation Installation on Repo, and closes it when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	key, err := NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(AppID, key)
+	t.Cleanup(s.Close)
+	s.Install(Installation, Repo)
 	return s
 }
 
 // NewKey makes an RSA key for an App (2048 bits, as GitHub issues).
 func NewKey() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) }
+
+// PEM is the App's private key as GitHub hands it out.
+func (s *Server) PEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.Key)})
+}
+
+// Now is the server's clock: the real time moved on by Advance. Its
+// answers are dated by it; tests hand it to code under test that must
+// see the same time pass.
+func (s *Server) Now() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
+
+// Advance moves Now on by d.
+func (s *Server) Advance(d time.Duration) { s.ahead.Add(int64(d)) }
 
 // Install adds an installation that can reach repos ("owner/name").
 func (s *Server) Install(id int64, repos ...string) {
@@ -188,10 +260,15 @@ func (s *Server) SetTarball(repo, sha string, tgz []byte) {
 	s.tarballs[repo+"@"+sha] = tgz
 }
 
-// SetPermission sets user's permission on repo.
+// SetPermission sets user's role on repo (admin, maintain, write, triage,
+// read or none); "" removes it, as if user were taken off the repository.
 func (s *Server) SetPermission(repo, user, perm string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if perm == "" {
+		delete(s.permissions, repo+":"+user)
+		return
+	}
 	s.permissions[repo+":"+user] = perm
 }
 
@@ -254,15 +331,14 @@ func (s *Server) manifestConversion(w http.ResponseWriter, r *http.Request) {
 		apiError(w, 404, "Not Found")
 		return
 	}
-	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(s.Key)})
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := s.Now().UTC().Format(time.RFC3339)
 	writeJSON(w, 201, map[string]any{
 		"id": s.AppID, "slug": "flowgate-test", "node_id": "A_1", "owner": bot(), "name": "Flowgate test",
 		"description": "", "external_url": s.URL, "html_url": s.URL + "/apps/flowgate-test",
 		"created_at": now, "updated_at": now,
 		"permissions": map[string]string{"checks": "write", "contents": "read", "deployments": "write", "issues": "write", "pull_requests": "read", "metadata": "read"},
 		"events":      []string{"push", "pull_request", "issue_comment", "check_run", "check_suite"},
-		"client_id":   "Iv1.test", "client_secret": "client-secret", "webhook_secret": s.WebhookSecret, "pem": string(pemKey),
+		"client_id":   s.ClientID, "client_secret": s.ClientSecret, "webhook_secret": s.WebhookSecret, "pem": string(s.PEM()),
 	})
 }
 
@@ -283,6 +359,18 @@ func (s *Server) CheckRuns(repo string) []CheckRun {
 			cp := *c
 			cp.Annotations = append([]map[string]any(nil), c.Annotations...)
 			out = append(out, cp)
+		}
+	}
+	return out
+}
+
+// Checks returns the check runs on repo at sha by name, the newest of
+// each name.
+func (s *Server) Checks(repo, sha string) map[string]CheckRun {
+	out := map[string]CheckRun{}
+	for _, c := range s.CheckRuns(repo) {
+		if c.HeadSHA == sha {
+			out[c.Name] = c
 		}
 	}
 	return out
@@ -375,7 +463,7 @@ func (s *Server) faulty(next http.Handler) http.Handler {
 			}
 			if hit.Status == http.StatusForbidden || hit.Status == http.StatusTooManyRequests {
 				w.Header().Set("X-RateLimit-Remaining", "0")
-				w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10))
+				w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.Now().Add(time.Second).Unix(), 10))
 				apiError(w, hit.Status, "API rate limit exceeded for installation.")
 				return
 			}
@@ -409,9 +497,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	_, known := s.installations[id]
 	var token string
 	if known {
-		b := make([]byte, 16)
-		rand.Read(b)
-		token = "ghs_" + hex.EncodeToString(b)
+		token = "ghs_" + randomHex()
 		s.tokens[token] = id
 		s.tokensIssued++
 	}
@@ -421,7 +507,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, 201, map[string]any{
-		"token": token, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339),
+		"token": token, "expires_at": s.Now().Add(time.Hour).UTC().Format(time.RFC3339),
 		"permissions":          map[string]string{"checks": "write", "contents": "read"},
 		"repository_selection": "selected",
 	})
@@ -540,7 +626,7 @@ func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request, repo str
 	applyCheckRun(c, body)
 	c.Updates = 0
 	s.checkRuns[c.ID] = c
-	resp := checkRunJSON(s.URL, c)
+	resp := checkRunJSON(s.URL, c, s.Now())
 	s.mu.Unlock()
 	writeJSON(w, 201, resp)
 }
@@ -555,7 +641,7 @@ func (s *Server) updateCheckRun(w http.ResponseWriter, r *http.Request, repo str
 		return
 	}
 	applyCheckRun(c, body)
-	resp := checkRunJSON(s.URL, c)
+	resp := checkRunJSON(s.URL, c, s.Now())
 	s.mu.Unlock()
 	writeJSON(w, 200, resp)
 }
@@ -587,7 +673,7 @@ func applyCheckRun(c *CheckRun, body map[string]any) {
 
 func asSlice(v any) []any { s, _ := v.([]any); return s }
 
-func checkRunJSON(base string, c *CheckRun) map[string]any {
+func checkRunJSON(base string, c *CheckRun, now time.Time) map[string]any {
 	var conclusion any
 	if c.Conclusion != "" {
 		conclusion = c.Conclusion
@@ -596,7 +682,7 @@ func checkRunJSON(base string, c *CheckRun) map[string]any {
 	return map[string]any{
 		"id": c.ID, "node_id": fmt.Sprintf("CR_%d", c.ID), "head_sha": c.HeadSHA, "name": c.Name,
 		"url": url, "html_url": url, "details_url": nil, "status": c.Status, "conclusion": conclusion,
-		"started_at": time.Now().UTC().Format(time.RFC3339), "completed_at": nil, "external_id": "",
+		"started_at": now.UTC().Format(time.RFC3339), "completed_at": nil, "external_id": "",
 		"check_suite": map[string]any{"id": 1}, "app": nil, "pull_requests": []any{},
 		"output": map[string]any{"title": c.Title, "summary": c.Summary, "text": nil,
 			"annotations_count": len(c.Annotations), "annotations_url": url + "/annotations"},
@@ -612,7 +698,7 @@ func (s *Server) createComment(w http.ResponseWriter, r *http.Request, repo stri
 	s.comments = append(s.comments, c)
 	s.mu.Unlock()
 	url := fmt.Sprintf("%s/repos/%s/issues/comments/%d", s.URL, repo, c.ID)
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := s.Now().UTC().Format(time.RFC3339)
 	writeJSON(w, 201, map[string]any{"id": c.ID, "node_id": fmt.Sprintf("IC_%d", c.ID), "html_url": url,
 		"issue_url": fmt.Sprintf("%s/repos/%s/issues/%d", s.URL, repo, n), "user": bot(), "url": url,
 		"created_at": now, "updated_at": now, "body": text})
@@ -633,7 +719,7 @@ func (s *Server) createReaction(w http.ResponseWriter, r *http.Request, repo str
 	s.reactions = append(s.reactions, Reaction{Repo: repo, Comment: id, Content: content})
 	s.mu.Unlock()
 	writeJSON(w, 201, map[string]any{"id": rid, "node_id": fmt.Sprintf("R_%d", rid), "user": bot(),
-		"content": content, "created_at": time.Now().UTC().Format(time.RFC3339)})
+		"content": content, "created_at": s.Now().UTC().Format(time.RFC3339)})
 }
 
 func (s *Server) permission(w http.ResponseWriter, r *http.Request, repo string, _ map[string]any) {
@@ -669,7 +755,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, repo s
 	s.deployments[d.ID] = d
 	s.mu.Unlock()
 	url := fmt.Sprintf("%s/repos/%s/deployments/%d", s.URL, repo, d.ID)
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := s.Now().UTC().Format(time.RFC3339)
 	writeJSON(w, 201, map[string]any{"id": d.ID, "node_id": fmt.Sprintf("DE_%d", d.ID), "sha": d.Ref, "ref": d.Ref,
 		"task": "deploy", "environment": d.Environment, "creator": bot(), "payload": d.Payload,
 		"description": d.Description, "statuses_url": url + "/statuses", "repository_url": s.URL + "/repos/" + repo,
@@ -698,7 +784,7 @@ func (s *Server) createDeploymentStatus(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	url := fmt.Sprintf("%s/repos/%s/deployments/%d", s.URL, repo, id)
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := s.Now().UTC().Format(time.RFC3339)
 	desc, _ := body["description"].(string)
 	writeJSON(w, 201, map[string]any{"id": sid, "node_id": fmt.Sprintf("DES_%d", sid), "state": state,
 		"creator": bot(), "description": desc, "deployment_url": url, "target_url": "",
