@@ -388,8 +388,8 @@ func TestReplicas(t *testing.T) {
 	}
 }
 
-// TestHardening holds the holes an attack review of the service found,
-// each a case that failed before its fix.
+// TestHardening: attacks on the service through its HTTP surface, each
+// refused.
 func TestHardening(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dataDir, 0o755); err != nil { // made world-readable by someone else

@@ -85,7 +85,7 @@ func TestRedaction(t *testing.T) {
 		{`console.log(new URLSearchParams({s: kinde.env.get("API_KEY").value}).toString())`, "info: s=***"},
 		{`console.log("x marks")`, "info: x marks"}, // one-character secrets are not redacted
 		{`console.log("sk_live_abc+/=abc")`, "info: ******"},
-		// Found by an attack review: a secret inside a URL (WHATWG
+		// A secret inside a URL (WHATWG
 		// percent-encoding) and a JSON string logged inside an object.
 		{`console.log(new URL("https://api.example.com/x?k=" + kinde.env.get("SPACED").value).href)`, "info: https://api.example.com/x?k=***"},
 		{`console.log(new URL("https://api.example.com/x#" + kinde.env.get("SPACED").value).href)`, "info: https://api.example.com/x#***"},

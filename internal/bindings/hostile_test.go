@@ -249,7 +249,7 @@ func TestSecretsNotReturned(t *testing.T) {
 		t.Errorf("secret claim name: %q", err)
 	}
 	// A form field's name reaches the end user's browser as a key of the
-	// Result (found by an attack review): a password or secret there is
+	// Result: a password or secret there is
 	// refused like a claim name.
 	for _, js := range []string{`kinde.widget.invalidateFormField(pw, "too weak")`, `kinde.widget.invalidateFormField(kinde.env.get("K").value, "x")`} {
 		s := newSandbox(t, cfg(workflow.NewPasswordProvided, workflow.BindWidget, workflow.BindEnv))

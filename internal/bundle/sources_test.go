@@ -61,10 +61,10 @@ func TestDropMapComments(t *testing.T) {
 	}
 }
 
-// Found by an attack review: a source nested 300,000 levels deep
-// overflowed the Go stack in esbuild's parser and killed the process; a
-// sourceMappingURL comment made the build read a file outside the
-// repository. Both are refused or ignored now.
+// A source nested 300,000 levels deep would overflow the Go stack in
+// esbuild's parser and kill the process; a sourceMappingURL comment would
+// make the build read a file outside the repository. The first is
+// refused, the second ignored.
 func TestBuildRefusesDeepSourcesAndOutsideMaps(t *testing.T) {
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "repo")

@@ -46,8 +46,8 @@ func (s *Service) Preview(ctx context.Context, env, deploymentID, password strin
 		return nil, err
 	}
 	// The attempt is counted before the slow hash check, atomically, so
-	// guesses made at the same time see each other (an attack review sent
-	// 100 at once and every one was checked); a right password clears it.
+	// guesses made at the same time see each other (100 sent at once must
+	// not all be checked); a right password clears it.
 	attempts, err := s.db.ReservePreviewAttempt(ctx, deploymentID, s.now(), s.previewWin)
 	if err != nil {
 		return nil, err

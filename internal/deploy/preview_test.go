@@ -67,9 +67,9 @@ func TestPreviewPassword(t *testing.T) {
 	})
 }
 
-// TestPreviewHardening holds what an attack review found: a burst of
-// concurrent wrong guesses all got checked (the count was read before any
-// was recorded), and a deleted workflow still ran through its preview.
+// TestPreviewHardening: a burst of concurrent wrong guesses is counted
+// before any is checked, and a deleted workflow no longer runs through its
+// preview.
 func TestPreviewHardening(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		ctx := context.Background()

@@ -67,9 +67,9 @@ func (q *RiverQueue) EnqueueDelivery(ctx context.Context, d Delivery) (bool, err
 		return true, nil
 	}
 	// GitHub signs the body only, not X-GitHub-Delivery or X-GitHub-Event:
-	// a captured delivery re-posted under a new id would run again (an
-	// attack review put an old push live that way). Its body is recorded
-	// too, so a body seen before is a duplicate whatever id it comes with.
+	// a captured delivery re-posted under a new id would run again and could
+	// put an old push live. Its body is recorded too, so a body seen before
+	// is a duplicate whatever id it comes with.
 	sum := sha256.Sum256(d.Payload)
 	bodyKey := "body:" + hex.EncodeToString(sum[:])
 	fresh, err = q.Store.RecordDelivery(ctx, bodyKey, at)

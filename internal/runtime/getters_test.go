@@ -77,7 +77,7 @@ kinde.accessToken.setCustomClaim("shadow", err.name + " " + String(err) + " " + 
 	}
 }
 
-// The attack review's other routes between two end users' runs on one
+// Other routes between two end users' runs on one
 // runtime: objects the bindings hand out, hidden iterator prototypes,
 // and accessors on frozen objects.
 func TestBindingObjectsCarryNothing(t *testing.T) {

@@ -229,10 +229,9 @@ func installGuards(s *slot, l Limits) (g *guards, err error) {
 			return orig(c)
 		}
 	}
-	// One value per character, made natively (found by an attack review:
-	// Object.keys of a 16 M character string ran seconds past the wall
-	// time and gigabytes past the budget): a string source counts as an
-	// array of its length.
+	// One value per character, made natively (Object.keys of a 16 M
+	// character string would run seconds past the wall time and gigabytes
+	// past the budget): a string source counts as an array of its length.
 	for _, name := range []string{"keys", "values", "entries", "getOwnPropertyNames", "getOwnPropertyDescriptors", "assign"} {
 		g.replace(objectCtor, name, g.stringSources(name == "assign"))
 	}

@@ -9,10 +9,10 @@ import (
 
 // Text a single native call parses, rewrites or collates in time or
 // memory far beyond its size: each call is bounded by its input before it
-// starts. An attack review ran BigInt("9".repeat(4<<20)) 87 s under a 1 s
+// starts. Unbounded, BigInt("9".repeat(4<<20)) runs 87 s under a 1 s
 // wall time (math/big's decimal parse is quadratic), parseFloat over
 // 16 Mi digits 5 s (goja matches a regexp over the whole text), and
-// normalize() of 16 Mi combining characters to 324 MB. Arguments are
+// normalize() of 16 Mi combining characters grows to 324 MB. Arguments are
 // converted once and the converted values passed on (a valueOf or
 // toString could otherwise answer differently the second time); the
 // argument slice is copied, never written in place.

@@ -29,7 +29,7 @@ func TestAliceThenBob(t *testing.T) {
 		{"require", `require`},
 		{"Proxy", `Proxy`},
 		{"Function constructor", `Function`},
-		// Found by an attack review: accessors setup.js installs, and
+		// Accessors setup.js installs, and
 		// builtins held by non-configurable properties, were never frozen.
 		{"tamed getter", `Object.getOwnPropertyDescriptor(Object.prototype, "valueOf").get`},
 		{"tamed setter", `Object.getOwnPropertyDescriptor(Object.prototype, "valueOf").set`},
@@ -423,10 +423,9 @@ func TestGuardedBuiltinsBehave(t *testing.T) {
 	}
 }
 
-// Builtins that make one value per character of a string, natively: an
-// attack review ran each for seconds past the wall time and gigabytes
-// past the budget with a 16 M character string. They fail as memory now;
-// ordinary uses still work.
+// Builtins that make one value per character of a string, natively, would
+// run seconds past the wall time and gigabytes past the budget on a 16 M
+// character string: they fail as memory; ordinary uses still work.
 func TestStringAsArrayBounded(t *testing.T) {
 	e := New(Options{})
 	defer e.Close()

@@ -9,9 +9,9 @@ import (
 // several scopes (environments) wait, a freed slot goes to the waiting
 // scope with the fewest running requests, oldest first among equals, so
 // one tenant's slow or spinning workflows cannot queue every other
-// tenant behind them: another scope waits at most for one run to end.
-// (An attack review queued ten spinning runs in one environment and saw
-// another environment's call wait 25 s behind them.)
+// tenant behind them: another scope waits at most for one run to end
+// (first come, first served, ten spinning runs of one environment held
+// another's call 25 s).
 type fairSlots struct {
 	mu      sync.Mutex
 	free    int

@@ -9,7 +9,7 @@ import (
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
-// Attack review of the trigger path: each test below failed before its fix.
+// Hidden state between runs and bounds on single calls, through the supervisor.
 
 // The runtime's toUpperCase/toLowerCase use full Unicode case mapping
 // ("ß" upper-cases to "SS", a final "Σ" lower-cases to "ς"), and Number()

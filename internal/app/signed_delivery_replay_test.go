@@ -8,9 +8,9 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
-// Found by an attack review: the HMAC covers the body only, and X-GitHub-Delivery
-// and X-GitHub-Event are not signed. A captured signed push re-posted under a new
-// delivery id (or event name) used to run again and put the old commit live.
+// The HMAC covers the body only, and X-GitHub-Delivery and X-GitHub-Event are
+// not signed: a captured signed push re-posted under a new delivery id (or event
+// name) must not run again and put the old commit live.
 func TestAttackEndpointReplayNewID(t *testing.T) {
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
