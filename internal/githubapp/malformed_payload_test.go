@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,26 +12,40 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 )
 
-func paths(v any, prefix string, out *[]string) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, x := range t {
-			p := prefix + "\x00" + k
-			*out = append(*out, p)
-			paths(x, p, out)
+// mutations calls fn with every variant of a JSON object payload that
+// has one field, at any depth, removed or replaced by one of vals; field
+// names it, dotted, with "=" and the value's index (-1: removed).
+func mutations(raw []byte, vals []any, fn func(field string, payload []byte)) {
+	var root any
+	json.Unmarshal(raw, &root)
+	var fields [][]string
+	var walk func(v any, path []string)
+	walk = func(v any, path []string) {
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				p := append(slices.Clip(path), k)
+				fields = append(fields, p)
+				walk(x, p)
+			}
 		}
 	}
-}
-
-func mutate(v any, path []string, val any, del bool) {
-	m := v.(map[string]any)
-	for _, k := range path[:len(path)-1] {
-		m = m[k].(map[string]any)
-	}
-	if del {
-		delete(m, path[len(path)-1])
-	} else {
-		m[path[len(path)-1]] = val
+	walk(root, nil)
+	for _, path := range fields {
+		for i := -1; i < len(vals); i++ {
+			var cp any
+			json.Unmarshal(raw, &cp)
+			m := cp.(map[string]any)
+			for _, k := range path[:len(path)-1] {
+				m = m[k].(map[string]any)
+			}
+			if last := path[len(path)-1]; i < 0 {
+				delete(m, last)
+			} else {
+				m[last] = vals[i]
+			}
+			b, _ := json.Marshal(cp)
+			fn(fmt.Sprintf("%s=%d", strings.Join(path, "."), i), b)
+		}
 	}
 }
 
@@ -51,37 +66,20 @@ func TestAttackPayloadPanics(t *testing.T) {
 	vals := []any{nil, "x", 1e308, -1, []any{}, map[string]any{}, true, strings.Repeat("é", 3)}
 	n, panics := 0, 0
 	for ev, raw := range evs {
-		var base any
-		json.Unmarshal(raw, &base)
-		var ps []string
-		paths(base, "", &ps)
-		for _, p := range ps {
-			parts := strings.Split(p, "\x00")[1:]
-			for i := -1; i < len(vals); i++ {
-				var cp any
-				json.Unmarshal(raw, &cp)
-				if i < 0 {
-					mutate(cp, parts, nil, true)
-				} else {
-					mutate(cp, parts, vals[i], false)
+		mutations(raw, vals, func(field string, b []byte) {
+			n++
+			defer func() {
+				if r := recover(); r != nil {
+					panics++
+					if panics < 6 {
+						t.Errorf("HOLE: panic on %s with %s: %v", ev, field, r)
+					}
 				}
-				b, _ := json.Marshal(cp)
-				n++
-				func() {
-					defer func() {
-						if r := recover(); r != nil {
-							panics++
-							if panics < 6 {
-								t.Errorf("HOLE: panic on %s with %s=%v: %v", ev, strings.Join(parts, "."), i, r)
-							}
-						}
-					}()
-					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-					defer cancel()
-					h.app.Handle(ctx, DeliveryArgs{ID: fmt.Sprint("m", n), Event: ev, Payload: b})
-				}()
-			}
-		}
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			h.app.Handle(ctx, DeliveryArgs{ID: fmt.Sprint("m", n), Event: ev, Payload: b})
+		})
 	}
 	t.Logf("%d mutated deliveries, %d panics", n, panics)
 }
