@@ -2,6 +2,7 @@ package githubapp
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -60,11 +61,11 @@ func TestAttackSecretTruncation(t *testing.T) {
 	for pad := 65250; pad <= 65490; pad += 20 {
 		leaky := starter("gold")
 		leaky[wfPath] = `const key = "` + secret + `";
-throw new Error("x".repeat(` + itoa(pad) + `) + key);
+throw new Error("x".repeat(` + strconv.Itoa(pad) + `) + key);
 export const workflowSettings = { id: "addClaims", trigger: "user:tokens_generation", bindings: {} };
 export default async function f() {}
 `
-		_, push := h.commit("tr"+itoa(pad), leaky)
+		_, push := h.commit("tr"+strconv.Itoa(pad), leaky)
 		if err := h.deliver("push", push); err != nil {
 			t.Fatal(err)
 		}
@@ -87,20 +88,6 @@ export default async function f() {}
 	}
 	t.Logf("sync: %s %s", h.checks(s)[CheckSync].Conclusion, h.checks(s)[CheckSync].Summary)
 	leakScan(t, h, secret, `ss-w0rd-42`)
-}
-
-func itoa(i int) string {
-	return strings.TrimSpace(strings.Repeat(" ", 0) + func() string {
-		s := ""
-		if i == 0 {
-			return "0"
-		}
-		for i > 0 {
-			s = string(rune('0'+i%10)) + s
-			i /= 10
-		}
-		return s
-	}())
 }
 
 // A secret stored with a trailing newline (pasted from a file): the thrown
