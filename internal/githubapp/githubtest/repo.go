@@ -7,7 +7,8 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,12 +49,7 @@ func Tarball(t testing.TB, repo, sha string, files map[string]string, extra ...E
 		t.Fatal(err)
 	}
 	var entries []Entry
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(files)) {
 		entries = append(entries, Entry{Name: prefix + n, Type: tar.TypeReg, Body: files[n]})
 	}
 	for _, e := range append(entries, extra...) {
