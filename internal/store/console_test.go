@@ -234,3 +234,42 @@ func TestConsoleQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestOutcomeHoursBackfilled: a database upgraded from before the hourly
+// counts (migration 0011) gets them from its per-minute counts, so the
+// day and week charts show the invocations logged before the upgrade.
+func TestOutcomeHoursBackfilled(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		url := b.NewURL(t)
+		t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		db, err := store.Open(ctx, url, "")
+		must(t, err)
+		consoleRows(t, db, 40, t0)                              // hour 0
+		consoleRows(t, db, 8, t0.Add(time.Hour+30*time.Minute)) // hour 1, 2 of them failed
+		// Back to schema version 10: no hourly counts yet.
+		for _, q := range []string{`DROP TABLE runtime_outcome_hours`, `DELETE FROM schema_migrations WHERE version = 11`} {
+			if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		db = open(t, url)
+		stats, err := db.OutcomeStats(ctx, "prod", t0, time.Hour)
+		must(t, err)
+		per, failed := map[int]int{}, map[int]int{}
+		for _, st := range stats {
+			per[st.Bucket] += st.Count
+			if st.Status == "failed" {
+				failed[st.Bucket] += st.Count
+			}
+		}
+		if per[0] != 40 || failed[0] != 10 || per[1] != 8 || failed[1] != 2 || len(per) != 2 {
+			t.Fatalf("per hour after the upgrade: %v invocations, %v failed", per, failed)
+		}
+		kinds, err := db.FailureKinds(ctx, "prod", t0, []string{"timeout", "thrown"})
+		if err != nil || kinds["timeout"] != 6 || kinds["thrown"] != 6 {
+			t.Fatalf("failure kinds after the upgrade: %v %v", kinds, err)
+		}
+	})
+}
