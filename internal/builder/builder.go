@@ -54,6 +54,10 @@ const (
 	retries    = 2
 	startGrace = 10 * time.Second
 	sampleRSS  = 10 * time.Millisecond
+	// drainGrace is how long the answer may still be read after the
+	// builder exited: what it wrote is in the pipe at once, so this only
+	// bounds a descendant that kept the pipe open.
+	drainGrace = time.Second
 )
 
 // Options configure a Builder; the zero value takes the defaults.
@@ -335,6 +339,7 @@ func (b *Builder) runOnce(ctx context.Context, root string, req request) (outcom
 	if err != nil {
 		return outcome{}, err
 	}
+	defer p.stdout.Close()
 	defer p.kill()
 	if err := json.NewEncoder(p.stdin).Encode(req); err != nil {
 		p.kill()
@@ -354,6 +359,7 @@ func (b *Builder) runOnce(ctx context.Context, root string, req request) (outcom
 	defer close(stop)
 	go func() {
 		defer close(lines)
+		beforeRead(p)
 		dec := json.NewDecoder(bufio.NewReaderSize(io.LimitReader(p.stdout, MaxOutput), 64<<10))
 		for {
 			var m message
@@ -604,11 +610,17 @@ func (b *Builder) startWith(isolate bool) (*proc, error) {
 	p.stdin, p.stdout = inW, outR
 	go func() {
 		p.waitErr = cmd.Wait()
-		outR.Close()
+		// Not Close: the answer written just before the exit may not be
+		// read yet.
+		_ = outR.SetReadDeadline(time.Now().Add(drainGrace))
 		close(p.exited)
 	}()
 	return p, nil
 }
+
+// beforeRead runs before a builder's messages are read (a test delays the
+// reader past the builder's exit).
+var beforeRead = func(*proc) {}
 
 // kill ends the builder (and anything it started, by process group).
 func (p *proc) kill() {

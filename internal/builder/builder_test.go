@@ -241,6 +241,36 @@ func TestQuarantine(t *testing.T) {
 	}
 }
 
+// TestAnswerReadAfterExit: what a builder wrote before it exited is its
+// answer even when the parent reads it only after the exit (a loaded
+// machine schedules the reader late; the answer was once lost then, and a
+// missing folder was reported as a crash).
+func TestAnswerReadAfterExit(t *testing.T) {
+	beforeRead = func(p *proc) { <-p.exited }
+	t.Cleanup(func() { beforeRead = func(*proc) {} })
+	b := newBuilder(t, Options{})
+
+	_, err := b.Check(context.Background(), filepath.Join(t.TempDir(), "no-such-repo"), project.Options{})
+	if err == nil || !strings.Contains(err.Error(), "read repository") {
+		t.Fatalf("missing folder: err %v, want the read error", err)
+	}
+	dir := filepath.Join("..", "project", "testdata", "repos", "duplicate-id")
+	want, err := project.Check(context.Background(), dir, project.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.Check(context.Background(), dir, project.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(brief(got.Diagnostics), brief(want.Diagnostics)) || len(got.Workflows) != len(want.Workflows) {
+		t.Fatalf("builder %v, in process %v", got.Diagnostics, want.Diagnostics)
+	}
+	if lost := b.Stats().Lost; len(lost) != 0 {
+		t.Fatalf("answers read after the exit counted as lost builders: %v", lost)
+	}
+}
+
 // TestCancel: the caller's context ends the builder; that is an error,
 // not a diagnostic, and does not count against the content.
 func TestCancel(t *testing.T) {
