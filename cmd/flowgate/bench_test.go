@@ -12,6 +12,7 @@ import (
 // and, with --baseline fresh, for the fresh one. Values are not checked
 // against any timing: only that they were measured.
 func TestBenchJSON(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	stdout, stderr, code := cliRun(t, "bench", "--trigger", "user:tokens_generation", "--event", ev, "--isolation", "inprocess",
 		"--n", "30", "--warmup", "5", "--concurrency", "2", "--baseline", "fresh", "--format", "json", runRepo)
@@ -48,6 +49,7 @@ func TestBenchJSON(t *testing.T) {
 // goes through a worker process; latency and throughput are measured, and
 // CPU and allocations (this process's only) are not negative.
 func TestBenchProcess(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	stdout, stderr, code := cliRun(t, "bench", "--workflow", "tokens", "--event", ev, "--n", "20", "--warmup", "2",
 		"--baseline", "fresh", "--format", "json", runRepo)
@@ -82,6 +84,7 @@ func TestBenchProcess(t *testing.T) {
 }
 
 func TestBenchText(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	stdout, stderr, code := cliRun(t, "bench", "--workflow", "tokens", "--event", ev, "--n", "10", "--warmup", "0", runRepo)
 	if code != exitOK {
@@ -98,6 +101,7 @@ func TestBenchText(t *testing.T) {
 }
 
 func TestBenchErrors(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	cases := []struct {
 		name string

@@ -237,6 +237,7 @@ declare const kinde: any;
 // Issue 18.6: flowgate sync again calls POST …/{env}/sync (the service's
 // route, internal/app TestSyncAgainAPI) and says which commit synced.
 func TestSyncAgainCLI(t *testing.T) {
+	t.Parallel()
 	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got = r.Method + " " + r.URL.Path + " " + r.Header.Get("Authorization")

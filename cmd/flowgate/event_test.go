@@ -12,6 +12,7 @@ import (
 // TestEventGolden: "flowgate event" prints a sample event for every trigger
 // (golden file per trigger, kept with -update), JSON naming that trigger.
 func TestEventGolden(t *testing.T) {
+	t.Parallel()
 	for _, trig := range workflow.Triggers {
 		t.Run(trig, func(t *testing.T) {
 			stdout, stderr, code := cliRun(t, "event", trig)
@@ -34,6 +35,7 @@ func TestEventGolden(t *testing.T) {
 // TestEventUsage: an unknown trigger, none or two are usage errors (exit 2)
 // that print the usage with the list of triggers; --help is not.
 func TestEventUsage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		args []string

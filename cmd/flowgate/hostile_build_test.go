@@ -18,6 +18,7 @@ import (
 // memory. Cases the in-process walls catch pass in --isolation inprocess
 // too.
 func TestValidateHostileBuild(t *testing.T) {
+	t.Parallel()
 	for _, c := range hostilebuild.Load(t, filepath.Join("..", "..")) {
 		modes := []string{"process"}
 		if c.Layer == "guard" && c.Name != "deep-import-graph" {

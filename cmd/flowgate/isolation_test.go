@@ -24,6 +24,7 @@ func noGoDump(t *testing.T, outs ...string) {
 // kind sandbox-crashed (exit 1), never a dump; the inprocess mode is not
 // asked to survive it.
 func TestCrashedWorkerRun(t *testing.T) {
+	t.Parallel()
 	env := filepath.Join(t.TempDir(), "env.json")
 	if err := os.WriteFile(env, []byte(`{"PLAN": {"value": "`+crashMarker+`", "isSecret": false}}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -50,6 +51,7 @@ func TestCrashedWorkerRun(t *testing.T) {
 // settings is a located error on that file for validate and build; the
 // other workflows are still checked.
 func TestCrashedWorkerValidate(t *testing.T) {
+	t.Parallel()
 	for _, cmd := range []string{"validate", "build"} {
 		t.Run(cmd, func(t *testing.T) {
 			args := []string{cmd, crashRepo}
@@ -76,6 +78,7 @@ func TestCrashedWorkerValidate(t *testing.T) {
 // TestCrashedWorkerTest: a case whose worker dies fails alone; the cases
 // after it run in a new worker.
 func TestCrashedWorkerTest(t *testing.T) {
+	t.Parallel()
 	stdout, stderr, code := cliRun(t, "test", crashRepo)
 	if code != exitProblems {
 		t.Errorf("exit %d, want 1", code)
@@ -96,6 +99,7 @@ func TestCrashedWorkerTest(t *testing.T) {
 // TestIsolationModesAgree: the same run gives the same Result in a worker
 // process and in this process.
 func TestIsolationModesAgree(t *testing.T) {
+	t.Parallel()
 	args := []string{"run", "--trigger", "user:new_password_provided", "--event", filepath.Join(runRepo, "events", "newpassword.json")}
 	var outs []string
 	for _, mode := range []string{"process", "inprocess"} {
@@ -109,6 +113,7 @@ func TestIsolationModesAgree(t *testing.T) {
 }
 
 func TestIsolationFlag(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	for _, args := range [][]string{
 		{"run", "--trigger", "user:tokens_generation", "--event", ev, "--isolation", "vm", runRepo},

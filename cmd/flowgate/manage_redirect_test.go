@@ -18,6 +18,7 @@ import (
 // Authorization for the same host name), and a 307 re-sends the body —
 // a secret variable's value — to any host at all.
 func TestManageRefusesRedirects(t *testing.T) {
+	t.Parallel()
 	const token = "admin-token-must-stay-home"
 	const secret = "s3cret-value-must-stay-home"
 	var mu sync.Mutex

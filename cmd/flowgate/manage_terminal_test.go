@@ -16,6 +16,7 @@ import (
 // overwrite the line with a fake one) and bidi overrides must come out as
 // visible text, not act.
 func TestLogsDoNotDriveTheTerminal(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	out := &lineWriter{ch: make(chan struct{}, 1)}
 	r, _, code, ok := parseRemote("logs", []string{"--server", s.url, "--token", s.token}, out, out)

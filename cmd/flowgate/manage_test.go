@@ -104,6 +104,7 @@ func (s *service) live(t *testing.T) string {
 }
 
 func TestManageCommands(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	expect := func(code int, out, errs string, wantCode int, wants ...string) {
 		t.Helper()
@@ -252,6 +253,7 @@ func (w *lineWriter) String() string {
 
 // TestLogsFollow: new invocations appear in `flowgate logs --follow`.
 func TestLogsFollow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	out := &lineWriter{ch: make(chan struct{}, 1)}
 	r, _, code, ok := parseRemote("logs", []string{"--server", s.url, "--token", s.token}, out, out)

@@ -15,6 +15,7 @@ import (
 // TestRecordingCommand drives `flowgate recording` against the real
 // service: what users read is golden (testdata/recording.golden).
 func TestRecordingCommand(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	var all strings.Builder
 	step := func(args ...string) string {

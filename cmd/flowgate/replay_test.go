@@ -34,6 +34,7 @@ func stableReplay(s string, replace ...string) string {
 // TestReplayGolden: the behaviour diff of a local project against a
 // build folder, as `flowgate test --replay` prints it.
 func TestReplayGolden(t *testing.T) {
+	t.Parallel()
 	recordings := filepath.Join("testdata", "replay", "recordings")
 	baseRepo := claimsRepo(t, plan("v1", ""))
 	dist := filepath.Join(t.TempDir(), "dist")
@@ -67,6 +68,7 @@ func TestReplayGolden(t *testing.T) {
 // TestReplayWorkerProcesses: the default isolation (supervised workers)
 // gives the same diff.
 func TestReplayWorkerProcesses(t *testing.T) {
+	t.Parallel()
 	baseRepo := claimsRepo(t, plan("v1", ""))
 	dist := filepath.Join(t.TempDir(), "dist")
 	if _, stderr, code := cliRun(t, "build", "--isolation", "inprocess", "--out", dist, baseRepo); code != exitOK {
@@ -120,6 +122,7 @@ func TestReplayUsage(t *testing.T) {
 // TestReplayAgainstDeployments: the baseline downloaded from a running
 // service, its live deployments or named ones.
 func TestReplayAgainstDeployments(t *testing.T) {
+	t.Parallel()
 	s := startService(t) // claims v1 and v2 deployed, v2 live
 	rec := filepath.Join("testdata", "replay", "recordings")
 	run := func(against string, repo string) (string, string, int) {

@@ -19,6 +19,7 @@ const runRepo = "testdata/runrepo"
 // TestRunGolden runs workflows of the fixture repository and compares the
 // whole transcript (exit code, Result on stdout, stderr) with a golden file.
 func TestRunGolden(t *testing.T) {
+	t.Parallel()
 	ev := func(name string) string { return filepath.Join(runRepo, "events", name) }
 	cases := []struct {
 		name string
@@ -48,6 +49,7 @@ func TestRunGolden(t *testing.T) {
 // TestRunUsage: every usage problem exits 2 with a message naming it, and
 // nothing is printed on stdout.
 func TestRunUsage(t *testing.T) {
+	t.Parallel()
 	ev := filepath.Join(runRepo, "events", "tokens.json")
 	cases := []struct {
 		name string
@@ -90,6 +92,7 @@ func TestRunUsage(t *testing.T) {
 }
 
 func TestRunHelp(t *testing.T) {
+	t.Parallel()
 	stdout, _, code := cliRun(t, "run", "--help")
 	if code != exitOK || !strings.HasPrefix(stdout, "Usage: flowgate run") {
 		t.Errorf("exit %d, stdout %q", code, stdout)
@@ -110,6 +113,7 @@ func writeEvent(t *testing.T, ev map[string]any) string {
 // TestRunAllowHost: kinde.fetch reaches a loopback server only when
 // --allow-host names it, and the response drives the Result.
 func TestRunAllowHost(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/policy" || r.URL.Query().Get("user") != "kp_7" {
 			http.NotFound(w, r)
@@ -144,6 +148,7 @@ func TestRunAllowHost(t *testing.T) {
 // TestRunEncryptionKey: --encryption-key is the key kinde.secureFetch seals
 // the body with; the server opens nonce‖tag‖ciphertext with it.
 func TestRunEncryptionKey(t *testing.T) {
+	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	var got string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -182,6 +187,7 @@ func TestRunEncryptionKey(t *testing.T) {
 
 // TestRunTimeout: --timeout bounds the run's wall time.
 func TestRunTimeout(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer srv.Close()
 	event := writeEvent(t, map[string]any{"context": map[string]any{"policyUrl": srv.URL, "user": map[string]any{"id": "kp_7"}}})

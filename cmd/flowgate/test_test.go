@@ -11,6 +11,7 @@ import (
 // TestTestGolden runs "flowgate test" on fixture repositories: all cases
 // passing, cases failing in each way, and malformed test files.
 func TestTestGolden(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		args []string
@@ -39,6 +40,7 @@ func TestTestGolden(t *testing.T) {
 // TestTestStarterExample: the example test file shipped with the starter
 // repository passes (with its package installed, as `npm install` does).
 func TestTestStarterExample(t *testing.T) {
+	t.Parallel()
 	dir := testenv.CopyRepo(t, filepath.Join(testenv.Root(), "examples", "starter"), true)
 	stdout, stderr, code := cliRun(t, "test", dir)
 	if code != exitOK || !strings.HasSuffix(stdout, "3 passed, 0 failed\n") {
@@ -47,6 +49,7 @@ func TestTestStarterExample(t *testing.T) {
 }
 
 func TestTestUsage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		args []string

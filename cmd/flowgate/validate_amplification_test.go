@@ -20,6 +20,7 @@ import (
 // workflow, and the repository's bundles together are capped: the
 // workflows past the cap fail with a located build-error.
 func TestValidateSharedModuleAmplification(t *testing.T) {
+	t.Parallel()
 	const n = 40
 	rep, code := validateShared(t, 4<<20, n)
 	capped := count(rep, "add up to more than")
@@ -36,6 +37,7 @@ func TestValidateSharedModuleAmplification(t *testing.T) {
 // inprocess`). The repository's builds now stop reading at
 // MaxRepositorySourceBytes and the rest fail with a located build-error.
 func TestValidateSharedModuleReadAmplification(t *testing.T) {
+	t.Parallel()
 	const n, size = 80, 15 << 19
 	rep, code := validateShared(t, size, n)
 	stopped := count(rep, "read more than")
@@ -100,6 +102,7 @@ func validateShared(t *testing.T, size, n int) (diag.Report, int) {
 // of CPU. The pre-scan now bounds the walks through the export * graph
 // it sees while loading (MaxStarPaths), before esbuild links.
 func TestValidateExportStarPaths(t *testing.T) {
+	t.Parallel()
 	repo := t.TempDir()
 	wf := filepath.Join(repo, "kindeSrc", "environment", "workflows")
 	if err := os.MkdirAll(wf, 0o755); err != nil {

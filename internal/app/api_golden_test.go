@@ -22,6 +22,7 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files under te
 // contract, whatever the Go types behind it. Values that differ from run
 // to run (ids, times, digests, tokens) are replaced by placeholders.
 func TestManagementAPIGolden(t *testing.T) {
+	t.Parallel()
 	a := start(t, Config{DataDir: t.TempDir(), DevRepo: devRepo(t), Isolation: "inprocess"})
 	c := &client{t: t, base: a.URL(), bearer: a.AdminToken(), runtimeBearer: a.runtimeToken, env: "production"}
 	eventually(t, "first sync live", 30*time.Second, livePlan(c, "free"))

@@ -216,6 +216,7 @@ func liveDeployment(c *client) string {
 }
 
 func TestControlPlane(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		dataDir := t.TempDir()
 		repo := devRepo(t)
@@ -352,6 +353,7 @@ func TestControlPlane(t *testing.T) {
 // second or so, and the dev repo's sync job runs once. The second replica
 // runs workflows in worker processes.
 func TestReplicas(t *testing.T) {
+	t.Parallel()
 	dbURL := storetest.PostgresURL(t)
 	arts := filepath.Join(t.TempDir(), "artifacts")
 	key := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // both replicas must share the master key
@@ -391,6 +393,7 @@ func TestReplicas(t *testing.T) {
 // TestHardening: attacks on the service through its HTTP surface, each
 // refused.
 func TestHardening(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dataDir, 0o755); err != nil { // made world-readable by someone else
 		t.Fatal(err)

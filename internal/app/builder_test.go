@@ -17,6 +17,7 @@ import (
 // and JSX elements nested 300,000 deep, which only the builder process
 // contains (build-crashed).
 func TestHostileRepositoryFailsOneSync(t *testing.T) {
+	t.Parallel()
 	repo := devRepo(t)
 	a := start(t, Config{DataDir: t.TempDir(), DevRepo: repo, Workers: 1}) // process isolation: builders
 	c := &client{t: t, base: a.URL(), bearer: a.AdminToken(), runtimeBearer: a.runtimeToken, env: "production"}

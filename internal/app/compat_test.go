@@ -16,6 +16,7 @@ import (
 // runtime API as on Kinde: the password policy written through
 // globalThis.kinde sets its form error, in worker processes.
 func TestKindeCorpusThroughService(t *testing.T) {
+	t.Parallel()
 	corpus := filepath.Join(testenv.Root(), "cmd", "flowgate", "testdata", "kinde-corpus")
 	repo := testenv.CopyRepo(t, corpus, true)
 	a := start(t, Config{DataDir: t.TempDir(), DevRepo: repo, Workers: 1})

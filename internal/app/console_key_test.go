@@ -19,6 +19,7 @@ import (
 // must depend on a secret the cookie holder cannot guess (the master key),
 // not on the admin token alone.
 func TestConsoleSessionsDoNotRevealTheAdminToken(t *testing.T) {
+	t.Parallel()
 	const token = "guessable"
 	r := start(t, Config{DataDir: t.TempDir(), Isolation: "inprocess", AdminToken: token})
 	jar, _ := cookiejar.New(nil)

@@ -9,6 +9,7 @@ import (
 // TestConsoleMounted: the service answers / with the console, which asks
 // for sign-in, while the API and health endpoints stay as they were.
 func TestConsoleMounted(t *testing.T) {
+	t.Parallel()
 	r := start(t, Config{DataDir: t.TempDir(), Isolation: "inprocess"})
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for path, want := range map[string]string{"/": "/console/", "/console/": "/console/signin?next=%2Fconsole%2F"} {

@@ -17,6 +17,7 @@ import (
 // request already running and requests that still arrive are answered,
 // and only then does the listener close.
 func TestShutdownDrains(t *testing.T) {
+	t.Parallel()
 	cfg := Config{Addr: "127.0.0.1:0", DataDir: t.TempDir(), DevRepo: devRepo(t), Isolation: "inprocess",
 		AdminToken: "admin", RuntimeToken: "runtime", DrainDelay: time.Hour} // ended by StopNow below
 	ctx, cancel := context.WithCancel(context.Background())

@@ -9,6 +9,7 @@ import (
 // then both APIs answer for it (the sync accepted such names while the
 // HTTP APIs refused them with 400).
 func TestEnvironmentNameWithDot(t *testing.T) {
+	t.Parallel()
 	const env = "staging.eu"
 	a := start(t, Config{DataDir: t.TempDir(), DevRepo: devRepo(t), Environment: env, Isolation: "inprocess"})
 	c := &client{t: t, base: a.URL(), bearer: a.AdminToken(), runtimeBearer: a.runtimeToken, env: env}

@@ -130,6 +130,7 @@ func completed(w *ghWorld, sha string) func() (bool, string) {
 // /rollback from a writer flips back and says so, from a reader refused;
 // forged and replayed deliveries do nothing; every flip a Deployment.
 func TestGitHubAppEndToEnd(t *testing.T) {
+	t.Parallel()
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
 	base := r.URL()
@@ -246,6 +247,7 @@ func (w *ghWorld) comment(body, user string, id int64) []byte {
 // runs, and one whose sync failed mid-way (GitHub down), both complete
 // after the app restarts.
 func TestGitHubDeliveriesSurviveARestart(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
 		deliveriesSurviveARestart(t, b.NewURL(t))
 	})
@@ -316,6 +318,7 @@ func deliveriesSurviveARestart(t *testing.T, dbURL string) {
 }
 
 func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
+	t.Parallel()
 	for _, cfg := range []Config{
 		{GitHubAppID: 42},
 		{GitHubAppID: 42, GitHubPrivateKey: "x"},
@@ -336,6 +339,7 @@ func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
 // TestGitHubAppSetup: the manifest flow stores the new App's credentials;
 // the next start serves webhooks with them.
 func TestGitHubAppSetup(t *testing.T) {
+	t.Parallel()
 	w := newGHWorld(t)
 	cfg := w.cfg
 	cfg.GitHubSetup = true

@@ -60,6 +60,7 @@ func TestKill9Child(t *testing.T) {
 }
 
 func TestKill9(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("kill -9 harness: not in -short")
 	}

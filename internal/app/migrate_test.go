@@ -269,6 +269,7 @@ func usedService(t *testing.T) (a *running, c *client, dataA string, wantResult 
 // into an empty data directory (with the same master key, which the
 // backup does not hold) and serves the same bytes and control plane.
 func TestBackupRestoreServesSameResults(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	a, c, dataA, wantResult, wantState := usedService(t)
 	fromArts, err := artifact.OpenDir(filepath.Join(dataA, "artifacts"), artifact.Options{})

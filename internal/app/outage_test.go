@@ -150,6 +150,7 @@ func (p *faultProxy) restore(t *testing.T) {
 // outage is logged once, and the service picks up changes once the
 // database is back without a restart.
 func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
+	t.Parallel()
 	direct := storetest.PostgresURL(t)
 	u, err := url.Parse(direct)
 	if err != nil {

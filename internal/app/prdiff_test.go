@@ -102,6 +102,7 @@ func goldenDiff(t *testing.T, name string, c githubtest.CheckRun) {
 // that changes nothing gets "No behaviour change"; /diff runs it again; a
 // forged button press does nothing.
 func TestBehaviourDiffEndToEnd(t *testing.T) {
+	t.Parallel()
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
 	base := r.URL()

@@ -15,6 +15,7 @@ import (
 // configured key opens fails only the invocations that read it, with a
 // clear error — not every trigger of the environment.
 func TestMasterKeyRotationThroughTheService(t *testing.T) {
+	t.Parallel()
 	dataDir, repo := t.TempDir(), devRepo(t)
 	key := func(n byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{n}, 32)) }
 	serve := func(master string) (*running, *client) {

@@ -10,6 +10,7 @@ import (
 // commit again — after /deactivate the unchanged tree is live again with
 // no new commit; it needs the admin token.
 func TestSyncAgainAPI(t *testing.T) {
+	t.Parallel()
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
 	base := r.URL()

@@ -11,6 +11,7 @@ import (
 // TestSettingsListEveryVariable: every FLOWGATE_ variable this package
 // reads is in the --help table.
 func TestSettingsListEveryVariable(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob("*.go")
 	re := regexp.MustCompile(`env\("([A-Z0-9_]+)"\)|\{"([A-Z0-9_]+)", &c\.`)
 	listed := map[string]bool{}
@@ -57,6 +58,7 @@ func TestSettingsListEveryVariable(t *testing.T) {
 }
 
 func TestLoopbackWebhookWarning(t *testing.T) {
+	t.Parallel()
 	gh := Config{GitHubAppID: 1, GitHubPrivateKey: "k", GitHubWebhookSecret: "s"}
 	for name, tc := range map[string]struct {
 		cfg  Config
@@ -86,6 +88,7 @@ func with(c Config, addr, public string) Config {
 // and test dependencies, no package reads a FLOWGATE_ variable by name:
 // the service's settings all come through Config.
 func TestNoSettingReadOutsideConfig(t *testing.T) {
+	t.Parallel()
 	root := filepath.Join("..", "..")
 	allowed := map[string]bool{
 		"cmd/flowgate/manage.go":       true, // the CLI's FLOWGATE_SERVER and FLOWGATE_ADMIN_TOKEN: a client's settings, not the service's

@@ -12,6 +12,7 @@ import (
 // not signed: a captured signed push re-posted under a new delivery id (or event
 // name) must not run again and put the old commit live.
 func TestAttackEndpointReplayNewID(t *testing.T) {
+	t.Parallel()
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
 	base := r.URL()

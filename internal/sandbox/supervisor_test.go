@@ -589,7 +589,7 @@ func TestWorkerDeadWhileIdleIsReplaced(t *testing.T) {
 
 func TestWorkerThatDoesNotStart(t *testing.T) {
 	tests := []struct{ name, script string }{
-		{"prints usage", "echo 'usage: flowgate <command>'; sleep 1"},
+		{"prints usage", "echo 'usage: flowgate <command>'; sleep 0.2"},
 		{"exits", "echo oops >&2; exit 2"},
 	}
 	for _, tc := range tests {
