@@ -183,7 +183,7 @@ func NewJobs(ctx context.Context, opts JobsOptions) (*Jobs, error) {
 	}
 	cfg := &river.Config{
 		ID:                   opts.ID,
-		Logger:               log.With("component", "river"),
+		Logger:               riverLogger(log),
 		JobTimeout:           opts.JobTimeout,
 		RescueStuckJobsAfter: opts.RescueStuckJobsAfter,
 		RetryPolicy:          opts.RetryPolicy,
@@ -531,3 +531,20 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	logSyncOutcome(w.log, a, res, job.Attempt)
 	return nil
 }
+
+// riverLogger is log for River's own lines, from WARN up: at INFO River
+// reports its start, stop and per-queue job counts every 30 seconds,
+// which buries the service's own lines; its warnings and errors (a job
+// that failed, a lost connection) still show.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(warnAndUp{log.Handler()}).With("component", "river")
+}
+
+type warnAndUp struct{ slog.Handler }
+
+func (h warnAndUp) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
+}
+
+func (h warnAndUp) WithAttrs(as []slog.Attr) slog.Handler { return warnAndUp{h.Handler.WithAttrs(as)} }
+func (h warnAndUp) WithGroup(name string) slog.Handler    { return warnAndUp{h.Handler.WithGroup(name)} }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -364,4 +365,56 @@ func TestJobsReleaseOtherJobsOfADeadProcess(t *testing.T) {
 			t.Fatalf("second release of the same attempt: %v %v", ok, err)
 		}
 	})
+}
+
+// TestRiverLogsOnlyWarnings: River's own INFO lines (its start and stop,
+// job counts every 30 s) stay out of the service's log; its warnings
+// still show, marked as River's.
+func TestRiverLogsOnlyWarnings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, storetest.SQLiteURL(t))
+	s, _ := e.service(t)
+	var out syncWriter
+	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	j, err := NewJobs(context.Background(), JobsOptions{Store: s.db, Service: s,
+		Fetchers: map[string]Fetcher{"test": DirFetcher}, PollInterval: 50 * time.Millisecond, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := j.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "component=river") {
+		t.Errorf("River's start and stop were logged:\n%s", out.String())
+	}
+
+	rl := riverLogger(log)
+	rl.Info("producer: job counts")
+	rl.Warn("producer: error fetching jobs")
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "component=river") {
+		t.Errorf("want River's warning alone, with its component; got:\n%s", out.String())
+	}
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
