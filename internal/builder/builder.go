@@ -54,10 +54,6 @@ const (
 	retries    = 2
 	startGrace = 10 * time.Second
 	sampleRSS  = 10 * time.Millisecond
-	// drainGrace is how long the answer may still be read after the
-	// builder exited: what it wrote is in the pipe at once, so this only
-	// bounds a descendant that kept the pipe open.
-	drainGrace = time.Second
 )
 
 // Options configure a Builder; the zero value takes the defaults.
@@ -609,10 +605,11 @@ func (b *Builder) startWith(isolate bool) (*proc, error) {
 	p.pid = cmd.Process.Pid
 	p.stdin, p.stdout = inW, outR
 	go func() {
+		// The read end stays open (runOnce closes it): the answer written
+		// just before the exit may not be read yet, and the reader meets
+		// EOF after it, for a builder starts no process that could keep
+		// the pipe open.
 		p.waitErr = cmd.Wait()
-		// Not Close: the answer written just before the exit may not be
-		// read yet.
-		_ = outR.SetReadDeadline(time.Now().Add(drainGrace))
 		close(p.exited)
 	}()
 	return p, nil
