@@ -31,24 +31,7 @@ func TestMain(m *testing.M) {
 type running struct {
 	*App
 	stop func()
-	out  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	out  *testenv.Buffer
 }
 
 func start(t *testing.T, cfg Config) *running {
@@ -59,7 +42,7 @@ func start(t *testing.T, cfg Config) *running {
 	if cfg.NPMRegistry == "" {
 		cfg.NPMRegistry, _ = testenv.NPMRegistry(t)
 	}
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, cfg, nil, out)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp"
 	"github.com/flowgate/flowgate/internal/githubapp/githubtest"
 	"github.com/flowgate/flowgate/internal/store/storetest"
+	"github.com/flowgate/flowgate/internal/testenv"
 )
 
 // ghRepo is the local GitHub's repository (githubtest.Start); the app
@@ -262,7 +263,7 @@ func deliveriesSurviveARestart(t *testing.T, dbURL string) {
 	// An app that never runs its workers: the delivery is stored, then
 	// the process "dies".
 	w.cfg.Addr = "127.0.0.1:0"
-	a, err := New(ctx, w.cfg, quietLogger(), &syncBuffer{})
+	a, err := New(ctx, w.cfg, quietLogger(), &testenv.Buffer{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +332,7 @@ func TestGitHubIntegrationNeedsItsSettings(t *testing.T) {
 	w := newGHWorld(t)
 	w.cfg.GitHubPrivateKey = "not a key"
 	w.cfg.Addr = "127.0.0.1:0"
-	if _, err := New(context.Background(), w.cfg, quietLogger(), &syncBuffer{}); err == nil || !strings.Contains(err.Error(), "private key") {
+	if _, err := New(context.Background(), w.cfg, quietLogger(), &testenv.Buffer{}); err == nil || !strings.Contains(err.Error(), "private key") {
 		t.Fatalf("a bad private key: %v", err)
 	}
 }

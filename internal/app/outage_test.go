@@ -160,7 +160,7 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 	u.Host = proxy.addr
 	key := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 	arts := filepath.Join(t.TempDir(), "artifacts")
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	cfg := Config{DataDir: t.TempDir(), DatabaseURL: u.String(), Artifacts: arts, MasterKey: key, DevRepo: devRepo(t),
 		Isolation: "inprocess", AdminToken: "admin", RuntimeToken: "runtime",
 		// A call that waited for a black-holed database would wait this

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/store/storetest"
+	"github.com/flowgate/flowgate/internal/testenv"
 )
 
 // soonRetry retries failed jobs after a moment, so tests need not wait
@@ -374,7 +375,7 @@ func TestRiverLogsOnlyWarnings(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, storetest.SQLiteURL(t))
 	s, _ := e.service(t)
-	var out syncWriter
+	var out testenv.Buffer
 	log := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	j, err := NewJobs(context.Background(), JobsOptions{Store: s.db, Service: s,
 		Fetchers: map[string]Fetcher{"test": DirFetcher}, PollInterval: 50 * time.Millisecond, Logger: log})
@@ -400,21 +401,4 @@ func TestRiverLogsOnlyWarnings(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "component=river") {
 		t.Errorf("want River's warning alone, with its component; got:\n%s", out.String())
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
 }

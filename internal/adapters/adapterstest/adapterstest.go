@@ -14,17 +14,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/flowgate/flowgate/internal/app"
+	"github.com/flowgate/flowgate/internal/testenv"
 )
 
 // Flowgate is a running app.
 type Flowgate struct {
-	logs         *syncBuffer
+	logs         *testenv.Buffer
 	URL          string
 	RuntimeToken string
 	AdminToken   string
@@ -58,7 +57,7 @@ func Start(dir string, files map[string]string, allowHosts []string, ids ...stri
 			return nil, nil, err
 		}
 	}
-	fg = &Flowgate{logs: &syncBuffer{}, RuntimeToken: "rt-adapters-e2e-0123456789abcdef", AdminToken: "adm-adapters-e2e-0123456789abcdef", Env: "production"}
+	fg = &Flowgate{logs: &testenv.Buffer{}, RuntimeToken: "rt-adapters-e2e-0123456789abcdef", AdminToken: "adm-adapters-e2e-0123456789abcdef", Env: "production"}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, app.Config{
 		Addr: "127.0.0.1:0", DataDir: data, DevRepo: repo,
@@ -148,7 +147,7 @@ func FreePort(t testing.TB) int {
 // Process is a child server whose output is kept for failure messages.
 type Process struct {
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *testenv.Buffer
 }
 
 // Output is what the process wrote so far.
@@ -161,7 +160,7 @@ func StartProcess(t testing.TB, dir, bin string, ready string, args ...string) *
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	out := &syncBuffer{}
+	out := &testenv.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), "LOG_LEVEL=info")
 	if err := cmd.Start(); err != nil {
@@ -196,21 +195,4 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
