@@ -116,6 +116,26 @@ type Config struct {
 	// parses it (the builder process reports it, to locate a crash). It
 	// may be called from several goroutines at once.
 	OnParse func(path string)
+	// caps, when set, replaces the repository-wide bounds, so the
+	// package's tests cross them with megabytes instead of hundreds.
+	caps *caps
+}
+
+// caps are the bounds a repository's builds share, as values.
+type caps struct {
+	bundle           int // MaxBundleSize
+	shared           int64
+	totalOutput      int
+	repositorySource int64
+}
+
+var defaultCaps = caps{MaxBundleSize, MaxSharedBytes, MaxTotalOutputBytes, MaxRepositorySourceBytes}
+
+func (c Config) limits() caps {
+	if c.caps != nil {
+		return *c.caps
+	}
+	return defaultCaps
 }
 
 // Build bundles the workflow file entry (slash-separated, relative to the
@@ -181,7 +201,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence, spent *int
 		for i, e := range entries {
 			name := outputName(i) + ".js"
 			if code, smap, ok := hoist(fence.unprefix(files[name]), files[name+".map"], meta[name].exports); ok {
-				results[i] = finish(e, code, smap, meta[name].inputs)
+				results[i] = c.finish(e, code, smap, meta[name].inputs)
 			} else {
 				rest = append(rest, i)
 			}
@@ -198,7 +218,7 @@ func (c Config) buildAll(root string, entries []string, fence *fence, spent *int
 	}
 	var total int
 	for i, e := range entries {
-		total = capOutput(&results[i], e, total)
+		total = c.capOutput(&results[i], e, total)
 	}
 	return results
 }
@@ -208,7 +228,7 @@ func (c Config) run(root string, entries []string, fence *fence, spent *int64, f
 	opts := Options(root, entries)
 	opts.Format = format
 	opts.AbsWorkingDir = workDir(root)
-	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries)}
+	r := &reader{root: root, onLoad: c.OnParse, entries: len(entries), shareCap: c.limits().shared}
 	opts.Plugins = []api.Plugin{confine(root, fence), guardSources(r)}
 	res := api.Build(opts)
 	*spent += r.total
@@ -233,7 +253,7 @@ func (c Config) buildCommonJS(root string, entries []string, fence *fence, spent
 	results := make([]Result, len(entries))
 	for i, e := range entries {
 		name := outputName(i) + ".js"
-		results[i] = finish(e, fence.unprefix(files[name]), files[name+".map"], meta[name].inputs)
+		results[i] = c.finish(e, fence.unprefix(files[name]), files[name+".map"], meta[name].inputs)
 	}
 	return results
 }
@@ -243,17 +263,18 @@ func (c Config) buildCommonJS(root string, entries []string, fence *fence, spent
 func (c Config) oneByOne(root string, entries []string, fence *fence, spent *int64) []Result {
 	results := make([]Result, len(entries))
 	var total int
+	lim := c.limits()
 	for i, e := range entries {
 		switch {
-		case *spent > MaxRepositorySourceBytes:
+		case *spent > lim.repositorySource:
 			// Each entry reads the shared modules again.
 			results[i] = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, e, 1, 1,
 				"the workflows of this repository read more than %d MiB of source between them (at this one): workflows that share a large module should import only what they need",
-				MaxRepositorySourceBytes>>20)}}
-		case total <= MaxTotalOutputBytes:
+				lim.repositorySource>>20)}}
+		case total <= lim.totalOutput:
 			results[i] = c.buildAll(root, []string{e}, fence, spent)[0]
 		}
-		total = capOutput(&results[i], e, total)
+		total = c.capOutput(&results[i], e, total)
 	}
 	return results
 }
@@ -272,28 +293,29 @@ func outputFiles(res api.BuildResult, root string, fence *fence) (map[string][]b
 // capOutput adds r's bundle and source map to total, the bytes of the
 // entries before it, and returns the new total. Once the total passes
 // MaxTotalOutputBytes, r and every entry after it fail and keep nothing.
-func capOutput(r *Result, entry string, total int) int {
-	if o := r.Output; o != nil && total <= MaxTotalOutputBytes {
+func (c Config) capOutput(r *Result, entry string, total int) int {
+	limit := c.limits().totalOutput
+	if o := r.Output; o != nil && total <= limit {
 		total += len(o.Code) + len(o.SourceMap)
 	}
-	if total > MaxTotalOutputBytes {
+	if total > limit {
 		*r = Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, entry, 1, 1,
 			"the bundles of this repository's workflows add up to more than %d MiB (at this one): workflows that share a large module should import only what they need",
-			MaxTotalOutputBytes>>20)}}
+			limit>>20)}}
 	}
 	return total
 }
 
 // finish applies the per-bundle checks and computes the bundle's identity.
-func finish(entry string, code, sourceMap []byte, inputs []string) Result {
+func (c Config) finish(entry string, code, sourceMap []byte, inputs []string) Result {
 	if isEmpty(code) {
 		return Result{Diagnostics: []diag.Diagnostic{diag.New(RuleMissingOutputBundle, entry, 1, 1,
 			"the bundle of this workflow is empty: the file exports nothing that runs. Export workflowSettings and a default async function that handles the event")}}
 	}
-	if len(code) > MaxBundleSize {
+	if limit := c.limits().bundle; len(code) > limit {
 		return Result{Diagnostics: []diag.Diagnostic{diag.New(RuleBuildError, entry, 1, 1,
 			"bundle is %.1f MiB, over the %d MiB limit: import only the modules the workflow needs (see the largest inputs with esbuild --analyze)",
-			float64(len(code))/(1<<20), MaxBundleSize>>20)}}
+			float64(len(code))/(1<<20), limit>>20)}}
 	}
 	sum := sha256.Sum256(code)
 	return Result{Output: &Output{Code: code, SourceMap: sourceMap, SHA256: hex.EncodeToString(sum[:]), Inputs: inputs}}

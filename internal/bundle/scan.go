@@ -55,7 +55,7 @@ func (c Config) imports(root string, entries []string, fence *fence) []Import {
 				}
 				return api.OnResolveResult{Path: args.Path, External: true}, nil
 			})
-		}}, confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse, entries: len(entries)})},
+		}}, confine(root, fence), guardSources(&reader{root: root, onLoad: c.OnParse, entries: len(entries), shareCap: c.limits().shared})},
 	}
 	for _, e := range entries {
 		opts.EntryPoints = append(opts.EntryPoints, filepath.Join(root, filepath.FromSlash(e)))

@@ -73,8 +73,10 @@ type reader struct {
 	mu      sync.Mutex
 	total   int64
 	modules int
-	// entries is how many entries the run builds at once.
-	entries int
+	// entries is how many entries the run builds at once, and shareCap
+	// bounds their source times their number (MaxSharedBytes).
+	entries  int
+	shareCap int64
 	// stars is the export * graph seen so far: file → re-exported files.
 	stars map[string][]string
 	// onLoad, when set, is told each file before it is parsed (the
@@ -171,11 +173,11 @@ func starTarget(path, spec string) string {
 var exportStar = regexp.MustCompile(`export\s*\*\s*from\s*["']([^"'\n]+)["']`)
 
 // shared reports whether the bytes read so far, once in each entry's
-// bundle, stay within MaxSharedBytes.
+// bundle, stay within the run's share cap.
 func (r *reader) shared() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.entries <= 1 || r.total*int64(r.entries) <= MaxSharedBytes
+	return r.entries <= 1 || r.total*int64(r.entries) <= r.shareCap
 }
 
 // guardSources is the esbuild plugin that checks every file before
