@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -18,34 +19,30 @@ import (
 func mutations(raw []byte, vals []any, fn func(field string, payload []byte)) {
 	var root any
 	json.Unmarshal(raw, &root)
-	var fields [][]string
-	var walk func(v any, path []string)
-	walk = func(v any, path []string) {
-		if m, ok := v.(map[string]any); ok {
-			for k, x := range m {
-				p := append(slices.Clip(path), k)
-				fields = append(fields, p)
-				walk(x, p)
+	// Each variant is the one document changed in place, marshalled, and
+	// changed back.
+	var walk func(m map[string]any, path []string)
+	walk = func(m map[string]any, path []string) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			p := append(slices.Clip(path), k)
+			old := m[k]
+			for i := -1; i < len(vals); i++ {
+				if i < 0 {
+					delete(m, k)
+				} else {
+					m[k] = vals[i]
+				}
+				b, _ := json.Marshal(root)
+				m[k] = old
+				fn(fmt.Sprintf("%s=%d", strings.Join(p, "."), i), b)
+			}
+			if sub, ok := old.(map[string]any); ok {
+				walk(sub, p)
 			}
 		}
 	}
-	walk(root, nil)
-	for _, path := range fields {
-		for i := -1; i < len(vals); i++ {
-			var cp any
-			json.Unmarshal(raw, &cp)
-			m := cp.(map[string]any)
-			for _, k := range path[:len(path)-1] {
-				m = m[k].(map[string]any)
-			}
-			if last := path[len(path)-1]; i < 0 {
-				delete(m, last)
-			} else {
-				m[last] = vals[i]
-			}
-			b, _ := json.Marshal(cp)
-			fn(fmt.Sprintf("%s=%d", strings.Join(path, "."), i), b)
-		}
+	if m, ok := root.(map[string]any); ok {
+		walk(m, nil)
 	}
 }
 
@@ -54,8 +51,11 @@ func TestAttackPayloadPanics(t *testing.T) {
 	h := newHarness(t)
 	h.gh.SetPermission(testRepo, "wanda", "write")
 	twoLive(t, h)
+	// A commit the stand-in serves: a push of it syncs once, and the
+	// mutated pushes of the same commit find that sync.
+	_, push := h.commit("zz", starter("zz"))
 	evs := map[string][]byte{
-		"push":                      h.push(githubtest.SHA("zz"), []string{wfPath}),
+		"push":                      push,
 		"issue_comment":             h.comment("created", "/rollback addClaims", "wanda", "User", 5),
 		"pull_request":              h.pr("opened", githubtest.SHA("zzpr"), "mallory/flows"),
 		"check_run":                 githubtest.Webhook(t, "check_run", "requested_action", map[string]any{"check_run.name": CheckBuild, "requested_action.identifier": "make-live"}),
