@@ -24,6 +24,9 @@ import (
 func TestMain(m *testing.M) {
 	sandbox.MaybeWorker() // the supervisor re-executes this test binary as its workers
 	builder.MaybeBuilder()
+	// Each test runs a service and waits on it: 47 s at GOMAXPROCS=2 tests
+	// at a time, 24 s at 8, for the same CPU.
+	testenv.WaitingParallel(8)
 	os.Exit(m.Run())
 }
 

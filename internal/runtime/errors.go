@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
@@ -23,6 +24,10 @@ const (
 	// (before redaction and the cut): a deep or huge value ends the
 	// description, not the process.
 	maxDescribe = 64 << 10
+	// describeTime bounds the time spent describing a thrown value, within
+	// what is left of the wall time: its getters may never return, and the
+	// run has failed already.
+	describeTime = time.Second
 )
 
 // jsError turns what ended a run into the Result's error: a kind, a

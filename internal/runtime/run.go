@@ -89,8 +89,9 @@ func (e *Engine) run(ctx context.Context, inv Invocation, res *workflow.Result) 
 // recovered. Both invocations and settings reading (Inspect) run through
 // it. fn's error, and whatever else ended the run, comes back as an
 // *Error whose kind says what happened; describe (may be nil) turns it
-// into what the caller reports while the run's limits still hold, since
-// describing a thrown value may run its getters and toString. clean
+// into what the caller reports while the run's limits still hold (the
+// wall time cut to describeTime), since describing a thrown value may run
+// its getters and toString. clean
 // reports whether the runtime may run again.
 func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Context) error, describe func(*Error)) (rerr *Error, clean bool) {
 	s.why.Store(nil)
@@ -148,6 +149,7 @@ func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Conte
 	if err != nil {
 		rerr = e.classify(s, err, why)
 		if describe != nil {
+			s.shorten(rc, describeTime)
 			func() {
 				defer func() {
 					if r := recover(); r != nil {

@@ -149,7 +149,7 @@ func TestIdleRuntimeForgetsInvocation(t *testing.T) {
 
 // Issue 7.2: every failed Result has a kind, from types, on both paths.
 func TestErrorKinds(t *testing.T) {
-	e := New(Options{Limits: Limits{WallTime: 2 * time.Second, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
+	e := New(Options{Limits: Limits{WallTime: time.Second, MemoryBytes: 16 << 20, MaxResultBytes: 4096}})
 	defer e.Close()
 	// Every kind but timeout runs with a wall time no machine load reaches,
 	// so only the guard under test can end it.

@@ -84,6 +84,13 @@ func (s *slot) disarm() bool {
 	return stopped
 }
 
+// shorten brings the limit of the run rc forward to at most d from now.
+func (s *slot) shorten(rc *runCtx, d time.Duration) {
+	if time.Until(rc.deadline) > d && s.timer.Stop() {
+		s.timer.Reset(d)
+	}
+}
+
 func (s *slot) expire() {
 	if rc := s.cur.Load(); rc != nil && rc.end(context.DeadlineExceeded) {
 		s.interrupt(errDeadline{s.wall})
