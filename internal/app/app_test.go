@@ -27,6 +27,14 @@ func TestMain(m *testing.M) {
 	// Each test runs a service and waits on it: 47 s at GOMAXPROCS=2 tests
 	// at a time, 24 s at 8, for the same CPU.
 	testenv.WaitingParallel(8)
+	// The host environment the tests read, set before any runs so that
+	// those tests can run in parallel (t.Setenv cannot): a secret no
+	// workflow may see, and MinIO's keys for the AWS SDK's default chain.
+	os.Setenv(hostSecretVar, hostSecret)
+	if k := os.Getenv("FLOWGATE_TEST_MINIO_ACCESS_KEY"); k != "" {
+		os.Setenv("AWS_ACCESS_KEY_ID", k)
+		os.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("FLOWGATE_TEST_MINIO_SECRET_KEY"))
+	}
 	os.Exit(m.Run())
 }
 

@@ -202,6 +202,7 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 
 	plans := []string{"gold", "platinum"}
 	for i, mode := range []string{"refuse", "blackhole"} {
+		before := len(logs.String())
 		proxy.cut(mode)
 		if mode == "refuse" {
 			// A change tried here during the outage fails, and owes the
@@ -260,6 +261,12 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 			}
 		}
 
+		// One line for the outage, none per call. (On a loaded machine a
+		// slow read before the cut may have logged it already.)
+		if n := strings.Count(logs.String()[before:], "runtime state refresh failing"); n > 1 {
+			t.Errorf("%s: the failing refresh was logged %d times during one outage, want once:\n%s", mode, n, logs.String()[before:])
+		}
+
 		proxy.restore(t)
 		// Recovery without a restart: a change made elsewhere is served.
 		if err := other.PutVariable(context.Background(), "production", "DEFAULT_PLAN", plans[i], false); err != nil {
@@ -270,7 +277,7 @@ func TestTriggersServedThroughADatabaseOutage(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, mode+": back to silver", 30*time.Second, livePlan(c, "silver"))
-		if n := strings.Count(logs.String(), "runtime state refresh failing"); n != i+1 {
+		if n := strings.Count(logs.String(), "runtime state refresh failing"); n < i+1 {
 			t.Errorf("after %d outages the failing refresh was logged %d times, want once per outage:\n%s", i+1, n, logs.String())
 		}
 	}

@@ -8,8 +8,12 @@ import (
 	"github.com/flowgate/flowgate/internal/githubapp"
 )
 
+// hostSecretVar is set to hostSecret in the test process's environment
+// (TestMain): a secret of the host that no workflow may see.
+const hostSecretVar, hostSecret = "ZZ_HOST_SECRET", "hostsecret_4242"
+
 func TestAttackPRSeesNothing(t *testing.T) {
-	t.Setenv("ZZ_HOST_SECRET", "hostsecret_4242")
+	t.Parallel()
 	w := newGHWorld(t)
 	r := start(t, w.cfg)
 	base := r.URL()
@@ -38,7 +42,7 @@ declare const kinde: any; declare const process: any; declare const require: any
 	}
 	i := strings.Index(all, "LEAK")
 	t.Logf("%s", all[i:min(len(all), i+600)])
-	if strings.Contains(all, "hostsecret_4242") || strings.Contains(all, "envsecret_7373") {
+	if strings.Contains(all, hostSecret) || strings.Contains(all, "envsecret_7373") {
 		t.Errorf("HOLE: PR saw a secret")
 	}
 }
