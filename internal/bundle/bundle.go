@@ -121,9 +121,10 @@ type Config struct {
 	caps *caps
 }
 
-// caps are the bounds a repository's builds share, as values.
+// caps are bounds of a repository's builds as values; defaultCaps names
+// the constant behind each.
 type caps struct {
-	bundle           int // MaxBundleSize
+	bundle           int
 	shared           int64
 	totalOutput      int
 	repositorySource int64
