@@ -91,8 +91,8 @@ func (e *Engine) run(ctx context.Context, inv Invocation, res *workflow.Result) 
 // *Error whose kind says what happened; describe (may be nil) turns it
 // into what the caller reports while the run's limits still hold (the
 // wall time cut to describeTime), since describing a thrown value may run
-// its getters and toString. clean
-// reports whether the runtime may run again.
+// its getters and toString. clean reports whether the runtime may run
+// again.
 func (e *Engine) bounded(ctx context.Context, s *slot, fn func(ctx context.Context) error, describe func(*Error)) (rerr *Error, clean bool) {
 	s.why.Store(nil)
 	rc := newRunCtx(ctx, e.limits.WallTime)
