@@ -82,13 +82,18 @@ func (s *Service) StartReseal(ctx context.Context, q Enqueuer) (store.ResealRun,
 	if err := s.db.InsertResealRun(ctx, run); err != nil {
 		return store.ResealRun{}, err
 	}
+	// The answer is the run as queued, read before its job can move it on.
+	queued, err := s.db.ResealRunByID(ctx, run.ID)
+	if err != nil {
+		return store.ResealRun{}, err
+	}
 	if _, err := q.Enqueue(ctx, ResealArgs{RunID: run.ID}, nil); err != nil {
 		run.State, run.Error, run.FinishedAt = store.ResealFailed, "the job could not be queued", s.now()
 		_ = s.db.UpdateResealRun(context.WithoutCancel(ctx), run)
 		return store.ResealRun{}, err
 	}
 	s.log.Info("re-seal queued", "run_id", run.ID)
-	return s.db.ResealRunByID(ctx, run.ID)
+	return queued, nil
 }
 
 // ResealRun reads a run; an empty id reads the newest.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/flowgate/flowgate/internal/secrets"
 	"github.com/flowgate/flowgate/internal/store"
 	"github.com/flowgate/flowgate/internal/store/storetest"
@@ -144,4 +146,30 @@ func TestUnreadableEncryptionKeyIsNamed(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// runAtOnce is a job queue whose worker finishes each re-seal before
+// Enqueue returns: the fastest a real worker can be.
+type runAtOnce struct{ s *Service }
+
+func (q runAtOnce) Enqueue(ctx context.Context, args river.JobArgs, _ *river.InsertOpts) (EnqueueResult, error) {
+	return EnqueueResult{}, q.s.Reseal(ctx, args.(ResealArgs).RunID)
+}
+
+// TestStartResealAnswersTheRunAsQueued: the answer to starting a re-seal
+// is the run as queued, however fast its job then runs.
+func TestStartResealAnswersTheRunAsQueued(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newEnv(t, storetest.SQLiteURL(t)).service(t)
+	run, err := s.StartReseal(ctx, runAtOnce{s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.State != store.ResealQueued || run.Finished() || run.CreatedAt.IsZero() {
+		t.Fatalf("StartReseal answered %+v, want the run as queued", run)
+	}
+	if done, err := s.ResealRun(ctx, run.ID); err != nil || !done.Finished() {
+		t.Fatalf("the run after its job: %+v %v", done, err)
+	}
 }
