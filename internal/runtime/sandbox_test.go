@@ -186,13 +186,13 @@ func TestErrorKinds(t *testing.T) {
 		})
 	}
 	t.Run("no default export", func(t *testing.T) {
-		r := run(t, e, load(t, e, `module.exports = {}`), `{}`)
+		r := run(t, patient, load(t, patient, `module.exports = {}`), `{}`)
 		if r.Error == nil || r.Error.Kind != workflow.KindLoad {
 			t.Fatalf("error %+v; want kind load", r.Error)
 		}
 	})
 	t.Run("syntax error", func(t *testing.T) {
-		_, err := e.Load([]byte(`let = = 1`), nil)
+		_, err := patient.Load([]byte(`let = = 1`), nil)
 		if KindOf(err) != workflow.KindLoad {
 			t.Fatalf("Load: %v, kind %q; want load", err, KindOf(err))
 		}
@@ -219,6 +219,10 @@ func TestErrorKinds(t *testing.T) {
 	}
 	for _, tt := range inspect {
 		t.Run("Inspect "+tt.name, func(t *testing.T) {
+			e := e
+			if tt.kind != workflow.KindTimeout {
+				e = patient
+			}
 			err := e.Inspect(context.Background(), []byte(tt.code), func(*goja.Runtime, goja.Value) error { return nil })
 			if KindOf(err) != tt.kind {
 				t.Fatalf("Inspect: %v, kind %q; want %q", err, KindOf(err), tt.kind)

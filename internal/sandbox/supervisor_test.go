@@ -15,6 +15,7 @@ import (
 	"github.com/flowgate/flowgate/internal/bindings"
 	"github.com/flowgate/flowgate/internal/httpstub"
 	"github.com/flowgate/flowgate/internal/runtime"
+	"github.com/flowgate/flowgate/internal/testenv"
 	"github.com/flowgate/flowgate/internal/workflow"
 )
 
@@ -101,24 +102,6 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// logBuffer collects the supervisor's log lines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // testWall is the wall time of the test runners: far above what any run
 // needs however loaded the machine, so a guard, a kill or a crash ends a
 // case, never the clock. Tests of the deadline set a short one per request.
@@ -129,9 +112,9 @@ func patientInProcess() Runner {
 	return NewInProcess(Options{Limits: runtime.Limits{WallTime: testWall}})
 }
 
-func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *logBuffer) {
+func newSupervisor(t testing.TB, mod func(*Options)) (*Supervisor, *testenv.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	opts := Options{
 		Workers:       3,
 		MemoryCeiling: 256 << 20,
