@@ -54,7 +54,8 @@ func (s *Service) RegisterSource(kind string, f Fetcher, r Reporter) {
 
 // Run is the pipeline: it syncs req's commit into req.Env, once. A sync
 // is (Env, CommitSHA, Resync): when an earlier run of it finished, Run
-// reports that result again (Replayed) and changes nothing. The returned
+// reports that result again (Replayed) and changes nothing; while another
+// worker runs it, Run waits for that run's outcome. The returned
 // error is for a sync that could not finish and should be retried (a
 // database, artifact store, registry or fetch failure); the sync record
 // says so too (store.SyncInterrupted). A repository with errors is not an
@@ -70,28 +71,41 @@ func (s *Service) Run(ctx context.Context, req SyncRequest) (*SyncResult, error)
 	if rep == nil {
 		rep = s.reporters[req.Source.Kind]
 	}
-	prior, err := s.db.SyncsOf(ctx, req.Env, req.CommitSHA, req.Resync)
-	if err != nil {
-		return nil, fmt.Errorf("deploy: read syncs of %s@%s: %w", req.Env, short(req.CommitSHA), err)
-	}
-	if done := finishedOf(prior); done != nil {
-		res, err := s.replay(ctx, *done)
-		if err != nil {
-			return nil, err
-		}
-		s.report(ctx, rep, req, res)
-		return res, nil
-	}
 	job, _ := json.Marshal(req.args())
 	rec := store.Sync{
 		ID: newID("sync_"), Env: req.Env, CommitSHA: req.CommitSHA, Source: req.Source.Kind + ":" + req.Source.Ref,
-		Resync: req.Resync, Status: store.SyncRunning, RequestedAt: req.RequestedAt, StartedAt: s.now(), Job: job,
+		Resync: req.Resync, Status: store.SyncRunning, RequestedAt: req.RequestedAt, Job: job,
 	}
-	if crashes := s.crashes(prior); crashes >= s.maxCrashes {
-		return s.killed(ctx, rep, req, rec, crashes)
-	}
-	if err := s.db.InsertSync(ctx, rec); err != nil {
-		return nil, fmt.Errorf("deploy: start sync of %s: %w", req.Env, err)
+	for waiting := false; ; waiting = true {
+		rec.StartedAt = s.now()
+		prior, claimed, err := s.claim(ctx, rec)
+		if err != nil {
+			return nil, fmt.Errorf("deploy: start sync of %s@%s: %w", req.Env, short(req.CommitSHA), err)
+		}
+		if claimed {
+			break
+		}
+		if done := finishedOf(prior); done != nil {
+			res, err := s.replay(ctx, *done)
+			if err != nil {
+				return nil, err
+			}
+			s.report(ctx, rep, req, res)
+			return res, nil
+		}
+		if crashes := s.crashes(prior); crashes >= s.maxCrashes {
+			return s.killed(ctx, rep, req, rec, crashes)
+		}
+		// Another worker runs this very sync (River's rescue and a
+		// takeover, a redelivery): its outcome is this run's too.
+		if !waiting {
+			s.log.Info("another worker is running this sync; waiting for its outcome", "env", req.Env, "commit", short(req.CommitSHA))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("deploy: wait for the sync of %s@%s: %w", req.Env, short(req.CommitSHA), ctx.Err())
+		case <-time.After(s.lease / 5):
+		}
 	}
 	if req.takeover != "" {
 		s.log.Info("taking over a sync whose process died", "sync_id", rec.ID, "dead", req.takeover, "env", req.Env, "commit", short(req.CommitSHA))
@@ -155,6 +169,39 @@ func finishedOf(prior []store.Sync) *store.Sync {
 		}
 	}
 	return nil
+}
+
+// claim records rec as the sync's running attempt unless an earlier one
+// finished, the crash limit is reached or another run holds a live lease;
+// prior is what it read. Reading and inserting are one transaction,
+// serialised per sync, so of two workers handed one sync at once exactly
+// one runs it.
+func (s *Service) claim(ctx context.Context, rec store.Sync) (prior []store.Sync, claimed bool, err error) {
+	err = s.db.InTx(ctx, func(q store.Q) error {
+		if err := q.LockSync(ctx, rec.Env, rec.CommitSHA, rec.Resync); err != nil {
+			return err
+		}
+		if prior, err = q.SyncsOf(ctx, rec.Env, rec.CommitSHA, rec.Resync); err != nil {
+			return err
+		}
+		if finishedOf(prior) != nil || s.crashes(prior) >= s.maxCrashes || s.running(prior) {
+			return nil
+		}
+		claimed = true
+		return q.InsertSync(ctx, rec)
+	})
+	return prior, claimed && err == nil, err
+}
+
+// running reports whether one of the attempts holds a live lease.
+func (s *Service) running(prior []store.Sync) bool {
+	cutoff := s.now().Add(-s.lease)
+	for _, y := range prior {
+		if y.Status == store.SyncRunning && !y.HeartbeatAt.Before(cutoff) {
+			return true
+		}
+	}
+	return false
 }
 
 // crashes counts the attempts that died with their process: marked
@@ -521,16 +568,7 @@ func (s *Service) takeOver(ctx context.Context, cutoff time.Time, enqueue func(c
 // syncAlive reports whether a run of the sync holds a live lease.
 func (s *Service) syncAlive(ctx context.Context, a SyncArgs) (bool, error) {
 	prior, err := s.db.SyncsOf(ctx, a.Env, a.CommitSHA, a.Resync)
-	if err != nil {
-		return false, err
-	}
-	cutoff := s.now().Add(-s.lease)
-	for _, y := range prior {
-		if y.Status == store.SyncRunning && !y.HeartbeatAt.Before(cutoff) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return err == nil && s.running(prior), err
 }
 
 // RecordCheckRun remembers a check run a source's Reporter made for a sync.

@@ -1,12 +1,16 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,6 +173,119 @@ func TestDeadSyncTakenOverWithoutUndoingAFlip(t *testing.T) {
 			t.Fatalf("sha3's syncs: %v, want the takeover succeeded and the dead run crashed", states)
 		}
 		checkInvariants(t, live)
+	})
+}
+
+// signalWriter closes seen the first time a log line contains text.
+type signalWriter struct {
+	text string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(w.text)) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+// Two workers handed one sync at once (River rescuing a job a takeover
+// also re-queued, a redelivery on another replica): one runs it, the
+// other waits and answers with its outcome. The work is done once.
+func TestSameSyncHandedToTwoWorkersRunsOnce(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		first, _ := e.service(t)
+		second, _ := e.service(t)
+		waiting := &signalWriter{text: "waiting for its outcome", seen: make(chan struct{})}
+		second.log = slog.New(slog.NewTextHandler(waiting, nil))
+		f := &blockingFetcher{started: make(chan struct{}), release: make(chan struct{})}
+		first.RegisterSource("test", f, nil)
+		fetched := make(chan struct{}, 1)
+		second.RegisterSource("test", FetcherFunc(func(ctx context.Context, src JobSource, sha, dst string) (Fetched, error) {
+			fetched <- struct{}{}
+			return DirFetcher.Fetch(ctx, src, sha, dst)
+		}), nil)
+		req := SyncRequest{Env: "prod", Source: JobSource{Kind: "test", Ref: twoWorkflows(t, "v1")}, CommitSHA: "sha1"}
+		type outcome struct {
+			res *SyncResult
+			err error
+		}
+		run := func(s *Service) chan outcome {
+			c := make(chan outcome, 1)
+			go func() {
+				res, err := s.Run(ctx, req)
+				c <- outcome{res, err}
+			}()
+			return c
+		}
+		firstDone := run(first)
+		<-f.started
+		secondDone := run(second)
+		select {
+		case <-waiting.seen:
+		case <-fetched:
+			t.Fatal("the second worker started a sync the first was running")
+		case <-time.After(time.Minute):
+			t.Fatal("the second worker neither waited nor ran")
+		}
+		close(f.release)
+		r1, r2 := <-firstDone, <-secondDone
+		if r1.err != nil || r1.res.Sync.Status != store.SyncSucceeded || r1.res.Replayed {
+			t.Fatalf("the running worker: %+v, %v", r1.res, r1.err)
+		}
+		if r2.err != nil || !r2.res.Replayed || r2.res.Sync.ID != r1.res.Sync.ID || len(r2.res.Deployments) != 2 {
+			t.Fatalf("the waiting worker: %+v, %v; want the first's outcome replayed", r2.res, r2.err)
+		}
+		if len(fetched) != 0 {
+			t.Fatal("the waiting worker fetched the commit")
+		}
+		if syncs, _ := first.Syncs(ctx, "prod", 10); len(syncs) != 1 {
+			t.Fatalf("syncs = %+v, want the one run", syncs)
+		}
+		checkInvariants(t, first)
+	})
+}
+
+// However many workers try to start one sync at the same moment, exactly
+// one records a running attempt.
+func TestClaimingASyncIsExclusive(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		ctx := context.Background()
+		e := newEnv(t, b.NewURL(t))
+		s, _ := e.service(t)
+		if err := s.EnsureEnvironment(ctx, "prod"); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 10 {
+			sha := fmt.Sprintf("sha%d", round)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			claimed := 0
+			for range 6 {
+				wg.Go(func() {
+					now := s.now()
+					_, ok, err := s.claim(ctx, store.Sync{ID: newID("sync_"), Env: "prod", CommitSHA: sha,
+						Status: store.SyncRunning, RequestedAt: now, StartedAt: now})
+					if err != nil {
+						t.Error(err)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if ok {
+						claimed++
+					}
+				})
+			}
+			wg.Wait()
+			if claimed != 1 {
+				t.Fatalf("%s: %d workers claimed it, want 1", sha, claimed)
+			}
+		}
 	})
 }
 

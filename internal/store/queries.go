@@ -165,6 +165,25 @@ func (q Q) PruneDeliveries(ctx context.Context, before time.Time) (int64, error)
 
 // ---- syncs ----
 
+// syncLockClass is the first key of the PostgreSQL advisory locks LockSync
+// takes (the two-key lock space, apart from the migration lock's).
+const syncLockClass = 0x53594e43 // "SYNC"
+
+// LockSync serialises, until the transaction ends, the transactions that
+// start one sync — (env, commit, resync) — so two workers handed it at
+// once cannot both see it idle. On SQLite the write lock taken at BEGIN
+// already does.
+func (q Q) LockSync(ctx context.Context, env, commitSHA, resync string) error {
+	if q.dialect != Postgres {
+		return nil
+	}
+	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(?, hashtext(?))`, int32(syncLockClass), env+"\n"+commitSHA+"\n"+resync)
+	if err != nil {
+		return fmt.Errorf("store: lock sync of %s@%s: %w", env, commitSHA, err)
+	}
+	return nil
+}
+
 // InsertSync records a sync as it starts (its heartbeat starts with it).
 func (q Q) InsertSync(ctx context.Context, s Sync) error {
 	log, err := json.Marshal(nonNilLog(s.Log))
