@@ -1,3 +1,3 @@
 module.exports.default = async function (event) {
-  let a = []; for (let i = 0; i < 150000; i++) a = [a]; JSON.stringify(a);
+  let a = []; for (let i = 0; i < 30000; i++) a = [a]; JSON.stringify(a);
 };
