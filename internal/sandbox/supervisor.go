@@ -501,12 +501,8 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 	deadline := start.Add(limit)
 	var peak uint64
 	check := func() {
-		now := time.Now()
-		if !now.Before(deadline) {
-			c.stop(&failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
-				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)})
-			return
-		}
+		// The ceiling first: a check that runs late on a busy machine
+		// finds a worker past both, and its memory is what stopped it.
 		if n, ok := procstat.RSS(w.pid); ok {
 			c.mu.Lock()
 			peak = max(peak, n)
@@ -517,6 +513,12 @@ func (s *Supervisor) call(ctx context.Context, w *worker, typ byte, body []byte,
 					detail: fmt.Sprintf("rss %d bytes", n)})
 				return
 			}
+		}
+		now := time.Now()
+		if !now.Before(deadline) {
+			c.stop(&failure{kind: workflow.KindTimeout, message: fmt.Sprintf(
+				"execution time exceeded: the workflow did not stop within its wall time plus %s grace, so its sandbox process was stopped", s.opts.Grace)})
+			return
 		}
 		c.mu.Lock()
 		if !c.done {

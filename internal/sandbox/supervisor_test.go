@@ -329,7 +329,7 @@ func TestWorkerFailures(t *testing.T) {
 			req := busyRequest(1)
 			// Only the spin needs the deadline; the others must be stopped
 			// by what they do, however slow the machine.
-			req.WallTime = 10 * time.Second
+			req.WallTime = testWall
 			if tc.hook == hookSpin {
 				req.WallTime = 200 * time.Millisecond
 			}
